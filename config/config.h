@@ -1,0 +1,50 @@
+// One validated configuration value for the whole daemon. Each subsystem takes its own
+// part: protocol/ gets HttpLimits, WsLimits and HandshakePolicy, game/ gets GameConfig.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "game/game_config.h"
+#include "protocol/handshake.h"
+#include "protocol/http_types.h"
+#include "protocol/ws_types.h"
+
+namespace skirmish::config {
+
+struct ServerSettings {
+  std::string host = "0.0.0.0";  // all IPv4 interfaces; "::" for IPv6 (and IPv4 where the OS maps it)
+  int port = 8080;               // 0 picks a free port (tests)
+  std::string web_root;          // empty: serve the web/ files built into the binary
+  std::string log_level = "info";
+  // Time a WebSocket gets to answer our close frame before we drop the TCP connection.
+  int close_timeout_ms = 2000;
+  // How long SIGINT/SIGTERM waits for clients to finish their close handshakes.
+  int shutdown_grace_ms = 2000;
+  // A request (or a handshake) must arrive complete within this time, which also
+  // bounds slowloris clients that trickle a header byte at a time.
+  int request_timeout_ms = 10000;
+  // Over this many connections, new ones are refused with 503 (file descriptors are finite).
+  int max_connections = 20000;
+};
+
+// How the server runs the game around the pure simulation.
+struct SessionSettings {
+  float view_radius = 800;          // units around a player (or spectator) that it is sent
+  int reconnect_window_ms = 15000;  // a dropped player waits this long for its token
+  int max_inputs_per_tick = 4;      // per client; more are dropped and counted
+  int bad_message_limit = 10;       // undecodable messages before close 1008
+  int max_catch_up_ticks = 5;       // ticks run back to back when the loop fell behind
+  std::uint64_t seed = 1;           // world seed: the same seed gives the same map
+};
+
+struct Config {
+  ServerSettings server;
+  protocol::HttpLimits http;
+  protocol::WsLimits ws;
+  protocol::HandshakePolicy handshake;
+  game::GameConfig game;
+  SessionSettings session;
+};
+
+}  // namespace skirmish::config

@@ -1,0 +1,254 @@
+#include "config/config_loader.h"
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "config/options.h"
+
+#ifndef SKIRMISH_VERSION
+#define SKIRMISH_VERSION "0.0.0"
+#endif
+
+namespace skirmish::config {
+
+using nlohmann::json;
+
+namespace {
+
+std::string format_number(double v) {
+  std::ostringstream s;
+  s.precision(15);
+  s << v;
+  return s.str();
+}
+
+std::string describe_allowed(const Option& o) {
+  switch (o.kind) {
+    case ValueKind::Int: return "must be an integer from " + format_number(o.min) + " to " + format_number(o.max);
+    case ValueKind::Float: return "must be a number from " + format_number(o.min) + " to " + format_number(o.max);
+    case ValueKind::String: return "must be a string";
+    case ValueKind::StringList: return "must be a list of strings";
+    case ValueKind::Choice: {
+      std::string s = "must be one of:";
+      for (const auto& c : o.choices) s += " " + c;
+      return s;
+    }
+    case ValueKind::Json: return "has the wrong shape";
+  }
+  return "is not allowed";
+}
+
+[[noreturn]] void bad_value(const Option& o, const std::string& shown, const std::string& origin,
+                            const std::string& why) {
+  throw ConfigError(o.key + " = " + shown + " (from " + origin + "): " + why);
+}
+
+// Checks a JSON value against the option's kind and range; throws naming key and origin.
+void check_value(const Option& o, const json& v, const std::string& origin) {
+  const std::string shown = v.dump();
+  bool ok = false;
+  switch (o.kind) {
+    case ValueKind::Int:
+      ok = v.is_number_integer() && v.get<double>() >= o.min && v.get<double>() <= o.max;
+      break;
+    case ValueKind::Float:
+      ok = v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() >= o.min && v.get<double>() <= o.max;
+      break;
+    case ValueKind::String: ok = v.is_string(); break;
+    case ValueKind::Choice:
+      ok = v.is_string() && std::find(o.choices.begin(), o.choices.end(), v.get<std::string>()) != o.choices.end();
+      break;
+    case ValueKind::StringList:
+      ok = v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); });
+      break;
+    case ValueKind::Json:
+      if (std::string why = o.check(v); !why.empty()) bad_value(o, shown, origin, why);
+      ok = true;
+      break;
+  }
+  if (!ok) bad_value(o, shown, origin, describe_allowed(o));
+}
+
+// Environment variables and flags arrive as text; turn it into the JSON the file would hold.
+json parse_text(const Option& o, const std::string& text, const std::string& origin) {
+  switch (o.kind) {
+    case ValueKind::Int: {
+      long long n = 0;
+      const char* end = text.data() + text.size();
+      auto [ptr, ec] = std::from_chars(text.data(), end, n);
+      if (ec != std::errc() || ptr != end || text.empty()) bad_value(o, "\"" + text + "\"", origin, describe_allowed(o));
+      return json(n);
+    }
+    case ValueKind::Float: {
+      char* end = nullptr;
+      const double d = std::strtod(text.c_str(), &end);
+      if (text.empty() || end != text.c_str() + text.size()) {
+        bad_value(o, "\"" + text + "\"", origin, describe_allowed(o));
+      }
+      return json(d);
+    }
+    case ValueKind::String:
+    case ValueKind::Choice: return json(text);
+    case ValueKind::StringList: {
+      json list = json::array();
+      std::string item;
+      std::istringstream in(text);
+      while (std::getline(in, item, ',')) {
+        const auto b = item.find_first_not_of(" \t");
+        if (b == std::string::npos) continue;
+        list.push_back(item.substr(b, item.find_last_not_of(" \t") - b + 1));
+      }
+      return list;
+    }
+    case ValueKind::Json: {
+      json v = json::parse(text, nullptr, false);
+      if (v.is_discarded()) bad_value(o, "\"" + text + "\"", origin, "is not valid JSON");
+      return v;
+    }
+  }
+  return json();
+}
+
+const Option* find_option(const std::string& key) {
+  for (const auto& o : options()) {
+    if (o.key == key) return &o;
+  }
+  return nullptr;
+}
+
+bool is_section(const std::string& prefix) {
+  for (const auto& o : options()) {
+    if (o.key.rfind(prefix + ".", 0) == 0) return true;
+  }
+  return false;
+}
+
+void apply_json_at(Config& config, const json& doc, const std::string& prefix, const std::string& origin) {
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (const Option* o = find_option(key)) {
+      check_value(*o, it.value(), origin);
+      o->set(config, it.value());
+    } else if (it.value().is_object() && is_section(key)) {
+      apply_json_at(config, it.value(), key, origin);
+    } else {
+      throw ConfigError("unknown configuration key '" + key + "' (in " + origin + ")");
+    }
+  }
+}
+
+json read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("cannot read config file '" + path + "'");
+  json doc = json::parse(in, nullptr, false, true);
+  if (doc.is_discarded() || !doc.is_object()) {
+    throw ConfigError("config file '" + path + "' is not a JSON object");
+  }
+  return doc;
+}
+
+// Rules that tie two options together, checked once everything is loaded.
+void check_consistency(const Config& c) {
+  if (c.game.monster_count > 0 && c.game.monster_kinds.empty()) {
+    throw ConfigError("game.monster_kinds must not be empty when game.monsters > 0");
+  }
+}
+
+}  // namespace
+
+void apply_json(Config& config, const json& doc, const std::string& origin) {
+  if (!doc.is_object()) throw ConfigError(origin + " must be a JSON object");
+  apply_json_at(config, doc, "", origin);
+}
+
+json to_json(const Config& config) {
+  json out = json::object();
+  for (const auto& o : options()) {
+    const auto dot = o.key.find('.');
+    out[o.key.substr(0, dot)][o.key.substr(dot + 1)] = o.get(config);
+  }
+  return out;
+}
+
+std::vector<OptionInfo> describe_options() {
+  const Config defaults;
+  std::vector<OptionInfo> out;
+  for (const auto& o : options()) {
+    out.push_back({o.key, o.env, o.flag, o.get(defaults).dump(), o.help});
+  }
+  return out;
+}
+
+LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& env) {
+  LoadResult result;
+  CLI::App app{"skirmishd: a realtime WebSocket game server (a monster fight for browsers)", "skirmishd"};
+  std::string config_path;
+  bool print_config = false;
+  bool version = false;
+  app.add_option("-c,--config", config_path, "JSON config file (see config/skirmish.json); env SKIRMISH_CONFIG");
+  app.add_flag("--print-config", print_config, "print the effective configuration as JSON and exit");
+  app.add_flag("-V,--version", version, "print the version and exit");
+  std::vector<std::string> flag_values(options().size());
+  for (std::size_t i = 0; i < options().size(); ++i) {
+    const Option& o = options()[i];
+    if (o.flag.empty()) continue;
+    std::string help = o.help + " [" + o.key + ", env " + o.env + ", default " + o.get(Config{}).dump() + "]";
+    app.add_option(o.flag, flag_values[i], help);
+  }
+  app.footer("Precedence: built-in defaults < --config file < SKIRMISH_* environment < command line.");
+
+  std::vector<const char*> argv;
+  argv.push_back("skirmishd");
+  for (const auto& a : args) argv.push_back(a.c_str());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& e) {
+    std::ostringstream out, err;
+    result.exit_code = app.exit(e, out, err);
+    result.exit_now = true;
+    result.output = out.str() + err.str();
+    return result;
+  }
+  if (version) {
+    result.exit_now = true;
+    result.output = std::string("skirmishd ") + SKIRMISH_VERSION + "\n";
+    return result;
+  }
+
+  Config& config = result.config;
+  if (config_path.empty()) {
+    if (const char* p = env("SKIRMISH_CONFIG")) config_path = p;
+  }
+  if (!config_path.empty()) apply_json(config, read_json_file(config_path), "config file " + config_path);
+
+  for (const auto& o : options()) {
+    if (o.env.empty()) continue;
+    if (const char* value = env(o.env.c_str())) {
+      const std::string origin = "environment " + o.env;
+      const json v = parse_text(o, value, origin);
+      check_value(o, v, origin);
+      o.set(config, v);
+    }
+  }
+  for (std::size_t i = 0; i < options().size(); ++i) {
+    const Option& o = options()[i];
+    if (o.flag.empty() || app.get_option(o.flag)->count() == 0) continue;
+    const std::string origin = "command line " + o.flag;
+    const json v = parse_text(o, flag_values[i], origin);
+    check_value(o, v, origin);
+    o.set(config, v);
+  }
+  check_consistency(config);
+
+  if (print_config) {
+    result.exit_now = true;
+    result.output = to_json(config).dump(2) + "\n";
+  }
+  return result;
+}
+
+}  // namespace skirmish::config

@@ -1,0 +1,49 @@
+// Builds the Config from built-in defaults < JSON file < SKIRMISH_* environment < command line.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+
+namespace skirmish::config {
+
+// A bad value or key. The message names the key, the value, where it came from and what
+// is allowed, e.g. "game.tick_rate = 500 (from --tick-rate): must be an integer from 1 to 128".
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Looks up an environment variable; nullptr when unset. Injected so tests need no real env.
+using EnvLookup = std::function<const char*(const char* name)>;
+
+struct LoadResult {
+  Config config;
+  // Set when the command line asked for something other than running (--help, --version,
+  // --print-config) or was malformed: print `output` and exit with `exit_code`.
+  bool exit_now = false;
+  int exit_code = 0;
+  std::string output;
+};
+
+// Throws ConfigError for bad values, unknown keys or an unreadable file.
+LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& env);
+
+// Applies a JSON document shaped like config/skirmish.json on top of `config`.
+// `origin` goes into error messages ("config file x.json").
+void apply_json(Config& config, const nlohmann::json& doc, const std::string& origin);
+
+// The configuration as a JSON document with every key (what --print-config shows).
+nlohmann::json to_json(const Config& config);
+
+// One line per option for documentation: key, env var, flag, default, meaning.
+struct OptionInfo {
+  std::string key, env, flag, default_value, help;
+};
+std::vector<OptionInfo> describe_options();
+
+}  // namespace skirmish::config

@@ -1,0 +1,218 @@
+#include "config/options.h"
+
+namespace skirmish::config {
+
+using nlohmann::json;
+
+namespace {
+
+// Accessors are written once per option, `[](Config& c) -> auto& { return c.x.y; }`, and
+// serve both reading and writing.
+template <class Access>
+Option number(std::string key, std::string env, std::string flag, ValueKind kind, double lo, double hi,
+              std::string help, Access access) {
+  Option o;
+  o.key = std::move(key);
+  o.env = std::move(env);
+  o.flag = std::move(flag);
+  o.help = std::move(help);
+  o.kind = kind;
+  o.min = lo;
+  o.max = hi;
+  o.set = [access](Config& c, const json& v) {
+    auto& field = access(c);
+    field = v.get<std::remove_reference_t<decltype(field)>>();
+  };
+  o.get = [access](const Config& c) { return json(access(const_cast<Config&>(c))); };
+  return o;
+}
+
+template <class Access>
+Option integer(std::string key, std::string env, std::string flag, double lo, double hi, std::string help,
+               Access access) {
+  return number(std::move(key), std::move(env), std::move(flag), ValueKind::Int, lo, hi, std::move(help), access);
+}
+
+template <class Access>
+Option real(std::string key, std::string env, std::string flag, double lo, double hi, std::string help,
+            Access access) {
+  return number(std::move(key), std::move(env), std::move(flag), ValueKind::Float, lo, hi, std::move(help), access);
+}
+
+template <class Access>
+Option text(std::string key, std::string env, std::string flag, ValueKind kind, std::vector<std::string> choices,
+            std::string help, Access access) {
+  Option o;
+  o.key = std::move(key);
+  o.env = std::move(env);
+  o.flag = std::move(flag);
+  o.help = std::move(help);
+  o.kind = kind;
+  o.choices = std::move(choices);
+  o.set = [access](Config& c, const json& v) {
+    auto& field = access(c);
+    field = v.get<std::remove_reference_t<decltype(field)>>();
+  };
+  o.get = [access](const Config& c) { return json(access(const_cast<Config&>(c))); };
+  return o;
+}
+
+std::string check_monster_kinds(const json& v) {
+  if (!v.is_array() || v.empty()) return "must be a non-empty array of monster kinds";
+  if (v.size() > 64) return "at most 64 monster kinds";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const json& k = v[i];
+    const std::string where = "kind #" + std::to_string(i) + ": ";
+    if (!k.is_object()) return where + "must be an object";
+    if (!k.contains("name") || !k["name"].is_string() || k["name"].get<std::string>().empty()) {
+      return where + "needs a non-empty string \"name\"";
+    }
+    static const char* const kPositive[] = {"speed", "max_hp", "damage", "attack_range", "aggro_radius",
+                                            "leash_range", "attack_cooldown_ms", "respawn_ms", "weight"};
+    for (const char* field : kPositive) {
+      if (!k.contains(field) || !k[field].is_number() || k[field].get<double>() <= 0) {
+        return where + "needs \"" + field + "\" as a number above 0";
+      }
+    }
+    for (auto it = k.begin(); it != k.end(); ++it) {
+      bool known = it.key() == "name";
+      for (const char* field : kPositive) known = known || it.key() == field;
+      if (!known) return where + "unknown field \"" + it.key() + "\"";
+    }
+  }
+  return "";
+}
+
+json monster_kinds_to_json(const std::vector<game::MonsterKind>& kinds) {
+  json out = json::array();
+  for (const auto& k : kinds) {
+    out.push_back({{"name", k.name}, {"speed", k.speed}, {"max_hp", k.max_hp}, {"damage", k.damage},
+                   {"attack_range", k.attack_range}, {"aggro_radius", k.aggro_radius},
+                   {"leash_range", k.leash_range}, {"attack_cooldown_ms", k.attack_cooldown_ms},
+                   {"respawn_ms", k.respawn_ms}, {"weight", k.weight}});
+  }
+  return out;
+}
+
+std::vector<game::MonsterKind> monster_kinds_from_json(const json& v) {
+  std::vector<game::MonsterKind> kinds;
+  for (const json& k : v) {
+    game::MonsterKind m{};
+    m.name = k["name"].get<std::string>();
+    m.speed = k["speed"].get<float>();
+    m.max_hp = k["max_hp"].get<int>();
+    m.damage = k["damage"].get<int>();
+    m.attack_range = k["attack_range"].get<float>();
+    m.aggro_radius = k["aggro_radius"].get<float>();
+    m.leash_range = k["leash_range"].get<float>();
+    m.attack_cooldown_ms = k["attack_cooldown_ms"].get<int>();
+    m.respawn_ms = k["respawn_ms"].get<int>();
+    m.weight = k["weight"].get<int>();
+    kinds.push_back(std::move(m));
+  }
+  return kinds;
+}
+
+std::vector<Option> build_options() {
+  constexpr double kMaxMs = 3600 * 1000.0;
+  std::vector<Option> o;
+  // server
+  o.push_back(text("server.host", "SKIRMISH_HOST", "--host", ValueKind::String, {},
+                   "address to listen on (0.0.0.0 all IPv4, :: all IPv6)",
+                   [](Config& c) -> auto& { return c.server.host; }));
+  o.push_back(integer("server.port", "SKIRMISH_PORT", "--port", 0, 65535, "TCP port (0 = any free port)",
+                      [](Config& c) -> auto& { return c.server.port; }));
+  o.push_back(text("server.web_root", "SKIRMISH_WEB_ROOT", "--web-root", ValueKind::String, {},
+                   "serve the demo from this folder instead of the files built into the binary",
+                   [](Config& c) -> auto& { return c.server.web_root; }));
+  o.push_back(text("server.log_level", "SKIRMISH_LOG_LEVEL", "--log-level", ValueKind::Choice,
+                   {"trace", "debug", "info", "warn", "error", "critical", "off"}, "log level",
+                   [](Config& c) -> auto& { return c.server.log_level; }));
+  o.push_back(integer("server.max_connections", "SKIRMISH_MAX_CONNECTIONS", "--max-connections", 1, 1000000,
+                      "connections held at once; more get 503",
+                      [](Config& c) -> auto& { return c.server.max_connections; }));
+  o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,
+                      "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes",
+                      [](Config& c) -> auto& { return c.server.shutdown_grace_ms; }));
+  o.push_back(integer("server.close_timeout_ms", "SKIRMISH_CLOSE_TIMEOUT_MS", "--close-timeout-ms", 1, kMaxMs,
+                      "how long a closing WebSocket may take to answer our close frame",
+                      [](Config& c) -> auto& { return c.server.close_timeout_ms; }));
+  o.push_back(integer("server.request_timeout_ms", "SKIRMISH_REQUEST_TIMEOUT_MS", "--request-timeout-ms", 1, kMaxMs,
+                      "an HTTP request or handshake must be complete within this time",
+                      [](Config& c) -> auto& { return c.server.request_timeout_ms; }));
+  // http
+  o.push_back(integer("http.max_header_bytes", "SKIRMISH_MAX_HEADER_BYTES", "--max-header-bytes", 256, 1 << 20,
+                      "request line plus headers; more gets 431",
+                      [](Config& c) -> auto& { return c.http.max_header_bytes; }));
+  o.push_back(integer("http.max_body_bytes", "SKIRMISH_MAX_BODY_BYTES", "--max-body-bytes", 0, 16 << 20,
+                      "request body; more gets 413", [](Config& c) -> auto& { return c.http.max_body_bytes; }));
+  // websocket
+  o.push_back(integer("websocket.max_message_bytes", "SKIRMISH_MAX_MESSAGE_BYTES", "--max-message-bytes", 125,
+                      64 << 20, "largest WebSocket message accepted; more is closed with 1009",
+                      [](Config& c) -> auto& { return c.ws.max_message_size; }));
+  o.push_back(text("websocket.allowed_origins", "SKIRMISH_ALLOWED_ORIGINS", "--allowed-origins",
+                   ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
+                   [](Config& c) -> auto& { return c.handshake.allowed_origins; }));
+  o.push_back(text("websocket.subprotocols", "SKIRMISH_SUBPROTOCOLS", "--subprotocols", ValueKind::StringList, {},
+                   "comma-separated subprotocols we accept, in order of preference",
+                   [](Config& c) -> auto& { return c.handshake.subprotocols; }));
+  // game
+  o.push_back(integer("game.tick_rate", "SKIRMISH_TICK_RATE", "--tick-rate", 1, 128, "simulation ticks per second",
+                      [](Config& c) -> auto& { return c.game.tick_rate; }));
+  {
+    Option world = real("game.world_size", "SKIRMISH_WORLD_SIZE", "--world-size", 200, 1000000,
+                        "width and height of the square world, in units",
+                        [](Config& c) -> auto& { return c.game.world_width; });
+    world.set = [](Config& c, const json& v) { c.game.world_width = c.game.world_height = v.get<float>(); };
+    o.push_back(std::move(world));
+  }
+  o.push_back(integer("game.monsters", "SKIRMISH_MONSTERS", "--monsters", 0, 200000, "monsters in the world",
+                      [](Config& c) -> auto& { return c.game.monster_count; }));
+  o.push_back(integer("game.obstacles", "SKIRMISH_OBSTACLES", "--obstacles", 0, 10000, "rock obstacles in the world",
+                      [](Config& c) -> auto& { return c.game.obstacle_count; }));
+  o.push_back(integer("game.max_players", "SKIRMISH_MAX_PLAYERS", "--max-players", 1, 1000000,
+                      "players in the world at once; more get an error",
+                      [](Config& c) -> auto& { return c.game.max_players; }));
+  o.push_back(real("game.view_radius", "SKIRMISH_VIEW_RADIUS", "--view-radius", 50, 100000,
+                   "units around a player that its client is sent",
+                   [](Config& c) -> auto& { return c.session.view_radius; }));
+  o.push_back(integer("game.player_respawn_ms", "SKIRMISH_PLAYER_RESPAWN_MS", "--player-respawn-ms", 0, kMaxMs,
+                      "delay before a dead player respawns",
+                      [](Config& c) -> auto& { return c.game.player_respawn_ms; }));
+  o.push_back(integer("game.reconnect_window_ms", "SKIRMISH_RECONNECT_WINDOW_MS", "--reconnect-window-ms", 0, kMaxMs,
+                      "how long a disconnected player can be reclaimed with its token",
+                      [](Config& c) -> auto& { return c.session.reconnect_window_ms; }));
+  o.push_back(integer("game.max_inputs_per_tick", "SKIRMISH_MAX_INPUTS_PER_TICK", "--max-inputs-per-tick", 1, 1000,
+                      "inputs applied per client per tick; more are dropped",
+                      [](Config& c) -> auto& { return c.session.max_inputs_per_tick; }));
+  o.push_back(integer("game.bad_message_limit", "SKIRMISH_BAD_MESSAGE_LIMIT", "--bad-message-limit", 1, 1000000,
+                      "malformed messages a client may send before it is closed with 1008",
+                      [](Config& c) -> auto& { return c.session.bad_message_limit; }));
+  o.push_back(integer("game.max_catch_up_ticks", "SKIRMISH_MAX_CATCH_UP_TICKS", "--max-catch-up-ticks", 1, 1000,
+                      "ticks run back to back after a stall; older debt is dropped",
+                      [](Config& c) -> auto& { return c.session.max_catch_up_ticks; }));
+  o.push_back(integer("game.seed", "SKIRMISH_SEED", "--seed", 0, 9007199254740991.0,
+                      "world seed: the same seed gives the same map and monsters",
+                      [](Config& c) -> auto& { return c.session.seed; }));
+  {
+    Option kinds;
+    kinds.key = "game.monster_kinds";
+    kinds.help = "monster kinds: name, speed, max_hp, damage, attack_range, aggro_radius, leash_range, "
+                 "attack_cooldown_ms, respawn_ms, weight (file only)";
+    kinds.kind = ValueKind::Json;
+    kinds.check = check_monster_kinds;
+    kinds.set = [](Config& c, const json& v) { c.game.monster_kinds = monster_kinds_from_json(v); };
+    kinds.get = [](const Config& c) { return monster_kinds_to_json(c.game.monster_kinds); };
+    o.push_back(std::move(kinds));
+  }
+  return o;
+}
+
+}  // namespace
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = build_options();
+  return table;
+}
+
+}  // namespace skirmish::config

@@ -1,0 +1,303 @@
+#include "protocol/game_messages.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/utf8.h"
+
+namespace skirmish::protocol {
+
+using nlohmann::json;
+
+namespace {
+
+DecodeError bad(std::string code, std::string message) { return DecodeError{std::move(code), std::move(message)}; }
+
+// Keeps printable characters only and cuts at kMaxNameBytes without splitting a code point.
+std::string clean_name(const std::string& raw) {
+  std::string out;
+  for (std::size_t i = 0; i < raw.size();) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (out.size() + len > kMaxNameBytes) break;
+    if (c >= 0x20 && c != 0x7f) out.append(raw, i, len);
+    i += len;
+  }
+  const auto b = out.find_first_not_of(' ');
+  if (b == std::string::npos) return "";
+  return out.substr(b, out.find_last_not_of(' ') - b + 1);
+}
+
+bool finite_number(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
+
+std::variant<ClientMsg, DecodeError> decode_input(const json& j) {
+  InputMsg m;
+  if (j.contains("seq")) {
+    const json& seq = j["seq"];
+    if (!seq.is_number_unsigned() || seq.get<std::uint64_t>() > 0xffffffffULL) {
+      return bad("bad_field", "input.seq must be an integer from 0 to 4294967295");
+    }
+    m.seq = seq.get<std::uint32_t>();
+  }
+  if (j.contains("move")) {
+    const json& mv = j["move"];
+    if (!mv.is_array() || mv.size() != 2 || !finite_number(mv[0]) || !finite_number(mv[1])) {
+      return bad("bad_field", "input.move must be [dx, dy] with finite numbers");
+    }
+    m.dx = static_cast<float>(std::clamp(mv[0].get<double>(), -1.0, 1.0));
+    m.dy = static_cast<float>(std::clamp(mv[1].get<double>(), -1.0, 1.0));
+  }
+  if (j.contains("attack")) {
+    if (!j["attack"].is_boolean()) return bad("bad_field", "input.attack must be true or false");
+    m.attack = j["attack"].get<bool>();
+  }
+  return ClientMsg{m};
+}
+
+std::variant<ClientMsg, DecodeError> decode_join(const json& j) {
+  JoinMsg m;
+  if (!j.contains("name") || !j["name"].is_string()) return bad("bad_field", "join.name must be a string");
+  m.name = clean_name(j["name"].get<std::string>());
+  if (m.name.empty()) return bad("bad_field", "join.name must have at least one visible character");
+  if (j.contains("token")) {
+    if (!j["token"].is_string() || j["token"].get<std::string>().size() > 64) {
+      return bad("bad_field", "join.token must be a string of at most 64 characters");
+    }
+    m.token = j["token"].get<std::string>();
+  }
+  return ClientMsg{m};
+}
+
+void append_number(std::string& out, double v, int decimals) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
+  // "-0.0" and trailing ".0" carry nothing: drop them to keep frames small.
+  if (decimals > 0) {
+    while (!s.empty() && s.back() == '0') s.remove_suffix(1);
+    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  }
+  if (s == "-0") s = "0";
+  out += s;
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+void append_key(std::string& out, std::string_view key) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* const kHex = "0123456789abcdef";
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text) {
+  // Inputs are tiny; anything big is a client that is not ours.
+  if (text.size() > 4096) return bad("bad_message", "message too long for a game message");
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return bad("bad_json", "message is not valid JSON");
+  if (!j.is_object()) return bad("bad_message", "message must be a JSON object");
+  const auto type_it = j.find("type");
+  if (type_it == j.end() || !type_it->is_string()) return bad("bad_message", "message needs a string \"type\"");
+  const std::string& type = type_it->get_ref<const std::string&>();
+  if (type == "input") return decode_input(j);
+  if (type == "join") return decode_join(j);
+  if (type == "ping") {
+    PingMsg m;
+    if (j.contains("t")) {
+      if (!finite_number(j["t"])) return bad("bad_field", "ping.t must be a number");
+      m.t = j["t"].get<double>();
+    }
+    return ClientMsg{m};
+  }
+  if (type == "leave") return ClientMsg{LeaveMsg{}};
+  if (type == "watch") {
+    if (!j.contains("x") || !j.contains("y") || !finite_number(j["x"]) || !finite_number(j["y"])) {
+      return bad("bad_field", "watch needs numbers x and y");
+    }
+    return ClientMsg{WatchMsg{j["x"].get<float>(), j["y"].get<float>()}};
+  }
+  return bad("unknown_type", "unknown message type \"" + type.substr(0, 32) + "\"");
+}
+
+std::string encode_hello(const HelloMsg& m) {
+  json obstacles = json::array();
+  for (const auto& o : m.obstacles) obstacles.push_back({{"x", o.x}, {"y", o.y}, {"w", o.w}, {"h", o.h}});
+  json kinds = json::array();
+  for (const auto& k : m.monster_kinds) {
+    kinds.push_back({{"name", k.name}, {"max_hp", k.max_hp}, {"speed", k.speed}, {"attack_range", k.attack_range},
+                     {"aggro_radius", k.aggro_radius}});
+  }
+  return json{{"type", "hello"},
+              {"protocol", kGameProtocolVersion},
+              {"tick_rate", m.tick_rate},
+              {"world", {{"width", m.world_width}, {"height", m.world_height}, {"obstacles", obstacles}}},
+              {"view_radius", m.view_radius},
+              {"monster_kinds", kinds}}
+      .dump();
+}
+
+std::string encode_welcome(const WelcomeMsg& m) {
+  return json{{"type", "welcome"},
+              {"id", m.player_id},
+              {"protocol", kGameProtocolVersion},
+              {"tick_rate", m.tick_rate},
+              {"world", {{"width", m.world_width}, {"height", m.world_height}}},
+              {"view_radius", m.view_radius},
+              {"token", m.token},
+              {"resumed", m.resumed}}
+      .dump();
+}
+
+std::string encode_pong(double client_t, std::int64_t server_ts_ms) {
+  return json{{"type", "pong"}, {"t", client_t}, {"server_ts", server_ts_ms}}.dump();
+}
+
+std::string encode_error(std::string_view code, std::string_view message) {
+  return json{{"type", "error"}, {"code", std::string(code)}, {"message", std::string(message)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+// The ",key:value" pairs of the fields in `fields`, shared by full and delta encodings.
+void append_fields(std::string& out, const EntityView& e, std::uint8_t fields) {
+  if (fields & kFieldPosition) {
+    append_key(out, "x");
+    append_number(out, e.x, 1);
+    append_key(out, "y");
+    append_number(out, e.y, 1);
+  }
+  if (fields & kFieldHp) {
+    append_key(out, "hp");
+    append_int(out, e.hp);
+  }
+  if (fields & kFieldState) {
+    append_key(out, "state");
+    append_json_string(out, e.state);
+  }
+  if (fields & kFieldFacing) {
+    append_key(out, "facing");
+    append_number(out, e.facing, 2);
+  }
+  if (fields & kFieldScore) {
+    append_key(out, "score");
+    append_int(out, e.score);
+  }
+}
+}  // namespace
+
+void append_entity_full(std::string& out, const EntityView& e) {
+  out += "{\"id\":";
+  append_int(out, e.id);
+  append_key(out, "kind");
+  append_json_string(out, e.kind);
+  if (!e.name.empty()) {
+    append_key(out, "name");
+    append_json_string(out, e.name);
+  }
+  append_key(out, "max_hp");
+  append_int(out, e.max_hp);
+  append_fields(out, e, kFieldAll);
+  out += '}';
+}
+
+void append_entity_delta(std::string& out, const EntityView& e, std::uint8_t fields) {
+  out += "{\"id\":";
+  append_int(out, e.id);
+  append_fields(out, e, fields);
+  out += '}';
+}
+
+void append_event(std::string& out, const EventView& e) {
+  out += "{\"type\":";
+  append_json_string(out, e.type);
+  append_key(out, "attacker");
+  append_int(out, e.attacker);
+  append_key(out, "target");
+  append_int(out, e.target);
+  append_key(out, "damage");
+  append_int(out, e.damage);
+  append_key(out, "x");
+  append_number(out, e.x, 1);
+  append_key(out, "y");
+  append_number(out, e.y, 1);
+  out += '}';
+}
+
+void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players) {
+  out_ = &out;
+  out.clear();
+  out += "{\"type\":\"tick\",\"tick\":";
+  append_int(out, static_cast<std::int64_t>(tick));
+  out += ",\"ts\":";
+  append_int(out, ts_ms);
+  out += ",\"players\":";
+  append_int(out, static_cast<std::int64_t>(players));
+  out += ",\"entities\":[";
+  section_ = Section::Entities;
+  first_ = true;
+}
+
+void TickFrameWriter::enter(Section s) {
+  while (section_ < s) {
+    switch (section_) {
+      case Section::Entities: *out_ += "],\"removed\":["; break;
+      case Section::Removed: *out_ += "],\"events\":["; break;
+      case Section::Events: *out_ += "]}"; break;
+      case Section::Done: return;
+    }
+    section_ = static_cast<Section>(static_cast<int>(section_) + 1);
+    first_ = true;
+  }
+}
+
+void TickFrameWriter::add_entity(std::string_view encoded) {
+  enter(Section::Entities);
+  if (!first_) *out_ += ',';
+  *out_ += encoded;
+  first_ = false;
+}
+
+void TickFrameWriter::add_removed(std::uint32_t id) {
+  enter(Section::Removed);
+  if (!first_) *out_ += ',';
+  append_int(*out_, id);
+  first_ = false;
+}
+
+void TickFrameWriter::add_event(std::string_view encoded) {
+  enter(Section::Events);
+  if (!first_) *out_ += ',';
+  *out_ += encoded;
+  first_ = false;
+}
+
+void TickFrameWriter::finish() { enter(Section::Done); }
+
+}  // namespace skirmish::protocol

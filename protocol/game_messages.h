@@ -1,0 +1,125 @@
+// The game's wire messages (JSON text frames), documented in docs/protocol.md.
+// Messages in, bytes out: no game logic here, and nothing from game/.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace skirmish::protocol {
+
+constexpr int kGameProtocolVersion = 1;
+// Names longer than this are cut (at a UTF-8 boundary): they are drawn above a sprite.
+constexpr std::size_t kMaxNameBytes = 24;
+
+// ---- client -> server
+struct JoinMsg {
+  std::string name;
+  std::string token;  // reconnect token from an earlier welcome, or empty
+};
+struct InputMsg {
+  std::uint32_t seq = 0;
+  float dx = 0, dy = 0;  // wanted direction, each within [-1, 1]; the server normalises
+  bool attack = false;
+};
+struct PingMsg {
+  double t = 0;  // the client's clock, echoed back
+};
+struct LeaveMsg {};
+struct WatchMsg {  // spectators: look at this point
+  float x = 0, y = 0;
+};
+using ClientMsg = std::variant<JoinMsg, InputMsg, PingMsg, LeaveMsg, WatchMsg>;
+
+struct DecodeError {
+  std::string code;     // "bad_json", "bad_message", "unknown_type", "bad_field"
+  std::string message;  // for humans
+};
+
+std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text);
+
+// ---- server -> client
+struct ObstacleRect {
+  float x, y, w, h;
+};
+struct MonsterKindInfo {
+  std::string name;
+  int max_hp;
+  float speed, attack_range, aggro_radius;
+};
+struct HelloMsg {  // sent on connect: everything needed to draw the world before joining
+  int tick_rate;
+  float world_width, world_height, view_radius;
+  std::vector<ObstacleRect> obstacles;
+  std::vector<MonsterKindInfo> monster_kinds;
+};
+struct WelcomeMsg {  // the answer to join
+  std::uint32_t player_id;
+  int tick_rate;
+  float world_width, world_height, view_radius;
+  std::string token;
+  bool resumed;  // true when the token gave back an existing player
+};
+
+std::string encode_hello(const HelloMsg& m);
+std::string encode_welcome(const WelcomeMsg& m);
+std::string encode_pong(double client_t, std::int64_t server_ts_ms);
+std::string encode_error(std::string_view code, std::string_view message);
+
+// ---- tick frames, assembled from pieces encoded once per tick.
+// Which entity fields an encoded delta carries.
+enum EntityField : std::uint8_t {
+  kFieldPosition = 1,
+  kFieldHp = 2,
+  kFieldState = 4,
+  kFieldFacing = 8,
+  kFieldScore = 16,
+  kFieldAll = 31,
+};
+struct EntityView {
+  std::uint32_t id;
+  std::string_view kind;  // "player" or the monster kind's name
+  float x, y, facing;
+  int hp, max_hp, score;
+  std::string_view state;
+  std::string_view name;  // players only
+};
+// {"id":..,"kind":..,...}: every field (the first time a client sees the entity).
+void append_entity_full(std::string& out, const EntityView& e);
+// {"id":..,<only the fields in `fields`>}.
+void append_entity_delta(std::string& out, const EntityView& e, std::uint8_t fields);
+
+struct EventView {
+  std::string_view type;  // "attack", "death", "respawn"
+  std::uint32_t attacker, target;
+  int damage;
+  float x, y;
+};
+void append_event(std::string& out, const EventView& e);
+
+// Writes {"type":"tick","tick":N,"ts":T,"players":P,"entities":[...],"removed":[...],"events":[...]}
+// piece by piece into a caller-owned buffer, so a frame is built by copying pre-encoded bytes.
+class TickFrameWriter {
+ public:
+  // Clears `out` and starts a frame (leaving room in front for nothing: the caller frames it).
+  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players);
+  void add_entity(std::string_view encoded);
+  void add_removed(std::uint32_t id);
+  void add_event(std::string_view encoded);
+  // Closes the JSON object. Sections must be added in order: entities, removed, events.
+  void finish();
+
+ private:
+  enum class Section : std::uint8_t { Entities, Removed, Events, Done };
+  void enter(Section s);
+  std::string* out_ = nullptr;
+  Section section_ = Section::Done;
+  bool first_ = true;
+};
+
+// Appends a JSON string literal (quotes and escapes) for `s`.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace skirmish::protocol

@@ -1,0 +1,118 @@
+#include "protocol/handshake.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace skirmish::protocol {
+
+namespace {
+
+constexpr std::string_view kWebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// A key is valid when it is canonical base64 of exactly 16 bytes: 22 symbols then "==".
+bool is_valid_key(std::string_view key) {
+  if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;
+  unsigned char decoded[18];
+  const int n = EVP_DecodeBlock(decoded, reinterpret_cast<const unsigned char*>(key.data()), 24);
+  // EVP_DecodeBlock ignores padding in its count: 24 symbols always decode to 18 bytes.
+  return n == 18;
+}
+
+HttpReject reject(int status, std::string reason) { return HttpReject{status, std::move(reason), {}}; }
+
+}  // namespace
+
+bool header_has_token(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    const std::string_view item = trim(value.substr(0, comma));
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string compute_accept_key(std::string_view key) {
+  std::string input(key);
+  input += kWebSocketGuid;
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  const int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+}
+
+bool wants_websocket(const HttpRequest& request) {
+  const std::string* upgrade = request.header("upgrade");
+  return upgrade && header_has_token(*upgrade, "websocket");
+}
+
+std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, const HandshakePolicy& policy) {
+  if (req.method != "GET") {
+    HttpReject r = reject(405, "a WebSocket handshake must use GET");
+    r.headers.push_back({"Allow", "GET"});
+    return r;
+  }
+  if (req.version_major != 1 || req.version_minor < 1) return reject(400, "a WebSocket handshake needs HTTP/1.1");
+  if (!req.header("host")) return reject(400, "missing Host header");
+  const std::string* upgrade = req.header("upgrade");
+  if (!upgrade || !header_has_token(*upgrade, "websocket")) return reject(400, "Upgrade header must contain 'websocket'");
+  const std::string* connection = req.header("connection");
+  if (!connection || !header_has_token(*connection, "upgrade")) {
+    return reject(400, "Connection header must contain 'Upgrade'");
+  }
+  const std::string* key = req.header("sec-websocket-key");
+  if (!key) return reject(400, "missing Sec-WebSocket-Key header");
+  const std::string_view key_value = trim(*key);
+  if (!is_valid_key(key_value)) return reject(400, "Sec-WebSocket-Key must be the base64 of 16 bytes");
+  const std::string* version = req.header("sec-websocket-version");
+  if (!version || trim(*version) != "13") {
+    HttpReject r = reject(426, "only WebSocket version 13 is supported");
+    r.headers.push_back({"Sec-WebSocket-Version", "13"});
+    return r;
+  }
+  if (!policy.allowed_origins.empty()) {
+    const std::string* origin = req.header("origin");
+    const bool allowed = origin && std::any_of(policy.allowed_origins.begin(), policy.allowed_origins.end(),
+                                               [&](const std::string& o) { return iequals(o, trim(*origin)); });
+    if (!allowed) return reject(403, "origin not allowed");
+  }
+
+  UpgradeAccept accept;
+  accept.accept_key = compute_accept_key(key_value);
+  if (const std::string* offered = req.header("sec-websocket-protocol")) {
+    // Our preference order wins; the client's list only says what it can speak.
+    for (const auto& ours : policy.subprotocols) {
+      if (header_has_token(*offered, ours)) {
+        accept.subprotocol = ours;
+        break;
+      }
+    }
+  }
+  accept.response =
+      "HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\n"
+      "Connection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: " + accept.accept_key + "\r\n";
+  if (!accept.subprotocol.empty()) accept.response += "Sec-WebSocket-Protocol: " + accept.subprotocol + "\r\n";
+  accept.response += "\r\n";
+  return accept;
+}
+
+}  // namespace skirmish::protocol

@@ -1,0 +1,43 @@
+// The WebSocket opening handshake, server side (RFC 6455 section 4.2).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "protocol/http_types.h"
+
+namespace skirmish::protocol {
+
+// What the daemon's configuration says about handshakes ("websocket.*").
+struct HandshakePolicy {
+  // Browser origins allowed to open a socket, e.g. "http://localhost:8080". Empty: any.
+  std::vector<std::string> allowed_origins;
+  // Subprotocols we speak, in our order of preference. Empty: none is ever selected.
+  std::vector<std::string> subprotocols;
+};
+
+struct UpgradeAccept {
+  std::string accept_key;   // Sec-WebSocket-Accept
+  std::string subprotocol;  // empty when none was agreed
+  std::string response;     // the complete 101 response, ready to write
+};
+
+// base64(SHA-1(key + the RFC's GUID)).
+std::string compute_accept_key(std::string_view sec_websocket_key);
+
+// True when the request asks for a WebSocket (an Upgrade header naming "websocket"):
+// such a request is judged by parse_upgrade and answered 101 or 4xx, never with a file.
+bool wants_websocket(const HttpRequest& request);
+
+// Checks every rule of RFC 6455 section 4.2.1 in order and answers 101 or the refusal:
+// 405 for a method other than GET, 400 for a missing Host / Upgrade / Connection token or a
+// key that is not the base64 of 16 bytes, 426 with Sec-WebSocket-Version: 13 for another
+// version, 403 for an origin not on the allow-list.
+std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& request, const HandshakePolicy& policy);
+
+// True when the comma-separated header value contains `token`, case-insensitively.
+bool header_has_token(std::string_view value, std::string_view token);
+
+}  // namespace skirmish::protocol

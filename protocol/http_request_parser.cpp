@@ -1,0 +1,156 @@
+#include "protocol/http_request_parser.h"
+
+#include <cctype>
+
+namespace skirmish::protocol {
+
+namespace {
+HttpRequestParser* self(llhttp_t* p) { return static_cast<HttpRequestParser*>(p->data); }
+// Per header line, ": " and CRLF are not in the spans llhttp reports; count them anyway so
+// the limit means "bytes on the wire" closely enough.
+constexpr std::size_t kHeaderLineOverhead = 4;
+}  // namespace
+
+const std::string* HttpRequest::header(std::string_view lower_name) const {
+  for (const auto& h : headers) {
+    if (h.name == lower_name) return &h.value;
+  }
+  return nullptr;
+}
+
+HttpRequestParser::HttpRequestParser(HttpLimits limits) : limits_(limits) {
+  llhttp_settings_init(&settings_);
+  settings_.on_message_begin = on_message_begin;
+  settings_.on_method = on_method;
+  settings_.on_url = on_url;
+  settings_.on_version = on_version;
+  settings_.on_header_field = on_header_field;
+  settings_.on_header_value = on_header_value;
+  settings_.on_headers_complete = on_headers_complete;
+  settings_.on_body = on_body;
+  settings_.on_message_complete = on_message_complete;
+  reset();
+}
+
+void HttpRequestParser::reset() {
+  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  parser_.data = this;
+  request_ = HttpRequest{};
+  error_ = HttpReject{};
+  header_bytes_ = 0;
+  in_value_ = false;
+  started_ = false;
+  complete_ = false;
+  failed_ = false;
+  upgrade_ = false;
+}
+
+int HttpRequestParser::fail(int status, const char* reason) {
+  failed_ = true;
+  error_.status = status;
+  error_.reason = reason;
+  return -1;
+}
+
+int HttpRequestParser::count_header_bytes(std::size_t len) {
+  header_bytes_ += len;
+  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "request line and headers are too large");
+  return 0;
+}
+
+HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t len, std::size_t& consumed) {
+  consumed = 0;
+  if (failed_) return Status::Error;
+  if (complete_) return Status::Complete;
+  if (len == 0) return Status::NeedMore;
+  started_ = true;
+  const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (err == HPE_OK) {
+    consumed = len;
+    return Status::NeedMore;
+  }
+  if (complete_ && (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE)) {
+    const char* pos = llhttp_get_error_pos(&parser_);
+    consumed = pos ? static_cast<std::size_t>(pos - data) : len;
+    return Status::Complete;
+  }
+  if (!failed_) {
+    // llhttp's own verdict; its reason strings are terse but accurate ("Invalid method").
+    failed_ = true;
+    error_.status = 400;
+    const char* why = llhttp_get_error_reason(&parser_);
+    error_.reason = why && *why ? why : llhttp_errno_name(err);
+  }
+  return Status::Error;
+}
+
+int HttpRequestParser::on_message_begin(llhttp_t* p) {
+  self(p)->started_ = true;
+  return 0;
+}
+
+int HttpRequestParser::on_method(llhttp_t* p, const char* at, std::size_t len) {
+  auto* s = self(p);
+  s->request_.method.append(at, len);
+  return s->count_header_bytes(len + 1);
+}
+
+int HttpRequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
+  auto* s = self(p);
+  s->request_.target.append(at, len);
+  return s->count_header_bytes(len);
+}
+
+int HttpRequestParser::on_version(llhttp_t* p, const char*, std::size_t len) {
+  return self(p)->count_header_bytes(len + kHeaderLineOverhead);
+}
+
+int HttpRequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
+  auto* s = self(p);
+  if (s->request_.headers.empty() || s->in_value_) {
+    if (s->request_.headers.size() >= s->limits_.max_header_count) return s->fail(431, "too many header fields");
+    s->request_.headers.push_back({});
+    s->in_value_ = false;
+    if (int rc = s->count_header_bytes(kHeaderLineOverhead)) return rc;
+  }
+  for (std::size_t i = 0; i < len; ++i) {
+    s->request_.headers.back().name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
+  }
+  return s->count_header_bytes(len);
+}
+
+int HttpRequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
+  auto* s = self(p);
+  s->in_value_ = true;
+  s->request_.headers.back().value.append(at, len);
+  return s->count_header_bytes(len);
+}
+
+int HttpRequestParser::on_headers_complete(llhttp_t* p) {
+  auto* s = self(p);
+  if (p->http_major != 1) return s->fail(505, "only HTTP/1.x is supported");
+  s->request_.version_major = p->http_major;
+  s->request_.version_minor = p->http_minor;
+  s->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
+  s->upgrade_ = p->upgrade != 0;
+  if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
+    return s->fail(413, "request body is too large");
+  }
+  return 0;
+}
+
+int HttpRequestParser::on_body(llhttp_t* p, const char* at, std::size_t len) {
+  auto* s = self(p);
+  if (s->request_.body.size() + len > s->limits_.max_body_bytes) return s->fail(413, "request body is too large");
+  s->request_.body.append(at, len);
+  return 0;
+}
+
+int HttpRequestParser::on_message_complete(llhttp_t* p) {
+  auto* s = self(p);
+  s->complete_ = true;
+  // Stop right after this request so the caller gets the remaining bytes back.
+  return HPE_PAUSED;
+}
+
+}  // namespace skirmish::protocol

@@ -1,0 +1,69 @@
+// Incremental HTTP/1.1 request parser on top of llhttp.
+#pragma once
+
+#include <llhttp.h>
+
+#include <cstddef>
+#include <string>
+
+#include "protocol/http_types.h"
+
+namespace skirmish::protocol {
+
+// Bytes in, one request out. feed() stops at the end of the first complete request and
+// says how many bytes it used; the rest of the buffer belongs to the next request (keep-
+// alive pipelining) or, after an upgrade, to the WebSocket frame decoder.
+//
+// Errors are sticky and carry their answer: 400 for malformed syntax, 431 for headers
+// over the limit, 413 for a body over the limit, 505 for an HTTP major version other than 1.
+class HttpRequestParser {
+ public:
+  enum class Status { NeedMore, Complete, Error };
+
+  explicit HttpRequestParser(HttpLimits limits);
+  HttpRequestParser(const HttpRequestParser&) = delete;
+  HttpRequestParser& operator=(const HttpRequestParser&) = delete;
+
+  // On Complete, `consumed` is the number of bytes of this call that made up the request.
+  // On NeedMore every byte was consumed.
+  Status feed(const char* data, std::size_t len, std::size_t& consumed);
+
+  // Valid after Complete; may be moved from.
+  HttpRequest& request() { return request_; }
+  // Whether the completed request asked for a protocol upgrade (llhttp's judgement).
+  bool upgrade() const { return upgrade_; }
+  const HttpReject& error() const { return error_; }
+  // True once any byte of a request has arrived (for telling idle from slow).
+  bool started() const { return started_; }
+
+  // Forgets the request and gets ready for the next one on the same connection.
+  void reset();
+
+ private:
+  static int on_message_begin(llhttp_t* p);
+  static int on_method(llhttp_t* p, const char* at, std::size_t len);
+  static int on_url(llhttp_t* p, const char* at, std::size_t len);
+  static int on_version(llhttp_t* p, const char* at, std::size_t len);
+  static int on_header_field(llhttp_t* p, const char* at, std::size_t len);
+  static int on_header_value(llhttp_t* p, const char* at, std::size_t len);
+  static int on_headers_complete(llhttp_t* p);
+  static int on_body(llhttp_t* p, const char* at, std::size_t len);
+  static int on_message_complete(llhttp_t* p);
+
+  int fail(int status, const char* reason);
+  int count_header_bytes(std::size_t len);
+
+  HttpLimits limits_;
+  llhttp_settings_t settings_;
+  llhttp_t parser_;
+  HttpRequest request_;
+  HttpReject error_;
+  std::size_t header_bytes_ = 0;
+  bool in_value_ = false;
+  bool started_ = false;
+  bool complete_ = false;
+  bool failed_ = false;
+  bool upgrade_ = false;
+};
+
+}  // namespace skirmish::protocol

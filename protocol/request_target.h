@@ -1,0 +1,24 @@
+// Making sense of a request target ("/path?query") without trusting it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace skirmish::protocol {
+
+// The decoded, normalised path of a request target, safe to join to a web root: always
+// starts with '/', has no "." or ".." segments, no empty segments, no NUL, no backslash
+// and no control characters, before or after percent-decoding. Query and fragment are
+// dropped. Returns nullopt for anything that could reach outside the root or that is not
+// an origin-form target at all.
+std::optional<std::string> normalize_path(std::string_view target);
+
+// The value of `name` in the target's query string, percent-decoded ('+' is a space), or
+// nullopt when absent or badly encoded.
+std::optional<std::string> query_param(std::string_view target, std::string_view name);
+
+// Percent-decodes `in`; nullopt for a truncated or non-hex escape.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);
+
+}  // namespace skirmish::protocol

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, whatever Skirmish needs to build, run and test.
+# Idempotent: packages already present are left alone, and apt is only asked when
+# something is missing. Usage: scripts/install-deps.sh [--test]
+#   (no flag) what the daemon needs to build and run
+#   --test    also what the test suite needs (Python websockets, Chromium, clang for fuzzing)
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config libuv1-dev nlohmann-json3-dev libspdlog-dev
+            libssl-dev node-llhttp libcli11-dev catch2)
+test_pkgs=(python3 python3-websockets chromium clang libclang-rt-14-dev curl)
+# Node may already come from elsewhere (with its own npm, which Debian's npm conflicts
+# with), so only ask Debian for node and npm when there is no node at all.
+if ! command -v npm >/dev/null 2>&1; then test_pkgs+=(nodejs npm); fi
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=""
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi

@@ -1,0 +1,285 @@
+#include "server/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <variant>
+
+#include "protocol/frame_encoder.h"
+#include "protocol/handshake.h"
+#include "protocol/http_response.h"
+#include "server/server.h"
+
+namespace skirmish::server {
+
+namespace {
+
+// A write the kernel could not take at once: owns the remaining bytes until libuv is done.
+struct PendingWrite {
+  uv_write_t req;
+  std::string bytes;
+};
+
+std::string peer_address(uv_tcp_t* tcp) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  char ip[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
+    uv_ip4_name(a, ip, sizeof ip);
+    port = ntohs(a->sin_port);
+    return std::string(ip) + ":" + std::to_string(port);
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
+  uv_ip6_name(a, ip, sizeof ip);
+  port = ntohs(a->sin6_port);
+  return "[" + std::string(ip) + "]:" + std::to_string(port);
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, ConnId id) : server_(server), id_(id) {
+  uv_tcp_init(server.loop(), &handle_);
+  handle_.data = this;
+  http_ = std::make_unique<protocol::HttpRequestParser>(server.config().http);
+}
+
+void Connection::start() {
+  peer_ = peer_address(&handle_);
+  uv_tcp_nodelay(&handle_, 1);
+  arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
+  if (const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read); rc != 0) {
+    spdlog::warn("conn {} {}: cannot read: {}", id_, peer_, uv_strerror(rc));
+    abort();
+  }
+}
+
+void Connection::arm_deadline(std::uint64_t from_now_ms) { deadline_ms_ = server_.now_ms() + from_now_ms; }
+
+void Connection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+  *buf = static_cast<Connection*>(h->data)->server_.read_buffer();
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(s->data);
+  if (nread == 0) return;
+  if (nread < 0) {
+    // EOF or an error: either way the peer is gone; in Draining this is the expected end.
+    if (nread != UV_EOF && self->state_ != State::Draining) {
+      spdlog::debug("conn {} {}: read error: {}", self->id_, self->peer_, uv_strerror(static_cast<int>(nread)));
+    }
+    self->abort();
+    return;
+  }
+  self->server_.stats().bytes_in += static_cast<std::uint64_t>(nread);
+  switch (self->state_) {
+    case State::Http: self->handle_http(buf->base, static_cast<std::size_t>(nread)); break;
+    case State::Open:
+    case State::Closing:
+      self->handle_frames(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
+      break;
+    case State::Draining:
+    case State::Closed: break;  // discarded: we only wait for the peer's EOF
+  }
+}
+
+void Connection::handle_http(const char* data, std::size_t len) {
+  while (len > 0 && state_ == State::Http) {
+    std::size_t consumed = 0;
+    const auto status = http_->feed(data, len, consumed);
+    if (status == protocol::HttpRequestParser::Status::NeedMore) return;
+    if (status == protocol::HttpRequestParser::Status::Error) {
+      const auto& err = http_->error();
+      server_.stats().handshake_failures[err.status]++;
+      spdlog::debug("conn {} {}: bad request: {} {}", id_, peer_, err.status, err.reason);
+      respond_and_drain(protocol::serialize_response(protocol::make_reject_response(err)));
+      return;
+    }
+    data += consumed;
+    len -= consumed;
+    if (!handle_request(http_->request(), data, len)) return;
+    http_->reset();
+    arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
+  }
+}
+
+bool Connection::handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len) {
+  server_.stats().http_requests++;
+  if (protocol::wants_websocket(request) && server_.is_websocket_path(request.target)) {
+    auto verdict = protocol::parse_upgrade(request, server_.handshake_policy());
+    if (auto* reject = std::get_if<protocol::HttpReject>(&verdict)) {
+      server_.stats().handshake_failures[reject->status]++;
+      spdlog::debug("conn {} {}: handshake refused: {} {}", id_, peer_, reject->status, reject->reason);
+      respond_and_drain(protocol::serialize_response(protocol::make_reject_response(*reject)));
+      return false;
+    }
+    const auto& accept = std::get<protocol::UpgradeAccept>(verdict);
+    // The parser is done with; `request` lives in it, so the application sees it first.
+    send(accept.response);
+    state_ = State::Open;
+    upgraded_ = true;
+    deadline_ms_ = 0;
+    frames_ = std::make_unique<protocol::FrameDecoder>(server_.config().ws);
+    server_.on_websocket_open(*this, request);
+    http_.reset();
+    if (state_ == State::Open && rest_len > 0) {
+      // Frames that came in the same read as the handshake (h11's "trailing data").
+      handle_frames(reinterpret_cast<const std::uint8_t*>(rest), rest_len);
+    }
+    return false;
+  }
+  const protocol::HttpResponse response = server_.respond(request);
+  const std::string bytes = protocol::serialize_response(response);
+  if (!response.keep_alive) {
+    respond_and_drain(bytes);
+    return false;
+  }
+  send(bytes);
+  return state_ == State::Http;
+}
+
+void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
+  std::vector<protocol::WsEvent> events;
+  const auto error = frames_->feed(data, len, events);
+  for (auto& event : events) {
+    if (state_ != State::Open && state_ != State::Closing) return;
+    server_.stats().frames_in++;
+    if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
+      if (state_ == State::Open) server_.on_text(*this, text->data);
+    } else if (auto* bin = std::get_if<protocol::BinaryMessage>(&event)) {
+      if (state_ == State::Open) server_.on_binary(*this, bin->data);
+    } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
+      if (!close_sent_) send(protocol::encode_frame(protocol::Opcode::Pong, ping->payload));
+    } else if (auto* close = std::get_if<protocol::Close>(&event)) {
+      if (!close_sent_) {
+        // Echo the peer's code (RFC 6455 5.5.1); a close without a code is answered without one.
+        const std::uint16_t code = close->code;
+        server_.stats().ws_closes[code]++;
+        send(protocol::encode_close(code, ""));
+        close_sent_ = true;
+      }
+      shutdown_and_drain();
+      return;
+    }
+  }
+  if (error && state_ != State::Draining && state_ != State::Closed) {
+    spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error->code), error->reason);
+    if (!close_sent_) {
+      server_.stats().ws_closes[static_cast<int>(error->code)]++;
+      send(protocol::encode_close(static_cast<std::uint16_t>(error->code), error->reason));
+      close_sent_ = true;
+    }
+    // After a failure we cannot parse the peer's close frame: shut down and wait for its EOF.
+    shutdown_and_drain();
+  }
+}
+
+void Connection::send(std::string_view bytes) {
+  if (write_shut_ || state_ == State::Closed || bytes.empty()) return;
+  server_.stats().bytes_out += bytes.size();
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+  int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+  if (written == UV_EAGAIN) written = 0;
+  if (written < 0) {
+    spdlog::debug("conn {} {}: write failed: {}", id_, peer_, uv_strerror(written));
+    abort();
+    return;
+  }
+  if (static_cast<std::size_t>(written) == bytes.size()) return;
+  auto* pending = new PendingWrite;
+  pending->bytes.assign(bytes.substr(static_cast<std::size_t>(written)));
+  pending->req.data = this;
+  queued_bytes_ += pending->bytes.size();
+  uv_buf_t rest = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
+  if (const int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1, on_write_done);
+      rc != 0) {
+    queued_bytes_ -= pending->bytes.size();
+    delete pending;
+    abort();
+  }
+}
+
+void Connection::send_text(std::string_view text) {
+  server_.stats().frames_out++;
+  send(protocol::encode_frame(protocol::Opcode::Text, text));
+}
+
+void Connection::on_write_done(uv_write_t* req, int status) {
+  auto* pending = reinterpret_cast<PendingWrite*>(req);
+  auto* self = static_cast<Connection*>(req->data);
+  self->queued_bytes_ -= pending->bytes.size();
+  delete pending;  // whatever the status: the request owns its bytes
+  if (status < 0 && status != UV_ECANCELED) self->abort();
+}
+
+void Connection::close_websocket(std::uint16_t code, std::string_view reason) {
+  if (state_ != State::Open) {
+    if (state_ == State::Http) abort();
+    return;
+  }
+  server_.stats().ws_closes[code]++;
+  send(protocol::encode_close(code, reason));
+  close_sent_ = true;
+  state_ = State::Closing;
+  arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
+}
+
+void Connection::respond_and_drain(const std::string& response) {
+  send(response);
+  shutdown_and_drain();
+}
+
+void Connection::shutdown_and_drain() {
+  if (state_ == State::Draining || state_ == State::Closed) return;
+  state_ = State::Draining;
+  frames_.reset();
+  http_.reset();
+  arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
+  write_shut_ = true;
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown_done) != 0) abort();
+}
+
+void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<Connection*>(req->handle->data);
+  if (status < 0 && status != UV_ECANCELED) self->abort();
+}
+
+void Connection::on_deadline() {
+  server_.stats().timeouts++;
+  switch (state_) {
+    case State::Http:
+      spdlog::debug("conn {} {}: request timeout", id_, peer_);
+      if (http_ && http_->started()) {
+        respond_and_drain(protocol::serialize_response(
+            protocol::make_reject_response({408, "the request did not arrive in time", {}})));
+      } else {
+        abort();  // an idle keep-alive connection: nothing to answer
+      }
+      break;
+    case State::Closing:
+      spdlog::debug("conn {} {}: no close frame from the peer in time", id_, peer_);
+      shutdown_and_drain();
+      break;
+    case State::Open:
+      deadline_ms_ = 0;
+      break;
+    case State::Draining:
+    case State::Closed: abort(); break;
+  }
+}
+
+void Connection::abort() {
+  if (state_ == State::Closed) return;
+  state_ = State::Closed;
+  deadline_ms_ = 0;
+  uv_close(reinterpret_cast<uv_handle_t*>(&handle_), on_closed);
+}
+
+void Connection::on_closed(uv_handle_t* h) {
+  auto* self = static_cast<Connection*>(h->data);
+  self->server_.on_connection_closed(*self);
+  delete self;
+}
+
+}  // namespace skirmish::server

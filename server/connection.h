@@ -1,0 +1,97 @@
+// One TCP connection: HTTP requests until it upgrades, then WebSocket frames.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "protocol/frame_decoder.h"
+#include "protocol/http_request_parser.h"
+
+namespace skirmish::server {
+
+class Server;
+using ConnId = std::uint32_t;
+
+// The life of a connection. Close is a state: the object is freed only in uv_close's
+// callback, so a pointer held during a callback chain stays valid to the end of it.
+//
+//   Http ──upgrade──► Open ──our close frame──► Closing ──peer's close──┐
+//     │                 │                                            ▼
+//     └─ error/last ────┴──────── peer's close (echoed) / failure ──► Draining ──EOF/timeout──► Closed
+//
+// Draining means our side is shut down (FIN sent after the queued bytes) and we read and
+// discard until the peer closes too, so the kernel never answers its last bytes with a RST
+// that could destroy our close frame or response before the peer reads it.
+class Connection {
+ public:
+  enum class State : std::uint8_t { Http, Open, Closing, Draining, Closed };
+
+  Connection(Server& server, ConnId id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* handle() { return &handle_; }
+  ConnId id() const { return id_; }
+  State state() const { return state_; }
+  bool is_open() const { return state_ == State::Open; }
+  bool upgraded() const { return upgraded_; }
+  const std::string& peer() const { return peer_; }
+  // Bytes accepted for sending but not yet handed to the kernel.
+  std::size_t queued_bytes() const { return queued_bytes_; }
+  // Monotonic ms after which the sweep timer acts (request or close timeout); 0 = none.
+  std::uint64_t deadline_ms() const { return deadline_ms_; }
+
+  // Called once after uv_accept: records the peer, starts reading, arms the request timeout.
+  void start();
+
+  // Sends bytes, in order: straight to the kernel when nothing is queued, the rest queued.
+  // Ignored once our side is shut down.
+  void send(std::string_view bytes);
+  // Sends one WebSocket text frame.
+  void send_text(std::string_view text);
+
+  // Starts the closing handshake: sends a close frame and waits, up to the close timeout,
+  // for the peer's. Idempotent.
+  void close_websocket(std::uint16_t code, std::string_view reason);
+  // Sends a final HTTP response, then shuts our side down and waits for the peer's EOF.
+  void respond_and_drain(const std::string& response);
+  // Drops the TCP connection now, queued bytes and all. Idempotent.
+  void abort();
+  // The sweep timer calls this when deadline_ms() has passed.
+  void on_deadline();
+
+ private:
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write_done(uv_write_t* req, int status);
+  static void on_shutdown_done(uv_shutdown_t* req, int status);
+  static void on_closed(uv_handle_t* h);
+
+  void handle_http(const char* data, std::size_t len);
+  // Returns false when the connection stopped taking HTTP requests.
+  bool handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len);
+  void handle_frames(const std::uint8_t* data, std::size_t len);
+  void shutdown_and_drain();
+  void arm_deadline(std::uint64_t from_now_ms);
+
+  Server& server_;
+  uv_tcp_t handle_;
+  uv_shutdown_t shutdown_req_;
+  ConnId id_;
+  State state_ = State::Http;
+  bool write_shut_ = false;       // uv_shutdown issued: nothing more may be written
+  bool close_sent_ = false;       // our close frame is out (or queued)
+  bool upgraded_ = false;         // became a WebSocket: the application knows this id
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t deadline_ms_ = 0;
+  std::string peer_;
+  // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
+  std::unique_ptr<protocol::HttpRequestParser> http_;
+  std::unique_ptr<protocol::FrameDecoder> frames_;
+};
+
+}  // namespace skirmish::server

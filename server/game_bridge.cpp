@@ -1,0 +1,147 @@
+#include "server/game_bridge.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace skirmish::server {
+
+namespace {
+const char* event_type_name(game::EventType t) {
+  switch (t) {
+    case game::EventType::Attack: return "attack";
+    case game::EventType::Death: return "death";
+    case game::EventType::Respawn: return "respawn";
+  }
+  return "unknown";
+}
+}  // namespace
+
+GameBridge::GameBridge(const game::World& world, float view_radius) : world_(world), view_radius_(view_radius) {
+  const auto& cfg = world.config();
+  buckets_x_ = std::max(1, static_cast<int>(std::ceil(cfg.world_width / view_radius_)));
+  buckets_y_ = std::max(1, static_cast<int>(std::ceil(cfg.world_height / view_radius_)));
+  event_buckets_.resize(static_cast<std::size_t>(buckets_x_) * static_cast<std::size_t>(buckets_y_));
+}
+
+protocol::EntityView GameBridge::view_of(const game::Entity& e) const {
+  const bool player = e.kind == game::EntityKind::Player;
+  protocol::EntityView v{};
+  v.id = e.id;
+  v.kind = player ? std::string_view("player") : std::string_view(world_.config().monster_kinds[e.monster_kind].name);
+  v.x = e.x;
+  v.y = e.y;
+  v.facing = e.facing;
+  v.hp = e.hp;
+  v.max_hp = e.max_hp;
+  v.score = e.score;
+  v.state = game::state_name(e.state);
+  v.name = e.name;
+  return v;
+}
+
+std::size_t GameBridge::event_bucket(float x, float y) const {
+  const int bx = std::clamp(static_cast<int>(x / view_radius_), 0, buckets_x_ - 1);
+  const int by = std::clamp(static_cast<int>(y / view_radius_), 0, buckets_y_ - 1);
+  return static_cast<std::size_t>(by) * static_cast<std::size_t>(buckets_x_) + static_cast<std::size_t>(bx);
+}
+
+void GameBridge::encode_tick(std::int64_t ts_ms) {
+  ts_ms_ = ts_ms;
+  encoded_bytes_ = 0;
+  const auto& entities = world_.entities();
+  if (encoded_.size() < entities.size()) encoded_.resize(entities.size());
+  for (std::size_t i = 0; i < entities.size(); ++i) {
+    const game::Entity& e = entities[i];
+    Encoded& slot = encoded_[i];
+    if (slot.id != e.id) {
+      // The vector moved under us (an entity was removed): this slot is someone else's.
+      slot.id = e.id;
+      slot.full_valid = false;
+    }
+    slot.delta.clear();
+    if (e.dirty != 0) {
+      slot.full_valid = false;
+      // Entities that are new this tick are sent in full anyway: they enter every view.
+      if (e.dirty != game::kDirtyAll) protocol::append_entity_delta(slot.delta, view_of(e), e.dirty);
+      encoded_bytes_ += slot.delta.size();
+    }
+  }
+  for (auto& bucket : event_buckets_) bucket.clear();
+  events_.clear();
+  for (const game::Event& ev : world_.events()) {
+    EncodedEvent enc{ev.x, ev.y, {}};
+    protocol::append_event(enc.json, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
+    encoded_bytes_ += enc.json.size();
+    event_buckets_[event_bucket(ev.x, ev.y)].push_back(static_cast<std::uint32_t>(events_.size()));
+    events_.push_back(std::move(enc));
+  }
+}
+
+const GameBridge::Encoded& GameBridge::slot_for(game::EntityId id) {
+  const game::Entity* e = world_.find(id);
+  const auto index = static_cast<std::size_t>(e - world_.entities().data());
+  Encoded& slot = encoded_[index];
+  if (!slot.full_valid) {
+    slot.full.clear();
+    protocol::append_entity_full(slot.full, view_of(*e));
+    slot.full_valid = true;
+  }
+  return slot;
+}
+
+void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out) {
+  visible_.clear();
+  world_.query_visible(cx, cy, view_radius_, visible_);
+  removed_.clear();
+  writer_.begin(out, world_.tick(), ts_ms_, world_.player_count());
+
+  // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
+  std::size_t k = 0;
+  for (const game::EntityId id : visible_) {
+    while (k < known.size() && known[k] < id) removed_.push_back(known[k++]);
+    const bool was_known = k < known.size() && known[k] == id;
+    if (was_known) ++k;
+    const game::Entity* e = world_.find(id);
+    const auto index = static_cast<std::size_t>(e - world_.entities().data());
+    if (!was_known || e->dirty == game::kDirtyAll) {
+      writer_.add_entity(slot_for(id).full);
+    } else if (!encoded_[index].delta.empty()) {
+      writer_.add_entity(encoded_[index].delta);
+    }
+  }
+  while (k < known.size()) removed_.push_back(known[k++]);
+  for (const game::EntityId id : removed_) writer_.add_removed(id);
+
+  if (!events_.empty()) {
+    const float r2 = view_radius_ * view_radius_;
+    const int bx = std::clamp(static_cast<int>(cx / view_radius_), 0, buckets_x_ - 1);
+    const int by = std::clamp(static_cast<int>(cy / view_radius_), 0, buckets_y_ - 1);
+    for (int y = std::max(0, by - 1); y <= std::min(buckets_y_ - 1, by + 1); ++y) {
+      for (int x = std::max(0, bx - 1); x <= std::min(buckets_x_ - 1, bx + 1); ++x) {
+        for (const std::uint32_t i : event_buckets_[static_cast<std::size_t>(y * buckets_x_ + x)]) {
+          const EncodedEvent& ev = events_[i];
+          const float dx = ev.x - cx, dy = ev.y - cy;
+          if (dx * dx + dy * dy <= r2) writer_.add_event(ev.json);
+        }
+      }
+    }
+  }
+  writer_.finish();
+  known.swap(visible_);
+}
+
+protocol::HelloMsg GameBridge::hello() const {
+  const auto& cfg = world_.config();
+  protocol::HelloMsg m;
+  m.tick_rate = cfg.tick_rate;
+  m.world_width = cfg.world_width;
+  m.world_height = cfg.world_height;
+  m.view_radius = view_radius_;
+  for (const auto& o : world_.obstacles()) m.obstacles.push_back({o.x, o.y, o.w, o.h});
+  for (const auto& k : cfg.monster_kinds) {
+    m.monster_kinds.push_back({k.name, k.max_hp, k.speed, k.attack_range, k.aggro_radius});
+  }
+  return m;
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,66 @@
+// Maps the simulation's state to wire messages, doing the expensive part once per tick:
+// each changed entity and each event is JSON-encoded once, and a client's frame is then
+// assembled by copying the pieces its view contains (interest management).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "game/world.h"
+#include "protocol/game_messages.h"
+
+namespace skirmish::server {
+
+class GameBridge {
+ public:
+  GameBridge(const game::World& world, float view_radius);
+
+  // After each World::step(): encodes the tick's changes and events once for everyone.
+  void encode_tick(std::int64_t ts_ms);
+
+  // Builds one client's tick payload for a view centred on (cx, cy) into `out`, given the
+  // ids the client already knows (sorted), and replaces `known` with what it now knows:
+  // entities entering the view are sent in full, known ones only with what changed, and
+  // ones that left the view or the world are listed in "removed".
+  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out);
+
+  // What a client needs to draw the world before it joins.
+  protocol::HelloMsg hello() const;
+
+  // Bytes of JSON encoded this tick (for metrics and benchmarks).
+  std::size_t encoded_bytes() const { return encoded_bytes_; }
+
+ private:
+  struct Encoded {
+    game::EntityId id = 0;
+    std::string delta;  // this tick's changed fields, empty when unchanged
+    std::string full;   // every field; valid while full_valid
+    bool full_valid = false;
+  };
+  struct EncodedEvent {
+    float x, y;
+    std::string json;
+  };
+
+  const Encoded& slot_for(game::EntityId id);
+  protocol::EntityView view_of(const game::Entity& e) const;
+  std::size_t event_bucket(float x, float y) const;
+
+  const game::World& world_;
+  float view_radius_;
+  std::int64_t ts_ms_ = 0;
+  std::size_t encoded_bytes_ = 0;
+  // Indexed like world_.entities(); an entry whose id differs from the entity's is stale.
+  std::vector<Encoded> encoded_;
+  // Events bucketed on a grid of view-radius cells, so a client looks at 3x3 buckets only.
+  int buckets_x_ = 1, buckets_y_ = 1;
+  std::vector<std::vector<std::uint32_t>> event_buckets_;
+  std::vector<EncodedEvent> events_;
+  // Scratch reused by every build_frame call: no allocation per client per tick.
+  std::vector<game::EntityId> visible_;
+  std::vector<game::EntityId> removed_;
+  protocol::TickFrameWriter writer_;
+};
+
+}  // namespace skirmish::server

@@ -1,0 +1,235 @@
+#include "server/game_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "protocol/frame_encoder.h"
+#include "protocol/game_messages.h"
+#include "protocol/request_target.h"
+#include "server/server.h"
+
+namespace skirmish::server {
+
+namespace {
+
+std::int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// 1008 is the close code for "you broke our rules" (RFC 6455 7.4.1).
+constexpr std::uint16_t kPolicyViolation = 1008;
+
+std::optional<float> query_number(const std::string& target, std::string_view name) {
+  const auto v = protocol::query_param(target, name);
+  if (!v) return std::nullopt;
+  char* end = nullptr;
+  const float f = std::strtof(v->c_str(), &end);
+  if (end == v->c_str() || *end != '\0' || !std::isfinite(f)) return std::nullopt;
+  return f;
+}
+
+}  // namespace
+
+GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
+    : server_(server),
+      config_(config),
+      world_(config.game, config.session.seed),
+      bridge_(world_, config.session.view_radius),
+      ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks, [this] { tick(); }) {
+  hello_ = protocol::encode_hello(bridge_.hello());
+  std::random_device rd;
+  token_salt_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+void GameService::start() { ticks_.start(); }
+
+void GameService::stop() { ticks_.stop(); }
+
+std::string GameService::new_token() {
+  // Unguessable enough for a game: 128 random bits from the OS, per token.
+  std::random_device rd;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(),
+                static_cast<unsigned>(++token_counter_ ^ token_salt_));
+  return buf;
+}
+
+void GameService::send(ConnId id, const std::string& text) { server_.send_text(id, text); }
+
+void GameService::on_open(ConnId id, const protocol::HttpRequest& request) {
+  Client& c = clients_[id];
+  const auto& cfg = world_.config();
+  c.view_x = query_number(request.target, "x").value_or(cfg.world_width / 2);
+  c.view_y = query_number(request.target, "y").value_or(cfg.world_height / 2);
+  send(id, hello_);
+}
+
+void GameService::on_close(ConnId id) {
+  const auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  const game::EntityId player = it->second.player;
+  clients_.erase(it);
+  if (player == 0) return;
+  owner_.erase(player);
+  if (config_.session.reconnect_window_ms <= 0) {
+    forget_player(player);
+    return;
+  }
+  detached_[player] = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
+}
+
+void GameService::on_binary(ConnId id, std::string_view) {
+  const auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  reject_message(id, it->second, "bad_message", "binary messages are not part of the protocol: send JSON text");
+}
+
+void GameService::on_text(ConnId id, std::string_view text) {
+  const auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  handle_message(id, it->second, text);
+}
+
+void GameService::reject_message(ConnId id, Client& client, std::string_view code, std::string_view message) {
+  stats_.bad_messages++;
+  send(id, protocol::encode_error(code, message));
+  if (++client.bad_messages >= config_.session.bad_message_limit) {
+    server_.close(id, kPolicyViolation, "too many malformed messages");
+  }
+}
+
+void GameService::handle_message(ConnId id, Client& client, std::string_view text) {
+  auto decoded = protocol::decode_client_message(text);
+  if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) {
+    reject_message(id, client, err->code, err->message);
+    return;
+  }
+  auto& msg = std::get<protocol::ClientMsg>(decoded);
+  if (auto* input = std::get_if<protocol::InputMsg>(&msg)) {
+    if (client.player == 0) {
+      send(id, protocol::encode_error("not_joined", "join before sending input"));
+      return;
+    }
+    if (client.inputs_this_tick >= config_.session.max_inputs_per_tick) {
+      stats_.inputs_dropped++;
+      return;
+    }
+    client.inputs_this_tick++;
+    inbox_.push_back({client.player, input->dx, input->dy, input->attack});
+  } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
+    send(id, protocol::encode_pong(ping->t, wall_clock_ms()));
+  } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
+    join(id, client, std::move(join_msg->name), join_msg->token);
+  } else if (std::holds_alternative<protocol::LeaveMsg>(msg)) {
+    leave(client);
+  } else if (auto* watch = std::get_if<protocol::WatchMsg>(&msg)) {
+    client.view_x = std::clamp(watch->x, 0.0f, world_.config().world_width);
+    client.view_y = std::clamp(watch->y, 0.0f, world_.config().world_height);
+  }
+}
+
+void GameService::join(ConnId id, Client& client, std::string name, const std::string& token) {
+  if (client.player != 0) {
+    send(id, protocol::encode_error("already_joined", "this connection already has a player"));
+    return;
+  }
+  bool resumed = false;
+  game::EntityId player = 0;
+  std::string player_token;
+  if (!token.empty()) {
+    const auto it = players_by_token_.find(token);
+    if (it != players_by_token_.end() && world_.find(it->second)) {
+      player = it->second;
+      player_token = token;
+      resumed = true;
+      detached_.erase(player);
+      // The same player open in another tab or a half-dead socket: the newest connection wins.
+      if (const auto owner = owner_.find(player); owner != owner_.end() && owner->second != id) {
+        if (auto old = clients_.find(owner->second); old != clients_.end()) {
+          old->second.player = 0;
+          send(owner->second, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
+        }
+      }
+    }
+  }
+  if (!resumed) {
+    player = world_.add_player(name);
+    if (player == 0) {
+      send(id, protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
+      return;
+    }
+    player_token = new_token();
+    players_by_token_[player_token] = player;
+    token_by_player_[player] = player_token;
+    stats_.joins++;
+  } else {
+    stats_.resumes++;
+  }
+  owner_[player] = id;
+  client.player = player;
+  const auto& cfg = world_.config();
+  send(id, protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
+                                     config_.session.view_radius, player_token, resumed}));
+  spdlog::debug("conn {}: {} player {} ({})", id, resumed ? "resumed" : "joined as", player, name);
+}
+
+void GameService::leave(Client& client) {
+  if (client.player == 0) return;
+  forget_player(client.player);
+  client.player = 0;
+}
+
+void GameService::forget_player(game::EntityId player) {
+  world_.remove_player(player);
+  owner_.erase(player);
+  detached_.erase(player);
+  if (const auto it = token_by_player_.find(player); it != token_by_player_.end()) {
+    players_by_token_.erase(it->second);
+    token_by_player_.erase(it);
+  }
+}
+
+void GameService::expire_detached(std::uint64_t now_ms) {
+  std::vector<game::EntityId> expired;
+  for (const auto& [player, expires] : detached_) {
+    if (expires <= now_ms) expired.push_back(player);
+  }
+  for (const game::EntityId p : expired) forget_player(p);
+}
+
+void GameService::tick() {
+  expire_detached(server_.now_ms());
+  world_.step(inbox_);
+  stats_.inputs_applied += inbox_.size();
+  inbox_.clear();
+  bridge_.encode_tick(wall_clock_ms());
+
+  for (auto& [id, client] : clients_) {
+    client.inputs_this_tick = 0;
+    Connection* conn = server_.find(id);
+    if (!conn || !conn->is_open()) continue;
+    float cx = client.view_x, cy = client.view_y;
+    if (client.player != 0) {
+      if (const game::Entity* me = world_.find(client.player)) {
+        cx = me->x;
+        cy = me->y;
+      } else {
+        client.player = 0;  // removed from the world (should not happen while attached)
+      }
+    }
+    bridge_.build_frame(cx, cy, client.known, payload_);
+    frame_.clear();
+    protocol::write_frame_header(frame_, protocol::Opcode::Text, payload_.size());
+    frame_ += payload_;
+    conn->send(frame_);
+    stats_.tick_frames_sent++;
+    stats_.tick_bytes_sent += frame_.size();
+  }
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,91 @@
+// The game on top of the WebSocket endpoint: sessions by connection id, join / leave /
+// reconnect, inputs queued for the next tick, and the tick that steps the world and sends
+// every client the part of it that it can see.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "game/world.h"
+#include "server/game_bridge.h"
+#include "server/tick_driver.h"
+#include "server/ws_application.h"
+
+namespace skirmish::server {
+
+class Server;
+
+struct GameStats {
+  std::uint64_t inputs_applied = 0;
+  std::uint64_t inputs_dropped = 0;  // over game.max_inputs_per_tick
+  std::uint64_t bad_messages = 0;
+  std::uint64_t joins = 0;
+  std::uint64_t resumes = 0;
+  std::uint64_t tick_frames_sent = 0;
+  std::uint64_t tick_bytes_sent = 0;
+};
+
+class GameService final : public WsApplication {
+ public:
+  GameService(uv_loop_t* loop, Server& server, const config::Config& config);
+
+  void start();
+  void stop();
+
+  void on_open(ConnId id, const protocol::HttpRequest& request) override;
+  void on_text(ConnId id, std::string_view text) override;
+  void on_binary(ConnId id, std::string_view data) override;
+  void on_close(ConnId id) override;
+
+  const game::World& world() const { return world_; }
+  const TickDriver& ticks() const { return ticks_; }
+  const GameStats& stats() const { return stats_; }
+  std::size_t client_count() const { return clients_.size(); }
+
+ private:
+  struct Client {
+    game::EntityId player = 0;  // 0: spectator
+    float view_x = 0, view_y = 0;
+    std::vector<game::EntityId> known;  // sorted ids the client has been sent
+    int inputs_this_tick = 0;
+    int bad_messages = 0;
+  };
+
+  void tick();
+  void handle_message(ConnId id, Client& client, std::string_view text);
+  void reject_message(ConnId id, Client& client, std::string_view code, std::string_view message);
+  void join(ConnId id, Client& client, std::string name, const std::string& token);
+  void leave(Client& client);
+  void forget_player(game::EntityId player);
+  void expire_detached(std::uint64_t now_ms);
+  std::string new_token();
+  void send(ConnId id, const std::string& text);
+
+  Server& server_;
+  const config::Config& config_;
+  game::World world_;
+  GameBridge bridge_;
+  TickDriver ticks_;
+  GameStats stats_;
+  std::unordered_map<ConnId, Client> clients_;
+  // Reconnect tokens. A player lives in the world while a connection owns it or, after
+  // the connection dropped, until its detach deadline: then the token can claim it back.
+  std::unordered_map<std::string, game::EntityId> players_by_token_;
+  std::unordered_map<game::EntityId, std::string> token_by_player_;
+  std::unordered_map<game::EntityId, ConnId> owner_;             // attached players
+  std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
+  std::vector<game::PlayerInput> inbox_;  // inputs since the last tick, in arrival order
+  std::string hello_;                     // encoded once: the world's static description
+  std::string payload_;                   // scratch for one client's tick JSON
+  std::string frame_;                     // scratch for one client's WebSocket frame
+  std::uint64_t token_counter_ = 0;
+  std::uint64_t token_salt_ = 0;
+};
+
+}  // namespace skirmish::server

@@ -1,0 +1,17 @@
+#include "server/logging.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace skirmish::server {
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_st("skirmishd");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  // Warnings and the start-up line must reach a supervisor (or a test) at once.
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace skirmish::server

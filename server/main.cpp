@@ -1,0 +1,62 @@
+// skirmishd: loads the configuration, starts the event loop, runs until SIGINT/SIGTERM.
+#include <uv.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "config/config_loader.h"
+#include "server/game_service.h"
+#include "server/logging.h"
+#include "server/server.h"
+
+using namespace skirmish;
+
+int main(int argc, char** argv) {
+  config::LoadResult loaded;
+  try {
+    loaded = config::load_config(std::vector<std::string>(argv + 1, argv + argc),
+                                 [](const char* name) { return std::getenv(name); });
+  } catch (const config::ConfigError& e) {
+    std::fprintf(stderr, "skirmishd: configuration error: %s\n", e.what());
+    return 2;
+  }
+  if (loaded.exit_now) {
+    std::fputs(loaded.output.c_str(), loaded.exit_code == 0 ? stdout : stderr);
+    return loaded.exit_code;
+  }
+  const config::Config& cfg = loaded.config;
+  server::setup_logging(cfg.server.log_level);
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int exit_code = 0;
+  {
+    server::Server srv(&loop, cfg);
+    server::GameService game(&loop, srv, cfg);
+    srv.set_application(&game);
+    srv.set_on_stopped([&game] { game.stop(); });
+    if (!srv.listen()) {
+      exit_code = 1;
+      srv.begin_shutdown();
+    } else {
+      spdlog::info("skirmishd {} listening on {}:{} (tick rate {} Hz, world {}x{}, {} monsters, demo from {})",
+                   SKIRMISH_VERSION, cfg.server.host, srv.port(), cfg.game.tick_rate, cfg.game.world_width,
+                   cfg.game.world_height, cfg.game.monster_count,
+                   cfg.server.web_root.empty() ? "the binary" : cfg.server.web_root);
+      game.start();
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    const auto& st = srv.stats();
+    spdlog::info("stopped: {} connections, {} websockets, {} http requests, {} frames in, {} frames out, "
+                 "{} bytes in, {} bytes out",
+                 st.connections_total, st.websockets_opened, st.http_requests, st.frames_in, st.frames_out,
+                 st.bytes_in, st.bytes_out);
+  }
+  if (uv_loop_close(&loop) != 0) {
+    spdlog::warn("event loop closed with handles still open");
+    exit_code = exit_code ? exit_code : 1;
+  }
+  return exit_code;
+}

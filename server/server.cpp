@@ -1,0 +1,247 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/http_response.h"
+#include "protocol/request_target.h"
+
+namespace skirmish::server {
+
+namespace {
+// Deadlines are checked by one coarse timer over all connections (Valkey's clientsCron),
+// not one timer per connection: timeouts of seconds do not need millisecond precision.
+constexpr std::uint64_t kSweepIntervalMs = 250;
+constexpr const char* kWebSocketPath = "/ws";
+}  // namespace
+
+Server::Server(uv_loop_t* loop, const config::Config& config)
+    : loop_(loop),
+      config_(config),
+      files_(config.server.web_root.empty() ? StaticFiles::embedded()
+                                            : StaticFiles::from_directory(config.server.web_root)) {
+  uv_tcp_init(loop_, &listener_v4_);
+  uv_tcp_init(loop_, &listener_v6_);
+  listener_v4_.data = listener_v6_.data = this;
+  uv_timer_init(loop_, &sweep_timer_);
+  uv_timer_init(loop_, &grace_timer_);
+  sweep_timer_.data = grace_timer_.data = this;
+  uv_signal_init(loop_, &sigint_);
+  uv_signal_init(loop_, &sigterm_);
+  sigint_.data = sigterm_.data = this;
+  started_ms_ = uv_now(loop_);
+}
+
+Server::~Server() = default;
+
+bool Server::listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only) {
+  sockaddr_storage addr{};
+  const bool v6 = host.find(':') != std::string::npos;
+  int rc = v6 ? uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr))
+              : uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc != 0) {
+    spdlog::error("server.host '{}' is not an IP address: {}", host, uv_strerror(rc));
+    return false;
+  }
+  rc = uv_tcp_bind(&tcp, reinterpret_cast<const sockaddr*>(&addr), ipv6_only ? UV_TCP_IPV6ONLY : 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&tcp), 1024, on_connection);
+  if (rc != 0) {
+    spdlog::log(ipv6_only ? spdlog::level::debug : spdlog::level::err, "cannot listen on {}:{}: {}", host, port,
+                uv_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
+bool Server::listen() {
+  const auto& s = config_.server;
+  const bool v6 = s.host.find(':') != std::string::npos;
+  uv_tcp_t& primary = v6 ? listener_v6_ : listener_v4_;
+  if (!listen_on(primary, s.host, s.port, false)) return false;
+  (v6 ? v6_open_ : v4_open_) = true;
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  uv_tcp_getsockname(&primary, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  // The default "all IPv4 interfaces" also means IPv6 clients, if the machine has IPv6.
+  if (s.host == "0.0.0.0") v6_open_ = listen_on(listener_v6_, "::", port_, true);
+
+  uv_timer_start(&sweep_timer_, on_sweep, kSweepIntervalMs, kSweepIntervalMs);
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  return true;
+}
+
+void Server::on_connection(uv_stream_t* listener, int status) {
+  auto* self = static_cast<Server*>(listener->data);
+  if (status < 0) {
+    spdlog::warn("accept failed: {}", uv_strerror(status));
+    return;
+  }
+  auto* conn = new Connection(*self, self->next_id_++);
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
+    conn->abort();  // frees itself in its close callback
+    return;
+  }
+  self->stats_.connections_total++;
+  self->connections_[conn->id()] = conn;
+  conn->start();
+  if (self->connections_.size() > static_cast<std::size_t>(self->config_.server.max_connections) ||
+      self->shutting_down_) {
+    self->stats_.connections_rejected++;
+    protocol::HttpReject busy{503, "the server is full, try again shortly", {{"Retry-After", "5"}}};
+    if (self->shutting_down_) busy = {503, "the server is shutting down", {{"Retry-After", "5"}}};
+    conn->respond_and_drain(protocol::serialize_response(protocol::make_reject_response(busy)));
+    return;
+  }
+  spdlog::debug("conn {} {}: accepted", conn->id(), conn->peer());
+}
+
+Connection* Server::find(ConnId id) {
+  const auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
+bool Server::send_text(ConnId id, std::string_view text) {
+  Connection* c = find(id);
+  if (!c || !c->is_open()) return false;
+  c->send_text(text);
+  return true;
+}
+
+void Server::close(ConnId id, std::uint16_t code, std::string_view reason) {
+  if (Connection* c = find(id)) c->close_websocket(code, reason);
+}
+
+bool Server::is_websocket_path(const std::string& target) const {
+  const auto path = protocol::normalize_path(target);
+  return path && *path == kWebSocketPath;
+}
+
+protocol::HttpResponse Server::health_response(const protocol::HttpRequest& request) const {
+  nlohmann::json body = {
+      {"status", shutting_down_ ? "stopping" : "ok"},
+      {"uptime_s", static_cast<double>(uv_now(loop_) - started_ms_) / 1000.0},
+      {"connections", connections_.size()},
+      {"websockets_opened", stats_.websockets_opened},
+  };
+  protocol::HttpResponse r;
+  r.status = shutting_down_ ? 503 : 200;
+  r.keep_alive = request.keep_alive;
+  r.head_only = request.method == "HEAD";
+  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+  r.body = body.dump() + "\n";
+  return r;
+}
+
+protocol::HttpResponse Server::respond(const protocol::HttpRequest& request) {
+  const auto path = protocol::normalize_path(request.target);
+  protocol::HttpResponse r;
+  r.keep_alive = request.keep_alive;
+  if (!path) {
+    return protocol::make_reject_response({400, "bad request target", {}});
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    auto reject = protocol::make_reject_response({405, "only GET and HEAD are allowed here", {{"Allow", "GET, HEAD"}}});
+    reject.keep_alive = request.keep_alive;
+    return reject;
+  }
+  if (*path == "/healthz") return health_response(request);
+  if (*path == kWebSocketPath) {
+    auto reject = protocol::make_reject_response(
+        {426, "this is the WebSocket endpoint: connect with a WebSocket client",
+         {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Version", "13"}}});
+    reject.keep_alive = request.keep_alive;
+    return reject;
+  }
+  return files_.respond(*path, request);
+}
+
+void Server::on_websocket_open(Connection& conn, const protocol::HttpRequest& request) {
+  stats_.websockets_opened++;
+  spdlog::debug("conn {} {}: websocket open", conn.id(), conn.peer());
+  if (shutting_down_) {
+    conn.close_websocket(1001, "server shutting down");
+    return;
+  }
+  if (app_) app_->on_open(conn.id(), request);
+}
+
+void Server::on_text(Connection& conn, std::string_view text) {
+  if (app_) app_->on_text(conn.id(), text);
+}
+
+void Server::on_binary(Connection& conn, std::string_view data) {
+  if (app_) app_->on_binary(conn.id(), data);
+}
+
+void Server::on_connection_closed(Connection& conn) {
+  spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
+  connections_.erase(conn.id());
+  if (conn.upgraded() && app_) app_->on_close(conn.id());
+  if (shutting_down_) maybe_finish_shutdown();
+}
+
+void Server::on_sweep(uv_timer_t* t) {
+  auto* self = static_cast<Server*>(t->data);
+  const std::uint64_t now = uv_now(self->loop_);
+  // Collect first: on_deadline may close connections, and closing must not disturb the walk.
+  std::vector<Connection*> due;
+  for (auto& [id, conn] : self->connections_) {
+    if (conn->deadline_ms() != 0 && conn->deadline_ms() <= now) due.push_back(conn);
+  }
+  for (Connection* c : due) c->on_deadline();
+}
+
+void Server::on_signal(uv_signal_t* s, int signum) {
+  auto* self = static_cast<Server*>(s->data);
+  spdlog::info("received {}, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  self->begin_shutdown();
+}
+
+void Server::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  if (v4_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v4_), nullptr);
+  if (v6_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v6_), nullptr);
+  v4_open_ = v6_open_ = false;
+  std::vector<Connection*> all;
+  for (auto& [id, conn] : connections_) all.push_back(conn);
+  for (Connection* c : all) {
+    if (c->state() == Connection::State::Open) {
+      c->close_websocket(1001, "server shutting down");
+    } else if (c->state() == Connection::State::Http) {
+      c->abort();
+    }
+  }
+  uv_timer_start(&grace_timer_, on_grace_expired, static_cast<std::uint64_t>(config_.server.shutdown_grace_ms), 0);
+  maybe_finish_shutdown();
+}
+
+void Server::on_grace_expired(uv_timer_t* t) {
+  auto* self = static_cast<Server*>(t->data);
+  spdlog::info("shutdown grace over: dropping {} connection(s)", self->connections_.size());
+  std::vector<Connection*> all;
+  for (auto& [id, conn] : self->connections_) all.push_back(conn);
+  for (Connection* c : all) c->abort();
+  self->maybe_finish_shutdown();
+}
+
+void Server::maybe_finish_shutdown() {
+  if (stopped_ || !connections_.empty()) return;
+  stopped_ = true;
+  // Every handle of ours is closed, so uv_run returns once these close callbacks have run.
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&grace_timer_),
+                         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+  for (uv_tcp_t* l : {&listener_v4_, &listener_v6_}) {
+    auto* h = reinterpret_cast<uv_handle_t*>(l);
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+  if (on_stopped_) on_stopped_();
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,68 @@
+#include "server/tick_driver.h"
+
+#include <spdlog/spdlog.h>
+
+namespace skirmish::server {
+
+TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void()> on_tick)
+    : loop_(loop),
+      period_ns_(1'000'000'000ULL / static_cast<std::uint64_t>(rate_hz)),
+      max_catch_up_(max_catch_up),
+      on_tick_(std::move(on_tick)) {
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+}
+
+void TickDriver::start() {
+  running_ = true;
+  start_ns_ = uv_hrtime();
+  schedule_next();
+}
+
+void TickDriver::stop() {
+  if (!running_ && uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) return;
+  running_ = false;
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+  }
+}
+
+void TickDriver::on_timer(uv_timer_t* t) { static_cast<TickDriver*>(t->data)->run_due_ticks(); }
+
+void TickDriver::run_due_ticks() {
+  const std::uint64_t now = uv_hrtime();
+  // Tick k (1-based) is due at start + k * period.
+  const std::uint64_t due_total = (now - start_ns_) / period_ns_;
+  std::uint64_t owed = due_total > ticks_run_ ? due_total - ticks_run_ : 0;
+  if (owed > static_cast<std::uint64_t>(max_catch_up_)) {
+    const std::uint64_t drop = owed - static_cast<std::uint64_t>(max_catch_up_);
+    dropped_ticks_ += drop;
+    ticks_run_ += drop;
+    owed = static_cast<std::uint64_t>(max_catch_up_);
+    if (dropped_ticks_ >= warn_at_dropped_) {
+      spdlog::warn("tick loop fell behind: {} tick(s) dropped so far", dropped_ticks_);
+      warn_at_dropped_ = dropped_ticks_ * 2;
+    }
+  }
+  for (std::uint64_t i = 0; i < owed && running_; ++i) {
+    const std::uint64_t due_ns = start_ns_ + (ticks_run_ + 1) * period_ns_;
+    const std::uint64_t begin = uv_hrtime();
+    if (begin > due_ns + period_ns_) late_ticks_++;
+    ticks_run_++;
+    on_tick_();
+    last_tick_ns_ = uv_hrtime() - begin;
+  }
+  if (running_) schedule_next();
+}
+
+void TickDriver::schedule_next() {
+  const std::uint64_t next_due = start_ns_ + (ticks_run_ + 1) * period_ns_;
+  const std::uint64_t now = uv_hrtime();
+  // Round up: a timer that fires a little early would find nothing due and cost a wake-up.
+  const std::uint64_t delay_ms = next_due > now ? (next_due - now + 999'999) / 1'000'000 : 0;
+  // Timers count from the loop's cached time; refresh it so a slow tick does not shorten the wait.
+  uv_update_time(loop_);
+  uv_timer_start(&timer_, on_timer, delay_ms, 0);
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,51 @@
+// Runs a fixed-timestep callback from the event loop without drift: tick N is due at
+// start + N / rate, measured with uv_hrtime(), because a repeating uv_timer_t drifts by the
+// time each callback takes. A stalled loop catches up a bounded number of ticks back to
+// back and drops the rest of the debt (counted, and logged once per doubling).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+
+namespace skirmish::server {
+
+class TickDriver {
+ public:
+  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void()> on_tick);
+  TickDriver(const TickDriver&) = delete;
+  TickDriver& operator=(const TickDriver&) = delete;
+
+  void start();
+  // Closes the timer handle; the loop can end once its close callback has run.
+  void stop();
+
+  std::uint64_t ticks_run() const { return ticks_run_; }
+  // Ticks that ran later than one period after they were due.
+  std::uint64_t late_ticks() const { return late_ticks_; }
+  // Ticks never run because the loop was too far behind.
+  std::uint64_t dropped_ticks() const { return dropped_ticks_; }
+  // Duration of the last tick callback, in nanoseconds.
+  std::uint64_t last_tick_ns() const { return last_tick_ns_; }
+
+ private:
+  static void on_timer(uv_timer_t* t);
+  void run_due_ticks();
+  void schedule_next();
+
+  uv_loop_t* loop_;
+  uv_timer_t timer_;
+  std::uint64_t period_ns_;
+  int max_catch_up_;
+  std::function<void()> on_tick_;
+  std::uint64_t start_ns_ = 0;
+  std::uint64_t ticks_run_ = 0;   // ticks counted from start_ns_ (dropped ones included)
+  std::uint64_t late_ticks_ = 0;
+  std::uint64_t dropped_ticks_ = 0;
+  std::uint64_t warn_at_dropped_ = 1;
+  std::uint64_t last_tick_ns_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace skirmish::server

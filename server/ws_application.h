@@ -1,0 +1,24 @@
+// What runs on top of the WebSocket endpoint (the game). The server tells it about
+// sockets by id only; it answers through Server::send_text / close.
+#pragma once
+
+#include <string_view>
+
+#include "protocol/http_types.h"
+
+namespace skirmish::server {
+
+using ConnId = std::uint32_t;
+
+class WsApplication {
+ public:
+  virtual ~WsApplication() = default;
+  // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
+  virtual void on_open(ConnId id, const protocol::HttpRequest& request) = 0;
+  virtual void on_text(ConnId id, std::string_view text) = 0;
+  virtual void on_binary(ConnId id, std::string_view data) = 0;
+  // The socket is gone (closed cleanly or not); `id` is never used again.
+  virtual void on_close(ConnId id) = 0;
+};
+
+}  // namespace skirmish::server
