@@ -64,11 +64,7 @@ bool wants_websocket(const HttpRequest& request) {
 }
 
 std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, const HandshakePolicy& policy) {
-  if (req.method != "GET") {
-    HttpReject r = reject(405, "a WebSocket handshake must use GET");
-    r.headers.push_back({"Allow", "GET"});
-    return r;
-  }
+  if (req.method != "GET") return reject(400, "a WebSocket handshake must use GET");
   if (req.version_major != 1 || req.version_minor < 1) return reject(400, "a WebSocket handshake needs HTTP/1.1");
   if (!req.header("host")) return reject(400, "missing Host header");
   const std::string* upgrade = req.header("upgrade");

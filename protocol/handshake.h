@@ -32,8 +32,8 @@ std::string compute_accept_key(std::string_view sec_websocket_key);
 bool wants_websocket(const HttpRequest& request);
 
 // Checks every rule of RFC 6455 section 4.2.1 in order and answers 101 or the refusal:
-// 405 for a method other than GET, 400 for a missing Host / Upgrade / Connection token or a
-// key that is not the base64 of 16 bytes, 426 with Sec-WebSocket-Version: 13 for another
+// 400 for a method other than GET, a version below HTTP/1.1, a missing Host / Upgrade /
+// Connection token or a key that is not the base64 of 16 bytes, 426 with Sec-WebSocket-Version: 13 for another
 // version, 403 for an origin not on the allow-list.
 std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& request, const HandshakePolicy& policy);
 

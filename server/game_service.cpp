@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -120,7 +121,10 @@ void GameService::handle_message(ConnId id, Client& client, std::string_view tex
       return;
     }
     client.inputs_this_tick++;
-    inbox_.push_back({client.player, input->dx, input->dy, input->attack});
+    stats_.inputs_applied++;
+    client.move_dx = input->dx;
+    client.move_dy = input->dy;
+    client.attack = client.attack || input->attack;
   } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
     send(id, protocol::encode_pong(ping->t, wall_clock_ms()));
   } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
@@ -152,6 +156,7 @@ void GameService::join(ConnId id, Client& client, std::string name, const std::s
       if (const auto owner = owner_.find(player); owner != owner_.end() && owner->second != id) {
         if (auto old = clients_.find(owner->second); old != clients_.end()) {
           old->second.player = 0;
+          old->second.move_dx = old->second.move_dy = 0;
           send(owner->second, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
         }
       }
@@ -172,6 +177,8 @@ void GameService::join(ConnId id, Client& client, std::string name, const std::s
   }
   owner_[player] = id;
   client.player = player;
+  client.move_dx = client.move_dy = 0;
+  client.attack = false;
   const auto& cfg = world_.config();
   send(id, protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
                                      config_.session.view_radius, player_token, resumed}));
@@ -204,13 +211,20 @@ void GameService::expire_detached(std::uint64_t now_ms) {
 
 void GameService::tick() {
   expire_detached(server_.now_ms());
-  world_.step(inbox_);
-  stats_.inputs_applied += inbox_.size();
-  inbox_.clear();
+  inputs_.clear();
+  for (auto& [id, client] : clients_) {
+    client.inputs_this_tick = 0;
+    if (client.player == 0) continue;
+    inputs_.push_back({client.player, client.move_dx, client.move_dy, client.attack});
+    client.attack = false;
+  }
+  // The world applies inputs in order; sort so the result does not depend on hash-map order.
+  std::sort(inputs_.begin(), inputs_.end(),
+            [](const game::PlayerInput& a, const game::PlayerInput& b) { return a.player < b.player; });
+  world_.step(inputs_);
   bridge_.encode_tick(wall_clock_ms());
 
   for (auto& [id, client] : clients_) {
-    client.inputs_this_tick = 0;
     Connection* conn = server_.find(id);
     if (!conn || !conn->is_open()) continue;
     float cx = client.view_x, cy = client.view_y;

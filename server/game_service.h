@@ -53,6 +53,10 @@ class GameService final : public WsApplication {
     game::EntityId player = 0;  // 0: spectator
     float view_x = 0, view_y = 0;
     std::vector<game::EntityId> known;  // sorted ids the client has been sent
+    // Movement is held until the next input changes it, so a client sends inputs when
+    // its controls change, not every tick; an attack is applied once, at the next tick.
+    float move_dx = 0, move_dy = 0;
+    bool attack = false;
     int inputs_this_tick = 0;
     int bad_messages = 0;
   };
@@ -80,7 +84,7 @@ class GameService final : public WsApplication {
   std::unordered_map<game::EntityId, std::string> token_by_player_;
   std::unordered_map<game::EntityId, ConnId> owner_;             // attached players
   std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
-  std::vector<game::PlayerInput> inbox_;  // inputs since the last tick, in arrival order
+  std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   std::string hello_;                     // encoded once: the world's static description
   std::string payload_;                   // scratch for one client's tick JSON
   std::string frame_;                     // scratch for one client's WebSocket frame

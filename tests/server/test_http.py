@@ -1,0 +1,184 @@
+"""Plain HTTP against the real daemon: static files, ETag/304, methods, paths, health."""
+import json
+import socket
+import unittest
+
+from daemon import Daemon
+from raw_ws import http_request, read_response
+
+
+def get(sock, path, extra="", method="GET"):
+    return http_request(sock, f"{method} {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n".encode())
+
+
+class StaticFiles(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.d.stop() == 0
+
+    def test_index_is_served_with_type_length_etag_and_cache_control(self):
+        with self.d.connect() as s:
+            status, h, body = get(s, "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(h["content-type"].startswith("text/html"))
+        self.assertEqual(int(h["content-length"]), len(body))
+        self.assertIn("<html", body.decode().lower())
+        self.assertTrue(h["etag"].startswith('"'))
+        self.assertIn("cache-control", h)
+
+    def test_matching_if_none_match_gets_304_without_body(self):
+        with self.d.connect() as s:
+            _, h, _ = get(s, "/index.html")
+            status, h2, body = get(s, "/index.html", f"If-None-Match: {h['etag']}\r\n")
+        self.assertEqual(status, 304)
+        self.assertEqual(body, b"")
+        self.assertEqual(h2["etag"], h["etag"])
+
+    def test_other_etag_gets_the_file(self):
+        with self.d.connect() as s:
+            status, _, body = get(s, "/", 'If-None-Match: "nope"\r\n')
+        self.assertEqual(status, 200)
+        self.assertGreater(len(body), 0)
+
+    def test_head_has_headers_but_no_body(self):
+        with self.d.connect() as s:
+            _, h_get, body = get(s, "/")
+            s.sendall(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n")
+            # HEAD carries Content-Length of the GET body but no bytes: read the head only.
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(4096)
+            head, _, rest = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"))
+        self.assertIn(f"Content-Length: {len(body)}".encode(), head)
+        self.assertEqual(rest, b"")
+
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        with self.d.connect() as s:
+            for _ in range(3):
+                status, _, _ = get(s, "/healthz")
+                self.assertEqual(status, 200)
+
+    def test_pipelined_requests_in_one_write_are_all_answered(self):
+        with self.d.connect() as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGET /nope HTTP/1.1\r\nHost: t\r\n\r\n")
+            first = read_response(s)
+            second = read_response(s)
+        self.assertEqual(first[0], 200)
+        self.assertEqual(second[0], 404)
+
+    def test_unknown_path_is_404(self):
+        with self.d.connect() as s:
+            self.assertEqual(get(s, "/no/such/file.js")[0], 404)
+
+    def test_post_is_405_with_allow(self):
+        with self.d.connect() as s:
+            status, h, _ = get(s, "/", "Content-Length: 0\r\n", method="POST")
+        self.assertEqual(status, 405)
+        self.assertIn("GET", h["allow"])
+
+    def test_traversal_never_escapes_the_web_root(self):
+        for path in ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",
+                     "/%00index.html", "/..\\..\\etc\\passwd", "/%5c..%5cetc%5cpasswd", "//etc/passwd"]:
+            with self.d.connect() as s:
+                status, _, body = get(s, path)
+            self.assertIn(status, (400, 404), path)
+            self.assertNotIn(b"root:", body, path)
+
+    def test_content_types_follow_extensions(self):
+        with self.d.connect() as s:
+            status, h, _ = get(s, "/index.html")
+        self.assertEqual(status, 200)
+        self.assertEqual(h["content-type"], "text/html; charset=utf-8")
+
+    def test_healthz_reports_status_uptime_and_connections(self):
+        with self.d.connect() as s:
+            status, h, body = get(s, "/healthz")
+        self.assertEqual(status, 200)
+        self.assertEqual(h["content-type"], "application/json")
+        doc = json.loads(body)
+        self.assertEqual(doc["status"], "ok")
+        self.assertGreaterEqual(doc["uptime_s"], 0)
+        self.assertGreaterEqual(doc["connections"], 1)
+
+    def test_plain_get_of_the_websocket_endpoint_is_426(self):
+        with self.d.connect() as s:
+            status, h, _ = get(s, "/ws")
+        self.assertEqual(status, 426)
+        self.assertEqual(h["sec-websocket-version"], "13")
+
+    def test_malformed_request_is_400_and_closed(self):
+        with self.d.connect() as s:
+            status, h, _ = http_request(s, b"GARBAGE\x01\x02 / HTTP/1.1\r\n\r\n")
+            self.assertEqual(status, 400)
+            self.assertEqual(h.get("connection"), "close")
+            self.assertEqual(s.recv(10), b"")  # the server closed after answering
+
+    def test_headers_over_the_limit_get_431(self):
+        with self.d.connect() as s:
+            status, _, _ = get(s, "/", "X-Big: " + "a" * 9000 + "\r\n")
+        self.assertEqual(status, 431)
+
+    def test_http2_preface_is_refused(self):
+        with self.d.connect() as s:
+            status, _, _ = http_request(s, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n")
+        self.assertIn(status, (400, 505))
+
+
+class WebRootFromDisk(unittest.TestCase):
+    def test_web_root_serves_files_from_the_folder(self):
+        import os
+        import tempfile
+        with tempfile.TemporaryDirectory() as root:
+            with open(os.path.join(root, "index.html"), "w") as f:
+                f.write("<html>from disk</html>")
+            os.mkdir(os.path.join(root, "sub"))
+            with open(os.path.join(root, "sub", "a.css"), "w") as f:
+                f.write("body{}")
+            os.symlink("/etc/passwd", os.path.join(root, "leak.txt"))
+            with Daemon("--web-root", root) as d:
+                with d.connect() as s:
+                    self.assertEqual(get(s, "/")[2], b"<html>from disk</html>")
+                    status, h, body = get(s, "/sub/a.css")
+                    self.assertEqual((status, h["content-type"], body), (200, "text/css; charset=utf-8", b"body{}"))
+                    self.assertEqual(get(s, "/leak.txt")[0], 404)  # a link out of the root
+
+
+class Timeouts(unittest.TestCase):
+    def test_incomplete_request_is_closed_after_the_request_timeout(self):
+        with Daemon("--request-timeout-ms", "300") as d:
+            with d.connect(timeout=5) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n")  # never finished
+                status, _, _ = read_response(s)
+                self.assertEqual(status, 408)
+                self.assertEqual(s.recv(10), b"")
+
+    def test_slowloris_trickle_does_not_extend_the_deadline(self):
+        with Daemon("--request-timeout-ms", "500") as d:
+            with d.connect(timeout=5) as s:
+                s.sendall(b"GET / HTTP/1.1\r\n")
+                got = b""
+                cut_at = None
+                for i in range(40):  # one header byte every 50 ms: bounded at 2 s
+                    try:
+                        s.sendall(b"X")
+                        s.settimeout(0.05)
+                        chunk = s.recv(4096)
+                    except socket.timeout:
+                        continue
+                    except (BrokenPipeError, ConnectionResetError):
+                        cut_at = i
+                        break
+                    got += chunk
+                    cut_at = i
+                    break
+                self.assertIsNotNone(cut_at, "the trickling client was never cut off")
+                self.assertTrue(got.startswith(b"HTTP/1.1 408") or got == b"", got[:40])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,108 @@
+"""Starts the real skirmishd on an ephemeral loopback port for integration tests.
+
+The daemon's path comes from the SKIRMISHD environment variable (CTest sets it). Every wait
+is bounded and event-driven: we read the daemon's log line by line rather than sleeping.
+"""
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+LISTEN_RE = re.compile(r"listening on \S+?:(\d+) ")
+
+
+class Daemon:
+    def __init__(self, *args, port=0, log_level="debug", env=None):
+        self.binary = os.environ.get("SKIRMISHD", "build/server/skirmishd")
+        self.args = ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level, *args]
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+        self.port = None
+        self.lines = []
+        self._queue = queue.Queue()
+
+    def start(self, timeout=15):
+        self.proc = subprocess.Popen([self.binary, *self.args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace")
+        threading.Thread(target=self._pump, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                raise RuntimeError("skirmishd exited during start-up:\n" + "".join(self.lines))
+            m = LISTEN_RE.search(line)
+            if m:
+                self.port = int(m.group(1))
+                return self
+        self.kill()
+        raise RuntimeError("skirmishd did not start listening in time:\n" + "".join(self.lines))
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for_log(self, pattern, timeout=10):
+        """Returns the first log line (from now on, or already seen) matching pattern."""
+        rx = re.compile(pattern)
+        for line in list(self.lines):
+            if rx.search(line):
+                return line
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if rx.search(line):
+                return line
+        raise AssertionError(f"no log line matching {pattern!r} within {timeout}s")
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Sends sig and returns the exit code (waits at most timeout seconds)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError("skirmishd did not exit in time:\n" + "".join(self.lines[-40:]))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def url(self, path="/"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def ws_url(self, path="/ws"):
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+    def connect(self, timeout=5):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        s.settimeout(timeout)
+        return s
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        try:
+            if self.proc.poll() is None:
+                self.stop()
+        finally:
+            self.kill()
