@@ -12,27 +12,39 @@ def http_request(sock, request_bytes):
     return read_response(sock)
 
 
+class ResponseReader:
+    """Reads HTTP responses one by one from a socket, keeping bytes of the next one."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def read(self):
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            self.buf += chunk
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        self.buf = rest[length:]
+        return status, headers, rest[:length]
+
+
 def read_response(sock):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1]) if lines and len(lines[0].split()) > 1 else 0
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return status, headers, rest[:length] if "content-length" in headers else rest
+    """One response from a socket that carries no pipelined responses after it."""
+    return ResponseReader(sock).read()
 
 
 def upgrade_request(path="/ws", key=None, extra="", host="127.0.0.1", version="13"):
