@@ -1,0 +1,59 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace skirmish::game {
+
+// One kind of monster. Speeds are in world units per second and times in milliseconds;
+// the World converts them to per-tick values once, so the simulation only counts ticks.
+struct MonsterKind {
+  std::string name;
+  float speed = 0;           // chase speed; wandering uses half of it
+  int max_hp = 1;
+  int damage = 0;            // per hit
+  float attack_range = 0;    // hits a target within this distance
+  float aggro_radius = 0;    // notices living players within this distance
+  float leash_range = 0;     // gives up once its target is this far from the monster's spawn
+  int attack_cooldown_ms = 1000;
+  int respawn_ms = 10000;
+  int weight = 1;            // relative share of the random spawns
+};
+
+// An axis-aligned rectangle no entity may enter. Its edges count as outside, so an
+// entity can stand flush against a wall.
+struct Obstacle {
+  float x, y, w, h;
+};
+
+// Slime, wolf and ogre: a weak common one, a fast one the player can still outrun
+// (170 < player_speed 200) and a rare tank that punishes standing still.
+std::vector<MonsterKind> default_monster_kinds();
+
+struct GameConfig {
+  int tick_rate = 20;  // Hz; every speed and delay below is converted with it
+  float world_width = 3200, world_height = 3200;
+  int monster_count = 200;  // random spawns; about 1 per 230x230 units at the default size
+  std::vector<MonsterKind> monster_kinds = default_monster_kinds();
+  float player_speed = 200;
+  int player_max_hp = 100;
+  int player_damage = 20;  // two hits kill a slime, three a wolf
+  float player_attack_range = 80;
+  int player_attack_cooldown_ms = 500;
+  int player_respawn_ms = 3000;
+  int max_players = 10000;
+  int obstacle_count = 12;  // 0 = open field; ignored when `obstacles` is not empty
+  // Explicit obstacle layout (scenarios, tests); when non-empty it replaces the random ones.
+  std::vector<Obstacle> obstacles;
+  // Cell edge of the spatial grid: about the largest aggro radius, so an aggro query
+  // touches at most 3x3 cells.
+  float grid_cell_size = 200;
+  // Monsters pick wander goals within this distance of their spawn (0 = they stand still).
+  float monster_wander_radius = 150;
+};
+
+// Returns a description of the first invalid field, or nullopt if the config is usable.
+std::optional<std::string> validate_config(const GameConfig& cfg);
+
+}  // namespace skirmish::game
