@@ -36,6 +36,9 @@ struct SessionSettings {
   int bad_message_limit = 10;       // undecodable messages before close 1008
   int max_catch_up_ticks = 5;       // ticks run back to back when the loop fell behind
   std::uint64_t seed = 1;           // world seed: the same seed gives the same map
+  // Where players are saved on shutdown and restored from on start, so a restart keeps them
+  // reclaimable by their tokens. Relative to the working directory; empty: not saved.
+  std::string state_file = "skirmishd-state.json";
 };
 
 struct Config {

@@ -156,6 +156,7 @@ void check_consistency(const Config& c) {
   if (c.game.monster_count > 0 && c.game.monster_kinds.empty()) {
     throw ConfigError("game.monster_kinds must not be empty when game.monsters > 0");
   }
+  if (auto why = game::validate_config(c.game)) throw ConfigError("game: " + *why);
 }
 
 }  // namespace
@@ -189,9 +190,11 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
   std::string config_path;
   bool print_config = false;
   bool version = false;
+  bool options_table = false;
   app.add_option("-c,--config", config_path, "JSON config file (see config/skirmish.json); env SKIRMISH_CONFIG");
   app.add_flag("--print-config", print_config, "print the effective configuration as JSON and exit");
   app.add_flag("-V,--version", version, "print the version and exit");
+  app.add_flag("--print-options-table", options_table, "print every option as a Markdown table (for the README)");
   std::vector<std::string> flag_values(options().size());
   for (std::size_t i = 0; i < options().size(); ++i) {
     const Option& o = options()[i];
@@ -211,6 +214,16 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
     result.exit_code = app.exit(e, out, err);
     result.exit_now = true;
     result.output = out.str() + err.str();
+    return result;
+  }
+  if (options_table) {
+    result.exit_now = true;
+    result.output = "| key | environment | flag | default | meaning |\n|---|---|---|---|---|\n";
+    for (const auto& o : describe_options()) {
+      auto cell = [](const std::string& v) { return v.empty() ? std::string("(file only)") : "`" + v + "`"; };
+      result.output += "| `" + o.key + "` | " + cell(o.env) + " | " + cell(o.flag) + " | `" + o.default_value +
+                       "` | " + o.help + " |\n";
+    }
     return result;
   }
   if (version) {

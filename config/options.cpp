@@ -194,6 +194,9 @@ std::vector<Option> build_options() {
   o.push_back(integer("game.seed", "SKIRMISH_SEED", "--seed", 0, 9007199254740991.0,
                       "world seed: the same seed gives the same map and monsters",
                       [](Config& c) -> auto& { return c.session.seed; }));
+  o.push_back(text("game.state_file", "SKIRMISH_STATE_FILE", "--state-file", ValueKind::String, {},
+                   "players are saved here on shutdown and restored on start (empty: off)",
+                   [](Config& c) -> auto& { return c.session.state_file; }));
   {
     Option kinds;
     kinds.key = "game.monster_kinds";

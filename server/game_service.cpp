@@ -11,6 +11,7 @@
 #include "protocol/frame_encoder.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
+#include "server/saved_players.h"
 #include "server/server.h"
 
 namespace skirmish::server {
@@ -47,9 +48,57 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
   token_salt_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
-void GameService::start() { ticks_.start(); }
+void GameService::start() {
+  restore_saved_players();
+  ticks_.start();
+}
 
-void GameService::stop() { ticks_.stop(); }
+void GameService::stop() {
+  ticks_.stop();
+  save_players();
+}
+
+void GameService::restore_saved_players() {
+  const std::string& path = config_.session.state_file;
+  if (path.empty()) return;
+  std::string error;
+  const auto state = load_state(path, error);
+  if (!state) {
+    if (error != "no file") spdlog::warn("ignoring saved players in {}: {}", path, error);
+    return;
+  }
+  // Older than the reconnect window: nobody could have reclaimed these players anyway.
+  if (wall_clock_ms() - state->saved_at_ms > config_.session.reconnect_window_ms) return;
+  const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
+  std::size_t restored = 0;
+  for (const auto& p : state->players) {
+    if (p.token.empty() || players_by_token_.count(p.token)) continue;
+    const game::EntityId id = world_.restore_player(p.id, p.name, p.x, p.y, p.hp, p.score);
+    if (id == 0) continue;
+    players_by_token_[p.token] = id;
+    token_by_player_[id] = p.token;
+    detached_[id] = expires;
+    restored++;
+  }
+  spdlog::info("restored {} player(s) saved in {}", restored, path);
+}
+
+void GameService::save_players() const {
+  const std::string& path = config_.session.state_file;
+  if (path.empty()) return;
+  SavedState state;
+  state.saved_at_ms = wall_clock_ms();
+  for (const auto& [player, token] : token_by_player_) {
+    const game::Entity* e = world_.find(player);
+    if (!e) continue;
+    state.players.push_back({token, e->id, e->name, e->x, e->y, e->hp, e->score});
+  }
+  if (auto error = save_state(path, state)) {
+    spdlog::warn("could not save players: {}", *error);
+  } else {
+    spdlog::info("saved {} player(s) to {}", state.players.size(), path);
+  }
+}
 
 std::string GameService::new_token() {
   // Unguessable enough for a game: 128 random bits from the OS, per token.

@@ -35,7 +35,9 @@ class GameService final : public WsApplication {
  public:
   GameService(uv_loop_t* loop, Server& server, const config::Config& config);
 
+  // Restores players saved by the last run (game.state_file), then starts ticking.
   void start();
+  // Stops ticking and saves the players that can still be reclaimed.
   void stop();
 
   void on_open(ConnId id, const protocol::HttpRequest& request) override;
@@ -68,6 +70,8 @@ class GameService final : public WsApplication {
   void leave(Client& client);
   void forget_player(game::EntityId player);
   void expire_detached(std::uint64_t now_ms);
+  void restore_saved_players();
+  void save_players() const;
   std::string new_token();
   void send(ConnId id, const std::string& text);
 

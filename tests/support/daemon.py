@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -16,8 +17,10 @@ LISTEN_RE = re.compile(r"listening on \S+?:(\d+) ")
 
 
 class Daemon:
-    def __init__(self, *args, port=0, log_level="debug", env=None):
-        self.binary = os.environ.get("SKIRMISHD", "build/server/skirmishd")
+    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None):
+        self.binary = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
+        # A scratch working directory: the daemon saves its players there on shutdown.
+        self.cwd = cwd or tempfile.mkdtemp(prefix="skirmishd-test-")
         self.args = ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level, *args]
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
@@ -27,7 +30,8 @@ class Daemon:
 
     def start(self, timeout=15):
         self.proc = subprocess.Popen([self.binary, *self.args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace")
+                                     stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace",
+                                     cwd=self.cwd)
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
