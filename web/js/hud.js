@@ -1,0 +1,112 @@
+// The DOM layer over the canvas: connection stats, your hp and score, the kill feed and
+// the connection banner. Reads the store a few times a second; never changes it.
+
+import { state, me, labelOf } from './state.js';
+
+const FEED_MAX = 6;
+const FEED_MS = 9000;
+const $ = (id) => document.getElementById(id);
+
+export class Hud {
+  constructor() {
+    this.el = {
+      connDot: $('conn-dot'), connText: $('conn-text'),
+      rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), players: $('stat-players'),
+      banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
+      mePanel: $('me-panel'), meName: $('me-name'), meScore: $('me-score'),
+      hpFill: $('me-hp-fill'), hpText: $('me-hp-text'), meDead: $('me-dead'),
+      watchPanel: $('watch-panel'), feed: $('feed'),
+    };
+    this.last = {};  // last written text per element: skip no-op DOM writes
+  }
+
+  set(key, el, text) {
+    if (this.last[key] === text) return;
+    this.last[key] = text;
+    el.textContent = text;
+  }
+
+  update(now) {
+    const el = this.el;
+    const c = state.connection;
+    const secs = Math.max(0, Math.ceil((state.retryAt - now) / 1000));
+    const connLabel = {
+      connecting: 'connecting…',
+      open: 'connected',
+      reconnecting: state.retryAt > now ? `reconnecting in ${secs}s` : 'reconnecting…',
+      closed: 'offline',
+    }[c];
+    this.set('conn', el.connText, connLabel);
+    el.connDot.className = `dot ${c}`;
+
+    this.set('rtt', el.rtt, state.rttMs == null ? '–' : `${Math.round(state.rttMs)} ms`);
+    this.set('delay', el.delay, state.tickDelayMs == null ? '–' : `${Math.round(state.tickDelayMs)} ms`);
+    const measured = state.measuredTickRate == null || c !== 'open' ? '–' : state.measuredTickRate.toFixed(1);
+    this.set('rate', el.rate, `${measured} / ${state.tickRate} Hz`);
+    this.set('players', el.players, c === 'open' ? `${state.players} player${state.players === 1 ? '' : 's'}` : '–');
+
+    // The banner: only when something is wrong, and saying what happens next.
+    const down = c === 'reconnecting' || c === 'closed';
+    el.banner.hidden = !down;
+    if (down) {
+      const text = c === 'closed'
+        ? 'Offline: the server closed the connection.'
+        : state.retryAt > now
+          ? `Connection lost. Reconnecting in ${secs}s…`
+          : 'Connection lost. Reconnecting…';
+      this.set('banner', el.bannerText, text);
+      el.bannerRetry.hidden = !(c === 'closed' || state.retryAt - now > 1500);
+    }
+
+    // You.
+    const m = me();
+    el.mePanel.hidden = !(state.mode === 'play' && m);
+    el.watchPanel.hidden = state.mode !== 'watch';
+    if (m) {
+      this.set('meName', el.meName, m.name || 'you');
+      this.set('meScore', el.meScore, String(m.score ?? 0));
+      const k = m.max_hp ? Math.max(0, Math.min(1, m.hp / m.max_hp)) : 0;
+      el.hpFill.style.width = `${(k * 100).toFixed(1)}%`;
+      el.hpFill.className = `hpbar-fill${k <= 0.25 ? ' low' : k <= 0.5 ? ' mid' : ''}`;
+      this.set('hp', el.hpText, `${Math.max(0, m.hp ?? 0)} / ${m.max_hp ?? '?'}`);
+      el.meDead.hidden = m.state !== 'dead';
+    }
+    this.expireFeed(now);
+  }
+
+  /** A death event: "alice killed wolf#17". Names are resolved before the victim is removed. */
+  addKill(ev, now) {
+    const li = document.createElement('li');
+    li.dataset.t = String(now);
+    li.append(who(ev.attacker), verb('killed'), who(ev.target));
+    this.el.feed.prepend(li);
+    while (this.el.feed.children.length > FEED_MAX) this.el.feed.lastElementChild.remove();
+  }
+
+  clearFeed() {
+    this.el.feed.replaceChildren();
+  }
+
+  expireFeed(now) {
+    for (const li of this.el.feed.children) {
+      const age = now - Number(li.dataset.t);
+      if (age > FEED_MS) li.remove();
+      else if (age > FEED_MS - 700) li.classList.add('fading');
+    }
+  }
+}
+
+function who(id) {
+  const span = document.createElement('span');
+  const e = state.entities.get(id);
+  span.className = id === state.myId ? 'who-me' : e && e.kind === 'player' ? 'who-player' : 'who-monster';
+  span.textContent = id === state.myId ? `${labelOf(id)} (you)` : labelOf(id);
+  return span;
+}
+
+function verb(text) {
+  const span = document.createElement('span');
+  span.className = 'verb';
+  span.textContent = text;
+  return span;
+}

@@ -1,0 +1,296 @@
+// Wires the pieces together: connection -> store -> (prediction, effects, HUD) -> canvas,
+// and controls -> `input` messages. One requestAnimationFrame loop draws everything.
+
+import { Connection, defaultUrl } from './net.js';
+import { state, on, me, setConnection, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests } from './state.js';
+import { loadSession, saveSession } from './session.js';
+import { Controls } from './input.js';
+import { Predictor } from './predict.js';
+import { Effects } from './fx.js';
+import { Renderer } from './render.js';
+import { Hud } from './hud.js';
+import { Minimap } from './minimap.js';
+
+const PING_MS = 2000;
+const INPUT_REPEAT_MS = 100;  // movement is held server-side; repeat it at 10 Hz anyway
+const INPUT_MIN_GAP_MS = 50;  // never more than 20 inputs/s (the server takes 4 per tick)
+const WATCH_PAN_SPEED = 500;  // units/s for spectators panning with the keys
+const WATCH_MIN_GAP_MS = 100;
+
+const $ = (id) => document.getElementById(id);
+const session = loadSession();
+const predictor = new Predictor();
+const fx = new Effects();
+const hud = new Hud();
+const renderer = new Renderer($('game'));
+const minimap = new Minimap($('minimap'));
+const touchLayer = $('touch');
+const controls = new Controls({
+  canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'),
+});
+exposeForTests();
+
+// ---------------------------------------------------------------- connection
+
+const conn = new Connection(defaultUrl(), {
+  onOpen(wasReconnect) {
+    if (wasReconnect) state.reconnects++;
+    setConnection('open');
+    ping();
+  },
+  onMessage: handleMessage,
+  onDown() {
+    state.joined = false;
+    setConnection('reconnecting', 0);
+  },
+  onRetryScheduled(at) {
+    setConnection('reconnecting', at);
+  },
+  onFatal(code) {
+    state.joined = false;
+    setConnection('closed');
+    console.warn(`skirmish: the server closed the connection with code ${code}; not reconnecting`);
+  },
+});
+
+function handleMessage(msg) {
+  switch (msg.type) {
+    case 'hello':
+      applyHello(msg);
+      fx.clear();
+      hud.clearFeed();
+      predictor.reset(null, null);
+      // Resume: a reconnect, a restarted server or a reloaded tab all land here.
+      if (session.playing && session.name) sendJoin();
+      else conn.send({ type: 'watch', x: state.spectator.x, y: state.spectator.y });
+      break;
+    case 'welcome':
+      applyWelcome(msg);
+      session.token = msg.token;
+      session.playing = true;
+      saveSession(session);
+      predictor.reset(null, null);
+      showPrompt(false);
+      break;
+    case 'tick': {
+      const mine = (msg.entities || []).find((e) => e.id === state.myId && (e.x !== undefined || e.y !== undefined));
+      applyTick(msg);
+      const m = me();
+      if (mine && m) predictor.reconcile(performance.now(), m.x, m.y, state.rttMs, 1000 / state.tickRate);
+      break;
+    }
+    case 'pong':
+      applyPong(msg);
+      break;
+    case 'error':
+      handleError(msg);
+      break;
+    default:
+      break;  // a newer server's message: ignore
+  }
+}
+
+function handleError(msg) {
+  if (msg.code === 'session_taken' && session.token) {
+    // Another tab (a duplicated one shares sessionStorage) holds this player: be a new one.
+    session.token = null;
+    saveSession(session);
+    sendJoin();
+  } else if (msg.code === 'server_full' || (msg.code === 'bad_field' && !state.joined && session.playing)) {
+    session.playing = false;
+    saveSession(session);
+    state.mode = 'prompt';
+    showPrompt(true, msg.code === 'server_full' ? 'The server is full right now. Try again in a moment, or watch.' : msg.message);
+  } else if (msg.code !== 'already_joined' && msg.code !== 'not_joined') {
+    console.warn(`skirmish: server error ${msg.code}: ${msg.message}`);
+  }
+}
+
+function sendJoin() {
+  const join = { type: 'join', name: session.name };
+  if (session.token) join.token = session.token;
+  conn.send(join);
+}
+
+function ping() {
+  conn.send({ type: 'ping', t: performance.timeOrigin + performance.now() });
+}
+setInterval(ping, PING_MS);
+
+on('event', (ev) => {
+  fx.add(ev, state.timelines.timeOf(state.lastTick), { myId: state.myId, entities: state.entities });
+  if (ev.type === 'death') hud.addKill(ev, performance.now());
+});
+
+addEventListener('online', () => conn.retryNow());
+$('banner-retry').addEventListener('click', () => conn.retryNow());
+
+// ---------------------------------------------------------------- name prompt
+
+const form = $('join-form');
+const nameInput = $('name');
+nameInput.value = session.name;
+
+function showPrompt(show, error = '') {
+  $('overlay').hidden = !show;
+  controls.enabled = !show;
+  $('join-error').hidden = !error;
+  $('join-error').textContent = error;
+  $('play').disabled = false;
+  $('play').textContent = 'Play';
+  if (show) {
+    controls.releaseAll();
+    setTimeout(() => nameInput.focus(), 0);
+  }
+}
+
+form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const name = clipBytes(nameInput.value.replace(/[\u0000-\u001f\u007f]/g, '').trim(), 24);
+  if (!name) {
+    showPrompt(true, 'Pick a name first.');
+    return;
+  }
+  if (name !== session.name) session.token = null;  // a token is for the name's old player
+  session.name = name;
+  session.playing = true;
+  saveSession(session);
+  state.mode = 'play';
+  $('play').disabled = true;  // re-enabled by welcome (or an error)
+  $('play').textContent = conn.isOpen ? 'Joining…' : 'Connecting…';
+  if (conn.isOpen) sendJoin();  // else: sent on the next hello
+  nameInput.blur();
+});
+
+$('watch').addEventListener('click', () => {
+  state.mode = 'watch';
+  showPrompt(false);
+});
+$('watch-play').addEventListener('click', () => {
+  state.mode = 'prompt';
+  showPrompt(true);
+});
+$('leave').addEventListener('click', () => {
+  const m = me();
+  if (m) state.spectator = { x: m.x, y: m.y };
+  conn.send({ type: 'leave' });
+  conn.send({ type: 'watch', x: state.spectator.x, y: state.spectator.y });
+  applyLeft();
+  session.playing = false;
+  session.token = null;
+  saveSession(session);
+  state.mode = 'prompt';
+  showPrompt(true);
+  $('leave').blur();
+});
+
+if (session.playing && session.name) {
+  state.mode = 'play';  // a reload of a playing tab: rejoin without asking
+  showPrompt(false);
+} else {
+  showPrompt(true);
+}
+
+// ---------------------------------------------------------------- controls -> server
+
+let lastInput = { move: [0, 0], attack: false };
+let lastInputAt = -Infinity;
+let inputSeq = 0;
+let lastWatch = { x: NaN, y: NaN, at: -Infinity };
+
+function pumpInput(now, move) {
+  if (!state.joined || !conn.isOpen) return;
+  const attack = controls.attackHeld || controls.pulse;
+  const changed = move[0] !== lastInput.move[0] || move[1] !== lastInput.move[1] || attack !== lastInput.attack;
+  const active = move[0] !== 0 || move[1] !== 0 || attack;
+  const due = changed || (active && now - lastInputAt >= INPUT_REPEAT_MS);
+  if (!due || now - lastInputAt < INPUT_MIN_GAP_MS) return;
+  controls.takePulse();
+  lastInput = { move, attack };
+  lastInputAt = now;
+  conn.send({ type: 'input', seq: ++inputSeq, move, attack });
+}
+
+function panSpectator(now, dt, move) {
+  if (move[0] === 0 && move[1] === 0) return;
+  const s = state.spectator;
+  s.x = Math.max(0, Math.min(state.world.width, s.x + move[0] * WATCH_PAN_SPEED * dt));
+  s.y = Math.max(0, Math.min(state.world.height, s.y + move[1] * WATCH_PAN_SPEED * dt));
+}
+
+function pumpWatch(now) {
+  const s = state.spectator;
+  if (state.joined || !conn.isOpen || (s.x === lastWatch.x && s.y === lastWatch.y) || now - lastWatch.at < WATCH_MIN_GAP_MS) return;
+  lastWatch = { x: s.x, y: s.y, at: now };
+  conn.send({ type: 'watch', x: Math.round(s.x), y: Math.round(s.y) });
+}
+
+// ---------------------------------------------------------------- the frame loop
+
+let lastFrame = performance.now();
+let lastMinimap = 0;
+let lastMoveAt = -Infinity;
+let focus = { x: state.spectator.x, y: state.spectator.y };
+
+function frame(now) {
+  const dt = Math.min(0.1, (now - lastFrame) / 1000);  // a background tab must not teleport us
+  lastFrame = now;
+  const move = controls.enabled ? controls.move() : [0, 0];
+  const m = me();
+
+  if (state.mode === 'play') pumpInput(now, move);
+  else if (state.mode === 'watch') panSpectator(now, dt, move);
+  pumpWatch(now);
+
+  // Your own position: predicted while alive, the server's while dead.
+  if (m && m.state !== 'dead') {
+    if (!predictor.ready) predictor.reset(m.x, m.y);
+    const len = Math.hypot(move[0], move[1]);
+    predictor.step(now, dt, len > 1 ? [move[0] / len, move[1] / len] : move, state.world);
+    if (len > 0) lastMoveAt = now;
+    else if (now - lastMoveAt > (state.rttMs ?? 100) + 3000 / state.tickRate) predictor.settle(m.x, m.y);
+  } else if (m) {
+    predictor.reset(m.x, m.y);
+  }
+
+  const renderAt = state.timelines.renderTime(now);
+  const items = [];
+  for (const e of state.entities.values()) {
+    const isMe = e.id === state.myId;
+    const p = isMe && predictor.ready ? { x: predictor.x, y: predictor.y } : state.timelines.sample(e.id, renderAt) || { x: e.x, y: e.y };
+    items.push({ e, p, isMe });
+  }
+  const byId = new Map(items.map((it) => [it.e.id, it.p]));
+  state.predicted = m && predictor.ready ? { x: predictor.x, y: predictor.y } : null;
+  if (m && predictor.ready) focus = { x: predictor.x, y: predictor.y };
+  else if (state.mode !== 'play') focus = { x: state.spectator.x, y: state.spectator.y };
+
+  renderer.draw({
+    world: state.world, focus, viewRadius: state.viewRadius, items, fx, fxNow: renderAt, flashNow: renderAt, now,
+    posOf: (id) => byId.get(id) || null,
+  });
+  hud.update(now);
+  if (now - lastMinimap > 100) {
+    lastMinimap = now;
+    minimap.draw(state.world, items, focus, state.viewRadius);
+  }
+  const touchHidden = !(controls.touchSeen && controls.enabled && state.mode === 'play');
+  if (touchLayer.hidden !== touchHidden) touchLayer.hidden = touchHidden;
+  requestAnimationFrame(frame);
+}
+
+conn.connect();
+requestAnimationFrame(frame);
+
+// ---------------------------------------------------------------- helpers
+
+// The server limits names to 24 bytes of UTF-8: cut on a character boundary.
+function clipBytes(s, max) {
+  const enc = new TextEncoder();
+  let out = '';
+  for (const ch of s) {
+    if (enc.encode(out + ch).length > max) break;
+    out += ch;
+  }
+  return out;
+}

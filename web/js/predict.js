@@ -1,0 +1,109 @@
+// Client-side prediction of your own player. The server's position of you is one round
+// trip old, so drawing it would make the keys feel sluggish. Instead we move a local copy
+// the way the server does (player speed, world bounds, obstacles) and nudge it toward the
+// server's answer, comparing against where we predicted we were one round trip ago.
+
+const SPEED = 200;          // units/s: the server's game.player_speed
+const SNAP_DISTANCE = 160;  // a bigger disagreement (respawn, resume, lag spike) snaps
+const CORRECT_TAU = 0.12;   // s: time constant of the smooth correction
+
+export class Predictor {
+  constructor() {
+    this.x = null;
+    this.y = null;
+    this.history = [];      // [{t, x, y}]: our predicted position over the last ~2 s
+    this.pending = { x: 0, y: 0 };
+  }
+
+  get ready() {
+    return this.x != null;
+  }
+
+  reset(x, y) {
+    this.x = x;
+    this.y = y;
+    this.history = [];
+    this.pending = { x: 0, y: 0 };
+  }
+
+  // Advance by dt seconds with the given move vector (already length <= 1).
+  step(now, dt, move, world) {
+    if (!this.ready) return;
+    const dx = move[0] * SPEED * dt;
+    const dy = move[1] * SPEED * dt;
+    // Same order as the server: x first, then y, each stopped by walls.
+    if (dx) this.x = moveAxis(this.x, this.y, dx, world, 'x');
+    if (dy) this.y = moveAxis(this.y, this.x, dy, world, 'y');
+
+    // Apply part of the outstanding correction; shift the history by the same amount so
+    // the next comparison only sees what is left of the error.
+    const k = 1 - Math.exp(-dt / CORRECT_TAU);
+    const cx = this.pending.x * k;
+    const cy = this.pending.y * k;
+    this.pending.x -= cx;
+    this.pending.y -= cy;
+    this.x = clamp(this.x + cx, 0, world.width);
+    this.y = clamp(this.y + cy, 0, world.height);
+    for (const h of this.history) {
+      h.x += cx;
+      h.y += cy;
+    }
+
+    this.history.push({ t: now, x: this.x, y: this.y });
+    while (this.history.length && this.history[0].t < now - 2000) this.history.shift();
+  }
+
+  // A server position of us arrived at local time `now`. It reflects the inputs we sent
+  // about one round trip (plus half a tick of waiting for the tick) ago.
+  reconcile(now, sx, sy, rttMs, tickMs) {
+    if (!this.ready) {
+      this.reset(sx, sy);
+      return;
+    }
+    const then = now - (rttMs ?? 0) - tickMs / 2;
+    const past = this.at(then) || { x: this.x, y: this.y };
+    const ex = sx - past.x;
+    const ey = sy - past.y;
+    if (Math.hypot(ex, ey) > SNAP_DISTANCE) {
+      this.reset(sx, sy);
+      return;
+    }
+    this.pending = { x: ex, y: ey };
+  }
+
+  // Standing still long enough for the server to have seen our last input: the server
+  // position is final, and since unchanged positions are not re-sent, aim at it directly.
+  settle(sx, sy) {
+    if (!this.ready) return;
+    const ex = sx - this.x;
+    const ey = sy - this.y;
+    if (Math.hypot(ex, ey) > SNAP_DISTANCE) this.reset(sx, sy);
+    else this.pending = { x: ex, y: ey };
+  }
+
+  at(t) {
+    const h = this.history;
+    if (!h.length) return null;
+    if (t <= h[0].t) return h[0];
+    for (let i = h.length - 1; i >= 0; i--) if (h[i].t <= t) return h[i];
+    return h[h.length - 1];
+  }
+}
+
+function clamp(v, lo, hi) {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+// One axis of the server's ObstacleMap::move_x / move_y: clamp to the world, then stop
+// at the first obstacle edge crossed while inside that obstacle's lane.
+function moveAxis(pos, other, d, world, axis) {
+  const size = axis === 'x' ? world.width : world.height;
+  let next = clamp(pos + d, 0, size);
+  for (const o of world.obstacles) {
+    const [lo, len, olo, olen] = axis === 'x' ? [o.x, o.w, o.y, o.h] : [o.y, o.h, o.x, o.w];
+    if (!(other > olo && other < olo + olen)) continue;
+    if (next > pos && pos <= lo && next > lo) next = lo;
+    else if (next < pos && pos >= lo + len && next < lo + len) next = lo + len;
+  }
+  return next;
+}

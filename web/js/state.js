@@ -1,0 +1,211 @@
+// The one game state store. Every server message is applied here; renderers and the HUD
+// only read it. `window.skirmish` (see exposeForTests) is a read-only view of it.
+
+import { Timelines } from './interp.js';
+
+const MAX_SAMPLES = 40;     // tick delays kept for the median
+const RATE_FRAMES = 100;   // frames the measured tick rate averages over (~5 s at 20 Hz)
+
+export const state = {
+  connection: 'connecting',  // 'connecting' | 'open' | 'reconnecting' | 'closed'
+  retryAt: 0,                // performance.now() of the next reconnect attempt
+  reconnects: 0,             // successful re-opens after a drop
+
+  // From `hello` (and `welcome`).
+  protocol: null,
+  tickRate: 20,
+  viewRadius: 800,
+  world: { width: 3200, height: 3200, obstacles: [] },
+  kinds: new Map(),          // monster kind name -> {max_hp, speed, attack_range, aggro_radius}
+
+  // Who we are.
+  mode: 'prompt',            // 'prompt' (name overlay) | 'play' | 'watch'
+  joined: false,
+  myId: null,
+  resumed: false,
+  spectator: { x: 1600, y: 1600 },
+  predicted: null,           // {x, y}: where your player is drawn (local prediction), set per frame
+
+  // The server's view, merged frame by frame.
+  entities: new Map(),       // id -> entity object (server fields only)
+  timelines: new Timelines(),
+  lastTick: null,
+  lostFrames: 0,
+  players: 0,
+  attackEvents: 0,
+  monsterAttacks: 0,         // attack events whose target is a player (only monsters hit players)
+
+  // Measurements.
+  rttMs: null,
+  tickDelayMs: null,
+  tickDelays: [],
+  tickStamps: [],            // `ts` of recent tick frames
+  measuredTickRate: null,
+};
+
+// --- tiny pub/sub so effects and HUD can react to game events without owning state ---
+const listeners = new Map();
+export function on(name, fn) {
+  if (!listeners.has(name)) listeners.set(name, []);
+  listeners.get(name).push(fn);
+}
+function emit(name, payload) {
+  for (const fn of listeners.get(name) || []) fn(payload);
+}
+
+export function setConnection(status, retryAt = 0) {
+  state.connection = status;
+  state.retryAt = retryAt;
+  emit('connection', status);
+}
+
+export function me() {
+  return state.myId == null ? null : state.entities.get(state.myId) || null;
+}
+
+// A display label for an entity id: a player's name, or "kind#id" for a monster.
+export function labelOf(id) {
+  const e = state.entities.get(id);
+  if (!e) return `#${id}`;
+  return e.kind === 'player' ? e.name : `${e.kind}#${id}`;
+}
+
+export function applyHello(msg) {
+  state.protocol = msg.protocol;
+  state.tickRate = msg.tick_rate || 20;
+  state.viewRadius = msg.view_radius || 800;
+  const w = msg.world || {};
+  state.world = { width: w.width || 3200, height: w.height || 3200, obstacles: w.obstacles || [] };
+  state.kinds = new Map((msg.monster_kinds || []).map((k) => [k.name, k]));
+  // A new connection (maybe to a restarted server): forget everything we saw before.
+  state.entities.clear();
+  state.timelines.clear();
+  state.lastTick = null;
+  state.tickStamps = [];
+  state.measuredTickRate = null;
+  state.tickDelays = [];
+  state.myId = null;
+  state.joined = false;
+  if (state.mode !== 'play') {
+    state.spectator = { x: state.world.width / 2, y: state.world.height / 2 };
+  }
+  emit('hello', msg);
+}
+
+export function applyWelcome(msg) {
+  state.myId = msg.id;
+  state.joined = true;
+  state.resumed = !!msg.resumed;
+  state.mode = 'play';
+  if (msg.tick_rate) state.tickRate = msg.tick_rate;
+  if (msg.view_radius) state.viewRadius = msg.view_radius;
+  emit('welcome', msg);
+}
+
+export function applyLeft() {
+  state.joined = false;
+  state.myId = null;
+}
+
+export function applyPong(msg) {
+  const now = performance.timeOrigin + performance.now();
+  if (typeof msg.t === 'number') state.rttMs = Math.max(0, now - msg.t);
+}
+
+function pushBounded(arr, v, max = MAX_SAMPLES) {
+  arr.push(v);
+  if (arr.length > max) arr.shift();
+}
+
+function median(arr) {
+  if (!arr.length) return null;
+  const s = [...arr].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function applyTick(msg) {
+  const arrival = performance.now();
+  if (state.lastTick != null && msg.tick > state.lastTick + 1) state.lostFrames += msg.tick - state.lastTick - 1;
+  state.lastTick = msg.tick;
+  state.players = msg.players ?? state.players;
+
+  // Delay against the server's wall clock (assumes the clocks agree, as on one machine).
+  if (typeof msg.ts === 'number') {
+    pushBounded(state.tickDelays, Date.now() - msg.ts);
+    state.tickDelayMs = median(state.tickDelays);
+  }
+  // Frames per second of the server's clock: a busy page (or a background tab) handles
+  // frames in bursts, so local arrival times would over- and under-count.
+  if (typeof msg.ts === 'number') pushBounded(state.tickStamps, msg.ts, RATE_FRAMES);
+  const a = state.tickStamps;
+  if (a.length >= 10 && a[a.length - 1] > a[0]) state.measuredTickRate = ((a.length - 1) * 1000) / (a[a.length - 1] - a[0]);
+
+  const tl = state.timelines;
+  tl.noteTick(msg.tick, arrival, 1000 / state.tickRate);
+
+  for (const upd of msg.entities || []) {
+    let e = state.entities.get(upd.id);
+    const isNew = !e;
+    if (isNew) {
+      e = { id: upd.id };
+      state.entities.set(upd.id, e);
+    }
+    const wasDead = e.state === 'dead';
+    Object.assign(e, upd);
+    if (upd.x !== undefined || upd.y !== undefined || isNew) {
+      // A revived player reappears at its spawn: jump there instead of sliding.
+      const jump = isNew || (wasDead && e.state !== 'dead');
+      tl.push(e.id, msg.tick, e.x, e.y, jump);
+    }
+    if (isNew) emit('enter', e);
+  }
+
+  // Events before removals, so that a monster killed this tick still has a name.
+  for (const ev of msg.events || []) {
+    if (ev.type === 'attack') {
+      state.attackEvents++;
+      if (state.entities.get(ev.target)?.kind === 'player') state.monsterAttacks++;
+    }
+    if (ev.type === 'respawn') {
+      const e = state.entities.get(ev.target);
+      if (e) tl.push(e.id, msg.tick, ev.x, ev.y, true);
+    }
+    emit('event', ev);
+  }
+
+  for (const id of msg.removed || []) {
+    state.entities.delete(id);
+    tl.remove(id);
+  }
+  emit('tick', msg);
+}
+
+// A frozen, read-only window onto the store for tests and the curious.
+export function exposeForTests() {
+  const copy = (e) => (e ? Object.freeze({ ...e }) : null);
+  const api = {
+    get connection() { return state.connection; },
+    get mode() { return state.mode; },
+    get me() { return copy(me()); },
+    get myId() { return state.myId; },
+    get predicted() { return state.predicted ? Object.freeze({ ...state.predicted }) : null; },
+    get entities() { return state.entities.size; },
+    get lastTick() { return state.lastTick; },
+    get lostFrames() { return state.lostFrames; },
+    get players() { return state.players; },
+    get rttMs() { return state.rttMs; },
+    get tickDelayMs() { return state.tickDelayMs; },
+    get tickRate() { return state.tickRate; },
+    get measuredTickRate() { return state.measuredTickRate; },
+    get events() { return state.attackEvents; },
+    get monsterAttacks() { return state.monsterAttacks; },
+    get joined() { return state.joined; },
+    get resumed() { return state.resumed; },
+    get reconnects() { return state.reconnects; },
+    get world() { return Object.freeze({ width: state.world.width, height: state.world.height, obstacles: state.world.obstacles.length }); },
+    /** Every entity in view, as frozen copies. */
+    snapshot() { return Object.freeze([...state.entities.values()].map(copy)); },
+  };
+  Object.defineProperty(window, 'skirmish', { value: Object.freeze(api), writable: false, configurable: false });
+}
