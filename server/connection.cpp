@@ -150,13 +150,13 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
     } else if (auto* bin = std::get_if<protocol::BinaryMessage>(&event)) {
       if (state_ == State::Open) server_.on_binary(*this, bin->data);
     } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
-      if (!close_sent_) send(protocol::encode_frame(protocol::Opcode::Pong, ping->payload));
+      if (!close_sent_) send_frame(protocol::encode_frame(protocol::Opcode::Pong, ping->payload));
     } else if (auto* close = std::get_if<protocol::Close>(&event)) {
       if (!close_sent_) {
         // Echo the peer's code (RFC 6455 5.5.1); a close without a code is answered without one.
         const std::uint16_t code = close->code;
         server_.stats().ws_closes[code]++;
-        send(protocol::encode_close(code, ""));
+        send_frame(protocol::encode_close(code, ""));
         close_sent_ = true;
       }
       shutdown_and_drain();
@@ -167,7 +167,7 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
     spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error->code), error->reason);
     if (!close_sent_) {
       server_.stats().ws_closes[static_cast<int>(error->code)]++;
-      send(protocol::encode_close(static_cast<std::uint16_t>(error->code), error->reason));
+      send_frame(protocol::encode_close(static_cast<std::uint16_t>(error->code), error->reason));
       close_sent_ = true;
     }
     // After a failure we cannot parse the peer's close frame: shut down and wait for its EOF.
@@ -200,9 +200,12 @@ void Connection::send(std::string_view bytes) {
   }
 }
 
-void Connection::send_text(std::string_view text) {
+void Connection::send_text(std::string_view text) { send_frame(protocol::encode_frame(protocol::Opcode::Text, text)); }
+
+void Connection::send_frame(std::string_view frame) {
+  if (write_shut_ || state_ == State::Closed) return;
   server_.stats().frames_out++;
-  send(protocol::encode_frame(protocol::Opcode::Text, text));
+  send(frame);
 }
 
 void Connection::on_write_done(uv_write_t* req, int status) {
@@ -219,7 +222,7 @@ void Connection::close_websocket(std::uint16_t code, std::string_view reason) {
     return;
   }
   server_.stats().ws_closes[code]++;
-  send(protocol::encode_close(code, reason));
+  send_frame(protocol::encode_close(code, reason));
   close_sent_ = true;
   state_ = State::Closing;
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));

@@ -53,6 +53,8 @@ class Connection {
   void send(std::string_view bytes);
   // Sends one WebSocket text frame.
   void send_text(std::string_view text);
+  // Sends the bytes of one already-encoded WebSocket frame (counted as a frame).
+  void send_frame(std::string_view frame);
 
   // Starts the closing handshake: sends a close frame and waits, up to the close timeout,
   // for the peer's. Idempotent.

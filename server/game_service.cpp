@@ -289,7 +289,7 @@ void GameService::tick() {
     frame_.clear();
     protocol::write_frame_header(frame_, protocol::Opcode::Text, payload_.size());
     frame_ += payload_;
-    conn->send(frame_);
+    conn->send_frame(frame_);
     stats_.tick_frames_sent++;
     stats_.tick_bytes_sent += frame_.size();
   }

@@ -1,0 +1,326 @@
+"""The monster fight over real WebSockets: joining, ticks, attacks seen by everyone in view,
+pacing, input limits, bad messages, reconnecting with a token, and surviving a restart."""
+import asyncio
+import json
+import math
+import os
+import signal
+import tempfile
+import time
+import unittest
+
+import websockets
+
+from daemon import Daemon
+
+TIMEOUT = 5
+
+
+class Client:
+    """A game client that applies tick frames to its own copy of the world it can see."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.entities = {}
+        self.last_tick = None
+        self.gaps = 0
+        self.ticks = []  # (tick, frame) in arrival order
+        self.other = []  # non-tick messages
+
+    @classmethod
+    async def connect(cls, url):
+        c = cls(await websockets.connect(url, max_size=None))
+        hello = await c.recv_type("hello")
+        c.hello = hello
+        return c
+
+    async def recv(self):
+        msg = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+        if msg["type"] == "tick":
+            self.apply(msg)
+        else:
+            self.other.append(msg)
+        return msg
+
+    async def recv_type(self, kind, limit=2000):
+        for _ in range(limit):
+            msg = await self.recv()
+            if msg["type"] == kind:
+                return msg
+        raise AssertionError(f"no {kind} message")
+
+    def apply(self, frame):
+        if self.last_tick is not None and frame["tick"] != self.last_tick + 1:
+            self.gaps += 1
+        self.last_tick = frame["tick"]
+        self.ticks.append((frame["tick"], frame))
+        for e in frame["entities"]:
+            self.entities.setdefault(e["id"], {}).update(e)
+        for rid in frame["removed"]:
+            self.entities.pop(rid, None)
+
+    async def send(self, **msg):
+        await self.ws.send(json.dumps(msg))
+
+    async def join(self, name, token=None):
+        msg = {"type": "join", "name": name}
+        if token:
+            msg["token"] = token
+        await self.ws.send(json.dumps(msg))
+        return await self.recv_type("welcome")
+
+    async def close(self):
+        await self.ws.close()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+class Fight(unittest.TestCase):
+    def test_walking_up_to_a_monster_gets_attacked_and_every_client_sees_the_same_attack(self):
+        async def scenario(d):
+            a = await Client.connect(d.ws_url())
+            b = await Client.connect(d.ws_url())
+            wa = await a.join("alice")
+            wb = await b.join("bob")
+            me = wa["id"]
+            attack = None
+            for _ in range(20 * 30):  # at most ~30 s of ticks
+                frame = await a.recv_type("tick")
+                mine = a.entities.get(me)
+                monsters = [e for e in a.entities.values() if e["kind"] != "player" and e.get("hp", 0) > 0]
+                hits = [ev for ev in frame["events"] if ev["type"] == "attack" and ev["target"] == me]
+                if hits:
+                    attack = (frame["tick"], hits[0])
+                    break
+                if mine and monsters:
+                    m = min(monsters, key=lambda e: math.hypot(e["x"] - mine["x"], e["y"] - mine["y"]))
+                    dx, dy = m["x"] - mine["x"], m["y"] - mine["y"]
+                    n = math.hypot(dx, dy) or 1
+                    await a.send(type="input", move=[dx / n, dy / n], attack=False)
+            self.assertIsNotNone(attack, "alice walked to the monster but was never attacked")
+            tick, event = attack
+            self.assertNotEqual(event["attacker"], me)
+            self.assertGreater(event["damage"], 0)
+            # bob, also in view, must have the very same event in the very same tick.
+            for _ in range(20 * 10):
+                if b.last_tick is not None and b.last_tick >= tick:
+                    break
+                await b.recv()
+            frames_b = dict(b.ticks)
+            self.assertIn(tick, frames_b)
+            self.assertIn(event, frames_b[tick]["events"])
+            self.assertNotEqual(wb["id"], me)
+            # alice's own hp went down in her view of the world.
+            self.assertLess(a.entities[me]["hp"], a.entities[me]["max_hp"])
+            await a.close()
+            await b.close()
+
+        # A small world where everyone sees everything, one monster, no rocks in the way.
+        with Daemon("--world-size", "900", "--monsters", "1", "--obstacles", "0", "--view-radius", "2000") as d:
+            run(scenario(d))
+
+
+class Ticks(unittest.TestCase):
+    def test_one_frame_per_tick_at_the_configured_rate_with_tick_and_ts(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            await c.recv_type("tick")
+            start = time.monotonic()
+            first = c.last_tick
+            while time.monotonic() - start < 2.0:
+                frame = await c.recv_type("tick")
+                self.assertIn("ts", frame)
+                self.assertLess(abs(frame["ts"] - time.time() * 1000), 2000)
+            elapsed = time.monotonic() - start
+            frames = c.last_tick - first
+            self.assertEqual(c.gaps, 0)
+            self.assertLessEqual(abs(frames - 20 * elapsed), 1.5, (frames, elapsed))
+            await c.close()
+
+        with Daemon("--tick-rate", "20") as d:
+            run(scenario(d))
+
+    def test_spectator_sees_monsters_moving(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            await c.recv_type("tick")
+            first = {i: (e["x"], e["y"]) for i, e in c.entities.items()}
+            self.assertGreater(len(first), 0)
+            for _ in range(40):
+                await c.recv_type("tick")
+            moved = [i for i, e in c.entities.items() if i in first and (e["x"], e["y"]) != first[i]]
+            self.assertGreater(len(moved), 0)
+            self.assertTrue(all(e["kind"] != "player" for e in c.entities.values()))
+            await c.close()
+
+        with Daemon("--tick-rate", "40") as d:
+            run(scenario(d))
+
+
+class Messages(unittest.TestCase):
+    def test_bad_messages_get_errors_then_close_1008(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            await c.send(type="nope")
+            err = await c.recv_type("error")
+            self.assertEqual(err["code"], "unknown_type")
+            await c.ws.send("{")
+            self.assertEqual((await c.recv_type("error"))["code"], "bad_json")
+            await c.send(type="input", move="left")
+            self.assertEqual((await c.recv_type("error"))["code"], "bad_field")
+            with self.assertRaises(websockets.ConnectionClosed):
+                for _ in range(1000):
+                    await c.recv()
+            self.assertEqual(c.ws.close_code, 1008)
+
+        with Daemon("--bad-message-limit", "3") as d:
+            run(scenario(d))
+            self.assertTrue(d.alive())
+
+    def test_ping_is_answered_with_pong(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            await c.send(type="ping", t=12345.5)
+            pong = await c.recv_type("pong")
+            self.assertEqual(pong["t"], 12345.5)
+            self.assertLess(abs(pong["server_ts"] - time.time() * 1000), 2000)
+            await c.close()
+
+        with Daemon() as d:
+            run(scenario(d))
+
+    def test_input_before_join_is_refused(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            await c.send(type="input", move=[1, 0])
+            self.assertEqual((await c.recv_type("error"))["code"], "not_joined")
+            await c.close()
+
+        with Daemon() as d:
+            run(scenario(d))
+
+    def test_movement_is_clamped_to_player_speed(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            me = (await c.join("runner"))["id"]
+            await c.recv_type("tick")
+            start = dict(c.entities[me])
+            # A huge vector is clamped to a unit direction: speed stays 200 units/s.
+            await c.send(type="input", move=[1000, 0])
+            t0 = c.last_tick
+            while c.last_tick < t0 + 20:
+                await c.recv_type("tick")
+            moved = math.hypot(c.entities[me]["x"] - start["x"], c.entities[me]["y"] - start["y"])
+            ticks = c.last_tick - t0
+            self.assertGreater(moved, 0)
+            self.assertLessEqual(moved, 200 / 20 * ticks + 1e-6 + 10)
+            await c.close()
+
+        with Daemon("--monsters", "0", "--obstacles", "0") as d:
+            run(scenario(d))
+
+
+class Reconnect(unittest.TestCase):
+    def test_token_gives_back_the_same_player(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            w = await c.join("carol")
+            me, token = w["id"], w["token"]
+            await c.send(type="input", move=[1, 0])
+            t0 = (await c.recv_type("tick"))["tick"]
+            while c.last_tick < t0 + 10:
+                await c.recv_type("tick")
+            await c.send(type="input", move=[0, 0])
+            t1 = c.last_tick
+            while c.last_tick < t1 + 3:
+                await c.recv_type("tick")
+            before = dict(c.entities[me])
+            await c.close()
+
+            c2 = await Client.connect(d.ws_url())
+            w2 = await c2.join("someone else", token=token)
+            self.assertTrue(w2["resumed"])
+            self.assertEqual(w2["id"], me)
+            await c2.recv_type("tick")
+            after = c2.entities[me]
+            self.assertEqual(after["name"], "carol")
+            self.assertAlmostEqual(after["x"], before["x"], delta=0.2)
+            self.assertAlmostEqual(after["y"], before["y"], delta=0.2)
+            self.assertEqual(after["hp"], before["hp"])
+            self.assertEqual(after["score"], before["score"])
+            await c2.close()
+
+            # A made-up token just gives a new player.
+            c3 = await Client.connect(d.ws_url())
+            w3 = await c3.join("dave", token="0" * 32)
+            self.assertFalse(w3["resumed"])
+            self.assertNotEqual(w3["id"], me)
+            await c3.close()
+
+        with Daemon("--monsters", "0", "--obstacles", "0") as d:
+            run(scenario(d))
+
+    def test_after_the_window_the_player_is_gone(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            w = await c.join("erin")
+            await c.close()
+            watcher = await Client.connect(d.ws_url())
+            # The player disappears from the world once the 300 ms window is over.
+            for _ in range(200):
+                frame = await watcher.recv_type("tick")
+                if frame["players"] == 0:
+                    break
+            self.assertEqual(frame["players"], 0)
+            c2 = await Client.connect(d.ws_url())
+            w2 = await c2.join("erin", token=w["token"])
+            self.assertFalse(w2["resumed"])
+            await c2.close()
+            await watcher.close()
+
+        with Daemon("--monsters", "0", "--reconnect-window-ms", "300", "--view-radius", "5000") as d:
+            run(scenario(d))
+
+    def test_players_survive_a_restart(self):
+        async def join(url):
+            c = await Client.connect(url)
+            w = await c.join("frank")
+            await c.recv_type("tick")
+            pos = (c.entities[w["id"]]["x"], c.entities[w["id"]]["y"])
+            await c.close()
+            return w, pos
+
+        async def rejoin(url, token):
+            c = await Client.connect(url)
+            w = await c.join("frank", token=token)
+            await c.recv_type("tick")
+            e = c.entities.get(w["id"])
+            await c.close()
+            return w, e
+
+        with tempfile.TemporaryDirectory() as tmp:
+            state = os.path.join(tmp, "players.json")
+            args = ("--monsters", "0", "--state-file", state)
+            d = Daemon(*args).start()
+            try:
+                w, pos = run(join(d.ws_url()))
+                self.assertEqual(d.stop(), 0)
+                self.assertTrue(os.path.exists(state))
+            finally:
+                d.kill()
+            d2 = Daemon(*args).start()
+            try:
+                w2, e = run(rejoin(d2.ws_url(), w["token"]))
+                self.assertTrue(w2["resumed"])
+                self.assertEqual(w2["id"], w["id"])
+                self.assertEqual(e["name"], "frank")
+                self.assertAlmostEqual(e["x"], pos[0], delta=0.2)
+                self.assertAlmostEqual(e["y"], pos[1], delta=0.2)
+            finally:
+                self.assertEqual(d2.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
