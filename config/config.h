@@ -26,6 +26,25 @@ struct ServerSettings {
   int request_timeout_ms = 10000;
   // Over this many connections, new ones are refused with 503 (file descriptors are finite).
   int max_connections = 20000;
+  // Connections from one client address; 0 = no limit. Off by default because load tests
+  // and NATs put thousands of players behind one address; set it on a public server.
+  int max_connections_per_ip = 0;
+};
+
+// Backpressure and liveness for WebSocket connections.
+struct FlowSettings {
+  // Over the soft limit of queued outgoing bytes a client gets no tick frames (they are
+  // skipped and it is resynced when it drains): a phone on a bad link catches up instead
+  // of falling ever further behind. 256 KiB is several seconds of ticks for a busy view.
+  std::size_t soft_limit_bytes = 256 * 1024;
+  // Over the hard limit, or over the soft one for slow_client_timeout_ms, it is closed
+  // (1008): memory per client stays bounded whatever the client does.
+  std::size_t hard_limit_bytes = 2 * 1024 * 1024;
+  int slow_client_timeout_ms = 10000;
+  // A connection silent this long is pinged; one that still says nothing within
+  // ping_timeout_ms is dropped (half-open TCP connections never say anything).
+  int ping_interval_ms = 15000;
+  int ping_timeout_ms = 10000;
 };
 
 // How the server runs the game around the pure simulation.
@@ -45,6 +64,7 @@ struct Config {
   ServerSettings server;
   protocol::HttpLimits http;
   protocol::WsLimits ws;
+  FlowSettings flow;
   protocol::HandshakePolicy handshake;
   game::GameConfig game;
   SessionSettings session;

@@ -86,7 +86,8 @@ json parse_text(const Option& o, const std::string& text, const std::string& ori
     case ValueKind::Float: {
       char* end = nullptr;
       const double d = std::strtod(text.c_str(), &end);
-      if (text.empty() || end != text.c_str() + text.size()) {
+      // Checked here too: "inf" and "nan" would show up as null in check_value's message.
+      if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(d)) {
         bad_value(o, "\"" + text + "\"", origin, describe_allowed(o));
       }
       return json(d);
@@ -157,6 +158,10 @@ void check_consistency(const Config& c) {
     throw ConfigError("game.monster_kinds must not be empty when game.monsters > 0");
   }
   if (auto why = game::validate_config(c.game)) throw ConfigError("game: " + *why);
+  if (c.flow.hard_limit_bytes < c.flow.soft_limit_bytes) {
+    throw ConfigError("websocket.hard_limit_bytes (" + std::to_string(c.flow.hard_limit_bytes) +
+                      ") must not be below websocket.soft_limit_bytes (" + std::to_string(c.flow.soft_limit_bytes) + ")");
+  }
 }
 
 }  // namespace

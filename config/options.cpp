@@ -1,5 +1,10 @@
 #include "config/options.h"
 
+#include <algorithm>
+#include <iterator>
+#include <limits>
+#include <string_view>
+
 namespace skirmish::config {
 
 using nlohmann::json;
@@ -69,10 +74,20 @@ std::string check_monster_kinds(const json& v) {
     }
     static const char* const kPositive[] = {"speed", "max_hp", "damage", "attack_range", "aggro_radius",
                                             "leash_range", "attack_cooldown_ms", "respawn_ms", "weight"};
+    // These become int fields: a fraction would be cut (weight 0.5 -> 0, a kind that never
+    // spawns), and a number beyond int (for the others, float) range cannot be converted.
+    static const char* const kWhole[] = {"max_hp", "damage", "attack_cooldown_ms", "respawn_ms", "weight"};
+    constexpr double kIntMax = std::numeric_limits<int>::max();
+    constexpr double kFloatMax = std::numeric_limits<float>::max();
     for (const char* field : kPositive) {
       if (!k.contains(field) || !k[field].is_number() || k[field].get<double>() <= 0) {
         return where + "needs \"" + field + "\" as a number above 0";
       }
+      const bool whole = std::find(std::begin(kWhole), std::end(kWhole), std::string_view(field)) != std::end(kWhole);
+      if (whole && (!k[field].is_number_integer() || k[field].get<double>() > kIntMax)) {
+        return where + "needs \"" + field + "\" as an integer from 1 to 2147483647";
+      }
+      if (!whole && k[field].get<double>() > kFloatMax) return where + "needs \"" + field + "\" within float range";
     }
     for (auto it = k.begin(); it != k.end(); ++it) {
       bool known = it.key() == "name";
@@ -131,6 +146,9 @@ std::vector<Option> build_options() {
   o.push_back(integer("server.max_connections", "SKIRMISH_MAX_CONNECTIONS", "--max-connections", 1, 1000000,
                       "connections held at once; more get 503",
                       [](Config& c) -> auto& { return c.server.max_connections; }));
+  o.push_back(integer("server.max_connections_per_ip", "SKIRMISH_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", 0,
+                      1000000, "connections from one client address; more get 503 (0 = no limit)",
+                      [](Config& c) -> auto& { return c.server.max_connections_per_ip; }));
   o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,
                       "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes",
                       [](Config& c) -> auto& { return c.server.shutdown_grace_ms; }));
@@ -150,6 +168,21 @@ std::vector<Option> build_options() {
   o.push_back(integer("websocket.max_message_bytes", "SKIRMISH_MAX_MESSAGE_BYTES", "--max-message-bytes", 125,
                       64 << 20, "largest WebSocket message accepted; more is closed with 1009",
                       [](Config& c) -> auto& { return c.ws.max_message_size; }));
+  o.push_back(integer("websocket.soft_limit_bytes", "SKIRMISH_SOFT_LIMIT_BYTES", "--soft-limit-bytes", 1024, 1 << 30,
+                      "queued outgoing bytes over which a client's tick frames are skipped",
+                      [](Config& c) -> auto& { return c.flow.soft_limit_bytes; }));
+  o.push_back(integer("websocket.hard_limit_bytes", "SKIRMISH_HARD_LIMIT_BYTES", "--hard-limit-bytes", 1024, 1 << 30,
+                      "queued outgoing bytes over which a client is closed (1008)",
+                      [](Config& c) -> auto& { return c.flow.hard_limit_bytes; }));
+  o.push_back(integer("websocket.slow_client_timeout_ms", "SKIRMISH_SLOW_CLIENT_TIMEOUT_MS", "--slow-client-timeout-ms",
+                      1, kMaxMs, "a client over the soft limit this long is closed (1008)",
+                      [](Config& c) -> auto& { return c.flow.slow_client_timeout_ms; }));
+  o.push_back(integer("websocket.ping_interval_ms", "SKIRMISH_PING_INTERVAL_MS", "--ping-interval-ms", 1, kMaxMs,
+                      "a connection silent this long is pinged",
+                      [](Config& c) -> auto& { return c.flow.ping_interval_ms; }));
+  o.push_back(integer("websocket.ping_timeout_ms", "SKIRMISH_PING_TIMEOUT_MS", "--ping-timeout-ms", 1, kMaxMs,
+                      "a pinged connection that stays silent this long is dropped",
+                      [](Config& c) -> auto& { return c.flow.ping_timeout_ms; }));
   o.push_back(text("websocket.allowed_origins", "SKIRMISH_ALLOWED_ORIGINS", "--allowed-origins",
                    ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include <nlohmann/json.hpp>
 
@@ -141,7 +142,10 @@ std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text
     if (!j.contains("x") || !j.contains("y") || !finite_number(j["x"]) || !finite_number(j["y"])) {
       return bad("bad_field", "watch needs numbers x and y");
     }
-    return ClientMsg{WatchMsg{j["x"].get<float>(), j["y"].get<float>()}};
+    // A finite double can still be beyond float range (1e300): converting that is UB.
+    constexpr double kFloatMax = std::numeric_limits<float>::max();
+    return ClientMsg{WatchMsg{static_cast<float>(std::clamp(j["x"].get<double>(), -kFloatMax, kFloatMax)),
+                              static_cast<float>(std::clamp(j["y"].get<double>(), -kFloatMax, kFloatMax))}};
   }
   return bad("unknown_type", "unknown message type \"" + type.substr(0, 32) + "\"");
 }
@@ -250,7 +254,8 @@ void append_event(std::string& out, const EventView& e) {
   out += '}';
 }
 
-void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players) {
+void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players,
+                            bool full) {
   out_ = &out;
   out.clear();
   out += "{\"type\":\"tick\",\"tick\":";
@@ -259,6 +264,7 @@ void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t t
   append_int(out, ts_ms);
   out += ",\"players\":";
   append_int(out, static_cast<std::int64_t>(players));
+  if (full) out += ",\"full\":true";
   out += ",\"entities\":[";
   section_ = Section::Entities;
   first_ = true;

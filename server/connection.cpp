@@ -19,34 +19,38 @@ struct PendingWrite {
   std::string bytes;
 };
 
-std::string peer_address(uv_tcp_t* tcp) {
+// The peer's IP address, and "ip:port" ("[ip]:port" for IPv6) for logs.
+void peer_address(uv_tcp_t* tcp, std::string& ip_out, std::string& display) {
   sockaddr_storage addr{};
   int len = sizeof addr;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  ip_out = display = "?";
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
   char ip[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
   if (addr.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
     uv_ip4_name(a, ip, sizeof ip);
-    port = ntohs(a->sin_port);
-    return std::string(ip) + ":" + std::to_string(port);
+    ip_out = ip;
+    display = ip_out + ":" + std::to_string(ntohs(a->sin_port));
+    return;
   }
   const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
   uv_ip6_name(a, ip, sizeof ip);
-  port = ntohs(a->sin6_port);
-  return "[" + std::string(ip) + "]:" + std::to_string(port);
+  ip_out = ip;
+  display = "[" + ip_out + "]:" + std::to_string(ntohs(a->sin6_port));
 }
 
 }  // namespace
 
-Connection::Connection(Server& server, ConnId id) : server_(server), id_(id) {
+Connection::Connection(Server& server, ConnId id)
+    : server_(server), id_(id), flow_soft_limit_(server.config().flow.soft_limit_bytes) {
   uv_tcp_init(server.loop(), &handle_);
   handle_.data = this;
   http_ = std::make_unique<protocol::HttpRequestParser>(server.config().http);
 }
 
 void Connection::start() {
-  peer_ = peer_address(&handle_);
+  peer_address(&handle_, ip_, peer_);
+  last_heard_ms_ = server_.now_ms();
   uv_tcp_nodelay(&handle_, 1);
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
   if (const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read); rc != 0) {
@@ -73,6 +77,8 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   self->server_.stats().bytes_in += static_cast<std::uint64_t>(nread);
+  self->last_heard_ms_ = self->server_.now_ms();
+  self->ping_sent_ms_ = 0;
   switch (self->state_) {
     case State::Http: self->handle_http(buf->base, static_cast<std::size_t>(nread)); break;
     case State::Open:
@@ -187,6 +193,12 @@ void Connection::send(std::string_view bytes) {
     return;
   }
   if (static_cast<std::size_t>(written) == bytes.size()) return;
+  const std::size_t rest_len = bytes.size() - static_cast<std::size_t>(written);
+  const auto& flow = server_.config().flow;
+  if (upgraded_ && queued_bytes_ + rest_len > flow.hard_limit_bytes) {
+    drop(1008, "too slow: send queue over the hard limit");
+    return;
+  }
   auto* pending = new PendingWrite;
   pending->bytes.assign(bytes.substr(static_cast<std::size_t>(written)));
   pending->req.data = this;
@@ -197,7 +209,9 @@ void Connection::send(std::string_view bytes) {
     queued_bytes_ -= pending->bytes.size();
     delete pending;
     abort();
+    return;
   }
+  if (over_soft_since_ms_ == 0 && queued_bytes_ > flow.soft_limit_bytes) over_soft_since_ms_ = server_.now_ms();
 }
 
 void Connection::send_text(std::string_view text) { send_frame(protocol::encode_frame(protocol::Opcode::Text, text)); }
@@ -212,6 +226,7 @@ void Connection::on_write_done(uv_write_t* req, int status) {
   auto* pending = reinterpret_cast<PendingWrite*>(req);
   auto* self = static_cast<Connection*>(req->data);
   self->queued_bytes_ -= pending->bytes.size();
+  if (!self->over_soft_limit()) self->over_soft_since_ms_ = 0;
   delete pending;  // whatever the status: the request owns its bytes
   if (status < 0 && status != UV_ECANCELED) self->abort();
 }
@@ -248,11 +263,45 @@ void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
   if (status < 0 && status != UV_ECANCELED) self->abort();
 }
 
+void Connection::on_sweep(std::uint64_t now_ms) {
+  if (deadline_ms_ != 0 && deadline_ms_ <= now_ms) {
+    on_deadline();
+  } else if (state_ == State::Open) {
+    check_liveness(now_ms);
+  }
+}
+
+void Connection::check_liveness(std::uint64_t now_ms) {
+  const auto& flow = server_.config().flow;
+  if (over_soft_since_ms_ != 0 && now_ms - over_soft_since_ms_ >= static_cast<std::uint64_t>(flow.slow_client_timeout_ms)) {
+    drop(1008, "too slow: send queue over the soft limit for too long");
+    return;
+  }
+  if (ping_sent_ms_ != 0) {
+    if (now_ms - ping_sent_ms_ >= static_cast<std::uint64_t>(flow.ping_timeout_ms)) {
+      server_.stats().closes_by_reason["ping_timeout"]++;
+      spdlog::debug("conn {} {}: no answer to ping, dropping", id_, peer_);
+      abort();  // the peer is gone or mute: a close frame would not be read either
+    }
+    return;
+  }
+  if (now_ms - last_heard_ms_ >= static_cast<std::uint64_t>(flow.ping_interval_ms)) {
+    ping_sent_ms_ = now_ms;
+    send_frame(protocol::encode_frame(protocol::Opcode::Ping, "are you there?"));
+  }
+}
+
+void Connection::drop(std::uint16_t code, const char* reason) {
+  server_.stats().closes_by_reason[code == 1008 ? "slow_client" : "dropped"]++;
+  spdlog::debug("conn {} {}: closing {}: {}", id_, peer_, code, reason);
+  close_websocket(code, reason);
+}
+
 void Connection::on_deadline() {
-  server_.stats().timeouts++;
   switch (state_) {
     case State::Http:
       spdlog::debug("conn {} {}: request timeout", id_, peer_);
+      server_.stats().closes_by_reason["request_timeout"]++;
       if (http_ && http_->started()) {
         respond_and_drain(protocol::serialize_response(
             protocol::make_reject_response({408, "the request did not arrive in time", {}})));
@@ -262,6 +311,7 @@ void Connection::on_deadline() {
       break;
     case State::Closing:
       spdlog::debug("conn {} {}: no close frame from the peer in time", id_, peer_);
+      server_.stats().closes_by_reason["close_timeout"]++;
       shutdown_and_drain();
       break;
     case State::Open:

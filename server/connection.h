@@ -39,13 +39,16 @@ class Connection {
   State state() const { return state_; }
   bool is_open() const { return state_ == State::Open; }
   bool upgraded() const { return upgraded_; }
-  const std::string& peer() const { return peer_; }
+  const std::string& peer() const { return peer_; }  // "ip:port", for logs
+  const std::string& ip() const { return ip_; }
   // Bytes accepted for sending but not yet handed to the kernel.
   std::size_t queued_bytes() const { return queued_bytes_; }
-  // Monotonic ms after which the sweep timer acts (request or close timeout); 0 = none.
-  std::uint64_t deadline_ms() const { return deadline_ms_; }
+  // True while more than websocket.soft_limit_bytes wait to be sent: the peer reads slower
+  // than we write, so stale tick frames are skipped rather than queued.
+  bool over_soft_limit() const { return queued_bytes_ > flow_soft_limit_; }
 
   // Called once after uv_accept: records the peer, starts reading, arms the request timeout.
+  // The peer's address is known once this returns.
   void start();
 
   // Sends bytes, in order: straight to the kernel when nothing is queued, the rest queued.
@@ -63,8 +66,9 @@ class Connection {
   void respond_and_drain(const std::string& response);
   // Drops the TCP connection now, queued bytes and all. Idempotent.
   void abort();
-  // The sweep timer calls this when deadline_ms() has passed.
-  void on_deadline();
+  // Called by the server's coarse sweep timer: request and close timeouts, pings for
+  // silent connections, and the slow-reader limit.
+  void on_sweep(std::uint64_t now_ms);
 
  private:
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
@@ -79,6 +83,10 @@ class Connection {
   void handle_frames(const std::uint8_t* data, std::size_t len);
   void shutdown_and_drain();
   void arm_deadline(std::uint64_t from_now_ms);
+  void on_deadline();
+  void check_liveness(std::uint64_t now_ms);
+  // Closes a WebSocket we cannot keep (slow reader, dead peer), counting `reason`.
+  void drop(std::uint16_t code, const char* reason);
 
   Server& server_;
   uv_tcp_t handle_;
@@ -89,8 +97,13 @@ class Connection {
   bool close_sent_ = false;       // our close frame is out (or queued)
   bool upgraded_ = false;         // became a WebSocket: the application knows this id
   std::size_t queued_bytes_ = 0;
-  std::uint64_t deadline_ms_ = 0;
+  std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
+  std::uint64_t last_heard_ms_ = 0;    // when the peer last sent us anything
+  std::uint64_t ping_sent_ms_ = 0;     // our unanswered liveness ping; 0 = none
+  std::uint64_t over_soft_since_ms_ = 0;
+  std::size_t flow_soft_limit_;
   std::string peer_;
+  std::string ip_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;
   std::unique_ptr<protocol::FrameDecoder> frames_;

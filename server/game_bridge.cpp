@@ -89,11 +89,13 @@ const GameBridge::Encoded& GameBridge::slot_for(game::EntityId id) {
   return slot;
 }
 
-void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out) {
+void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out,
+                             bool full) {
   visible_.clear();
   world_.query_visible(cx, cy, view_radius_, visible_);
   removed_.clear();
-  writer_.begin(out, world_.tick(), ts_ms_, world_.player_count());
+  if (full) known.clear();
+  writer_.begin(out, world_.tick(), ts_ms_, world_.player_count(), full);
 
   // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
   std::size_t k = 0;

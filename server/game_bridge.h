@@ -23,7 +23,8 @@ class GameBridge {
   // ids the client already knows (sorted), and replaces `known` with what it now knows:
   // entities entering the view are sent in full, known ones only with what changed, and
   // ones that left the view or the world are listed in "removed".
-  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out);
+  // With `full`, every visible entity is sent in full and the frame is marked as a resync.
+  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out, bool full = false);
 
   // What a client needs to draw the world before it joins.
   protocol::HelloMsg hello() const;

@@ -11,6 +11,7 @@
 #include "protocol/frame_encoder.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
+#include "server/metrics_text.h"
 #include "server/saved_players.h"
 #include "server/server.h"
 
@@ -131,6 +132,35 @@ void GameService::on_close(ConnId id) {
     return;
   }
   detached_[player] = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
+}
+
+void GameService::write_metrics(MetricsText& m) const {
+  m.gauge("skirmish_players", "players in the world (connected or within their reconnect window)",
+          static_cast<double>(world_.player_count()));
+  m.gauge("skirmish_monsters", "monsters in the world", static_cast<double>(world_.monster_count()));
+  m.gauge("skirmish_game_clients", "WebSocket clients of the game (players and spectators)",
+          static_cast<double>(clients_.size()));
+  m.counter("skirmish_ticks_total", "simulation ticks run", static_cast<double>(ticks_.ticks_run() - ticks_.dropped_ticks()));
+  m.counter("skirmish_ticks_late_total", "ticks run more than one period after they were due",
+            static_cast<double>(ticks_.late_ticks()));
+  m.counter("skirmish_ticks_dropped_total", "ticks skipped because the loop fell too far behind",
+            static_cast<double>(ticks_.dropped_ticks()));
+  m.histogram("skirmish_tick_duration_seconds", "time to step the world and send every frame", ticks_.durations());
+  m.counter("skirmish_tick_frames_sent_total", "tick frames sent", static_cast<double>(stats_.tick_frames_sent));
+  m.counter("skirmish_tick_bytes_sent_total", "bytes of tick frames sent", static_cast<double>(stats_.tick_bytes_sent));
+  m.counter("skirmish_inputs_total", "inputs accepted", static_cast<double>(stats_.inputs_applied));
+  m.counter("skirmish_inputs_dropped_total", "inputs over game.max_inputs_per_tick, dropped",
+            static_cast<double>(stats_.inputs_dropped));
+  m.counter("skirmish_bad_messages_total", "malformed game messages", static_cast<double>(stats_.bad_messages));
+  m.counter("skirmish_joins_total", "players created", static_cast<double>(stats_.joins));
+  m.counter("skirmish_resumes_total", "players reclaimed with a token", static_cast<double>(stats_.resumes));
+}
+
+void GameService::describe(nlohmann::json& health) const {
+  health["players"] = world_.player_count();
+  health["monsters"] = world_.monster_count();
+  health["tick"] = world_.tick();
+  health["tick_rate"] = world_.config().tick_rate;
 }
 
 void GameService::on_binary(ConnId id, std::string_view) {
@@ -276,6 +306,12 @@ void GameService::tick() {
   for (auto& [id, client] : clients_) {
     Connection* conn = server_.find(id);
     if (!conn || !conn->is_open()) continue;
+    if (conn->over_soft_limit()) {
+      // Deltas would pile up behind the unread ones: skip, and resync once it drains.
+      server_.stats().tick_frames_skipped++;
+      client.resync = true;
+      continue;
+    }
     float cx = client.view_x, cy = client.view_y;
     if (client.player != 0) {
       if (const game::Entity* me = world_.find(client.player)) {
@@ -285,7 +321,8 @@ void GameService::tick() {
         client.player = 0;  // removed from the world (should not happen while attached)
       }
     }
-    bridge_.build_frame(cx, cy, client.known, payload_);
+    bridge_.build_frame(cx, cy, client.known, payload_, client.resync);
+    client.resync = false;
     frame_.clear();
     protocol::write_frame_header(frame_, protocol::Opcode::Text, payload_.size());
     frame_ += payload_;

@@ -44,6 +44,8 @@ class GameService final : public WsApplication {
   void on_text(ConnId id, std::string_view text) override;
   void on_binary(ConnId id, std::string_view data) override;
   void on_close(ConnId id) override;
+  void write_metrics(MetricsText& out) const override;
+  void describe(nlohmann::json& health) const override;
 
   const game::World& world() const { return world_; }
   const TickDriver& ticks() const { return ticks_; }
@@ -60,6 +62,7 @@ class GameService final : public WsApplication {
     float move_dx = 0, move_dy = 0;
     bool attack = false;
     int inputs_this_tick = 0;
+    bool resync = false;  // frames were skipped: the next one lists the view in full
     int bad_messages = 0;
   };
 

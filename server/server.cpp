@@ -1,11 +1,14 @@
 #include "server/server.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
 #include "protocol/http_response.h"
 #include "protocol/request_target.h"
+#include "server/metrics_text.h"
 
 namespace skirmish::server {
 
@@ -88,12 +91,27 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   self->stats_.connections_total++;
   self->connections_[conn->id()] = conn;
   conn->start();
-  if (self->connections_.size() > static_cast<std::size_t>(self->config_.server.max_connections) ||
-      self->shutting_down_) {
-    self->stats_.connections_rejected++;
-    protocol::HttpReject busy{503, "the server is full, try again shortly", {{"Retry-After", "5"}}};
-    if (self->shutting_down_) busy = {503, "the server is shutting down", {{"Retry-After", "5"}}};
-    conn->respond_and_drain(protocol::serialize_response(protocol::make_reject_response(busy)));
+  const int from_ip = ++self->per_ip_[conn->ip()];
+  const auto& cfg = self->config_.server;
+  const char* refused = nullptr;
+  const char* reason = nullptr;
+  if (self->shutting_down_) {
+    refused = "shutting_down";
+    reason = "the server is shutting down";
+  } else if (self->connections_.size() > static_cast<std::size_t>(cfg.max_connections)) {
+    refused = "over_max_connections";
+    reason = "the server is full, try again shortly";
+  } else if (cfg.max_connections_per_ip > 0 && from_ip > cfg.max_connections_per_ip) {
+    refused = "over_max_per_ip";
+    reason = "too many connections from your address";
+  }
+  if (refused) {
+    // Answered as HTTP whatever the client meant to ask: 503 with Retry-After is what a
+    // browser's WebSocket, a load balancer and a person with curl all understand.
+    self->stats_.rejected_by_reason[refused]++;
+    spdlog::debug("conn {} {}: refused: {}", conn->id(), conn->peer(), reason);
+    conn->respond_and_drain(
+        protocol::serialize_response(protocol::make_reject_response({503, reason, {{"Retry-After", "5"}}})));
     return;
   }
   spdlog::debug("conn {} {}: accepted", conn->id(), conn->peer());
@@ -127,6 +145,7 @@ protocol::HttpResponse Server::health_response(const protocol::HttpRequest& requ
       {"connections", connections_.size()},
       {"websockets_opened", stats_.websockets_opened},
   };
+  if (app_) app_->describe(body);
   protocol::HttpResponse r;
   r.status = shutting_down_ ? 503 : 200;
   r.keep_alive = request.keep_alive;
@@ -149,6 +168,7 @@ protocol::HttpResponse Server::respond(const protocol::HttpRequest& request) {
     return reject;
   }
   if (*path == "/healthz") return health_response(request);
+  if (*path == "/metrics") return metrics_response(request);
   if (*path == kWebSocketPath) {
     auto reject = protocol::make_reject_response(
         {426, "this is the WebSocket endpoint: connect with a WebSocket client",
@@ -157,6 +177,46 @@ protocol::HttpResponse Server::respond(const protocol::HttpRequest& request) {
     return reject;
   }
   return files_.respond(*path, request);
+}
+
+protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& request) const {
+  MetricsText m;
+  std::size_t queued_sum = 0, queued_max = 0, websockets = 0;
+  for (const auto& [id, conn] : connections_) {
+    queued_sum += conn->queued_bytes();
+    queued_max = std::max(queued_max, conn->queued_bytes());
+    if (conn->is_open()) websockets++;
+  }
+  m.gauge("skirmish_connections", "TCP connections open now", static_cast<double>(connections_.size()));
+  m.gauge("skirmish_websockets", "WebSocket connections open now", static_cast<double>(websockets));
+  m.counter("skirmish_connections_total", "TCP connections accepted", static_cast<double>(stats_.connections_total));
+  m.labelled("counter", "skirmish_connections_rejected_total", "connections refused before any request", "reason",
+             stats_.rejected_by_reason);
+  m.counter("skirmish_http_requests_total", "HTTP requests answered", static_cast<double>(stats_.http_requests));
+  m.counter("skirmish_websockets_opened_total", "WebSocket handshakes accepted",
+            static_cast<double>(stats_.websockets_opened));
+  m.labelled("counter", "skirmish_handshake_failures_total", "requests refused, by HTTP status", "status",
+             stats_.handshake_failures);
+  m.labelled("counter", "skirmish_websocket_closes_total", "close frames sent or echoed, by close code", "code",
+             stats_.ws_closes);
+  m.labelled("counter", "skirmish_connections_ended_total", "connections ended by the server, by reason", "reason",
+             stats_.closes_by_reason);
+  m.counter("skirmish_frames_received_total", "WebSocket frames received", static_cast<double>(stats_.frames_in));
+  m.counter("skirmish_frames_sent_total", "WebSocket frames sent", static_cast<double>(stats_.frames_out));
+  m.counter("skirmish_bytes_received_total", "bytes received", static_cast<double>(stats_.bytes_in));
+  m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(stats_.bytes_out));
+  m.counter("skirmish_tick_frames_skipped_total", "tick frames not sent to clients over the soft limit",
+            static_cast<double>(stats_.tick_frames_skipped));
+  m.gauge("skirmish_queued_bytes", "bytes waiting to be sent, all connections", static_cast<double>(queued_sum));
+  m.gauge("skirmish_queued_bytes_max", "bytes waiting to be sent, the worst connection",
+          static_cast<double>(queued_max));
+  if (app_) app_->write_metrics(m);
+  protocol::HttpResponse r;
+  r.keep_alive = request.keep_alive;
+  r.head_only = request.method == "HEAD";
+  r.headers = {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}, {"Cache-Control", "no-store"}};
+  r.body = m.take();
+  return r;
 }
 
 void Server::on_websocket_open(Connection& conn, const protocol::HttpRequest& request) {
@@ -180,6 +240,7 @@ void Server::on_binary(Connection& conn, std::string_view data) {
 void Server::on_connection_closed(Connection& conn) {
   spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
   connections_.erase(conn.id());
+  if (auto it = per_ip_.find(conn.ip()); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
   if (conn.upgraded() && app_) app_->on_close(conn.id());
   if (shutting_down_) maybe_finish_shutdown();
 }
@@ -187,12 +248,11 @@ void Server::on_connection_closed(Connection& conn) {
 void Server::on_sweep(uv_timer_t* t) {
   auto* self = static_cast<Server*>(t->data);
   const std::uint64_t now = uv_now(self->loop_);
-  // Collect first: on_deadline may close connections, and closing must not disturb the walk.
-  std::vector<Connection*> due;
-  for (auto& [id, conn] : self->connections_) {
-    if (conn->deadline_ms() != 0 && conn->deadline_ms() <= now) due.push_back(conn);
-  }
-  for (Connection* c : due) c->on_deadline();
+  // Collect first: a sweep may close connections, and closing must not disturb the walk.
+  auto& all = self->sweep_scratch_;
+  all.clear();
+  for (auto& [id, conn] : self->connections_) all.push_back(conn);
+  for (Connection* c : all) c->on_sweep(now);
 }
 
 void Server::on_signal(uv_signal_t* s, int signum) {

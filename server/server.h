@@ -80,6 +80,7 @@ class Server {
   bool listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only);
   void maybe_finish_shutdown();
   protocol::HttpResponse health_response(const protocol::HttpRequest& request) const;
+  protocol::HttpResponse metrics_response(const protocol::HttpRequest& request) const;
 
   uv_loop_t* loop_;
   config::Config config_;
@@ -105,6 +106,8 @@ class Server {
 
   ConnId next_id_ = 1;
   std::unordered_map<ConnId, Connection*> connections_;
+  std::unordered_map<std::string, int> per_ip_;  // open connections by client address
+  std::vector<Connection*> sweep_scratch_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 

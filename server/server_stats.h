@@ -9,7 +9,6 @@ namespace skirmish::server {
 
 struct ServerStats {
   std::uint64_t connections_total = 0;
-  std::uint64_t connections_rejected = 0;  // over server.max_connections
   std::uint64_t http_requests = 0;
   std::uint64_t websockets_opened = 0;
   std::map<int, std::uint64_t> handshake_failures;  // by HTTP status
@@ -18,7 +17,12 @@ struct ServerStats {
   std::uint64_t frames_out = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
-  std::uint64_t timeouts = 0;  // requests and close handshakes that ran out of time
+  // Connections we ended for a reason other than a close handshake: request_timeout,
+  // close_timeout, ping_timeout, slow_client, ...
+  std::map<std::string, std::uint64_t> closes_by_reason;
+  // Connections refused before any request: over_max_connections, over_max_per_ip, shutting_down.
+  std::map<std::string, std::uint64_t> rejected_by_reason;
+  std::uint64_t tick_frames_skipped = 0;  // not sent to clients over the soft limit
 };
 
 }  // namespace skirmish::server

@@ -50,7 +50,7 @@ void TickDriver::run_due_ticks() {
     if (begin > due_ns + period_ns_) late_ticks_++;
     ticks_run_++;
     on_tick_();
-    last_tick_ns_ = uv_hrtime() - begin;
+    durations_.observe(static_cast<double>(uv_hrtime() - begin) / 1e9);
   }
   if (running_) schedule_next();
 }

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "server/metrics_text.h"
+
 namespace skirmish::server {
 
 class TickDriver {
@@ -26,8 +28,8 @@ class TickDriver {
   std::uint64_t late_ticks() const { return late_ticks_; }
   // Ticks never run because the loop was too far behind.
   std::uint64_t dropped_ticks() const { return dropped_ticks_; }
-  // Duration of the last tick callback, in nanoseconds.
-  std::uint64_t last_tick_ns() const { return last_tick_ns_; }
+  // How long tick callbacks take (simulation, encoding and sending).
+  const DurationHistogram& durations() const { return durations_; }
 
  private:
   static void on_timer(uv_timer_t* t);
@@ -44,7 +46,7 @@ class TickDriver {
   std::uint64_t late_ticks_ = 0;
   std::uint64_t dropped_ticks_ = 0;
   std::uint64_t warn_at_dropped_ = 1;
-  std::uint64_t last_tick_ns_ = 0;
+  DurationHistogram durations_;
   bool running_ = false;
 };
 

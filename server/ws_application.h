@@ -2,13 +2,17 @@
 // sockets by id only; it answers through Server::send_text / close.
 #pragma once
 
+#include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "protocol/http_types.h"
 
 namespace skirmish::server {
 
 using ConnId = std::uint32_t;
+class MetricsText;
 
 class WsApplication {
  public:
@@ -19,6 +23,9 @@ class WsApplication {
   virtual void on_binary(ConnId id, std::string_view data) = 0;
   // The socket is gone (closed cleanly or not); `id` is never used again.
   virtual void on_close(ConnId id) = 0;
+  // Adds the application's numbers to /metrics (Prometheus text) and /healthz.
+  virtual void write_metrics(MetricsText& out) const = 0;
+  virtual void describe(nlohmann::json& health) const = 0;
 };
 
 }  // namespace skirmish::server

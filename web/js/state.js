@@ -144,6 +144,18 @@ export function applyTick(msg) {
   const tl = state.timelines;
   tl.noteTick(msg.tick, arrival, 1000 / state.tickRate);
 
+  // A resync (after the server skipped frames to a slow client) lists everything in view
+  // in full: whatever it does not list is gone.
+  if (msg.full) {
+    const listed = new Set((msg.entities || []).map((e) => e.id));
+    for (const id of [...state.entities.keys()]) {
+      if (!listed.has(id)) {
+        state.entities.delete(id);
+        tl.remove(id);
+      }
+    }
+  }
+
   for (const upd of msg.entities || []) {
     let e = state.entities.get(upd.id);
     const isNew = !e;

@@ -1,0 +1,75 @@
+#include "server/metrics_text.h"
+
+#include <cstdio>
+
+namespace skirmish::server {
+
+void DurationHistogram::observe(double seconds) {
+  std::size_t i = 0;
+  while (i < std::size(kBounds) && seconds > kBounds[i]) ++i;
+  counts[i]++;
+  total++;
+  sum += seconds;
+}
+
+double DurationHistogram::quantile(double q) const {
+  if (total == 0) return 0;
+  const auto want = static_cast<std::uint64_t>(q * static_cast<double>(total) + 0.5);
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < std::size(kBounds); ++i) {
+    seen += counts[i];
+    if (seen >= want) return kBounds[i];
+  }
+  return kBounds[std::size(kBounds) - 1];
+}
+
+void MetricsText::header(std::string_view name, std::string_view help, std::string_view type) {
+  out_ += "# HELP ";
+  out_ += name;
+  out_ += ' ';
+  out_ += help;
+  out_ += "\n# TYPE ";
+  out_ += name;
+  out_ += ' ';
+  out_ += type;
+  out_ += '\n';
+}
+
+void MetricsText::sample(std::string_view name, std::string_view labels, double value) {
+  out_ += name;
+  if (!labels.empty()) {
+    out_ += '{';
+    out_ += labels;
+    out_ += '}';
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, " %.17g\n", value);
+  out_ += buf;
+}
+
+void MetricsText::counter(std::string_view name, std::string_view help, double value) {
+  header(name, help, "counter");
+  sample(name, "", value);
+}
+
+void MetricsText::gauge(std::string_view name, std::string_view help, double value) {
+  header(name, help, "gauge");
+  sample(name, "", value);
+}
+
+void MetricsText::histogram(std::string_view name, std::string_view help, const DurationHistogram& h) {
+  header(name, help, "histogram");
+  const std::string bucket = std::string(name) + "_bucket";
+  std::uint64_t cumulative = 0;
+  char le[48];
+  for (std::size_t i = 0; i < std::size(DurationHistogram::kBounds); ++i) {
+    cumulative += h.counts[i];
+    std::snprintf(le, sizeof le, "le=\"%g\"", DurationHistogram::kBounds[i]);
+    sample(bucket, le, static_cast<double>(cumulative));
+  }
+  sample(bucket, "le=\"+Inf\"", static_cast<double>(h.total));
+  sample(std::string(name) + "_sum", "", h.sum);
+  sample(std::string(name) + "_count", "", static_cast<double>(h.total));
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,58 @@
+// Writing the Prometheus text exposition format (version 0.0.4), one metric at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace skirmish::server {
+
+// Fixed-bucket histogram of durations in seconds; cheap enough to observe every tick.
+struct DurationHistogram {
+  static constexpr double kBounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0};
+  std::uint64_t counts[std::size(kBounds) + 1] = {};  // the last one is +Inf
+  std::uint64_t total = 0;
+  double sum = 0;
+
+  void observe(double seconds);
+  // The value below which `q` (0..1) of observations fall, from the bucket bounds.
+  double quantile(double q) const;
+};
+
+class MetricsText {
+ public:
+  void counter(std::string_view name, std::string_view help, double value);
+  void gauge(std::string_view name, std::string_view help, double value);
+  // One metric with a label per map entry, e.g. closes by code.
+  template <class Key>
+  void labelled(std::string_view type, std::string_view name, std::string_view help, std::string_view label,
+                const std::map<Key, std::uint64_t>& values);
+  void histogram(std::string_view name, std::string_view help, const DurationHistogram& h);
+  std::string take() { return std::move(out_); }
+
+ private:
+  void header(std::string_view name, std::string_view help, std::string_view type);
+  void sample(std::string_view name, std::string_view labels, double value);
+  std::string out_;
+};
+
+template <class Key>
+void MetricsText::labelled(std::string_view type, std::string_view name, std::string_view help,
+                           std::string_view label, const std::map<Key, std::uint64_t>& values) {
+  header(name, help, type);
+  for (const auto& [key, value] : values) {
+    std::string l(label);
+    l += "=\"";
+    if constexpr (std::is_arithmetic_v<Key>) {
+      l += std::to_string(key);
+    } else {
+      l += key;
+    }
+    l += '"';
+    sample(name, l, static_cast<double>(value));
+  }
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,191 @@
+"""Limits and hostile clients against the real daemon: slow readers, silent peers, connection
+caps, player caps, input floods, and the numbers /metrics reports about them."""
+import asyncio
+import json
+import re
+import socket
+import time
+import unittest
+
+import websockets
+
+from daemon import Daemon
+from raw_ws import ResponseReader, client_frame, http_request, open_websocket
+
+
+def metrics(d, allow_refusal=False):
+    with d.connect() as s:
+        status, _, body = http_request(s, b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+    if allow_refusal and status == 503:
+        return None
+    assert status == 200, status
+    values = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def wait_until(predicate, timeout=15.0, step=0.05):
+    """Polls a condition about the daemon's state (there is no event to await from outside)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+class SlowReaders(unittest.TestCase):
+    def test_a_client_that_never_reads_is_dropped_and_others_keep_their_ticks(self):
+        # Dense world, every monster in view: about a megabyte per second per client.
+        args = ("--world-size", "1600", "--monsters", "1500", "--view-radius", "3000", "--obstacles", "0",
+                "--soft-limit-bytes", "65536", "--hard-limit-bytes", "1048576",
+                "--slow-client-timeout-ms", "1000")
+        with Daemon(*args, log_level="info") as d:
+            slow = socket.socket()
+            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            slow.connect(("127.0.0.1", d.port))
+            slow.sendall(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+            async def healthy():
+                gaps, last, frames = 0, None, 0
+                async with websockets.connect(d.ws_url(), max_size=None) as ws:
+                    start = time.monotonic()
+                    while time.monotonic() - start < 8:
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                        if msg["type"] != "tick":
+                            continue
+                        frames += 1
+                        if last is not None and msg["tick"] != last + 1:
+                            gaps += 1
+                        last = msg["tick"]
+                        m = metrics(d) if frames % 40 == 0 else None
+                        if m and m.get('skirmish_connections_ended_total{reason="slow_client"}', 0) >= 1:
+                            break
+                return gaps, frames
+
+            gaps, frames = asyncio.run(healthy())
+            self.assertTrue(wait_until(
+                lambda: metrics(d).get('skirmish_connections_ended_total{reason="slow_client"}', 0) >= 1))
+            m = metrics(d)
+            self.assertGreater(m["skirmish_tick_frames_skipped_total"], 0)
+            self.assertLessEqual(m["skirmish_queued_bytes_max"], 1048576)
+            self.assertEqual(gaps, 0, "the healthy client lost ticks while the slow one stalled")
+            self.assertGreater(frames, 10)
+            slow.close()
+            self.assertTrue(d.alive())
+
+
+class Liveness(unittest.TestCase):
+    def test_a_silent_peer_is_pinged_then_dropped(self):
+        with Daemon("--ping-interval-ms", "200", "--ping-timeout-ms", "300", "--tick-rate", "1") as d:
+            with d.connect(timeout=5) as s:
+                r = open_websocket(s)
+                self.assertEqual(r.read_until(0x9), b"are you there?")
+                with self.assertRaises((EOFError, ConnectionResetError)):
+                    for _ in range(100):
+                        r.read_frame()
+            self.assertTrue(wait_until(lambda: metrics(d).get(
+                'skirmish_connections_ended_total{reason="ping_timeout"}', 0) >= 1))
+
+    def test_a_peer_that_answers_pings_stays(self):
+        async def scenario(d):
+            async with websockets.connect(d.ws_url()) as ws:  # the library answers pings itself
+                start = time.monotonic()
+                while time.monotonic() - start < 1.5:
+                    await asyncio.wait_for(ws.recv(), 5)
+                self.assertTrue(ws.open)
+
+        with Daemon("--ping-interval-ms", "200", "--ping-timeout-ms", "300") as d:
+            asyncio.run(scenario(d))
+
+
+class ConnectionCaps(unittest.TestCase):
+    def test_over_max_connections_gets_503_with_retry_after(self):
+        with Daemon("--max-connections", "3") as d:
+            held = [d.connect() for _ in range(3)]
+            for s in held:  # make sure all three are accepted before the fourth arrives
+                self.assertEqual(http_request(s, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0], 200)
+            with d.connect() as s:
+                status, h, body = ResponseReader(s).read()
+            self.assertEqual(status, 503)
+            self.assertIn("retry-after", h)
+            self.assertIn(b"full", body)
+            for s in held:
+                s.close()
+            self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 9) <= 1))
+            self.assertGreaterEqual(metrics(d)['skirmish_connections_rejected_total{reason="over_max_connections"}'], 1)
+
+    def test_over_max_connections_per_address_gets_503(self):
+        with Daemon("--max-connections-per-ip", "2") as d:
+            held = [d.connect() for _ in range(2)]
+            for s in held:
+                self.assertEqual(http_request(s, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0], 200)
+            with d.connect() as s:
+                self.assertEqual(ResponseReader(s).read()[0], 503)
+            for s in held:
+                s.close()
+            # Once they are gone, the address may connect again.
+            self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 9) <= 1))
+
+
+class GameCaps(unittest.TestCase):
+    def test_max_players_refuses_the_next_join(self):
+        async def scenario(d):
+            async with websockets.connect(d.ws_url()) as a, websockets.connect(d.ws_url()) as b:
+                await a.send(json.dumps({"type": "join", "name": "one"}))
+                await b.send(json.dumps({"type": "join", "name": "two"}))
+                kinds = []
+                for ws in (a, b):
+                    for _ in range(100):
+                        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                        if msg["type"] in ("welcome", "error"):
+                            kinds.append(msg.get("code", msg["type"]))
+                            break
+                self.assertEqual(sorted(kinds), ["server_full", "welcome"])
+
+        with Daemon("--max-players", "1") as d:
+            asyncio.run(scenario(d))
+
+    def test_inputs_over_the_rate_limit_are_dropped_and_counted(self):
+        async def scenario(d):
+            async with websockets.connect(d.ws_url()) as ws:
+                await ws.send(json.dumps({"type": "join", "name": "flood"}))
+                for _ in range(100):
+                    if json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "welcome":
+                        break
+                for i in range(50):
+                    await ws.send(json.dumps({"type": "input", "seq": i, "move": [1, 0]}))
+                await ws.send(json.dumps({"type": "ping", "t": 1}))
+                for _ in range(1000):
+                    if json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "pong":
+                        break
+
+        with Daemon("--max-inputs-per-tick", "2", "--tick-rate", "5") as d:
+            asyncio.run(scenario(d))
+            m = metrics(d)
+            self.assertGreater(m["skirmish_inputs_dropped_total"], 0)
+            self.assertLessEqual(m["skirmish_inputs_total"], 50 - m["skirmish_inputs_dropped_total"])
+
+
+class Metrics(unittest.TestCase):
+    def test_metrics_is_prometheus_text_with_the_main_series(self):
+        with Daemon() as d:
+            with d.connect() as s:
+                status, h, body = http_request(s, b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertEqual(status, 200)
+            self.assertTrue(h["content-type"].startswith("text/plain; version=0.0.4"))
+            text = body.decode()
+            for name in ["skirmish_connections", "skirmish_websockets", "skirmish_frames_sent_total",
+                         "skirmish_tick_duration_seconds_bucket", "skirmish_players", "skirmish_monsters",
+                         "skirmish_ticks_late_total", "skirmish_queued_bytes"]:
+                self.assertRegex(text, rf"(?m)^{name}[ {{]", name)
+            for line in text.splitlines():
+                self.assertTrue(line.startswith("#") or re.match(r"^[a-z_]+(\{[^}]*\})? [-0-9.e+]+$", line), line)
+
+
+if __name__ == "__main__":
+    unittest.main()
