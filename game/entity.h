@@ -54,7 +54,9 @@ struct Entity {
   uint32_t cell_ = 0;                // the spatial grid cell that lists this entity
   float input_dx_ = 0, input_dy_ = 0;  // players: this tick's movement input (raw)
   bool input_attack_ = false;          // players: this tick's attack input
-  bool fresh_ = false;  // added between steps: keeps kDirtyAll through the next step
+  // Changes made between steps (added, set_hp, set_position): step() starts from these bits
+  // instead of zero, so the next step reports them.
+  uint8_t pending_dirty_ = 0;
 };
 
 }  // namespace skirmish::game

@@ -55,7 +55,7 @@ EntityId World::push_entity(Entity e) {
   e.x = clamp_coord(e.x, cfg_.world_width);
   e.y = clamp_coord(e.y, cfg_.world_height);
   e.dirty = kDirtyAll;
-  e.fresh_ = true;
+  e.pending_dirty_ = kDirtyAll;
   const auto index = static_cast<uint32_t>(entities_.size());
   e.cell_ = grid_.cell_of(e.x, e.y);
   grid_.insert(e.cell_, index);
@@ -143,6 +143,7 @@ bool World::set_position(EntityId id, float x, float y) {
   const uint32_t i = index_of(id);
   if (i == kNoIndex) return false;
   relocate(i, x, y);
+  entities_[i].pending_dirty_ |= entities_[i].dirty;
   return true;
 }
 
@@ -152,6 +153,7 @@ bool World::set_hp(EntityId id, int hp) {
   e->hp = std::clamp(hp, 0, e->max_hp);
   e->dirty |= kDirtyHp;
   if (e->hp == 0) kill(*e, nullptr, 0);
+  e->pending_dirty_ |= e->dirty;
   return true;
 }
 
@@ -163,8 +165,8 @@ void World::sync(const Entity& e) {
 
 void World::clear_dirty() {
   for (Entity& e : entities_) {
-    e.dirty = e.fresh_ ? kDirtyAll : 0;
-    e.fresh_ = false;
+    e.dirty = e.pending_dirty_;
+    e.pending_dirty_ = 0;
   }
 }
 

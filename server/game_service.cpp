@@ -152,6 +152,8 @@ void GameService::write_metrics(MetricsText& m) const {
   m.counter("skirmish_inputs_dropped_total", "inputs over game.max_inputs_per_tick, dropped",
             static_cast<double>(stats_.inputs_dropped));
   m.counter("skirmish_bad_messages_total", "malformed game messages", static_cast<double>(stats_.bad_messages));
+  m.counter("skirmish_binary_messages_total", "binary messages (answered with an error)",
+            static_cast<double>(stats_.binary_messages));
   m.counter("skirmish_joins_total", "players created", static_cast<double>(stats_.joins));
   m.counter("skirmish_resumes_total", "players reclaimed with a token", static_cast<double>(stats_.resumes));
 }
@@ -164,9 +166,10 @@ void GameService::describe(nlohmann::json& health) const {
 }
 
 void GameService::on_binary(ConnId id, std::string_view) {
-  const auto it = clients_.find(id);
-  if (it == clients_.end()) return;
-  reject_message(id, it->second, "bad_message", "binary messages are not part of the protocol: send JSON text");
+  // Answered but not held against the client: binary frames are valid WebSocket, just not
+  // our protocol, and a generic client (a conformance suite, a proxy's probe) may send some.
+  stats_.binary_messages++;
+  send(id, protocol::encode_error("bad_message", "binary messages are not part of the protocol: send JSON text"));
 }
 
 void GameService::on_text(ConnId id, std::string_view text) {

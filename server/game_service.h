@@ -25,6 +25,7 @@ struct GameStats {
   std::uint64_t inputs_applied = 0;
   std::uint64_t inputs_dropped = 0;  // over game.max_inputs_per_tick
   std::uint64_t bad_messages = 0;
+  std::uint64_t binary_messages = 0;
   std::uint64_t joins = 0;
   std::uint64_t resumes = 0;
   std::uint64_t tick_frames_sent = 0;

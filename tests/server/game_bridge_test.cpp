@@ -1,0 +1,156 @@
+// Interest management: a client that applies the frames GameBridge builds holds exactly the
+// server's state of its view, tick after tick, while entities enter, change and leave it.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "game/world.h"
+#include "server/game_bridge.h"
+
+using namespace skirmish;
+using nlohmann::json;
+
+namespace {
+
+game::GameConfig small_world() {
+  game::GameConfig cfg;
+  cfg.world_width = cfg.world_height = 2000;
+  cfg.monster_count = 0;
+  cfg.obstacle_count = 0;
+  return cfg;
+}
+
+// The client side of the protocol: merge entities by id, drop removed ids.
+struct ClientView {
+  std::map<std::uint32_t, json> entities;
+  std::uint64_t last_tick = 0;
+
+  json apply(const std::string& payload) {
+    json frame = json::parse(payload);
+    if (frame.value("full", false)) entities.clear();
+    for (const json& e : frame["entities"]) {
+      json& mine = entities[e["id"].get<std::uint32_t>()];
+      for (auto it = e.begin(); it != e.end(); ++it) mine[it.key()] = it.value();
+    }
+    for (const json& id : frame["removed"]) entities.erase(id.get<std::uint32_t>());
+    last_tick = frame["tick"].get<std::uint64_t>();
+    return frame;
+  }
+};
+
+// What the client should hold: every visible entity within the radius, fields rounded as sent.
+void require_matches_server(const ClientView& view, const game::World& world, float cx, float cy, float r) {
+  std::vector<game::EntityId> visible;
+  world.query_visible(cx, cy, r, visible);
+  REQUIRE(view.entities.size() == visible.size());
+  for (const game::EntityId id : visible) {
+    const game::Entity* e = world.find(id);
+    REQUIRE(view.entities.count(id) == 1);
+    const json& mine = view.entities.at(id);
+    CHECK(mine["x"].get<double>() == Approx(e->x).margin(0.051));
+    CHECK(mine["y"].get<double>() == Approx(e->y).margin(0.051));
+    CHECK(mine["hp"].get<int>() == e->hp);
+    CHECK(mine["max_hp"].get<int>() == e->max_hp);
+    CHECK(mine["state"].get<std::string>() == game::state_name(e->state));
+    CHECK(mine["score"].get<int>() == e->score);
+    CHECK(mine["facing"].get<double>() == Approx(e->facing).margin(0.0051));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a client that applies every frame holds exactly the server's view", "[server][interest]") {
+  game::World world(small_world(), 7);
+  server::GameBridge bridge(world, 400);
+  const game::EntityId me = world.add_player_at("me", 1000, 1000);
+  const game::EntityId near_monster = world.add_monster_at(0, 1200, 1000);
+  const game::EntityId far_monster = world.add_monster_at(1, 1800, 1800);
+  ClientView view;
+  std::vector<game::EntityId> known;
+  std::string payload;
+
+  auto tick = [&](std::vector<game::PlayerInput> inputs = {}) {
+    world.step(inputs);
+    bridge.encode_tick(1000 + static_cast<std::int64_t>(world.tick()));
+    const game::Entity* self = world.find(me);
+    bridge.build_frame(self->x, self->y, known, payload);
+    json frame = view.apply(payload);
+    require_matches_server(view, world, self->x, self->y, 400);
+    return frame;
+  };
+
+  SECTION("entering, changing and leaving the view") {
+    json first = tick();
+    CHECK(first["tick"] == 1);
+    CHECK(view.entities.count(near_monster) == 1);
+    CHECK(view.entities.count(far_monster) == 0);
+
+    // The far monster walks into view: sent in full (kind and max_hp included).
+    world.set_position(far_monster, 1100, 1100);
+    json entered = tick();
+    bool full = false;
+    for (const json& e : entered["entities"]) full = full || (e["id"] == far_monster && e.contains("kind"));
+    CHECK(full);
+
+    // A change is sent as a delta with the id and only what changed.
+    world.set_hp(near_monster, 3);
+    tick();
+    CHECK(view.entities.at(near_monster)["hp"] == 3);
+
+    // It leaves the view: listed in removed.
+    world.set_position(far_monster, 1900, 100);
+    json left = tick();
+    CHECK(std::find(left["removed"].begin(), left["removed"].end(), json(far_monster)) != left["removed"].end());
+    CHECK(view.entities.count(far_monster) == 0);
+
+    // A killed monster vanishes from the view.
+    world.set_hp(near_monster, 0);
+    tick();
+    CHECK(view.entities.count(near_monster) == 0);
+  }
+
+  SECTION("a moving player keeps a consistent view over many ticks") {
+    for (int i = 0; i < 200; ++i) {
+      const float angle = static_cast<float>(i) * 0.05f;
+      tick({{me, std::cos(angle), std::sin(angle), i % 7 == 0}});
+    }
+    CHECK(view.last_tick == world.tick());
+  }
+
+  SECTION("a resync frame lists the whole view and replaces the client's copy") {
+    tick();
+    view.entities[999999] = json{{"id", 999999}};  // something stale the client still holds
+    world.step({});
+    bridge.encode_tick(5);
+    bridge.build_frame(1000, 1000, known, payload, true);
+    json frame = view.apply(payload);
+    CHECK(frame["full"] == true);
+    require_matches_server(view, world, 1000, 1000, 400);
+  }
+}
+
+TEST_CASE("events reach only the clients whose view contains them", "[server][interest]") {
+  game::World world(small_world(), 3);
+  server::GameBridge bridge(world, 300);
+  const game::EntityId a = world.add_player_at("a", 300, 300);
+  world.add_monster_at(0, 330, 300);  // right next to a: it will attack
+  std::vector<game::EntityId> known_near, known_far;
+  std::string near_payload, far_payload;
+  for (int i = 0; i < 200; ++i) {
+    const auto& events = world.step({});
+    bridge.encode_tick(i);
+    bridge.build_frame(300, 300, known_near, near_payload);
+    bridge.build_frame(1700, 1700, known_far, far_payload);
+    const json near_frame = json::parse(near_payload);
+    const json far_frame = json::parse(far_payload);
+    CHECK(far_frame["events"].empty());
+    CHECK(near_frame["events"].size() == events.size());
+    if (!events.empty()) {
+      CHECK(near_frame["events"][0]["target"] == a);
+      return;
+    }
+  }
+  FAIL("the monster never attacked");
+}
