@@ -60,6 +60,16 @@ struct SessionSettings {
   std::string state_file = "skirmishd-state.json";
 };
 
+// Short and long polling of the game over plain HTTP, for browsers that cannot open a WebSocket.
+struct PollingSettings {
+  // Tick frames kept for a session between polls. 100 is 5 s at 20 Hz: more than a short
+  // poller's interval; past it the backlog is replaced by one full resync frame.
+  int max_backlog_ticks = 100;
+  int max_waiting = 5000;             // long polls held open at once; more get 503
+  int longpoll_timeout_ms = 25000;    // default wait of a long poll with no news
+  int max_longpoll_ms = 30000;        // the most a client may ask for (?timeout=S)
+};
+
 struct Config {
   ServerSettings server;
   protocol::HttpLimits http;
@@ -68,6 +78,7 @@ struct Config {
   protocol::HandshakePolicy handshake;
   game::GameConfig game;
   SessionSettings session;
+  PollingSettings polling;
 };
 
 }  // namespace skirmish::config

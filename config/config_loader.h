@@ -13,7 +13,7 @@
 namespace skirmish::config {
 
 // A bad value or key. The message names the key, the value, where it came from and what
-// is allowed, e.g. "game.tick_rate = 500 (from --tick-rate): must be an integer from 1 to 128".
+// is allowed, e.g. "game.tick_rate = 500 (from command line --tick-rate): must be an integer from 1 to 128".
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -230,6 +230,18 @@ std::vector<Option> build_options() {
   o.push_back(text("game.state_file", "SKIRMISH_STATE_FILE", "--state-file", ValueKind::String, {},
                    "players are saved here on shutdown and restored on start (empty: off)",
                    [](Config& c) -> auto& { return c.session.state_file; }));
+  o.push_back(integer("polling.max_backlog_ticks", "SKIRMISH_MAX_BACKLOG_TICKS", "--max-backlog-ticks", 1, 100000,
+                      "tick frames kept for an HTTP polling session; past it, one resync frame",
+                      [](Config& c) -> auto& { return c.polling.max_backlog_ticks; }));
+  o.push_back(integer("polling.max_waiting", "SKIRMISH_MAX_WAITING_POLLS", "--max-waiting-polls", 1, 1000000,
+                      "long polls held open at once; more get 503",
+                      [](Config& c) -> auto& { return c.polling.max_waiting; }));
+  o.push_back(integer("polling.longpoll_timeout_ms", "SKIRMISH_LONGPOLL_TIMEOUT_MS", "--longpoll-timeout-ms", 1, kMaxMs,
+                      "how long a long poll waits for news when the client does not say",
+                      [](Config& c) -> auto& { return c.polling.longpoll_timeout_ms; }));
+  o.push_back(integer("polling.max_longpoll_ms", "SKIRMISH_MAX_LONGPOLL_MS", "--max-longpoll-ms", 1, kMaxMs,
+                      "the longest wait a client may ask for with ?timeout=S",
+                      [](Config& c) -> auto& { return c.polling.max_longpoll_ms; }));
   {
     Option kinds;
     kinds.key = "game.monster_kinds";

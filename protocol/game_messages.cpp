@@ -17,19 +17,33 @@ namespace {
 
 DecodeError bad(std::string code, std::string message) { return DecodeError{std::move(code), std::move(message)}; }
 
-// Keeps printable characters only and cuts at kMaxNameBytes without splitting a code point.
+// Code points that draw nothing or reorder text: control characters (C0, DEL, C1),
+// zero-width characters and bidirectional overrides, which would let a name hide or
+// garble what is drawn around it.
+bool invisible(std::uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+// Keeps visible characters only, drops leading and trailing spaces, and cuts at
+// kMaxNameBytes without splitting a code point. `raw` is valid UTF-8 (the JSON parser
+// and the WebSocket layer both check).
 std::string clean_name(const std::string& raw) {
   std::string out;
   for (std::size_t i = 0; i < raw.size();) {
     const auto c = static_cast<unsigned char>(raw[i]);
     const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (out.size() + len > kMaxNameBytes) break;
-    if (c >= 0x20 && c != 0x7f) out.append(raw, i, len);
+    std::uint32_t cp = len == 1 ? c : c & (0x3F >> (len - 1));
+    for (std::size_t k = 1; k < len && i + k < raw.size(); ++k) cp = (cp << 6) | (raw[i + k] & 0x3F);
+    const bool skip = invisible(cp) || (cp == ' ' && out.empty());
+    if (!skip) {
+      if (out.size() + len > kMaxNameBytes) break;
+      out.append(raw, i, len);
+    }
     i += len;
   }
-  const auto b = out.find_first_not_of(' ');
-  if (b == std::string::npos) return "";
-  return out.substr(b, out.find_last_not_of(' ') - b + 1);
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 bool finite_number(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
@@ -73,7 +87,11 @@ std::variant<ClientMsg, DecodeError> decode_join(const json& j) {
 }
 
 void append_number(std::string& out, double v, int decimals) {
-  char buf[32];
+  // JSON has no NaN or infinity, and no coordinate is anywhere near 1e15: clamp, so a
+  // bad number from anywhere can never make a frame unparseable.
+  if (!std::isfinite(v)) v = 0;
+  v = std::clamp(v, -1e15, 1e15);
+  char buf[48];
   auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
   std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
   // "-0.0" and trailing ".0" carry nothing: drop them to keep frames small.

@@ -22,9 +22,12 @@ HttpRequestParser::HttpRequestParser(HttpLimits limits) : limits_(limits) {
   llhttp_settings_init(&settings_);
   settings_.on_message_begin = on_message_begin;
   settings_.on_method = on_method;
+  settings_.on_method_complete = on_method_complete;
   settings_.on_url = on_url;
   settings_.on_version = on_version;
+  settings_.on_version_complete = on_version_complete;
   settings_.on_header_field = on_header_field;
+  settings_.on_header_field_complete = on_header_field_complete;
   settings_.on_header_value = on_header_value;
   settings_.on_headers_complete = on_headers_complete;
   settings_.on_body = on_body;
@@ -89,11 +92,15 @@ int HttpRequestParser::on_message_begin(llhttp_t* p) {
   return 0;
 }
 
+// Span callbacks run once per piece of input a span was split across, so fixed overheads
+// are counted in the *_complete callbacks: the limit must not depend on how bytes arrive.
 int HttpRequestParser::on_method(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
   s->request_.method.append(at, len);
-  return s->count_header_bytes(len + 1);
+  return s->count_header_bytes(len);
 }
+
+int HttpRequestParser::on_method_complete(llhttp_t* p) { return self(p)->count_header_bytes(1); }
 
 int HttpRequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
@@ -102,8 +109,10 @@ int HttpRequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
 }
 
 int HttpRequestParser::on_version(llhttp_t* p, const char*, std::size_t len) {
-  return self(p)->count_header_bytes(len + kHeaderLineOverhead);
+  return self(p)->count_header_bytes(len);
 }
+
+int HttpRequestParser::on_version_complete(llhttp_t* p) { return self(p)->count_header_bytes(kHeaderLineOverhead); }
 
 int HttpRequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
@@ -117,6 +126,17 @@ int HttpRequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t 
     s->request_.headers.back().name += static_cast<char>(std::tolower(static_cast<unsigned char>(at[i])));
   }
   return s->count_header_bytes(len);
+}
+
+// llhttp (loose mode) lets a space into a field name and accepts an empty one; RFC 9112
+// section 5.1 says a server MUST answer 400 to whitespace before the colon.
+int HttpRequestParser::on_header_field_complete(llhttp_t* p) {
+  auto* s = self(p);
+  // No on_header_field since the last value: this field's name is empty.
+  if (s->request_.headers.empty() || s->in_value_) return s->fail(400, "invalid header name");
+  const std::string& name = s->request_.headers.back().name;
+  if (name.empty() || name.find_first_of(" \t") != std::string::npos) return s->fail(400, "invalid header name");
+  return 0;
 }
 
 int HttpRequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {

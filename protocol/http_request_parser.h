@@ -42,9 +42,12 @@ class HttpRequestParser {
  private:
   static int on_message_begin(llhttp_t* p);
   static int on_method(llhttp_t* p, const char* at, std::size_t len);
+  static int on_method_complete(llhttp_t* p);
   static int on_url(llhttp_t* p, const char* at, std::size_t len);
   static int on_version(llhttp_t* p, const char* at, std::size_t len);
+  static int on_version_complete(llhttp_t* p);
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len);
+  static int on_header_field_complete(llhttp_t* p);
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len);
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, std::size_t len);

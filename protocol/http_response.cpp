@@ -1,5 +1,6 @@
 #include "protocol/http_response.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace skirmish::protocol {

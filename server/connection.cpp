@@ -91,6 +91,15 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void Connection::handle_http(const char* data, std::size_t len) {
+  if (awaiting_response_) {
+    // Pipelined behind a deferred request; bounded like any request's headers.
+    if (held_input_.size() + len > server_.config().http.max_header_bytes + server_.config().http.max_body_bytes) {
+      abort();
+      return;
+    }
+    held_input_.append(data, len);
+    return;
+  }
   while (len > 0 && state_ == State::Http) {
     std::size_t consumed = 0;
     const auto status = http_->feed(data, len, consumed);
@@ -105,6 +114,7 @@ void Connection::handle_http(const char* data, std::size_t len) {
     data += consumed;
     len -= consumed;
     if (!handle_request(http_->request(), data, len)) return;
+    if (awaiting_response_) return;
     http_->reset();
     arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
   }
@@ -135,7 +145,19 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     }
     return false;
   }
-  const protocol::HttpResponse response = server_.respond(request);
+  std::optional<protocol::HttpResponse> response = server_.respond(*this, request);
+  if (!response) {
+    // The answer comes later (a long poll): no request timeout meanwhile, and anything the
+    // client pipelines behind it waits until finish_deferred().
+    awaiting_response_ = true;
+    deadline_ms_ = 0;
+    if (rest_len > 0) held_input_.assign(rest, rest_len);
+    return false;
+  }
+  return write_response(*response);
+}
+
+bool Connection::write_response(const protocol::HttpResponse& response) {
   const std::string bytes = protocol::serialize_response(response);
   if (!response.keep_alive) {
     respond_and_drain(bytes);
@@ -143,6 +165,19 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   }
   send(bytes);
   return state_ == State::Http;
+}
+
+void Connection::finish_deferred(const protocol::HttpResponse& response) {
+  if (!awaiting_response_ || state_ != State::Http) return;
+  awaiting_response_ = false;
+  if (!write_response(response)) return;
+  http_->reset();
+  arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
+  if (!held_input_.empty()) {
+    std::string held;
+    held.swap(held_input_);
+    handle_http(held.data(), held.size());
+  }
 }
 
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,6 +63,10 @@ class Connection {
   // Starts the closing handshake: sends a close frame and waits, up to the close timeout,
   // for the peer's. Idempotent.
   void close_websocket(std::uint16_t code, std::string_view reason);
+  // True while a request waits for an answer that comes later (see Server::respond).
+  bool awaiting_response() const { return awaiting_response_; }
+  // Answers the request that is waiting and goes on with the next one.
+  void finish_deferred(const protocol::HttpResponse& response);
   // Sends a final HTTP response, then shuts our side down and waits for the peer's EOF.
   void respond_and_drain(const std::string& response);
   // Drops the TCP connection now, queued bytes and all. Idempotent.
@@ -80,6 +85,8 @@ class Connection {
   void handle_http(const char* data, std::size_t len);
   // Returns false when the connection stopped taking HTTP requests.
   bool handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len);
+  // Returns false when the connection stopped taking HTTP requests.
+  bool write_response(const protocol::HttpResponse& response);
   void handle_frames(const std::uint8_t* data, std::size_t len);
   void shutdown_and_drain();
   void arm_deadline(std::uint64_t from_now_ms);
@@ -96,6 +103,8 @@ class Connection {
   bool write_shut_ = false;       // uv_shutdown issued: nothing more may be written
   bool close_sent_ = false;       // our close frame is out (or queued)
   bool upgraded_ = false;         // became a WebSocket: the application knows this id
+  bool awaiting_response_ = false;
+  std::string held_input_;        // bytes pipelined behind a deferred request
   std::size_t queued_bytes_ = 0;
   std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
   std::uint64_t last_heard_ms_ = 0;    // when the peer last sent us anything

@@ -45,6 +45,17 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
       bridge_(world_, config.session.view_radius),
       ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks, [this] { tick(); }) {
   hello_ = protocol::encode_hello(bridge_.hello());
+  server_.add_route("/session", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
+  server_.add_route("/session/", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
+  server_.set_deferred_gone_handler([this](ConnId c) { on_poll_gone(c); });
+  server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, ConnId) {
+    protocol::HttpResponse r;
+    r.keep_alive = request.keep_alive;
+    r.head_only = request.method == "HEAD";
+    r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+    r.body = history_.to_json();
+    return r;
+  });
   std::random_device rd;
   token_salt_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
@@ -114,6 +125,7 @@ void GameService::send(ConnId id, const std::string& text) { server_.send_text(i
 
 void GameService::on_open(ConnId id, const protocol::HttpRequest& request) {
   Client& c = clients_[id];
+  c.conn = id;
   const auto& cfg = world_.config();
   c.view_x = query_number(request.target, "x").value_or(cfg.world_width / 2);
   c.view_y = query_number(request.target, "y").value_or(cfg.world_height / 2);
@@ -127,6 +139,10 @@ void GameService::on_close(ConnId id) {
   clients_.erase(it);
   if (player == 0) return;
   owner_.erase(player);
+  detach(player);
+}
+
+void GameService::detach(game::EntityId player) {
   if (config_.session.reconnect_window_ms <= 0) {
     forget_player(player);
     return;
@@ -175,27 +191,35 @@ void GameService::on_binary(ConnId id, std::string_view) {
 void GameService::on_text(ConnId id, std::string_view text) {
   const auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  handle_message(id, it->second, text);
+  handle_message(it->second, text);
 }
 
-void GameService::reject_message(ConnId id, Client& client, std::string_view code, std::string_view message) {
-  stats_.bad_messages++;
-  send(id, protocol::encode_error(code, message));
-  if (++client.bad_messages >= config_.session.bad_message_limit) {
-    server_.close(id, kPolicyViolation, "too many malformed messages");
+void GameService::reply(Client& client, std::string message) {
+  if (client.conn != 0) {
+    send(client.conn, message);
+  } else {
+    client.replies.push_back(std::move(message));
   }
 }
 
-void GameService::handle_message(ConnId id, Client& client, std::string_view text) {
+void GameService::reject_message(Client& client, std::string_view code, std::string_view message) {
+  stats_.bad_messages++;
+  reply(client, protocol::encode_error(code, message));
+  if (++client.bad_messages >= config_.session.bad_message_limit && client.conn != 0) {
+    server_.close(client.conn, kPolicyViolation, "too many malformed messages");
+  }
+}
+
+void GameService::handle_message(Client& client, std::string_view text) {
   auto decoded = protocol::decode_client_message(text);
   if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) {
-    reject_message(id, client, err->code, err->message);
+    reject_message(client, err->code, err->message);
     return;
   }
   auto& msg = std::get<protocol::ClientMsg>(decoded);
   if (auto* input = std::get_if<protocol::InputMsg>(&msg)) {
     if (client.player == 0) {
-      send(id, protocol::encode_error("not_joined", "join before sending input"));
+      reply(client, protocol::encode_error("not_joined", "join before sending input"));
       return;
     }
     if (client.inputs_this_tick >= config_.session.max_inputs_per_tick) {
@@ -208,9 +232,9 @@ void GameService::handle_message(ConnId id, Client& client, std::string_view tex
     client.move_dy = input->dy;
     client.attack = client.attack || input->attack;
   } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
-    send(id, protocol::encode_pong(ping->t, wall_clock_ms()));
+    reply(client, protocol::encode_pong(ping->t, wall_clock_ms()));
   } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
-    join(id, client, std::move(join_msg->name), join_msg->token);
+    join(client, std::move(join_msg->name), join_msg->token);
   } else if (std::holds_alternative<protocol::LeaveMsg>(msg)) {
     leave(client);
   } else if (auto* watch = std::get_if<protocol::WatchMsg>(&msg)) {
@@ -219,9 +243,9 @@ void GameService::handle_message(ConnId id, Client& client, std::string_view tex
   }
 }
 
-void GameService::join(ConnId id, Client& client, std::string name, const std::string& token) {
+void GameService::join(Client& client, std::string name, const std::string& token) {
   if (client.player != 0) {
-    send(id, protocol::encode_error("already_joined", "this connection already has a player"));
+    reply(client, protocol::encode_error("already_joined", "this connection already has a player"));
     return;
   }
   bool resumed = false;
@@ -235,19 +259,18 @@ void GameService::join(ConnId id, Client& client, std::string name, const std::s
       resumed = true;
       detached_.erase(player);
       // The same player open in another tab or a half-dead socket: the newest connection wins.
-      if (const auto owner = owner_.find(player); owner != owner_.end() && owner->second != id) {
-        if (auto old = clients_.find(owner->second); old != clients_.end()) {
-          old->second.player = 0;
-          old->second.move_dx = old->second.move_dy = 0;
-          send(owner->second, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
-        }
+      if (const auto owner = owner_.find(player); owner != owner_.end() && owner->second != &client) {
+        Client& old = *owner->second;
+        old.player = 0;
+        old.move_dx = old.move_dy = 0;
+        reply(old, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
       }
     }
   }
   if (!resumed) {
     player = world_.add_player(name);
     if (player == 0) {
-      send(id, protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
+      reply(client, protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
       return;
     }
     player_token = new_token();
@@ -257,18 +280,19 @@ void GameService::join(ConnId id, Client& client, std::string name, const std::s
   } else {
     stats_.resumes++;
   }
-  owner_[player] = id;
+  owner_[player] = &client;
   client.player = player;
   client.move_dx = client.move_dy = 0;
   client.attack = false;
   const auto& cfg = world_.config();
-  send(id, protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
-                                     config_.session.view_radius, player_token, resumed}));
-  spdlog::debug("conn {}: {} player {} ({})", id, resumed ? "resumed" : "joined as", player, name);
+  reply(client, protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
+                                          config_.session.view_radius, player_token, resumed}));
+  spdlog::debug("{} player {} ({})", resumed ? "resumed" : "joined as", player, name);
 }
 
 void GameService::leave(Client& client) {
   if (client.player == 0) return;
+  owner_.erase(client.player);
   forget_player(client.player);
   client.player = 0;
 }
@@ -291,15 +315,40 @@ void GameService::expire_detached(std::uint64_t now_ms) {
   for (const game::EntityId p : expired) forget_player(p);
 }
 
+void GameService::sample_stats() {
+  const auto& st = server_.stats();
+  history_.sample(wall_clock_ms(), world_.player_count(), server_.connection_count(),
+                  {ticks_.late_ticks(), stats_.tick_frames_sent, stats_.tick_bytes_sent, st.tick_frames_skipped});
+}
+
+void GameService::build_view(Client& client) {
+  float cx = client.view_x, cy = client.view_y;
+  if (client.player != 0) {
+    if (const game::Entity* me = world_.find(client.player)) {
+      cx = me->x;
+      cy = me->y;
+    } else {
+      client.player = 0;  // removed from the world (should not happen while attached)
+    }
+  }
+  bridge_.build_frame(cx, cy, client.known, payload_, client.resync);
+  client.resync = false;
+}
+
 void GameService::tick() {
-  expire_detached(server_.now_ms());
+  const std::uint64_t started_ns = uv_hrtime();
+  const std::uint64_t now_ms = server_.now_ms();
+  expire_detached(now_ms);
+  expire_sessions(now_ms);
   inputs_.clear();
-  for (auto& [id, client] : clients_) {
+  auto collect_input = [this](Client& client) {
     client.inputs_this_tick = 0;
-    if (client.player == 0) continue;
+    if (client.player == 0) return;
     inputs_.push_back({client.player, client.move_dx, client.move_dy, client.attack});
     client.attack = false;
-  }
+  };
+  for (auto& [id, client] : clients_) collect_input(client);
+  for (auto& [id, session] : sessions_) collect_input(session.client);
   // The world applies inputs in order; sort so the result does not depend on hash-map order.
   std::sort(inputs_.begin(), inputs_.end(),
             [](const game::PlayerInput& a, const game::PlayerInput& b) { return a.player < b.player; });
@@ -315,17 +364,7 @@ void GameService::tick() {
       client.resync = true;
       continue;
     }
-    float cx = client.view_x, cy = client.view_y;
-    if (client.player != 0) {
-      if (const game::Entity* me = world_.find(client.player)) {
-        cx = me->x;
-        cy = me->y;
-      } else {
-        client.player = 0;  // removed from the world (should not happen while attached)
-      }
-    }
-    bridge_.build_frame(cx, cy, client.known, payload_, client.resync);
-    client.resync = false;
+    build_view(client);
     frame_.clear();
     protocol::write_frame_header(frame_, protocol::Opcode::Text, payload_.size());
     frame_ += payload_;
@@ -333,6 +372,9 @@ void GameService::tick() {
     stats_.tick_frames_sent++;
     stats_.tick_bytes_sent += frame_.size();
   }
+  deliver_backlogs(now_ms);
+  history_.note_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
+  if (world_.tick() % static_cast<std::uint64_t>(world_.config().tick_rate) == 0) sample_stats();
 }
 
 }  // namespace skirmish::server

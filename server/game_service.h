@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "config/config.h"
 #include "game/world.h"
 #include "server/game_bridge.h"
+#include "server/stats_history.h"
 #include "server/tick_driver.h"
 #include "server/ws_application.h"
 
@@ -30,6 +32,11 @@ struct GameStats {
   std::uint64_t resumes = 0;
   std::uint64_t tick_frames_sent = 0;
   std::uint64_t tick_bytes_sent = 0;
+  std::uint64_t sessions_created = 0;
+  std::uint64_t sessions_expired = 0;
+  std::uint64_t polls = 0;
+  std::uint64_t long_polls = 0;
+  std::uint64_t backlog_resyncs = 0;  // backlogs over the cap, coalesced into a full frame
 };
 
 class GameService final : public WsApplication {
@@ -54,7 +61,9 @@ class GameService final : public WsApplication {
   std::size_t client_count() const { return clients_.size(); }
 
  private:
+  // One viewer of the game: a WebSocket connection or an HTTP polling session.
   struct Client {
+    ConnId conn = 0;            // the WebSocket; 0 for an HTTP session
     game::EntityId player = 0;  // 0: spectator
     float view_x = 0, view_y = 0;
     std::vector<game::EntityId> known;  // sorted ids the client has been sent
@@ -65,17 +74,40 @@ class GameService final : public WsApplication {
     int inputs_this_tick = 0;
     bool resync = false;  // frames were skipped: the next one lists the view in full
     int bad_messages = 0;
+    std::vector<std::string> replies;  // HTTP sessions: answers to the request being handled
+  };
+  // Short and long polling (docs/protocol.md): the same game, tick frames kept in a backlog
+  // until the client asks for them.
+  struct HttpSession {
+    Client client;
+    std::vector<std::string> backlog;  // tick frames not yet delivered
+    ConnId waiting = 0;                // a long poll waiting for news, or 0
+    std::uint64_t wait_until_ms = 0;
+    std::uint64_t last_seen_ms = 0;    // last request: sessions expire after the reconnect window
   };
 
   void tick();
-  void handle_message(ConnId id, Client& client, std::string_view text);
-  void reject_message(ConnId id, Client& client, std::string_view code, std::string_view message);
-  void join(ConnId id, Client& client, std::string name, const std::string& token);
+  void handle_message(Client& client, std::string_view text);
+  void reply(Client& client, std::string message);
+  void reject_message(Client& client, std::string_view code, std::string_view message);
+  void join(Client& client, std::string name, const std::string& token);
+  // Builds the client's frame for this tick into payload_; false when it must be skipped.
+  void build_view(Client& client);
+  // HTTP polling (game_http_api.cpp).
+  std::optional<protocol::HttpResponse> handle_session_request(const protocol::HttpRequest& request, ConnId conn);
+  protocol::HttpResponse create_session(const protocol::HttpRequest& request);
+  void deliver_backlogs(std::uint64_t now_ms);
+  void expire_sessions(std::uint64_t now_ms);
+  void on_poll_gone(ConnId conn);
+  static std::string take_backlog(HttpSession& session);
   void leave(Client& client);
   void forget_player(game::EntityId player);
+  // The player's client is gone: keep it for the reconnect window, then forget it.
+  void detach(game::EntityId player);
   void expire_detached(std::uint64_t now_ms);
   void restore_saved_players();
   void save_players() const;
+  void sample_stats();
   std::string new_token();
   void send(ConnId id, const std::string& text);
 
@@ -85,17 +117,20 @@ class GameService final : public WsApplication {
   GameBridge bridge_;
   TickDriver ticks_;
   GameStats stats_;
-  std::unordered_map<ConnId, Client> clients_;
+  std::unordered_map<ConnId, Client> clients_;  // node-based: Client* stays valid until erased
+  std::unordered_map<std::string, HttpSession> sessions_;
+  std::size_t waiting_polls_ = 0;
   // Reconnect tokens. A player lives in the world while a connection owns it or, after
   // the connection dropped, until its detach deadline: then the token can claim it back.
   std::unordered_map<std::string, game::EntityId> players_by_token_;
   std::unordered_map<game::EntityId, std::string> token_by_player_;
-  std::unordered_map<game::EntityId, ConnId> owner_;             // attached players
+  std::unordered_map<game::EntityId, Client*> owner_;           // attached players
   std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   std::string hello_;                     // encoded once: the world's static description
   std::string payload_;                   // scratch for one client's tick JSON
   std::string frame_;                     // scratch for one client's WebSocket frame
+  StatsHistory history_;
   std::uint64_t token_counter_ = 0;
   std::uint64_t token_salt_ = 0;
 };

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
     return loaded.exit_code;
   }
   const config::Config& cfg = loaded.config;
+  // A peer that resets its connection must cost us an EPIPE from write(), not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   server::setup_logging(cfg.server.log_level);
 
   uv_loop_t loop;

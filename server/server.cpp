@@ -155,12 +155,26 @@ protocol::HttpResponse Server::health_response(const protocol::HttpRequest& requ
   return r;
 }
 
-protocol::HttpResponse Server::respond(const protocol::HttpRequest& request) {
+bool Server::finish_deferred(ConnId id, const protocol::HttpResponse& response) {
+  Connection* c = find(id);
+  if (!c || !c->awaiting_response()) return false;
+  c->finish_deferred(response);
+  return true;
+}
+
+std::optional<protocol::HttpResponse> Server::respond(Connection& conn, const protocol::HttpRequest& request) {
   const auto path = protocol::normalize_path(request.target);
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
   if (!path) {
     return protocol::make_reject_response({400, "bad request target", {}});
+  }
+  if (const auto route = routes_.find(*path); route != routes_.end()) return route->second(request, conn.id());
+  // Prefix routes ("/session/") own everything below them.
+  for (auto slash = path->rfind('/'); slash != std::string::npos && slash > 0; slash = path->rfind('/', slash - 1)) {
+    if (const auto route = routes_.find(path->substr(0, slash + 1)); route != routes_.end()) {
+      return route->second(request, conn.id());
+    }
   }
   if (request.method != "GET" && request.method != "HEAD") {
     auto reject = protocol::make_reject_response({405, "only GET and HEAD are allowed here", {{"Allow", "GET, HEAD"}}});
@@ -242,6 +256,7 @@ void Server::on_connection_closed(Connection& conn) {
   connections_.erase(conn.id());
   if (auto it = per_ip_.find(conn.ip()); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
   if (conn.upgraded() && app_) app_->on_close(conn.id());
+  if (conn.awaiting_response() && deferred_gone_) deferred_gone_(conn.id());
   if (shutting_down_) maybe_finish_shutdown();
 }
 

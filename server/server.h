@@ -39,6 +39,14 @@ class Server {
   bool shutting_down() const { return shutting_down_; }
 
   void set_application(WsApplication* app) { app_ = app; }
+  // Serves requests whose normalised path is `path`, or starts with it when it ends in '/',
+  // before static files. A handler that returns nullopt answers later with finish_deferred()
+  // (a long poll); if the connection goes away first, `on_gone` is told its id.
+  using Route = std::function<std::optional<protocol::HttpResponse>(const protocol::HttpRequest&, ConnId)>;
+  void add_route(std::string path, Route handler) { routes_[std::move(path)] = std::move(handler); }
+  void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) { deferred_gone_ = std::move(on_gone); }
+  // Answers a request a route deferred. Returns false when that connection is gone.
+  bool finish_deferred(ConnId id, const protocol::HttpResponse& response);
   // Called on every shutdown completion, after every handle of ours is closed.
   void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
 
@@ -62,8 +70,9 @@ class Server {
   std::size_t connection_count() const { return connections_.size(); }
   // One read buffer for every connection: reads are handled before the next one starts.
   uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.data(), static_cast<unsigned>(read_buffer_.size())); }
-  // Answers a plain HTTP request (files, /healthz); upgrades are handled by the connection.
-  protocol::HttpResponse respond(const protocol::HttpRequest& request);
+  // Answers a plain HTTP request (routes, files, /healthz); upgrades are handled by the
+  // connection. nullopt: a route will answer later.
+  std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request);
   // Whether this target is the WebSocket endpoint.
   bool is_websocket_path(const std::string& target) const;
   void on_websocket_open(Connection& conn, const protocol::HttpRequest& request);
@@ -106,6 +115,8 @@ class Server {
 
   ConnId next_id_ = 1;
   std::unordered_map<ConnId, Connection*> connections_;
+  std::unordered_map<std::string, Route> routes_;
+  std::function<void(ConnId)> deferred_gone_;
   std::unordered_map<std::string, int> per_ip_;  // open connections by client address
   std::vector<Connection*> sweep_scratch_;
   std::array<char, 64 * 1024> read_buffer_;

@@ -1,0 +1,231 @@
+// The game over plain HTTP (docs/protocol.md, "Polling"): sessions instead of sockets, tick
+// frames kept in a per-session backlog, delivered by short polls at once or by long polls
+// the moment a tick exists. Waiting long polls are deferred HTTP responses on the event
+// loop, woken by the tick: no threads, no busy waiting.
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include "protocol/game_messages.h"
+#include "protocol/request_target.h"
+#include "server/game_service.h"
+#include "server/server.h"
+
+namespace skirmish::server {
+
+namespace {
+
+protocol::HttpResponse json_response(const protocol::HttpRequest& request, int status, std::string body) {
+  protocol::HttpResponse r;
+  r.status = status;
+  r.keep_alive = request.keep_alive;
+  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+  r.body = std::move(body);
+  return r;
+}
+
+protocol::HttpResponse error_response(const protocol::HttpRequest& request, int status, std::string_view code,
+                                      std::string_view message) {
+  auto r = json_response(request, status, protocol::encode_error(code, message));
+  if (status == 405) r.headers.push_back({"Allow", "GET, POST, DELETE"});
+  if (status == 503) r.headers.push_back({"Retry-After", "2"});
+  return r;
+}
+
+// The body as a client message; a body without "type" gets the one the endpoint implies.
+std::optional<std::string> message_from_body(const std::string& body, const char* implied_type) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  if (!j.contains("type")) j["type"] = implied_type;
+  return j.dump();
+}
+
+// "[a,b,c]" from already-encoded JSON messages.
+std::string json_array(const std::vector<std::string>& items) {
+  std::size_t size = 2;
+  for (const auto& i : items) size += i.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i];
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace
+
+std::string GameService::take_backlog(HttpSession& session) {
+  std::string body = json_array(session.backlog);
+  session.backlog.clear();
+  return body;
+}
+
+std::optional<protocol::HttpResponse> GameService::handle_session_request(const protocol::HttpRequest& request,
+                                                                          ConnId conn) {
+  const std::string path = protocol::normalize_path(request.target).value_or("");
+  if (path == "/session") {
+    if (request.method != "POST") return error_response(request, 405, "bad_method", "POST /session to join");
+    return create_session(request);
+  }
+  // /session/{id}[/action]
+  const std::string rest = path.substr(std::string("/session/").size());
+  const auto slash = rest.find('/');
+  const std::string id = rest.substr(0, slash);
+  const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  const auto it = sessions_.find(id);
+  if (it == sessions_.end()) return error_response(request, 404, "no_session", "no such session (it may have expired)");
+  HttpSession& session = it->second;
+  const std::uint64_t now = server_.now_ms();
+  session.last_seen_ms = now;
+
+  if (action.empty()) {
+    if (request.method != "DELETE") return error_response(request, 405, "bad_method", "DELETE /session/{id} to leave");
+    if (session.waiting) server_.finish_deferred(session.waiting, json_response(request, 200, "[]"));
+    if (session.waiting) waiting_polls_--;
+    leave(session.client);
+    sessions_.erase(it);
+    auto r = json_response(request, 204, "");
+    return r;
+  }
+  if (action == "input") {
+    if (request.method != "POST") return error_response(request, 405, "bad_method", "POST a game message");
+    const auto text = message_from_body(request.body, "input");
+    if (!text) return error_response(request, 400, "bad_json", "the body must be a JSON object");
+    const auto checked = protocol::decode_client_message(*text);
+    if (const auto* bad = std::get_if<protocol::DecodeError>(&checked)) {
+      return error_response(request, 400, bad->code, bad->message);
+    }
+    session.client.replies.clear();
+    handle_message(session.client, *text);
+    std::vector<std::string> replies;
+    replies.swap(session.client.replies);
+    if (replies.empty()) return json_response(request, 204, "");
+    return json_response(request, 200, json_array(replies));
+  }
+  if (action == "poll" || action == "longpoll") {
+    if (request.method != "GET") return error_response(request, 405, "bad_method", "GET to poll");
+    if (action == "poll" || !session.backlog.empty()) {
+      (action == "poll" ? stats_.polls : stats_.long_polls)++;
+      return json_response(request, 200, take_backlog(session));
+    }
+    std::uint64_t wait_ms = static_cast<std::uint64_t>(config_.polling.longpoll_timeout_ms);
+    if (const auto t = protocol::query_param(request.target, "timeout")) {
+      char* end = nullptr;
+      const double secs = std::strtod(t->c_str(), &end);
+      if (end == t->c_str() || *end != '\0' || !(secs >= 0)) {
+        return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
+      }
+      wait_ms = static_cast<std::uint64_t>(secs * 1000);
+    }
+    wait_ms = std::min<std::uint64_t>(wait_ms, static_cast<std::uint64_t>(config_.polling.max_longpoll_ms));
+    if (session.waiting) {
+      // A newer poll replaces an older one (a client that gave up on it): answer the old.
+      server_.finish_deferred(session.waiting, json_response(request, 200, "[]"));
+      waiting_polls_--;
+      session.waiting = 0;
+    }
+    if (waiting_polls_ >= static_cast<std::size_t>(config_.polling.max_waiting)) {
+      return error_response(request, 503, "busy", "too many long polls waiting: poll again shortly");
+    }
+    stats_.long_polls++;
+    session.waiting = conn;
+    session.wait_until_ms = now + wait_ms;
+    waiting_polls_++;
+    return std::nullopt;
+  }
+  return error_response(request, 404, "no_such_action", "use input, poll or longpoll");
+}
+
+protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& request) {
+  const auto text = message_from_body(request.body, "join");
+  if (!text) return error_response(request, 400, "bad_json", "the body must be a JSON object like {\"name\":\"alice\"}");
+  auto decoded = protocol::decode_client_message(*text);
+  if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) return error_response(request, 400, err->code, err->message);
+  auto* join_msg = std::get_if<protocol::JoinMsg>(&std::get<protocol::ClientMsg>(decoded));
+  if (!join_msg) return error_response(request, 400, "bad_message", "POST /session takes a join message");
+
+  std::string id = new_token();
+  HttpSession& session = sessions_[id];
+  session.last_seen_ms = server_.now_ms();
+  session.client.view_x = world_.config().world_width / 2;
+  session.client.view_y = world_.config().world_height / 2;
+  join(session.client, std::move(join_msg->name), join_msg->token);
+  std::string welcome = session.client.replies.empty() ? std::string() : session.client.replies.front();
+  session.client.replies.clear();
+  if (session.client.player == 0) {
+    sessions_.erase(id);
+    return json_response(request, 503, welcome.empty() ? protocol::encode_error("server_full", "try later") : welcome);
+  }
+  stats_.sessions_created++;
+  // The welcome, plus the session id and the hello a WebSocket client would have had.
+  welcome.pop_back();
+  welcome += ",\"session\":\"" + id + "\",\"hello\":" + hello_ + "}";
+  return json_response(request, 200, welcome);
+}
+
+void GameService::deliver_backlogs(std::uint64_t now_ms) {
+  const auto cap = static_cast<std::size_t>(config_.polling.max_backlog_ticks);
+  for (auto& [id, session] : sessions_) {
+    build_view(session.client);
+    if (session.backlog.size() >= cap) {
+      // Nobody is fetching: replace the pile with one frame that lists the view in full.
+      session.backlog.clear();
+      session.client.resync = true;
+      stats_.backlog_resyncs++;
+      build_view(session.client);
+    }
+    session.backlog.push_back(payload_);
+    stats_.tick_frames_sent++;
+    stats_.tick_bytes_sent += payload_.size();
+    if (session.waiting) {
+      const ConnId conn = session.waiting;
+      session.waiting = 0;
+      waiting_polls_--;
+      protocol::HttpResponse r;
+      r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+      r.body = take_backlog(session);
+      server_.finish_deferred(conn, r);
+      session.last_seen_ms = now_ms;
+    }
+  }
+}
+
+void GameService::expire_sessions(std::uint64_t now_ms) {
+  const auto idle_limit = static_cast<std::uint64_t>(std::max(config_.session.reconnect_window_ms, 5000));
+  std::vector<std::string> expired;
+  for (auto& [id, session] : sessions_) {
+    if (session.waiting && now_ms >= session.wait_until_ms) {
+      protocol::HttpResponse r;
+      r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+      r.body = "[]";
+      server_.finish_deferred(session.waiting, r);
+      session.waiting = 0;
+      waiting_polls_--;
+      session.last_seen_ms = now_ms;
+    }
+    if (!session.waiting && now_ms - session.last_seen_ms > idle_limit) expired.push_back(id);
+  }
+  for (const auto& id : expired) {
+    HttpSession& session = sessions_.at(id);
+    // Like a WebSocket player whose reconnect window ran out: the player leaves the world.
+    leave(session.client);
+    sessions_.erase(id);
+    stats_.sessions_expired++;
+  }
+}
+
+void GameService::on_poll_gone(ConnId conn) {
+  for (auto& [id, session] : sessions_) {
+    if (session.waiting == conn) {
+      session.waiting = 0;
+      waiting_polls_--;
+      session.last_seen_ms = server_.now_ms();
+      return;
+    }
+  }
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,690 @@
+// The game's JSON messages (docs/protocol.md): decoding every client message and its
+// errors, and the server encoders, whose output is parsed back with nlohmann::json.
+#include "protocol/game_messages.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+using namespace skirmish::protocol;
+using nlohmann::json;
+
+namespace {
+
+// The decoded message of type T; fails the test for an error or another type.
+template <class T>
+T decoded(std::string_view text) {
+  auto result = decode_client_message(text);
+  if (const auto* err = std::get_if<DecodeError>(&result)) {
+    FAIL("decode error " << err->code << ": " << err->message);
+  }
+  const ClientMsg& msg = std::get<ClientMsg>(result);
+  REQUIRE(std::holds_alternative<T>(msg));
+  return std::get<T>(msg);
+}
+
+DecodeError decode_error(std::string_view text) {
+  auto result = decode_client_message(text);
+  REQUIRE(std::holds_alternative<DecodeError>(result));
+  const DecodeError err = std::get<DecodeError>(result);
+  CHECK_FALSE(err.message.empty());
+  return err;
+}
+
+std::string error_code(std::string_view text) { return decode_error(text).code; }
+
+// Parses `text` as JSON; fails the test when it is not.
+json parsed(const std::string& text) {
+  INFO(text);
+  json j = json::parse(text, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+std::string join_named(const std::string& name) { return json{{"type", "join"}, {"name", name}}.dump(); }
+
+EntityView sample_player() {
+  EntityView e{};
+  e.id = 201;
+  e.kind = "player";
+  e.x = 1610.54f;
+  e.y = 1588.0f;
+  e.facing = 0.0f;
+  e.hp = 100;
+  e.max_hp = 100;
+  e.score = 3;
+  e.state = "idle";
+  e.name = "alice";
+  return e;
+}
+
+EntityView sample_monster() {
+  EntityView e{};
+  e.id = 17;
+  e.kind = "wolf";
+  e.x = 1702.31f;
+  e.y = 1577.94f;
+  e.facing = 3.14159f;
+  e.hp = 12;
+  e.max_hp = 60;
+  e.score = 0;
+  e.state = "chase";
+  return e;
+}
+
+std::string full(const EntityView& e) {
+  std::string out;
+  append_entity_full(out, e);
+  return out;
+}
+
+std::string delta(const EntityView& e, std::uint8_t fields) {
+  std::string out;
+  append_entity_delta(out, e, fields);
+  return out;
+}
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+}  // namespace
+
+// ---- join ----------------------------------------------------------------------------------
+
+TEST_CASE("join with a name decodes to a JoinMsg without token", "[protocol][messages]") {
+  const JoinMsg m = decoded<JoinMsg>(R"({"type":"join","name":"alice"})");
+  CHECK(m.name == "alice");
+  CHECK(m.token.empty());
+}
+
+TEST_CASE("join with a token keeps the token", "[protocol][messages]") {
+  const JoinMsg m = decoded<JoinMsg>(R"({"type":"join","name":"alice","token":"4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60"})");
+  CHECK(m.name == "alice");
+  CHECK(m.token == "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60");
+}
+
+TEST_CASE("join accepts a token of 64 characters and refuses 65", "[protocol][messages]") {
+  const std::string ok = json{{"type", "join"}, {"name", "a"}, {"token", std::string(64, 't')}}.dump();
+  CHECK(decoded<JoinMsg>(ok).token == std::string(64, 't'));
+  const std::string long_token = json{{"type", "join"}, {"name", "a"}, {"token", std::string(65, 't')}}.dump();
+  CHECK(error_code(long_token) == "bad_field");
+}
+
+TEST_CASE("join with a token that is not a string is a bad_field", "[protocol][messages]") {
+  CHECK(error_code(R"({"type":"join","name":"a","token":123})") == "bad_field");
+  CHECK(error_code(R"({"type":"join","name":"a","token":null})") == "bad_field");
+}
+
+TEST_CASE("join without a string name is a bad_field", "[protocol][messages]") {
+  CHECK(error_code(R"({"type":"join"})") == "bad_field");
+  CHECK(error_code(R"({"type":"join","name":42})") == "bad_field");
+  CHECK(error_code(R"({"type":"join","name":null})") == "bad_field");
+  CHECK(error_code(R"({"type":"join","name":["a"]})") == "bad_field");
+}
+
+TEST_CASE("join drops control characters from the name", "[protocol][messages]") {
+  CHECK(decoded<JoinMsg>(join_named("a\x01" "b\tc\nd\x7f" "e\x1f")).name == "abcde");
+}
+
+TEST_CASE("join trims spaces around the name but keeps inner ones", "[protocol][messages]") {
+  CHECK(decoded<JoinMsg>(join_named("  bob the brave  ")).name == "bob the brave");
+}
+
+TEST_CASE("join refuses an empty or invisible name", "[protocol][messages]") {
+  for (const std::string& name : {std::string(""), std::string("   "), std::string("\x01\x02\t\n"), std::string(" \t ")}) {
+    INFO("'" << name << "'");
+    CHECK(error_code(join_named(name)) == "bad_field");
+  }
+}
+
+TEST_CASE("join keeps a name of exactly kMaxNameBytes bytes", "[protocol][messages]") {
+  const std::string name(kMaxNameBytes, 'n');
+  CHECK(decoded<JoinMsg>(join_named(name)).name == name);
+}
+
+TEST_CASE("join cuts a long name at kMaxNameBytes", "[protocol][messages]") {
+  CHECK(decoded<JoinMsg>(join_named(std::string(100, 'n'))).name == std::string(kMaxNameBytes, 'n'));
+}
+
+TEST_CASE("join cuts a long name without splitting a UTF-8 character", "[protocol][messages]") {
+  const std::string e_acute = "\xC3\xA9";    // 2 bytes
+  const std::string euro = "\xE2\x82\xAC";   // 3 bytes
+  const std::string grin = "\xF0\x9F\x98\x80";  // 4 bytes
+  // 23 bytes of ASCII leave one byte: a 2-byte character does not fit and is dropped whole.
+  CHECK(decoded<JoinMsg>(join_named(std::string(23, 'a') + e_acute)).name == std::string(23, 'a'));
+  // 22 + 2 = 24 fits exactly.
+  CHECK(decoded<JoinMsg>(join_named(std::string(22, 'a') + e_acute + "z")).name == std::string(22, 'a') + e_acute);
+  CHECK(decoded<JoinMsg>(join_named(std::string(22, 'a') + euro)).name == std::string(22, 'a'));
+  CHECK(decoded<JoinMsg>(join_named(std::string(21, 'a') + grin)).name == std::string(21, 'a'));
+  CHECK(decoded<JoinMsg>(join_named(std::string(20, 'a') + grin + "z")).name == std::string(20, 'a') + grin);
+  // Eight 3-byte characters are 24 bytes; the ninth is dropped.
+  std::string nine_euros;
+  for (int i = 0; i < 9; ++i) nine_euros += euro;
+  CHECK(decoded<JoinMsg>(join_named(nine_euros)).name == nine_euros.substr(0, 24));
+}
+
+TEST_CASE("dropped control characters do not count towards the name limit", "[protocol][messages]") {
+  const std::string name = std::string(10, '\x01') + std::string(kMaxNameBytes, 'n');
+  CHECK(decoded<JoinMsg>(join_named(name)).name == std::string(kMaxNameBytes, 'n'));
+}
+
+// ---- input ---------------------------------------------------------------------------------
+
+TEST_CASE("input decodes seq, move and attack", "[protocol][messages]") {
+  const InputMsg m = decoded<InputMsg>(R"({"type":"input","seq":17,"move":[0.5,-0.25],"attack":true})");
+  CHECK(m.seq == 17);
+  CHECK(m.dx == 0.5f);
+  CHECK(m.dy == -0.25f);
+  CHECK(m.attack);
+}
+
+TEST_CASE("input fields are optional and default to zero and false", "[protocol][messages]") {
+  const InputMsg m = decoded<InputMsg>(R"({"type":"input"})");
+  CHECK(m.seq == 0);
+  CHECK(m.dx == 0.0f);
+  CHECK(m.dy == 0.0f);
+  CHECK_FALSE(m.attack);
+}
+
+TEST_CASE("input move components are clamped to [-1, 1]", "[protocol][messages]") {
+  const InputMsg m = decoded<InputMsg>(R"({"type":"input","move":[5,-7.5]})");
+  CHECK(m.dx == 1.0f);
+  CHECK(m.dy == -1.0f);
+  const InputMsg big = decoded<InputMsg>(R"({"type":"input","move":[1e300,-1e300]})");
+  CHECK(big.dx == 1.0f);
+  CHECK(big.dy == -1.0f);
+  const InputMsg edge = decoded<InputMsg>(R"({"type":"input","move":[1,-1]})");
+  CHECK(edge.dx == 1.0f);
+  CHECK(edge.dy == -1.0f);
+}
+
+TEST_CASE("input seq covers the whole uint32 range", "[protocol][messages]") {
+  CHECK(decoded<InputMsg>(R"({"type":"input","seq":0})").seq == 0);
+  CHECK(decoded<InputMsg>(R"({"type":"input","seq":4294967295})").seq == 4294967295u);
+}
+
+TEST_CASE("input seq outside uint32 or not an integer is a bad_field", "[protocol][messages]") {
+  for (const char* seq : {"4294967296", "-1", "1.5", "\"17\"", "null", "true", "18446744073709551615"}) {
+    INFO(seq);
+    CHECK(error_code(std::string(R"({"type":"input","seq":)") + seq + "}") == "bad_field");
+  }
+}
+
+TEST_CASE("input move that is not two finite numbers is a bad_field", "[protocol][messages]") {
+  for (const char* move : {"[1]", "[1,2,3]", "[]", "[\"a\",0]", "[0,null]", "[true,0]", "{\"x\":1,\"y\":0}", "1", "null"}) {
+    INFO(move);
+    CHECK(error_code(std::string(R"({"type":"input","move":)") + move + "}") == "bad_field");
+  }
+}
+
+TEST_CASE("a number too large for a double is refused as bad_json before it can be non-finite",
+          "[protocol][messages]") {
+  CHECK(error_code(R"({"type":"input","move":[1e400,0]})") == "bad_json");
+}
+
+TEST_CASE("input attack that is not a boolean is a bad_field", "[protocol][messages]") {
+  for (const char* attack : {"1", "0", "\"yes\"", "null"}) {
+    INFO(attack);
+    CHECK(error_code(std::string(R"({"type":"input","attack":)") + attack + "}") == "bad_field");
+  }
+}
+
+TEST_CASE("input with attack false decodes to no attack", "[protocol][messages]") {
+  CHECK_FALSE(decoded<InputMsg>(R"({"type":"input","attack":false})").attack);
+}
+
+// ---- ping, leave, watch ------------------------------------------------------------------------
+
+TEST_CASE("ping keeps the client's clock", "[protocol][messages]") {
+  CHECK(decoded<PingMsg>(R"({"type":"ping","t":1731412345678.5})").t == 1731412345678.5);
+}
+
+TEST_CASE("ping without t has t = 0", "[protocol][messages]") {
+  CHECK(decoded<PingMsg>(R"({"type":"ping"})").t == 0.0);
+}
+
+TEST_CASE("ping with a t that is not a number is a bad_field", "[protocol][messages]") {
+  CHECK(error_code(R"({"type":"ping","t":"now"})") == "bad_field");
+  CHECK(error_code(R"({"type":"ping","t":null})") == "bad_field");
+}
+
+TEST_CASE("leave decodes to a LeaveMsg, extra fields ignored", "[protocol][messages]") {
+  decoded<LeaveMsg>(R"({"type":"leave"})");
+  decoded<LeaveMsg>(R"({"type":"leave","why":"bored"})");
+  SUCCEED();
+}
+
+TEST_CASE("watch decodes its point", "[protocol][messages]") {
+  const WatchMsg m = decoded<WatchMsg>(R"({"type":"watch","x":1600,"y":-20.5})");
+  CHECK(m.x == 1600.0f);
+  CHECK(m.y == -20.5f);
+}
+
+TEST_CASE("watch without numbers x and y is a bad_field", "[protocol][messages]") {
+  for (const char* text : {R"({"type":"watch"})", R"({"type":"watch","x":1})", R"({"type":"watch","y":1})",
+                           R"({"type":"watch","x":"1","y":2})", R"({"type":"watch","x":1,"y":null})"}) {
+    INFO(text);
+    CHECK(error_code(text) == "bad_field");
+  }
+}
+
+TEST_CASE("watch with a coordinate beyond float range gives the largest finite float", "[protocol][messages]") {
+  // 1e300 is a finite double but no float: a plain conversion is undefined behaviour (in
+  // practice inf). The server clamps the point to the world anyway.
+  const WatchMsg m = decoded<WatchMsg>(R"({"type":"watch","x":1e300,"y":-1e39})");
+  CHECK(std::isfinite(m.x));
+  CHECK(std::isfinite(m.y));
+  CHECK(m.x == std::numeric_limits<float>::max());
+  CHECK(m.y == -std::numeric_limits<float>::max());
+}
+
+// ---- malformed messages -----------------------------------------------------------------------
+
+TEST_CASE("text that is not JSON is bad_json", "[protocol][messages]") {
+  for (const char* text : {"", "not json", "{", "{\"type\":\"leave\"} trailing", "{'type':'leave'}"}) {
+    INFO("'" << text << "'");
+    CHECK(error_code(text) == "bad_json");
+  }
+}
+
+TEST_CASE("JSON with invalid UTF-8 in a string is bad_json", "[protocol][messages]") {
+  CHECK(error_code("{\"type\":\"join\",\"name\":\"\xff\"}") == "bad_json");
+}
+
+TEST_CASE("JSON that is not an object is bad_message", "[protocol][messages]") {
+  for (const char* text : {"[1,2]", "42", "\"join\"", "null", "true", "[]"}) {
+    INFO(text);
+    CHECK(error_code(text) == "bad_message");
+  }
+}
+
+TEST_CASE("an object without a string type is bad_message", "[protocol][messages]") {
+  for (const char* text : {"{}", R"({"name":"a"})", R"({"type":5})", R"({"type":null})", R"({"type":["join"]})"}) {
+    INFO(text);
+    CHECK(error_code(text) == "bad_message");
+  }
+}
+
+TEST_CASE("an unknown type is unknown_type and the message names it", "[protocol][messages]") {
+  const DecodeError err = decode_error(R"({"type":"dance"})");
+  CHECK(err.code == "unknown_type");
+  CHECK(err.message.find("dance") != std::string::npos);
+  CHECK(error_code(R"({"type":"JOIN","name":"a"})") == "unknown_type");  // types are case-sensitive
+  CHECK(error_code(R"({"type":""})") == "unknown_type");
+}
+
+TEST_CASE("the unknown_type message quotes at most 32 bytes of the type", "[protocol][messages]") {
+  const std::string type(200, 'q');
+  const DecodeError err = decode_error(json{{"type", type}}.dump());
+  CHECK(err.code == "unknown_type");
+  CHECK(err.message.find(std::string(32, 'q')) != std::string::npos);
+  CHECK(err.message.find(std::string(33, 'q')) == std::string::npos);
+}
+
+TEST_CASE("a message over 4096 bytes is bad_message even when it is valid JSON", "[protocol][messages]") {
+  std::string text = R"({"type":"ping","pad":")";
+  text += std::string(4096, 'p');
+  text += "\"}";
+  CHECK(error_code(text) == "bad_message");
+}
+
+TEST_CASE("a message of exactly 4096 bytes is decoded", "[protocol][messages]") {
+  const std::string head = R"({"type":"ping","pad":")";
+  const std::string tail = "\"}";
+  const std::string text = head + std::string(4096 - head.size() - tail.size(), 'p') + tail;
+  REQUIRE(text.size() == 4096);
+  decoded<PingMsg>(text);
+  const std::string over = head + std::string(4097 - head.size() - tail.size(), 'p') + tail;
+  CHECK(error_code(over) == "bad_message");
+}
+
+// ---- server messages ------------------------------------------------------------------------
+
+TEST_CASE("encode_hello produces the documented hello", "[protocol][messages]") {
+  HelloMsg m;
+  m.tick_rate = 20;
+  m.world_width = 3200;
+  m.world_height = 2400;
+  m.view_radius = 800;
+  m.obstacles = {{1684.5f, 1194.25f, 240.5f, 204.0f}, {0, 0, 10, 20}};
+  m.monster_kinds = {{"slime", 40, 60, 50, 120}, {"wolf", 60, 170, 60, 220}};
+  const json j = parsed(encode_hello(m));
+  CHECK(j["type"] == "hello");
+  CHECK(j["protocol"] == kGameProtocolVersion);
+  CHECK(j["tick_rate"] == 20);
+  CHECK(j["view_radius"] == 800.0);
+  CHECK(j["world"]["width"] == 3200.0);
+  CHECK(j["world"]["height"] == 2400.0);
+  REQUIRE(j["world"]["obstacles"].size() == 2);
+  CHECK(j["world"]["obstacles"][0] == json{{"x", 1684.5}, {"y", 1194.25}, {"w", 240.5}, {"h", 204.0}});
+  CHECK(j["world"]["obstacles"][1]["h"] == 20.0);
+  REQUIRE(j["monster_kinds"].size() == 2);
+  CHECK(j["monster_kinds"][0] ==
+        json{{"name", "slime"}, {"max_hp", 40}, {"speed", 60.0}, {"attack_range", 50.0}, {"aggro_radius", 120.0}});
+  CHECK(j["monster_kinds"][1]["name"] == "wolf");
+}
+
+TEST_CASE("encode_hello with no obstacles and no kinds has empty arrays", "[protocol][messages]") {
+  HelloMsg m{};
+  const json j = parsed(encode_hello(m));
+  CHECK(j["world"]["obstacles"] == json::array());
+  CHECK(j["monster_kinds"] == json::array());
+}
+
+TEST_CASE("encode_welcome produces the documented welcome", "[protocol][messages]") {
+  WelcomeMsg m{201, 20, 3200, 3200, 800, "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60", true};
+  const json j = parsed(encode_welcome(m));
+  CHECK(j["type"] == "welcome");
+  CHECK(j["id"] == 201);
+  CHECK(j["protocol"] == kGameProtocolVersion);
+  CHECK(j["tick_rate"] == 20);
+  CHECK(j["world"] == json{{"width", 3200.0}, {"height", 3200.0}});
+  CHECK(j["view_radius"] == 800.0);
+  CHECK(j["token"] == "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60");
+  CHECK(j["resumed"] == true);
+  CHECK(parsed(encode_welcome(WelcomeMsg{1, 20, 1, 1, 1, "", false}))["resumed"] == false);
+}
+
+TEST_CASE("encode_welcome carries the largest player id", "[protocol][messages]") {
+  const json j = parsed(encode_welcome(WelcomeMsg{4294967295u, 20, 1, 1, 1, "t", false}));
+  CHECK(j["id"].get<std::uint64_t>() == 4294967295u);
+}
+
+TEST_CASE("encode_pong echoes the client's clock and adds the server's", "[protocol][messages]") {
+  const json j = parsed(encode_pong(1731412345678.5, 1731412345690));
+  CHECK(j == json{{"type", "pong"}, {"t", 1731412345678.5}, {"server_ts", 1731412345690}});
+}
+
+TEST_CASE("encode_error produces type, code and message", "[protocol][messages]") {
+  const json j = parsed(encode_error("bad_json", "message is not valid JSON"));
+  CHECK(j == json{{"type", "error"}, {"code", "bad_json"}, {"message", "message is not valid JSON"}});
+}
+
+TEST_CASE("encode_error escapes quotes and survives invalid UTF-8 in the message", "[protocol][messages]") {
+  const json quoted = parsed(encode_error("unknown_type", "unknown message type \"x\\y\""));
+  CHECK(quoted["message"] == "unknown message type \"x\\y\"");
+  // The unknown_type message cuts the client's type at 32 bytes, which can split a character.
+  const json cut = parsed(encode_error("unknown_type", "type \"ab\xE2\x82\""));
+  CHECK(cut["code"] == "unknown_type");
+  CHECK(cut["message"].get<std::string>().rfind("type \"ab", 0) == 0);
+}
+
+// ---- entities and events ----------------------------------------------------------------------
+
+TEST_CASE("append_entity_full writes every field, rounded", "[protocol][messages]") {
+  CHECK(full(sample_player()) ==
+        R"({"id":201,"kind":"player","name":"alice","max_hp":100,"x":1610.5,"y":1588,"hp":100,)"
+        R"("state":"idle","facing":0,"score":3})");
+}
+
+TEST_CASE("append_entity_full leaves out the name of a nameless entity", "[protocol][messages]") {
+  const std::string out = full(sample_monster());
+  CHECK(out ==
+        R"({"id":17,"kind":"wolf","max_hp":60,"x":1702.3,"y":1577.9,"hp":12,"state":"chase","facing":3.14,"score":0})");
+  const json j = parsed(out);
+  CHECK_FALSE(j.contains("name"));
+}
+
+TEST_CASE("append_entity_full escapes the name and kind", "[protocol][messages]") {
+  EntityView e = sample_player();
+  e.name = "a\"b\\c";
+  const json j = parsed(full(e));
+  CHECK(j["name"] == "a\"b\\c");
+}
+
+TEST_CASE("append_entity_full appends to what the buffer already holds", "[protocol][messages]") {
+  std::string out = "prefix:";
+  append_entity_full(out, sample_monster());
+  CHECK(out.rfind("prefix:{\"id\":17,", 0) == 0);
+}
+
+TEST_CASE("append_entity_delta writes only the id and the requested fields", "[protocol][messages]") {
+  const EntityView e = sample_monster();
+  CHECK(delta(e, 0) == R"({"id":17})");
+  CHECK(delta(e, kFieldPosition) == R"({"id":17,"x":1702.3,"y":1577.9})");
+  CHECK(delta(e, kFieldHp) == R"({"id":17,"hp":12})");
+  CHECK(delta(e, kFieldState) == R"({"id":17,"state":"chase"})");
+  CHECK(delta(e, kFieldFacing) == R"({"id":17,"facing":3.14})");
+  CHECK(delta(e, kFieldScore) == R"({"id":17,"score":0})");
+  CHECK(delta(e, kFieldPosition | kFieldFacing) == R"({"id":17,"x":1702.3,"y":1577.9,"facing":3.14})");
+  CHECK(delta(e, kFieldAll) == R"({"id":17,"x":1702.3,"y":1577.9,"hp":12,"state":"chase","facing":3.14,"score":0})");
+}
+
+TEST_CASE("every combination of delta fields is valid JSON with exactly those keys", "[protocol][messages]") {
+  const EntityView e = sample_player();
+  for (int fields = 0; fields <= kFieldAll; ++fields) {
+    INFO("fields " << fields);
+    const json j = parsed(delta(e, static_cast<std::uint8_t>(fields)));
+    std::size_t expected = 1;
+    CHECK(j["id"] == 201);
+    if (fields & kFieldPosition) expected += 2;
+    if (fields & kFieldHp) ++expected;
+    if (fields & kFieldState) ++expected;
+    if (fields & kFieldFacing) ++expected;
+    if (fields & kFieldScore) ++expected;
+    CHECK(j.size() == expected);
+    CHECK(j.contains("x") == ((fields & kFieldPosition) != 0));
+    CHECK(j.contains("y") == ((fields & kFieldPosition) != 0));
+    CHECK(j.contains("hp") == ((fields & kFieldHp) != 0));
+    CHECK(j.contains("state") == ((fields & kFieldState) != 0));
+    CHECK(j.contains("facing") == ((fields & kFieldFacing) != 0));
+    CHECK(j.contains("score") == ((fields & kFieldScore) != 0));
+    CHECK_FALSE(j.contains("kind"));
+    CHECK_FALSE(j.contains("name"));
+  }
+}
+
+TEST_CASE("positions keep one decimal and facing two, without trailing zeros", "[protocol][messages]") {
+  EntityView e = sample_monster();
+  e.x = 10.0f;
+  e.y = 0.26f;
+  e.facing = -1.5f;
+  CHECK(delta(e, kFieldPosition | kFieldFacing) == R"({"id":17,"x":10,"y":0.3,"facing":-1.5})");
+  e.x = 100.04f;
+  e.y = -3199.96f;
+  e.facing = 1.999f;
+  CHECK(delta(e, kFieldPosition | kFieldFacing) == R"({"id":17,"x":100,"y":-3200,"facing":2})");
+  e.x = 0.0f;
+  e.y = 1000000.0f;
+  e.facing = 0.1f;
+  CHECK(delta(e, kFieldPosition | kFieldFacing) == R"({"id":17,"x":0,"y":1000000,"facing":0.1})");
+}
+
+TEST_CASE("numbers that round to zero are written 0, never -0", "[protocol][messages]") {
+  EntityView e = sample_monster();
+  e.x = -0.0f;
+  e.y = -0.04f;
+  e.facing = -0.004f;
+  const std::string out = delta(e, kFieldPosition | kFieldFacing);
+  CHECK(out == R"({"id":17,"x":0,"y":0,"facing":0})");
+  CHECK(out.find("-0") == std::string::npos);
+  EventView ev{"attack", 1, 2, 3, -0.01f, -0.0f};
+  std::string event;
+  append_event(event, ev);
+  CHECK(event.find("-0") == std::string::npos);
+}
+
+TEST_CASE("negative hp and score are written as integers", "[protocol][messages]") {
+  EntityView e = sample_monster();
+  e.hp = -5;
+  e.score = -2147483647 - 1;
+  CHECK(delta(e, kFieldHp | kFieldScore) == R"({"id":17,"hp":-5,"score":-2147483648})");
+}
+
+TEST_CASE("append_event writes type, attacker, target, damage and the rounded place", "[protocol][messages]") {
+  std::string out;
+  append_event(out, EventView{"attack", 17, 201, 8, 1610.54f, 1588.0f});
+  CHECK(out == R"({"type":"attack","attacker":17,"target":201,"damage":8,"x":1610.5,"y":1588})");
+  const json j = parsed(out);
+  CHECK(j["type"] == "attack");
+  CHECK(j["damage"] == 8);
+}
+
+TEST_CASE("append_event carries the largest ids", "[protocol][messages]") {
+  std::string out;
+  append_event(out, EventView{"death", 4294967295u, 4294967294u, 0, 0, 0});
+  const json j = parsed(out);
+  CHECK(j["attacker"].get<std::uint64_t>() == 4294967295u);
+  CHECK(j["target"].get<std::uint64_t>() == 4294967294u);
+}
+
+// ---- tick frames ------------------------------------------------------------------------------
+
+TEST_CASE("TickFrameWriter gives valid JSON for every mix of empty and filled sections", "[protocol][messages]") {
+  std::string entity_a, entity_b, event_a;
+  append_entity_full(entity_a, sample_player());
+  append_entity_delta(entity_b, sample_monster(), kFieldHp);
+  append_event(event_a, EventView{"death", 201, 17, 12, 1702.3f, 1577.9f});
+
+  for (int mask = 0; mask < 8; ++mask) {
+    for (int count = 1; count <= 2; ++count) {
+      const bool with_entities = mask & 1, with_removed = mask & 2, with_events = mask & 4;
+      INFO("entities " << with_entities << " removed " << with_removed << " events " << with_events << " x" << count);
+      std::string out = "stale bytes from the last frame";
+      TickFrameWriter w;
+      w.begin(out, 1234, 1731412345678, 3);
+      if (with_entities) {
+        w.add_entity(entity_a);
+        if (count == 2) w.add_entity(entity_b);
+      }
+      if (with_removed) {
+        w.add_removed(88);
+        if (count == 2) w.add_removed(4294967295u);
+      }
+      if (with_events) {
+        w.add_event(event_a);
+        if (count == 2) w.add_event(event_a);
+      }
+      w.finish();
+
+      const json j = parsed(out);
+      CHECK(j["type"] == "tick");
+      CHECK(j["tick"] == 1234);
+      CHECK(j["ts"] == 1731412345678);
+      CHECK(j["players"] == 3);
+      CHECK(j.size() == 7);
+      REQUIRE(j["entities"].is_array());
+      REQUIRE(j["removed"].is_array());
+      REQUIRE(j["events"].is_array());
+      CHECK(j["entities"].size() == (with_entities ? static_cast<std::size_t>(count) : 0u));
+      CHECK(j["removed"].size() == (with_removed ? static_cast<std::size_t>(count) : 0u));
+      CHECK(j["events"].size() == (with_events ? static_cast<std::size_t>(count) : 0u));
+      if (with_entities) CHECK(j["entities"][0] == parsed(entity_a));
+      if (with_entities && count == 2) CHECK(j["entities"][1] == parsed(entity_b));
+      if (with_removed) CHECK(j["removed"][0] == 88);
+      if (with_removed && count == 2) CHECK(j["removed"][1] == 4294967295u);
+      if (with_events) CHECK(j["events"][0] == parsed(event_a));
+    }
+  }
+}
+
+TEST_CASE("an empty tick frame is exactly the header and three empty arrays", "[protocol][messages]") {
+  std::string out;
+  TickFrameWriter w;
+  w.begin(out, 0, 0, 0);
+  w.finish();
+  CHECK(out == R"({"type":"tick","tick":0,"ts":0,"players":0,"entities":[],"removed":[],"events":[]})");
+}
+
+TEST_CASE("a resync frame says \"full\":true after players; other frames leave it out", "[protocol][messages]") {
+  std::string out;
+  TickFrameWriter w;
+  w.begin(out, 5, 6, 7, true);
+  w.add_entity(R"({"id":1})");
+  w.finish();
+  CHECK(out == R"({"type":"tick","tick":5,"ts":6,"players":7,"full":true,"entities":[{"id":1}],"removed":[],"events":[]})");
+  CHECK(parsed(out)["full"] == true);
+  w.begin(out, 5, 6, 7, false);
+  w.finish();
+  CHECK_FALSE(parsed(out).contains("full"));
+  w.begin(out, 5, 6, 7);
+  w.finish();
+  CHECK_FALSE(parsed(out).contains("full"));
+}
+
+TEST_CASE("TickFrameWriter copies the pre-encoded pieces byte for byte", "[protocol][messages]") {
+  std::string out;
+  TickFrameWriter w;
+  w.begin(out, 7, 8, 9);
+  w.add_entity(R"({"id":1})");
+  w.add_entity(R"({"id":2,"hp":3})");
+  w.add_removed(5);
+  w.add_event(R"({"type":"respawn","attacker":0,"target":1,"damage":0,"x":1,"y":2})");
+  w.finish();
+  CHECK(out ==
+        R"({"type":"tick","tick":7,"ts":8,"players":9,"entities":[{"id":1},{"id":2,"hp":3}],"removed":[5],)"
+        R"("events":[{"type":"respawn","attacker":0,"target":1,"damage":0,"x":1,"y":2}]})");
+}
+
+TEST_CASE("TickFrameWriter can be reused for the next frame", "[protocol][messages]") {
+  std::string out;
+  TickFrameWriter w;
+  w.begin(out, 1, 1, 1);
+  w.add_removed(3);
+  w.finish();
+  w.begin(out, 2, 2, 1);
+  w.add_entity(R"({"id":4})");
+  w.finish();
+  const json j = parsed(out);
+  CHECK(j["tick"] == 2);
+  CHECK(j["entities"] == json::array({json{{"id", 4}}}));
+  CHECK(j["removed"] == json::array());
+}
+
+TEST_CASE("TickFrameWriter writes the largest tick number", "[protocol][messages]") {
+  std::string out;
+  TickFrameWriter w;
+  w.begin(out, 9007199254740993ull, -1, 0);
+  w.finish();
+  CHECK(out.find(R"("tick":9007199254740993,"ts":-1,)") != std::string::npos);
+  CHECK(parsed(out)["tick"].get<std::uint64_t>() == 9007199254740993ull);
+}
+
+// ---- append_json_string -----------------------------------------------------------------------
+
+TEST_CASE("append_json_string quotes plain text as is", "[protocol][messages]") {
+  CHECK(json_string("") == R"("")");
+  CHECK(json_string("alice") == R"("alice")");
+  CHECK(json_string("caf\xC3\xA9") == "\"caf\xC3\xA9\"");
+}
+
+TEST_CASE("append_json_string escapes quotes and backslashes", "[protocol][messages]") {
+  CHECK(json_string(R"(a"b)") == R"("a\"b")");
+  CHECK(json_string(R"(a\b)") == R"("a\\b")");
+  CHECK(json_string(R"(\")") == R"("\\\"")");
+}
+
+TEST_CASE("append_json_string escapes every control character as \\u00XX", "[protocol][messages]") {
+  CHECK(json_string("\n") == R"("\u000a")");
+  CHECK(json_string(std::string(1, '\0')) == R"("\u0000")");
+  CHECK(json_string("\x1f") == R"("\u001f")");
+  CHECK(json_string("\t\r") == R"("\u0009\u000d")");
+  for (int c = 0; c < 0x20; ++c) {
+    const std::string s(1, static_cast<char>(c));
+    INFO("char " << c);
+    const json j = parsed(json_string(s));
+    CHECK(j.get<std::string>() == s);
+  }
+}
+
+TEST_CASE("append_json_string output parses back to the input", "[protocol][messages]") {
+  const std::string tricky = "q\"b\\s/\x01\x7f\xE2\x82\xAC end";
+  const json j = parsed(json_string(tricky));
+  CHECK(j.get<std::string>() == tricky);
+}
+
+TEST_CASE("append_json_string appends to the buffer", "[protocol][messages]") {
+  std::string out = "x=";
+  append_json_string(out, "y");
+  CHECK(out == "x=\"y\"");
+}

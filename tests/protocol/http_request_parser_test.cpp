@@ -1,0 +1,671 @@
+// HttpRequestParser behaviour. Requests are fed whole, one byte at a time and split at
+// every offset (feed_every_way): every way must give the same request, the same
+// `consumed` and the same error.
+#include "protocol/http_request_parser.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tests/support/split_feeder.h"
+
+using namespace skirmish::protocol;
+using skirmish::testing::feed_every_way;
+using Status = HttpRequestParser::Status;
+
+namespace {
+
+// Everything one parse produced, in a value that compares and prints.
+struct Outcome {
+  Status status = Status::NeedMore;
+  std::string method;
+  std::string target;
+  int version_major = 0;
+  int version_minor = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool keep_alive = false;
+  bool upgrade = false;
+  std::size_t consumed = 0;  // bytes of the whole input that made up the request
+  int error_status = 0;
+  std::string error_reason;
+  bool every_needmore_consumed_all = true;
+
+  friend bool operator==(const Outcome&, const Outcome&) = default;
+};
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::NeedMore: return "NeedMore";
+    case Status::Complete: return "Complete";
+    case Status::Error: return "Error";
+  }
+  return "?";
+}
+
+std::ostream& operator<<(std::ostream& os, const Outcome& o) {
+  os << "{" << status_name(o.status) << " " << o.method << " " << o.target << " HTTP/" << o.version_major << "."
+     << o.version_minor << " headers=" << o.headers.size() << " body=" << o.body.size()
+     << " keep_alive=" << o.keep_alive << " upgrade=" << o.upgrade << " consumed=" << o.consumed
+     << " error=" << o.error_status << " '" << o.error_reason << "'"
+     << " needmore_all=" << o.every_needmore_consumed_all << "}";
+  return os;
+}
+
+// Feeds the pieces in order until the parser completes or fails.
+Outcome parse_pieces(const std::vector<std::string_view>& pieces, HttpLimits limits = {}) {
+  HttpRequestParser parser(limits);
+  Outcome o;
+  std::size_t offset = 0;
+  for (const std::string_view piece : pieces) {
+    std::size_t consumed = 12345;
+    o.status = parser.feed(piece.data(), piece.size(), consumed);
+    if (o.status == Status::Complete) {
+      o.consumed = offset + consumed;
+      break;
+    }
+    if (o.status == Status::Error) {
+      o.error_status = parser.error().status;
+      o.error_reason = parser.error().reason;
+      return o;
+    }
+    if (consumed != piece.size()) o.every_needmore_consumed_all = false;
+    offset += consumed;
+  }
+  if (o.status != Status::Complete) return o;
+  const HttpRequest& r = parser.request();
+  o.method = r.method;
+  o.target = r.target;
+  o.version_major = r.version_major;
+  o.version_minor = r.version_minor;
+  for (const auto& h : r.headers) o.headers.emplace_back(h.name, h.value);
+  o.body = r.body;
+  o.keep_alive = r.keep_alive;
+  o.upgrade = parser.upgrade();
+  return o;
+}
+
+Outcome parse_every_way(std::string_view bytes, HttpLimits limits = {}) {
+  return feed_every_way(bytes, [&](const std::vector<std::string_view>& pieces) { return parse_pieces(pieces, limits); });
+}
+
+Outcome parse_whole(std::string_view bytes, HttpLimits limits = {}) {
+  return parse_pieces(std::vector<std::string_view>{bytes}, limits);
+}
+
+HttpLimits limits(std::size_t header_bytes, std::size_t body_bytes = 64 * 1024, std::size_t header_count = 100) {
+  HttpLimits l;
+  l.max_header_bytes = header_bytes;
+  l.max_body_bytes = body_bytes;
+  l.max_header_count = header_count;
+  return l;
+}
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+const std::string kHandshake =
+    "GET /ws?x=10&y=20 HTTP/1.1\r\n"
+    "Host: localhost:8080\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n"
+    "\r\n";
+
+}  // namespace
+
+// ---- complete requests ------------------------------------------------------------------
+
+TEST_CASE("a complete GET is parsed into method, target, version and headers", "[protocol][http]") {
+  const std::string wire =
+      "GET /index.html?v=2 HTTP/1.1\r\n"
+      "Host: example.com\r\n"
+      "User-Agent: test/1.0\r\n"
+      "Accept: */*\r\n"
+      "\r\n";
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.method == "GET");
+  CHECK(o.target == "/index.html?v=2");
+  CHECK(o.version_major == 1);
+  CHECK(o.version_minor == 1);
+  CHECK(o.headers == Headers{{"host", "example.com"}, {"user-agent", "test/1.0"}, {"accept", "*/*"}});
+  CHECK(o.body.empty());
+  CHECK(o.consumed == wire.size());
+}
+
+TEST_CASE("header names are lower-cased and values keep their case", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.1\r\nHOST: Example.COM\r\nX-MiXeD-CaSe: VaLuE\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.headers == Headers{{"host", "Example.COM"}, {"x-mixed-case", "VaLuE"}});
+}
+
+TEST_CASE("header values lose the whitespace in front of them", "[protocol][http]") {
+  // llhttp keeps trailing whitespace in the value; consumers (handshake, ETag) trim it.
+  const Outcome o = parse_every_way("GET / HTTP/1.1\r\nHost:    spaced.example\r\nX-Tab:\tv\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.headers == Headers{{"host", "spaced.example"}, {"x-tab", "v"}});
+}
+
+TEST_CASE("an empty header value does not merge the next header's name into this one", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nX-Next: 1\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.headers == Headers{{"host", "h"}, {"x-empty", ""}, {"x-next", "1"}});
+}
+
+TEST_CASE("HttpRequest::header returns the first header of that name, or nullptr", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  const std::string wire = "GET / HTTP/1.1\r\nHost: h\r\nX-Dup: first\r\nX-Dup: second\r\n\r\n";
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(wire.data(), wire.size(), consumed) == Status::Complete);
+  const HttpRequest& r = parser.request();
+  REQUIRE(r.header("x-dup") != nullptr);
+  CHECK(*r.header("x-dup") == "first");
+  REQUIRE(r.header("host") != nullptr);
+  CHECK(*r.header("host") == "h");
+  CHECK(r.header("x-missing") == nullptr);
+  CHECK(r.header("X-Dup") == nullptr);  // the lookup name must already be lower-case
+}
+
+TEST_CASE("HTTP/1.1 is keep-alive by default", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.keep_alive);
+}
+
+TEST_CASE("HTTP/1.1 with Connection: close is not keep-alive", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK_FALSE(o.keep_alive);
+}
+
+TEST_CASE("HTTP/1.0 is not keep-alive by default and reports version 1.0", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.0\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.version_major == 1);
+  CHECK(o.version_minor == 0);
+  CHECK_FALSE(o.keep_alive);
+}
+
+TEST_CASE("HTTP/1.0 with Connection: keep-alive is keep-alive", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.keep_alive);
+}
+
+TEST_CASE("a plain request is not an upgrade", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK_FALSE(o.upgrade);
+}
+
+TEST_CASE("a WebSocket handshake is complete and flagged as an upgrade", "[protocol][http]") {
+  const Outcome o = parse_every_way(kHandshake);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.upgrade);
+  CHECK(o.method == "GET");
+  CHECK(o.target == "/ws?x=10&y=20");
+  CHECK(o.consumed == kHandshake.size());
+  CHECK(o.headers.size() == 5);
+}
+
+TEST_CASE("a request without its final blank line needs more bytes and consumes them all", "[protocol][http]") {
+  const std::string partial = "GET / HTTP/1.1\r\nHost: h\r\n";
+  const Outcome o = parse_every_way(partial);
+  CHECK(o.status == Status::NeedMore);
+  CHECK(o.every_needmore_consumed_all);
+}
+
+TEST_CASE("feeding zero bytes needs more and consumes nothing", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  std::size_t consumed = 99;
+  CHECK(parser.feed("", 0, consumed) == Status::NeedMore);
+  CHECK(consumed == 0);
+}
+
+// ---- consumed: what is left belongs to someone else ----------------------------------------
+
+TEST_CASE("two pipelined requests in one buffer are parsed one after the other", "[protocol][http]") {
+  const std::string first = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string second = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+  const std::string wire = first + second;
+
+  // The first request stops exactly at its end, however the bytes arrived.
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.target == "/a");
+  CHECK(o.consumed == first.size());
+
+  HttpRequestParser parser(HttpLimits{});
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(wire.data(), wire.size(), consumed) == Status::Complete);
+  REQUIRE(consumed == first.size());
+  CHECK(parser.request().target == "/a");
+  parser.reset();
+  std::size_t consumed2 = 0;
+  REQUIRE(parser.feed(wire.data() + consumed, wire.size() - consumed, consumed2) == Status::Complete);
+  CHECK(consumed2 == second.size());
+  CHECK(parser.request().method == "POST");
+  CHECK(parser.request().target == "/b");
+  CHECK(parser.request().body == "hello");
+}
+
+TEST_CASE("after an upgrade request the remaining bytes are exactly the WebSocket bytes", "[protocol][http]") {
+  // A masked text frame "Hello" (RFC 6455 section 5.7) sent right behind the handshake.
+  const std::string frame = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
+  const std::string wire = kHandshake + frame;
+
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.upgrade);
+  CHECK(o.consumed == kHandshake.size());
+  CHECK(wire.substr(o.consumed) == frame);
+}
+
+TEST_CASE("after an upgrade request with a Content-Length body the rest is the WebSocket bytes",
+          "[protocol][http]") {
+  const std::string request =
+      "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 3\r\n\r\nabc";
+  const std::string frame = "\x88\x80\x01\x02\x03\x04";
+  const std::string wire = request + frame;
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.upgrade);
+  CHECK(o.body == "abc");
+  CHECK(wire.substr(o.consumed) == frame);
+}
+
+TEST_CASE("an Upgrade header without Connection: upgrade is not an upgrade", "[protocol][http]") {
+  // Then the bytes behind it are the next request, not WebSocket frames.
+  const std::string request = "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n";
+  const std::string wire = request + "GET /next HTTP/1.1\r\n";
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK_FALSE(o.upgrade);
+  CHECK(o.consumed == request.size());
+}
+
+TEST_CASE("feeding again after Complete without reset returns Complete and consumes nothing", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  const std::string wire = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(wire.data(), wire.size(), consumed) == Status::Complete);
+  std::size_t again = 77;
+  CHECK(parser.feed(wire.data(), wire.size(), again) == Status::Complete);
+  CHECK(again == 0);
+  CHECK(parser.request().target == "/");
+}
+
+// ---- reset ---------------------------------------------------------------------------------
+
+TEST_CASE("reset forgets the previous request so the next one starts clean", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  const std::string first = "POST /first HTTP/1.0\r\nX-Only-First: 1\r\nContent-Length: 2\r\n\r\nab";
+  const std::string second = "GET /second HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(first.data(), first.size(), consumed) == Status::Complete);
+  REQUIRE(parser.request().body == "ab");
+  parser.reset();
+  CHECK_FALSE(parser.started());
+  REQUIRE(parser.feed(second.data(), second.size(), consumed) == Status::Complete);
+  const HttpRequest& r = parser.request();
+  CHECK(r.method == "GET");
+  CHECK(r.target == "/second");
+  CHECK(r.version_minor == 1);
+  CHECK(r.body.empty());
+  CHECK(r.header("x-only-first") == nullptr);
+  CHECK(r.headers.size() == 1);
+  CHECK(r.keep_alive);
+  CHECK_FALSE(parser.upgrade());
+}
+
+TEST_CASE("reset clears the upgrade flag", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(kHandshake.data(), kHandshake.size(), consumed) == Status::Complete);
+  REQUIRE(parser.upgrade());
+  parser.reset();
+  CHECK_FALSE(parser.upgrade());
+}
+
+TEST_CASE("reset after an error accepts a new request", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  const std::string bad = "G@T / HTTP/1.1\r\n\r\n";
+  const std::string good = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(bad.data(), bad.size(), consumed) == Status::Error);
+  parser.reset();
+  CHECK(parser.error().status == 400);
+  CHECK(parser.error().reason.empty());
+  CHECK(parser.feed(good.data(), good.size(), consumed) == Status::Complete);
+  CHECK(consumed == good.size());
+}
+
+TEST_CASE("the header byte count starts again after reset", "[protocol][http]") {
+  // Each request alone fits the limit; both together would not.
+  const std::string one = "GET /" + std::string(150, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  HttpRequestParser parser(limits(256));
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(one.data(), one.size(), consumed) == Status::Complete);
+  parser.reset();
+  CHECK(parser.feed(one.data(), one.size(), consumed) == Status::Complete);
+}
+
+// ---- started -------------------------------------------------------------------------------
+
+TEST_CASE("started is false until the first byte arrives and true after it", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  CHECK_FALSE(parser.started());
+  std::size_t consumed = 0;
+  parser.feed("", 0, consumed);
+  CHECK_FALSE(parser.started());
+  parser.feed("G", 1, consumed);
+  CHECK(parser.started());
+  parser.reset();
+  CHECK_FALSE(parser.started());
+}
+
+// ---- bodies --------------------------------------------------------------------------------
+
+TEST_CASE("a Content-Length body is read in full", "[protocol][http]") {
+  const std::string wire = "POST /api HTTP/1.1\r\nHost: h\r\nContent-Length: 13\r\n\r\n{\"type\":\"x\"}\n";
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.method == "POST");
+  CHECK(o.body == "{\"type\":\"x\"}\n");
+  CHECK(o.consumed == wire.size());
+}
+
+TEST_CASE("a body shorter than its Content-Length needs more", "[protocol][http]") {
+  const Outcome o = parse_every_way("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345");
+  CHECK(o.status == Status::NeedMore);
+  CHECK(o.every_needmore_consumed_all);
+}
+
+TEST_CASE("a chunked body is reassembled without the chunk framing", "[protocol][http]") {
+  const std::string wire =
+      "POST /api HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n"
+      "7\r\n, world\r\n"
+      "0\r\n\r\n";
+  const Outcome o = parse_every_way(wire);
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.body == "hello, world");
+  CHECK(o.consumed == wire.size());
+}
+
+TEST_CASE("a body exactly at the limit is accepted", "[protocol][http]") {
+  const std::string body(64, 'b');
+  const std::string cl = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 64\r\n\r\n" + body;
+  const Outcome by_length = parse_every_way(cl, limits(8192, 64));
+  REQUIRE(by_length.status == Status::Complete);
+  CHECK(by_length.body == body);
+
+  const std::string chunked = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "20\r\n" + body.substr(0, 32) + "\r\n20\r\n" + body.substr(32) + "\r\n0\r\n\r\n";
+  const Outcome by_chunks = parse_every_way(chunked, limits(8192, 64));
+  REQUIRE(by_chunks.status == Status::Complete);
+  CHECK(by_chunks.body == body);
+}
+
+// ---- errors --------------------------------------------------------------------------------
+
+TEST_CASE("a malformed request line is refused with 400 and a reason", "[protocol][http]") {
+  for (const std::string wire : {"G@T / HTTP/1.1\r\n\r\n", "GET / HTTX/1.1\r\n\r\n", "GET / HTTP/1.1 junk\r\n\r\n",
+                                 "\x01\x02\x03\r\n\r\n"}) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 400);
+    CHECK_FALSE(o.error_reason.empty());
+  }
+}
+
+TEST_CASE("a malformed header line is refused with 400", "[protocol][http]") {
+  for (const std::string wire : {"GET / HTTP/1.1\r\nA(B): 1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello"}) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 400);
+    CHECK_FALSE(o.error_reason.empty());
+  }
+}
+
+TEST_CASE("a header name with whitespace in it is refused with 400", "[protocol][http]") {
+  // RFC 9112 section 5.1: a server MUST reject whitespace between field name and colon.
+  for (const std::string wire : {"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "GET / HTTP/1.1\r\nX-Name : x\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nHost: h\r\nA B: 1\r\n\r\n"}) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 400);
+    CHECK(o.error_reason == "invalid header name");
+  }
+}
+
+TEST_CASE("an empty header name is refused with 400", "[protocol][http]") {
+  for (const std::string wire : {"GET / HTTP/1.1\r\n: novalue\r\n\r\n", "GET / HTTP/1.1\r\nHost: h\r\n: v\r\n\r\n",
+                                 "GET / HTTP/1.1\r\nHost: h\r\n:\r\nX: 1\r\n\r\n"}) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 400);
+    CHECK(o.error_reason == "invalid header name");
+  }
+}
+
+TEST_CASE("a non-numeric Content-Length is refused with 400", "[protocol][http]") {
+  const Outcome o = parse_every_way("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ten\r\n\r\n");
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 400);
+  CHECK_FALSE(o.error_reason.empty());
+}
+
+TEST_CASE("a malformed chunk size is refused with 400", "[protocol][http]") {
+  const Outcome o = parse_every_way("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n");
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 400);
+  CHECK_FALSE(o.error_reason.empty());
+}
+
+TEST_CASE("headers over max_header_bytes are refused with 431", "[protocol][http]") {
+  const std::string wire = "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(600, 'v') + "\r\n\r\n";
+  const Outcome o = parse_every_way(wire, limits(512));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 431);
+  CHECK_FALSE(o.error_reason.empty());
+}
+
+TEST_CASE("a request target over max_header_bytes is refused with 431", "[protocol][http]") {
+  const std::string wire = "GET /" + std::string(600, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
+  const Outcome o = parse_every_way(wire, limits(512));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 431);
+}
+
+TEST_CASE("headers over the limit are refused with 431 before the header section ends", "[protocol][http]") {
+  // A slowloris client that never sends the blank line: the limit must still trigger.
+  std::string wire = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 40; ++i) wire += "X-Filler-" + std::to_string(i) + ": " + std::string(20, 'f') + "\r\n";
+  const Outcome o = parse_every_way(wire, limits(512));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 431);
+}
+
+TEST_CASE("headers trickled one byte at a time are refused with 431 once over the limit", "[protocol][http]") {
+  HttpRequestParser parser(limits(256));
+  const std::string wire = "GET / HTTP/1.1\r\nHost: h\r\nX-Long: " + std::string(1000, 'x');
+  std::size_t fed = 0;
+  Status st = Status::NeedMore;
+  for (; fed < wire.size() && st == Status::NeedMore; ++fed) {
+    std::size_t consumed = 0;
+    st = parser.feed(wire.data() + fed, 1, consumed);
+  }
+  REQUIRE(st == Status::Error);
+  CHECK(parser.error().status == 431);
+  // Refused near the limit, not after swallowing the whole kilobyte.
+  CHECK(fed <= 256 + 16);
+}
+
+TEST_CASE("the header byte limit does not depend on how the bytes are split", "[protocol][http]") {
+  const std::string wire = "GET /some/path HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\nX-B: 22\r\n\r\n";
+  // The smallest limit that accepts the request fed whole...
+  std::size_t limit = 1;
+  while (parse_whole(wire, limits(limit)).status != Status::Complete) {
+    ++limit;
+    REQUIRE(limit < 4096);
+  }
+  INFO("smallest accepted max_header_bytes: " << limit);
+  CHECK(parse_whole(wire, limits(limit - 1)).error_status == 431);
+  // ...must accept it however it is split, and one byte less must refuse it every way.
+  const Outcome at_limit = parse_every_way(wire, limits(limit));
+  CHECK(at_limit.status == Status::Complete);
+  const Outcome below = parse_every_way(wire, limits(limit - 1));
+  CHECK(below.error_status == 431);
+}
+
+TEST_CASE("the header byte limit roughly counts the bytes on the wire", "[protocol][http]") {
+  const std::string wire = "GET /some/path HTTP/1.1\r\nHost: example.com\r\nX-A: 1\r\nX-B: 22\r\n\r\n";
+  std::size_t limit = 1;
+  while (parse_whole(wire, limits(limit)).status != Status::Complete) ++limit;
+  // Not exact (the final CRLF and "HTTP/" need not be counted), but within a few bytes.
+  CHECK(limit <= wire.size());
+  CHECK(limit + 10 >= wire.size());
+}
+
+TEST_CASE("more than max_header_count headers are refused with 431", "[protocol][http]") {
+  std::string wire = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 11; ++i) wire += "X-H" + std::to_string(i) + ": v\r\n";
+  wire += "\r\n";
+  const Outcome o = parse_every_way(wire, limits(8192, 1024, 10));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 431);
+  CHECK_FALSE(o.error_reason.empty());
+}
+
+TEST_CASE("exactly max_header_count headers are accepted", "[protocol][http]") {
+  std::string wire = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 10; ++i) wire += "X-H" + std::to_string(i) + ": v\r\n";
+  wire += "\r\n";
+  const Outcome o = parse_every_way(wire, limits(8192, 1024, 10));
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.headers.size() == 10);
+}
+
+TEST_CASE("a Content-Length over max_body_bytes is refused with 413 before the body arrives", "[protocol][http]") {
+  // No body bytes are sent at all: the declared length alone decides.
+  const Outcome o = parse_every_way("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65\r\n\r\n", limits(8192, 64));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 413);
+  CHECK_FALSE(o.error_reason.empty());
+}
+
+TEST_CASE("a chunked body growing over max_body_bytes is refused with 413", "[protocol][http]") {
+  // Each chunk is under the limit; together they are over it.
+  const std::string chunk = "20\r\n" + std::string(32, 'c') + "\r\n";
+  const std::string wire =
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk + chunk + "0\r\n\r\n";
+  const Outcome o = parse_every_way(wire, limits(8192, 64));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 413);
+}
+
+TEST_CASE("a chunked body is refused with 413 even if the terminating chunk never comes", "[protocol][http]") {
+  const std::string wire =
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n" + std::string(100, 'c');
+  const Outcome o = parse_every_way(wire, limits(8192, 64));
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 413);
+}
+
+TEST_CASE("HTTP/2.0 in the request line is refused with 505", "[protocol][http]") {
+  // llhttp accepts the 2.0 version token; our header check answers 505.
+  const Outcome o = parse_every_way("GET / HTTP/2.0\r\nHost: h\r\n\r\n");
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 505);
+  CHECK_FALSE(o.error_reason.empty());
+}
+
+TEST_CASE("a version llhttp does not know (HTTP/3.0, HTTP/1.2) is refused with 400", "[protocol][http]") {
+  for (const std::string wire : {"GET / HTTP/3.0\r\nHost: h\r\n\r\n", "GET / HTTP/1.2\r\nHost: h\r\n\r\n"}) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 400);
+    CHECK_FALSE(o.error_reason.empty());
+  }
+}
+
+TEST_CASE("an error is sticky: later bytes get the same error and consume nothing", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  const std::string bad = "G@T / HTTP/1.1\r\n\r\n";
+  const std::string good = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(bad.data(), bad.size(), consumed) == Status::Error);
+  const HttpReject first = parser.error();
+  std::size_t again = 99;
+  CHECK(parser.feed(good.data(), good.size(), again) == Status::Error);
+  CHECK(again == 0);
+  CHECK(parser.error().status == first.status);
+  CHECK(parser.error().reason == first.reason);
+  std::size_t empty = 99;
+  CHECK(parser.feed("", 0, empty) == Status::Error);
+  CHECK(empty == 0);
+}
+
+TEST_CASE("a limit error is sticky too", "[protocol][http]") {
+  HttpRequestParser parser(limits(8192, 8));
+  const std::string wire = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n";
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(wire.data(), wire.size(), consumed) == Status::Error);
+  REQUIRE(parser.error().status == 413);
+  CHECK(parser.feed("123456789", 9, consumed) == Status::Error);
+  CHECK(parser.error().status == 413);
+}
+
+// ---- robustness ----------------------------------------------------------------------------
+
+TEST_CASE("mutated requests end the same whole and byte by byte, never past their input", "[protocol][http]") {
+  // Seeded, so a failure reproduces. ASan/UBSan runs of this test look for memory errors.
+  std::uint32_t state = 0x5eed1234u;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  };
+  const std::string base = kHandshake + "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
+  for (int round = 0; round < 400; ++round) {
+    std::string wire = base;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = next() % wire.size();
+      switch (next() % 3) {
+        case 0: wire[at] = static_cast<char>(next() & 0xFF); break;
+        case 1: wire.erase(at, 1 + next() % 8); break;
+        default: wire.insert(at, std::string(1 + next() % 8, static_cast<char>(next() & 0xFF))); break;
+      }
+      if (wire.empty()) wire = "G";
+    }
+    INFO("round " << round);
+    const Outcome whole = parse_whole(wire, limits(512, 64, 8));
+    std::vector<std::string_view> bytes;
+    for (std::size_t i = 0; i < wire.size(); ++i) bytes.push_back(std::string_view(wire).substr(i, 1));
+    const Outcome trickled = parse_pieces(bytes, limits(512, 64, 8));
+    CHECK(trickled == whole);
+    CHECK(whole.consumed <= wire.size());
+    CHECK(whole.every_needmore_consumed_all);
+    if (whole.status == Status::Error) {
+      CHECK((whole.error_status == 400 || whole.error_status == 413 || whole.error_status == 431 ||
+             whole.error_status == 505));
+      CHECK_FALSE(whole.error_reason.empty());
+    }
+  }
+}

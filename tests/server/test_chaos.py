@@ -1,0 +1,34 @@
+"""The chaos script (bench/chaos.py), briefly, against the real daemon: it stays up and the
+healthy players keep every tick."""
+import io
+import os
+import sys
+import unittest
+
+from daemon import Daemon
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
+import chaos  # noqa: E402
+
+
+class Chaos(unittest.TestCase):
+    def test_hostile_clients_do_not_hurt_healthy_ones(self):
+        args = ("--ping-interval-ms", "1000", "--ping-timeout-ms", "1000", "--request-timeout-ms", "2000",
+                "--hard-limit-bytes", "262144", "--soft-limit-bytes", "65536")
+        with Daemon(*args, log_level="info") as d:
+            out = io.StringIO()
+            result = chaos.run("127.0.0.1", d.port, duration=6, healthy=10, out=out)
+            print(out.getvalue())
+            self.assertTrue(result["alive"])
+            self.assertEqual(result["failures"], [])
+            self.assertEqual(result["players"], 10)
+            self.assertEqual(result["gaps"], 0)
+            self.assertGreater(result["frames"], 10 * 20 * 4)
+            self.assertGreater(result["stats"]["reset_mid_frame"], 0)
+            self.assertGreater(result["stats"]["garbage"], 0)
+            self.assertGreater(result["stats"]["slowloris_cut_off"], 0)
+            self.assertEqual(d.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
