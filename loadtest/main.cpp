@@ -1,0 +1,365 @@
+// skirmish-load: plays as thousands of players against a skirmishd, over real WebSockets,
+// and measures what they get. See docs/benchmarks.md.
+//
+// The main thread only reports: once a second it takes every worker's stats for that
+// second, prints a live line (and a CSV row), and decides the phases: the ramp (until every
+// client has connected or failed), then the measured window of --duration seconds, marked
+// in --marker so a benchmark script can sample the daemon exactly around it.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+#include <uv.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "loadtest/client_handshake.h"
+#include "loadtest/stats.h"
+#include "loadtest/worker.h"
+
+namespace sl = skirmish::loadtest;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_signal(int) { g_interrupted = true; }
+
+struct Options {
+  std::string url;
+  int clients = 100;
+  double ramp = 200;
+  double duration = 10;
+  std::string behavior = "wander";
+  double input_rate = 5;
+  double view_fraction = 1.0;
+  int threads = 1;
+  std::string report;
+  std::string csv;
+  std::string marker;
+  std::string name_prefix = "bot";
+  std::uint64_t seed = 1;
+  double handshake_timeout = 10;
+};
+
+std::int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+struct CpuSample {
+  double user_s = 0, sys_s = 0;
+  Clock::time_point at;
+};
+
+CpuSample cpu_now() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6; };
+  return {secs(ru.ru_utime), secs(ru.ru_stime), Clock::now()};
+}
+
+double cpu_percent(const CpuSample& a, const CpuSample& b) {
+  const double wall = std::chrono::duration<double>(b.at - a.at).count();
+  return wall > 0 ? 100.0 * ((b.user_s - a.user_s) + (b.sys_s - a.sys_s)) / wall : 0.0;
+}
+
+// Raises the open-file limit to the hard limit: every client is a socket.
+void raise_file_limit(int clients) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < static_cast<rlim_t>(clients) + 64) {
+    std::fprintf(stderr, "warning: open-file limit %llu is below %d clients + 64: raise the hard limit (ulimit -Hn)\n",
+                 static_cast<unsigned long long>(rl.rlim_cur), clients);
+  }
+}
+
+void write_marker(const std::string& path, const char* what) {
+  if (path.empty()) return;
+  std::ofstream out(path, std::ios::app);
+  out << what << ' ' << unix_ms() << '\n';
+}
+
+bool resolve(const sl::WsUrl& url, sockaddr_storage& out) {
+  if (url.ipv6) return uv_ip6_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in6*>(&out)) == 0;
+  return uv_ip4_addr(url.host.c_str(), url.port, reinterpret_cast<sockaddr_in*>(&out)) == 0;
+}
+
+void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::json& whole, const nlohmann::json& cpu,
+                   int connected_start) {
+  const auto& d = m["delay_ms"];
+  const auto& cm = whole["connect_ms"];
+  std::printf("\nskirmish-load summary: %d clients, %s, %.1f inputs/s each, %d thread(s), measured %.0f s\n",
+              o.clients, o.behavior.c_str(), o.input_rate, o.threads, m["seconds"].get<double>());
+  std::printf("  %-34s %d / %d (avg joined %.1f)\n", "connected at window start", connected_start, o.clients,
+              m["clients_avg"].get<double>());
+  std::printf("  %-34s p50 %.2f ms  p99 %.2f ms  (failures %llu)\n", "connect + handshake (whole run)",
+              cm["p50"].get<double>(), cm["p99"].get<double>(),
+              static_cast<unsigned long long>(whole["connect_failures"].get<std::uint64_t>()));
+  std::printf("  %-34s %llu (%.0f/s), missing %llu, stale %llu\n", "tick frames received",
+              static_cast<unsigned long long>(m["frames"].get<std::uint64_t>()), m["frames_per_s"].get<double>(),
+              static_cast<unsigned long long>(m["missing"].get<std::uint64_t>()),
+              static_cast<unsigned long long>(m["stale"].get<std::uint64_t>()));
+  std::printf("  %-34s %.4f %% by tick gaps, %.4f %% of clients x rate x time\n", "delivered",
+              100 * m["delivered_ratio_by_gaps"].get<double>(), 100 * m["delivered_ratio_by_time"].get<double>());
+  std::printf("  %-34s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms\n", "delay (frame ts -> arrival)",
+              d["p50"].get<double>(), d["p90"].get<double>(), d["p99"].get<double>(), d["p99_9"].get<double>(),
+              d["max"].get<double>());
+  std::printf("  %-34s %.2f MB/s, %.0f B per client per s, %.0f B per frame\n", "received",
+              m["bytes_in_per_s"].get<double>() / 1e6, m["bytes_per_client_per_s"].get<double>(),
+              m["bytes_per_frame"].get<double>());
+  std::printf("  %-34s %.1f\n", "entities per view (avg)", m["entities_per_view_avg"].get<double>());
+  std::printf("  %-34s %llu (%.0f/s)\n", "inputs sent", static_cast<unsigned long long>(m["inputs_sent"].get<std::uint64_t>()),
+              m["inputs_per_s"].get<double>());
+  std::printf("  %-34s %s\n", "errors", m["errors"].dump().c_str());
+  std::printf("  %-34s %s\n", "disconnects by close code", m["disconnects"].dump().c_str());
+  std::printf("  %-34s %.1f %% of one core in the window (%.1f %% over the run)\n", "tester CPU (user+sys)",
+              cpu["measured_percent_of_one_core"].get<double>(), cpu["run_percent_of_one_core"].get<double>());
+  std::printf("  (the tester's own CPU: if it nears %d00 %%, the tester, not the daemon, is the limit)\n", o.threads);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"skirmish-load: plays as thousands of players against skirmishd and measures what they receive"};
+  app.add_option("--url", o.url, "WebSocket URL, e.g. ws://127.0.0.1:8080/ws (an IP literal: no DNS)")->required();
+  app.add_option("--clients", o.clients, "simulated players")->check(CLI::Range(1, 1000000));
+  app.add_option("--ramp", o.ramp, "connections opened per second")->check(CLI::Range(0.1, 1e6));
+  app.add_option("--duration", o.duration, "measured seconds after the ramp")->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--behavior", o.behavior, "idle | wander | fight")->check(CLI::IsMember({"idle", "wander", "fight"}));
+  app.add_option("--input-rate", o.input_rate, "inputs per second per client (wander, fight)")
+      ->check(CLI::Range(0.01, 1000.0));
+  app.add_option("--view-fraction", o.view_fraction,
+                 "share of clients that read whole frames (views, fight); the rest read only tick and ts")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--threads", o.threads, "event loops (threads), each owning a share of the clients")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--report", o.report, "write the JSON report here");
+  app.add_option("--csv", o.csv, "write one row per second here");
+  app.add_option("--marker", o.marker,
+                 "append 'start UNIX_MS' when the measured window starts and 'end UNIX_MS' when it ends");
+  app.add_option("--name-prefix", o.name_prefix, "player names are PREFIX + client number");
+  app.add_option("--seed", o.seed, "seed for directions and mask keys");
+  app.add_option("--handshake-timeout", o.handshake_timeout, "seconds a connect + upgrade may take")
+      ->check(CLI::Range(0.1, 600.0));
+  CLI11_PARSE(app, argc, argv);
+
+  const auto url = sl::parse_ws_url(o.url);
+  sockaddr_storage address{};
+  if (!url || !resolve(*url, address)) {
+    std::fprintf(stderr, "skirmish-load: --url must be ws://IP:PORT/PATH with an IP literal, got %s\n", o.url.c_str());
+    return 2;
+  }
+  const auto behavior = sl::parse_behavior(o.behavior);
+  raise_file_limit(o.clients);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  if (!o.marker.empty()) std::ofstream(o.marker, std::ios::trunc);
+
+  std::FILE* csv = nullptr;
+  if (!o.csv.empty()) {
+    csv = std::fopen(o.csv.c_str(), "w");
+    if (!csv) {
+      std::fprintf(stderr, "skirmish-load: cannot write %s\n", o.csv.c_str());
+      return 2;
+    }
+    std::fprintf(csv,
+                 "t_s,phase,connected,joined,frames,frames_per_s,bytes_per_s,delay_p50_ms,delay_p99_ms,delay_max_ms,"
+                 "missing,inputs,errors,disconnects,entities_per_view,tester_cpu_pct\n");
+  }
+
+  // Client i goes to thread i % threads.
+  std::vector<std::unique_ptr<sl::Worker>> workers;
+  const int threads = std::min(o.threads, o.clients);
+  for (int t = 0; t < threads; ++t) {
+    std::vector<std::uint32_t> mine;
+    for (int i = t; i < o.clients; i += threads) mine.push_back(static_cast<std::uint32_t>(i));
+    sl::WorkerConfig wc;
+    wc.url = *url;
+    wc.address = address;
+    wc.behavior = *behavior;
+    wc.input_rate_hz = o.input_rate;
+    wc.view_fraction = o.view_fraction;
+    wc.ramp_per_s = o.ramp / threads;
+    wc.name_prefix = o.name_prefix;
+    wc.seed = o.seed * 1000003u + static_cast<std::uint64_t>(t) + 1;
+    wc.handshake_timeout_s = o.handshake_timeout;
+    workers.push_back(std::make_unique<sl::Worker>(std::move(wc), std::move(mine)));
+  }
+
+  const std::int64_t started_unix_ms = unix_ms();
+  const CpuSample cpu_start = cpu_now();
+  for (auto& w : workers) w->start();
+
+  enum class Phase { Ramp, Measure, Done } phase = Phase::Ramp;
+  const double ramp_deadline_s = o.clients / o.ramp + o.handshake_timeout + 5;
+  sl::IntervalStats total, measured, interval;
+  double measured_seconds = 0, connected_sum = 0, expected_by_time = 0;
+  int connected_at_start = 0, tick_rate = 0;
+  CpuSample cpu_window_start = cpu_start, cpu_window_end = cpu_start, cpu_last = cpu_start;
+  const auto t0 = cpu_start.at;
+
+  for (int second = 1; phase != Phase::Done; ++second) {
+    const auto due = t0 + std::chrono::seconds(second);
+    while (Clock::now() < due && !g_interrupted) {
+      std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(50)));
+    }
+    interval.reset();
+    int connected = 0, joined = 0, done = 0;
+    for (auto& w : workers) {
+      w->take_interval(interval);
+      connected += w->connected();
+      joined += w->joined();
+      done += w->attempts_done();
+      tick_rate = std::max(tick_rate, w->tick_rate());
+    }
+    const CpuSample cpu = cpu_now();
+    const double cpu_pct = cpu_percent(cpu_last, cpu);
+    cpu_last = cpu;
+    total.merge(interval);
+    if (phase == Phase::Measure) {
+      measured.merge(interval);
+      measured_seconds += 1;
+      // The daemon sends a tick frame to every open connection, joined or not yet.
+      connected_sum += connected;
+      expected_by_time += static_cast<double>(connected) * tick_rate;
+    }
+    const char* phase_name = phase == Phase::Ramp ? "ramp" : "measure";
+    const double frames = static_cast<double>(interval.c.frames);
+    std::fprintf(stderr,
+                 "[%4ds] %-7s connected %6d/%d joined %6d  frames/s %8.0f  MB/s %7.2f  delay p99 %7.1f ms  missing %llu  "
+                 "errors %llu  disc %llu  tester cpu %3.0f%%\n",
+                 second, phase_name, connected, o.clients, joined, frames, static_cast<double>(interval.c.bytes_in) / 1e6,
+                 sl::us_to_ms(interval.delay_us.percentile(99)), static_cast<unsigned long long>(interval.c.missing),
+                 static_cast<unsigned long long>(interval.c.error_total()),
+                 static_cast<unsigned long long>(interval.c.disconnect_total()), cpu_pct);
+    if (csv) {
+      std::fprintf(csv, "%d,%s,%d,%d,%llu,%.0f,%llu,%.3f,%.3f,%.3f,%llu,%llu,%llu,%llu,%.2f,%.1f\n", second, phase_name,
+                   connected, joined, static_cast<unsigned long long>(interval.c.frames), frames,
+                   static_cast<unsigned long long>(interval.c.bytes_in), sl::us_to_ms(interval.delay_us.percentile(50)),
+                   sl::us_to_ms(interval.delay_us.percentile(99)), sl::us_to_ms(interval.delay_us.max()),
+                   static_cast<unsigned long long>(interval.c.missing),
+                   static_cast<unsigned long long>(interval.c.inputs_sent),
+                   static_cast<unsigned long long>(interval.c.error_total()),
+                   static_cast<unsigned long long>(interval.c.disconnect_total()),
+                   interval.c.view_frames > 0
+                       ? static_cast<double>(interval.c.view_entities_sum) / static_cast<double>(interval.c.view_frames)
+                       : 0.0, cpu_pct);
+      std::fflush(csv);
+    }
+
+    if (g_interrupted) {
+      std::fprintf(stderr, "interrupted: stopping\n");
+      if (phase == Phase::Measure) write_marker(o.marker, "end");
+      cpu_window_end = cpu;
+      phase = Phase::Done;
+    } else if (phase == Phase::Ramp && (done >= o.clients || second >= ramp_deadline_s)) {
+      phase = Phase::Measure;
+      connected_at_start = connected;
+      cpu_window_start = cpu;
+      write_marker(o.marker, "start");
+      std::fprintf(stderr, "measure: window starts (%d/%d connected), %.0f s\n", connected, o.clients, o.duration);
+    } else if (phase == Phase::Measure && measured_seconds >= o.duration) {
+      cpu_window_end = cpu;
+      write_marker(o.marker, "end");
+      std::fprintf(stderr, "measure: window ends\n");
+      phase = Phase::Done;
+    }
+  }
+
+  for (auto& w : workers) w->stop();
+  for (auto& w : workers) w->join();
+  for (auto& w : workers) w->take_interval(total);  // the closing handshakes
+  const CpuSample cpu_end = cpu_now();
+  if (csv) std::fclose(csv);
+
+  // Per-client totals: what the integration test compares with the daemon's own count.
+  std::uint64_t pc_frames = 0, pc_span = 0, pc_missing = 0, pc_stale = 0, pc_min = UINT64_MAX, pc_max = 0;
+  int with_frames = 0;
+  nlohmann::json per_client = nlohmann::json::array();
+  for (const auto& w : workers) {
+    for (const auto& s : w->summaries()) {
+      pc_frames += s.frames;
+      pc_span += s.span;
+      pc_missing += s.missing;
+      pc_stale += s.stale;
+      pc_min = std::min(pc_min, s.frames);
+      pc_max = std::max(pc_max, s.frames);
+      if (s.frames > 0) with_frames++;
+      if (o.clients <= 1000) {
+        per_client.push_back({{"client", s.index}, {"joined", s.joined}, {"frames", s.frames}, {"missing", s.missing},
+                              {"stale", s.stale}, {"first_tick", s.first_tick}, {"last_tick", s.last_tick},
+                              {"close_code", s.close_code}});
+      }
+    }
+  }
+
+  const double clients_avg = measured_seconds > 0 ? connected_sum / measured_seconds : 0;
+  const nlohmann::json measured_json = sl::summarize(measured, measured_seconds, clients_avg, expected_by_time);
+  const double run_s = std::chrono::duration<double>(cpu_end.at - cpu_start.at).count();
+  const nlohmann::json cpu_json = {
+      {"user_s", cpu_end.user_s - cpu_start.user_s},
+      {"sys_s", cpu_end.sys_s - cpu_start.sys_s},
+      {"wall_s", run_s},
+      {"run_percent_of_one_core", cpu_percent(cpu_start, cpu_end)},
+      {"measured_user_s", cpu_window_end.user_s - cpu_window_start.user_s},
+      {"measured_sys_s", cpu_window_end.sys_s - cpu_window_start.sys_s},
+      {"measured_percent_of_one_core", cpu_percent(cpu_window_start, cpu_window_end)},
+  };
+  const nlohmann::json total_json = sl::summarize(total, run_s, clients_avg, 0);
+  print_summary(o, measured_json, total_json, cpu_json, connected_at_start);
+
+  if (!o.report.empty()) {
+    nlohmann::json report = {
+        {"tool", "skirmish-load"},
+        {"started_unix_ms", started_unix_ms},
+        {"options",
+         {{"url", o.url},
+          {"clients", o.clients},
+          {"ramp", o.ramp},
+          {"duration", o.duration},
+          {"behavior", o.behavior},
+          {"input_rate", o.input_rate},
+          {"view_fraction", o.view_fraction},
+          {"threads", threads},
+          {"name_prefix", o.name_prefix},
+          {"seed", o.seed}}},
+        {"tick_rate", tick_rate},
+        {"interrupted", g_interrupted.load()},
+        {"clients", {{"requested", o.clients}, {"connected_at_window_start", connected_at_start}}},
+        {"measured", measured_json},
+        {"total", total_json},
+        {"tester_cpu", cpu_json},
+        {"per_client_totals",
+         {{"frames", pc_frames},
+          {"span", pc_span},
+          {"missing", pc_missing},
+          {"stale", pc_stale},
+          {"frames_min", with_frames ? pc_min : 0},
+          {"frames_max", pc_max},
+          {"clients_with_frames", with_frames}}},
+        {"per_client", per_client},
+    };
+    std::ofstream out(o.report);
+    out << report.dump(2) << '\n';
+    if (!out) {
+      std::fprintf(stderr, "skirmish-load: cannot write %s\n", o.report.c_str());
+      return 2;
+    }
+  }
+  return g_interrupted ? 130 : 0;
+}

@@ -1,0 +1,88 @@
+#include "loadtest/stats.h"
+
+namespace skirmish::loadtest {
+
+void Counters::merge(const Counters& o) {
+  connects_ok += o.connects_ok;
+  connect_failures += o.connect_failures;
+  frames += o.frames;
+  other_messages += o.other_messages;
+  bytes_in += o.bytes_in;
+  missing += o.missing;
+  stale += o.stale;
+  inputs_sent += o.inputs_sent;
+  bytes_out += o.bytes_out;
+  view_entities_sum += o.view_entities_sum;
+  view_frames += o.view_frames;
+  view_inconsistent += o.view_inconsistent;
+  unparsed += o.unparsed;
+  for (const auto& [k, v] : o.errors) errors[k] += v;
+  for (const auto& [k, v] : o.disconnects) disconnects[k] += v;
+}
+
+std::uint64_t Counters::error_total() const {
+  std::uint64_t n = 0;
+  for (const auto& [k, v] : errors) n += v;
+  return n;
+}
+
+std::uint64_t Counters::disconnect_total() const {
+  std::uint64_t n = 0;
+  for (const auto& [k, v] : disconnects) n += v;
+  return n;
+}
+
+double us_to_ms(std::uint64_t us) { return static_cast<double>(us) / 1000.0; }
+
+namespace {
+nlohmann::json percentiles_ms(const Histogram& h) {
+  return {{"count", h.count()},
+          {"p50", us_to_ms(h.percentile(50))},
+          {"p90", us_to_ms(h.percentile(90))},
+          {"p99", us_to_ms(h.percentile(99))},
+          {"p99_9", us_to_ms(h.percentile(99.9))},
+          {"max", us_to_ms(h.max())},
+          {"mean", h.mean() / 1000.0}};
+}
+double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+}  // namespace
+
+nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time) {
+  const Counters& c = s.c;
+  const auto frames = static_cast<double>(c.frames);
+  nlohmann::json disconnects = nlohmann::json::object();
+  for (const auto& [code, n] : c.disconnects) disconnects[std::to_string(code)] = n;
+  return {
+      {"seconds", seconds},
+      {"clients_avg", clients},
+      {"frames", c.frames},
+      {"frames_per_s", ratio(frames, seconds)},
+      {"missing", c.missing},
+      {"stale", c.stale},
+      {"delivered_ratio_by_gaps", ratio(frames, frames + static_cast<double>(c.missing))},
+      {"expected_by_time", expected_by_time},
+      {"delivered_ratio_by_time", ratio(frames, expected_by_time)},
+      {"bytes_in", c.bytes_in},
+      {"bytes_in_per_s", ratio(static_cast<double>(c.bytes_in), seconds)},
+      {"bytes_per_client_per_s", ratio(static_cast<double>(c.bytes_in), seconds * clients)},
+      {"bytes_per_frame", ratio(static_cast<double>(c.bytes_in), frames)},
+      {"other_messages", c.other_messages},
+      {"inputs_sent", c.inputs_sent},
+      {"inputs_per_s", ratio(static_cast<double>(c.inputs_sent), seconds)},
+      {"bytes_out", c.bytes_out},
+      {"entities_per_view_avg", ratio(static_cast<double>(c.view_entities_sum), static_cast<double>(c.view_frames))},
+      {"view_frames", c.view_frames},
+      {"view_inconsistent", c.view_inconsistent},
+      {"unparsed_frames", c.unparsed},
+      {"delay_ms", percentiles_ms(s.delay_us)},
+      {"connects_ok", c.connects_ok},
+      {"connect_failures", c.connect_failures},
+      {"connect_ms", percentiles_ms(s.connect_us)},
+      {"errors", c.errors},
+      {"error_total", c.error_total()},
+      {"disconnects", disconnects},
+      {"disconnect_total", c.disconnect_total()},
+  };
+}
+
+}  // namespace skirmish::loadtest

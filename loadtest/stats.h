@@ -1,0 +1,58 @@
+// What the load tester counts. Each worker thread adds to its own IntervalStats for one
+// second; the reporter takes them every second, adds them up and summarises windows
+// (the measured window, the whole run) as JSON and as table rows.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "loadtest/histogram.h"
+
+namespace skirmish::loadtest {
+
+struct Counters {
+  std::uint64_t connects_ok = 0;
+  std::uint64_t connect_failures = 0;
+  std::uint64_t frames = 0;          // tick frames received
+  std::uint64_t other_messages = 0;  // hello, welcome, pong, error
+  std::uint64_t bytes_in = 0;        // wire bytes received after the handshake
+  std::uint64_t missing = 0;         // tick frames never received (gaps in tick numbers)
+  std::uint64_t stale = 0;           // duplicate or out-of-order ticks
+  std::uint64_t inputs_sent = 0;
+  std::uint64_t bytes_out = 0;          // wire bytes sent after the handshake
+  std::uint64_t view_entities_sum = 0;  // entities known after each tick frame, summed
+  std::uint64_t view_frames = 0;        // tick frames read whole (clients that track a view)
+  std::uint64_t view_inconsistent = 0;  // deltas for unknown ids, removals of unknown ids
+  std::uint64_t unparsed = 0;           // tick frames the scanner could not read
+  std::map<std::string, std::uint64_t> errors;  // by kind, e.g. "connect: ECONNREFUSED"
+  std::map<int, std::uint64_t> disconnects;     // closes we did not ask for, by code (1006: no close frame)
+
+  void merge(const Counters& o);
+  std::uint64_t error_total() const;
+  std::uint64_t disconnect_total() const;
+};
+
+struct IntervalStats {
+  Counters c;
+  Histogram delay_us;    // frame ts to arrival, microseconds (ts has millisecond resolution)
+  Histogram connect_us;  // TCP connect + upgrade handshake, microseconds
+
+  void merge(const IntervalStats& o) {
+    c.merge(o.c);
+    delay_us.merge(o.delay_us);
+    connect_us.merge(o.connect_us);
+  }
+  void reset() { *this = IntervalStats{}; }
+};
+
+// Milliseconds with 3 decimals from a histogram's microseconds.
+double us_to_ms(std::uint64_t us);
+
+// A JSON summary of a window of `seconds` seconds with `clients` joined clients on average;
+// `expected_by_time` is the tick frames an ideal run would deliver (clients x rate x time).
+nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time);
+
+}  // namespace skirmish::loadtest

@@ -1,0 +1,457 @@
+#include "loadtest/worker.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <ctime>
+#include <optional>
+
+#include "loadtest/frame_scanner.h"
+#include "loadtest/tick_tracker.h"
+#include "loadtest/view_state.h"
+#include "protocol/frame_decoder.h"
+#include "protocol/frame_encoder.h"
+
+namespace skirmish::loadtest {
+
+namespace {
+
+constexpr std::size_t kReadBufferBytes = 256 * 1024;
+constexpr std::uint64_t kInputTimerMs = 10;
+constexpr std::uint64_t kSweepTimerMs = 50;
+constexpr std::uint16_t kNormalClose = 1000;
+constexpr std::uint16_t kAbnormalClose = 1006;  // no close frame: the connection just ended
+
+std::uint64_t wall_clock_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+std::string uv_error_kind(const char* what, int status) { return std::string(what) + ": " + uv_err_name(status); }
+
+// A close frame's payload: the code, most significant byte first, and no reason.
+// Codes that must not appear on the wire (1005, 1006, 1015) give an empty payload.
+std::string close_payload(std::uint16_t code) {
+  if (code == 1005 || code == 1006 || code == 1015) return {};
+  return {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
+}
+
+struct WriteRequest {
+  uv_write_t req{};
+  std::string bytes;
+};
+
+}  // namespace
+
+// One simulated player. Its uv_tcp_t lives here, so a Client is never moved or freed
+// while the loop runs (the worker owns them through unique_ptr until it is destroyed).
+struct Worker::Client {
+  enum class State : std::uint8_t { Pending, Connecting, Handshaking, Open, Closing, Closed };
+
+  Worker* worker = nullptr;
+  std::uint32_t index = 0;
+  State state = State::Pending;
+  uv_tcp_t tcp{};
+  uv_connect_t connect_req{};
+  std::uint64_t started_ns = 0;  // when the connect began; later, when our close began
+  std::optional<UpgradeResponseReader> upgrade;
+  protocol::FrameDecoder decoder{protocol::WsLimits{}, protocol::Role::Client};
+  TickTracker ticks;
+  ViewState view;
+  std::uint32_t self_id = 0;
+  bool tracks_view = true;
+  bool joined = false;
+  bool we_closed = false;  // we sent the first close frame (the end of the run)
+  bool peer_closed = false;
+  int close_code = 0;
+  std::uint32_t seq = 0;
+  std::uint64_t next_input_ns = 0;
+  Intent intent;
+};
+
+Worker::Worker(WorkerConfig config, std::vector<std::uint32_t> client_indices)
+    : config_(std::move(config)), rng_(config_.seed), read_buffer_(kReadBufferBytes) {
+  clients_.reserve(client_indices.size());
+  for (const std::uint32_t i : client_indices) {
+    auto c = std::make_unique<Client>();
+    c->worker = this;
+    c->index = i;
+    // Spread evenly: client i tracks when floor((i + 1) * f) passes an integer.
+    c->tracks_view = std::floor((i + 1) * config_.view_fraction) > std::floor(i * config_.view_fraction);
+    clients_.push_back(std::move(c));
+  }
+}
+
+Worker::~Worker() { join(); }
+
+void Worker::start() {
+  uv_loop_init(&loop_);
+  uv_timer_init(&loop_, &ramp_timer_);
+  uv_timer_init(&loop_, &input_timer_);
+  uv_timer_init(&loop_, &sweep_timer_);
+  uv_async_init(&loop_, &stop_async_, on_stop_async);
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&ramp_timer_), reinterpret_cast<uv_handle_t*>(&input_timer_),
+                         reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&stop_async_)}) {
+    h->data = this;
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::stop() { uv_async_send(&stop_async_); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::take_interval(IntervalStats& into) {
+  std::lock_guard lock(mu_);
+  into.merge(interval_);
+  interval_.reset();
+}
+
+void Worker::run() {
+  started_ns_ = uv_hrtime();
+  uv_timer_start(&ramp_timer_, on_ramp_timer, 0, 5);
+  if (config_.behavior != Behavior::Idle) uv_timer_start(&input_timer_, on_input_timer, kInputTimerMs, kInputTimerMs);
+  uv_timer_start(&sweep_timer_, on_sweep_timer, kSweepTimerMs, kSweepTimerMs);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  summaries_.reserve(clients_.size());
+  for (const auto& c : clients_) {
+    summaries_.push_back({c->index, c->joined, c->ticks.received(), c->ticks.missing(), c->ticks.stale(),
+                          c->ticks.first(), c->ticks.last(), c->ticks.span(), c->close_code});
+  }
+}
+
+// ---- connecting
+
+void Worker::on_ramp_timer(uv_timer_t* t) {
+  auto* self = static_cast<Worker*>(t->data);
+  const double elapsed = static_cast<double>(uv_hrtime() - self->started_ns_) / 1e9;
+  const auto due = std::min(self->clients_.size(), static_cast<std::size_t>(elapsed * self->config_.ramp_per_s) + 1);
+  std::lock_guard lock(self->mu_);
+  while (self->launched_ < due) self->launch(*self->clients_[self->launched_++]);
+  if (self->launched_ == self->clients_.size()) uv_timer_stop(t);
+}
+
+void Worker::launch(Client& c) {
+  c.started_ns = uv_hrtime();
+  uv_tcp_init(&loop_, &c.tcp);
+  c.tcp.data = &c;
+  open_handles_++;
+  c.state = Client::State::Connecting;
+  const int rc = uv_tcp_connect(&c.connect_req, &c.tcp, reinterpret_cast<const sockaddr*>(&config_.address), on_connect);
+  if (rc < 0) {
+    error(uv_error_kind("connect", rc));
+    interval_.c.connect_failures++;
+    attempts_done_++;
+    close_client(c);
+  }
+}
+
+void Worker::on_connect(uv_connect_t* req, int status) {
+  auto& c = *static_cast<Client*>(req->handle->data);
+  Worker& w = *c.worker;
+  if (status == UV_ECANCELED || c.state != Client::State::Connecting) return;
+  std::lock_guard lock(w.mu_);
+  if (status < 0) {
+    w.error(uv_error_kind("connect", status));
+    w.interval_.c.connect_failures++;
+    w.attempts_done_++;
+    w.close_client(c);
+    return;
+  }
+  uv_tcp_nodelay(&c.tcp, 1);
+  c.state = Client::State::Handshaking;
+  std::array<std::uint8_t, 16> nonce{};
+  for (std::size_t i = 0; i < nonce.size(); i += 8) {
+    const std::uint64_t r = w.rng_.next();
+    for (std::size_t j = 0; j < 8; ++j) nonce[i + j] = static_cast<std::uint8_t>(r >> (8 * j));
+  }
+  const std::string key = make_websocket_key(nonce);
+  c.upgrade.emplace(key);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), on_alloc, on_read);
+  w.write(c, build_upgrade_request(w.config_.url, key));
+}
+
+// ---- reading
+
+void Worker::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+  // Every read is consumed before the next one starts, so one buffer serves the thread.
+  Worker& w = *static_cast<Client*>(h->data)->worker;
+  *buf = uv_buf_init(w.read_buffer_.data(), static_cast<unsigned>(w.read_buffer_.size()));
+}
+
+void Worker::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto& c = *static_cast<Client*>(s->data);
+  Worker& w = *c.worker;
+  if (nread == 0) return;
+  std::lock_guard lock(w.mu_);
+  if (nread < 0) {
+    if (c.state == Client::State::Handshaking) {
+      w.error(uv_error_kind("handshake", static_cast<int>(nread)));
+      w.interval_.c.connect_failures++;
+      w.attempts_done_++;
+    } else if (!c.we_closed && !c.peer_closed) {
+      c.close_code = kAbnormalClose;
+      w.interval_.c.disconnects[kAbnormalClose]++;
+      if (nread != UV_EOF) w.error(uv_error_kind("read", static_cast<int>(nread)));
+    }
+    w.close_client(c);
+    return;
+  }
+  w.on_bytes(c, buf->base, static_cast<std::size_t>(nread), wall_clock_us());
+}
+
+void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us) {
+  if (c.state == Client::State::Handshaking) {
+    const auto status = c.upgrade->feed(data, len);
+    if (status == UpgradeResponseReader::Status::NeedMore) return;
+    if (status == UpgradeResponseReader::Status::Failed) {
+      error("handshake: " + c.upgrade->error());
+      interval_.c.connect_failures++;
+      attempts_done_++;
+      close_client(c);
+      return;
+    }
+    const std::string rest(c.upgrade->trailing());
+    c.upgrade.reset();
+    on_open(c);
+    if (!rest.empty()) on_bytes(c, rest.data(), rest.size(), now_us);
+    return;
+  }
+  if (c.state != Client::State::Open && c.state != Client::State::Closing) return;
+  interval_.c.bytes_in += len;
+  static thread_local std::vector<protocol::WsEvent> events;
+  events.clear();
+  const auto err = c.decoder.feed(reinterpret_cast<const std::uint8_t*>(data), len, events);
+  for (auto& event : events) {
+    if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
+      on_text(c, text->data, now_us);
+    } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
+      send_frame(c, static_cast<int>(protocol::Opcode::Pong), ping->payload);
+    } else if (auto* close = std::get_if<protocol::Close>(&event)) {
+      c.peer_closed = true;
+      if (!c.we_closed) {
+        // The daemon hung up on us: count it by code and answer as RFC 6455 5.5.1 asks.
+        c.close_code = close->code;
+        interval_.c.disconnects[close->code]++;
+        send_frame(c, static_cast<int>(protocol::Opcode::Close), close_payload(close->code));
+      }
+      close_client(c);
+      return;
+    } else if (std::holds_alternative<protocol::BinaryMessage>(event)) {
+      error("binary message");
+    }
+  }
+  if (err) {
+    error(std::string("protocol: ") + err->reason);
+    close_client(c);
+  }
+}
+
+void Worker::on_open(Client& c) {
+  c.state = Client::State::Open;
+  interval_.c.connects_ok++;
+  interval_.connect_us.record((uv_hrtime() - c.started_ns) / 1000);
+  connected_++;
+  attempts_done_++;
+  send_frame(c, static_cast<int>(protocol::Opcode::Text), encode_join(config_.name_prefix + std::to_string(c.index)));
+  // Spread the clients' inputs over the period, so they do not all arrive in one burst.
+  const double period_ns = 1e9 / std::max(config_.input_rate_hz, 0.001);
+  c.next_input_ns = uv_hrtime() + static_cast<std::uint64_t>(rng_.uniform() * period_ns);
+}
+
+void Worker::on_text(Client& c, std::string_view text, std::uint64_t now_us) {
+  if (const auto header = scan_tick_header(text)) {
+    interval_.c.frames++;
+    const std::uint64_t stale_before = c.ticks.stale();
+    interval_.c.missing += c.ticks.on_tick(header->tick);
+    interval_.c.stale += c.ticks.stale() - stale_before;
+    const std::uint64_t ts_us = static_cast<std::uint64_t>(header->ts_ms) * 1000u;
+    interval_.delay_us.record(now_us > ts_us ? now_us - ts_us : 0);
+    if (!c.tracks_view) return;
+    static thread_local TickBody body;
+    body.clear();
+    if (!scan_tick_body(text, header->end, body)) {
+      interval_.c.unparsed++;
+      return;
+    }
+    interval_.c.view_inconsistent += c.view.apply(body);
+    interval_.c.view_entities_sum += c.view.size();
+    interval_.c.view_frames++;
+    return;
+  }
+  interval_.c.other_messages++;
+  // Not a tick: hello, welcome, pong or error, a few per client. Their fields come in any
+  // order (the daemon encodes them with nlohmann, which sorts keys), so parse them fully.
+  const auto msg = nlohmann::json::parse(text, nullptr, false);
+  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
+    error("bad message from server");
+    return;
+  }
+  const std::string type = msg["type"].get<std::string>();
+  if (type == "pong") return;
+  if (type == "hello" || type == "welcome") {
+    if (msg.contains("tick_rate") && msg["tick_rate"].is_number_integer()) tick_rate_ = msg["tick_rate"].get<int>();
+  }
+  if (type == "welcome") {
+    c.self_id = msg.value("id", 0u);
+    if (!c.joined) joined_++;
+    c.joined = true;
+  } else if (type == "error") {
+    error("server error: " + msg.value("code", std::string("?")));
+  } else if (type != "hello") {
+    error("unexpected message: " + type.substr(0, 32));
+  }
+}
+
+// ---- writing
+
+void Worker::send_frame(Client& c, int opcode, std::string_view payload) {
+  const auto mask = static_cast<std::uint32_t>(rng_.next());
+  std::string frame = protocol::encode_client_frame(static_cast<protocol::Opcode>(opcode), payload, mask);
+  interval_.c.bytes_out += frame.size();
+  write(c, std::move(frame));
+}
+
+void Worker::write(Client& c, std::string bytes) {
+  if (c.state == Client::State::Closed || c.state == Client::State::Pending) return;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&c.tcp);
+  // Only try the fast path with nothing queued, or bytes would overtake queued ones.
+  int written = 0;
+  if (uv_stream_get_write_queue_size(stream) == 0) {
+    uv_buf_t buf = uv_buf_init(bytes.data(), static_cast<unsigned>(bytes.size()));
+    written = uv_try_write(stream, &buf, 1);
+    if (written == UV_EAGAIN) written = 0;
+    if (written < 0) {
+      error(uv_error_kind("write", written));
+      close_client(c);
+      return;
+    }
+    if (static_cast<std::size_t>(written) == bytes.size()) return;
+  }
+  auto* req = new WriteRequest;
+  req->bytes = bytes.substr(static_cast<std::size_t>(written));
+  req->req.data = &c;
+  uv_buf_t rest = uv_buf_init(req->bytes.data(), static_cast<unsigned>(req->bytes.size()));
+  const int rc = uv_write(&req->req, stream, &rest, 1, on_write);
+  if (rc < 0) {
+    delete req;
+    error(uv_error_kind("write", rc));
+    close_client(c);
+  }
+}
+
+void Worker::on_write(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteRequest*>(req);
+  auto& c = *static_cast<Client*>(req->data);
+  delete w;
+  if (status < 0 && status != UV_ECANCELED) {
+    Worker& worker = *c.worker;
+    std::lock_guard lock(worker.mu_);
+    worker.error(uv_error_kind("write", status));
+    worker.close_client(c);
+  }
+}
+
+// ---- inputs
+
+void Worker::on_input_timer(uv_timer_t* t) {
+  auto* self = static_cast<Worker*>(t->data);
+  const std::uint64_t now = uv_hrtime();
+  const auto period = static_cast<std::uint64_t>(1e9 / std::max(self->config_.input_rate_hz, 0.001));
+  std::lock_guard lock(self->mu_);
+  for (std::size_t i = 0; i < self->launched_; ++i) {
+    Client& c = *self->clients_[i];
+    if (c.state != Client::State::Open || !c.joined || now < c.next_input_ns) continue;
+    c.next_input_ns += period;
+    if (c.next_input_ns < now) c.next_input_ns = now + period;  // fell behind: do not burst
+    if (self->config_.behavior == Behavior::Fight) {
+      std::optional<KnownEntity> me;
+      if (const KnownEntity* e = c.view.find(c.self_id)) me = *e;
+      c.intent = fight_step(c.intent, me, c.view, self->rng_);
+    } else {
+      c.intent = wander_step(c.intent, self->rng_);
+    }
+    self->send_frame(c, static_cast<int>(protocol::Opcode::Text), encode_input(++c.seq, c.intent));
+    self->interval_.c.inputs_sent++;
+  }
+}
+
+// ---- closing
+
+void Worker::close_client(Client& c) {
+  if (c.state == Client::State::Closed || c.state == Client::State::Pending) return;
+  if (c.state == Client::State::Open || c.state == Client::State::Closing) connected_--;
+  if (c.joined) joined_--;
+  c.state = Client::State::Closed;
+  uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), on_closed);
+}
+
+void Worker::on_closed(uv_handle_t* h) {
+  Worker& w = *static_cast<Client*>(h->data)->worker;
+  w.open_handles_--;
+  w.maybe_finish();
+}
+
+void Worker::on_sweep_timer(uv_timer_t* t) {
+  auto* self = static_cast<Worker*>(t->data);
+  const std::uint64_t now = uv_hrtime();
+  const auto handshake_ns = static_cast<std::uint64_t>(self->config_.handshake_timeout_s * 1e9);
+  const auto close_ns = static_cast<std::uint64_t>(self->config_.close_timeout_s * 1e9);
+  std::lock_guard lock(self->mu_);
+  for (std::size_t i = 0; i < self->launched_; ++i) {
+    Client& c = *self->clients_[i];
+    const bool connecting = c.state == Client::State::Connecting || c.state == Client::State::Handshaking;
+    if (connecting && now - c.started_ns > handshake_ns) {
+      self->error("handshake: timeout");
+      self->interval_.c.connect_failures++;
+      self->attempts_done_++;
+      self->close_client(c);
+    } else if (c.state == Client::State::Closing && now - c.started_ns > close_ns) {
+      self->close_client(c);  // the daemon never answered our close frame
+    }
+  }
+}
+
+void Worker::on_stop_async(uv_async_t* a) {
+  auto* self = static_cast<Worker*>(a->data);
+  std::lock_guard lock(self->mu_);
+  self->begin_stop();
+}
+
+void Worker::begin_stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  uv_timer_stop(&ramp_timer_);
+  uv_timer_stop(&input_timer_);
+  const std::uint64_t now = uv_hrtime();
+  for (std::size_t i = 0; i < launched_; ++i) {
+    Client& c = *clients_[i];
+    if (c.state == Client::State::Open) {
+      // The end of the run: a normal close, and wait (bounded) for the daemon's answer.
+      c.we_closed = true;
+      c.state = Client::State::Closing;
+      c.started_ns = now;
+      send_frame(c, static_cast<int>(protocol::Opcode::Close), close_payload(kNormalClose));
+    } else if (c.state == Client::State::Connecting || c.state == Client::State::Handshaking) {
+      close_client(c);
+    }
+  }
+  maybe_finish();
+}
+
+void Worker::maybe_finish() {
+  if (!stopping_ || finished_ || open_handles_ != 0) return;
+  finished_ = true;
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&ramp_timer_), reinterpret_cast<uv_handle_t*>(&input_timer_),
+                         reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&stop_async_)}) {
+    uv_close(h, nullptr);
+  }
+}
+
+}  // namespace skirmish::loadtest

@@ -1,0 +1,115 @@
+// One load-test thread: its own libuv loop and its share of the simulated players. It
+// opens their connections at its share of the ramp rate, does each upgrade handshake,
+// joins, sends inputs at --input-rate and reads every frame. Everything it measures goes
+// into an IntervalStats that the reporter thread takes once a second (under a mutex the
+// loop holds once per callback, not once per frame).
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <vector>
+
+#include "loadtest/behavior.h"
+#include "loadtest/client_handshake.h"
+#include "loadtest/stats.h"
+
+namespace skirmish::loadtest {
+
+struct WorkerConfig {
+  WsUrl url;
+  sockaddr_storage address{};  // url's host and port, resolved once
+  Behavior behavior = Behavior::Idle;
+  double input_rate_hz = 5;
+  // The share of clients that read whole tick frames to keep their view (entity positions
+  // for fight, entities per view for the report). The rest read only tick and ts, and fight
+  // by wandering. Below 1 when one tester core cannot read every frame of every client.
+  double view_fraction = 1.0;
+  double ramp_per_s = 100;  // this thread's share
+  std::string name_prefix = "bot";
+  std::uint64_t seed = 1;
+  double handshake_timeout_s = 10;
+  double close_timeout_s = 2;
+};
+
+// A client's totals at the end of the run, for the report and the integration test.
+struct ClientSummary {
+  std::uint32_t index = 0;
+  bool joined = false;
+  std::uint64_t frames = 0, missing = 0, stale = 0, first_tick = 0, last_tick = 0, span = 0;
+  int close_code = 0;  // a close we did not ask for (1006: the connection just ended)
+};
+
+class Worker {
+ public:
+  Worker(WorkerConfig config, std::vector<std::uint32_t> client_indices);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();  // runs the loop on a new thread
+  void stop();   // thread-safe: close every connection (politely, bounded) and end the loop
+  void join();
+
+  // Thread-safe: adds this second's stats to `into` and starts a new second.
+  void take_interval(IntervalStats& into);
+  int connected() const { return connected_.load(std::memory_order_relaxed); }
+  int joined() const { return joined_.load(std::memory_order_relaxed); }
+  // Clients whose connection attempt is over: open, failed or closed.
+  int attempts_done() const { return attempts_done_.load(std::memory_order_relaxed); }
+  int tick_rate() const { return tick_rate_.load(std::memory_order_relaxed); }
+  // Valid after join().
+  const std::vector<ClientSummary>& summaries() const { return summaries_; }
+
+  struct Client;
+
+ private:
+  void run();
+  void launch(Client& c);
+  void close_client(Client& c);
+  void send_frame(Client& c, int opcode, std::string_view payload);
+  void write(Client& c, std::string bytes);
+  void on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us);
+  void on_text(Client& c, std::string_view text, std::uint64_t now_us);
+  void on_open(Client& c);
+  void begin_stop();
+  void maybe_finish();
+  void error(const std::string& kind) { interval_.c.errors[kind]++; }
+
+  static void on_connect(uv_connect_t* req, int status);
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_closed(uv_handle_t* h);
+  static void on_ramp_timer(uv_timer_t* t);
+  static void on_input_timer(uv_timer_t* t);
+  static void on_sweep_timer(uv_timer_t* t);
+  static void on_stop_async(uv_async_t* a);
+
+  WorkerConfig config_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::thread thread_;
+  uv_loop_t loop_{};
+  uv_timer_t ramp_timer_{}, input_timer_{}, sweep_timer_{};
+  uv_async_t stop_async_{};
+  std::uint64_t started_ns_ = 0;
+  std::size_t launched_ = 0;
+  std::size_t open_handles_ = 0;
+  bool stopping_ = false;
+  bool finished_ = false;
+  Rng rng_;
+  std::vector<char> read_buffer_;
+
+  std::mutex mu_;  // guards interval_
+  IntervalStats interval_;
+  std::atomic<int> connected_{0}, joined_{0}, attempts_done_{0}, tick_rate_{0};
+  std::vector<ClientSummary> summaries_;
+};
+
+}  // namespace skirmish::loadtest
