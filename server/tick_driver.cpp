@@ -59,7 +59,9 @@ void TickDriver::schedule_next() {
   const std::uint64_t next_due = start_ns_ + (ticks_run_ + 1) * period_ns_;
   const std::uint64_t now = uv_hrtime();
   // Round up: a timer that fires a little early would find nothing due and cost a wake-up.
-  const std::uint64_t delay_ms = next_due > now ? (next_due - now + 999'999) / 1'000'000 : 0;
+  // Never 0: a 0 ms timer started from a timer callback is due in the same timer phase, so
+  // a loop that is behind would run ticks back to back and never read a socket.
+  const std::uint64_t delay_ms = next_due > now ? (next_due - now + 999'999) / 1'000'000 : 1;
   // Timers count from the loop's cached time; refresh it so a slow tick does not shorten the wait.
   uv_update_time(loop_);
   uv_timer_start(&timer_, on_timer, delay_ms, 0);

@@ -324,3 +324,24 @@ class Reconnect(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Overload(unittest.TestCase):
+    def test_a_tick_loop_that_falls_behind_still_serves_sockets(self):
+        # Ticks that take longer than their period (many monsters, 128 Hz): the loop is always
+        # behind, and must still accept connections, answer HTTP and let players join.
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            w = await c.join("patient")
+            self.assertIn("id", w)
+            await c.close()
+
+        with Daemon("--tick-rate", "128", "--monsters", "60000", "--world-size", "30000", "--obstacles", "0",
+                    "--max-catch-up-ticks", "3", log_level="info") as d:
+            d.wait_for_log("tick loop fell behind", timeout=20)
+            start = time.monotonic()
+            with d.connect(timeout=5) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                self.assertTrue(s.recv(64).startswith(b"HTTP/1.1 200"))
+            run(scenario(d))
+            self.assertLess(time.monotonic() - start, 10)
