@@ -86,23 +86,6 @@ std::variant<ClientMsg, DecodeError> decode_join(const json& j) {
   return ClientMsg{m};
 }
 
-void append_number(std::string& out, double v, int decimals) {
-  // JSON has no NaN or infinity, and no coordinate is anywhere near 1e15: clamp, so a
-  // bad number from anywhere can never make a frame unparseable.
-  if (!std::isfinite(v)) v = 0;
-  v = std::clamp(v, -1e15, 1e15);
-  char buf[48];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
-  std::string_view s(buf, static_cast<std::size_t>(r.ptr - buf));
-  // "-0.0" and trailing ".0" carry nothing: drop them to keep frames small.
-  if (decimals > 0) {
-    while (!s.empty() && s.back() == '0') s.remove_suffix(1);
-    if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-  }
-  if (s == "-0") s = "0";
-  out += s;
-}
-
 void append_int(std::string& out, std::int64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -207,32 +190,67 @@ std::string encode_error(std::string_view code, std::string_view message) {
 }
 
 namespace {
+
+std::int32_t tenths(float v) {
+  // JSON has no NaN or infinity, and nothing in the world is near 1e8 units: clamp, so a
+  // bad number can never make a frame unparseable.
+  if (!std::isfinite(v)) return 0;
+  return static_cast<std::int32_t>(std::lround(std::clamp(static_cast<double>(v), -1e8, 1e8) * 10.0));
+}
+
+// Prints tenths as a decimal: 1234 -> "123.4", 1230 -> "123", -5 -> "-0.5".
+void append_tenths(std::string& out, std::int32_t t) {
+  if (t < 0) {
+    out += '-';
+    t = -t;
+  }
+  append_int(out, t / 10);
+  if (t % 10 != 0) {
+    out += '.';
+    out += static_cast<char>('0' + t % 10);
+  }
+}
+
 // The ",key:value" pairs of the fields in `fields`, shared by full and delta encodings.
-void append_fields(std::string& out, const EntityView& e, std::uint8_t fields) {
+void append_fields(std::string& out, const WireEntity& w, std::uint8_t fields) {
   if (fields & kFieldPosition) {
     append_key(out, "x");
-    append_number(out, e.x, 1);
+    append_tenths(out, w.x10);
     append_key(out, "y");
-    append_number(out, e.y, 1);
+    append_tenths(out, w.y10);
   }
   if (fields & kFieldHp) {
     append_key(out, "hp");
-    append_int(out, e.hp);
+    append_int(out, w.hp);
   }
   if (fields & kFieldState) {
     append_key(out, "state");
-    append_json_string(out, e.state);
+    append_json_string(out, w.state);
   }
   if (fields & kFieldFacing) {
     append_key(out, "facing");
-    append_number(out, e.facing, 2);
+    append_tenths(out, w.facing10);
   }
   if (fields & kFieldScore) {
     append_key(out, "score");
-    append_int(out, e.score);
+    append_int(out, w.score);
   }
 }
 }  // namespace
+
+WireEntity to_wire(const EntityView& e) {
+  return WireEntity{tenths(e.x), tenths(e.y), tenths(e.facing), e.hp, e.score, e.state};
+}
+
+std::uint8_t changed_fields(const WireEntity& a, const WireEntity& b) {
+  std::uint8_t f = 0;
+  if (a.x10 != b.x10 || a.y10 != b.y10) f |= kFieldPosition;
+  if (a.hp != b.hp) f |= kFieldHp;
+  if (a.state != b.state) f |= kFieldState;
+  if (a.facing10 != b.facing10) f |= kFieldFacing;
+  if (a.score != b.score) f |= kFieldScore;
+  return f;
+}
 
 void append_entity_full(std::string& out, const EntityView& e) {
   out += "{\"id\":";
@@ -245,14 +263,14 @@ void append_entity_full(std::string& out, const EntityView& e) {
   }
   append_key(out, "max_hp");
   append_int(out, e.max_hp);
-  append_fields(out, e, kFieldAll);
+  append_fields(out, to_wire(e), kFieldAll);
   out += '}';
 }
 
 void append_entity_delta(std::string& out, const EntityView& e, std::uint8_t fields) {
   out += "{\"id\":";
   append_int(out, e.id);
-  append_fields(out, e, fields);
+  append_fields(out, to_wire(e), fields);
   out += '}';
 }
 
@@ -266,9 +284,9 @@ void append_event(std::string& out, const EventView& e) {
   append_key(out, "damage");
   append_int(out, e.damage);
   append_key(out, "x");
-  append_number(out, e.x, 1);
+  append_tenths(out, tenths(e.x));
   append_key(out, "y");
-  append_number(out, e.y, 1);
+  append_tenths(out, tenths(e.y));
   out += '}';
 }
 

@@ -86,6 +86,19 @@ struct EntityView {
   std::string_view state;
   std::string_view name;  // players only
 };
+// An entity's fields as they appear on the wire: positions in tenths of a unit, facing in
+// tenths of a radian. Deciding what changed on these, not on the floats, means a client is
+// sent a field exactly when the text it would see differs, and never for movement too
+// small to show.
+struct WireEntity {
+  std::int32_t x10 = 0, y10 = 0, facing10 = 0;
+  int hp = 0, score = 0;
+  std::string_view state;
+};
+WireEntity to_wire(const EntityView& e);
+// The EntityField bits whose wire value differs between `before` and `now`.
+std::uint8_t changed_fields(const WireEntity& before, const WireEntity& now);
+
 // {"id":..,"kind":..,...}: every field (the first time a client sees the entity).
 void append_entity_full(std::string& out, const EntityView& e);
 // {"id":..,<only the fields in `fields`>}.

@@ -57,14 +57,20 @@ void GameBridge::encode_tick(std::int64_t ts_ms) {
       // The vector moved under us (an entity was removed): this slot is someone else's.
       slot.id = e.id;
       slot.full_valid = false;
+      slot.published = false;
     }
     slot.delta.clear();
-    if (e.dirty != 0) {
-      slot.full_valid = false;
-      // Entities that are new this tick are sent in full anyway: they enter every view.
-      if (e.dirty != game::kDirtyAll) protocol::append_entity_delta(slot.delta, view_of(e), e.dirty);
-      encoded_bytes_ += slot.delta.size();
-    }
+    if (e.dirty == 0 && slot.published) continue;
+    const protocol::EntityView view = view_of(e);
+    const protocol::WireEntity wire = protocol::to_wire(view);
+    const std::uint8_t fields = slot.published ? protocol::changed_fields(slot.wire, wire) : static_cast<std::uint8_t>(protocol::kFieldAll);
+    slot.wire = wire;
+    slot.published = true;
+    if (fields == 0) continue;  // moved less than the wire can show
+    slot.full_valid = false;
+    // Entities that are new this tick are sent in full anyway: they enter every view.
+    if (e.dirty != game::kDirtyAll) protocol::append_entity_delta(slot.delta, view, fields);
+    encoded_bytes_ += slot.delta.size();
   }
   for (auto& bucket : event_buckets_) bucket.clear();
   events_.clear();

@@ -38,6 +38,8 @@ class GameBridge {
     std::string delta;  // this tick's changed fields, empty when unchanged
     std::string full;   // every field; valid while full_valid
     bool full_valid = false;
+    bool published = false;       // `wire` holds what clients were last told
+    protocol::WireEntity wire;
   };
   struct EncodedEvent {
     float x, y;

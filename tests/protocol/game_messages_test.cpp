@@ -430,7 +430,7 @@ TEST_CASE("append_entity_full writes every field, rounded", "[protocol][messages
 TEST_CASE("append_entity_full leaves out the name of a nameless entity", "[protocol][messages]") {
   const std::string out = full(sample_monster());
   CHECK(out ==
-        R"({"id":17,"kind":"wolf","max_hp":60,"x":1702.3,"y":1577.9,"hp":12,"state":"chase","facing":3.14,"score":0})");
+        R"({"id":17,"kind":"wolf","max_hp":60,"x":1702.3,"y":1577.9,"hp":12,"state":"chase","facing":3.1,"score":0})");
   const json j = parsed(out);
   CHECK_FALSE(j.contains("name"));
 }
@@ -454,10 +454,10 @@ TEST_CASE("append_entity_delta writes only the id and the requested fields", "[p
   CHECK(delta(e, kFieldPosition) == R"({"id":17,"x":1702.3,"y":1577.9})");
   CHECK(delta(e, kFieldHp) == R"({"id":17,"hp":12})");
   CHECK(delta(e, kFieldState) == R"({"id":17,"state":"chase"})");
-  CHECK(delta(e, kFieldFacing) == R"({"id":17,"facing":3.14})");
+  CHECK(delta(e, kFieldFacing) == R"({"id":17,"facing":3.1})");
   CHECK(delta(e, kFieldScore) == R"({"id":17,"score":0})");
-  CHECK(delta(e, kFieldPosition | kFieldFacing) == R"({"id":17,"x":1702.3,"y":1577.9,"facing":3.14})");
-  CHECK(delta(e, kFieldAll) == R"({"id":17,"x":1702.3,"y":1577.9,"hp":12,"state":"chase","facing":3.14,"score":0})");
+  CHECK(delta(e, kFieldPosition | kFieldFacing) == R"({"id":17,"x":1702.3,"y":1577.9,"facing":3.1})");
+  CHECK(delta(e, kFieldAll) == R"({"id":17,"x":1702.3,"y":1577.9,"hp":12,"state":"chase","facing":3.1,"score":0})");
 }
 
 TEST_CASE("every combination of delta fields is valid JSON with exactly those keys", "[protocol][messages]") {

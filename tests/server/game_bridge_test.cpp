@@ -55,7 +55,7 @@ void require_matches_server(const ClientView& view, const game::World& world, fl
     CHECK(mine["max_hp"].get<int>() == e->max_hp);
     CHECK(mine["state"].get<std::string>() == game::state_name(e->state));
     CHECK(mine["score"].get<int>() == e->score);
-    CHECK(mine["facing"].get<double>() == Approx(e->facing).margin(0.0051));
+    CHECK(mine["facing"].get<double>() == Approx(e->facing).margin(0.051));
   }
 }
 
