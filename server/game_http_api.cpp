@@ -4,6 +4,8 @@
 // loop, woken by the tick: no threads, no busy waiting.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "protocol/game_messages.h"
@@ -144,26 +146,34 @@ protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& 
   if (!text) return error_response(request, 400, "bad_json", "the body must be a JSON object like {\"name\":\"alice\"}");
   auto decoded = protocol::decode_client_message(*text);
   if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) return error_response(request, 400, err->code, err->message);
-  auto* join_msg = std::get_if<protocol::JoinMsg>(&std::get<protocol::ClientMsg>(decoded));
-  if (!join_msg) return error_response(request, 400, "bad_message", "POST /session takes a join message");
+  auto& msg = std::get<protocol::ClientMsg>(decoded);
+  auto* join_msg = std::get_if<protocol::JoinMsg>(&msg);
+  auto* watch_msg = std::get_if<protocol::WatchMsg>(&msg);
+  if (!join_msg && !watch_msg) return error_response(request, 400, "bad_message", "POST /session takes a join or a watch message");
 
   std::string id = new_token();
   HttpSession& session = sessions_[id];
   session.last_seen_ms = server_.now_ms();
-  session.client.view_x = world_.config().world_width / 2;
-  session.client.view_y = world_.config().world_height / 2;
-  join(session.client, std::move(join_msg->name), join_msg->token);
-  std::string welcome = session.client.replies.empty() ? std::string() : session.client.replies.front();
-  session.client.replies.clear();
-  if (session.client.player == 0) {
-    sessions_.erase(id);
-    return json_response(request, 503, welcome.empty() ? protocol::encode_error("server_full", "try later") : welcome);
+  const auto& cfg = world_.config();
+  session.client.view_x = watch_msg ? std::clamp(watch_msg->x, 0.0f, cfg.world_width) : cfg.world_width / 2;
+  session.client.view_y = watch_msg ? std::clamp(watch_msg->y, 0.0f, cfg.world_height) : cfg.world_height / 2;
+  std::string answer;
+  if (join_msg) {
+    join(session.client, std::move(join_msg->name), join_msg->token);
+    answer = session.client.replies.empty() ? std::string() : session.client.replies.front();
+    session.client.replies.clear();
+    if (session.client.player == 0) {
+      sessions_.erase(id);
+      return json_response(request, 503, answer.empty() ? protocol::encode_error("server_full", "try later") : answer);
+    }
+  } else {
+    answer = R"({"type":"watching"})";  // a spectator session; it can join later through /input
   }
   stats_.sessions_created++;
-  // The welcome, plus the session id and the hello a WebSocket client would have had.
-  welcome.pop_back();
-  welcome += ",\"session\":\"" + id + "\",\"hello\":" + hello_ + "}";
-  return json_response(request, 200, welcome);
+  // The answer, plus the session id and the hello a WebSocket client would have had.
+  answer.pop_back();
+  answer += ",\"session\":\"" + id + "\",\"hello\":" + hello_ + "}";
+  return json_response(request, 200, answer);
 }
 
 void GameService::deliver_backlogs(std::uint64_t now_ms) {

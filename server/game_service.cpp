@@ -44,6 +44,8 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
       world_(config.game, config.session.seed),
       bridge_(world_, config.session.view_radius),
       ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks, [this] { tick(); }) {
+  uv_timer_init(loop, &poll_timer_);
+  poll_timer_.data = this;
   hello_ = protocol::encode_hello(bridge_.hello());
   server_.add_route("/session", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
   server_.add_route("/session/", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
@@ -63,10 +65,17 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
 void GameService::start() {
   restore_saved_players();
   ticks_.start();
+  uv_timer_start(&poll_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<GameService*>(t->data);
+    self->expire_sessions(self->server_.now_ms());
+  }, 100, 100);
 }
 
 void GameService::stop() {
   ticks_.stop();
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_timer_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&poll_timer_), nullptr);
+  }
   save_players();
 }
 
@@ -171,6 +180,14 @@ void GameService::write_metrics(MetricsText& m) const {
   m.counter("skirmish_binary_messages_total", "binary messages (answered with an error)",
             static_cast<double>(stats_.binary_messages));
   m.counter("skirmish_joins_total", "players created", static_cast<double>(stats_.joins));
+  m.gauge("skirmish_http_sessions", "HTTP polling sessions", static_cast<double>(sessions_.size()));
+  m.gauge("skirmish_polls_waiting", "long polls waiting for news", static_cast<double>(waiting_polls_));
+  m.counter("skirmish_polls_total", "short polls answered", static_cast<double>(stats_.polls));
+  m.counter("skirmish_long_polls_total", "long polls received", static_cast<double>(stats_.long_polls));
+  m.counter("skirmish_backlog_resyncs_total", "polling backlogs over the cap, replaced by one full frame",
+            static_cast<double>(stats_.backlog_resyncs));
+  m.counter("skirmish_http_sessions_expired_total", "polling sessions that stopped asking",
+            static_cast<double>(stats_.sessions_expired));
   m.counter("skirmish_resumes_total", "players reclaimed with a token", static_cast<double>(stats_.resumes));
 }
 

@@ -131,6 +131,9 @@ class GameService final : public WsApplication {
   std::string payload_;                   // scratch for one client's tick JSON
   std::string frame_;                     // scratch for one client's WebSocket frame
   StatsHistory history_;
+  // Long-poll deadlines and idle sessions are checked here as well as on every tick, so a
+  // low tick rate does not stretch a client's timeout.
+  uv_timer_t poll_timer_;
   std::uint64_t token_counter_ = 0;
   std::uint64_t token_salt_ = 0;
 };

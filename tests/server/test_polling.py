@@ -1,0 +1,221 @@
+"""The game over plain HTTP: sessions, short polls, long polls (answered within a tick of
+news, empty after their timeout, freed when the client goes away), caps and bad requests."""
+import json
+import socket
+import time
+import unittest
+
+from daemon import Daemon
+from raw_ws import ResponseReader
+
+
+class Http:
+    """One keep-alive HTTP/1.1 connection that sends JSON and reads JSON."""
+
+    def __init__(self, d, timeout=10):
+        self.sock = d.connect(timeout=timeout)
+        self.reader = ResponseReader(self.sock)
+
+    def request(self, method, path, body=None):
+        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        head = f"{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {len(data)}\r\n"
+        if data:
+            head += "Content-Type: application/json\r\n"
+        self.sock.sendall(head.encode() + b"\r\n" + data)
+        status, headers, body = self.reader.read()
+        return status, headers, (json.loads(body) if body else None)
+
+    def close(self):
+        self.sock.close()
+
+
+def metric(d, name):
+    h = Http(d)
+    try:
+        h.sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+        _, _, body = h.reader.read()
+    finally:
+        h.close()
+    for line in body.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+def wait_until(predicate, timeout=10.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+class Sessions(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = Daemon("--tick-rate", "20").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.d.stop() == 0
+
+    def setUp(self):
+        self.h = Http(self.d)
+
+    def tearDown(self):
+        self.h.close()
+
+    def join(self, name="poller"):
+        status, _, welcome = self.h.request("POST", "/session", {"name": name})
+        self.assertEqual(status, 200)
+        return welcome
+
+    def test_join_answers_welcome_with_session_and_world(self):
+        w = self.join()
+        self.assertEqual(w["type"], "welcome")
+        self.assertIn("token", w)
+        self.assertEqual(len(w["session"]), 32)
+        self.assertEqual(w["hello"]["type"], "hello")
+        self.assertIn("obstacles", w["hello"]["world"])
+
+    def test_short_polls_deliver_every_tick_in_order(self):
+        sid = self.join()["session"]
+        ticks = []
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            status, _, frames = self.h.request("GET", f"/session/{sid}/poll")
+            self.assertEqual(status, 200)
+            ticks += [f["tick"] for f in frames]
+            time.sleep(0.2)  # a short poller: asks on its own schedule
+        self.assertGreater(len(ticks), 15)
+        self.assertEqual(ticks, list(range(ticks[0], ticks[0] + len(ticks))))
+
+    def test_long_poll_answers_within_a_tick_of_news(self):
+        sid = self.join()["session"]
+        self.h.request("GET", f"/session/{sid}/poll")  # drain
+        for _ in range(5):
+            start = time.monotonic()
+            status, _, frames = self.h.request("GET", f"/session/{sid}/longpoll?timeout=5")
+            elapsed = time.monotonic() - start
+            self.assertEqual(status, 200)
+            self.assertGreaterEqual(len(frames), 1)
+            self.assertLess(elapsed, 0.05 * 2 + 0.05, elapsed)  # within one tick period (+ slack)
+            self.assertLess(abs(frames[-1]["ts"] - time.time() * 1000), 1000)
+
+    def test_inputs_move_the_player(self):
+        w = self.join("walker")
+        sid, me = w["session"], w["id"]
+        status, _, frames = self.h.request("GET", f"/session/{sid}/longpoll?timeout=5")
+        start = next(e for f in frames for e in f["entities"] if e["id"] == me)
+        self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "input", "move": [1, 0]})[0], 204)
+        x = start["x"]
+        for _ in range(40):
+            _, _, frames = self.h.request("GET", f"/session/{sid}/longpoll?timeout=5")
+            for f in frames:
+                for e in f["entities"]:
+                    if e["id"] == me and "x" in e:
+                        x = e["x"]
+            if x > start["x"] + 20:
+                break
+        self.assertGreater(x, start["x"] + 20)
+
+    def test_ping_is_answered_through_input(self):
+        sid = self.join()["session"]
+        status, _, replies = self.h.request("POST", f"/session/{sid}/input", {"type": "ping", "t": 7})
+        self.assertEqual(status, 200)
+        self.assertEqual(replies[0]["type"], "pong")
+        self.assertEqual(replies[0]["t"], 7)
+
+    def test_spectator_session_can_join_later(self):
+        status, _, watching = self.h.request("POST", "/session", {"type": "watch", "x": 100, "y": 100})
+        self.assertEqual(status, 200)
+        self.assertEqual(watching["type"], "watching")
+        status, _, replies = self.h.request("POST", f"/session/{watching['session']}/input",
+                                            {"type": "join", "name": "late"})
+        self.assertEqual(status, 200)
+        self.assertEqual(replies[0]["type"], "welcome")
+
+    def test_leave_ends_the_session(self):
+        sid = self.join()["session"]
+        self.assertEqual(self.h.request("DELETE", f"/session/{sid}")[0], 204)
+        self.assertEqual(self.h.request("GET", f"/session/{sid}/poll")[0], 404)
+
+    def test_bad_session_ids_are_404(self):
+        for path in ["/session/nope/poll", "/session/nope/longpoll", "/session/nope/input", "/session/nope"]:
+            method = "POST" if path.endswith("input") else "DELETE" if path.endswith("nope") else "GET"
+            status, _, body = self.h.request(method, path, {"type": "ping"} if method == "POST" else None)
+            self.assertEqual(status, 404, path)
+            self.assertEqual(body["type"], "error")
+
+    def test_bad_bodies_are_400(self):
+        self.assertEqual(self.h.request("POST", "/session", b"{not json")[0], 400)
+        self.assertEqual(self.h.request("POST", "/session", {"name": ""})[0], 400)
+        self.assertEqual(self.h.request("POST", "/session", [1, 2])[0], 400)
+        sid = self.join()["session"]
+        self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "input", "move": "up"})[0], 400)
+        self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=soon")[0], 400)
+
+    def test_wrong_methods_are_405(self):
+        self.assertEqual(self.h.request("GET", "/session")[0], 405)
+        sid = self.join()["session"]
+        self.assertEqual(self.h.request("POST", f"/session/{sid}/poll", {})[0], 405)
+
+
+class LongPollLimits(unittest.TestCase):
+    def test_timeout_is_answered_empty(self):
+        with Daemon("--tick-rate", "1") as d:
+            h = Http(d)
+            sid = h.request("POST", "/session", {"name": "patient"})[2]["session"]
+            h.request("GET", f"/session/{sid}/longpoll?timeout=5")  # now right after a tick
+            start = time.monotonic()
+            status, _, frames = h.request("GET", f"/session/{sid}/longpoll?timeout=0.3")
+            elapsed = time.monotonic() - start
+            self.assertEqual(status, 200)
+            self.assertEqual(frames, [])
+            self.assertGreater(elapsed, 0.25)
+            self.assertLess(elapsed, 0.7)
+            h.close()
+
+    def test_a_client_gone_mid_wait_is_freed(self):
+        with Daemon("--tick-rate", "1") as d:
+            h = Http(d)
+            sid = h.request("POST", "/session", {"name": "quitter"})[2]["session"]
+            h.request("GET", f"/session/{sid}/longpoll?timeout=5")
+            h.sock.sendall(f"GET /session/{sid}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            self.assertTrue(wait_until(lambda: metric(d, "skirmish_polls_waiting") == 1))
+            h.close()
+            self.assertTrue(wait_until(lambda: metric(d, "skirmish_polls_waiting") == 0, timeout=2))
+
+    def test_waiting_long_polls_are_capped(self):
+        with Daemon("--tick-rate", "1", "--max-waiting-polls", "1") as d:
+            a, b = Http(d), Http(d)
+            sa = a.request("POST", "/session", {"name": "a"})[2]["session"]
+            sb = b.request("POST", "/session", {"name": "b"})[2]["session"]
+            a.request("GET", f"/session/{sa}/longpoll?timeout=5")
+            b.request("GET", f"/session/{sb}/poll")
+            a.sock.sendall(f"GET /session/{sa}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            self.assertTrue(wait_until(lambda: metric(d, "skirmish_polls_waiting") == 1))
+            status, headers, body = b.request("GET", f"/session/{sb}/longpoll?timeout=20")
+            self.assertEqual(status, 503)
+            self.assertIn("retry-after", headers)
+            a.close()
+            b.close()
+
+    def test_backlog_is_capped_and_coalesced_into_a_full_frame(self):
+        with Daemon("--tick-rate", "50", "--max-backlog-ticks", "5") as d:
+            h = Http(d)
+            w = h.request("POST", "/session", {"name": "slowpoke"})[2]
+            sid = w["session"]
+            h.request("GET", f"/session/{sid}/poll")
+            self.assertTrue(wait_until(lambda: metric(d, "skirmish_backlog_resyncs_total") >= 1, timeout=5))
+            status, _, frames = h.request("GET", f"/session/{sid}/poll")
+            self.assertEqual(status, 200)
+            self.assertLessEqual(len(frames), 5)
+            self.assertTrue(frames[0].get("full"))
+            self.assertIn(w["id"], [e["id"] for e in frames[0]["entities"]])
+            h.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
