@@ -200,6 +200,18 @@ void World::query_visible(float x, float y, float r, std::vector<EntityId>& out)
   std::sort(out.begin() + static_cast<ptrdiff_t>(first), out.end());
 }
 
+void World::query_visible(float x, float y, float r, std::vector<VisibleRef>& out) const {
+  const size_t first = out.size();
+  const float r2 = r * r;
+  grid_.for_each_near(x, y, r, [&](uint32_t i) {
+    const Locator& e = locators_[i];
+    const float dx = e.x - x, dy = e.y - y;
+    if (e.visible && dx * dx + dy * dy <= r2) out.push_back({e.id, i});
+  });
+  std::sort(out.begin() + static_cast<ptrdiff_t>(first), out.end(),
+            [](const VisibleRef& a, const VisibleRef& b) { return a.id < b.id; });
+}
+
 namespace {
 
 // FNV-1a over explicit fields (never whole structs: padding bytes are indeterminate).

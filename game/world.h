@@ -59,6 +59,13 @@ class World {
   // Appends to `out`, sorted ascending, the ids of visible entities whose position is
   // within Euclidean distance r of (x, y), inclusive. Visits only nearby grid cells.
   void query_visible(float x, float y, float r, std::vector<EntityId>& out) const;
+  // The same query, with each entity's index in entities() (valid until the next change to
+  // the world), sorted by id: callers that then read the entities skip an id lookup each.
+  struct VisibleRef {
+    EntityId id;
+    uint32_t index;
+  };
+  void query_visible(float x, float y, float r, std::vector<VisibleRef>& out) const;
 
   const std::vector<Obstacle>& obstacles() const { return obstacle_map_.obstacles(); }
   size_t player_count() const { return player_count_; }

@@ -83,13 +83,11 @@ void GameBridge::encode_tick(std::int64_t ts_ms) {
   }
 }
 
-const GameBridge::Encoded& GameBridge::slot_for(game::EntityId id) {
-  const game::Entity* e = world_.find(id);
-  const auto index = static_cast<std::size_t>(e - world_.entities().data());
+const GameBridge::Encoded& GameBridge::slot_at(std::uint32_t index) {
   Encoded& slot = encoded_[index];
   if (!slot.full_valid) {
     slot.full.clear();
-    protocol::append_entity_full(slot.full, view_of(*e));
+    protocol::append_entity_full(slot.full, view_of(world_.entities()[index]));
     slot.full_valid = true;
   }
   return slot;
@@ -105,14 +103,13 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
 
   // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
   std::size_t k = 0;
-  for (const game::EntityId id : visible_) {
+  const auto& entities = world_.entities();
+  for (const auto& [id, index] : visible_) {
     while (k < known.size() && known[k] < id) removed_.push_back(known[k++]);
     const bool was_known = k < known.size() && known[k] == id;
     if (was_known) ++k;
-    const game::Entity* e = world_.find(id);
-    const auto index = static_cast<std::size_t>(e - world_.entities().data());
-    if (!was_known || e->dirty == game::kDirtyAll) {
-      writer_.add_entity(slot_for(id).full);
+    if (!was_known || entities[index].dirty == game::kDirtyAll) {
+      writer_.add_entity(slot_at(index).full);
     } else if (!encoded_[index].delta.empty()) {
       writer_.add_entity(encoded_[index].delta);
     }
@@ -135,7 +132,8 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
     }
   }
   writer_.finish();
-  known.swap(visible_);
+  known.clear();
+  for (const auto& ref : visible_) known.push_back(ref.id);
 }
 
 protocol::HelloMsg GameBridge::hello() const {

@@ -46,7 +46,7 @@ class GameBridge {
     std::string json;
   };
 
-  const Encoded& slot_for(game::EntityId id);
+  const Encoded& slot_at(std::uint32_t index);
   protocol::EntityView view_of(const game::Entity& e) const;
   std::size_t event_bucket(float x, float y) const;
 
@@ -61,7 +61,7 @@ class GameBridge {
   std::vector<std::vector<std::uint32_t>> event_buckets_;
   std::vector<EncodedEvent> events_;
   // Scratch reused by every build_frame call: no allocation per client per tick.
-  std::vector<game::EntityId> visible_;
+  std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;
   protocol::TickFrameWriter writer_;
 };

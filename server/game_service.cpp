@@ -135,6 +135,7 @@ void GameService::send(ConnId id, const std::string& text) { server_.send_text(i
 void GameService::on_open(ConnId id, const protocol::HttpRequest& request) {
   Client& c = clients_[id];
   c.conn = id;
+  c.connection = server_.find(id);
   const auto& cfg = world_.config();
   c.view_x = query_number(request.target, "x").value_or(cfg.world_width / 2);
   c.view_y = query_number(request.target, "y").value_or(cfg.world_height / 2);
@@ -373,7 +374,7 @@ void GameService::tick() {
   bridge_.encode_tick(wall_clock_ms());
 
   for (auto& [id, client] : clients_) {
-    Connection* conn = server_.find(id);
+    Connection* conn = client.connection;
     if (!conn || !conn->is_open()) continue;
     if (conn->over_soft_limit()) {
       // Deltas would pile up behind the unread ones: skip, and resync once it drains.

@@ -21,6 +21,7 @@
 
 namespace skirmish::server {
 
+class Connection;
 class Server;
 
 struct GameStats {
@@ -64,6 +65,9 @@ class GameService final : public WsApplication {
   // One viewer of the game: a WebSocket connection or an HTTP polling session.
   struct Client {
     ConnId conn = 0;            // the WebSocket; 0 for an HTTP session
+    // The WebSocket's connection: valid for the client's whole life, because the server
+    // tells us on_close() before it frees the connection. Saves a lookup per tick.
+    Connection* connection = nullptr;
     game::EntityId player = 0;  // 0: spectator
     float view_x = 0, view_y = 0;
     std::vector<game::EntityId> known;  // sorted ids the client has been sent
