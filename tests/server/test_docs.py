@@ -1,0 +1,46 @@
+"""The README's configuration table and config/skirmish.json must describe the daemon as built."""
+import json
+import os
+import subprocess
+import unittest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+DAEMON = os.environ.get("SKIRMISHD", "build/server/skirmishd")
+
+
+class Docs(unittest.TestCase):
+    def test_readme_lists_every_option_with_its_default(self):
+        table = subprocess.run([DAEMON, "--print-options-table"], capture_output=True, text=True, check=True).stdout
+        with open(os.path.join(ROOT, "README.md")) as f:
+            readme = f.read()
+        rows = [line for line in table.splitlines() if line.startswith("| `")]
+        self.assertGreater(len(rows), 20)
+        for row in rows:
+            self.assertIn(row, readme, "README.md is out of date: run skirmishd --print-options-table")
+
+    def test_config_file_holds_the_built_in_defaults(self):
+        printed = json.loads(subprocess.run([DAEMON, "--print-config"], capture_output=True, text=True,
+                                            check=True, env={"PATH": os.environ.get("PATH", "")}).stdout)
+        with open(os.path.join(ROOT, "config", "skirmish.json")) as f:
+            self.assertEqual(json.load(f), printed)
+
+    def test_help_lists_the_main_flags(self):
+        out = subprocess.run([DAEMON, "--help"], capture_output=True, text=True, check=True).stdout
+        for flag in ["--config", "--host", "--port", "--web-root", "--log-level", "--tick-rate", "--world-size",
+                     "--monsters", "--view-radius"]:
+            self.assertIn(flag, out)
+
+    def test_a_bad_value_stops_start_up_naming_the_key(self):
+        r = subprocess.run([DAEMON, "--tick-rate", "500"], capture_output=True, text=True)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("game.tick_rate", r.stderr)
+        self.assertIn("500", r.stderr)
+        self.assertIn("1 to 128", r.stderr)
+        r = subprocess.run([DAEMON], capture_output=True, text=True, env={"SKIRMISH_PORT": "http"})
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("server.port", r.stderr)
+        self.assertIn("SKIRMISH_PORT", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
