@@ -173,11 +173,16 @@ void Connection::finish_deferred(const protocol::HttpResponse& response) {
   if (!write_response(response)) return;
   http_->reset();
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
-  if (!held_input_.empty()) {
-    std::string held;
-    held.swap(held_input_);
-    handle_http(held.data(), held.size());
-  }
+  // Not now: the caller may be walking its own state (every waiting poll of a tick), and the
+  // next request could change it. The server resumes us after this loop iteration.
+  if (!held_input_.empty()) server_.resume_later(id_);
+}
+
+void Connection::resume_held_input() {
+  if (state_ != State::Http || awaiting_response_ || held_input_.empty()) return;
+  std::string held;
+  held.swap(held_input_);
+  handle_http(held.data(), held.size());
 }
 
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {

@@ -65,8 +65,10 @@ class Connection {
   void close_websocket(std::uint16_t code, std::string_view reason);
   // True while a request waits for an answer that comes later (see Server::respond).
   bool awaiting_response() const { return awaiting_response_; }
-  // Answers the request that is waiting and goes on with the next one.
+  // Answers the request that is waiting; requests pipelined behind it are taken up later,
+  // from resume_held_input().
   void finish_deferred(const protocol::HttpResponse& response);
+  void resume_held_input();
   // Sends a final HTTP response, then shuts our side down and waits for the peer's EOF.
   void respond_and_drain(const std::string& response);
   // Drops the TCP connection now, queued bytes and all. Idempotent.

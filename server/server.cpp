@@ -30,6 +30,8 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
   sweep_timer_.data = grace_timer_.data = this;
+  uv_idle_init(loop_, &resume_idle_);
+  resume_idle_.data = this;
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   sigint_.data = sigterm_.data = this;
@@ -160,6 +162,21 @@ bool Server::finish_deferred(ConnId id, const protocol::HttpResponse& response) 
   if (!c || !c->awaiting_response()) return false;
   c->finish_deferred(response);
   return true;
+}
+
+void Server::resume_later(ConnId id) {
+  if (to_resume_.empty() && !stopped_) uv_idle_start(&resume_idle_, on_resume);
+  to_resume_.push_back(id);
+}
+
+void Server::on_resume(uv_idle_t* idle) {
+  auto* self = static_cast<Server*>(idle->data);
+  std::vector<ConnId> ids;
+  ids.swap(self->to_resume_);
+  uv_idle_stop(idle);
+  for (const ConnId id : ids) {
+    if (Connection* c = self->find(id)) c->resume_held_input();
+  }
 }
 
 std::optional<protocol::HttpResponse> Server::respond(Connection& conn, const protocol::HttpRequest& request) {
@@ -309,6 +326,7 @@ void Server::maybe_finish_shutdown() {
   stopped_ = true;
   // Every handle of ours is closed, so uv_run returns once these close callbacks have run.
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&grace_timer_),
+                         reinterpret_cast<uv_handle_t*>(&resume_idle_),
                          reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }

@@ -47,6 +47,8 @@ class Server {
   void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) { deferred_gone_ = std::move(on_gone); }
   // Answers a request a route deferred. Returns false when that connection is gone.
   bool finish_deferred(ConnId id, const protocol::HttpResponse& response);
+  // Has the connection go on with requests it held back, once the current callback is over.
+  void resume_later(ConnId id);
   // Called on every shutdown completion, after every handle of ours is closed.
   void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
 
@@ -85,6 +87,7 @@ class Server {
   static void on_sweep(uv_timer_t* t);
   static void on_signal(uv_signal_t* s, int signum);
   static void on_grace_expired(uv_timer_t* t);
+  static void on_resume(uv_idle_t* idle);
 
   bool listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only);
   void maybe_finish_shutdown();
@@ -107,6 +110,8 @@ class Server {
 
   uv_timer_t sweep_timer_;
   uv_timer_t grace_timer_;
+  uv_idle_t resume_idle_;
+  std::vector<ConnId> to_resume_;
   uv_signal_t sigint_;
   uv_signal_t sigterm_;
   bool shutting_down_ = false;

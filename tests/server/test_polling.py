@@ -156,6 +156,19 @@ class Sessions(unittest.TestCase):
         self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "input", "move": "up"})[0], 400)
         self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=soon")[0], 400)
 
+    def test_requests_pipelined_behind_a_long_poll_are_answered_in_order(self):
+        sid = self.join()["session"]
+        self.h.request("GET", f"/session/{sid}/poll")
+        self.h.sock.sendall(f"GET /session/{sid}/longpoll?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n"
+                            f"POST /session/{sid}/input HTTP/1.1\r\nHost: t\r\nContent-Length: 24\r\n\r\n"
+                            f'{{"type":"ping","t":42.0}}'.encode())
+        first = self.h.reader.read()
+        second = self.h.reader.read()
+        self.assertEqual(first[0], 200)
+        self.assertEqual(json.loads(first[2])[0]["type"], "tick")
+        self.assertEqual(second[0], 200)
+        self.assertEqual(json.loads(second[2])[0]["t"], 42.0)
+
     def test_wrong_methods_are_405(self):
         self.assertEqual(self.h.request("GET", "/session")[0], 405)
         sid = self.join()["session"]
