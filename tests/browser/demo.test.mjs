@@ -7,6 +7,10 @@
 // Drives Debian's chromium through playwright-core (no browser download), headless, with a
 // fresh profile and no network beyond 127.0.0.1. Screenshots go to tests/browser/screenshots/.
 // Ends with a line "N passed, N failed" and exits non-zero if anything failed.
+//
+// Steps (a)-(g) play the demo over WebSocket (restart and touch included); (h)-(j) check the
+// other transports: a page whose WebSocket is blocked plays over long polling, ?transport=poll
+// plays over short polling, and /transports.html shows the three side by side.
 
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -97,6 +101,11 @@ class Daemon {
 const results = [];
 let stopAfterFailure = false;
 
+// A new group of steps that do not depend on the earlier ones: run them even after a failure.
+function group() {
+  stopAfterFailure = false;
+}
+
 async function step(name, fn) {
   if (stopAfterFailure) {
     results.push({ name, ok: false, skipped: true });
@@ -146,6 +155,8 @@ const daemon = new Daemon(daemonArgs);
 const origin = `http://127.0.0.1:${port}`;
 let context = null;
 let mobile = null;
+let nows = null;    // a browser whose WebSocket is blocked
+let polled = null;  // a browser on ?transport=poll (and the transports page)
 const consoleErrors = [];   // every console error / page error, with the step it happened in
 let phase = 'load';
 const foreignRequests = [];
@@ -198,6 +209,8 @@ try {
   await step('(b) it connects', async () => {
     await waitFor(page, () => window.skirmish.connection === 'open' && window.skirmish.lastTick !== null);
     assert(await page.textContent('#conn-text') === 'connected', 'the HUD says connected');
+    assert(await sk(page, () => window.skirmish.transport) === 'ws', 'plays over a WebSocket when it can');
+    assert(await page.textContent('#conn-transport') === '· websocket', `the HUD names the transport: ${await page.textContent('#conn-transport')}`);
     assert(await page.isHidden('#banner'), 'no connection banner while connected');
     await waitFor(page, () => window.skirmish.rttMs !== null && window.skirmish.tickDelayMs !== null, undefined, 5000);
     await shot(page, '02-connected.png');
@@ -361,6 +374,146 @@ try {
     return `stick moved x ${x0.toFixed(0)} -> ${x1.toFixed(0)}`;
   });
 
+  // ---------------------------------------------------------------- the other transports
+  // Independent of the steps above: each starts a browser of its own.
+  group();
+
+  await step('(h) WebSocket blocked: falls back to long polling, plays and moves', async () => {
+    phase = 'longpoll';
+    nows = await chromium.launchPersistentContext(join(tmp, 'profile-nows'), {
+      executablePath: CHROMIUM, headless: true, args: CHROME_ARGS, viewport: { width: 1280, height: 720 },
+    });
+    const p = nows.pages()[0] || (await nows.newPage());
+    watchPage(p, 'no-websocket');
+    // What a proxy that blocks WebSocket looks like to a page: every connection fails at once.
+    await p.addInitScript(() => {
+      window.__wsAttempts = 0;
+      window.WebSocket = class BlockedWebSocket {
+        static CONNECTING = 0; static OPEN = 1; static CLOSING = 2; static CLOSED = 3;
+        constructor(url) {
+          window.__wsAttempts++;
+          this.url = url;
+          this.readyState = 0;
+          setTimeout(() => {
+            this.readyState = 3;
+            this.onerror?.(new Event('error'));
+            this.onclose?.({ code: 1006, reason: '', wasClean: false });
+          }, 0);
+        }
+        send() { throw new DOMException('still in CONNECTING state', 'InvalidStateError'); }
+        close() { this.readyState = 3; }
+      };
+    });
+    const sockets = [];
+    p.on('websocket', (ws) => sockets.push(ws.url()));
+    await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
+    const info = await sk(p, () => ({ transport: window.skirmish.transport, attempts: window.__wsAttempts }));
+    assert(info.transport === 'longpoll', `transport is ${info.transport}`);
+    assert(info.attempts >= 1, 'a WebSocket was tried first');
+    assert(sockets.length === 0, `no real WebSocket was opened: ${sockets.join(', ')}`);
+    assert(await p.textContent('#conn-transport') === '· long polling', `HUD: ${await p.textContent('.conn')}`);
+    assert(await p.locator('a.stats-link[href="transports.html"]').count() === 1, 'the HUD links the transports page');
+
+    await p.fill('#name', 'poller');
+    await p.click('#play');
+    await waitFor(p, () => window.skirmish.joined && window.skirmish.me !== null);
+    const width = await sk(p, () => window.skirmish.world.width);
+    let walked = null;
+    for (let attempt = 1; attempt <= 3 && !walked; attempt++) {
+      await waitFor(p, () => window.skirmish.me && window.skirmish.me.state !== 'dead', undefined, 8000);
+      const before = await sk(p, () => window.skirmish.me);
+      const right = before.x < width - 120;
+      const key = right ? 'd' : 'a';
+      await p.keyboard.down(key);
+      await p.waitForTimeout(1000);
+      await p.keyboard.up(key);
+      await waitFor(p, ([x0, right]) => {
+        const me = window.skirmish.me;
+        return me && (right ? me.x > x0 + 40 : me.x < x0 - 40);
+      }, [before.x, right], 3000).catch(() => {});
+      const after = await sk(p, () => window.skirmish.me);
+      const moved = right ? after.x - before.x : before.x - after.x;
+      if (moved > 40) walked = { key, x0: before.x, x1: after.x };
+      else assert(after.state === 'dead' && attempt < 3, `held '${key}' 1 s: server x went ${before.x} -> ${after.x} (state ${after.state})`);
+    }
+    await shot(p, '10-longpoll.png');
+    const t0 = await sk(p, () => window.skirmish.lastTick);
+    await p.waitForTimeout(1000);
+    const t1 = await sk(p, () => window.skirmish.lastTick);
+    assert(t1 >= t0 + 10, `ticks keep arriving over long polling: ${t0} -> ${t1} in 1 s`);
+    const rtt = await sk(p, () => window.skirmish.rttMs);
+    assert(rtt !== null, 'pings are answered over HTTP (pong)');
+    return `'${walked.key}' held 1 s: x ${walked.x0.toFixed(0)} -> ${walked.x1.toFixed(0)}; ${t1 - t0} ticks in 1 s; ping ${rtt.toFixed(1)} ms`;
+  });
+
+  await step('(i) ?transport=poll plays over short polling', async () => {
+    phase = 'poll';
+    polled = await chromium.launchPersistentContext(join(tmp, 'profile-poll'), {
+      executablePath: CHROMIUM, headless: true, args: CHROME_ARGS, viewport: { width: 1280, height: 720 },
+    });
+    const p = polled.pages()[0] || (await polled.newPage());
+    watchPage(p, 'poll');
+    const sockets = [];
+    const polls = [];
+    p.on('websocket', (ws) => sockets.push(ws.url()));
+    p.on('request', (r) => { if (/\/session\/[^/]+\/poll$/.test(r.url())) polls.push(Date.now()); });
+    await p.goto(origin + '/?transport=poll', { waitUntil: 'load', timeout: 15000 });
+    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
+    assert(await sk(p, () => window.skirmish.transport) === 'poll', 'transport is poll');
+    assert(await p.textContent('#conn-transport') === '· short polling', `HUD: ${await p.textContent('.conn')}`);
+    await p.click('#watch');
+    const t0 = await sk(p, () => window.skirmish.lastTick);
+    const n0 = polls.length;
+    await p.waitForTimeout(3000);
+    const t1 = await sk(p, () => window.skirmish.lastTick);
+    const n = polls.length - n0;
+    assert(t1 >= t0 + 30, `ticks arrive: ${t0} -> ${t1} in 3 s`);
+    assert(n >= 2 && n <= 4, `about one GET /poll a second: ${n} in 3 s`);
+    assert(sockets.length === 0, `no WebSocket: ${sockets.join(', ')}`);
+    const delay = await sk(p, () => window.skirmish.tickDelayMs);
+    await shot(p, '11-poll.png');
+    return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms`;
+  });
+
+  await step('(j) the transports page: three live feeds side by side', async () => {
+    phase = 'transports';
+    const p = await (polled || context).newPage();
+    watchPage(p, 'transports');
+    await p.setViewportSize({ width: 1280, height: 900 });
+    const resp = await p.goto(origin + '/transports.html', { waitUntil: 'load', timeout: 15000 });
+    assert(resp && resp.status() === 200, `GET /transports.html answered ${resp && resp.status()}`);
+    const metrics = () => sk(p, () => Object.fromEntries(['ws', 'longpoll', 'poll'].map((k) => [k, window.transportsPage[k].metrics])));
+    await waitFor(p, () => ['ws', 'longpoll', 'poll'].every((k) => window.transportsPage[k].metrics.updatesPerSec > 0), undefined, 10000);
+    await p.waitForTimeout(2500);
+    const a = await metrics();
+    await p.waitForTimeout(3000);
+    const b = await metrics();
+    for (const k of ['ws', 'longpoll', 'poll']) {
+      assert(b[k].connected, `${k} is live (${b[k].status})`);
+      assert(b[k].updatesPerSec > 0, `${k}: updates per second ${b[k].updatesPerSec}`);
+      const shown = Number(await p.textContent(`#panel-${k} [data-f="updates"]`));
+      assert(shown > 0, `${k}: the panel shows updates per second (${shown})`);
+      assert(b[k].ticks > a[k].ticks, `${k}: ticks keep coming (${a[k].ticks} -> ${b[k].ticks})`);
+      assert(b[k].bytesIn > a[k].bytesIn, `${k}: bytes received grow`);
+    }
+    assert(b.ws.requests <= 3 && b.ws.requests === a.ws.requests, `WebSocket requests stay small: ${a.ws.requests} -> ${b.ws.requests}`);
+    assert(b.poll.requests >= a.poll.requests + 2, `short polling keeps asking: ${a.poll.requests} -> ${b.poll.requests}`);
+    assert(b.longpoll.requests > b.poll.requests, `long polling makes a request per answer: ${b.longpoll.requests} vs ${b.poll.requests}`);
+    assert(b.poll.delayP50 > b.ws.delayP50, `short polling is later than WebSocket: p50 ${b.poll.delayP50} vs ${b.ws.delayP50} ms`);
+    await shot(p, '12-transports.png');
+    await p.setViewportSize({ width: 390, height: 844 });
+    await p.waitForTimeout(400);
+    const fits = await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert(fits, 'nothing overflows a 390 px width');
+    await shot(p, '13-transports-narrow.png');
+    const bad = consoleErrors.filter((e) => e.label === 'transports');
+    assert(bad.length === 0, `console errors on the transports page: ${JSON.stringify(bad)}`);
+    await p.close();
+    const f = (k) => `${k} ${b[k].requests} req, ${b[k].updatesPerSec.toFixed(1)} upd/s, p50 ${b[k].delayP50} ms`;
+    return ['ws', 'longpoll', 'poll'].map(f).join('; ');
+  });
+
   await step('no unexpected console errors and no outside requests over the whole run', async () => {
     const bad = unexpectedErrors();
     assert(bad.length === 0, `console errors: ${JSON.stringify(bad, null, 1)}`);
@@ -371,6 +524,8 @@ try {
   console.log(`  FAIL setup: ${err && err.stack || err}`);
 } finally {
   await mobile?.close().catch(() => {});
+  await nows?.close().catch(() => {});
+  await polled?.close().catch(() => {});
   await context?.close().catch(() => {});
   await daemon.stop('SIGTERM').catch(() => {});
   if (results.some((r) => !r.ok)) console.log(`--- daemon log (last 30 lines) ---\n${daemon.log.slice(-30).join('\n')}\n---`);

@@ -248,3 +248,13 @@ class RealClient(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Ipv6(unittest.TestCase):
+    def test_websocket_over_ipv6_loopback(self):
+        async def scenario(url):
+            async with websockets.connect(url) as ws:
+                self.assertEqual(json.loads(await asyncio.wait_for(ws.recv(), 5))["type"], "hello")
+
+        with Daemon(host="::1") as d:
+            asyncio.run(scenario(d.ws_url()))

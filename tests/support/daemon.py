@@ -17,11 +17,12 @@ LISTEN_RE = re.compile(r"listening on \S+?:(\d+) ")
 
 
 class Daemon:
-    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None):
+    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1"):
         self.binary = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
         # A scratch working directory: the daemon saves its players there on shutdown.
         self.cwd = cwd or tempfile.mkdtemp(prefix="skirmishd-test-")
-        self.args = ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level, *args]
+        self.host = host
+        self.args = ["--host", host, "--port", str(port), "--log-level", log_level, *args]
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
         self.port = None
@@ -90,14 +91,17 @@ class Daemon:
     def alive(self):
         return self.proc.poll() is None
 
+    def _authority(self):
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
     def url(self, path="/"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self._authority()}{path}"
 
     def ws_url(self, path="/ws"):
-        return f"ws://127.0.0.1:{self.port}{path}"
+        return f"ws://{self._authority()}{path}"
 
     def connect(self, timeout=5):
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        s = socket.create_connection((self.host, self.port), timeout=timeout)
         s.settimeout(timeout)
         return s
 
