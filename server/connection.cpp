@@ -122,7 +122,18 @@ void Connection::handle_http(const char* data, std::size_t len) {
 
 bool Connection::handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len) {
   server_.stats().http_requests++;
-  if (protocol::wants_websocket(request) && server_.is_websocket_path(request.target)) {
+  // Anything that looks like a handshake is judged as one, so a broken handshake gets the
+  // 4xx that names what is wrong rather than a page or a generic 426.
+  const std::string* connection_header = request.header("connection");
+  const bool handshake_attempt = protocol::wants_websocket(request) || request.header("sec-websocket-key") ||
+                                 (connection_header && protocol::header_has_token(*connection_header, "upgrade"));
+  if (handshake_attempt && !server_.is_websocket_path(request.target)) {
+    server_.stats().handshake_failures[404]++;
+    const auto r = protocol::make_reject_response({404, "no WebSocket endpoint here: use /ws", {}});
+    respond_and_drain(protocol::serialize_response(r));
+    return false;
+  }
+  if (handshake_attempt) {
     auto verdict = protocol::parse_upgrade(request, server_.handshake_policy());
     if (auto* reject = std::get_if<protocol::HttpReject>(&verdict)) {
       server_.stats().handshake_failures[reject->status]++;

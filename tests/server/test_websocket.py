@@ -258,3 +258,19 @@ class Ipv6(unittest.TestCase):
 
         with Daemon(host="::1") as d:
             asyncio.run(scenario(d.ws_url()))
+
+
+class HandshakeRouting(unittest.TestCase):
+    def test_handshake_without_upgrade_header_is_400_not_426(self):
+        with Daemon() as d:
+            with d.connect() as s:
+                req = (b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                status, _, body = http_request(s, req)
+            self.assertEqual(status, 400)
+            self.assertIn(b"Upgrade", body)
+
+    def test_handshake_to_another_path_is_404(self):
+        with Daemon() as d:
+            with d.connect() as s:
+                self.assertEqual(http_request(s, upgrade_request(path="/chat"))[0], 404)
