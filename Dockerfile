@@ -6,7 +6,7 @@ WORKDIR /src
 COPY scripts/install-deps.sh scripts/install-deps.sh
 RUN scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN scripts/build.sh /src/build -DSKIRMISH_TESTS=OFF && strip build/server/skirmishd
+RUN TARGET=skirmishd scripts/build.sh /src/build -DSKIRMISH_TESTS=OFF && strip build/server/skirmishd
 
 FROM debian:bookworm-slim
 # Only the shared libraries skirmishd links against (the web demo is inside the binary).

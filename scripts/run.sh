@@ -6,5 +6,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" "$root/build" -DSKIRMISH_TESTS=OFF
+TARGET=skirmishd "$root/scripts/build.sh" "$root/build"
 exec "$root/build/server/skirmishd" "$@"
