@@ -65,6 +65,18 @@ std::string GameService::take_backlog(HttpSession& session) {
   return body;
 }
 
+void GameService::answer_waiting(HttpSession& session) {
+  if (!session.waiting) return;
+  protocol::HttpResponse r;
+  r.keep_alive = session.waiting_keep_alive;
+  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
+  r.body = take_backlog(session);
+  server_.finish_deferred(session.waiting, r);
+  session.waiting = 0;
+  waiting_polls_--;
+  session.last_seen_ms = server_.now_ms();
+}
+
 std::optional<protocol::HttpResponse> GameService::handle_session_request(const protocol::HttpRequest& request,
                                                                           ConnId conn) {
   const std::string path = protocol::normalize_path(request.target).value_or("");
@@ -85,8 +97,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
 
   if (action.empty()) {
     if (request.method != "DELETE") return error_response(request, 405, "bad_method", "DELETE /session/{id} to leave");
-    if (session.waiting) server_.finish_deferred(session.waiting, json_response(request, 200, "[]"));
-    if (session.waiting) waiting_polls_--;
+    answer_waiting(session);
     leave(session.client);
     sessions_.erase(it);
     auto r = json_response(request, 204, "");
@@ -123,17 +134,14 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
       wait_ms = static_cast<std::uint64_t>(secs * 1000);
     }
     wait_ms = std::min<std::uint64_t>(wait_ms, static_cast<std::uint64_t>(config_.polling.max_longpoll_ms));
-    if (session.waiting) {
-      // A newer poll replaces an older one (a client that gave up on it): answer the old.
-      server_.finish_deferred(session.waiting, json_response(request, 200, "[]"));
-      waiting_polls_--;
-      session.waiting = 0;
-    }
+    // A newer poll replaces an older one (a client that gave up on it): answer the old.
+    answer_waiting(session);
     if (waiting_polls_ >= static_cast<std::size_t>(config_.polling.max_waiting)) {
       return error_response(request, 503, "busy", "too many long polls waiting: poll again shortly");
     }
     stats_.long_polls++;
     session.waiting = conn;
+    session.waiting_keep_alive = request.keep_alive;
     session.wait_until_ms = now + wait_ms;
     waiting_polls_++;
     return std::nullopt;
@@ -142,8 +150,17 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
 }
 
 protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& request) {
-  const auto text = message_from_body(request.body, "join");
+  auto text = message_from_body(request.body, "join");
   if (!text) return error_response(request, 400, "bad_json", "the body must be a JSON object like {\"name\":\"alice\"}");
+  {
+    // A spectator cannot know the world's centre before it has the hello: default to it.
+    nlohmann::json j = nlohmann::json::parse(*text);
+    if (j["type"] == "watch") {
+      if (!j.contains("x")) j["x"] = world_.config().world_width / 2;
+      if (!j.contains("y")) j["y"] = world_.config().world_height / 2;
+      text = j.dump();
+    }
+  }
   auto decoded = protocol::decode_client_message(*text);
   if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) return error_response(request, 400, err->code, err->message);
   auto& msg = std::get<protocol::ClientMsg>(decoded);
@@ -153,6 +170,7 @@ protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& 
 
   std::string id = new_token();
   HttpSession& session = sessions_[id];
+  session.client.backlog = &session.backlog;
   session.last_seen_ms = server_.now_ms();
   const auto& cfg = world_.config();
   session.client.view_x = watch_msg ? std::clamp(watch_msg->x, 0.0f, cfg.world_width) : cfg.world_width / 2;
@@ -176,7 +194,7 @@ protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& 
   return json_response(request, 200, answer);
 }
 
-void GameService::deliver_backlogs(std::uint64_t now_ms) {
+void GameService::deliver_backlogs() {
   const auto cap = static_cast<std::size_t>(config_.polling.max_backlog_ticks);
   for (auto& [id, session] : sessions_) {
     build_view(session.client);
@@ -190,16 +208,7 @@ void GameService::deliver_backlogs(std::uint64_t now_ms) {
     session.backlog.push_back(payload_);
     stats_.tick_frames_sent++;
     stats_.tick_bytes_sent += payload_.size();
-    if (session.waiting) {
-      const ConnId conn = session.waiting;
-      session.waiting = 0;
-      waiting_polls_--;
-      protocol::HttpResponse r;
-      r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-      r.body = take_backlog(session);
-      server_.finish_deferred(conn, r);
-      session.last_seen_ms = now_ms;
-    }
+    answer_waiting(session);
   }
 }
 
@@ -207,15 +216,7 @@ void GameService::expire_sessions(std::uint64_t now_ms) {
   const auto idle_limit = static_cast<std::uint64_t>(std::max(config_.session.reconnect_window_ms, 5000));
   std::vector<std::string> expired;
   for (auto& [id, session] : sessions_) {
-    if (session.waiting && now_ms >= session.wait_until_ms) {
-      protocol::HttpResponse r;
-      r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-      r.body = "[]";
-      server_.finish_deferred(session.waiting, r);
-      session.waiting = 0;
-      waiting_polls_--;
-      session.last_seen_ms = now_ms;
-    }
+    if (session.waiting && now_ms >= session.wait_until_ms) answer_waiting(session);
     if (!session.waiting && now_ms - session.last_seen_ms > idle_limit) expired.push_back(id);
   }
   for (const auto& id : expired) {

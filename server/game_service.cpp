@@ -220,6 +220,14 @@ void GameService::reply(Client& client, std::string message) {
   }
 }
 
+void GameService::notify(Client& client, std::string message) {
+  if (client.conn != 0) {
+    send(client.conn, message);
+  } else if (client.backlog) {
+    client.backlog->push_back(std::move(message));
+  }
+}
+
 void GameService::reject_message(Client& client, std::string_view code, std::string_view message) {
   stats_.bad_messages++;
   reply(client, protocol::encode_error(code, message));
@@ -281,7 +289,7 @@ void GameService::join(Client& client, std::string name, const std::string& toke
         Client& old = *owner->second;
         old.player = 0;
         old.move_dx = old.move_dy = 0;
-        reply(old, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
+        notify(old, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
       }
     }
   }
@@ -390,7 +398,7 @@ void GameService::tick() {
     stats_.tick_frames_sent++;
     stats_.tick_bytes_sent += frame_.size();
   }
-  deliver_backlogs(now_ms);
+  deliver_backlogs();
   history_.note_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
   if (world_.tick() % static_cast<std::uint64_t>(world_.config().tick_rate) == 0) sample_stats();
 }

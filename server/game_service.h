@@ -79,6 +79,7 @@ class GameService final : public WsApplication {
     bool resync = false;  // frames were skipped: the next one lists the view in full
     int bad_messages = 0;
     std::vector<std::string> replies;  // HTTP sessions: answers to the request being handled
+    std::vector<std::string>* backlog = nullptr;  // HTTP sessions: where unasked-for news goes
   };
   // Short and long polling (docs/protocol.md): the same game, tick frames kept in a backlog
   // until the client asks for them.
@@ -86,6 +87,7 @@ class GameService final : public WsApplication {
     Client client;
     std::vector<std::string> backlog;  // tick frames not yet delivered
     ConnId waiting = 0;                // a long poll waiting for news, or 0
+    bool waiting_keep_alive = true;    // what that request asked for
     std::uint64_t wait_until_ms = 0;
     std::uint64_t last_seen_ms = 0;    // last request: sessions expire after the reconnect window
   };
@@ -93,6 +95,11 @@ class GameService final : public WsApplication {
   void tick();
   void handle_message(Client& client, std::string_view text);
   void reply(Client& client, std::string message);
+  // News the client did not ask for (its player was taken over): over the WebSocket, or
+  // into an HTTP session's backlog for its next poll.
+  void notify(Client& client, std::string message);
+  // Answers a waiting long poll with what the session holds (possibly nothing).
+  void answer_waiting(HttpSession& session);
   void reject_message(Client& client, std::string_view code, std::string_view message);
   void join(Client& client, std::string name, const std::string& token);
   // Builds the client's frame for this tick into payload_; false when it must be skipped.
@@ -100,7 +107,7 @@ class GameService final : public WsApplication {
   // HTTP polling (game_http_api.cpp).
   std::optional<protocol::HttpResponse> handle_session_request(const protocol::HttpRequest& request, ConnId conn);
   protocol::HttpResponse create_session(const protocol::HttpRequest& request);
-  void deliver_backlogs(std::uint64_t now_ms);
+  void deliver_backlogs();
   void expire_sessions(std::uint64_t now_ms);
   void on_poll_gone(ConnId conn);
   static std::string take_backlog(HttpSession& session);

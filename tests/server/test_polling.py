@@ -232,3 +232,26 @@ class LongPollLimits(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Takeover(unittest.TestCase):
+    def test_a_polling_session_hears_that_its_player_was_resumed_elsewhere(self):
+        with Daemon() as d:
+            a, b = Http(d), Http(d)
+            wa = a.request("POST", "/session", {"name": "alice"})[2]
+            wb = b.request("POST", "/session", {"name": "alice", "token": wa["token"]})[2]
+            self.assertTrue(wb["resumed"])
+            self.assertEqual(wb["id"], wa["id"])
+            status, _, messages = a.request("GET", f"/session/{wa['session']}/poll")
+            self.assertEqual(status, 200)
+            self.assertIn("session_taken", [m.get("code") for m in messages])
+            a.close()
+            b.close()
+
+    def test_a_watch_session_without_a_point_looks_at_the_centre(self):
+        with Daemon() as d:
+            h = Http(d)
+            status, _, body = h.request("POST", "/session", {"type": "watch"})
+            self.assertEqual(status, 200)
+            self.assertEqual(body["type"], "watching")
+            h.close()

@@ -2,6 +2,7 @@
 // the connection banner. Reads the store a few times a second; never changes it.
 
 import { state, me, labelOf } from './state.js';
+import { TRANSPORT_LABELS } from './net.js';
 
 const FEED_MAX = 6;
 const FEED_MS = 9000;
@@ -10,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 export class Hud {
   constructor() {
     this.el = {
-      connDot: $('conn-dot'), connText: $('conn-text'),
+      connDot: $('conn-dot'), connText: $('conn-text'), connTransport: $('conn-transport'),
       rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), players: $('stat-players'),
       banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
       mePanel: $('me-panel'), meName: $('me-name'), meScore: $('me-score'),
@@ -37,6 +38,7 @@ export class Hud {
       closed: 'offline',
     }[c];
     this.set('conn', el.connText, connLabel);
+    this.set('transport', el.connTransport, `· ${TRANSPORT_LABELS[state.transport] || state.transport}`);
     el.connDot.className = `dot ${c}`;
 
     this.set('rtt', el.rtt, state.rttMs == null ? '–' : `${Math.round(state.rttMs)} ms`);

@@ -11,6 +11,9 @@ export class Timelines {
     this.offset = null;     // local ms of tick 0 (see noteTick)
     this.tickMs = 50;
     this.lastTick = null;
+    // Extra drawing delay for transports that deliver ticks in batches (short polling
+    // fetches a second's worth at once): drawn that much later, motion stays smooth.
+    this.extraDelayMs = 0;
   }
 
   clear() {
@@ -27,7 +30,7 @@ export class Timelines {
     this.tickMs = tickMs;
     this.lastTick = tick;
     const est = arrival - tick * tickMs;
-    if (this.offset == null || Math.abs(est - this.offset) > 1000) this.offset = est;  // first frame, or a stall / restart
+    if (this.offset == null || Math.abs(est - this.offset) > 1000 + this.extraDelayMs) this.offset = est;  // first frame, or a stall / restart
     else if (est < this.offset) this.offset = est;
     else this.offset += (est - this.offset) * 0.02;
   }
@@ -39,7 +42,7 @@ export class Timelines {
   // How far behind "now" we draw: about 100 ms, but always at least ~1.5 ticks so that a
   // slow tick rate still has two samples to blend.
   delayMs() {
-    return Math.max(INTERP_MS, this.tickMs * 1.5 + 15);
+    return Math.max(INTERP_MS, this.tickMs * 1.5 + 15) + this.extraDelayMs;
   }
 
   push(id, tick, x, y, jump = false) {
@@ -59,7 +62,7 @@ export class Timelines {
     }
     if (last && last.t >= t) tl.length = tl.findIndex((s) => s.t >= t);  // same tick again: replace
     tl.push({ t, x, y, jump });
-    while (tl.length > 2 && tl[1].t < t - KEEP_MS) tl.shift();
+    while (tl.length > 2 && tl[1].t < t - KEEP_MS - this.extraDelayMs) tl.shift();
   }
 
   remove(id) {

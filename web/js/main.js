@@ -1,8 +1,12 @@
-// Wires the pieces together: connection -> store -> (prediction, effects, HUD) -> canvas,
+// Wires the pieces together: transport -> store -> (prediction, effects, HUD) -> canvas,
 // and controls -> `input` messages. One requestAnimationFrame loop draws everything.
+// The transport (net.js) is a WebSocket, or HTTP long polling where WebSocket is blocked,
+// or whatever `?transport=ws|longpoll|poll` asks for; nothing here depends on which.
 
-import { Connection, defaultUrl } from './net.js';
-import { state, on, me, setConnection, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests } from './state.js';
+import { createTransport, transportFromUrl } from './net.js';
+import {
+  state, on, me, setConnection, setTransport, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests,
+} from './state.js';
 import { loadSession, saveSession } from './session.js';
 import { Controls } from './input.js';
 import { Predictor } from './predict.js';
@@ -32,8 +36,15 @@ exposeForTests();
 
 // ---------------------------------------------------------------- connection
 
-const conn = new Connection(defaultUrl(), {
+const conn = createTransport(transportFromUrl(), {
+  onKind(kind) {
+    setTransport(kind);
+    // Ticks fetched in batches (short polling) are drawn that much later, to stay smooth.
+    state.timelines.extraDelayMs = conn.deliveryLagMs;
+  },
   onOpen(wasReconnect) {
+    setTransport(conn.kind);
+    state.timelines.extraDelayMs = conn.deliveryLagMs;
     if (wasReconnect) state.reconnects++;
     setConnection('open');
     ping();
@@ -51,7 +62,10 @@ const conn = new Connection(defaultUrl(), {
     setConnection('closed');
     console.warn(`skirmish: the server closed the connection with code ${code}; not reconnecting`);
   },
+}, {
+  watchPoint: () => state.spectator,
 });
+setTransport(conn.kind);
 
 function handleMessage(msg) {
   switch (msg.type) {
@@ -76,7 +90,7 @@ function handleMessage(msg) {
       const mine = (msg.entities || []).find((e) => e.id === state.myId && (e.x !== undefined || e.y !== undefined));
       applyTick(msg);
       const m = me();
-      if (mine && m) predictor.reconcile(performance.now(), m.x, m.y, state.rttMs, 1000 / state.tickRate);
+      if (mine && m) predictor.reconcile(performance.now(), m.x, m.y, reconcileLag(msg), 1000 / state.tickRate);
       break;
     }
     case 'pong':
@@ -91,7 +105,9 @@ function handleMessage(msg) {
 }
 
 function handleError(msg) {
-  if (msg.code === 'session_taken' && session.token) {
+  // `not_joined` while we think we play: over HTTP polling that is how a player taken over
+  // elsewhere shows (the session's `session_taken` never reaches it), so treat it the same.
+  if ((msg.code === 'session_taken' || (msg.code === 'not_joined' && state.joined)) && session.token) {
     // Another tab (a duplicated one shares sessionStorage) holds this player: be a new one.
     session.token = null;
     saveSession(session);
@@ -104,6 +120,15 @@ function handleError(msg) {
   } else if (msg.code !== 'already_joined' && msg.code !== 'not_joined') {
     console.warn(`skirmish: server error ${msg.code}: ${msg.message}`);
   }
+}
+
+// The predictor compares a server position with where we were about one round trip ago.
+// Short polling hands over ticks up to a second after they were made: there the tick's own
+// age (its `ts` on the server's clock, offset measured by the pings) says how long ago.
+function reconcileLag(msg) {
+  if (!conn.deliveryLagMs || typeof msg.ts !== 'number' || state.clockOffsetMs == null) return state.rttMs;
+  const age = Math.max(0, Date.now() + state.clockOffsetMs - msg.ts);
+  return age + (state.rttMs ?? 0) / 2 - 500 / state.tickRate;
 }
 
 function sendJoin() {
@@ -248,7 +273,7 @@ function frame(now) {
     const len = Math.hypot(move[0], move[1]);
     predictor.step(now, dt, len > 1 ? [move[0] / len, move[1] / len] : move, state.world);
     if (len > 0) lastMoveAt = now;
-    else if (now - lastMoveAt > (state.rttMs ?? 100) + 3000 / state.tickRate) predictor.settle(m.x, m.y);
+    else if (now - lastMoveAt > (state.rttMs ?? 100) + 3000 / state.tickRate + conn.deliveryLagMs) predictor.settle(m.x, m.y);
   } else if (m) {
     predictor.reset(m.x, m.y);
   }

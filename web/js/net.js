@@ -1,65 +1,247 @@
-// The WebSocket connection: opens it, parses messages, notices a dead link and reconnects
-// with exponential backoff (0.5 s doubling to 5 s, with jitter so that a restarted server
+// Transports: the same game messages over a WebSocket, over HTTP long polling or over HTTP
+// short polling (docs/protocol.md). Whichever is used, the caller sees one small interface:
+//
+//   const t = createTransport(kind, handlers, options)   // kind: 'auto' | 'ws' | 'longpoll' | 'poll'
+//   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.close()
+//   t.kind ('ws' | 'longpoll' | 'poll'), t.isOpen, t.meter ({requests, bytesIn, deliveries}),
+//   t.deliveryLagMs (how late a tick can be merely because of how it is fetched)
+//
+//   handlers: onOpen(wasReconnect), onMessage(msg), onDown(code), onRetryScheduled(at),
+//             onFatal(code, reason), onKind(kind) (optional: the transport in use changed)
+//
+// Every transport starts as a spectator and hands the world's `hello` to onMessage right
+// after onOpen, as a WebSocket does. A dead link is noticed (silence), and reconnecting
+// uses exponential backoff (0.5 s doubling to 5 s, with jitter so that a restarted server
 // is not hit by every client in the same millisecond).
+//
+// 'auto' tries a WebSocket first; if the upgrade fails or the socket does not open within
+// 3 s (a proxy that blocks WebSocket), it plays over long polling. A round in which both
+// fail (the server is down) is retried with backoff, WebSocket first again.
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
-const SILENCE_MS = 5000;  // ticks come many times a second: this much silence means a dead link
+const SILENCE_MS = 5000;       // ticks come many times a second: this much silence means a dead link
+const WS_PROBE_MS = 3000;      // 'auto': a WebSocket not open by then is given up for long polling
+const POLL_MS = 1000;          // short polling: one GET a second
+const LONGPOLL_S = 25;         // long polling: the server answers [] after this long without news
+const REQUEST_TIMEOUT_MS = 8000;
 // Close codes that say "your client is broken": reconnecting would only repeat it.
 const FATAL_CLOSE = new Set([1002, 1007, 1008, 1009]);
+// WebSocket.readyState values (not read from window.WebSocket: a page may have replaced it).
+const WS_CONNECTING = 0;
+const WS_OPEN = 1;
 
-export class Connection {
-  /**
-   * @param {string} url ws:// or wss:// URL of /ws
-   * @param {{onOpen, onMessage, onDown, onRetryScheduled, onFatal}} handlers
-   */
-  constructor(url, handlers) {
-    this.url = url;
-    this.h = handlers;
-    this.ws = null;
+export const TRANSPORT_KINDS = ['ws', 'longpoll', 'poll'];
+export const TRANSPORT_LABELS = { ws: 'websocket', longpoll: 'long polling', poll: 'short polling' };
+
+/** The transport asked for by `?transport=ws|longpoll|poll`, else 'auto'. */
+export function transportFromUrl(search = location.search) {
+  const k = new URLSearchParams(search).get('transport');
+  return TRANSPORT_KINDS.includes(k) ? k : 'auto';
+}
+
+export function defaultUrl(path = '/ws') {
+  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  return scheme + location.host + path;
+}
+
+/**
+ * @param {'auto'|'ws'|'longpoll'|'poll'} kind
+ * @param {object} handlers see the top of this file
+ * @param {{wsUrl?: string, base?: string, watchPoint?: () => {x: number, y: number}}} options
+ *   wsUrl: ws:// URL of /ws; base: URL prefix of the HTTP paths ('' = this origin);
+ *   watchPoint: where an HTTP spectator session starts looking
+ */
+export function createTransport(kind, handlers, options = {}) {
+  if (kind === 'auto') return new AutoTransport(handlers, options);
+  if (kind === 'ws') return new WsTransport(handlers, options);
+  if (kind === 'longpoll' || kind === 'poll') return new HttpTransport(kind, handlers, options);
+  throw new Error(`unknown transport ${kind}`);
+}
+
+// Bytes a received text frame took on the wire: payload plus the 2-10 byte frame header
+// (server frames are not masked).
+const encoder = new TextEncoder();
+export function wsFrameBytes(payloadBytes) {
+  return payloadBytes + (payloadBytes < 126 ? 2 : payloadBytes < 65536 ? 4 : 10);
+}
+// The server's 101 answer: status line, Upgrade, Connection, a 28-character accept key.
+export const WS_HANDSHAKE_BYTES =
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: 0000000000000000000000000000\r\n\r\n'.length;
+
+// fetch() hides the raw response head: estimate it as status line + "name: value\r\n" per
+// header + the blank line, plus the body.
+export function httpResponseBytes(res, bodyBytes) {
+  let n = `HTTP/1.1 ${res.status} ${res.statusText || ''}\r\n`.length + 2 + bodyBytes;
+  for (const [name, value] of res.headers) n += name.length + 2 + encoder.encode(value).length + 2;
+  return n;
+}
+
+class Backoff {
+  constructor() {
     this.attempt = 0;
+  }
+
+  next() {
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    this.attempt++;
+    return base * (0.75 + Math.random() * 0.5);
+  }
+
+  reset() {
+    this.attempt = 0;
+  }
+}
+
+// What the two real transports share: retry scheduling, silence watchdog, and "probe" mode
+// (used by 'auto': a first connection that fails is reported with onProbeFailed instead of
+// being retried here).
+class BaseTransport {
+  constructor(kind, handlers, options) {
+    this.kind = kind;
+    this.h = handlers;
+    this.opts = options;
+    this.backoff = new Backoff();
     this.retryTimer = null;
-    this.lastMessageAt = 0;
     this.everOpened = false;
     this.stopped = false;
-    this.watchdog = setInterval(() => this.checkSilence(), 1000);
+    this.probe = !!handlers.onProbeFailed;
+    this.lastMessageAt = 0;
+    this.meter = { requests: 0, bytesIn: 0, deliveries: 0 };
+    this.deliveryLagMs = kind === 'poll' ? POLL_MS : 0;
+    this.watchdog = null;
   }
 
-  get isOpen() {
-    return !!this.ws && this.ws.readyState === WebSocket.OPEN;
-  }
-
-  connect() {
+  // Called by connect(): not stopped any more, watchdog running, no retry pending.
+  starting() {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.stopped = false;
+    if (!this.watchdog) this.watchdog = setInterval(() => this.checkSilence(), 1000);
+    this.connectStartedAt = performance.now();
+  }
+
+  // The link went away (or never came up): tell, then retry later (or report a failed probe).
+  lost(code) {
+    this.drop();
+    if (this.stopped) return;
+    if (this.probe && !this.everOpened) {
+      this.stopped = true;
+      clearInterval(this.watchdog);
+      this.watchdog = null;
+      this.h.onProbeFailed(code);
+      return;
+    }
+    this.h.onDown(code);
+    this.scheduleRetry();
+  }
+
+  scheduleRetry() {
+    if (this.stopped || this.retryTimer) return;
+    const delay = this.backoff.next();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+    this.h.onRetryScheduled(performance.now() + delay);
+  }
+
+  opened() {
+    this.backoff.reset();
+    this.lastMessageAt = performance.now();
+    const wasReconnect = this.everOpened;
+    this.everOpened = true;
+    this.h.onOpen(wasReconnect);
+  }
+
+  deliver(msg) {
+    if (!msg || typeof msg.type !== 'string') return;
+    try {
+      this.h.onMessage(msg);
+    } catch (err) {
+      // Report it as an event handler's error would be, without killing a polling loop.
+      setTimeout(() => { throw err; }, 0);
+    }
+  }
+
+  /** Try again right away (the "Retry now" button, or the browser coming back online). */
+  retryNow() {
+    if (this.isOpen || this.connecting) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.stopped = false;
+    this.backoff.reset();
+    this.connect();
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    clearInterval(this.watchdog);
+    this.watchdog = null;
+    this.drop(true);
+  }
+
+  // A socket or a session can stay "open" while the path to the server is gone (a laptop
+  // waking up, a NAT timeout); silence is the only sign. Drop it and reconnect. A connect
+  // attempt that hangs (packets silently dropped) is given up the same way.
+  checkSilence() {
+    const now = performance.now();
+    const silent = this.isOpen && now - this.lastMessageAt > SILENCE_MS + this.deliveryLagMs;
+    const limit = this.probe && !this.everOpened ? WS_PROBE_MS : SILENCE_MS;
+    const stuck = this.connecting && now - this.connectStartedAt > limit;
+    if (silent || stuck) this.lost(4000);
+  }
+}
+
+// ------------------------------------------------------------------ WebSocket
+
+class WsTransport extends BaseTransport {
+  constructor(handlers, options) {
+    super('ws', handlers, options);
+    this.url = options.wsUrl || defaultUrl();
+    this.ws = null;
+  }
+
+  get isOpen() {
+    return !!this.ws && this.ws.readyState === WS_OPEN;
+  }
+
+  get connecting() {
+    return !!this.ws && this.ws.readyState === WS_CONNECTING;
+  }
+
+  connect() {
+    this.starting();
+    this.drop();
     let ws;
     try {
       ws = new WebSocket(this.url);
     } catch (err) {
-      this.scheduleRetry();
+      setTimeout(() => this.lost(4001), 0);  // after connect() returns, like a failed socket
       return;
     }
     this.ws = ws;
-    this.connectStartedAt = performance.now();
+    this.meter.requests++;  // the upgrade request
     ws.onopen = () => {
       if (ws !== this.ws) return;
-      this.attempt = 0;
-      this.lastMessageAt = performance.now();
-      const wasReconnect = this.everOpened;
-      this.everOpened = true;
-      this.h.onOpen(wasReconnect);
+      this.meter.bytesIn += WS_HANDSHAKE_BYTES;
+      this.opened();
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
       this.lastMessageAt = performance.now();
+      const text = typeof ev.data === 'string' ? ev.data : '';
+      this.meter.bytesIn += wsFrameBytes(encoder.encode(text).length);
       let msg;
       try {
-        msg = JSON.parse(ev.data);
+        msg = JSON.parse(text);
       } catch {
         return;  // not ours to fix; the server only sends JSON
       }
-      if (msg && typeof msg.type === 'string') this.h.onMessage(msg);
+      if (msg && msg.type === 'tick') this.meter.deliveries++;
+      this.deliver(msg);
     };
     // A failed connect fires error then close; handling close alone covers both.
     ws.onerror = () => {};
@@ -71,55 +253,281 @@ export class Connection {
         this.h.onFatal(ev.code, ev.reason);
         return;
       }
-      this.h.onDown(ev.code);
-      this.scheduleRetry();
+      this.lost(ev.code);
     };
   }
 
-  scheduleRetry() {
-    if (this.stopped || this.retryTimer) return;
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
-    const delay = base * (0.75 + Math.random() * 0.5);
-    this.attempt++;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.connect();
-    }, delay);
-    this.h.onRetryScheduled(performance.now() + delay);
-  }
-
-  /** Try again right away (the "Retry now" button, or the browser coming back online). */
-  retryNow() {
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN) return;
-    this.attempt = 0;
-    this.connect();
+  drop(normal = false) {
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try {
+      ws.close(normal ? 1000 : undefined);
+    } catch {
+      // already closed
+    }
   }
 
   send(obj) {
     if (!this.isOpen) return false;
     this.ws.send(JSON.stringify(obj));
+    this.meter.requests++;
+    return true;
+  }
+}
+
+// ------------------------------------------------------------------ HTTP polling
+
+// One session (POST /session) per connection; ticks come from a loop of long polls (each
+// answered the moment a tick exists) or of short polls (one a second, answered at once);
+// messages go one by one, in order, to POST /session/{id}/input, whose answer holds the
+// replies (pong, welcome, error).
+class HttpTransport extends BaseTransport {
+  constructor(kind, handlers, options) {
+    super(kind, handlers, options);
+    this.base = options.base || '';
+    this.session = null;
+    this.gen = 0;             // bumped per connection: stale loops and replies see it and stop
+    this.aborts = new Set();  // in-flight requests of this connection
+    this.queue = [];
+    this.sending = false;
+    this.connecting = false;
+  }
+
+  get isOpen() {
+    return this.session !== null;
+  }
+
+  async connect() {
+    this.starting();
+    this.drop();
+    const gen = ++this.gen;
+    this.connecting = true;
+    const p = (this.opts.watchPoint && this.opts.watchPoint()) || { x: 1600, y: 1600 };
+    let r;
+    try {
+      r = await this.request('POST', '/session', { type: 'watch', x: Math.round(p.x), y: Math.round(p.y) }, gen);
+    } catch {
+      if (gen === this.gen) this.lost(4000);
+      return;
+    }
+    if (gen !== this.gen) return;
+    this.connecting = false;
+    const answer = parseJson(r.text);
+    if (r.status !== 200 || !answer || typeof answer.session !== 'string') {
+      if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 429) {
+        // Our request is wrong: asking again would only repeat it.
+        this.stopped = true;
+        this.h.onFatal(r.status, answer && answer.message);
+        return;
+      }
+      this.lost(r.status === 503 ? 4503 : 4000);
+      return;
+    }
+    this.session = answer.session;
+    this.opened();
+    if (gen !== this.gen) return;  // onOpen may have closed us
+    if (answer.hello) this.deliver(answer.hello);
+    this.pollLoop(gen);
+    this.pump();
+  }
+
+  // Ends this connection: stale requests are aborted and their answers ignored.
+  drop(deleteSession = false) {
+    this.gen++;
+    for (const ctrl of this.aborts) ctrl.abort();
+    this.aborts.clear();
+    if (deleteSession && this.session) {
+      // Leaving for good (closing a spectator): free the server's session now rather than
+      // when it expires. keepalive lets it outlive a closing page.
+      fetch(`${this.base}/session/${this.session}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+    }
+    this.session = null;
+    this.connecting = false;
+    this.queue = [];
+    this.sending = false;
+  }
+
+  async request(method, path, body, gen, timeoutMs = REQUEST_TIMEOUT_MS) {
+    const ctrl = new AbortController();
+    this.aborts.add(ctrl);
+    const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+    try {
+      this.meter.requests++;
+      const res = await fetch(this.base + path, {
+        method, cache: 'no-store', signal: ctrl.signal,
+        ...(body ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}),
+      });
+      const buf = await res.arrayBuffer();
+      if (gen === this.gen) this.meter.bytesIn += httpResponseBytes(res, buf.byteLength);
+      return { status: res.status, text: new TextDecoder().decode(buf), res };
+    } finally {
+      clearTimeout(timer);
+      this.aborts.delete(ctrl);
+    }
+  }
+
+  async pollLoop(gen) {
+    const path = this.kind === 'poll'
+      ? `/session/${this.session}/poll`
+      : `/session/${this.session}/longpoll?timeout=${LONGPOLL_S}`;
+    const timeout = this.kind === 'poll' ? REQUEST_TIMEOUT_MS : LONGPOLL_S * 1000 + REQUEST_TIMEOUT_MS;
+    while (gen === this.gen) {
+      const started = performance.now();
+      let r;
+      try {
+        r = await this.request('GET', path, null, gen, timeout);
+      } catch {
+        if (gen === this.gen) this.lost(4000);
+        return;
+      }
+      if (gen !== this.gen) return;
+      let wait = this.kind === 'poll' ? POLL_MS - (performance.now() - started) : 0;
+      if (r.status === 200) {
+        this.lastMessageAt = performance.now();
+        const msgs = parseJson(r.text);
+        if (Array.isArray(msgs)) {
+          if (msgs.some((m) => m && m.type === 'tick')) this.meter.deliveries++;
+          for (const m of msgs) {
+            this.deliver(m);
+            if (gen !== this.gen) return;  // a handler closed or reconnected us
+          }
+        }
+      } else if (r.status === 404) {
+        this.lost(4004);  // the session expired, or the server restarted: a new one
+        return;
+      } else if (r.status === 503) {
+        wait = Math.max(wait, 1000 * (Number(r.res.headers.get('Retry-After')) || 2));  // too many waiting
+      } else {
+        wait = Math.max(wait, 1000);  // unexpected: do not spin
+      }
+      if (wait > 0) {
+        await new Promise((res) => setTimeout(res, wait));
+      }
+    }
+  }
+
+  send(obj) {
+    if (!this.isOpen) return false;
+    // Messages go one at a time, in order. Movement is held server-side, so an input still
+    // waiting behind a slow request is replaced by a newer one (keeping its attack).
+    const last = this.queue[this.queue.length - 1];
+    if (obj.type === 'input' && last && last.type === 'input') {
+      this.queue[this.queue.length - 1] = { ...obj, attack: !!(obj.attack || last.attack) };
+    } else {
+      this.queue.push(obj);
+    }
+    this.pump();
     return true;
   }
 
-  // A socket can stay "open" while the path to the server is gone (a laptop waking
-  // up, a NAT timeout); silence is the only sign. Drop it and reconnect.
-  // A connect attempt that hangs (packets silently dropped) is given up the same way.
-  checkSilence() {
-    const now = performance.now();
-    const silent = this.isOpen && now - this.lastMessageAt > SILENCE_MS;
-    const stuck = this.ws && this.ws.readyState === WebSocket.CONNECTING && now - this.connectStartedAt > SILENCE_MS;
-    if (silent || stuck) {
-      const ws = this.ws;
-      this.ws = null;
-      ws.onclose = null;
-      ws.close();
-      this.h.onDown(4000);
-      this.scheduleRetry();
+  async pump() {
+    if (this.sending || !this.session) return;
+    this.sending = true;
+    const gen = this.gen;
+    const path = `/session/${this.session}/input`;
+    try {
+      while (gen === this.gen && this.queue.length) {
+        const msg = this.queue.shift();
+        const r = await this.request('POST', path, msg, gen);
+        if (gen !== this.gen) return;
+        if (r.status === 404) {
+          this.lost(4004);
+          return;
+        }
+        // 200: an array of replies; 400: one error object, as a WebSocket would send it.
+        const body = parseJson(r.text);
+        for (const m of Array.isArray(body) ? body : body ? [body] : []) {
+          this.deliver(m);
+          if (gen !== this.gen) return;
+        }
+      }
+    } catch {
+      if (gen === this.gen) this.lost(4000);
+    } finally {
+      if (gen === this.gen) this.sending = false;
     }
   }
 }
 
-export function defaultUrl() {
-  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-  return scheme + location.host + '/ws';
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+// ------------------------------------------------------------------ auto: WebSocket, else long polling
+
+class AutoTransport {
+  constructor(handlers, options) {
+    this.h = handlers;
+    this.opts = options;
+    this.inner = null;
+    this.settled = false;   // one transport has opened: it handles its own reconnects from now on
+    this.backoff = new Backoff();
+    this.retryTimer = null;
+    this.stopped = false;
+  }
+
+  get kind() { return this.inner ? this.inner.kind : 'ws'; }
+  get isOpen() { return !!this.inner && this.inner.isOpen; }
+  get meter() { return this.inner ? this.inner.meter : { requests: 0, bytesIn: 0, deliveries: 0 }; }
+  get deliveryLagMs() { return this.inner ? this.inner.deliveryLagMs : 0; }
+
+  connect() {
+    this.stopped = false;
+    this.attempt('ws');
+  }
+
+  attempt(kind) {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.inner) this.inner.close();
+    const handlers = {
+      ...this.h,
+      onOpen: (wasReconnect) => {
+        this.settled = true;
+        this.backoff.reset();
+        this.h.onOpen(wasReconnect);
+      },
+      onProbeFailed: () => {
+        if (this.stopped) return;
+        if (kind === 'ws') this.attempt('longpoll');
+        else this.scheduleRound();
+      },
+    };
+    const t = createTransport(kind, handlers, this.opts);
+    this.inner = t;
+    if (this.h.onKind) this.h.onKind(kind);
+    t.connect();
+  }
+
+  // Neither transport got through (the server is down?): try again later, WebSocket first.
+  scheduleRound() {
+    const delay = this.backoff.next();
+    this.retryTimer = setTimeout(() => this.attempt('ws'), delay);
+    this.h.onRetryScheduled(performance.now() + delay);
+  }
+
+  send(obj) {
+    return this.inner ? this.inner.send(obj) : false;
+  }
+
+  retryNow() {
+    if (this.settled) {
+      this.inner.retryNow();
+    } else if (this.retryTimer) {
+      this.backoff.reset();
+      this.attempt('ws');
+    }
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    if (this.inner) this.inner.close();
+  }
 }

@@ -8,6 +8,7 @@ const RATE_FRAMES = 100;   // frames the measured tick rate averages over (~5 s 
 
 export const state = {
   connection: 'connecting',  // 'connecting' | 'open' | 'reconnecting' | 'closed'
+  transport: 'ws',           // 'ws' | 'longpoll' | 'poll': how messages travel (net.js)
   retryAt: 0,                // performance.now() of the next reconnect attempt
   reconnects: 0,             // successful re-opens after a drop
 
@@ -37,6 +38,8 @@ export const state = {
 
   // Measurements.
   rttMs: null,
+  clockOffsetMs: null,       // the server's clock minus ours (from the pong with the shortest round trip)
+  pongSamples: [],           // recent [rttMs, offsetMs]
   tickDelayMs: null,
   tickDelays: [],
   tickStamps: [],            // `ts` of recent tick frames
@@ -57,6 +60,11 @@ export function setConnection(status, retryAt = 0) {
   state.connection = status;
   state.retryAt = retryAt;
   emit('connection', status);
+}
+
+export function setTransport(kind) {
+  state.transport = kind;
+  emit('transport', kind);
 }
 
 export function me() {
@@ -109,7 +117,12 @@ export function applyLeft() {
 
 export function applyPong(msg) {
   const now = performance.timeOrigin + performance.now();
-  if (typeof msg.t === 'number') state.rttMs = Math.max(0, now - msg.t);
+  if (typeof msg.t !== 'number') return;
+  state.rttMs = Math.max(0, now - msg.t);
+  if (typeof msg.server_ts === 'number') {
+    pushBounded(state.pongSamples, [state.rttMs, msg.server_ts - (msg.t + state.rttMs / 2)], 10);
+    state.clockOffsetMs = state.pongSamples.reduce((best, s) => (s[0] < best[0] ? s : best))[1];
+  }
 }
 
 function pushBounded(arr, v, max = MAX_SAMPLES) {
@@ -198,6 +211,7 @@ export function exposeForTests() {
   const copy = (e) => (e ? Object.freeze({ ...e }) : null);
   const api = {
     get connection() { return state.connection; },
+    get transport() { return state.transport; },
     get mode() { return state.mode; },
     get me() { return copy(me()); },
     get myId() { return state.myId; },
