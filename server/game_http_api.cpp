@@ -11,20 +11,12 @@
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
 #include "server/game_service.h"
+#include "server/json_response.h"
 #include "server/server.h"
 
 namespace skirmish::server {
 
 namespace {
-
-protocol::HttpResponse json_response(const protocol::HttpRequest& request, int status, std::string body) {
-  protocol::HttpResponse r;
-  r.status = status;
-  r.keep_alive = request.keep_alive;
-  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-  r.body = std::move(body);
-  return r;
-}
 
 protocol::HttpResponse error_response(const protocol::HttpRequest& request, int status, std::string_view code,
                                       std::string_view message) {
@@ -67,11 +59,9 @@ std::string GameService::take_backlog(HttpSession& session) {
 
 void GameService::answer_waiting(HttpSession& session) {
   if (!session.waiting) return;
-  protocol::HttpResponse r;
-  r.keep_alive = session.waiting_keep_alive;
-  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-  r.body = take_backlog(session);
-  server_.finish_deferred(session.waiting, r);
+  protocol::HttpRequest waiting_request;
+  waiting_request.keep_alive = session.waiting_keep_alive;
+  server_.finish_deferred(session.waiting, json_response(waiting_request, 200, take_backlog(session)));
   session.waiting = 0;
   waiting_polls_--;
   session.last_seen_ms = server_.now_ms();

@@ -11,6 +11,7 @@
 #include "protocol/frame_encoder.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
+#include "server/json_response.h"
 #include "server/metrics_text.h"
 #include "server/saved_players.h"
 #include "server/server.h"
@@ -51,12 +52,7 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
   server_.add_route("/session/", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
   server_.set_deferred_gone_handler([this](ConnId c) { on_poll_gone(c); });
   server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, ConnId) {
-    protocol::HttpResponse r;
-    r.keep_alive = request.keep_alive;
-    r.head_only = request.method == "HEAD";
-    r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-    r.body = history_.to_json();
-    return r;
+    return json_response(request, 200, history_.to_json());
   });
   std::random_device rd;
   token_salt_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();

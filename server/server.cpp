@@ -8,6 +8,7 @@
 
 #include "protocol/http_response.h"
 #include "protocol/request_target.h"
+#include "server/json_response.h"
 #include "server/metrics_text.h"
 
 namespace skirmish::server {
@@ -148,13 +149,7 @@ protocol::HttpResponse Server::health_response(const protocol::HttpRequest& requ
       {"websockets_opened", stats_.websockets_opened},
   };
   if (app_) app_->describe(body);
-  protocol::HttpResponse r;
-  r.status = shutting_down_ ? 503 : 200;
-  r.keep_alive = request.keep_alive;
-  r.head_only = request.method == "HEAD";
-  r.headers = {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
-  r.body = body.dump() + "\n";
-  return r;
+  return json_response(request, shutting_down_ ? 503 : 200, body.dump() + "\n");
 }
 
 bool Server::finish_deferred(ConnId id, const protocol::HttpResponse& response) {

@@ -9,32 +9,12 @@ import unittest
 
 import websockets
 
-from daemon import Daemon
+from daemon import Daemon, wait_until
 from raw_ws import ResponseReader, client_frame, http_request, open_websocket
 
 
 def metrics(d, allow_refusal=False):
-    with d.connect() as s:
-        status, _, body = http_request(s, b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
-    if allow_refusal and status == 503:
-        return None
-    assert status == 200, status
-    values = {}
-    for line in body.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, _, value = line.rpartition(" ")
-            values[name] = float(value)
-    return values
-
-
-def wait_until(predicate, timeout=15.0, step=0.05):
-    """Polls a condition about the daemon's state (there is no event to await from outside)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+    return d.metrics(allow_refusal)
 
 
 class SlowReaders(unittest.TestCase):

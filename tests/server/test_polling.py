@@ -5,7 +5,7 @@ import socket
 import time
 import unittest
 
-from daemon import Daemon
+from daemon import Daemon, wait_until
 from raw_ws import ResponseReader
 
 
@@ -30,25 +30,7 @@ class Http:
 
 
 def metric(d, name):
-    h = Http(d)
-    try:
-        h.sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
-        _, _, body = h.reader.read()
-    finally:
-        h.close()
-    for line in body.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise AssertionError(f"no metric {name}")
-
-
-def wait_until(predicate, timeout=10.0, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return False
+    return d.metrics()[name]
 
 
 class Sessions(unittest.TestCase):

@@ -16,6 +16,16 @@ import time
 LISTEN_RE = re.compile(r"listening on \S+?:(\d+) ")
 
 
+def wait_until(predicate, timeout=10.0, step=0.05):
+    """Polls a condition about the daemon's state (from outside there is no event to await)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
 class Daemon:
     def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1"):
         self.binary = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
@@ -99,6 +109,28 @@ class Daemon:
 
     def ws_url(self, path="/ws"):
         return f"ws://{self._authority()}{path}"
+
+    def metrics(self, allow_refusal=False):
+        """/metrics as {series: value}; None when refused with 503 and allow_refusal."""
+        with self.connect() as s:
+            s.sendall(b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(65536)
+            head, _, body = data.partition(b"\r\n\r\n")
+            status = int(head.split()[1])
+            if allow_refusal and status == 503:
+                return None
+            assert status == 200, status
+            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+            while len(body) < length:
+                body += s.recv(65536)
+        values = {}
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, _, value = line.rpartition(" ")
+                values[name] = float(value)
+        return values
 
     def connect(self, timeout=5):
         s = socket.create_connection((self.host, self.port), timeout=timeout)
