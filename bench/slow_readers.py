@@ -27,10 +27,10 @@ DAEMON = os.environ.get("SKIRMISHD", os.path.join(ROOT, "build/server/skirmishd"
 LOAD = os.environ.get("SKIRMISH_LOAD", os.path.join(ROOT, "build/loadtest/skirmish-load"))
 
 
-def start_daemon(world, monsters):
+def start_daemon(world, monsters, extra):
     p = subprocess.Popen(["taskset", "-c", "0", DAEMON, "--host", "127.0.0.1", "--port", "0", "--state-file", "",
                           "--world-size", str(world), "--monsters", str(monsters), "--max-players", "20000",
-                          "--max-connections", "30000"], stderr=subprocess.PIPE, text=True)
+                          "--max-connections", "30000", *extra], stderr=subprocess.PIPE, text=True)
     for line in p.stderr:
         m = re.search(r"listening on \S+?:(\d+) ", line)
         if m:
@@ -57,6 +57,20 @@ def stalled_client(port, i):
     return s  # and never read from it
 
 
+def read_metrics(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    values = {}
+    for line in data.partition(b"\r\n\r\n")[2].decode().splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
 def run_load(port, healthy, duration, tag, tmp):
     report = os.path.join(tmp, f"{tag}.json")
     subprocess.run(["taskset", "-c", "1", LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(healthy),
@@ -79,12 +93,15 @@ def main():
     ap.add_argument("--healthy", type=int, default=1000)
     ap.add_argument("--slow", type=int, default=100)
     ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--daemon-args", default="--send-buffer-bytes 65536",
+                    help="extra skirmishd flags; a small SO_SNDBUF makes stalls reach our own queues within "
+                         "seconds instead of filling the kernel's autotuned buffer first")
     a = ap.parse_args()
     world = int((a.healthy * 100000) ** 0.5)
     tmp = tempfile.mkdtemp(prefix="slow-readers-")
-    results = {}
+    results, metrics = {}, {}
     for tag in ("alone", "with_stalled"):
-        d, port = start_daemon(world, a.healthy // 2)
+        d, port = start_daemon(world, a.healthy // 2, a.daemon_args.split())
         held, samples, stop = [], [], threading.Event()
 
         def sample():
@@ -96,6 +113,7 @@ def main():
             held = [stalled_client(port, i) for i in range(a.slow)]
         results[tag] = (run_load(port, a.healthy, a.duration, tag, tmp), list(samples))
         stop.set()
+        metrics[tag] = read_metrics(port)
         for s in held:
             s.close()
         d.terminate()
@@ -105,6 +123,11 @@ def main():
     print("|---|---:|---:|---:|")
     for tag, (r, rss) in results.items():
         print(f"| {tag} | {describe(r, rss or [0])} |")
+    slow_key = 'skirmish_connections_ended_total{reason="slow_client"}'
+    for tag, m in metrics.items():
+        skipped = m.get("skirmish_tick_frames_skipped_total", 0)
+        print(f"{tag}: frames skipped for slow readers {skipped:.0f}, closed as slow {m.get(slow_key, 0):.0f}, "
+              f"queued bytes max {m.get('skirmish_queued_bytes_max', 0):.0f}")
     print(f"raw reports in {tmp}")
 
 

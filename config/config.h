@@ -45,6 +45,9 @@ struct FlowSettings {
   // ping_timeout_ms is dropped (half-open TCP connections never say anything).
   int ping_interval_ms = 15000;
   int ping_timeout_ms = 10000;
+  // SO_SNDBUF for each connection; 0 leaves it to the kernel, which grows it up to
+  // net.ipv4.tcp_wmem's maximum (4 MiB on Linux) and so hides a stalled reader for minutes.
+  int send_buffer_bytes = 0;
 };
 
 // How the server runs the game around the pure simulation.

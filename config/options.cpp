@@ -183,6 +183,9 @@ std::vector<Option> build_options() {
   o.push_back(integer("websocket.ping_timeout_ms", "SKIRMISH_PING_TIMEOUT_MS", "--ping-timeout-ms", 1, kMaxMs,
                       "a pinged connection that stays silent this long is dropped",
                       [](Config& c) -> auto& { return c.flow.ping_timeout_ms; }));
+  o.push_back(integer("websocket.send_buffer_bytes", "SKIRMISH_SEND_BUFFER_BYTES", "--send-buffer-bytes", 0, 64 << 20,
+                      "kernel send buffer per connection (SO_SNDBUF); 0 = the kernel's own sizing",
+                      [](Config& c) -> auto& { return c.flow.send_buffer_bytes; }));
   o.push_back(text("websocket.allowed_origins", "SKIRMISH_ALLOWED_ORIGINS", "--allowed-origins",
                    ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));

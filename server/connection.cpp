@@ -52,6 +52,9 @@ void Connection::start() {
   peer_address(&handle_, ip_, peer_);
   last_heard_ms_ = server_.now_ms();
   uv_tcp_nodelay(&handle_, 1);
+  if (int size = server_.config().flow.send_buffer_bytes; size > 0) {
+    uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(&handle_), &size);
+  }
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
   if (const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read); rc != 0) {
     spdlog::warn("conn {} {}: cannot read: {}", id_, peer_, uv_strerror(rc));
