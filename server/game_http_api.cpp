@@ -90,8 +90,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
     answer_waiting(session);
     leave(session.client);
     sessions_.erase(it);
-    auto r = json_response(request, 204, "");
-    return r;
+    return json_response(request, 204, "");
   }
   if (action == "input") {
     if (request.method != "POST") return error_response(request, 405, "bad_method", "POST a game message");
@@ -114,16 +113,17 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
       (action == "poll" ? stats_.polls : stats_.long_polls)++;
       return json_response(request, 200, take_backlog(session));
     }
-    std::uint64_t wait_ms = static_cast<std::uint64_t>(config_.polling.longpoll_timeout_ms);
+    double wait_ms = config_.polling.longpoll_timeout_ms;
     if (const auto t = protocol::query_param(request.target, "timeout")) {
       char* end = nullptr;
       const double secs = std::strtod(t->c_str(), &end);
       if (end == t->c_str() || *end != '\0' || !(secs >= 0)) {
         return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
       }
-      wait_ms = static_cast<std::uint64_t>(secs * 1000);
+      wait_ms = secs * 1000;
     }
-    wait_ms = std::min<std::uint64_t>(wait_ms, static_cast<std::uint64_t>(config_.polling.max_longpoll_ms));
+    // Capped as a double, before the conversion: ?timeout=1e300 must not overflow it.
+    wait_ms = std::min(wait_ms, static_cast<double>(config_.polling.max_longpoll_ms));
     // A newer poll replaces an older one (a client that gave up on it): answer the old.
     answer_waiting(session);
     if (waiting_polls_ >= static_cast<std::size_t>(config_.polling.max_waiting)) {
@@ -132,7 +132,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
     stats_.long_polls++;
     session.waiting = conn;
     session.waiting_keep_alive = request.keep_alive;
-    session.wait_until_ms = now + wait_ms;
+    session.wait_until_ms = now + static_cast<std::uint64_t>(wait_ms);
     waiting_polls_++;
     return std::nullopt;
   }

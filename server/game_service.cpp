@@ -133,8 +133,8 @@ void GameService::on_open(ConnId id, const protocol::HttpRequest& request) {
   c.conn = id;
   c.connection = server_.find(id);
   const auto& cfg = world_.config();
-  c.view_x = query_number(request.target, "x").value_or(cfg.world_width / 2);
-  c.view_y = query_number(request.target, "y").value_or(cfg.world_height / 2);
+  c.view_x = std::clamp(query_number(request.target, "x").value_or(cfg.world_width / 2), 0.0f, cfg.world_width);
+  c.view_y = std::clamp(query_number(request.target, "y").value_or(cfg.world_height / 2), 0.0f, cfg.world_height);
   send(id, hello_);
 }
 
