@@ -177,6 +177,8 @@ void GameService::write_metrics(MetricsText& m) const {
   m.counter("skirmish_binary_messages_total", "binary messages (answered with an error)",
             static_cast<double>(stats_.binary_messages));
   m.counter("skirmish_joins_total", "players created", static_cast<double>(stats_.joins));
+  m.counter("skirmish_joins_refused_total", "joins refused because the world was full (game.max_players)",
+            static_cast<double>(stats_.joins_refused));
   m.gauge("skirmish_http_sessions", "HTTP polling sessions", static_cast<double>(sessions_.size()));
   m.gauge("skirmish_polls_waiting", "long polls waiting for news", static_cast<double>(waiting_polls_));
   m.counter("skirmish_polls_total", "short polls answered", static_cast<double>(stats_.polls));
@@ -292,6 +294,7 @@ void GameService::join(Client& client, std::string name, const std::string& toke
   if (!resumed) {
     player = world_.add_player(name);
     if (player == 0) {
+      stats_.joins_refused++;
       reply(client, protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
       return;
     }

@@ -30,6 +30,7 @@ struct GameStats {
   std::uint64_t bad_messages = 0;
   std::uint64_t binary_messages = 0;
   std::uint64_t joins = 0;
+  std::uint64_t joins_refused = 0;  // the world was full (game.max_players)
   std::uint64_t resumes = 0;
   std::uint64_t tick_frames_sent = 0;
   std::uint64_t tick_bytes_sent = 0;

@@ -129,6 +129,7 @@ class GameCaps(unittest.TestCase):
 
         with Daemon("--max-players", "1") as d:
             asyncio.run(scenario(d))
+            self.assertEqual(metrics(d)["skirmish_joins_refused_total"], 1)
 
     def test_inputs_over_the_rate_limit_are_dropped_and_counted(self):
         async def scenario(d):
