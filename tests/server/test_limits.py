@@ -153,6 +153,26 @@ class GameCaps(unittest.TestCase):
 
 
 class Metrics(unittest.TestCase):
+    def test_stats_json_keeps_a_sample_a_second(self):
+        with Daemon("--tick-rate", "20") as d:
+            def samples():
+                with d.connect() as s:
+                    status, _, body = http_request(s, b"GET /stats.json HTTP/1.1\r\nHost: t\r\n\r\n")
+                self.assertEqual(status, 200)
+                return json.loads(body)["samples"]
+
+            self.assertTrue(wait_until(lambda: len(samples()) >= 2, timeout=5))
+            last = samples()[-1]
+            for key in ["t", "players", "connections", "tick_p50_ms", "tick_p99_ms", "late_ticks", "frames_per_s",
+                        "bytes_per_s", "skipped_per_s"]:
+                self.assertIn(key, last)
+            self.assertGreater(last["tick_p99_ms"], 0)
+            with d.connect() as s:
+                status, h, body = http_request(s, b"GET /stats.html HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertEqual(status, 200)
+            self.assertIn(b"stats.json", body)
+
+
     def test_metrics_is_prometheus_text_with_the_main_series(self):
         with Daemon() as d:
             with d.connect() as s:
