@@ -12,6 +12,7 @@
 
 #include "protocol/frame_decoder.h"
 #include "protocol/frame_encoder.h"
+#include "tests/support/utf8_encode.h"
 #include "tests/support/ws_decode.h"
 
 using namespace skirmish::protocol;
@@ -35,23 +36,7 @@ std::string random_bytes(Rng& rng, std::size_t n) {
   return s;
 }
 
-void append_code_point(std::string& s, std::uint32_t cp) {
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
+using skirmish::testing::append_code_point;
 
 // Valid UTF-8 of at most `max_bytes`, mixing one- to four-byte code points.
 std::string random_utf8(Rng& rng, std::size_t max_bytes) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/utf8_encode.h"
 #include "tests/support/split_feeder.h"
 
 using skirmish::protocol::is_valid_utf8;
@@ -21,27 +22,7 @@ std::string bytes(std::initializer_list<int> values) {
   return s;
 }
 
-// Encodes any value below 2^21 with the usual bit layout, surrogates included, so tests
-// can build sequences the validator must refuse.
-std::string encode_code_point(std::uint32_t cp) {
-  std::string s;
-  if (cp < 0x80) {
-    s.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    s.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    s.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    s.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-  return s;
-}
+using skirmish::testing::encode_code_point;
 
 // A slow, obviously-correct reference: decode each sequence fully, then check the value.
 bool reference_is_valid(const std::string& s) {
