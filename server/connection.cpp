@@ -117,7 +117,6 @@ void Connection::handle_http(const char* data, std::size_t len) {
     data += consumed;
     len -= consumed;
     if (!handle_request(http_->request(), data, len)) return;
-    if (awaiting_response_) return;
     http_->reset();
     arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
   }
