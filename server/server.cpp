@@ -275,11 +275,9 @@ void Server::on_connection_closed(Connection& conn) {
 void Server::on_sweep(uv_timer_t* t) {
   auto* self = static_cast<Server*>(t->data);
   const std::uint64_t now = uv_now(self->loop_);
-  // Collect first: a sweep may close connections, and closing must not disturb the walk.
-  auto& all = self->sweep_scratch_;
-  all.clear();
-  for (auto& [id, conn] : self->connections_) all.push_back(conn);
-  for (Connection* c : all) c->on_sweep(now);
+  // Walking the map while connections close is safe: they leave it only in their close
+  // callback, which libuv runs later, and nothing here accepts new ones.
+  for (auto& [id, conn] : self->connections_) conn->on_sweep(now);
 }
 
 void Server::on_signal(uv_signal_t* s, int signum) {
@@ -294,9 +292,7 @@ void Server::begin_shutdown() {
   if (v4_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v4_), nullptr);
   if (v6_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v6_), nullptr);
   v4_open_ = v6_open_ = false;
-  std::vector<Connection*> all;
-  for (auto& [id, conn] : connections_) all.push_back(conn);
-  for (Connection* c : all) {
+  for (auto& [id, c] : connections_) {  // safe to walk: see on_sweep
     if (c->state() == Connection::State::Open) {
       c->close_websocket(1001, "server shutting down");
     } else if (c->state() == Connection::State::Http) {
@@ -310,9 +306,7 @@ void Server::begin_shutdown() {
 void Server::on_grace_expired(uv_timer_t* t) {
   auto* self = static_cast<Server*>(t->data);
   spdlog::info("shutdown grace over: dropping {} connection(s)", self->connections_.size());
-  std::vector<Connection*> all;
-  for (auto& [id, conn] : self->connections_) all.push_back(conn);
-  for (Connection* c : all) c->abort();
+  for (auto& [id, conn] : self->connections_) conn->abort();  // safe to walk: see on_sweep
   self->maybe_finish_shutdown();
 }
 

@@ -123,7 +123,6 @@ class Server {
   std::unordered_map<std::string, Route> routes_;
   std::function<void(ConnId)> deferred_gone_;
   std::unordered_map<std::string, int> per_ip_;  // open connections by client address
-  std::vector<Connection*> sweep_scratch_;
   std::array<char, 64 * 1024> read_buffer_;
 };
 
