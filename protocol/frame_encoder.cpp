@@ -49,6 +49,15 @@ void write_frame_header(std::string& out, Opcode opcode, std::size_t payload_len
   write_header(out, opcode, payload_len, fin, false);
 }
 
+std::string_view frame_in_place(std::string& buf, Opcode opcode, bool fin) {
+  const std::size_t payload_len = buf.size() - kMaxFrameHeader;
+  std::string header;  // at most 10 bytes: within the small-string buffer, no allocation
+  write_header(header, opcode, payload_len, fin, false);
+  const std::size_t start = kMaxFrameHeader - header.size();
+  buf.replace(start, header.size(), header);
+  return std::string_view(buf).substr(start);
+}
+
 void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin) {
   out.reserve(out.size() + frame_header_size(payload.size()) + payload.size());
   write_header(out, opcode, payload.size(), fin, false);

@@ -20,6 +20,14 @@ std::size_t frame_header_size(std::size_t payload_len);
 // Appends just the header, so a caller can append the payload in pieces without a copy.
 void write_frame_header(std::string& out, Opcode opcode, std::size_t payload_len, bool fin = true);
 
+// The longest header frame_header_size() gives.
+inline constexpr std::size_t kMaxFrameHeader = 10;
+
+// Frames a payload in place, so a payload built once per tick is sent without copying it
+// behind a header: `buf` holds kMaxFrameHeader bytes of headroom and then the payload. The
+// header is written to the end of the headroom; the returned view is the whole frame.
+std::string_view frame_in_place(std::string& buf, Opcode opcode, bool fin = true);
+
 // Appends a whole unmasked frame to `out` (e.g. to batch frames into one write).
 void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin = true);
 

@@ -291,9 +291,9 @@ void append_event(std::string& out, const EventView& e) {
 }
 
 void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players,
-                            bool full) {
+                            bool full, std::size_t headroom) {
   out_ = &out;
-  out.clear();
+  out.assign(headroom, '\0');
   out += "{\"type\":\"tick\",\"tick\":";
   append_int(out, static_cast<std::int64_t>(tick));
   out += ",\"ts\":";

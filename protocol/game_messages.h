@@ -116,9 +116,11 @@ void append_event(std::string& out, const EventView& e);
 // piece by piece into a caller-owned buffer, so a frame is built by copying pre-encoded bytes.
 class TickFrameWriter {
  public:
-  // Clears `out` and starts a frame. `full` marks a resync: the frame lists everything in the
-  // client's view in full, and the client drops whatever it holds that is not listed.
-  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full = false);
+  // Clears `out` and starts a frame after `headroom` zero bytes (room for a frame header, see
+  // frame_in_place). `full` marks a resync: the frame lists everything in the client's view in
+  // full, and the client drops whatever it holds that is not listed.
+  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full = false,
+             std::size_t headroom = 0);
   void add_entity(std::string_view encoded);
   void add_removed(std::uint32_t id);
   void add_event(std::string_view encoded);

@@ -47,7 +47,10 @@ std::size_t GameBridge::event_bucket(float x, float y) const {
 
 void GameBridge::encode_tick(std::int64_t ts_ms) {
   ts_ms_ = ts_ms;
-  encoded_bytes_ = 0;
+  ++tick_stamp_;
+  deltas_.clear();
+  fulls_.clear();
+  events_json_.clear();
   const auto& entities = world_.entities();
   if (encoded_.size() < entities.size()) encoded_.resize(entities.size());
   for (std::size_t i = 0; i < entities.size(); ++i) {
@@ -56,10 +59,9 @@ void GameBridge::encode_tick(std::int64_t ts_ms) {
     if (slot.id != e.id) {
       // The vector moved under us (an entity was removed): this slot is someone else's.
       slot.id = e.id;
-      slot.full_valid = false;
       slot.published = false;
     }
-    slot.delta.clear();
+    slot.delta = {};
     if (e.dirty == 0 && slot.published) continue;
     const protocol::EntityView view = view_of(e);
     const protocol::WireEntity wire = protocol::to_wire(view);
@@ -67,39 +69,42 @@ void GameBridge::encode_tick(std::int64_t ts_ms) {
     slot.wire = wire;
     slot.published = true;
     if (fields == 0) continue;  // moved less than the wire can show
-    slot.full_valid = false;
     // Entities that are new this tick are sent in full anyway: they enter every view.
-    if (e.dirty != game::kDirtyAll) protocol::append_entity_delta(slot.delta, view, fields);
-    encoded_bytes_ += slot.delta.size();
+    if (e.dirty == game::kDirtyAll) continue;
+    const std::size_t at = deltas_.size();
+    protocol::append_entity_delta(deltas_, view, fields);
+    slot.delta = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)};
   }
   for (auto& bucket : event_buckets_) bucket.clear();
   events_.clear();
   for (const game::Event& ev : world_.events()) {
-    EncodedEvent enc{ev.x, ev.y, {}};
-    protocol::append_event(enc.json, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
-    encoded_bytes_ += enc.json.size();
+    const std::size_t at = events_json_.size();
+    protocol::append_event(events_json_, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
     event_buckets_[event_bucket(ev.x, ev.y)].push_back(static_cast<std::uint32_t>(events_.size()));
-    events_.push_back(std::move(enc));
+    events_.push_back({ev.x, ev.y, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(events_json_.size() - at)}});
   }
+  encoded_bytes_ = deltas_.size() + events_json_.size();
+  visibility_.rebuild(world_);
 }
 
-const GameBridge::Encoded& GameBridge::slot_at(std::uint32_t index) {
+std::string_view GameBridge::full_of(std::uint32_t index) {
   Encoded& slot = encoded_[index];
-  if (!slot.full_valid) {
-    slot.full.clear();
-    protocol::append_entity_full(slot.full, view_of(world_.entities()[index]));
-    slot.full_valid = true;
+  if (slot.full_tick != tick_stamp_) {
+    const std::size_t at = fulls_.size();
+    protocol::append_entity_full(fulls_, view_of(world_.entities()[index]));
+    slot.full = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls_.size() - at)};
+    slot.full_tick = tick_stamp_;
   }
-  return slot;
+  return in(fulls_, slot.full);
 }
 
 void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out,
-                             bool full) {
+                             bool full, std::size_t headroom) {
   visible_.clear();
-  world_.query_visible(cx, cy, view_radius_, visible_);
+  visibility_.query(cx, cy, view_radius_, visible_);
   removed_.clear();
   if (full) known.clear();
-  writer_.begin(out, world_.tick(), ts_ms_, world_.player_count(), full);
+  writer_.begin(out, world_.tick(), ts_ms_, world_.player_count(), full, headroom);
 
   // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
   std::size_t k = 0;
@@ -109,9 +114,9 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
     const bool was_known = k < known.size() && known[k] == id;
     if (was_known) ++k;
     if (!was_known || entities[index].dirty == game::kDirtyAll) {
-      writer_.add_entity(slot_at(index).full);
-    } else if (!encoded_[index].delta.empty()) {
-      writer_.add_entity(encoded_[index].delta);
+      writer_.add_entity(full_of(index));
+    } else if (encoded_[index].delta.len != 0) {
+      writer_.add_entity(in(deltas_, encoded_[index].delta));
     }
   }
   while (k < known.size()) removed_.push_back(known[k++]);
@@ -126,14 +131,21 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
         for (const std::uint32_t i : event_buckets_[static_cast<std::size_t>(y * buckets_x_ + x)]) {
           const EncodedEvent& ev = events_[i];
           const float dx = ev.x - cx, dy = ev.y - cy;
-          if (dx * dx + dy * dy <= r2) writer_.add_event(ev.json);
+          if (dx * dx + dy * dy <= r2) writer_.add_event(in(events_json_, ev.json));
         }
       }
     }
   }
   writer_.finish();
-  known.clear();
-  for (const auto& ref : visible_) known.push_back(ref.id);
+  // Sized to the view with a little slack, so a view that once was crowded does not hold
+  // its peak capacity for the rest of the session (memory per player matters at 10,000).
+  if (known.capacity() < visible_.size() || known.capacity() > 2 * visible_.size() + 16) {
+    std::vector<game::EntityId> resized;
+    resized.reserve(visible_.size() + visible_.size() / 4 + 4);
+    known.swap(resized);
+  }
+  known.resize(visible_.size());
+  for (std::size_t i = 0; i < visible_.size(); ++i) known[i] = visible_[i].id;
 }
 
 protocol::HelloMsg GameBridge::hello() const {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/frame_encoder.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
 #include "server/game_service.h"
@@ -195,9 +196,9 @@ void GameService::deliver_backlogs() {
       stats_.backlog_resyncs++;
       build_view(session.client);
     }
-    session.backlog.push_back(payload_);
+    session.backlog.emplace_back(payload_, protocol::kMaxFrameHeader);  // the JSON, without the headroom
     stats_.tick_frames_sent++;
-    stats_.tick_bytes_sent += payload_.size();
+    stats_.tick_bytes_sent += session.backlog.back().size();
     answer_waiting(session);
   }
 }

@@ -356,7 +356,7 @@ void GameService::build_view(Client& client) {
       client.player = 0;  // removed from the world (should not happen while attached)
     }
   }
-  bridge_.build_frame(cx, cy, client.known, payload_, client.resync);
+  bridge_.build_frame(cx, cy, client.known, payload_, client.resync, protocol::kMaxFrameHeader);
   client.resync = false;
 }
 
@@ -390,12 +390,10 @@ void GameService::tick() {
       continue;
     }
     build_view(client);
-    frame_.clear();
-    protocol::write_frame_header(frame_, protocol::Opcode::Text, payload_.size());
-    frame_ += payload_;
-    conn->send_frame(frame_);
+    const std::string_view frame = protocol::frame_in_place(payload_, protocol::Opcode::Text);
+    conn->send_frame(frame);
     stats_.tick_frames_sent++;
-    stats_.tick_bytes_sent += frame_.size();
+    stats_.tick_bytes_sent += frame.size();
   }
   deliver_backlogs();
   history_.note_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);

@@ -103,7 +103,8 @@ class GameService final : public WsApplication {
   void answer_waiting(HttpSession& session);
   void reject_message(Client& client, std::string_view code, std::string_view message);
   void join(Client& client, std::string name, const std::string& token);
-  // Builds the client's frame for this tick into payload_; false when it must be skipped.
+  // Builds the client's tick JSON into payload_, after protocol::kMaxFrameHeader bytes of
+  // headroom where the WebSocket header is written in place.
   void build_view(Client& client);
   // HTTP polling (game_http_api.cpp).
   std::optional<protocol::HttpResponse> handle_session_request(const protocol::HttpRequest& request, ConnId conn);
@@ -140,8 +141,7 @@ class GameService final : public WsApplication {
   std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   std::string hello_;                     // encoded once: the world's static description
-  std::string payload_;                   // scratch for one client's tick JSON
-  std::string frame_;                     // scratch for one client's WebSocket frame
+  std::string payload_;                   // scratch for one client's tick frame: headroom, then JSON
   StatsHistory history_;
   // Long-poll deadlines and idle sessions are checked here as well as on every tick, so a
   // low tick rate does not stretch a client's timeout.

@@ -5,6 +5,7 @@
 
 #include "game/rng.h"
 #include "game/spatial_grid.h"
+#include "game/visibility_index.h"
 #include "game/world.h"
 
 using namespace skirmish::game;
@@ -112,4 +113,47 @@ TEST_CASE("a huge world with tiny cells keeps the cell count bounded", "[game]")
   SpatialGrid g(1e7f, 1e7f, 1);
   CHECK(static_cast<int64_t>(g.cols()) * g.rows() <= SpatialGrid::kMaxCells);
   CHECK(g.cell_size() > 1);
+}
+
+TEST_CASE("VisibilityIndex answers exactly as World::query_visible, tick after tick", "[game]") {
+  GameConfig cfg;
+  cfg.monster_count = 300;
+  World w(cfg, 5);
+  Rng rng(7);
+  for (int i = 0; i < 200; ++i) w.add_player("p");
+  for (int i = 0; i < 40; ++i) w.set_hp(w.entities()[rng.below(300)].id, 0);  // some invisible
+  VisibilityIndex index;
+  std::vector<World::VisibleRef> got, want;
+  std::vector<PlayerInput> inputs;
+  for (int t = 0; t < 60; ++t) {
+    inputs.clear();
+    for (const Entity& e : w.entities())
+      if (e.kind == EntityKind::Player) inputs.push_back({e.id, rng.uniform(-1, 1), rng.uniform(-1, 1), t % 3 == 0});
+    if (t == 30)
+      for (int i = 0; i < 20; ++i) w.remove_player(inputs[static_cast<std::size_t>(i)].player);
+    w.step(inputs);
+    index.rebuild(w);
+    for (int q = 0; q < 30; ++q) {
+      float x = rng.uniform(-500, 3700), y = rng.uniform(-500, 3700);
+      const float r = q == 0 ? 5000 : rng.uniform(0, 900);
+      if (q % 7 == 0) {
+        const Entity& e = w.entities()[rng.below(static_cast<uint32_t>(w.entities().size()))];
+        x = e.x;
+        y = e.y;
+      }
+      got.assign(1, {0, 0});  // appends after what `out` holds
+      want.assign(1, {0, 0});
+      index.query(x, y, r, got);
+      w.query_visible(x, y, r, want);
+      INFO("tick " << t << " query at (" << x << ", " << y << ") r " << r);
+      REQUIRE(got.size() == want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i].id == want[i].id);
+        REQUIRE(got[i].index == want[i].index);
+      }
+    }
+  }
+  got.clear();
+  index.query(100, 100, -1, got);
+  REQUIRE(got.empty());
 }

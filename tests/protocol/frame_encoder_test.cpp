@@ -171,3 +171,17 @@ TEST_CASE("client frames of every length decode back to the payload", "[protocol
     CHECK(out == std::vector<WsEvent>{BinaryMessage{payload}});
   }
 }
+
+TEST_CASE("frame_in_place gives the same bytes as encode_frame at every header size", "[protocol]") {
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{125}, std::size_t{126},
+                              std::size_t{65535}, std::size_t{65536}, std::size_t{70000}}) {
+    const std::string payload(n, 'x');
+    std::string buf(kMaxFrameHeader, '\0');
+    buf += payload;
+    INFO("payload " << n);
+    CHECK(frame_in_place(buf, Opcode::Text) == encode_frame(Opcode::Text, payload));
+    std::string again(kMaxFrameHeader, '\0');
+    again += payload;
+    CHECK(frame_in_place(again, Opcode::Binary, false) == encode_frame(Opcode::Binary, payload, false));
+  }
+}
