@@ -17,6 +17,8 @@
 #   TICK_RATE=20              AREA_PER_PLAYER=100000 (world units^2 per player)
 #   MONSTERS_PER_PLAYER=0.5   TESTER_THREADS=1   DAEMON_CPU=0   TESTER_CPU=1
 #   VIEW_FRACTION=1           share of clients that read whole frames (see skirmish-load --help)
+#   WARMUP=10                 clients that play for 2 s before the idle sample (0: none), so that
+#                             "idle" has its code paged in and RSS per player counts what scales
 #   SKIRMISHD=build/server/skirmishd   SKIRMISH_LOAD=build/loadtest/skirmish-load
 set -euo pipefail
 
@@ -28,6 +30,7 @@ DURATION=${DURATION:-20}
 REPEATS=${REPEATS:-1}
 REPEAT_MAX_N=${REPEAT_MAX_N:-1000}
 RAMP=${RAMP:-1000}
+WARMUP=${WARMUP:-10}
 INPUT_RATE=${INPUT_RATE:-5}
 BEHAVIOR=${BEHAVIOR:-fight}
 TICK_RATE=${TICK_RATE:-20}
@@ -76,17 +79,18 @@ trap cleanup EXIT
 
 # Daemon CPU seconds (utime + stime) and RSS (KiB) of $DAEMON_PID, plus a wall-clock stamp.
 sample() {
-  local stat cpu rss now
+  local stat cpu rss anon now
   if [[ ! -r /proc/$DAEMON_PID/stat ]]; then  # the daemon died: nothing to sample
-    echo "{\"cpu_s\": null, \"rss_kib\": null, \"t\": $(date +%s.%N)}"
+    echo "{\"cpu_s\": null, \"rss_kib\": null, \"rss_anon_kib\": null, \"t\": $(date +%s.%N)}"
     return
   fi
   stat=$(<"/proc/$DAEMON_PID/stat")
   stat=${stat##*) }  # after the command name; utime and stime are fields 14 and 15
   cpu=$(awk -v t="$CLK_TCK" '{ printf "%.2f", ($12 + $13) / t }' <<<"$stat")
   rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status")
+  anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$DAEMON_PID/status")
   now=$(date +%s.%N)
-  echo "{\"cpu_s\": $cpu, \"rss_kib\": $rss, \"t\": $now}"
+  echo "{\"cpu_s\": $cpu, \"rss_kib\": $rss, \"rss_anon_kib\": $anon, \"t\": $now}"
 }
 
 metric() {  # a counter from /metrics, or null when the daemon has none
@@ -128,6 +132,15 @@ run_one() {  # run_one N REPEAT
   done
   [[ -n $PORT ]] || { echo "bench: skirmishd did not start" >&2; cat "$log" >&2; exit 1; }
   sleep 1
+  local cold; cold=$(sample)
+  if (( WARMUP > 0 )); then
+    # A few players first: the code for handshakes, joins and ticks is paged in (file-backed
+    # RSS that does not grow with players) before the idle sample. They leave before it.
+    taskset -c "$TESTER_CPU" "$SKIRMISH_LOAD" --url "ws://127.0.0.1:$PORT/ws" --clients "$WARMUP" --ramp 100 \
+      --duration 2 --behavior "$BEHAVIOR" --input-rate "$INPUT_RATE" >"$OUT/$tag.warmup.txt" 2>&1 ||
+      echo "bench: warm-up run failed (see $OUT/$tag.warmup.txt)" >&2
+    sleep 1
+  fi
   local idle; idle=$(sample)
 
   local marker=$OUT/$tag.marker
@@ -153,7 +166,7 @@ run_one() {  # run_one N REPEAT
 
   cat >"$OUT/$tag.daemon.json" <<JSON
 {"n": $n, "repeat": $rep, "world_size": $world, "monsters": $monsters, "obstacles": $obstacles,
- "idle": $idle, "start": $start, "end": $end,
+ "cold": $cold, "idle": $idle, "start": $start, "end": $end,
  "daemon_frames_sent": {"start": $frames0, "end": $frames1},
  "daemon_alive_at_end": $daemon_alive, "daemon_exit_status": $daemon_exit}
 JSON

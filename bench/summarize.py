@@ -17,6 +17,7 @@ import sys
 def run_row(report, daemon):
     m = report["measured"]
     start, end, idle = daemon["start"], daemon["end"], daemon["idle"]
+    cold = daemon.get("cold")
     wall = end["t"] - start["t"]
     alive = end["cpu_s"] is not None and start["cpu_s"] is not None
     cpu_s = end["cpu_s"] - start["cpu_s"] if alive else None
@@ -44,6 +45,11 @@ def run_row(report, daemon):
         "rss_idle_kib": idle["rss_kib"],
         "rss_end_kib": end["rss_kib"],
         "rss_per_player_kib": (end["rss_kib"] - idle["rss_kib"]) / players if players and alive else None,
+        # Beyond the daemon as it started, before any client paged in code: an upper bound.
+        "rss_cold_per_player_kib": (end["rss_kib"] - cold["rss_kib"]) / players if players and alive and cold else None,
+        # Anonymous memory only (heap and stacks, no code or mapped files).
+        "rss_anon_per_player_kib": (end["rss_anon_kib"] - idle["rss_anon_kib"]) / players
+        if players and alive and end.get("rss_anon_kib") is not None and idle.get("rss_anon_kib") is not None else None,
         "bytes_per_player_per_s": m["bytes_per_client_per_s"],
         "bytes_per_frame": m["bytes_per_frame"],
         "entities_per_view": m["entities_per_view_avg"],
@@ -96,7 +102,7 @@ def main():
 
     lines = [
         "| players | frames delivered / expected | delay p50 / p99 / p99.9 (ms) | daemon CPU (% of a core) "
-        "| daemon CPU-s per 1M frames | RSS per player (KiB) | bytes per player per s | entities per view "
+        "| daemon CPU-s per 1M frames | RSS per player, KiB (cold; anon) | bytes per player per s | entities per view "
         "| tester CPU (%) | runs |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -105,13 +111,16 @@ def main():
             f"| {r['players']:.0f} / {r['n']} | {r['frames']:.0f} / {r['expected_by_time']:.0f} "
             f"({fmt(r['delivered_pct'], '.2f')} %) | {fmt(r['delay_p50_ms'], '.1f')} / {fmt(r['delay_p99_ms'], '.1f')} / "
             f"{fmt(r['delay_p999_ms'], '.1f')} | {fmt(r['daemon_cpu_pct'], '.0f')} | "
-            f"{fmt(r['cpu_s_per_million_frames'], '.2f')} | {fmt(r['rss_per_player_kib'], '.1f')} | "
+            f"{fmt(r['cpu_s_per_million_frames'], '.2f')} | {fmt(r['rss_per_player_kib'], '.2f')} "
+            f"({fmt(r.get('rss_cold_per_player_kib'), '.2f')}; anon {fmt(r.get('rss_anon_per_player_kib'), '.2f')}) | "
             f"{fmt(r['bytes_per_player_per_s'], ',.0f')} | {fmt(r['entities_per_view'], '.1f')} | "
             f"{fmt(r['tester_cpu_pct'], '.0f')} | {r['runs']} |")
     lines.append("")
     lines.append("players: connected when the measured window started / requested. Expected frames: clients x tick "
                  "rate x seconds. Delay: frame ts to the moment the tester read it (includes the tester's own "
-                 "queueing). RSS per player: (RSS at the window's end - idle RSS) / players.")
+                 "queueing). RSS per player: (RSS at the window's end - idle RSS) / players, where idle is "
+                 "sampled after a short warm-up (WARMUP clients played 2 s and left); in brackets the same "
+                 "beyond the cold start, and the anonymous part (RssAnon) beyond idle.")
     with open(os.path.join(out_dir, "summary.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(out_dir, "chart.dat"), "w") as f:

@@ -19,27 +19,30 @@ struct PendingWrite {
   std::string bytes;
 };
 
-// The peer's IP address, and "ip:port" ("[ip]:port" for IPv6) for logs.
-void peer_address(uv_tcp_t* tcp, std::string& ip_out, std::string& display) {
+// "ip:port" ("[ip]:port" for IPv6), for logs and, through Connection::ip(), per-IP limits.
+std::string peer_address(uv_tcp_t* tcp) {
   sockaddr_storage addr{};
   int len = sizeof addr;
-  ip_out = display = "?";
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
   char ip[INET6_ADDRSTRLEN] = "?";
   if (addr.ss_family == AF_INET) {
     const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
     uv_ip4_name(a, ip, sizeof ip);
-    ip_out = ip;
-    display = ip_out + ":" + std::to_string(ntohs(a->sin_port));
-    return;
+    return std::string(ip) + ":" + std::to_string(ntohs(a->sin_port));
   }
   const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
   uv_ip6_name(a, ip, sizeof ip);
-  ip_out = ip;
-  display = "[" + ip_out + "]:" + std::to_string(ntohs(a->sin6_port));
+  return "[" + std::string(ip) + "]:" + std::to_string(ntohs(a->sin6_port));
 }
 
 }  // namespace
+
+std::string_view Connection::ip() const {
+  const std::string_view peer = peer_;
+  if (peer.size() > 2 && peer.front() == '[') return peer.substr(1, peer.rfind(']') - 1);
+  const std::size_t colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
 
 Connection::Connection(Server& server, ConnId id)
     : server_(server), id_(id), flow_soft_limit_(server.config().flow.soft_limit_bytes) {
@@ -49,7 +52,7 @@ Connection::Connection(Server& server, ConnId id)
 }
 
 void Connection::start() {
-  peer_address(&handle_, ip_, peer_);
+  peer_ = peer_address(&handle_);
   last_heard_ms_ = server_.now_ms();
   uv_tcp_nodelay(&handle_, 1);
   if (int size = server_.config().flow.send_buffer_bytes; size > 0) {
@@ -308,10 +311,18 @@ void Connection::shutdown_and_drain() {
   http_.reset();
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
   write_shut_ = true;
-  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown_done) != 0) abort();
+  // Allocated here rather than held by every connection: only a closing one needs it.
+  auto* req = new uv_shutdown_t;
+  if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown_done) != 0) {
+    delete req;
+    abort();
+  }
 }
 
 void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
+  // libuv calls this exactly once, also when the handle is closed first (UV_ECANCELED, before
+  // the close callback frees the connection), so the request is freed here in every case.
+  const std::unique_ptr<uv_shutdown_t> owned(req);
   auto* self = static_cast<Connection*>(req->handle->data);
   if (status < 0 && status != UV_ECANCELED) self->abort();
 }

@@ -41,7 +41,7 @@ class Connection {
   bool is_open() const { return state_ == State::Open; }
   bool upgraded() const { return upgraded_; }
   const std::string& peer() const { return peer_; }  // "ip:port", for logs
-  const std::string& ip() const { return ip_; }
+  std::string_view ip() const;  // the address part of peer()
   // Bytes accepted for sending but not yet handed to the kernel.
   std::size_t queued_bytes() const { return queued_bytes_; }
   // True while more than websocket.soft_limit_bytes wait to be sent: the peer reads slower
@@ -99,7 +99,6 @@ class Connection {
 
   Server& server_;
   uv_tcp_t handle_;
-  uv_shutdown_t shutdown_req_;
   ConnId id_;
   State state_ = State::Http;
   bool write_shut_ = false;       // uv_shutdown issued: nothing more may be written
@@ -114,7 +113,6 @@ class Connection {
   std::uint64_t over_soft_since_ms_ = 0;
   std::size_t flow_soft_limit_;
   std::string peer_;
-  std::string ip_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;
   std::unique_ptr<protocol::FrameDecoder> frames_;

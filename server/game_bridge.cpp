@@ -14,6 +14,19 @@ const char* event_type_name(game::EventType t) {
   }
   return "unknown";
 }
+// Empties an arena for the next tick. It keeps its capacity (no allocation in the steady
+// state) unless the tick that just ended used much less of it: a rare burst (many resyncs
+// at once) should not pin its peak for the rest of the run.
+void reset_arena(std::string& arena) {
+  constexpr std::size_t kKeepAlways = 64 * 1024;
+  if (arena.capacity() > kKeepAlways && arena.capacity() > 4 * arena.size()) {
+    std::string smaller;
+    smaller.reserve(std::max(kKeepAlways, 2 * arena.size()));
+    arena.swap(smaller);
+  }
+  arena.clear();
+}
+
 }  // namespace
 
 GameBridge::GameBridge(const game::World& world, float view_radius) : world_(world), view_radius_(view_radius) {
@@ -48,9 +61,7 @@ std::size_t GameBridge::event_bucket(float x, float y) const {
 void GameBridge::encode_tick(std::int64_t ts_ms) {
   ts_ms_ = ts_ms;
   ++tick_stamp_;
-  deltas_.clear();
-  fulls_.clear();
-  events_json_.clear();
+  for (std::string* arena : {&deltas_, &fulls_, &events_json_}) reset_arena(*arena);
   const auto& entities = world_.entities();
   if (encoded_.size() < entities.size()) encoded_.resize(entities.size());
   for (std::size_t i = 0; i < entities.size(); ++i) {

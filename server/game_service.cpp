@@ -48,6 +48,7 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
   uv_timer_init(loop, &poll_timer_);
   poll_timer_.data = this;
   hello_ = protocol::encode_hello(bridge_.hello());
+  hello_frame_ = protocol::encode_frame(protocol::Opcode::Text, hello_);
   server_.add_route("/session", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
   server_.add_route("/session/", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
   server_.set_deferred_gone_handler([this](ConnId c) { on_poll_gone(c); });
@@ -92,8 +93,7 @@ void GameService::restore_saved_players() {
     if (p.token.empty() || players_by_token_.count(p.token)) continue;
     const game::EntityId id = world_.restore_player(p.id, p.name, p.x, p.y, p.hp, p.score);
     if (id == 0) continue;
-    players_by_token_[p.token] = id;
-    token_by_player_[id] = p.token;
+    remember_token(p.token, id);
     detached_[id] = expires;
     restored++;
   }
@@ -108,13 +108,18 @@ void GameService::save_players() const {
   for (const auto& [player, token] : token_by_player_) {
     const game::Entity* e = world_.find(player);
     if (!e) continue;
-    state.players.push_back({token, e->id, e->name, e->x, e->y, e->hp, e->score});
+    state.players.push_back({*token, e->id, e->name, e->x, e->y, e->hp, e->score});
   }
   if (auto error = save_state(path, state)) {
     spdlog::warn("could not save players: {}", *error);
   } else {
     spdlog::info("saved {} player(s) to {}", state.players.size(), path);
   }
+}
+
+void GameService::remember_token(const std::string& token, game::EntityId player) {
+  const auto [it, inserted] = players_by_token_.emplace(token, player);
+  token_by_player_[player] = &it->first;
 }
 
 std::string GameService::new_token() {
@@ -135,7 +140,10 @@ void GameService::on_open(ConnId id, const protocol::HttpRequest& request) {
   const auto& cfg = world_.config();
   c.view_x = std::clamp(query_number(request.target, "x").value_or(cfg.world_width / 2), 0.0f, cfg.world_width);
   c.view_y = std::clamp(query_number(request.target, "y").value_or(cfg.world_height / 2), 0.0f, cfg.world_height);
-  send(id, hello_);
+  // The shared frame goes straight to the kernel: no per-connection copy of a hello that
+  // lists every obstacle (tens of KB in a big world), whose short-lived buffers would leave
+  // the heap fragmented between the connections' long-lived allocations.
+  if (c.connection) c.connection->send_frame(hello_frame_);
 }
 
 void GameService::on_close(ConnId id) {
@@ -299,8 +307,7 @@ void GameService::join(Client& client, std::string name, const std::string& toke
       return;
     }
     player_token = new_token();
-    players_by_token_[player_token] = player;
-    token_by_player_[player] = player_token;
+    remember_token(player_token, player);
     stats_.joins++;
   } else {
     stats_.resumes++;
@@ -327,7 +334,7 @@ void GameService::forget_player(game::EntityId player) {
   owner_.erase(player);
   detached_.erase(player);
   if (const auto it = token_by_player_.find(player); it != token_by_player_.end()) {
-    players_by_token_.erase(it->second);
+    players_by_token_.erase(players_by_token_.find(*it->second));  // by iterator: the key is the node's own
     token_by_player_.erase(it);
   }
 }

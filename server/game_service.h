@@ -122,6 +122,7 @@ class GameService final : public WsApplication {
   void save_players() const;
   void sample_stats();
   std::string new_token();
+  void remember_token(const std::string& token, game::EntityId player);
   void send(ConnId id, const std::string& text);
 
   Server& server_;
@@ -136,11 +137,13 @@ class GameService final : public WsApplication {
   // Reconnect tokens. A player lives in the world while a connection owns it or, after
   // the connection dropped, until its detach deadline: then the token can claim it back.
   std::unordered_map<std::string, game::EntityId> players_by_token_;
-  std::unordered_map<game::EntityId, std::string> token_by_player_;
+  // Points at the key in players_by_token_ (map keys never move): one copy of each token.
+  std::unordered_map<game::EntityId, const std::string*> token_by_player_;
   std::unordered_map<game::EntityId, Client*> owner_;           // attached players
   std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   std::string hello_;                     // encoded once: the world's static description
+  std::string hello_frame_;               // ... and framed once for WebSocket clients
   std::string payload_;                   // scratch for one client's tick frame: headroom, then JSON
   StatsHistory history_;
   // Long-poll deadlines and idle sessions are checked here as well as on every tick, so a

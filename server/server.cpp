@@ -94,7 +94,7 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   self->stats_.connections_total++;
   self->connections_[conn->id()] = conn;
   conn->start();
-  const int from_ip = ++self->per_ip_[conn->ip()];
+  const int from_ip = ++self->per_ip_[std::string(conn->ip())];
   const auto& cfg = self->config_.server;
   const char* refused = nullptr;
   const char* reason = nullptr;
@@ -266,7 +266,7 @@ void Server::on_binary(Connection& conn, std::string_view data) {
 void Server::on_connection_closed(Connection& conn) {
   spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
   connections_.erase(conn.id());
-  if (auto it = per_ip_.find(conn.ip()); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
   if (conn.upgraded() && app_) app_->on_close(conn.id());
   if (conn.awaiting_response() && deferred_gone_) deferred_gone_(conn.id());
   if (shutting_down_) maybe_finish_shutdown();
