@@ -64,6 +64,7 @@ void GameBridge::encode_tick(std::int64_t ts_ms) {
   for (std::string* arena : {&deltas_, &fulls_, &events_json_}) reset_arena(*arena);
   const auto& entities = world_.entities();
   if (encoded_.size() < entities.size()) encoded_.resize(entities.size());
+  deltas_by_index_.assign(entities.size(), Span{});
   for (std::size_t i = 0; i < entities.size(); ++i) {
     const game::Entity& e = entities[i];
     Encoded& slot = encoded_[i];
@@ -72,19 +73,20 @@ void GameBridge::encode_tick(std::int64_t ts_ms) {
       slot.id = e.id;
       slot.published = false;
     }
-    slot.delta = {};
     if (e.dirty == 0 && slot.published) continue;
     const protocol::EntityView view = view_of(e);
     const protocol::WireEntity wire = protocol::to_wire(view);
     const std::uint8_t fields = slot.published ? protocol::changed_fields(slot.wire, wire) : static_cast<std::uint8_t>(protocol::kFieldAll);
     slot.wire = wire;
     slot.published = true;
+    if (e.dirty == game::kDirtyAll) {
+      deltas_by_index_[i].len = kSendFull;  // new or back this tick: it enters every view in full
+      continue;
+    }
     if (fields == 0) continue;  // moved less than the wire can show
-    // Entities that are new this tick are sent in full anyway: they enter every view.
-    if (e.dirty == game::kDirtyAll) continue;
     const std::size_t at = deltas_.size();
     protocol::append_entity_delta(deltas_, view, fields);
-    slot.delta = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)};
+    deltas_by_index_[i] = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)};
   }
   for (auto& bucket : event_buckets_) bucket.clear();
   events_.clear();
@@ -119,15 +121,15 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
 
   // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
   std::size_t k = 0;
-  const auto& entities = world_.entities();
   for (const auto& [id, index] : visible_) {
     while (k < known.size() && known[k] < id) removed_.push_back(known[k++]);
     const bool was_known = k < known.size() && known[k] == id;
     if (was_known) ++k;
-    if (!was_known || entities[index].dirty == game::kDirtyAll) {
+    const Span delta = deltas_by_index_[index];
+    if (!was_known || delta.len == kSendFull) {
       writer_.add_entity(full_of(index));
-    } else if (encoded_[index].delta.len != 0) {
-      writer_.add_entity(in(deltas_, encoded_[index].delta));
+    } else if (delta.len != 0) {
+      writer_.add_entity(in(deltas_, delta));
     }
   }
   while (k < known.size()) removed_.push_back(known[k++]);
