@@ -48,6 +48,11 @@ struct FlowSettings {
   // SO_SNDBUF for each connection; 0 leaves it to the kernel, which grows it up to
   // net.ipv4.tcp_wmem's maximum (4 MiB on Linux) and so hides a stalled reader for minutes.
   int send_buffer_bytes = 0;
+  // Messages (data frames and pings) a client may send per second, with a burst of as many.
+  // Beyond that the rest of what was read is dropped unparsed and reading pauses until the
+  // bucket refills, so a flood costs one read per pause instead of the core that the tick
+  // needs. A browser sends a few inputs a second; 0 = no limit.
+  int max_messages_per_second = 200;
 };
 
 // How the server runs the game around the pure simulation.

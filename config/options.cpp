@@ -186,6 +186,10 @@ std::vector<Option> build_options() {
   o.push_back(integer("websocket.send_buffer_bytes", "SKIRMISH_SEND_BUFFER_BYTES", "--send-buffer-bytes", 0, 64 << 20,
                       "kernel send buffer per connection (SO_SNDBUF); 0 = the kernel's own sizing",
                       [](Config& c) -> auto& { return c.flow.send_buffer_bytes; }));
+  o.push_back(integer("websocket.max_messages_per_second", "SKIRMISH_MAX_MESSAGES_PER_SECOND",
+                      "--max-messages-per-second", 0, 1000000,
+                      "messages and pings a client may send per second (burst as many); beyond, reading pauses and the excess is dropped; 0 = no limit",
+                      [](Config& c) -> auto& { return c.flow.max_messages_per_second; }));
   o.push_back(text("websocket.allowed_origins", "SKIRMISH_ALLOWED_ORIGINS", "--allowed-origins",
                    ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));

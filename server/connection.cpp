@@ -153,6 +153,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     upgraded_ = true;
     deadline_ms_ = 0;
     frames_ = std::make_unique<protocol::FrameDecoder>(server_.config().ws);
+    messages_ = TokenBucket(server_.config().flow.max_messages_per_second, server_.now_ms());
     server_.on_websocket_open(*this, request);
     http_.reset();
     if (state_ == State::Open && rest_len > 0) {
@@ -204,9 +205,15 @@ void Connection::resume_held_input() {
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
   std::vector<protocol::WsEvent> events;
   const auto error = frames_->feed(data, len, events);
+  const double rate = server_.config().flow.max_messages_per_second;
+  const std::uint64_t now = server_.now_ms();
   for (auto& event : events) {
     if (state_ != State::Open && state_ != State::Closing) return;
     server_.stats().frames_in++;
+    if (rate > 0 && !std::holds_alternative<protocol::Close>(event) && !messages_.take(rate, now)) {
+      server_.stats().messages_over_rate++;  // a flood: dropped unparsed (a close still counts)
+      continue;
+    }
     if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
       if (state_ == State::Open) server_.on_text(*this, text->data);
     } else if (auto* bin = std::get_if<protocol::BinaryMessage>(&event)) {
@@ -224,6 +231,12 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
       shutdown_and_drain();
       return;
     }
+  }
+  if (rate > 0 && !read_paused_ && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) {
+    // Let the kernel hold the rest (TCP pushes back on the sender) until the bucket refills.
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+    read_paused_ = true;
+    server_.stats().reads_paused++;
   }
   if (error && state_ != State::Draining && state_ != State::Closed) {
     spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error->code), error->reason);
@@ -311,6 +324,7 @@ void Connection::shutdown_and_drain() {
   http_.reset();
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
   write_shut_ = true;
+  resume_reading();  // draining waits for the peer's EOF, which only a read can see
   // Allocated here rather than held by every connection: only a closing one needs it.
   auto* req = new uv_shutdown_t;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown_done) != 0) {
@@ -327,7 +341,14 @@ void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
   if (status < 0 && status != UV_ECANCELED) self->abort();
 }
 
+void Connection::resume_reading() {
+  if (!read_paused_ || state_ == State::Closed) return;
+  read_paused_ = false;
+  if (uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read) != 0) abort();
+}
+
 void Connection::on_sweep(std::uint64_t now_ms) {
+  if (read_paused_ && messages_.ready(server_.config().flow.max_messages_per_second, now_ms)) resume_reading();
   if (deadline_ms_ != 0 && deadline_ms_ <= now_ms) {
     on_deadline();
   } else if (state_ == State::Open) {

@@ -11,6 +11,7 @@
 
 #include "protocol/frame_decoder.h"
 #include "protocol/http_request_parser.h"
+#include "server/token_bucket.h"
 
 namespace skirmish::server {
 
@@ -91,6 +92,9 @@ class Connection {
   bool write_response(const protocol::HttpResponse& response);
   void handle_frames(const std::uint8_t* data, std::size_t len);
   void shutdown_and_drain();
+  // Undoes a pause for websocket.max_messages_per_second (called by the sweep once the bucket
+  // has refilled, and before draining).
+  void resume_reading();
   void arm_deadline(std::uint64_t from_now_ms);
   void on_deadline();
   void check_liveness(std::uint64_t now_ms);
@@ -105,6 +109,7 @@ class Connection {
   bool close_sent_ = false;       // our close frame is out (or queued)
   bool upgraded_ = false;         // became a WebSocket: the application knows this id
   bool awaiting_response_ = false;
+  bool read_paused_ = false;      // over the message rate: not reading until the bucket refills
   std::string held_input_;        // bytes pipelined behind a deferred request
   std::size_t queued_bytes_ = 0;
   std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
@@ -112,6 +117,7 @@ class Connection {
   std::uint64_t ping_sent_ms_ = 0;     // our unanswered liveness ping; 0 = none
   std::uint64_t over_soft_since_ms_ = 0;
   std::size_t flow_soft_limit_;
+  TokenBucket messages_;  // the client's message allowance (websocket.max_messages_per_second)
   std::string peer_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;

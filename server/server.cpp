@@ -233,6 +233,10 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(stats_.bytes_out));
   m.counter("skirmish_tick_frames_skipped_total", "tick frames not sent to clients over the soft limit",
             static_cast<double>(stats_.tick_frames_skipped));
+  m.counter("skirmish_messages_over_rate_total", "client messages dropped over websocket.max_messages_per_second",
+            static_cast<double>(stats_.messages_over_rate));
+  m.counter("skirmish_reads_paused_total", "times a connection's reading paused for that limit",
+            static_cast<double>(stats_.reads_paused));
   m.gauge("skirmish_queued_bytes", "bytes waiting to be sent, all connections", static_cast<double>(queued_sum));
   m.gauge("skirmish_queued_bytes_max", "bytes waiting to be sent, the worst connection",
           static_cast<double>(queued_max));

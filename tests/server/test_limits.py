@@ -152,6 +152,46 @@ class GameCaps(unittest.TestCase):
             self.assertLessEqual(m["skirmish_inputs_total"], 50 - m["skirmish_inputs_dropped_total"])
 
 
+class Floods(unittest.TestCase):
+    def test_a_message_flood_is_paused_and_dropped_while_a_player_keeps_every_tick(self):
+        async def healthy(d, seconds):
+            gaps, last, frames = 0, None, 0
+            async with websockets.connect(d.ws_url()) as ws:
+                await ws.send(json.dumps({"type": "join", "name": "calm"}))
+                start = time.monotonic()
+                while time.monotonic() - start < seconds:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if msg["type"] != "tick":
+                        continue
+                    if last is not None and msg["tick"] != last + 1:
+                        gaps += 1
+                    last, frames = msg["tick"], frames + 1
+            return gaps, frames
+
+        async def scenario(d):
+            flooder = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+            reader = open_websocket(flooder)
+            loop = asyncio.get_running_loop()
+            # 2,000 inputs in one go (about 70 KB): far over 50 a second.
+            await loop.run_in_executor(None, flooder.sendall,
+                                       client_frame(0x1, b'{"type":"input","move":[1,0]}') * 2000)
+            gaps, frames = await healthy(d, 3)
+            # Still connected and, once the allowance refills, served: a ping gets its pong.
+            await loop.run_in_executor(None, flooder.sendall, client_frame(0x9, b"still here"))
+            pong = await loop.run_in_executor(None, reader.read_until, 0xA)
+            flooder.close()
+            return gaps, frames, pong
+
+        with Daemon("--max-messages-per-second", "50", "--tick-rate", "20", log_level="info") as d:
+            gaps, frames, pong = asyncio.run(scenario(d))
+            self.assertEqual(gaps, 0)
+            self.assertGreaterEqual(frames, 20 * 3 - 5)
+            self.assertEqual(pong, b"still here")
+            m = metrics(d)
+            self.assertGreater(m["skirmish_messages_over_rate_total"], 1000)
+            self.assertGreater(m["skirmish_reads_paused_total"], 0)
+
+
 class Metrics(unittest.TestCase):
     def test_stats_json_keeps_a_sample_a_second(self):
         with Daemon("--tick-rate", "20") as d:
