@@ -29,6 +29,12 @@ struct ServerSettings {
   // Connections from one client address; 0 = no limit. Off by default because load tests
   // and NATs put thousands of players behind one address; set it on a public server.
   int max_connections_per_ip = 0;
+  // HTTP requests, WebSocket messages and pings one connection may send per second, with a
+  // burst of as many. Beyond that the daemon stops reading the socket until the allowance
+  // refills (TCP pushes back on the sender) and drops the WebSocket messages of that read
+  // unparsed; pipelined HTTP requests wait. A flood then costs one read per pause instead of
+  // the core the tick needs. A browser sends a few inputs a second; 0 = no limit.
+  int max_messages_per_second = 200;
 };
 
 // Backpressure and liveness for WebSocket connections.
@@ -48,11 +54,6 @@ struct FlowSettings {
   // SO_SNDBUF for each connection; 0 leaves it to the kernel, which grows it up to
   // net.ipv4.tcp_wmem's maximum (4 MiB on Linux) and so hides a stalled reader for minutes.
   int send_buffer_bytes = 0;
-  // Messages (data frames and pings) a client may send per second, with a burst of as many.
-  // Beyond that the rest of what was read is dropped unparsed and reading pauses until the
-  // bucket refills, so a flood costs one read per pause instead of the core that the tick
-  // needs. A browser sends a few inputs a second; 0 = no limit.
-  int max_messages_per_second = 200;
 };
 
 // How the server runs the game around the pure simulation.

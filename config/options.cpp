@@ -158,6 +158,10 @@ std::vector<Option> build_options() {
   o.push_back(integer("server.request_timeout_ms", "SKIRMISH_REQUEST_TIMEOUT_MS", "--request-timeout-ms", 1, kMaxMs,
                       "an HTTP request or handshake must be complete within this time",
                       [](Config& c) -> auto& { return c.server.request_timeout_ms; }));
+  o.push_back(integer("server.max_messages_per_second", "SKIRMISH_MAX_MESSAGES_PER_SECOND",
+                      "--max-messages-per-second", 0, 1000000,
+                      "HTTP requests, WebSocket messages and pings one connection may send per second (burst as many); beyond, reading pauses; 0 = no limit",
+                      [](Config& c) -> auto& { return c.server.max_messages_per_second; }));
   // http
   o.push_back(integer("http.max_header_bytes", "SKIRMISH_MAX_HEADER_BYTES", "--max-header-bytes", 256, 1 << 20,
                       "request line plus headers; more gets 431",
@@ -186,10 +190,6 @@ std::vector<Option> build_options() {
   o.push_back(integer("websocket.send_buffer_bytes", "SKIRMISH_SEND_BUFFER_BYTES", "--send-buffer-bytes", 0, 64 << 20,
                       "kernel send buffer per connection (SO_SNDBUF); 0 = the kernel's own sizing",
                       [](Config& c) -> auto& { return c.flow.send_buffer_bytes; }));
-  o.push_back(integer("websocket.max_messages_per_second", "SKIRMISH_MAX_MESSAGES_PER_SECOND",
-                      "--max-messages-per-second", 0, 1000000,
-                      "messages and pings a client may send per second (burst as many); beyond, reading pauses and the excess is dropped; 0 = no limit",
-                      [](Config& c) -> auto& { return c.flow.max_messages_per_second; }));
   o.push_back(text("websocket.allowed_origins", "SKIRMISH_ALLOWED_ORIGINS", "--allowed-origins",
                    ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));

@@ -54,6 +54,7 @@ Connection::Connection(Server& server, ConnId id)
 void Connection::start() {
   peer_ = peer_address(&handle_);
   last_heard_ms_ = server_.now_ms();
+  messages_ = TokenBucket(server_.config().server.max_messages_per_second, last_heard_ms_);
   uv_tcp_nodelay(&handle_, 1);
   if (int size = server_.config().flow.send_buffer_bytes; size > 0) {
     uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(&handle_), &size);
@@ -122,6 +123,13 @@ void Connection::handle_http(const char* data, std::size_t len) {
     if (!handle_request(http_->request(), data, len)) return;
     http_->reset();
     arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
+    const double rate = server_.config().server.max_messages_per_second;
+    if (rate > 0 && !messages_.take(rate, server_.now_ms())) {
+      // Over the request rate: what is pipelined behind waits, and so does the socket.
+      held_input_.assign(data, len);
+      pause_reading();
+      return;
+    }
   }
 }
 
@@ -153,7 +161,6 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     upgraded_ = true;
     deadline_ms_ = 0;
     frames_ = std::make_unique<protocol::FrameDecoder>(server_.config().ws);
-    messages_ = TokenBucket(server_.config().flow.max_messages_per_second, server_.now_ms());
     server_.on_websocket_open(*this, request);
     http_.reset();
     if (state_ == State::Open && rest_len > 0) {
@@ -196,16 +203,21 @@ void Connection::finish_deferred(const protocol::HttpResponse& response) {
 }
 
 void Connection::resume_held_input() {
-  if (state_ != State::Http || awaiting_response_ || held_input_.empty()) return;
-  std::string held;
-  held.swap(held_input_);
-  handle_http(held.data(), held.size());
+  if (state_ != State::Http || awaiting_response_ || rate_paused_) return;
+  if (!held_input_.empty()) {
+    std::string held;
+    held.swap(held_input_);
+    handle_http(held.data(), held.size());
+  }
+  // Reading stopped for the request rate waits until the held requests are answered, so
+  // that bytes are taken in order.
+  if (state_ == State::Http && !awaiting_response_ && !rate_paused_ && held_input_.empty()) start_reading();
 }
 
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
   std::vector<protocol::WsEvent> events;
   const auto error = frames_->feed(data, len, events);
-  const double rate = server_.config().flow.max_messages_per_second;
+  const double rate = server_.config().server.max_messages_per_second;
   const std::uint64_t now = server_.now_ms();
   for (auto& event : events) {
     if (state_ != State::Open && state_ != State::Closing) return;
@@ -232,12 +244,7 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
       return;
     }
   }
-  if (rate > 0 && !read_paused_ && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) {
-    // Let the kernel hold the rest (TCP pushes back on the sender) until the bucket refills.
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
-    read_paused_ = true;
-    server_.stats().reads_paused++;
-  }
+  if (rate > 0 && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) pause_reading();
   if (error && state_ != State::Draining && state_ != State::Closed) {
     spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error->code), error->reason);
     if (!close_sent_) {
@@ -324,7 +331,8 @@ void Connection::shutdown_and_drain() {
   http_.reset();
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
   write_shut_ = true;
-  resume_reading();  // draining waits for the peer's EOF, which only a read can see
+  rate_paused_ = false;
+  start_reading();  // draining waits for the peer's EOF, which only a read can see
   // Allocated here rather than held by every connection: only a closing one needs it.
   auto* req = new uv_shutdown_t;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown_done) != 0) {
@@ -341,14 +349,31 @@ void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
   if (status < 0 && status != UV_ECANCELED) self->abort();
 }
 
-void Connection::resume_reading() {
-  if (!read_paused_ || state_ == State::Closed) return;
-  read_paused_ = false;
+void Connection::pause_reading() {
+  if (!rate_paused_) server_.stats().reads_paused++;
+  rate_paused_ = true;
+  if (reading_stopped_) return;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+  reading_stopped_ = true;
+}
+
+void Connection::start_reading() {
+  if (!reading_stopped_ || state_ == State::Closed) return;
+  reading_stopped_ = false;
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read) != 0) abort();
 }
 
 void Connection::on_sweep(std::uint64_t now_ms) {
-  if (read_paused_ && messages_.ready(server_.config().flow.max_messages_per_second, now_ms)) resume_reading();
+  if (rate_paused_ && messages_.ready(server_.config().server.max_messages_per_second, now_ms)) {
+    rate_paused_ = false;
+    // Held HTTP requests go first, from the server's idle callback (not from inside its
+    // sweep); resume_held_input() starts reading again once they are all answered.
+    if (state_ == State::Http && !held_input_.empty()) {
+      server_.resume_later(id_);
+    } else {
+      start_reading();
+    }
+  }
   if (deadline_ms_ != 0 && deadline_ms_ <= now_ms) {
     on_deadline();
   } else if (state_ == State::Open) {

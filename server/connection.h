@@ -92,9 +92,9 @@ class Connection {
   bool write_response(const protocol::HttpResponse& response);
   void handle_frames(const std::uint8_t* data, std::size_t len);
   void shutdown_and_drain();
-  // Undoes a pause for websocket.max_messages_per_second (called by the sweep once the bucket
-  // has refilled, and before draining).
-  void resume_reading();
+  // Over server.max_messages_per_second: stop reading until the sweep sees the allowance refilled.
+  void pause_reading();
+  void start_reading();  // undoes uv_read_stop (after a pause, and before draining)
   void arm_deadline(std::uint64_t from_now_ms);
   void on_deadline();
   void check_liveness(std::uint64_t now_ms);
@@ -109,7 +109,8 @@ class Connection {
   bool close_sent_ = false;       // our close frame is out (or queued)
   bool upgraded_ = false;         // became a WebSocket: the application knows this id
   bool awaiting_response_ = false;
-  bool read_paused_ = false;      // over the message rate: not reading until the bucket refills
+  bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
+  bool reading_stopped_ = false;  // uv_read_stop is in effect
   std::string held_input_;        // bytes pipelined behind a deferred request
   std::size_t queued_bytes_ = 0;
   std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
@@ -117,7 +118,7 @@ class Connection {
   std::uint64_t ping_sent_ms_ = 0;     // our unanswered liveness ping; 0 = none
   std::uint64_t over_soft_since_ms_ = 0;
   std::size_t flow_soft_limit_;
-  TokenBucket messages_;  // the client's message allowance (websocket.max_messages_per_second)
+  TokenBucket messages_;  // the peer's allowance (server.max_messages_per_second)
   std::string peer_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;

@@ -192,6 +192,23 @@ class Floods(unittest.TestCase):
             self.assertGreater(m["skirmish_reads_paused_total"], 0)
 
 
+    def test_pipelined_requests_over_the_rate_wait_and_all_get_answers(self):
+        with Daemon("--max-messages-per-second", "400", log_level="info") as d:
+            with d.connect(timeout=10) as s:
+                start = time.monotonic()
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" * 1000)
+                data = b""
+                while data.count(b"HTTP/1.1 200") < 1000:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, "connection closed before every answer")
+                    data += chunk
+                elapsed = time.monotonic() - start
+            self.assertEqual(data.count(b"HTTP/1.1 "), 1000)
+            # A burst of 400, then 400 a second: the other 600 cannot be answered in under 1.5 s.
+            self.assertGreater(elapsed, 1.2)
+            self.assertGreater(metrics(d)["skirmish_reads_paused_total"], 0)
+
+
 class Metrics(unittest.TestCase):
     def test_stats_json_keeps_a_sample_a_second(self):
         with Daemon("--tick-rate", "20") as d:
