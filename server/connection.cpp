@@ -199,7 +199,8 @@ void Connection::finish_deferred(const protocol::HttpResponse& response) {
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
   // Not now: the caller may be walking its own state (every waiting poll of a tick), and the
   // next request could change it. The server resumes us after this loop iteration.
-  if (!held_input_.empty()) server_.resume_later(id_);
+  // (Reading may also be stopped: a request-rate pause that ended while this request waited.)
+  if (!held_input_.empty() || reading_stopped_) server_.resume_later(id_);
 }
 
 void Connection::resume_held_input() {

@@ -237,3 +237,29 @@ class Takeover(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertEqual(body["type"], "watching")
             h.close()
+
+
+class RequestRate(unittest.TestCase):
+    def test_a_long_poll_held_by_a_rate_pause_still_lets_the_connection_read_afterwards(self):
+        # One tick a second and 4 requests a second: the pause below ends long before the next tick.
+        with Daemon("--tick-rate", "1", "--max-messages-per-second", "4") as d:
+            h = Http(d)
+            sid = h.request("POST", "/session", {"name": "paced"})[2]["session"]
+            h.request("GET", f"/session/{sid}/poll")
+            status, _, ticks = h.request("GET", f"/session/{sid}/longpoll?timeout=5")  # returns at a tick
+            self.assertEqual(status, 200)
+            # Right after that tick: five requests use up the allowance, so reading pauses with the
+            # long poll held; it is taken up when the allowance refills and then waits for the
+            # next tick, with nothing held behind it.
+            h.sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n" * 5 +
+                           f"GET /session/{sid}/longpoll?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            for _ in range(5):
+                self.assertEqual(h.reader.read()[0], 200)
+            status, _, body = h.reader.read()
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)[0]["type"], "tick")
+            self.assertGreater(metric(d, "skirmish_reads_paused_total"), 0)
+            # The connection reads again: a new request is answered.
+            status, _, _ = h.request("GET", f"/session/{sid}/poll")
+            self.assertEqual(status, 200)
+            h.close()
