@@ -4,9 +4,10 @@
 
 namespace skirmish::game {
 
+VisibilityIndex::VisibilityIndex(const GameConfig& cfg)
+    : geo_(cfg.world_width, cfg.world_height, cfg.grid_cell_size) {}
+
 void VisibilityIndex::rebuild(const World& world) {
-  const GameConfig& cfg = world.config();
-  geo_ = GridGeometry(cfg.world_width, cfg.world_height, cfg.grid_cell_size);
   const auto& entities = world.entities();
   cell_start_.assign(geo_.cell_count() + 1, 0);
   cell_of_.resize(entities.size());
@@ -51,8 +52,7 @@ void VisibilityIndex::query(float x, float y, float r, std::vector<World::Visibl
       if (dx * dx + dy * dy <= r2) out.push_back({it->id, it->index});
     }
   }
-  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
-            [](const World::VisibleRef& a, const World::VisibleRef& b) { return a.id < b.id; });
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), World::VisibleRef::by_id);
 }
 
 }  // namespace skirmish::game

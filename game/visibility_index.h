@@ -15,15 +15,17 @@ namespace skirmish::game {
 
 class VisibilityIndex {
  public:
-  // Takes a snapshot of `world` as it is now. Queries answer for that moment until the next
-  // rebuild; the indices they return are valid while the world's entity list is unchanged.
+  // Cells laid out like the world's own grid (world size and game.grid_cell_size).
+  explicit VisibilityIndex(const GameConfig& cfg);
+
+  // Takes a snapshot of `world` (made with that config) as it is now. Queries answer for that
+  // moment until the next rebuild; the indices they return are valid while the world's entity
+  // list is unchanged.
   void rebuild(const World& world);
 
   // Appends, sorted by id, the visible entities within distance r of (x, y) (inclusive),
   // with their index in world.entities(): the same answer as World::query_visible.
   void query(float x, float y, float r, std::vector<World::VisibleRef>& out) const;
-
-  std::size_t size() const { return items_.size(); }
 
  private:
   struct Item {

@@ -64,6 +64,7 @@ class World {
   struct VisibleRef {
     EntityId id;
     uint32_t index;
+    static bool by_id(const VisibleRef& a, const VisibleRef& b) { return a.id < b.id; }
   };
   void query_visible(float x, float y, float r, std::vector<VisibleRef>& out) const;
 

@@ -29,7 +29,8 @@ void reset_arena(std::string& arena) {
 
 }  // namespace
 
-GameBridge::GameBridge(const game::World& world, float view_radius) : world_(world), view_radius_(view_radius) {
+GameBridge::GameBridge(const game::World& world, float view_radius)
+    : world_(world), view_radius_(view_radius), visibility_(world.config()) {
   const auto& cfg = world.config();
   buckets_x_ = std::max(1, static_cast<int>(std::ceil(cfg.world_width / view_radius_)));
   buckets_y_ = std::max(1, static_cast<int>(std::ceil(cfg.world_height / view_radius_)));

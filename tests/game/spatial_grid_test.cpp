@@ -122,7 +122,7 @@ TEST_CASE("VisibilityIndex answers exactly as World::query_visible, tick after t
   Rng rng(7);
   for (int i = 0; i < 200; ++i) w.add_player("p");
   for (int i = 0; i < 40; ++i) w.set_hp(w.entities()[rng.below(300)].id, 0);  // some invisible
-  VisibilityIndex index;
+  VisibilityIndex index(w.config());
   std::vector<World::VisibleRef> got, want;
   std::vector<PlayerInput> inputs;
   for (int t = 0; t < 60; ++t) {
