@@ -31,10 +31,13 @@ struct ServerSettings {
   int max_connections_per_ip = 0;
   // HTTP requests, WebSocket messages and pings one connection may send per second, with a
   // burst of as many. Beyond that the daemon stops reading the socket until the allowance
-  // refills (TCP pushes back on the sender) and drops the WebSocket messages of that read
-  // unparsed; pipelined HTTP requests wait. A flood then costs one read per pause instead of
-  // the core the tick needs. A browser sends a few inputs a second; 0 = no limit.
+  // refills (TCP pushes back on the sender) and the rest of that read waits, in order:
+  // nothing is dropped, a flood is only slowed. A flood then costs one read per pause
+  // instead of the core the tick needs. A browser sends a few inputs a second; 0 = no limit.
   int max_messages_per_second = 200;
+  // A WebSocket that stays over that allowance this long without a break is abusive, not
+  // bursty: it is closed with 1008. 0 = never.
+  int flood_close_ms = 10000;
 };
 
 // Backpressure and liveness for WebSocket connections.
@@ -74,7 +77,14 @@ struct PollingSettings {
   // Tick frames kept for a session between polls. 100 is 5 s at 20 Hz: more than a short
   // poller's interval; past it the backlog is replaced by one full resync frame.
   int max_backlog_ticks = 100;
+  // Past this many bytes of undelivered frames the backlog is dropped too (whichever of
+  // the two comes first), and the session gets one full frame when it next polls.
+  int max_backlog_bytes = 64 * 1024;
   int max_waiting = 5000;             // long polls held open at once; more get 503
+  // Sessions at once, and from one client address (0 = no limit per address); more get 503.
+  // A session costs its view's frames every tick, like a WebSocket player.
+  int max_sessions = 1000;
+  int max_sessions_per_ip = 100;
   int longpoll_timeout_ms = 25000;    // default wait of a long poll with no news
   int max_longpoll_ms = 30000;        // the most a client may ask for (?timeout=S)
 };

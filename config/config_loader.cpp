@@ -2,9 +2,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <fstream>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
 #include <sstream>
 
 #include "config/options.h"
@@ -142,14 +148,57 @@ void apply_json_at(Config& config, const json& doc, const std::string& prefix, c
   }
 }
 
+// A config file is a few KB; anything far larger is a mistake (a log, a dump) to refuse
+// before reading it whole.
+constexpr std::uintmax_t kMaxConfigFileBytes = 1 << 20;
+
 json read_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("cannot read config file '" + path + "'");
-  json doc = json::parse(in, nullptr, false, true);
+  std::string text;
+  if (const std::string why = read_small_file(path, kMaxConfigFileBytes, text); !why.empty()) {
+    throw ConfigError("cannot read config file '" + path + "': " + why);
+  }
+  // JSON allows a key twice and nlohmann keeps the last; in a config file the first one is
+  // then silently ignored, which is never what its author meant.
+  std::vector<std::set<std::string>> keys_by_depth;
+  std::string duplicate;
+  const json::parser_callback_t track_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      keys_by_depth.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      keys_by_depth.pop_back();
+    } else if (event == json::parse_event_t::key && !keys_by_depth.empty() && duplicate.empty()) {
+      if (!keys_by_depth.back().insert(parsed.get<std::string>()).second) duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  json doc = json::parse(text, track_keys, false, true);
   if (doc.is_discarded() || !doc.is_object()) {
     throw ConfigError("config file '" + path + "' is not a JSON object");
   }
+  if (!duplicate.empty()) {
+    throw ConfigError("config file '" + path + "' sets '" + duplicate + "' more than once");
+  }
   return doc;
+}
+
+// The state file is read at start and replaced at every stop: a path that cannot be one
+// (a directory, a missing folder, a folder we may not write) is named now, not found out
+// by a crash after "listening" or a save that fails at the end.
+void check_state_file(const std::string& path) {
+  if (path.empty()) return;
+  const std::string what = "game.state_file = \"" + path + "\": ";
+  const std::string hint = " (set it to \"\" to keep no state)";
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    throw ConfigError(what + (std::filesystem::is_directory(status) ? "is a directory" : "is not a regular file") + hint);
+  }
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!std::filesystem::is_directory(dir, ec)) throw ConfigError(what + "its folder " + dir.string() + " does not exist" + hint);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw ConfigError(what + "cannot write in its folder " + dir.string() + ": " + std::strerror(errno) + hint);
+  }
 }
 
 // Rules that tie two options together, checked once everything is loaded.
@@ -158,6 +207,7 @@ void check_consistency(const Config& c) {
     throw ConfigError("game.monster_kinds must not be empty when game.monsters > 0");
   }
   if (auto why = game::validate_config(c.game)) throw ConfigError("game: " + *why);
+  check_state_file(c.session.state_file);
   if (c.flow.hard_limit_bytes < c.flow.soft_limit_bytes) {
     throw ConfigError("websocket.hard_limit_bytes (" + std::to_string(c.flow.hard_limit_bytes) +
                       ") must not be below websocket.soft_limit_bytes (" + std::to_string(c.flow.soft_limit_bytes) + ")");
@@ -165,6 +215,26 @@ void check_consistency(const Config& c) {
 }
 
 }  // namespace
+
+std::string read_small_file(const std::string& path, std::uintmax_t max_bytes, std::string& out) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) return ec.message();
+  if (std::filesystem::is_directory(status)) return "it is a directory";
+  if (!std::filesystem::is_regular_file(status)) return "it is not a regular file";
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return ec.message();
+  if (size > max_bytes) return "it is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(max_bytes);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return std::strerror(errno);
+  out.resize(static_cast<std::size_t>(size));
+  const std::size_t got = std::fread(out.data(), 1, out.size(), f);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return "read failed";
+  out.resize(got);
+  return "";
+}
 
 void apply_json(Config& config, const json& doc, const std::string& origin) {
   if (!doc.is_object()) throw ConfigError(origin + " must be a JSON object");

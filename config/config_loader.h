@@ -1,6 +1,7 @@
 // Builds the Config from built-in defaults < JSON file < SKIRMISH_* environment < command line.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -32,6 +33,10 @@ struct LoadResult {
 
 // Throws ConfigError for bad values, unknown keys or an unreadable file.
 LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& env);
+
+// Reads a whole regular file of at most `max_bytes` into `out`. Returns why it could not
+// ("it is a directory", "it is N bytes, over the limit of M", the OS's reason), or "".
+std::string read_small_file(const std::string& path, std::uintmax_t max_bytes, std::string& out);
 
 // Applies a JSON document shaped like config/skirmish.json on top of `config`.
 // `origin` goes into error messages ("config file x.json").

@@ -160,8 +160,11 @@ std::vector<Option> build_options() {
                       [](Config& c) -> auto& { return c.server.request_timeout_ms; }));
   o.push_back(integer("server.max_messages_per_second", "SKIRMISH_MAX_MESSAGES_PER_SECOND",
                       "--max-messages-per-second", 0, 1000000,
-                      "HTTP requests, WebSocket messages and pings one connection may send per second (burst as many); beyond, reading pauses; 0 = no limit",
+                      "HTTP requests, WebSocket messages and pings one connection may send per second (burst as many); beyond, reading pauses and the rest waits; 0 = no limit",
                       [](Config& c) -> auto& { return c.server.max_messages_per_second; }));
+  o.push_back(integer("server.flood_close_ms", "SKIRMISH_FLOOD_CLOSE_MS", "--flood-close-ms", 0, kMaxMs,
+                      "a WebSocket over that allowance this long without a break is closed with 1008; 0 = never",
+                      [](Config& c) -> auto& { return c.server.flood_close_ms; }));
   // http
   o.push_back(integer("http.max_header_bytes", "SKIRMISH_MAX_HEADER_BYTES", "--max-header-bytes", 256, 1 << 20,
                       "request line plus headers; more gets 431",
@@ -240,6 +243,15 @@ std::vector<Option> build_options() {
   o.push_back(integer("polling.max_backlog_ticks", "SKIRMISH_MAX_BACKLOG_TICKS", "--max-backlog-ticks", 1, 100000,
                       "tick frames kept for an HTTP polling session; past it, one resync frame",
                       [](Config& c) -> auto& { return c.polling.max_backlog_ticks; }));
+  o.push_back(integer("polling.max_backlog_bytes", "SKIRMISH_MAX_BACKLOG_BYTES", "--max-backlog-bytes", 1024, 1 << 30,
+                      "bytes of undelivered frames kept for an HTTP polling session; past it, one resync frame at the next poll",
+                      [](Config& c) -> auto& { return c.polling.max_backlog_bytes; }));
+  o.push_back(integer("polling.max_sessions", "SKIRMISH_MAX_SESSIONS", "--max-sessions", 1, 1000000,
+                      "HTTP polling sessions at once; more get 503",
+                      [](Config& c) -> auto& { return c.polling.max_sessions; }));
+  o.push_back(integer("polling.max_sessions_per_ip", "SKIRMISH_MAX_SESSIONS_PER_IP", "--max-sessions-per-ip", 0, 1000000,
+                      "HTTP polling sessions from one client address; more get 503; 0 = no limit",
+                      [](Config& c) -> auto& { return c.polling.max_sessions_per_ip; }));
   o.push_back(integer("polling.max_waiting", "SKIRMISH_MAX_WAITING_POLLS", "--max-waiting-polls", 1, 1000000,
                       "long polls held open at once; more get 503",
                       [](Config& c) -> auto& { return c.polling.max_waiting; }));

@@ -46,12 +46,18 @@ Entity* World::find_mutable(EntityId id) {
   return i == kNoIndex ? nullptr : &entities_[i];
 }
 
-EntityId World::push_entity(Entity e) {
-  if (e.id == 0) {
-    e.id = next_id_++;
-  } else {
-    next_id_ = std::max(next_id_, e.id + 1);
+EntityId World::allocate_id() {
+  // 32-bit ids wrap after 2^32 - 1 entities; a wrapped counter skips 0 and every id still
+  // in use, so two entities never share one.
+  for (;;) {
+    const EntityId id = next_id_++;
+    if (next_id_ == 0) next_id_ = 1;
+    if (id != 0 && index_.find(id) == index_.end()) return id;
   }
+}
+
+EntityId World::push_entity(Entity e) {
+  e.id = allocate_id();
   e.x = clamp_coord(e.x, cfg_.world_width);
   e.y = clamp_coord(e.y, cfg_.world_height);
   e.dirty = kDirtyAll;
@@ -85,11 +91,9 @@ EntityId World::add_player_at(std::string name, float x, float y) {
   return push_entity(std::move(e));
 }
 
-EntityId World::restore_player(EntityId id, std::string name, float x, float y, int hp, int score) {
-  if (id == 0 || index_of(id) != kNoIndex) return 0;
+EntityId World::restore_player(std::string name, float x, float y, int hp, int score) {
   if (player_count_ >= static_cast<size_t>(cfg_.max_players)) return 0;
   Entity e;
-  e.id = id;
   e.kind = EntityKind::Player;
   e.x = x;
   e.y = y;

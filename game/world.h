@@ -31,13 +31,15 @@ class World {
   // is found, outside every living monster's aggro radius. Returns 0 if max_players
   // players are already in the world. The entity is kDirtyAll until after the next step.
   EntityId add_player(std::string name);
-  // Removes a player (it left); its id is listed in removed() and never reused.
+  // Removes a player (it left); its id is listed in removed() and not reused until the
+  // 32-bit id counter wraps.
   // Returns false if `id` is not a player in this world.
   bool remove_player(EntityId id);
-  // A player carried over from an earlier run of the server (its saved state): the same id,
-  // name, position (moved to a safe spot if that is now inside an obstacle), hp and score.
-  // Returns 0 when the id is taken or the world is full.
-  EntityId restore_player(EntityId id, std::string name, float x, float y, int hp, int score);
+  // A player carried over from an earlier run of the server (its saved state): the same
+  // name, position (moved to a safe spot if that is now inside an obstacle), hp and score,
+  // under a new id (the saved one may belong to a monster of this run). The caller checks
+  // the name as a join would. Returns 0 when the world is full.
+  EntityId restore_player(std::string name, float x, float y, int hp, int score);
 
   // Advances exactly one tick. Inputs are applied in order; with several inputs for one
   // player the direction of the last one moves it and attack is the OR of all. Inputs
@@ -113,6 +115,7 @@ class World {
 
   // world.cpp: bookkeeping.
   uint32_t index_of(EntityId id) const;  // kNoIndex if unknown
+  EntityId allocate_id();
   EntityId push_entity(Entity e);
   Entity* find_mutable(EntityId id);
   void clear_dirty();

@@ -17,35 +17,6 @@ namespace {
 
 DecodeError bad(std::string code, std::string message) { return DecodeError{std::move(code), std::move(message)}; }
 
-// Code points that draw nothing or reorder text: control characters (C0, DEL, C1),
-// zero-width characters and bidirectional overrides, which would let a name hide or
-// garble what is drawn around it.
-bool invisible(std::uint32_t cp) {
-  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x200B && cp <= 0x200F) ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x206F) || cp == 0xFEFF;
-}
-
-// Keeps visible characters only, drops leading and trailing spaces, and cuts at
-// kMaxNameBytes without splitting a code point. `raw` is valid UTF-8 (the JSON parser
-// and the WebSocket layer both check).
-std::string clean_name(const std::string& raw) {
-  std::string out;
-  for (std::size_t i = 0; i < raw.size();) {
-    const auto c = static_cast<unsigned char>(raw[i]);
-    const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    std::uint32_t cp = len == 1 ? c : c & (0x3F >> (len - 1));
-    for (std::size_t k = 1; k < len && i + k < raw.size(); ++k) cp = (cp << 6) | (raw[i + k] & 0x3F);
-    const bool skip = invisible(cp) || (cp == ' ' && out.empty());
-    if (!skip) {
-      if (out.size() + len > kMaxNameBytes) break;
-      out.append(raw, i, len);
-    }
-    i += len;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 bool finite_number(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
 
 std::variant<ClientMsg, DecodeError> decode_input(const json& j) {
@@ -75,7 +46,7 @@ std::variant<ClientMsg, DecodeError> decode_input(const json& j) {
 std::variant<ClientMsg, DecodeError> decode_join(const json& j) {
   JoinMsg m;
   if (!j.contains("name") || !j["name"].is_string()) return bad("bad_field", "join.name must be a string");
-  m.name = clean_name(j["name"].get<std::string>());
+  m.name = clean_player_name(j["name"].get<std::string>());
   if (m.name.empty()) return bad("bad_field", "join.name must have at least one visible character");
   if (j.contains("token")) {
     if (!j["token"].is_string() || j["token"].get<std::string>().size() > 64) {

@@ -8,11 +8,11 @@
 #include <variant>
 #include <vector>
 
+#include "protocol/player_name.h"
+
 namespace skirmish::protocol {
 
 constexpr int kGameProtocolVersion = 1;
-// Names longer than this are cut (at a UTF-8 boundary): they are drawn above a sprite.
-constexpr std::size_t kMaxNameBytes = 24;
 
 // ---- client -> server
 struct JoinMsg {

@@ -69,6 +69,13 @@ bool wants_websocket(const HttpRequest& request) {
 std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, const HandshakePolicy& policy) {
   if (req.method != "GET") return reject(400, "a WebSocket handshake must use GET");
   if (req.version_major != 1 || req.version_minor < 1) return reject(400, "a WebSocket handshake needs HTTP/1.1");
+  // RFC 6455 11.3.1 and 11.3.5: the key and the version must not appear more than once; a
+  // second Host is never valid (RFC 9112 3.2), and two Upgrade lines make the request ambiguous.
+  for (const auto& [name, shown] : {std::pair{"host", "Host"}, std::pair{"upgrade", "Upgrade"},
+                                    std::pair{"sec-websocket-key", "Sec-WebSocket-Key"},
+                                    std::pair{"sec-websocket-version", "Sec-WebSocket-Version"}}) {
+    if (req.header_count(name) > 1) return reject(400, std::string(shown) + " header must appear only once");
+  }
   if (!req.header("host")) return reject(400, "missing Host header");
   const std::string* upgrade = req.header("upgrade");
   if (!upgrade || !header_has_token(*upgrade, "websocket")) return reject(400, "Upgrade header must contain 'websocket'");

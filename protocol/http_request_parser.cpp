@@ -18,6 +18,12 @@ const std::string* HttpRequest::header(std::string_view lower_name) const {
   return nullptr;
 }
 
+std::size_t HttpRequest::header_count(std::string_view lower_name) const {
+  std::size_t n = 0;
+  for (const auto& h : headers) n += h.name == lower_name;
+  return n;
+}
+
 HttpRequestParser::HttpRequestParser(HttpLimits limits) : limits_(limits) {
   llhttp_settings_init(&settings_);
   settings_.on_message_begin = on_message_begin;
@@ -153,6 +159,8 @@ int HttpRequestParser::on_headers_complete(llhttp_t* p) {
   s->request_.version_minor = p->http_minor;
   s->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
   s->upgrade_ = p->upgrade != 0;
+  // RFC 9112 3.2: a request with more than one Host line gets a 400, whatever it asks for.
+  if (s->request_.header_count("host") > 1) return s->fail(400, "more than one Host header");
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
     return s->fail(413, "request body is too large");
   }

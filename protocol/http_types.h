@@ -24,6 +24,8 @@ struct HttpRequest {
 
   // The first header with this (lower-case) name, or nullptr.
   const std::string* header(std::string_view lower_name) const;
+  // How many header lines have this (lower-case) name.
+  std::size_t header_count(std::string_view lower_name) const;
 };
 
 struct HttpResponse {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <variant>
 
 #include "protocol/frame_encoder.h"
@@ -13,11 +14,10 @@ namespace skirmish::server {
 
 namespace {
 
-// A write the kernel could not take at once: owns the remaining bytes until libuv is done.
-struct PendingWrite {
-  uv_write_t req;
-  std::string bytes;
-};
+// Entries of one vectored write: enough to batch a tick's frames, few enough that the bytes
+// in flight (which a slow-reader close cannot take back) stay small.
+constexpr std::size_t kMaxWriteBufs = 64;
+constexpr std::size_t kMaxWriteBytes = 64 * 1024;
 
 // "ip:port" ("[ip]:port" for IPv6), for logs and, through Connection::ip(), per-IP limits.
 std::string peer_address(uv_tcp_t* tcp) {
@@ -204,7 +204,13 @@ void Connection::finish_deferred(const protocol::HttpResponse& response) {
 }
 
 void Connection::resume_held_input() {
-  if (state_ != State::Http || awaiting_response_ || rate_paused_) return;
+  if (rate_paused_) return;
+  if (state_ == State::Open || state_ == State::Closing) {
+    process_held_frames();
+    if ((state_ == State::Open || state_ == State::Closing) && !rate_paused_ && held_events_.empty()) start_reading();
+    return;
+  }
+  if (state_ != State::Http || awaiting_response_) return;
   if (!held_input_.empty()) {
     std::string held;
     held.swap(held_input_);
@@ -217,78 +223,158 @@ void Connection::resume_held_input() {
 
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
   std::vector<protocol::WsEvent> events;
-  const auto error = frames_->feed(data, len, events);
+  if (const auto error = frames_->feed(data, len, events)) held_error_ = error;
+  for (auto& event : events) {
+    if (std::holds_alternative<protocol::Ping>(event)) held_pings_++;
+    held_events_.push_back(std::move(event));
+  }
+  process_held_frames();
+}
+
+void Connection::process_held_frames() {
   const double rate = server_.config().server.max_messages_per_second;
   const std::uint64_t now = server_.now_ms();
-  for (auto& event : events) {
-    if (state_ != State::Open && state_ != State::Closing) return;
-    server_.stats().frames_in++;
-    if (rate > 0 && !std::holds_alternative<protocol::Close>(event) && !messages_.take(rate, now)) {
-      server_.stats().messages_over_rate++;  // a flood: dropped unparsed (a close still counts)
-      continue;
-    }
-    if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
-      if (state_ == State::Open) server_.on_text(*this, text->data);
-    } else if (auto* bin = std::get_if<protocol::BinaryMessage>(&event)) {
-      if (state_ == State::Open) server_.on_binary(*this, bin->data);
-    } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
-      if (!close_sent_) send_frame(protocol::encode_frame(protocol::Opcode::Pong, ping->payload));
-    } else if (auto* close = std::get_if<protocol::Close>(&event)) {
-      if (!close_sent_) {
-        // Echo the peer's code (RFC 6455 5.5.1); a close without a code is answered without one.
-        const std::uint16_t code = close->code;
-        server_.stats().ws_closes[code]++;
-        send_frame(protocol::encode_close(code, ""));
-        close_sent_ = true;
-      }
-      shutdown_and_drain();
+  while (!held_events_.empty()) {
+    if (state_ != State::Open && state_ != State::Closing) {
+      held_events_.clear();
+      held_pings_ = 0;
       return;
     }
-  }
-  if (rate > 0 && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) pause_reading();
-  if (error && state_ != State::Draining && state_ != State::Closed) {
-    spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error->code), error->reason);
-    if (!close_sent_) {
-      server_.stats().ws_closes[static_cast<int>(error->code)]++;
-      send_frame(protocol::encode_close(static_cast<std::uint16_t>(error->code), error->reason));
-      close_sent_ = true;
+    protocol::WsEvent& event = held_events_.front();
+    const bool ping = std::holds_alternative<protocol::Ping>(event);
+    // Only a close matters once ours is sent; everything else is discarded, at no cost.
+    const bool costs_nothing = state_ == State::Closing || std::holds_alternative<protocol::Close>(event) ||
+                      (ping && held_pings_ > 1);  // answered by the later ping's pong (RFC 6455 5.5.3)
+    if (!costs_nothing && rate > 0 && !messages_.take(rate, now)) {
+      // Over the allowance: the rest waits, in order, with the socket unread (TCP pushes
+      // back on the sender); the sweep resumes us once the allowance has refilled.
+      server_.stats().messages_over_rate++;
+      if (flooding_since_ms_ == 0) flooding_since_ms_ = now;
+      pause_reading();
+      return;
     }
-    // After a failure we cannot parse the peer's close frame: shut down and wait for its EOF.
+    protocol::WsEvent taken = std::move(event);
+    held_events_.pop_front();
+    server_.stats().frames_in++;
+    if (ping) {
+      held_pings_--;
+      if (held_pings_ > 0) {
+        server_.stats().pings_coalesced++;
+        continue;
+      }
+    }
+    handle_event(taken);
+  }
+  if (held_error_ && state_ != State::Draining && state_ != State::Closed) {
+    const protocol::WsError error = *held_error_;
+    held_error_.reset();
+    fail_protocol(error);
+    return;
+  }
+  // A flood ends when the peer lets its allowance refill to half; a steady sender at the
+  // limit never does.
+  if (flooding_since_ms_ != 0 && (rate <= 0 || messages_.level(rate, now) >= rate / 2)) flooding_since_ms_ = 0;
+  if (rate > 0 && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) pause_reading();
+}
+
+void Connection::handle_event(protocol::WsEvent& event) {
+  if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
+    if (state_ == State::Open) server_.on_text(*this, text->data);
+  } else if (auto* bin = std::get_if<protocol::BinaryMessage>(&event)) {
+    if (state_ == State::Open) server_.on_binary(*this, bin->data);
+  } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
+    if (!close_sent_) send_frame(protocol::encode_frame(protocol::Opcode::Pong, ping->payload));
+  } else if (auto* close = std::get_if<protocol::Close>(&event)) {
+    if (!close_sent_) {
+      // Echo the peer's code (RFC 6455 5.5.1); a close without a code is answered without one.
+      const std::uint16_t code = close->code;
+      server_.stats().ws_closes[code]++;
+      close_sent_ = true;
+      send_frame(protocol::encode_close(code, ""));
+    }
     shutdown_and_drain();
   }
 }
 
+void Connection::fail_protocol(const protocol::WsError& error) {
+  spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error.code), error.reason);
+  if (!close_sent_) {
+    server_.stats().ws_closes[static_cast<int>(error.code)]++;
+    close_sent_ = true;
+    send_frame(protocol::encode_close(static_cast<std::uint16_t>(error.code), error.reason));
+  }
+  // After a failure we cannot parse the peer's close frame: shut down and wait for its EOF.
+  shutdown_and_drain();
+}
+
 void Connection::send(std::string_view bytes) {
   if (write_shut_ || state_ == State::Closed || bytes.empty()) return;
-  server_.stats().bytes_out += bytes.size();
-  uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-  int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
-  if (written == UV_EAGAIN) written = 0;
-  if (written < 0) {
-    spdlog::debug("conn {} {}: write failed: {}", id_, peer_, uv_strerror(written));
-    abort();
-    return;
+  bool started = false;  // the kernel took the first part of these bytes
+  if (out_.empty()) {
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+    if (written == UV_EAGAIN) written = 0;
+    if (written < 0) {
+      spdlog::debug("conn {} {}: write failed: {}", id_, peer_, uv_strerror(written));
+      abort();
+      return;
+    }
+    server_.stats().bytes_out += static_cast<std::size_t>(written);
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+    if (bytes.empty()) return;
+    started = written > 0;
   }
-  if (static_cast<std::size_t>(written) == bytes.size()) return;
-  const std::size_t rest_len = bytes.size() - static_cast<std::size_t>(written);
-  const auto& flow = server_.config().flow;
-  if (upgraded_ && queued_bytes_ + rest_len > flow.hard_limit_bytes) {
+  // A close frame is always queued: it is one small frame per connection, and the peer
+  // must be able to read why we end the connection.
+  const bool closing_frame = close_sent_;
+  if (upgraded_ && !closing_frame && queued_bytes_ + bytes.size() > server_.config().flow.hard_limit_bytes) {
+    // The rest of a frame the kernel has begun must follow it, or the stream is garbage.
+    if (started) {
+      server_.stats().bytes_out += bytes.size();
+      enqueue(bytes);
+    }
     drop(1008, "too slow: send queue over the hard limit");
     return;
   }
-  auto* pending = new PendingWrite;
-  pending->bytes.assign(bytes.substr(static_cast<std::size_t>(written)));
-  pending->req.data = this;
-  queued_bytes_ += pending->bytes.size();
-  uv_buf_t rest = uv_buf_init(pending->bytes.data(), static_cast<unsigned>(pending->bytes.size()));
-  if (const int rc = uv_write(&pending->req, reinterpret_cast<uv_stream_t*>(&handle_), &rest, 1, on_write_done);
+  server_.stats().bytes_out += bytes.size();
+  enqueue(bytes);
+}
+
+void Connection::enqueue(std::string_view bytes) {
+  out_.emplace_back(bytes);
+  queued_bytes_ += bytes.size();
+  if (over_soft_since_ms_ == 0 && queued_bytes_ > flow_soft_limit_) over_soft_since_ms_ = server_.now_ms();
+  start_write();
+}
+
+void Connection::start_write() {
+  if (writing_ || out_.empty() || state_ == State::Closed) return;
+  std::array<uv_buf_t, kMaxWriteBufs> bufs;
+  std::size_t n = 0, bytes = 0;
+  while (n < out_.size() && n < kMaxWriteBufs && (n == 0 || bytes + out_[n].size() <= kMaxWriteBytes)) {
+    bufs[n] = uv_buf_init(out_[n].data(), static_cast<unsigned>(out_[n].size()));
+    bytes += out_[n].size();
+    n++;
+  }
+  write_req_.data = this;
+  // libuv copies the buffer descriptors; the bytes stay in out_ until on_write_done.
+  if (const int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&handle_), bufs.data(),
+                              static_cast<unsigned>(n), on_write_done);
       rc != 0) {
-    queued_bytes_ -= pending->bytes.size();
-    delete pending;
+    spdlog::debug("conn {} {}: write failed: {}", id_, peer_, uv_strerror(rc));
     abort();
     return;
   }
-  if (over_soft_since_ms_ == 0 && queued_bytes_ > flow.soft_limit_bytes) over_soft_since_ms_ = server_.now_ms();
+  writing_ = true;
+  in_flight_ = n;
+}
+
+void Connection::discard_unsent() {
+  while (out_.size() > in_flight_) {
+    queued_bytes_ -= out_.back().size();
+    out_.pop_back();
+  }
+  if (!over_soft_limit()) over_soft_since_ms_ = 0;
 }
 
 void Connection::send_text(std::string_view text) { send_frame(protocol::encode_frame(protocol::Opcode::Text, text)); }
@@ -300,24 +386,37 @@ void Connection::send_frame(std::string_view frame) {
 }
 
 void Connection::on_write_done(uv_write_t* req, int status) {
-  auto* pending = reinterpret_cast<PendingWrite*>(req);
   auto* self = static_cast<Connection*>(req->data);
-  self->queued_bytes_ -= pending->bytes.size();
+  self->writing_ = false;
+  for (; self->in_flight_ > 0; --self->in_flight_) {
+    self->queued_bytes_ -= self->out_.front().size();
+    self->out_.pop_front();
+  }
   if (!self->over_soft_limit()) self->over_soft_since_ms_ = 0;
-  delete pending;  // whatever the status: the request owns its bytes
-  if (status < 0 && status != UV_ECANCELED) self->abort();
+  if (status < 0) {
+    // UV_ECANCELED: the handle is closing, which frees the queue with the connection.
+    if (status != UV_ECANCELED) self->abort();
+    return;
+  }
+  if (!self->out_.empty()) {
+    self->start_write();
+  } else if (self->write_shut_ && !self->shutdown_issued_ && self->state_ == State::Draining) {
+    self->issue_shutdown();
+  }
 }
 
-void Connection::close_websocket(std::uint16_t code, std::string_view reason) {
+void Connection::close_websocket(std::uint16_t code, std::string_view reason, bool discard_unsent_frames) {
   if (state_ != State::Open) {
     if (state_ == State::Http) abort();
     return;
   }
-  server_.stats().ws_closes[code]++;
-  send_frame(protocol::encode_close(code, reason));
-  close_sent_ = true;
+  // State first: the send below may find the peer too slow, and must see us closing.
   state_ = State::Closing;
+  close_sent_ = true;
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
+  server_.stats().ws_closes[code]++;
+  if (discard_unsent_frames) discard_unsent();
+  send_frame(protocol::encode_close(code, reason));
 }
 
 void Connection::respond_and_drain(const std::string& response) {
@@ -330,10 +429,20 @@ void Connection::shutdown_and_drain() {
   state_ = State::Draining;
   frames_.reset();
   http_.reset();
+  held_events_.clear();
+  held_pings_ = 0;
+  held_error_.reset();
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
   write_shut_ = true;
   rate_paused_ = false;
   start_reading();  // draining waits for the peer's EOF, which only a read can see
+  // Our FIN goes after the queue: uv_shutdown waits for libuv's writes, not for ours.
+  if (out_.empty()) issue_shutdown();
+}
+
+void Connection::issue_shutdown() {
+  if (shutdown_issued_ || state_ == State::Closed) return;
+  shutdown_issued_ = true;
   // Allocated here rather than held by every connection: only a closing one needs it.
   auto* req = new uv_shutdown_t;
   if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&handle_), on_shutdown_done) != 0) {
@@ -365,11 +474,19 @@ void Connection::start_reading() {
 }
 
 void Connection::on_sweep(std::uint64_t now_ms) {
-  if (rate_paused_ && messages_.ready(server_.config().server.max_messages_per_second, now_ms)) {
+  const auto& limits = server_.config().server;
+  if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
+      now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms)) {
+    // Slowed down for this long and still sending at the limit: abuse, not a burst.
+    server_.stats().closes_by_reason["flood"]++;
+    spdlog::debug("conn {} {}: over the message allowance for {} ms, closing", id_, peer_, limits.flood_close_ms);
+    close_websocket(1008, "too many messages: over server.max_messages_per_second for too long");
+  }
+  if (rate_paused_ && messages_.ready(limits.max_messages_per_second, now_ms)) {
     rate_paused_ = false;
-    // Held HTTP requests go first, from the server's idle callback (not from inside its
-    // sweep); resume_held_input() starts reading again once they are all answered.
-    if (state_ == State::Http && !held_input_.empty()) {
+    // Held requests and messages go first, from the server's idle callback (not from inside
+    // its sweep); resume_held_input() starts reading again once they are all handled.
+    if ((state_ == State::Http && !held_input_.empty()) || !held_events_.empty()) {
       server_.resume_later(id_);
     } else {
       start_reading();
@@ -403,9 +520,12 @@ void Connection::check_liveness(std::uint64_t now_ms) {
 }
 
 void Connection::drop(std::uint16_t code, const char* reason) {
+  if (state_ != State::Open) return;
   server_.stats().closes_by_reason[code == 1008 ? "slow_client" : "dropped"]++;
   spdlog::debug("conn {} {}: closing {}: {}", id_, peer_, code, reason);
-  close_websocket(code, reason);
+  // The frames it has not read are stale: its close frame goes right after what the
+  // kernel already has.
+  close_websocket(code, reason, true);
 }
 
 void Connection::on_deadline() {

@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,7 +55,8 @@ class Connection {
   void start();
 
   // Sends bytes, in order: straight to the kernel when nothing is queued, the rest queued.
-  // Ignored once our side is shut down.
+  // Ignored once our side is shut down. A WebSocket whose queue would pass
+  // websocket.hard_limit_bytes is closed as too slow instead (the bytes are not queued).
   void send(std::string_view bytes);
   // Sends one WebSocket text frame.
   void send_text(std::string_view text);
@@ -62,13 +64,17 @@ class Connection {
   void send_frame(std::string_view frame);
 
   // Starts the closing handshake: sends a close frame and waits, up to the close timeout,
-  // for the peer's. Idempotent.
-  void close_websocket(std::uint16_t code, std::string_view reason);
+  // for the peer's. Idempotent. The close frame is queued whatever the send limits (it is
+  // small, and one per connection); with `discard_unsent`, queued frames not yet handed to
+  // the kernel are dropped first, so a reader far behind gets the close frame next.
+  void close_websocket(std::uint16_t code, std::string_view reason, bool discard_unsent = false);
   // True while a request waits for an answer that comes later (see Server::respond).
   bool awaiting_response() const { return awaiting_response_; }
   // Answers the request that is waiting; requests pipelined behind it are taken up later,
   // from resume_held_input().
   void finish_deferred(const protocol::HttpResponse& response);
+  // Goes on with what was held back (pipelined requests, WebSocket messages over the
+  // allowance), then reads again. Called by the server outside any walk over connections.
   void resume_held_input();
   // Sends a final HTTP response, then shuts our side down and waits for the peer's EOF.
   void respond_and_drain(const std::string& response);
@@ -83,6 +89,11 @@ class Connection {
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
   static void on_write_done(uv_write_t* req, int status);
   static void on_shutdown_done(uv_shutdown_t* req, int status);
+  // The queue's front entries to the kernel in one vectored write, if none is under way.
+  void start_write();
+  // Drops queued entries not yet handed to the kernel (whole frames).
+  void discard_unsent();
+  void enqueue(std::string_view bytes);
   static void on_closed(uv_handle_t* h);
 
   void handle_http(const char* data, std::size_t len);
@@ -91,7 +102,13 @@ class Connection {
   // Returns false when the connection stopped taking HTTP requests.
   bool write_response(const protocol::HttpResponse& response);
   void handle_frames(const std::uint8_t* data, std::size_t len);
+  // Handles held WebSocket events in order while the message allowance lasts; pauses
+  // reading when it runs out, leaving the rest held.
+  void process_held_frames();
+  void handle_event(protocol::WsEvent& event);
+  void fail_protocol(const protocol::WsError& error);
   void shutdown_and_drain();
+  void issue_shutdown();
   // Over server.max_messages_per_second: stop reading until the sweep sees the allowance refilled.
   void pause_reading();
   void start_reading();  // undoes uv_read_stop (after a pause, and before draining)
@@ -111,12 +128,26 @@ class Connection {
   bool awaiting_response_ = false;
   bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
   bool reading_stopped_ = false;  // uv_read_stop is in effect
+  bool writing_ = false;          // write_req_ is under way
+  bool shutdown_issued_ = false;  // uv_shutdown called (once the queue had drained)
   std::string held_input_;        // bytes pipelined behind a deferred request
+  // WebSocket events decoded but not yet handled because the allowance ran out, in order;
+  // reading stays stopped while any are held, so this is at most one read's worth.
+  std::deque<protocol::WsEvent> held_events_;
+  std::size_t held_pings_ = 0;    // pings among them: all but the last are answered by its pong
+  std::optional<protocol::WsError> held_error_;  // the decoder failed after the held events
+  // Bytes accepted for sending and not yet written, in order: whole frames (or responses),
+  // except the front one, which the kernel may have taken part of. The first `in_flight_`
+  // are in the current uv_write; the rest are ours to drop (discard_unsent).
+  std::deque<std::string> out_;
+  std::size_t in_flight_ = 0;
+  uv_write_t write_req_;
   std::size_t queued_bytes_ = 0;
   std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
   std::uint64_t last_heard_ms_ = 0;    // when the peer last sent us anything
   std::uint64_t ping_sent_ms_ = 0;     // our unanswered liveness ping; 0 = none
   std::uint64_t over_soft_since_ms_ = 0;
+  std::uint64_t flooding_since_ms_ = 0;  // over the message allowance without a break since; 0 = not
   std::size_t flow_soft_limit_;
   TokenBucket messages_;  // the peer's allowance (server.max_messages_per_second)
   std::string peer_;

@@ -4,6 +4,8 @@
 // loop, woken by the tick: no threads, no busy waiting.
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -53,15 +55,29 @@ std::string json_array(const std::vector<std::string>& items) {
 }  // namespace
 
 std::string GameService::take_backlog(HttpSession& session) {
-  std::string body = json_array(session.backlog);
-  session.backlog.clear();
+  std::string body;
+  body.reserve(2 + session.backlog.size() + 64 * session.notices.size());
+  body += '[';
+  for (const auto& notice : session.notices) {
+    if (body.size() > 1) body += ',';
+    body += notice;
+  }
+  if (!session.backlog.empty()) {
+    if (body.size() > 1) body += ',';
+    body += session.backlog;
+  }
+  body += ']';
+  // Released, not cleared: an idle session holds no buffer sized for its busiest moment.
+  std::string().swap(session.backlog);
+  std::vector<std::string>().swap(session.notices);
+  session.backlog_ticks = 0;
   return body;
 }
 
-void GameService::answer_waiting(HttpSession& session) {
+void GameService::answer_waiting(HttpSession& session, bool keep_alive) {
   if (!session.waiting) return;
   protocol::HttpRequest waiting_request;
-  waiting_request.keep_alive = session.waiting_keep_alive;
+  waiting_request.keep_alive = keep_alive && session.waiting_keep_alive;
   server_.finish_deferred(session.waiting, json_response(waiting_request, 200, take_backlog(session)));
   session.waiting = 0;
   waiting_polls_--;
@@ -73,7 +89,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
   const std::string path = protocol::normalize_path(request.target).value_or("");
   if (path == "/session") {
     if (request.method != "POST") return error_response(request, 405, "bad_method", "POST /session to join");
-    return create_session(request);
+    return create_session(request, conn);
   }
   // /session/{id}[/action]
   const std::string rest = path.substr(std::string("/session/").size());
@@ -90,7 +106,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
     if (request.method != "DELETE") return error_response(request, 405, "bad_method", "DELETE /session/{id} to leave");
     answer_waiting(session);
     leave(session.client);
-    sessions_.erase(it);
+    erase_session(it);
     return json_response(request, 204, "");
   }
   if (action == "input") {
@@ -110,7 +126,15 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
   }
   if (action == "poll" || action == "longpoll") {
     if (request.method != "GET") return error_response(request, 405, "bad_method", "GET to poll");
-    if (action == "poll" || !session.backlog.empty()) {
+    const bool dormant = session.dormant;
+    if (dormant) {
+      // Its frames stopped while nobody asked: the next tick builds one full frame, and
+      // this request waits for it (a short poll at most a second) like a long poll.
+      session.dormant = false;
+      session.client.resync = true;
+    }
+    const bool has_news = !session.backlog.empty() || !session.notices.empty();
+    if ((action == "poll" && !dormant) || has_news) {
       (action == "poll" ? stats_.polls : stats_.long_polls)++;
       return json_response(request, 200, take_backlog(session));
     }
@@ -123,6 +147,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
       }
       wait_ms = secs * 1000;
     }
+    if (action == "poll") wait_ms = 1000;
     // Capped as a double, before the conversion: ?timeout=1e300 must not overflow it.
     wait_ms = std::min(wait_ms, static_cast<double>(config_.polling.max_longpoll_ms));
     // A newer poll replaces an older one (a client that gave up on it): answer the old.
@@ -130,7 +155,7 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
     if (waiting_polls_ >= static_cast<std::size_t>(config_.polling.max_waiting)) {
       return error_response(request, 503, "busy", "too many long polls waiting: poll again shortly");
     }
-    stats_.long_polls++;
+    (action == "poll" ? stats_.polls : stats_.long_polls)++;
     session.waiting = conn;
     session.waiting_keep_alive = request.keep_alive;
     session.wait_until_ms = now + static_cast<std::uint64_t>(wait_ms);
@@ -140,7 +165,21 @@ std::optional<protocol::HttpResponse> GameService::handle_session_request(const 
   return error_response(request, 404, "no_such_action", "use input, poll or longpoll");
 }
 
-protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& request) {
+protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& request, ConnId conn) {
+  const Connection* connection = server_.find(conn);
+  const std::string ip = connection ? std::string(connection->ip()) : std::string();
+  if (sessions_.size() >= static_cast<std::size_t>(config_.polling.max_sessions)) {
+    stats_.sessions_refused++;
+    return error_response(request, 503, "busy", "too many polling sessions (polling.max_sessions): try again shortly");
+  }
+  if (const int per_ip = config_.polling.max_sessions_per_ip; per_ip > 0) {
+    const auto it = sessions_by_ip_.find(ip);
+    if (it != sessions_by_ip_.end() && it->second >= per_ip) {
+      stats_.sessions_refused++;
+      return error_response(request, 503, "busy",
+                            "too many polling sessions from your address (polling.max_sessions_per_ip)");
+    }
+  }
   auto text = message_from_body(request.body, "join");
   if (!text) return error_response(request, 400, "bad_json", "the body must be a JSON object like {\"name\":\"alice\"}");
   {
@@ -161,7 +200,9 @@ protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& 
 
   std::string id = new_token();
   HttpSession& session = sessions_[id];
-  session.client.backlog = &session.backlog;
+  session.client.notices = &session.notices;
+  session.ip = ip;
+  sessions_by_ip_[ip]++;
   session.last_seen_ms = server_.now_ms();
   const auto& cfg = world_.config();
   session.client.view_x = watch_msg ? std::clamp(watch_msg->x, 0.0f, cfg.world_width) : cfg.world_width / 2;
@@ -172,7 +213,7 @@ protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& 
     answer = session.client.replies.empty() ? std::string() : session.client.replies.front();
     session.client.replies.clear();
     if (session.client.player == 0) {
-      sessions_.erase(id);
+      erase_session(sessions_.find(id));
       return json_response(request, 503, answer.empty() ? protocol::encode_error("server_full", "try later") : answer);
     }
   } else {
@@ -186,37 +227,65 @@ protocol::HttpResponse GameService::create_session(const protocol::HttpRequest& 
 }
 
 void GameService::deliver_backlogs() {
-  const auto cap = static_cast<std::size_t>(config_.polling.max_backlog_ticks);
+  const auto max_ticks = static_cast<std::size_t>(config_.polling.max_backlog_ticks);
+  const auto max_bytes = static_cast<std::size_t>(config_.polling.max_backlog_bytes);
   for (auto& [id, session] : sessions_) {
+    if (session.dormant) continue;
     build_view(session.client);
-    if (session.backlog.size() >= cap) {
-      // Nobody is fetching: replace the pile with one frame that lists the view in full.
-      session.backlog.clear();
+    const std::string_view frame = std::string_view(payload_).substr(protocol::kMaxFrameHeader);  // JSON only
+    if (!session.backlog.empty()) session.backlog += ',';
+    session.backlog += frame;
+    session.backlog_ticks++;
+    stats_.tick_frames_sent++;
+    stats_.tick_bytes_sent += frame.size();
+    if (!session.waiting && (session.backlog_ticks > max_ticks || session.backlog.size() > max_bytes)) {
+      // Nobody is fetching: drop the pile and stop building frames until the client asks;
+      // it then gets one frame that lists its view in full.
+      std::string().swap(session.backlog);
+      session.backlog_ticks = 0;
+      session.dormant = true;
       session.client.resync = true;
       stats_.backlog_resyncs++;
-      build_view(session.client);
+      sessions_freed_++;
+      continue;
     }
-    session.backlog.emplace_back(payload_, protocol::kMaxFrameHeader);  // the JSON, without the headroom
-    stats_.tick_frames_sent++;
-    stats_.tick_bytes_sent += session.backlog.back().size();
     answer_waiting(session);
   }
 }
 
+void GameService::erase_session(std::unordered_map<std::string, HttpSession>::iterator it) {
+  if (const auto ip = sessions_by_ip_.find(it->second.ip); ip != sessions_by_ip_.end() && --ip->second <= 0) {
+    sessions_by_ip_.erase(ip);
+  }
+  sessions_.erase(it);
+  sessions_freed_++;
+}
+
 void GameService::expire_sessions(std::uint64_t now_ms) {
   const auto idle_limit = static_cast<std::uint64_t>(std::max(config_.session.reconnect_window_ms, 5000));
-  std::vector<std::string> expired;
-  for (auto& [id, session] : sessions_) {
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    HttpSession& session = it->second;
     if (session.waiting && now_ms >= session.wait_until_ms) answer_waiting(session);
-    if (!session.waiting && now_ms - session.last_seen_ms > idle_limit) expired.push_back(id);
-  }
-  for (const auto& id : expired) {
-    HttpSession& session = sessions_.at(id);
+    if (session.waiting || now_ms - session.last_seen_ms <= idle_limit) {
+      ++it;
+      continue;
+    }
     // Like a WebSocket player whose reconnect window ran out: the player leaves the world.
     leave(session.client);
-    sessions_.erase(id);
+    erase_session(it++);
     stats_.sessions_expired++;
   }
+  return_freed_memory();
+}
+
+void GameService::return_freed_memory() {
+  // A crowd of sessions leaves its backlogs spread over the heap; glibc keeps such pages
+  // until asked. Asked once a burst of sessions (or of their backlogs) has gone, not per
+  // session: a trim walks the heap.
+  constexpr std::size_t kBurst = 64;
+  if (sessions_freed_ < kBurst) return;
+  sessions_freed_ = 0;
+  malloc_trim(0);
 }
 
 void GameService::on_poll_gone(ConnId conn) {
@@ -228,6 +297,12 @@ void GameService::on_poll_gone(ConnId conn) {
       return;
     }
   }
+}
+
+void GameService::on_server_stopping() {
+  // Every waiting long poll gets its answer (what it holds, usually []) with
+  // "Connection: close", so the client hears from us before the connection ends.
+  for (auto& [id, session] : sessions_) answer_waiting(session, false);
 }
 
 }  // namespace skirmish::server

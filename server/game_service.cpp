@@ -55,11 +55,10 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
   server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, ConnId) {
     return json_response(request, 200, history_.to_json());
   });
-  std::random_device rd;
-  token_salt_ = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
 }
 
 void GameService::start() {
+  started_ = true;
   restore_saved_players();
   ticks_.start();
   uv_timer_start(&poll_timer_, [](uv_timer_t* t) {
@@ -73,25 +72,33 @@ void GameService::stop() {
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_timer_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&poll_timer_), nullptr);
   }
-  save_players();
+  if (started_) save_players();
 }
 
 void GameService::restore_saved_players() {
   const std::string& path = config_.session.state_file;
   if (path.empty()) return;
   std::string error;
-  const auto state = load_state(path, error);
+  const std::uintmax_t max_bytes = kMaxSavedPlayerBytes * static_cast<std::uintmax_t>(config_.game.max_players) + 4096;
+  const auto state = load_state(path, max_bytes, error);
   if (!state) {
-    if (error != "no file") spdlog::warn("ignoring saved players in {}: {}", path, error);
+    if (error == "no file") return;
+    // Kept aside rather than overwritten by this run's save: an operator may want it back.
+    const std::string aside = path + ".rejected";
+    const bool kept = std::rename(path.c_str(), aside.c_str()) == 0;
+    spdlog::warn("ignoring saved players in {}: {}{}", path, error, kept ? " (kept as " + aside + ")" : "");
     return;
+  }
+  if (state->skipped > 0) {
+    spdlog::warn("{}: skipped {} saved player(s) that a join would refuse", path, state->skipped);
   }
   // Older than the reconnect window: nobody could have reclaimed these players anyway.
   if (wall_clock_ms() - state->saved_at_ms > config_.session.reconnect_window_ms) return;
   const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
   std::size_t restored = 0;
   for (const auto& p : state->players) {
-    if (p.token.empty() || players_by_token_.count(p.token)) continue;
-    const game::EntityId id = world_.restore_player(p.id, p.name, p.x, p.y, p.hp, p.score);
+    if (players_by_token_.count(p.token)) continue;
+    const game::EntityId id = world_.restore_player(p.name, p.x, p.y, p.hp, p.score);
     if (id == 0) continue;
     remember_token(p.token, id);
     detached_[id] = expires;
@@ -123,11 +130,10 @@ void GameService::remember_token(const std::string& token, game::EntityId player
 }
 
 std::string GameService::new_token() {
-  // Unguessable enough for a game: 128 random bits from the OS, per token.
-  std::random_device rd;
+  // 128 random bits from the OS and nothing else: no counter in it, so tokens tell nothing
+  // about how many were issued or when.
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(),
-                static_cast<unsigned>(++token_counter_ ^ token_salt_));
+  std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", random_(), random_(), random_(), random_());
   return buf;
 }
 
@@ -195,6 +201,8 @@ void GameService::write_metrics(MetricsText& m) const {
             static_cast<double>(stats_.backlog_resyncs));
   m.counter("skirmish_http_sessions_expired_total", "polling sessions that stopped asking",
             static_cast<double>(stats_.sessions_expired));
+  m.counter("skirmish_http_sessions_refused_total", "polling sessions refused over polling.max_sessions or max_sessions_per_ip",
+            static_cast<double>(stats_.sessions_refused));
   m.counter("skirmish_resumes_total", "players reclaimed with a token", static_cast<double>(stats_.resumes));
 }
 
@@ -229,8 +237,8 @@ void GameService::reply(Client& client, std::string message) {
 void GameService::notify(Client& client, std::string message) {
   if (client.conn != 0) {
     send(client.conn, message);
-  } else if (client.backlog) {
-    client.backlog->push_back(std::move(message));
+  } else if (client.notices) {
+    client.notices->push_back(std::move(message));
   }
 }
 

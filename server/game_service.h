@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +37,7 @@ struct GameStats {
   std::uint64_t tick_bytes_sent = 0;
   std::uint64_t sessions_created = 0;
   std::uint64_t sessions_expired = 0;
+  std::uint64_t sessions_refused = 0;  // over polling.max_sessions or max_sessions_per_ip
   std::uint64_t polls = 0;
   std::uint64_t long_polls = 0;
   std::uint64_t backlog_resyncs = 0;  // backlogs over the cap, coalesced into a full frame
@@ -54,6 +56,7 @@ class GameService final : public WsApplication {
   void on_text(ConnId id, std::string_view text) override;
   void on_binary(ConnId id, std::string_view data) override;
   void on_close(ConnId id) override;
+  void on_server_stopping() override;
   void write_metrics(MetricsText& out) const override;
   void describe(nlohmann::json& health) const override;
 
@@ -80,13 +83,21 @@ class GameService final : public WsApplication {
     bool resync = false;  // frames were skipped: the next one lists the view in full
     int bad_messages = 0;
     std::vector<std::string> replies;  // HTTP sessions: answers to the request being handled
-    std::vector<std::string>* backlog = nullptr;  // HTTP sessions: where unasked-for news goes
+    std::vector<std::string>* notices = nullptr;  // HTTP sessions: where unasked-for news goes
   };
   // Short and long polling (docs/protocol.md): the same game, tick frames kept in a backlog
   // until the client asks for them.
   struct HttpSession {
     Client client;
-    std::vector<std::string> backlog;  // tick frames not yet delivered
+    // Tick frames not yet delivered, comma-separated: one buffer whose size is what waits,
+    // released whenever it is taken.
+    std::string backlog;
+    std::size_t backlog_ticks = 0;
+    std::vector<std::string> notices;  // news that is not a tick (session_taken), delivered first
+    // The backlog overflowed with nobody asking: no frames are built for this session until
+    // it polls again, and then it gets one full frame at the next tick.
+    bool dormant = false;
+    std::string ip;                    // who opened it: polling.max_sessions_per_ip
     ConnId waiting = 0;                // a long poll waiting for news, or 0
     bool waiting_keep_alive = true;    // what that request asked for
     std::uint64_t wait_until_ms = 0;
@@ -100,7 +111,7 @@ class GameService final : public WsApplication {
   // into an HTTP session's backlog for its next poll.
   void notify(Client& client, std::string message);
   // Answers a waiting long poll with what the session holds (possibly nothing).
-  void answer_waiting(HttpSession& session);
+  void answer_waiting(HttpSession& session, bool keep_alive = true);
   void reject_message(Client& client, std::string_view code, std::string_view message);
   void join(Client& client, std::string name, const std::string& token);
   // Builds the client's tick JSON into payload_, after protocol::kMaxFrameHeader bytes of
@@ -108,11 +119,14 @@ class GameService final : public WsApplication {
   void build_view(Client& client);
   // HTTP polling (game_http_api.cpp).
   std::optional<protocol::HttpResponse> handle_session_request(const protocol::HttpRequest& request, ConnId conn);
-  protocol::HttpResponse create_session(const protocol::HttpRequest& request);
+  protocol::HttpResponse create_session(const protocol::HttpRequest& request, ConnId conn);
   void deliver_backlogs();
   void expire_sessions(std::uint64_t now_ms);
   void on_poll_gone(ConnId conn);
   static std::string take_backlog(HttpSession& session);
+  void erase_session(std::unordered_map<std::string, HttpSession>::iterator it);
+  // Memory freed by many sessions at once goes back to the OS, not only to the heap.
+  void return_freed_memory();
   void leave(Client& client);
   void forget_player(game::EntityId player);
   // The player's client is gone: keep it for the reconnect window, then forget it.
@@ -134,6 +148,8 @@ class GameService final : public WsApplication {
   std::unordered_map<ConnId, Client> clients_;  // node-based: Client* stays valid until erased
   std::unordered_map<std::string, HttpSession> sessions_;
   std::size_t waiting_polls_ = 0;
+  std::unordered_map<std::string, int> sessions_by_ip_;
+  std::size_t sessions_freed_ = 0;  // sessions or backlogs freed since memory was last returned to the OS
   // Reconnect tokens. A player lives in the world while a connection owns it or, after
   // the connection dropped, until its detach deadline: then the token can claim it back.
   std::unordered_map<std::string, game::EntityId> players_by_token_;
@@ -149,8 +165,10 @@ class GameService final : public WsApplication {
   // Long-poll deadlines and idle sessions are checked here as well as on every tick, so a
   // low tick rate does not stretch a client's timeout.
   uv_timer_t poll_timer_;
-  std::uint64_t token_counter_ = 0;
-  std::uint64_t token_salt_ = 0;
+  std::random_device random_;  // tokens and session ids: wholly random, 128 bits each
+  // Set once the world runs: only then may stop() save it over the state file (a daemon that
+  // never started, e.g. its port was taken, must not replace the saved players with none).
+  bool started_ = false;
 };
 
 }  // namespace skirmish::server

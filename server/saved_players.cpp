@@ -1,13 +1,99 @@
 #include "server/saved_players.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <filesystem>
+#include <limits>
 
 #include <nlohmann/json.hpp>
+
+#include "config/config_loader.h"
+#include "protocol/player_name.h"
 
 namespace skirmish::server {
 
 using nlohmann::json;
+
+namespace {
+
+std::string os_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// Writes all of `bytes` to a new file and fsyncs it.
+std::optional<std::string> write_file_synced(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return os_error("cannot write " + path);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const auto error = os_error("cannot write " + path);
+      ::close(fd);
+      return error;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const auto error = os_error("cannot sync " + path);
+    ::close(fd);
+    return error;
+  }
+  if (::close(fd) != 0) return os_error("cannot write " + path);
+  return std::nullopt;
+}
+
+void sync_directory_of(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: the file itself is already durable
+  ::fsync(fd);
+  ::close(fd);
+}
+
+bool whole_number(const json& v) {
+  return v.is_number_integer() && v.get<std::int64_t>() >= 0 &&
+         v.get<std::int64_t>() <= std::numeric_limits<int>::max();
+}
+
+bool finite(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
+
+// One record, checked as a join is; nullopt when it is not a player a join could make.
+std::optional<SavedPlayer> read_player(const json& p) {
+  if (!p.is_object()) return std::nullopt;
+  const auto token = p.find("token");
+  const auto name = p.find("name");
+  if (token == p.end() || !token->is_string() || token->get_ref<const std::string&>().empty() ||
+      token->get_ref<const std::string&>().size() > 64) {
+    return std::nullopt;
+  }
+  if (name == p.end() || !name->is_string()) return std::nullopt;
+  for (const char* key : {"x", "y"}) {
+    if (!p.contains(key) || !finite(p[key])) return std::nullopt;
+  }
+  for (const char* key : {"hp", "score"}) {
+    if (!p.contains(key) || !whole_number(p[key])) return std::nullopt;
+  }
+  SavedPlayer out;
+  out.token = token->get<std::string>();
+  out.name = protocol::clean_player_name(name->get_ref<const std::string&>());
+  if (out.name.empty()) return std::nullopt;
+  if (p.contains("id") && p["id"].is_number_unsigned() && p["id"].get<std::uint64_t>() <= 0xffffffffULL) {
+    out.id = p["id"].get<std::uint32_t>();
+  }
+  out.x = p["x"].get<float>();
+  out.y = p["y"].get<float>();
+  out.hp = p["hp"].get<int>();
+  out.score = p["score"].get<int>();
+  return out;
+}
+
+}  // namespace
 
 std::optional<std::string> save_state(const std::string& path, const SavedState& state) {
   json players = json::array();
@@ -17,39 +103,45 @@ std::optional<std::string> save_state(const std::string& path, const SavedState&
   }
   const json doc = {{"version", 1}, {"saved_at_ms", state.saved_at_ms}, {"players", players}};
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) return "cannot write " + tmp;
-    out << doc.dump() << '\n';
-    if (!out.flush()) return "cannot write " + tmp;
+  if (auto error = write_file_synced(tmp, doc.dump() + "\n")) {
+    std::remove(tmp.c_str());
+    return error;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot rename " + tmp + " to " + path;
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return os_error("cannot rename " + tmp + " to " + path);
+  sync_directory_of(path);
   return std::nullopt;
 }
 
-std::optional<SavedState> load_state(const std::string& path, std::string& error) {
-  std::ifstream in(path);
-  if (!in) {
+std::optional<SavedState> load_state(const std::string& path, std::uintmax_t max_bytes, std::string& error) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
     error = "no file";
     return std::nullopt;
   }
-  const json doc = json::parse(in, nullptr, false);
+  std::string text;
+  if (std::string why = config::read_small_file(path, max_bytes, text); !why.empty()) {
+    error = std::move(why);
+    return std::nullopt;
+  }
+  const json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || doc.value("version", 0) != 1 || !doc.contains("players") ||
       !doc["players"].is_array()) {
     error = "not a saved-players file";
     return std::nullopt;
   }
   SavedState state;
-  state.saved_at_ms = doc.value("saved_at_ms", std::int64_t{0});
-  try {
-    for (const json& p : doc["players"]) {
-      state.players.push_back({p.at("token").get<std::string>(), p.at("id").get<std::uint32_t>(),
-                               p.at("name").get<std::string>(), p.at("x").get<float>(), p.at("y").get<float>(),
-                               p.at("hp").get<int>(), p.at("score").get<int>()});
-    }
-  } catch (const json::exception& e) {
-    error = e.what();
+  const json& saved_at = doc.contains("saved_at_ms") ? doc["saved_at_ms"] : json();
+  if (!saved_at.is_number_integer()) {
+    error = "saved_at_ms is missing or not an integer";
     return std::nullopt;
+  }
+  state.saved_at_ms = saved_at.get<std::int64_t>();
+  for (const json& p : doc["players"]) {
+    if (auto player = read_player(p)) {
+      state.players.push_back(std::move(*player));
+    } else {
+      state.skipped++;
+    }
   }
   return state;
 }

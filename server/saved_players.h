@@ -13,7 +13,7 @@ namespace skirmish::server {
 
 struct SavedPlayer {
   std::string token;
-  std::uint32_t id = 0;
+  std::uint32_t id = 0;  // written for readers of the file; a restored player gets a new id
   std::string name;
   float x = 0, y = 0;
   int hp = 0, score = 0;
@@ -22,12 +22,23 @@ struct SavedPlayer {
 struct SavedState {
   std::int64_t saved_at_ms = 0;  // wall clock
   std::vector<SavedPlayer> players;
+  std::size_t skipped = 0;  // records that were not players as a join would make them
 };
 
-// Writes atomically (a temporary file renamed over the old one). Returns an error message.
+// Bytes a saved player takes at most (a 64-character token, a 24-byte name that JSON may
+// escape to six bytes a byte, numbers and keys), so a file over max_players of these is
+// not ours.
+constexpr std::uintmax_t kMaxSavedPlayerBytes = 512;
+
+// Writes atomically and durably: a temporary file, fsync'ed, renamed over the old one,
+// and the folder fsync'ed so the rename survives a power cut. Returns an error message.
 std::optional<std::string> save_state(const std::string& path, const SavedState& state);
 
-// Reads a file written by save_state. nullopt (and `error` set) when absent or malformed.
-std::optional<SavedState> load_state(const std::string& path, std::string& error);
+// Reads a file written by save_state, of at most `max_bytes`. Each record is checked as a
+// `join` would be: a token of 1 to 64 characters, a name with something visible (cleaned
+// and cut as a join's is), finite coordinates, hp and score from 0 to 2^31-1; others are
+// skipped and counted. nullopt (and `error` set) when the file is absent ("no file"),
+// unreadable, too large or malformed.
+std::optional<SavedState> load_state(const std::string& path, std::uintmax_t max_bytes, std::string& error);
 
 }  // namespace skirmish::server

@@ -233,8 +233,10 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(stats_.bytes_out));
   m.counter("skirmish_tick_frames_skipped_total", "tick frames not sent to clients over the soft limit",
             static_cast<double>(stats_.tick_frames_skipped));
-  m.counter("skirmish_messages_over_rate_total", "client messages dropped over websocket.max_messages_per_second",
+  m.counter("skirmish_messages_over_rate_total", "client messages that waited for server.max_messages_per_second",
             static_cast<double>(stats_.messages_over_rate));
+  m.counter("skirmish_pings_coalesced_total", "pings answered only by the pong of a later ping sent with them",
+            static_cast<double>(stats_.pings_coalesced));
   m.counter("skirmish_reads_paused_total", "times a connection's reading paused for that limit",
             static_cast<double>(stats_.reads_paused));
   m.gauge("skirmish_queued_bytes", "bytes waiting to be sent, all connections", static_cast<double>(queued_sum));
@@ -296,10 +298,14 @@ void Server::begin_shutdown() {
   if (v4_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v4_), nullptr);
   if (v6_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v6_), nullptr);
   v4_open_ = v6_open_ = false;
+  // Requests the application holds (long polls) are answered first, with "Connection: close".
+  if (app_) app_->on_server_stopping();
   for (auto& [id, c] : connections_) {  // safe to walk: see on_sweep
     if (c->state() == Connection::State::Open) {
-      c->close_websocket(1001, "server shutting down");
+      // A client far behind gets its close frame next, not after its stale tick frames.
+      c->close_websocket(1001, "server shutting down", c->over_soft_limit());
     } else if (c->state() == Connection::State::Http) {
+      // Between requests (or inside one that has not arrived whole): nothing to answer.
       c->abort();
     }
   }

@@ -22,6 +22,11 @@ class TokenBucket {
     tokens_ -= 1;
     return true;
   }
+  // Tokens there to take now (fractional).
+  double level(double per_second, std::uint64_t now_ms) {
+    refill(per_second, now_ms);
+    return tokens_;
+  }
   // True when a token is there to take.
   bool ready(double per_second, std::uint64_t now_ms) {
     refill(per_second, now_ms);

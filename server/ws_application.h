@@ -23,6 +23,9 @@ class WsApplication {
   virtual void on_binary(ConnId id, std::string_view data) = 0;
   // The socket is gone (closed cleanly or not); `id` is never used again.
   virtual void on_close(ConnId id) = 0;
+  // The server begins a graceful stop: answer what is waiting (long polls) before the
+  // connections are closed.
+  virtual void on_server_stopping() {}
   // Adds the application's numbers to /metrics (Prometheus text) and /healthz.
   virtual void write_metrics(MetricsText& out) const = 0;
   virtual void describe(nlohmann::json& health) const = 0;

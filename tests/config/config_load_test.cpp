@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -207,6 +208,31 @@ TEST_CASE("a list in the environment replaces the file's list", "[config]") {
 TEST_CASE("a config file may hold comments", "[config]") {
   const TempFile file(std::string("{\n  // the port\n  \"server\": {\"port\": 7001} /* block */\n}\n"));
   CHECK(load({"--config", file.path()}).config.server.port == 7001);
+}
+
+TEST_CASE("a config file that sets a key twice is an error naming the key", "[config]") {
+  const TempFile file(std::string(R"({"server": {"port": 7001, "log_level": "info", "port": 7002}})"));
+  CHECK_THROWS_WITH(load({"--config", file.path()}), Catch::Contains("'port' more than once") && Catch::Contains(file.path()));
+  // The same key in two sections is two keys.
+  const TempFile ok(std::string(R"({"server": {"max_connections": 5}, "polling": {"max_waiting": 5}})"));
+  CHECK(load({"--config", ok.path()}).config.polling.max_waiting == 5);
+}
+
+TEST_CASE("a directory given as the config file is an error naming it", "[config]") {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  CHECK_THROWS_WITH(load({"--config", dir}), Catch::Contains(dir) && Catch::Contains("is a directory"));
+}
+
+TEST_CASE("a config file over 1 MiB is refused unread", "[config]") {
+  const TempFile file(std::string("{}") + std::string(2 << 20, ' '));
+  CHECK_THROWS_WITH(load({"--config", file.path()}), Catch::Contains("over the limit"));
+}
+
+TEST_CASE("a state file that cannot be one is an error naming game.state_file", "[config]") {
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  CHECK_THROWS_WITH(load({"--state-file", dir}), Catch::Contains("game.state_file") && Catch::Contains("is a directory"));
+  CHECK_THROWS_WITH(load({"--state-file", "/nonexistent-skirmish-dir/s.json"}), Catch::Contains("does not exist"));
+  CHECK(load({"--state-file", ""}).config.session.state_file.empty());
 }
 
 TEST_CASE("every option with an environment variable is set by it", "[config]") {

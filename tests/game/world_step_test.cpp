@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -216,4 +217,24 @@ TEST_CASE("state names match the wire names", "[game]") {
   CHECK(std::string(state_name(EntityState::Attack)) == "attack");
   CHECK(std::string(state_name(EntityState::Return)) == "return");
   CHECK(std::string(state_name(EntityState::Dead)) == "dead");
+}
+
+TEST_CASE("a restored player gets an id no other entity has", "[game]") {
+  GameConfig cfg = open_field();
+  cfg.monster_count = 20;
+  World world(cfg, 7);
+  std::vector<EntityId> ids;
+  for (const Entity& e : world.entities()) ids.push_back(e.id);
+  const EntityId restored = world.restore_player("back", 100, 100, 40, 9);
+  REQUIRE(restored != 0);
+  const EntityId joined = world.add_player("new");
+  REQUIRE(joined != 0);
+  CHECK(std::find(ids.begin(), ids.end(), restored) == ids.end());
+  CHECK(std::find(ids.begin(), ids.end(), joined) == ids.end());
+  CHECK(restored != joined);
+  const Entity* e = world.find(restored);
+  REQUIRE(e);
+  CHECK(e->name == "back");
+  CHECK(e->hp == 40);
+  CHECK(e->score == 9);
 }

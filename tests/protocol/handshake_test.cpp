@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -402,4 +403,29 @@ TEST_CASE("wants_websocket is false without an Upgrade header or for another pro
   HttpRequest h2c;
   h2c.headers = {{"upgrade", "h2c"}};
   CHECK_FALSE(wants_websocket(h2c));
+}
+
+// ---- headers that must appear once (RFC 6455 11.3.1, 11.3.5; RFC 9112 3.2) ---------------
+
+TEST_CASE("a handshake with a header that must be single given twice is refused with 400", "[protocol][handshake]") {
+  for (const auto& [name, value, shown] :
+       {std::tuple{"sec-websocket-key", "AQIDBAUGBwgJCgsMDQ4PEA==", "Sec-WebSocket-Key"},
+        std::tuple{"sec-websocket-key", kRfcKey, "Sec-WebSocket-Key"},
+        std::tuple{"sec-websocket-version", "13", "Sec-WebSocket-Version"},
+        std::tuple{"host", "other", "Host"},
+        std::tuple{"upgrade", "websocket", "Upgrade"}}) {
+    INFO(name);
+    HttpRequest r = browser_request();
+    r.headers.push_back({name, value});
+    const HttpReject rej = refusal(r);
+    CHECK(rej.status == 400);
+    CHECK(rej.reason.find(shown) != std::string::npos);
+  }
+}
+
+TEST_CASE("headers that may repeat (Connection, Sec-WebSocket-Protocol) still may", "[protocol][handshake]") {
+  HttpRequest r = browser_request();
+  r.headers.push_back({"connection", "keep-alive"});
+  r.headers.push_back({"sec-websocket-protocol", "chat"});
+  acceptance(r);
 }

@@ -10,7 +10,7 @@ import unittest
 import websockets
 
 from daemon import Daemon, wait_until
-from raw_ws import ResponseReader, client_frame, http_request, open_websocket
+from raw_ws import ResponseReader, client_frame, close_code, http_request, open_websocket
 
 
 def metrics(d, allow_refusal=False):
@@ -153,7 +153,7 @@ class GameCaps(unittest.TestCase):
 
 
 class Floods(unittest.TestCase):
-    def test_a_message_flood_is_paused_and_dropped_while_a_player_keeps_every_tick(self):
+    def test_a_message_flood_is_paused_then_closed_while_a_player_keeps_every_tick(self):
         async def healthy(d, seconds):
             gaps, last, frames = 0, None, 0
             async with websockets.connect(d.ws_url()) as ws:
@@ -176,20 +176,21 @@ class Floods(unittest.TestCase):
             await loop.run_in_executor(None, flooder.sendall,
                                        client_frame(0x1, b'{"type":"input","move":[1,0]}') * 2000)
             gaps, frames = await healthy(d, 3)
-            # Still connected and, once the allowance refills, served: a ping gets its pong.
-            await loop.run_in_executor(None, flooder.sendall, client_frame(0x9, b"still here"))
-            pong = await loop.run_in_executor(None, reader.read_until, 0xA)
+            # 40 s of messages at the allowance: slowed for 1.5 s, then told why it is closed.
+            close = await loop.run_in_executor(None, reader.read_until, 0x8)
             flooder.close()
-            return gaps, frames, pong
+            return gaps, frames, close
 
-        with Daemon("--max-messages-per-second", "50", "--tick-rate", "20", log_level="info") as d:
-            gaps, frames, pong = asyncio.run(scenario(d))
+        with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", "--tick-rate", "20",
+                    log_level="info") as d:
+            gaps, frames, close = asyncio.run(scenario(d))
             self.assertEqual(gaps, 0)
             self.assertGreaterEqual(frames, 20 * 3 - 5)
-            self.assertEqual(pong, b"still here")
+            self.assertEqual(close_code(close), 1008)
             m = metrics(d)
-            self.assertGreater(m["skirmish_messages_over_rate_total"], 1000)
+            self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
             self.assertGreater(m["skirmish_reads_paused_total"], 0)
+            self.assertEqual(m['skirmish_connections_ended_total{reason="flood"}'], 1)
 
 
     def test_pipelined_requests_over_the_rate_wait_and_all_get_answers(self):

@@ -1,0 +1,415 @@
+"""Defects found by hostile testing (issue 11), each against the real daemon: a stalled
+client that used to crash it, a failed start that wiped the saved players, long polls cut
+without an answer at SIGTERM, file paths that aborted it, unbounded polling sessions, a state
+file trusted as-is, floods that silenced a connection, repeated handshake headers, and ids
+that counted up."""
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import websockets
+
+from daemon import Daemon, wait_until
+from raw_ws import FrameReader, ResponseReader, client_frame, close_code, http_request, open_websocket, upgrade_request
+
+BINARY = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
+
+
+def run_daemon(*args, cwd=None, timeout=15):
+    """Runs skirmishd to its exit; returns (exit code, output)."""
+    host = [] if "--host" in args else ["--host", "127.0.0.1"]
+    p = subprocess.run([BINARY, *host, *args], cwd=cwd or tempfile.mkdtemp(prefix="skirmishd-test-"),
+                       capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout + p.stderr
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+class StalledClients(unittest.TestCase):
+    """A client that never reads, pinging so that pongs are due even over the soft limit."""
+
+    def stall(self, soft, hard):
+        args = ("--world-size", "1600", "--monsters", "1500", "--view-radius", "3000", "--obstacles", "0",
+                "--soft-limit-bytes", str(soft), "--hard-limit-bytes", str(hard), "--close-timeout-ms", "5000",
+                "--slow-client-timeout-ms", "60000", "--send-buffer-bytes", "4096")
+        with Daemon(*args, log_level="info") as d:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", d.port))
+            s.settimeout(10)
+            s.sendall(upgrade_request())
+            # Pings until the daemon gives up on us for the hard limit (or 20 s).
+            deadline = time.monotonic() + 20
+            dropped = False
+            while time.monotonic() < deadline and not dropped:
+                s.sendall(client_frame(0x9, b"p"))
+                dropped = d.metrics().get('skirmish_connections_ended_total{reason="slow_client"}', 0) >= 1
+            self.assertTrue(dropped, "the stalled client was never dropped")
+            self.assertTrue(d.alive(), "the daemon died")
+            # Now read: what the kernel already had, then our close frame with its reason.
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += s.recv(65536)
+            reader = FrameReader(s, data.partition(b"\r\n\r\n")[2])
+            payload = reader.read_until(0x8, limit=100000)
+            self.assertEqual(close_code(payload), 1008)
+            self.assertIn(b"too slow", payload)
+            s.sendall(client_frame(0x8, payload[:2]))
+            s.close()
+            self.assertTrue(d.alive())
+            self.assertEqual(d.stop(), 0)
+
+    def test_a_stalled_pinging_client_is_closed_with_1008_and_cannot_crash_the_daemon(self):
+        self.stall(64 * 1024, 96 * 1024)
+
+    def test_the_same_with_equal_soft_and_hard_limits(self):
+        self.stall(64 * 1024, 64 * 1024)
+
+    def test_sigterm_with_stalled_clients_exits_cleanly(self):
+        args = ("--world-size", "1600", "--monsters", "600", "--view-radius", "3000", "--obstacles", "0",
+                "--soft-limit-bytes", "65536", "--hard-limit-bytes", "1048576", "--send-buffer-bytes", "4096",
+                "--slow-client-timeout-ms", "60000", "--shutdown-grace-ms", "1000")
+        with Daemon(*args, log_level="info") as d:
+            socks = []
+            for _ in range(5):
+                s = socket.socket()
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.connect(("127.0.0.1", d.port))
+                s.sendall(upgrade_request())
+                socks.append(s)
+            # Every one of them over the soft limit: their close frames must pass their queues.
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_queued_bytes"] > 5 * 65536, timeout=10))
+            self.assertEqual(d.stop(), 0)
+            for s in socks:
+                s.close()
+
+
+class SavedPlayers(unittest.TestCase):
+    def saved_world(self):
+        """A folder whose state file holds one saved player; returns (folder, file bytes, token)."""
+        cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
+
+        async def join(d):
+            async with websockets.connect(d.ws_url()) as ws:
+                await ws.send(json.dumps({"type": "join", "name": "keeper"}))
+                while True:
+                    m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if m["type"] == "welcome":
+                        return m["token"]
+
+        with Daemon(cwd=cwd) as d:
+            token = asyncio.run(join(d))
+            self.assertEqual(d.stop(), 0)
+        with open(os.path.join(cwd, "skirmishd-state.json"), "rb") as f:
+            content = f.read()
+        self.assertIn(token.encode(), content)
+        return cwd, content, token
+
+    def test_a_start_that_cannot_listen_keeps_the_saved_players(self):
+        cwd, before, _ = self.saved_world()
+        with Daemon("--state-file", "") as other:  # holds the port
+            code, out = run_daemon("--port", str(other.port), cwd=cwd)
+            self.assertEqual(code, 1, out)
+            self.assertIn("cannot listen", out)
+        code, out = run_daemon("--host", "not-an-address", "--port", "0", cwd=cwd)
+        self.assertEqual(code, 1, out)
+        with open(os.path.join(cwd, "skirmishd-state.json"), "rb") as f:
+            self.assertEqual(f.read(), before, "a daemon that never ran its world replaced the saved players")
+
+    def test_restored_players_are_checked_as_a_join_and_ids_never_collide(self):
+        cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
+        now = int(time.time() * 1000)
+        good = {"token": "a" * 32, "id": 4294967290, "name": "goodie", "x": 100, "y": 100, "hp": 50, "score": 3}
+        players = [
+            good,
+            {"token": "b" * 32, "id": 7, "name": "x" * 100000, "x": 10, "y": 10, "hp": 50, "score": 1},
+            {"token": "c" * 32, "id": 8, "name": "\u3164\u00ad\U000E0041", "x": 10, "y": 10, "hp": 50, "score": 1},
+            {"token": "d" * 32, "id": 9, "name": "hugehp", "x": 10, "y": 10, "hp": 1e30, "score": 1},
+            {"token": "", "id": 10, "name": "notoken", "x": 10, "y": 10, "hp": 5, "score": 1},
+            {"token": "e" * 32, "id": 11, "name": "nan", "x": "NaN", "y": 10, "hp": 5, "score": 1},
+        ]
+        with open(os.path.join(cwd, "skirmishd-state.json"), "w") as f:
+            json.dump({"version": 1, "saved_at_ms": now, "players": players}, f)
+
+        async def scenario(d):
+            ids = []
+            async with websockets.connect(d.ws_url(), max_size=None) as ws:
+                await ws.send(json.dumps({"type": "join", "name": "again", "token": "a" * 32}))
+                welcome = await self.until(ws, "welcome")
+                self.assertTrue(welcome["resumed"])
+                ids.append(welcome["id"])
+                async with websockets.connect(d.ws_url(), max_size=None) as ws2:
+                    # Its 100 KB name was cut as a join's would be.
+                    await ws2.send(json.dumps({"type": "join", "name": "other", "token": "b" * 32}))
+                    w2 = await self.until(ws2, "welcome")
+                    self.assertTrue(w2["resumed"])
+                    ids.append(w2["id"])
+                    async with websockets.connect(d.ws_url(), max_size=None) as ws3:
+                        await ws3.send(json.dumps({"type": "join", "name": "fresh", "token": "c" * 32}))
+                        w3 = await self.until(ws3, "welcome")
+                        self.assertFalse(w3["resumed"], "a saved player with an invisible name was restored")
+                        ids.append(w3["id"])
+                    tick = await self.until(ws2, "tick")
+                    seen = [e["id"] for e in tick["entities"]]
+                    self.assertEqual(len(seen), len(set(seen)), "two entities share an id")
+                    names = {e["id"]: e.get("name") for e in tick["entities"]}
+                    self.assertEqual(names.get(welcome["id"]), "goodie")
+                    self.assertEqual(names.get(w2["id"]), "x" * 24)
+            return ids
+
+        with Daemon("--view-radius", "5000", "--monsters", "50", cwd=cwd) as d:
+            d.wait_for_log(r"restored 2 player")
+            d.wait_for_log(r"skipped 4 saved player")
+            ids = asyncio.run(scenario(d))
+            self.assertNotEqual(ids[0], 4294967290, "the saved id was kept")
+            self.assertEqual(d.stop(), 0)
+        with open(os.path.join(cwd, "skirmishd-state.json")) as f:
+            saved = json.load(f)["players"]
+        self.assertTrue(all(len(p["name"].encode()) <= 24 for p in saved), saved)
+
+    @staticmethod
+    async def until(ws, kind):
+        while True:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if m["type"] == kind:
+                return m
+
+    def test_an_oversized_state_file_is_not_read_and_is_kept_aside(self):
+        cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
+        path = os.path.join(cwd, "skirmishd-state.json")
+        with open(path, "w") as f:
+            f.write('{"version":1,"saved_at_ms":0,"players":[' + " " * 200000 + "]}")
+        with Daemon("--max-players", "10", cwd=cwd) as d:
+            d.wait_for_log(r"over the limit")
+            self.assertEqual(d.stop(), 0)
+        self.assertTrue(os.path.exists(path + ".rejected"))
+        self.assertEqual(os.path.getsize(path + ".rejected"), 200000 + len('{"version":1,"saved_at_ms":0,"players":[]}'))
+
+
+class FilePaths(unittest.TestCase):
+    def test_a_directory_as_config_is_a_clear_error(self):
+        folder = tempfile.mkdtemp()
+        code, out = run_daemon("--config", folder)
+        self.assertEqual(code, 2, out)
+        self.assertIn(folder, out)
+        self.assertIn("is a directory", out)
+
+    def test_a_directory_as_state_file_is_a_clear_error_before_listening(self):
+        folder = tempfile.mkdtemp()
+        code, out = run_daemon("--state-file", folder, "--port", "0")
+        self.assertEqual(code, 2, out)
+        self.assertIn("game.state_file", out)
+        self.assertIn(folder, out)
+        self.assertNotIn("listening", out)
+
+    def test_a_state_file_in_a_missing_folder_is_a_clear_error(self):
+        code, out = run_daemon("--state-file", "/nonexistent-skirmish/state.json", "--port", "0")
+        self.assertEqual(code, 2, out)
+        self.assertIn("does not exist", out)
+
+    def test_a_config_file_with_a_key_twice_is_an_error_naming_it(self):
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "c.json")
+        with open(path, "w") as f:
+            f.write('{"server": {"port": 9001, "port": 9002}}')
+        code, out = run_daemon("--config", path)
+        self.assertEqual(code, 2, out)
+        self.assertIn("'port' more than once", out)
+
+
+class LongPollsAtShutdown(unittest.TestCase):
+    def test_sigterm_answers_every_waiting_long_poll_before_closing(self):
+        # One tick a second: a long poll sent right after a tick waits for most of a second.
+        with Daemon("--tick-rate", "1", log_level="info") as d:
+            conns = []
+            for _ in range(3):
+                s = d.connect(timeout=10)
+                reader = ResponseReader(s)
+                body = b'{"type":"watch"}'
+                s.sendall(b"POST /session HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                status, _, answer = reader.read()
+                self.assertEqual(status, 200)
+                conns.append((s, reader, json.loads(answer)["session"]))
+            for s, reader, sid in conns:
+                s.sendall(f"GET /session/{sid}/poll HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+                reader.read()
+            for s, reader, sid in conns:
+                s.sendall(f"GET /session/{sid}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_polls_waiting"] == 3, timeout=5))
+            d.proc.send_signal(signal.SIGTERM)
+            for s, reader, sid in conns:
+                status, headers, body = reader.read()
+                self.assertIn(status, (200, 503), "a waiting long poll got no answer")
+                if status == 200:
+                    self.assertIsInstance(json.loads(body), list)
+                s.close()
+            self.assertEqual(d.stop(), 0)
+
+
+class PollingSessions(unittest.TestCase):
+    def create(self, h_sock, reader):
+        body = b'{"type":"watch"}'
+        h_sock.sendall(b"POST /session HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        status, headers, answer = reader.read()
+        return status, headers, json.loads(answer) if answer else None
+
+    def test_sessions_are_capped_overall_and_per_address(self):
+        with Daemon("--max-sessions", "30", "--max-sessions-per-ip", "20") as d:
+            a = d.connect()
+            ra = ResponseReader(a)
+            for _ in range(20):
+                self.assertEqual(self.create(a, ra)[0], 200)
+            status, headers, body = self.create(a, ra)
+            self.assertEqual(status, 503)
+            self.assertIn("retry-after", headers)
+            self.assertIn("max_sessions_per_ip", body["message"])
+            # Another loopback address still gets its share, up to the overall cap.
+            b = socket.socket()
+            b.bind(("127.0.0.2", 0))
+            b.connect(("127.0.0.1", d.port))
+            b.settimeout(5)
+            rb = ResponseReader(b)
+            for _ in range(10):
+                self.assertEqual(self.create(b, rb)[0], 200)
+            status, _, body = self.create(b, rb)
+            self.assertEqual(status, 503)
+            self.assertIn("polling.max_sessions", body["message"])
+            self.assertEqual(d.metrics()["skirmish_http_sessions_refused_total"], 2)
+            a.close()
+            b.close()
+
+    def test_a_crowd_of_idle_sessions_costs_bounded_memory_that_comes_back(self):
+        with Daemon("--max-sessions", "2000", "--max-sessions-per-ip", "0", "--reconnect-window-ms", "1000",
+                    "--tick-rate", "20", log_level="info") as d:
+            base = rss_kib(d.proc.pid)
+            conns = [(s, ResponseReader(s)) for s in (d.connect() for _ in range(10))]
+            for i in range(2000):
+                s, r = conns[i % 10]
+                self.assertEqual(self.create(s, r)[0], 200)
+            self.assertEqual(self.create(*conns[0])[0], 503)
+            # Nobody polls: after the backlog cap the sessions stop costing frames.
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_backlog_resyncs_total"] >= 2000, timeout=20))
+            # What stays is a session's own state, not its frames.
+            self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 24 * 1024, timeout=5),
+                            f"2,000 dormant sessions hold {rss_kib(d.proc.pid) - base} KiB of RSS")
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_http_sessions"] == 0, timeout=20))
+            self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 16 * 1024, timeout=5),
+                            f"RSS {rss_kib(d.proc.pid)} KiB after expiry, {base} KiB before")
+            for s, _ in conns:
+                s.close()
+
+
+class Floods(unittest.TestCase):
+    def test_a_ping_flood_is_slowed_never_silenced(self):
+        with Daemon("--max-messages-per-second", "200", log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                for burst in range(100):
+                    s.sendall(b"".join(client_frame(0x9, b"%d" % (burst * 100 + i)) for i in range(100)))
+                s.sendall(client_frame(0x9, b"the last one"))
+                pongs = []
+                while True:
+                    _, op, payload = reader.read_frame()
+                    if op == 0xA:
+                        pongs.append(payload)
+                        if payload == b"the last one":
+                            break
+                self.assertGreaterEqual(len(pongs), 10)
+                numbers = [int(p) for p in pongs[:-1]]
+                self.assertEqual(numbers, sorted(numbers), "pongs out of order")
+            self.assertGreater(d.metrics()["skirmish_pings_coalesced_total"], 0)
+
+    def test_a_burst_over_the_allowance_waits_and_loses_nothing(self):
+        with Daemon("--max-messages-per-second", "100", log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                s.sendall(b"".join(client_frame(0x1, b'{"type":"ping","t":%d}' % i) for i in range(300)))
+                seen = []
+                while len(seen) < 300:
+                    _, op, payload = reader.read_frame()
+                    if op == 0x1:
+                        m = json.loads(payload)
+                        if m["type"] == "pong":
+                            seen.append(m["t"])
+                self.assertEqual(seen, list(range(300)))
+                m = d.metrics()
+                self.assertGreater(m["skirmish_reads_paused_total"], 0)
+                self.assertEqual(m.get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
+
+    def test_a_sustained_flood_is_closed_with_1008_and_a_reason(self):
+        with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                s.setblocking(False)
+                frame = client_frame(0x1, b'{"type":"input","move":[1,0]}')
+                deadline = time.monotonic() + 10
+                payload = None
+                while time.monotonic() < deadline and payload is None:
+                    try:
+                        s.send(frame * 20)
+                    except BlockingIOError:
+                        pass  # TCP pushes back: reading is paused
+                    try:
+                        reader.buf += s.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    while len(reader.buf) >= 2 and payload is None:
+                        try:
+                            s.setblocking(True)
+                            _, op, p = reader.read_frame()
+                        finally:
+                            s.setblocking(False)
+                        if op == 0x8:
+                            payload = p
+                self.assertIsNotNone(payload, "a sustained flood was never closed")
+                self.assertEqual(close_code(payload), 1008)
+                self.assertIn(b"too many messages", payload)
+            self.assertEqual(d.metrics()['skirmish_connections_ended_total{reason="flood"}'], 1)
+
+
+class HandshakeHeaders(unittest.TestCase):
+    def test_headers_that_must_be_single_are_refused_when_repeated(self):
+        with Daemon() as d:
+            for extra, name in [("Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n", b"Sec-WebSocket-Key"),
+                                ("Sec-WebSocket-Version: 13\r\n", b"Sec-WebSocket-Version"),
+                                ("Upgrade: websocket\r\n", b"Upgrade"),
+                                ("Host: other\r\n", b"Host")]:
+                with self.subTest(name=name), d.connect() as s:
+                    status, _, body = http_request(s, upgrade_request(extra=extra))
+                    self.assertEqual(status, 400)
+                    self.assertIn(name, body)
+
+
+class Ids(unittest.TestCase):
+    def test_tokens_and_session_ids_carry_no_counter(self):
+        with Daemon() as d:
+            with d.connect() as s:
+                reader = ResponseReader(s)
+                ids = []
+                for i in range(40):
+                    body = json.dumps({"name": f"p{i}"}).encode()
+                    s.sendall(b"POST /session HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                    status, _, answer = reader.read()
+                    self.assertEqual(status, 200)
+                    w = json.loads(answer)
+                    ids += [w["session"], w["token"]]
+        for a, b in zip(ids, ids[1:]):
+            self.assertRegex(a, r"^[0-9a-f]{32}$")
+        # A counter XOR-ed with a salt changes only its low bits from one id to the next.
+        tails = [int(x[-8:], 16) for x in ids]
+        close = sum(1 for a, b in zip(tails, tails[1:]) if a ^ b < 1 << 16)
+        self.assertLess(close, 3, "consecutive ids differ only in their low bits")
+
+
+if __name__ == "__main__":
+    unittest.main()
