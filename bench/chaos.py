@@ -2,7 +2,9 @@
 """Chaos: hostile clients against a running skirmishd while healthy players keep playing.
 
 Tries resets mid-frame, half-open sockets, slowloris headers, random bytes after the
-handshake, oversized frames, ping floods and clients that never read; meanwhile healthy
+handshake, oversized frames, ping floods, bursts of pings whose last must be answered,
+clients that never read while they ping, handshakes with a repeated key and a flood of polling
+sessions; meanwhile healthy
 clients measure their tick gaps and delay. Prints what it tried and what held, and exits
 non-zero when the daemon went down or a healthy client lost ticks.
 
@@ -149,6 +151,86 @@ async def ping_flood(host, port, deadline, stats):
             stats["errors"] += 1
 
 
+async def stalled_pinger(host, port, deadline, stats):
+    """Never reads, pings now and then so that pongs are due over the soft limit: the daemon
+    must close it (1008) rather than recurse or hold it forever."""
+    while time.monotonic() < deadline:
+        try:
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(sock, (host, port))
+            r, w = await asyncio.open_connection(sock=sock)
+            w.write(UPGRADE)
+            while time.monotonic() < deadline and not w.is_closing():
+                w.write(client_frame(0x9, b"p"))
+                await asyncio.wait_for(w.drain(), 2)
+                await asyncio.sleep(0.05)
+            stats["stalled_pingers"] += 1
+            rst(w)
+        except (OSError, asyncio.TimeoutError):
+            stats["stalled_pingers"] += 1  # the daemon dropped it: what it should do
+
+
+async def ping_bursts(host, port, deadline, stats):
+    """Bursts of pings, then one more: the last must get its pong (slowed, never silenced)."""
+    while time.monotonic() < deadline:
+        try:
+            r, w = await open_raw(host, port)
+            for burst in range(20):
+                w.write(b"".join(client_frame(0x9, b"b%d" % i) for i in range(100)))
+            w.write(client_frame(0x9, b"last"))
+            await w.drain()
+            stats["ping_bursts"] += 1
+            buf = b""
+            end = time.monotonic() + 5
+            while time.monotonic() < end and b"\x8a\x04last" not in buf:
+                buf += await asyncio.wait_for(r.read(65536), 5)
+            if b"\x8a\x04last" in buf:
+                stats["ping_bursts_last_answered"] += 1
+            w.close()
+        except (OSError, asyncio.TimeoutError):
+            stats["errors"] += 1
+        await asyncio.sleep(0.2)
+
+
+async def repeated_key(host, port, deadline, stats):
+    """A handshake with two Sec-WebSocket-Key headers must be refused with 400."""
+    while time.monotonic() < deadline:
+        try:
+            r, w = await open_raw(host, port, handshake=False)
+            w.write(UPGRADE[:-2] + b"Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA==\r\n\r\n")
+            await w.drain()
+            status = await asyncio.wait_for(r.readuntil(b"\r\n"), 2)
+            stats["repeated_key"] += 1
+            if status.startswith(b"HTTP/1.1 400"):
+                stats["repeated_key_refused"] += 1
+            w.close()
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            stats["errors"] += 1
+        await asyncio.sleep(0.1)
+
+
+async def session_flood(host, port, deadline, stats):
+    """Polling sessions as fast as one keep-alive connection can ask: capped with 503."""
+    body = b'{"type":"watch"}'
+    request = b"POST /session HTTP/1.1\r\nHost: chaos\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    try:
+        r, w = await open_raw(host, port, handshake=False)
+        while time.monotonic() < deadline:
+            w.write(request)
+            head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 5)
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await r.readexactly(length)
+            stats["sessions_asked"] += 1
+            if head.startswith(b"HTTP/1.1 503"):
+                stats["sessions_refused"] += 1
+                await asyncio.sleep(0.2)
+        w.close()
+    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+        stats["errors"] += 1
+
+
 async def healthy_player(host, port, deadline, results, idx):
     r, w = await open_raw(host, port)
     w.write(client_frame(0x1, json.dumps({"type": "join", "name": f"calm{idx}"}).encode()))
@@ -216,13 +298,17 @@ def alive(host, port):
 async def main_async(host, port, duration, healthy):
     deadline = time.monotonic() + duration
     stats = {k: 0 for k in ["reset_mid_frame", "half_open", "slowloris", "slowloris_cut_off", "garbage",
-                            "oversized", "ping_flood_frames", "errors"]}
+                            "oversized", "ping_flood_frames", "stalled_pingers", "ping_bursts",
+                            "ping_bursts_last_answered", "repeated_key", "repeated_key_refused", "sessions_asked",
+                            "sessions_refused", "errors"]}
     held, results = [], []
     players = [asyncio.create_task(healthy_player(host, port, deadline, results, i)) for i in range(healthy)]
     await asyncio.sleep(1)  # let the healthy players settle before the storm
     attacks = [reset_mid_frame(host, port, deadline, stats), half_open(host, port, deadline, stats, held),
                slowloris(host, port, deadline, stats), garbage(host, port, deadline, stats),
-               oversized(host, port, deadline, stats), ping_flood(host, port, deadline, stats)]
+               oversized(host, port, deadline, stats), ping_flood(host, port, deadline, stats),
+               stalled_pinger(host, port, deadline, stats), ping_bursts(host, port, deadline, stats),
+               repeated_key(host, port, deadline, stats), session_flood(host, port, deadline, stats)]
     await asyncio.gather(*attacks, return_exceptions=True)
     done = await asyncio.gather(*players, return_exceptions=True)
     for w in held:
@@ -242,6 +328,8 @@ def run(host, port, duration=20, healthy=20, out=sys.stdout):
         print(f"  {k:<20} {v}", file=out)
     print("chaos: what held", file=out)
     print(f"  daemon healthy after      {'yes' if up else 'NO'}", file=out)
+    print(f"  last ping of a burst answered  {stats['ping_bursts_last_answered']}/{stats['ping_bursts']}", file=out)
+    print(f"  repeated key refused (400)     {stats['repeated_key_refused']}/{stats['repeated_key']}", file=out)
     print(f"  healthy players finished  {len(results)}/{healthy}" + (f" ({failures[0]!r})" if failures else ""),
           file=out)
     print(f"  tick frames received      {frames}", file=out)
@@ -262,7 +350,9 @@ def main():
     if a.host not in LOOPBACK:
         sys.exit("chaos.py only targets loopback addresses")
     r = run(a.host, a.port, a.duration, a.healthy)
-    ok = r["alive"] and not r["failures"] and r["players"] == a.healthy and r["gaps"] == 0
+    st = r["stats"]
+    ok = (r["alive"] and not r["failures"] and r["players"] == a.healthy and r["gaps"] == 0 and
+          st["ping_bursts_last_answered"] == st["ping_bursts"] and st["repeated_key_refused"] == st["repeated_key"])
     print("chaos: PASS" if ok else "chaos: FAIL")
     sys.exit(0 if ok else 1)
 

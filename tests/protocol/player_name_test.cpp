@@ -15,7 +15,7 @@ TEST_CASE("an ordinary name is kept as it is", "[protocol][name]") {
 }
 
 TEST_CASE("names of only invisible characters are refused (empty)", "[protocol][name]") {
-  for (const std::string name : {
+  for (const std::string& name : {
            std::string("\u3164"),              // Hangul filler
            std::string("\u3164\u3164\u3164"),
            std::string("\u00ad\u00ad"),        // soft hyphens

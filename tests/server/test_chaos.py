@@ -14,7 +14,7 @@ import chaos  # noqa: E402
 class Chaos(unittest.TestCase):
     def test_hostile_clients_do_not_hurt_healthy_ones(self):
         args = ("--ping-interval-ms", "1000", "--ping-timeout-ms", "1000", "--request-timeout-ms", "2000",
-                "--hard-limit-bytes", "262144", "--soft-limit-bytes", "65536")
+                "--hard-limit-bytes", "262144", "--soft-limit-bytes", "65536", "--max-sessions", "200")
         with Daemon(*args, log_level="info") as d:
             out = io.StringIO()
             result = chaos.run("127.0.0.1", d.port, duration=6, healthy=10, out=out)
@@ -27,6 +27,13 @@ class Chaos(unittest.TestCase):
             self.assertGreater(result["stats"]["reset_mid_frame"], 0)
             self.assertGreater(result["stats"]["garbage"], 0)
             self.assertGreater(result["stats"]["slowloris_cut_off"], 0)
+            st = result["stats"]
+            self.assertGreater(st["stalled_pingers"], 0)
+            self.assertGreater(st["ping_bursts"], 0)
+            self.assertEqual(st["ping_bursts_last_answered"], st["ping_bursts"], "a burst's last ping went unanswered")
+            self.assertGreater(st["repeated_key"], 0)
+            self.assertEqual(st["repeated_key_refused"], st["repeated_key"])
+            self.assertGreater(st["sessions_refused"], 0)
             self.assertEqual(d.stop(), 0)
 
 
