@@ -3,12 +3,15 @@
 # Idempotent: packages already present are left alone, and apt is only asked when
 # something is missing. Usage: scripts/install-deps.sh [--test]
 #   (no flag) what the daemon needs to build and run
-#   --test    also what the test suite needs (Python websockets, Chromium, clang for fuzzing)
+#   --test    also what the test suite needs (Python websockets, Chromium, clang for fuzzing,
+#             debootstrap for scripts/check-fresh.sh, buildah for the image test; those two
+#             are left out inside the fresh root, where their passes are skipped)
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev nlohmann-json3-dev libspdlog-dev
             libssl-dev node-llhttp libcli11-dev catch2)
-test_pkgs=(python3 python3-websockets chromium clang libclang-rt-14-dev curl)
+test_pkgs=(python3 python3-websockets chromium clang libclang-rt-14-dev curl strace)
+if [[ "${SKIRMISH_IN_FRESH_ROOT:-}" != "1" ]]; then test_pkgs+=(debootstrap buildah); fi
 # Node may already come from elsewhere (with its own npm, which Debian's npm conflicts
 # with), so only ask Debian for node and npm when there is no node at all.
 if ! command -v npm >/dev/null 2>&1; then test_pkgs+=(nodejs npm); fi

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstring>
 #include <variant>
 
 #include "protocol/frame_encoder.h"
@@ -207,7 +208,7 @@ void Connection::resume_held_input() {
   if (rate_paused_) return;
   if (state_ == State::Open || state_ == State::Closing) {
     process_held_frames();
-    if ((state_ == State::Open || state_ == State::Closing) && !rate_paused_ && held_events_.empty()) start_reading();
+    if ((state_ == State::Open || state_ == State::Closing) && !rate_paused_ && !has_held_events()) start_reading();
     return;
   }
   if (state_ != State::Http || awaiting_response_) return;
@@ -234,13 +235,12 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
 void Connection::process_held_frames() {
   const double rate = server_.config().server.max_messages_per_second;
   const std::uint64_t now = server_.now_ms();
-  while (!held_events_.empty()) {
+  while (has_held_events()) {
     if (state_ != State::Open && state_ != State::Closing) {
-      held_events_.clear();
-      held_pings_ = 0;
+      clear_held_events();
       return;
     }
-    protocol::WsEvent& event = held_events_.front();
+    protocol::WsEvent& event = held_events_[held_pos_];
     const bool ping = std::holds_alternative<protocol::Ping>(event);
     // Only a close matters once ours is sent; everything else is discarded, at no cost.
     const bool costs_nothing = state_ == State::Closing || std::holds_alternative<protocol::Close>(event) ||
@@ -254,7 +254,7 @@ void Connection::process_held_frames() {
       return;
     }
     protocol::WsEvent taken = std::move(event);
-    held_events_.pop_front();
+    held_pos_++;
     server_.stats().frames_in++;
     if (ping) {
       held_pings_--;
@@ -265,6 +265,7 @@ void Connection::process_held_frames() {
     }
     handle_event(taken);
   }
+  clear_held_events();  // all handled: release a flood's worth of slots
   if (held_error_ && state_ != State::Draining && state_ != State::Closed) {
     const protocol::WsError error = *held_error_;
     held_error_.reset();
@@ -275,6 +276,16 @@ void Connection::process_held_frames() {
   // limit never does.
   if (flooding_since_ms_ != 0 && (rate <= 0 || messages_.level(rate, now) >= rate / 2)) flooding_since_ms_ = 0;
   if (rate > 0 && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) pause_reading();
+}
+
+void Connection::clear_held_events() {
+  if (held_events_.capacity() > 16) {
+    std::vector<protocol::WsEvent>().swap(held_events_);
+  } else {
+    held_events_.clear();
+  }
+  held_pos_ = 0;
+  held_pings_ = 0;
 }
 
 void Connection::handle_event(protocol::WsEvent& event) {
@@ -341,7 +352,9 @@ void Connection::send(std::string_view bytes) {
 }
 
 void Connection::enqueue(std::string_view bytes) {
-  out_.emplace_back(bytes);
+  OutChunk chunk{std::make_unique_for_overwrite<char[]>(bytes.size()), bytes.size()};
+  std::memcpy(chunk.bytes.get(), bytes.data(), bytes.size());
+  out_.push_back(std::move(chunk));
   queued_bytes_ += bytes.size();
   if (over_soft_since_ms_ == 0 && queued_bytes_ > flow_soft_limit_) over_soft_since_ms_ = server_.now_ms();
   start_write();
@@ -351,9 +364,9 @@ void Connection::start_write() {
   if (writing_ || out_.empty() || state_ == State::Closed) return;
   std::array<uv_buf_t, kMaxWriteBufs> bufs;
   std::size_t n = 0, bytes = 0;
-  while (n < out_.size() && n < kMaxWriteBufs && (n == 0 || bytes + out_[n].size() <= kMaxWriteBytes)) {
-    bufs[n] = uv_buf_init(out_[n].data(), static_cast<unsigned>(out_[n].size()));
-    bytes += out_[n].size();
+  while (n < out_.size() && n < kMaxWriteBufs && (n == 0 || bytes + out_[n].size <= kMaxWriteBytes)) {
+    bufs[n] = uv_buf_init(out_[n].bytes.get(), static_cast<unsigned>(out_[n].size));
+    bytes += out_[n].size;
     n++;
   }
   write_req_.data = this;
@@ -371,7 +384,7 @@ void Connection::start_write() {
 
 void Connection::discard_unsent() {
   while (out_.size() > in_flight_) {
-    queued_bytes_ -= out_.back().size();
+    queued_bytes_ -= out_.back().size;
     out_.pop_back();
   }
   if (!over_soft_limit()) over_soft_since_ms_ = 0;
@@ -388,10 +401,11 @@ void Connection::send_frame(std::string_view frame) {
 void Connection::on_write_done(uv_write_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
   self->writing_ = false;
-  for (; self->in_flight_ > 0; --self->in_flight_) {
-    self->queued_bytes_ -= self->out_.front().size();
-    self->out_.pop_front();
-  }
+  auto& out = self->out_;
+  for (std::size_t i = 0; i < self->in_flight_; ++i) self->queued_bytes_ -= out[i].size;
+  out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(self->in_flight_));
+  self->in_flight_ = 0;
+  if (out.empty() && out.capacity() > 16) std::vector<OutChunk>().swap(out);  // a burst's slots back
   if (!self->over_soft_limit()) self->over_soft_since_ms_ = 0;
   if (status < 0) {
     // UV_ECANCELED: the handle is closing, which frees the queue with the connection.
@@ -429,8 +443,7 @@ void Connection::shutdown_and_drain() {
   state_ = State::Draining;
   frames_.reset();
   http_.reset();
-  held_events_.clear();
-  held_pings_ = 0;
+  clear_held_events();
   held_error_.reset();
   arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
   write_shut_ = true;
@@ -486,7 +499,7 @@ void Connection::on_sweep(std::uint64_t now_ms) {
     rate_paused_ = false;
     // Held requests and messages go first, from the server's idle callback (not from inside
     // its sweep); resume_held_input() starts reading again once they are all handled.
-    if ((state_ == State::Http && !held_input_.empty()) || !held_events_.empty()) {
+    if ((state_ == State::Http && !held_input_.empty()) || has_held_events()) {
       server_.resume_later(id_);
     } else {
       start_reading();

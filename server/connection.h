@@ -4,11 +4,11 @@
 #include <uv.h>
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/frame_decoder.h"
 #include "protocol/http_request_parser.h"
@@ -93,6 +93,8 @@ class Connection {
   void start_write();
   // Drops queued entries not yet handed to the kernel (whole frames).
   void discard_unsent();
+  bool has_held_events() const { return held_pos_ < held_events_.size(); }
+  void clear_held_events();
   void enqueue(std::string_view bytes);
   static void on_closed(uv_handle_t* h);
 
@@ -133,13 +135,21 @@ class Connection {
   std::string held_input_;        // bytes pipelined behind a deferred request
   // WebSocket events decoded but not yet handled because the allowance ran out, in order;
   // reading stays stopped while any are held, so this is at most one read's worth.
-  std::deque<protocol::WsEvent> held_events_;
+  // (A vector read from held_pos_, not a deque: an idle connection holds no block for it.)
+  std::vector<protocol::WsEvent> held_events_;
+  std::size_t held_pos_ = 0;
   std::size_t held_pings_ = 0;    // pings among them: all but the last are answered by its pong
   std::optional<protocol::WsError> held_error_;  // the decoder failed after the held events
   // Bytes accepted for sending and not yet written, in order: whole frames (or responses),
   // except the front one, which the kernel may have taken part of. The first `in_flight_`
   // are in the current uv_write; the rest are ours to drop (discard_unsent).
-  std::deque<std::string> out_;
+  // Each chunk owns a heap buffer, so the vector may grow under an in-flight write without
+  // moving the bytes libuv points at (a std::string's short bytes live inside it).
+  struct OutChunk {
+    std::unique_ptr<char[]> bytes;
+    std::size_t size = 0;
+  };
+  std::vector<OutChunk> out_;
   std::size_t in_flight_ = 0;
   uv_write_t write_req_;
   std::size_t queued_bytes_ = 0;

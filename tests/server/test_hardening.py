@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -183,6 +184,32 @@ class SavedPlayers(unittest.TestCase):
             m = json.loads(await asyncio.wait_for(ws.recv(), 5))
             if m["type"] == kind:
                 return m
+
+    @unittest.skipUnless(shutil.which("strace"), "needs strace (scripts/install-deps.sh --test installs it)")
+    def test_a_save_is_fsynced_before_and_after_its_rename(self):
+        cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
+        trace = os.path.join(cwd, "trace")
+        d = Daemon(cwd=cwd)  # for its binary and arguments; started under strace instead
+        cmd = ["strace", "-f", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2", "-o", trace, d.binary, *d.args]
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            for line in proc.stdout:
+                if "listening on" in line:
+                    break
+            with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+                daemon_pid = int(f.read().split()[0])  # strace's one child: the daemon
+            os.kill(daemon_pid, signal.SIGTERM)
+            proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        calls = [re.sub(r"^\d+\s+", "", line) for line in open(trace) if re.search(r"fsync|rename", line)]
+        renames = [i for i, c in enumerate(calls) if c.startswith("rename") and "skirmishd-state.json" in c]
+        self.assertEqual(len(renames), 1, calls)
+        before = [c for c in calls[:renames[0]] if "sync(" in c]
+        after = [c for c in calls[renames[0] + 1:] if "sync(" in c]
+        self.assertTrue(before, f"the temporary file was not fsynced before the rename: {calls}")
+        self.assertTrue(after, f"the folder was not fsynced after the rename: {calls}")
 
     def test_an_oversized_state_file_is_not_read_and_is_kept_aside(self):
         cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
