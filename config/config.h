@@ -79,7 +79,7 @@ struct PollingSettings {
   int max_backlog_ticks = 100;
   // Past this many bytes of undelivered frames the backlog is dropped too (whichever of
   // the two comes first), and the session gets one full frame when it next polls.
-  int max_backlog_bytes = 64 * 1024;
+  int max_backlog_bytes = 32 * 1024;
   int max_waiting = 5000;             // long polls held open at once; more get 503
   // Sessions at once, and from one client address (0 = no limit per address); more get 503.
   // A session costs its view's frames every tick, like a WebSocket player.

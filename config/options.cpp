@@ -222,6 +222,18 @@ std::vector<Option> build_options() {
   o.push_back(integer("game.player_respawn_ms", "SKIRMISH_PLAYER_RESPAWN_MS", "--player-respawn-ms", 0, kMaxMs,
                       "delay before a dead player respawns",
                       [](Config& c) -> auto& { return c.game.player_respawn_ms; }));
+  o.push_back(integer("game.player_regen_per_second", "SKIRMISH_PLAYER_REGEN_PER_SECOND", "--player-regen-per-second",
+                      0, 1000, "hp a player heals per second out of combat (0 = never)",
+                      [](Config& c) -> auto& { return c.game.player_regen_per_second; }));
+  o.push_back(integer("game.player_regen_delay_ms", "SKIRMISH_PLAYER_REGEN_DELAY_MS", "--player-regen-delay-ms", 0,
+                      kMaxMs, "time without taking or dealing a hit before a player starts to heal",
+                      [](Config& c) -> auto& { return c.game.player_regen_delay_ms; }));
+  o.push_back(integer("game.spawn_protection_ms", "SKIRMISH_SPAWN_PROTECTION_MS", "--spawn-protection-ms", 0, kMaxMs,
+                      "after joining or respawning, monsters ignore a player this long (until it attacks)",
+                      [](Config& c) -> auto& { return c.game.spawn_protection_ms; }));
+  o.push_back(real("game.safe_zone_radius", "SKIRMISH_SAFE_ZONE_RADIUS", "--safe-zone-radius", 0, 100000,
+                   "radius of the spawn camp at the world's centre, where monsters never go (0 = none)",
+                   [](Config& c) -> auto& { return c.game.safe_zone_radius; }));
   o.push_back(integer("game.reconnect_window_ms", "SKIRMISH_RECONNECT_WINDOW_MS", "--reconnect-window-ms", 0, kMaxMs,
                       "how long a disconnected player can be reclaimed with its token",
                       [](Config& c) -> auto& { return c.session.reconnect_window_ms; }));

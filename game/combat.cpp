@@ -8,6 +8,9 @@
 namespace skirmish::game {
 
 void World::hit(Entity& attacker, Entity& target, int damage) {
+  // Fighting ends a player's spawn protection and pauses its regeneration.
+  attacker.last_combat_tick_ = target.last_combat_tick_ = tick_;
+  if (attacker.kind == EntityKind::Player) attacker.protected_until_tick_ = 0;
   target.hp = std::max(0, target.hp - damage);
   if (damage != 0) target.dirty |= kDirtyHp;
   events_.push_back({EventType::Attack, attacker.id, target.id, damage, target.x, target.y});
@@ -32,6 +35,8 @@ void World::kill(Entity& victim, Entity* killer, int damage) {
   victim.respawn_tick_ = tick_ + (victim.kind == EntityKind::Monster
                                       ? kind_ticks_[victim.monster_kind].respawn
                                       : player_respawn_ticks_);
+  // A player's respawn spot is chosen now, so its client can show where it will be back.
+  if (victim.kind == EntityKind::Player) find_safe_spot(victim.respawn_x_, victim.respawn_y_);
   sync(victim);
   if (killer == nullptr) return;
   events_.push_back({EventType::Death, killer->id, victim.id, damage, victim.x, victim.y});

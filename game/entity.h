@@ -24,7 +24,8 @@ enum DirtyBits : uint8_t {
   kDirtyState = 4,
   kDirtyFacing = 8,
   kDirtyScore = 16,
-  kDirtyAll = 31,
+  kDirtyAway = 32,
+  kDirtyAll = 63,
 };
 
 struct Entity {
@@ -37,6 +38,9 @@ struct Entity {
   EntityState state = EntityState::Idle;
   int score = 0;     // players: monsters killed (killing blows)
   std::string name;  // players only
+  // Players: no client is connected to it (it waits for its token). Monsters ignore it and
+  // it cannot be hurt; set by World::set_away.
+  bool away = false;
   uint8_t dirty = 0; // DirtyBits set during the last step(); kDirtyAll when added or respawned
 
   // A dead monster vanishes until it respawns; a dead player stays visible (as a corpse).
@@ -49,6 +53,9 @@ struct Entity {
   EntityId target_ = 0;              // monsters: the player being chased
   uint64_t next_attack_tick_ = 0;    // first tick on which this entity may hit again
   uint64_t respawn_tick_ = 0;        // Dead: the tick on which it comes back
+  float respawn_x_ = 0, respawn_y_ = 0;  // Dead players: where they come back (chosen at death)
+  uint64_t protected_until_tick_ = 0;  // players: monsters ignore them before this tick
+  uint64_t last_combat_tick_ = 0;      // players: last hit taken or dealt (regeneration waits)
   uint64_t state_until_tick_ = 0;    // Idle: end of the pause; Wander, Return: give-up deadline
   float facing_dx_ = 0, facing_dy_ = 0;  // the direction `facing` was computed from
   uint32_t cell_ = 0;                // the spatial grid cell that lists this entity

@@ -46,6 +46,9 @@ std::optional<std::string> validate_config(const GameConfig& cfg) {
   if (!non_negative_finite(cfg.player_attack_range)) return "player_attack_range must be >= 0";
   if (cfg.player_attack_cooldown_ms < 0 || cfg.player_respawn_ms < 0)
     return "player cooldown and respawn delay must be >= 0";
+  if (cfg.player_regen_per_second < 0 || cfg.player_regen_delay_ms < 0 || cfg.spawn_protection_ms < 0)
+    return "player regeneration and spawn protection must be >= 0";
+  if (!non_negative_finite(cfg.safe_zone_radius)) return "safe_zone_radius must be >= 0";
   if (cfg.max_players < 0) return "max_players must be >= 0";
   if (cfg.obstacle_count < 0) return "obstacle_count must be >= 0";
   for (const Obstacle& o : cfg.obstacles)

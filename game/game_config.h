@@ -42,6 +42,17 @@ struct GameConfig {
   float player_attack_range = 80;
   int player_attack_cooldown_ms = 500;
   int player_respawn_ms = 3000;
+  // Out of combat (no hit taken or dealt for player_regen_delay_ms) a player heals this
+  // many hp a second: a careful newcomer recovers between fights instead of wearing down.
+  int player_regen_per_second = 5;
+  int player_regen_delay_ms = 4000;
+  // After joining or respawning, monsters ignore a player this long (until it attacks):
+  // time to look around before the first wolf arrives.
+  int spawn_protection_ms = 3000;
+  // A camp around the world's centre where players (re)spawn: no monster spawns or wanders
+  // there, and none attacks a player inside it (a chase ends at its edge). At most an
+  // eighth of the world's shorter side; 0 = none.
+  float safe_zone_radius = 250;
   int max_players = 10000;
   int obstacle_count = 12;  // 0 = open field; ignored when `obstacles` is not empty
   // Explicit obstacle layout (scenarios, tests); when non-empty it replaces the random ones.

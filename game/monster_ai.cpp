@@ -101,7 +101,7 @@ bool World::try_aggro(uint32_t index) {
   float best_d2 = 0;
   grid_.for_each_near(m.x, m.y, k.aggro_radius, [&](uint32_t i) {
     const Locator& p = locators_[i];
-    if (p.kind != EntityKind::Player || !p.alive) return;
+    if (p.kind != EntityKind::Player || !p.alive || !attackable(entities_[i])) return;
     const float d2 = dist2(p.x, p.y, m.x, m.y);
     if (d2 > r2) return;
     // A player already beyond the leash would be dropped on the next tick: ignore it
@@ -123,7 +123,7 @@ void World::chase(uint32_t index) {
   const MonsterKind& k = cfg_.monster_kinds[m.monster_kind];
   const KindTicks& kt = kind_ticks_[m.monster_kind];
   const uint32_t t = m.target_ == 0 ? kNoIndex : index_of(m.target_);
-  if (t == kNoIndex || !entities_[t].alive() ||
+  if (t == kNoIndex || !attackable(entities_[t]) ||
       dist2(entities_[t].x, entities_[t].y, m.spawn_x_, m.spawn_y_) > k.leash_range * k.leash_range)
     return begin_return(m);
 

@@ -58,6 +58,18 @@ void World::update_player(uint32_t index) {
   else set_state(p, moved ? EntityState::Wander : EntityState::Idle);
 }
 
+void World::regenerate(Entity& p) {
+  if (regen_interval_ticks_ == 0 || !p.alive() || p.hp >= p.max_hp) return;
+  const uint64_t calm = tick_ - p.last_combat_tick_;
+  if (calm < regen_delay_ticks_ || (calm - regen_delay_ticks_) % regen_interval_ticks_ != 0) return;
+  p.hp++;
+  p.dirty |= kDirtyHp;
+}
+
+bool World::attackable(const Entity& p) const {
+  return p.alive() && !p.away && tick_ >= p.protected_until_tick_ && !in_safe_zone(p.x, p.y);
+}
+
 uint32_t World::nearest_living_monster(const Entity& from, float range) const {
   const float r2 = range * range;
   uint32_t best = kNoIndex;

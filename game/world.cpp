@@ -22,6 +22,12 @@ World::World(GameConfig cfg, uint64_t seed) : cfg_(std::move(cfg)), rng_(seed) {
   player_step_ = per_tick(cfg_.player_speed, rate);
   player_cooldown_ticks_ = ms_to_ticks(cfg_.player_attack_cooldown_ms, rate);
   player_respawn_ticks_ = ms_to_ticks(cfg_.player_respawn_ms, rate);
+  regen_delay_ticks_ = ms_to_ticks(cfg_.player_regen_delay_ms, rate);
+  regen_interval_ticks_ = cfg_.player_regen_per_second > 0
+                              ? std::max<uint64_t>(1, static_cast<uint64_t>(rate / cfg_.player_regen_per_second))
+                              : 0;
+  spawn_protection_ticks_ = cfg_.spawn_protection_ms > 0 ? ms_to_ticks(cfg_.spawn_protection_ms, rate) : 0;
+  safe_radius_ = std::min(cfg_.safe_zone_radius, std::min(cfg_.world_width, cfg_.world_height) / 8);
 
   grid_ = SpatialGrid(cfg_.world_width, cfg_.world_height, cfg_.grid_cell_size);
   generate_obstacles();
@@ -88,6 +94,8 @@ EntityId World::add_player_at(std::string name, float x, float y) {
   e.y = y;
   e.hp = e.max_hp = cfg_.player_max_hp;
   e.name = std::move(name);
+  e.protected_until_tick_ = tick_ + spawn_protection_ticks_;
+  e.last_combat_tick_ = tick_;
   return push_entity(std::move(e));
 }
 
@@ -103,6 +111,8 @@ EntityId World::restore_player(std::string name, float x, float y, int hp, int s
   e.hp = hp > 0 ? std::min(hp, e.max_hp) : e.max_hp;
   e.score = std::max(score, 0);
   e.name = std::move(name);
+  e.protected_until_tick_ = tick_ + spawn_protection_ticks_;
+  e.last_combat_tick_ = tick_;
   return push_entity(std::move(e));
 }
 
@@ -161,6 +171,22 @@ bool World::set_hp(EntityId id, int hp) {
   return true;
 }
 
+bool World::set_away(EntityId id, bool away) {
+  Entity* e = find_mutable(id);
+  if (e == nullptr || e->kind != EntityKind::Player) return false;
+  if (e->away == away) return true;
+  e->away = away;
+  e->pending_dirty_ |= kDirtyAway;
+  // Back from away: the monsters that were ignoring it do not pounce that same tick.
+  if (!away) e->protected_until_tick_ = std::max(e->protected_until_tick_, tick_ + spawn_protection_ticks_);
+  return true;
+}
+
+bool World::in_safe_zone(float x, float y) const {
+  const float dx = x - safe_zone_x(), dy = y - safe_zone_y();
+  return safe_radius_ > 0 && dx * dx + dy * dy <= safe_radius_ * safe_radius_;
+}
+
 bool World::blocked(float x, float y) const { return obstacle_map_.blocked(x, y); }
 
 void World::sync(const Entity& e) {
@@ -185,7 +211,10 @@ const std::vector<Event>& World::step(const std::vector<PlayerInput>& inputs) {
   // this tick does not strike back in the same tick.
   const auto n = static_cast<uint32_t>(entities_.size());
   for (uint32_t i = 0; i < n; ++i)
-    if (entities_[i].kind == EntityKind::Player) update_player(i);
+    if (entities_[i].kind == EntityKind::Player) {
+      update_player(i);
+      regenerate(entities_[i]);
+    }
   for (uint32_t i = 0; i < n; ++i)
     if (entities_[i].kind == EntityKind::Monster) update_monster(i);
   ++tick_;
@@ -268,6 +297,11 @@ uint64_t World::state_hash() const {
     h.add(e.next_attack_tick_);
     h.add(e.respawn_tick_);
     h.add(e.state_until_tick_);
+    h.add(e.away);
+    h.add(e.respawn_x_);
+    h.add(e.respawn_y_);
+    h.add(e.protected_until_tick_);
+    h.add(e.last_combat_tick_);
   }
   for (const Event& ev : events_) {
     h.add(static_cast<uint8_t>(ev.type));

@@ -80,6 +80,16 @@ class World {
 
   // True if (x, y) lies inside an obstacle.
   bool blocked(float x, float y) const;
+  // The spawn camp (see GameConfig::safe_zone_radius): centre and effective radius (0: none).
+  float safe_zone_x() const { return cfg_.world_width / 2; }
+  float safe_zone_y() const { return cfg_.world_height / 2; }
+  float safe_zone_radius() const { return safe_radius_; }
+  bool in_safe_zone(float x, float y) const;
+
+  // Marks a player as away (its client disconnected; it waits for its token) or back.
+  // Monsters ignore an away player and it cannot be hurt. Returns false if `id` is not a
+  // player.
+  bool set_away(EntityId id, bool away);
 
   // --- Scenario and test helpers: place entities exactly, bypassing the random spawns.
   // Adds a player at (x, y) (clamped to the world); 0 if max_players is reached.
@@ -131,9 +141,12 @@ class World {
   void respawn_due();
   void respawn(uint32_t index);
 
-  // player_control.cpp: inputs, player movement and attacks.
+  // player_control.cpp: inputs, player movement and attacks, regeneration.
   void apply_inputs(const std::vector<PlayerInput>& inputs);
   void update_player(uint32_t index);
+  void regenerate(Entity& p);
+  // Whether monsters may pick or keep `p` as a target now.
+  bool attackable(const Entity& p) const;
   uint32_t nearest_living_monster(const Entity& from, float range) const;
 
   // monster_ai.cpp: the monster state machine.
@@ -164,6 +177,10 @@ class World {
   float player_step_ = 0;
   uint64_t player_cooldown_ticks_ = 1;
   uint64_t player_respawn_ticks_ = 1;
+  uint64_t regen_delay_ticks_ = 1;
+  uint64_t regen_interval_ticks_ = 0;  // ticks per hp healed; 0: no regeneration
+  uint64_t spawn_protection_ticks_ = 0;
+  float safe_radius_ = 0;
   float max_aggro_radius_ = 0;
 
   ObstacleMap obstacle_map_;

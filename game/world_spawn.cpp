@@ -49,6 +49,9 @@ void World::random_obstacles(std::vector<Obstacle>& out) {
       return o.x < p.x + p.w + base && p.x < o.x + o.w + base && o.y < p.y + p.h + base &&
              p.y < o.y + o.h + base;
     });
+    // The camp stays open: rocks keep a wall's width from its edge.
+    const float nx = std::clamp(safe_zone_x(), o.x, o.x + o.w), ny = std::clamp(safe_zone_y(), o.y, o.y + o.h);
+    if (safe_radius_ > 0 && std::hypot(nx - safe_zone_x(), ny - safe_zone_y()) < safe_radius_ + base) continue;
     if (!overlaps) out.push_back(o);
   }
 }
@@ -66,10 +69,15 @@ uint16_t World::pick_monster_kind() {
 }
 
 void World::spawn_random_monsters() {
+  // Far enough from the safe zone that wandering never takes a monster into it.
+  const float keep_out = safe_radius_ > 0 ? safe_radius_ + cfg_.monster_wander_radius + kSpawnMargin : 0;
   for (int n = 0; n < cfg_.monster_count; ++n) {
     const uint16_t kind = pick_monster_kind();
     float x = 0, y = 0;
-    random_open_spot(kSpawnMargin, x, y);
+    for (int t = 0; t < kOpenSpotTries; ++t) {
+      random_open_spot(kSpawnMargin, x, y);
+      if (keep_out == 0 || std::hypot(x - safe_zone_x(), y - safe_zone_y()) > keep_out) break;
+    }
     add_monster_at(kind, x, y);
   }
 }
@@ -88,6 +96,19 @@ bool World::random_open_spot(float margin, float& x, float& y) {
 void World::find_safe_spot(float& x, float& y) {
   x = cfg_.world_width / 2;
   y = cfg_.world_height / 2;
+  if (safe_radius_ > 0) {
+    // Somewhere in the camp, spread out so that players do not stack on one point.
+    for (int t = 0; t < kOpenSpotTries; ++t) {
+      const float angle = rng_.uniform(0, 6.2831853f);
+      const float r = safe_radius_ * 0.8f * std::sqrt(rng_.uniform(0, 1));
+      const float cx = safe_zone_x() + r * std::cos(angle), cy = safe_zone_y() + r * std::sin(angle);
+      if (!near_obstacle(obstacle_map_.obstacles(), cx, cy, kSpawnMargin)) {
+        x = cx;
+        y = cy;
+        return;
+      }
+    }
+  }
   float best = -std::numeric_limits<float>::infinity();
   for (int t = 0; t < kSafeSpotTries; ++t) {
     float cx = 0, cy = 0;
@@ -120,7 +141,12 @@ void World::respawn_due() {
 void World::respawn(uint32_t index) {
   Entity& e = entities_[index];
   float x = e.spawn_x_, y = e.spawn_y_;
-  if (e.kind == EntityKind::Player) find_safe_spot(x, y);
+  if (e.kind == EntityKind::Player) {
+    x = e.respawn_x_;  // chosen when it died (kill)
+    y = e.respawn_y_;
+    e.protected_until_tick_ = tick_ + spawn_protection_ticks_;
+    e.last_combat_tick_ = tick_;
+  }
   relocate(index, x, y);
   e.hp = e.max_hp;
   e.target_ = 0;

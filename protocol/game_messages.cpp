@@ -130,10 +130,12 @@ std::string encode_hello(const HelloMsg& m) {
     kinds.push_back({{"name", k.name}, {"max_hp", k.max_hp}, {"speed", k.speed}, {"attack_range", k.attack_range},
                      {"aggro_radius", k.aggro_radius}});
   }
+  json world = {{"width", m.world_width}, {"height", m.world_height}, {"obstacles", obstacles}};
+  if (m.safe_radius > 0) world["safe_zone"] = {{"x", m.safe_x}, {"y", m.safe_y}, {"radius", m.safe_radius}};
   return json{{"type", "hello"},
               {"protocol", kGameProtocolVersion},
               {"tick_rate", m.tick_rate},
-              {"world", {{"width", m.world_width}, {"height", m.world_height}, {"obstacles", obstacles}}},
+              {"world", world},
               {"view_radius", m.view_radius},
               {"monster_kinds", kinds}}
       .dump();
@@ -197,6 +199,14 @@ void append_fields(std::string& out, const WireEntity& w, std::uint8_t fields) {
   if (fields & kFieldState) {
     append_key(out, "state");
     append_json_string(out, w.state);
+    if (w.respawn_tick != 0) {
+      append_key(out, "respawn_tick");
+      append_int(out, static_cast<std::int64_t>(w.respawn_tick));
+      append_key(out, "respawn_x");
+      append_tenths(out, w.respawn_x10);
+      append_key(out, "respawn_y");
+      append_tenths(out, w.respawn_y10);
+    }
   }
   if (fields & kFieldFacing) {
     append_key(out, "facing");
@@ -206,11 +216,16 @@ void append_fields(std::string& out, const WireEntity& w, std::uint8_t fields) {
     append_key(out, "score");
     append_int(out, w.score);
   }
+  if (fields & kFieldAway) {
+    append_key(out, "away");
+    out += w.away ? "true" : "false";
+  }
 }
 }  // namespace
 
 WireEntity to_wire(const EntityView& e) {
-  return WireEntity{tenths(e.x), tenths(e.y), tenths(e.facing), e.hp, e.score, e.state};
+  return WireEntity{tenths(e.x),    tenths(e.y),    tenths(e.facing),        e.hp, e.score, e.state, e.away,
+                    e.respawn_tick, tenths(e.respawn_x), tenths(e.respawn_y)};
 }
 
 std::uint8_t changed_fields(const WireEntity& a, const WireEntity& b) {
@@ -220,6 +235,7 @@ std::uint8_t changed_fields(const WireEntity& a, const WireEntity& b) {
   if (a.state != b.state) f |= kFieldState;
   if (a.facing10 != b.facing10) f |= kFieldFacing;
   if (a.score != b.score) f |= kFieldScore;
+  if (a.away != b.away) f |= kFieldAway;
   return f;
 }
 
@@ -234,11 +250,14 @@ void append_entity_full(std::string& out, const EntityView& e) {
   }
   append_key(out, "max_hp");
   append_int(out, e.max_hp);
-  append_fields(out, to_wire(e), kFieldAll);
+  // "away" is a player's; a monster's record does not carry it.
+  const auto fields = static_cast<std::uint8_t>(e.kind == "player" ? kFieldAll : kFieldAll & ~kFieldAway);
+  append_fields(out, to_wire(e), fields);
   out += '}';
 }
 
 void append_entity_delta(std::string& out, const EntityView& e, std::uint8_t fields) {
+  if (e.kind != "player") fields &= static_cast<std::uint8_t>(~kFieldAway);
   out += "{\"id\":";
   append_int(out, e.id);
   append_fields(out, to_wire(e), fields);

@@ -54,6 +54,7 @@ struct HelloMsg {  // sent on connect: everything needed to draw the world befor
   float world_width, world_height, view_radius;
   std::vector<ObstacleRect> obstacles;
   std::vector<MonsterKindInfo> monster_kinds;
+  float safe_x = 0, safe_y = 0, safe_radius = 0;  // the spawn camp; radius 0: none
 };
 struct WelcomeMsg {  // the answer to join
   std::uint32_t player_id;
@@ -76,7 +77,8 @@ enum EntityField : std::uint8_t {
   kFieldState = 4,
   kFieldFacing = 8,
   kFieldScore = 16,
-  kFieldAll = 31,
+  kFieldAway = 32,  // players only
+  kFieldAll = 63,
 };
 struct EntityView {
   std::uint32_t id;
@@ -85,6 +87,10 @@ struct EntityView {
   int hp, max_hp, score;
   std::string_view state;
   std::string_view name;  // players only
+  bool away = false;       // players: no client connected (not attackable, does not move)
+  // Dead players: the first tick they are alive again, and where. 0: not a dead player.
+  std::uint64_t respawn_tick = 0;
+  float respawn_x = 0, respawn_y = 0;
 };
 // An entity's fields as they appear on the wire: positions in tenths of a unit, facing in
 // tenths of a radian. Deciding what changed on these, not on the floats, means a client is
@@ -94,6 +100,10 @@ struct WireEntity {
   std::int32_t x10 = 0, y10 = 0, facing10 = 0;
   int hp = 0, score = 0;
   std::string_view state;
+  bool away = false;
+  // Sent with the state of a dead player (never compared on its own: it is set at death).
+  std::uint64_t respawn_tick = 0;
+  std::int32_t respawn_x10 = 0, respawn_y10 = 0;
 };
 WireEntity to_wire(const EntityView& e);
 // The EntityField bits whose wire value differs between `before` and `now`.

@@ -50,6 +50,14 @@ protocol::EntityView GameBridge::view_of(const game::Entity& e) const {
   v.score = e.score;
   v.state = game::state_name(e.state);
   v.name = e.name;
+  v.away = e.away;
+  if (player && !e.alive()) {
+    // The world brings it back during the step that starts at respawn_tick_, whose frame
+    // carries the next tick number: the first frame that shows it alive.
+    v.respawn_tick = e.respawn_tick_ + 1;
+    v.respawn_x = e.respawn_x_;
+    v.respawn_y = e.respawn_y_;
+  }
   return v;
 }
 
@@ -59,8 +67,9 @@ std::size_t GameBridge::event_bucket(float x, float y) const {
   return static_cast<std::size_t>(by) * static_cast<std::size_t>(buckets_x_) + static_cast<std::size_t>(bx);
 }
 
-void GameBridge::encode_tick(std::int64_t ts_ms) {
+void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   ts_ms_ = ts_ms;
+  online_players_ = online_players;
   ++tick_stamp_;
   for (std::string* arena : {&deltas_, &fulls_, &events_json_}) reset_arena(*arena);
   const auto& entities = world_.entities();
@@ -118,7 +127,7 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
   visibility_.query(cx, cy, view_radius_, visible_);
   removed_.clear();
   if (full) known.clear();
-  writer_.begin(out, world_.tick(), ts_ms_, world_.player_count(), full, headroom);
+  writer_.begin(out, world_.tick(), ts_ms_, online_players_, full, headroom);
 
   // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
   std::size_t k = 0;
@@ -169,6 +178,9 @@ protocol::HelloMsg GameBridge::hello() const {
   m.world_width = cfg.world_width;
   m.world_height = cfg.world_height;
   m.view_radius = view_radius_;
+  m.safe_x = world_.safe_zone_x();
+  m.safe_y = world_.safe_zone_y();
+  m.safe_radius = world_.safe_zone_radius();
   for (const auto& o : world_.obstacles()) m.obstacles.push_back({o.x, o.y, o.w, o.h});
   for (const auto& k : cfg.monster_kinds) {
     m.monster_kinds.push_back({k.name, k.max_hp, k.speed, k.attack_range, k.aggro_radius});

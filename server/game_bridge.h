@@ -18,7 +18,9 @@ class GameBridge {
   GameBridge(const game::World& world, float view_radius);
 
   // After each World::step(): encodes the tick's changes and events once for everyone.
-  void encode_tick(std::int64_t ts_ms);
+  // `online_players` is what frames report as "players": those with a client connected
+  // (away players wait in the world for their token but are not online).
+  void encode_tick(std::int64_t ts_ms, std::size_t online_players);
 
   // Builds one client's tick payload for a view centred on (cx, cy) into `out`, after
   // `headroom` zero bytes, given the ids the client already knows (sorted), and replaces
@@ -65,6 +67,7 @@ class GameBridge {
   const game::World& world_;
   float view_radius_;
   std::int64_t ts_ms_ = 0;
+  std::size_t online_players_ = 0;
   std::size_t encoded_bytes_ = 0;
   std::uint32_t tick_stamp_ = 0;  // counts encode_tick() calls
   // Indexed like world_.entities(); an entry whose id differs from the entity's is stale.

@@ -101,6 +101,7 @@ void GameService::restore_saved_players() {
     const game::EntityId id = world_.restore_player(p.name, p.x, p.y, p.hp, p.score);
     if (id == 0) continue;
     remember_token(p.token, id);
+    world_.set_away(id, true);
     detached_[id] = expires;
     restored++;
   }
@@ -167,6 +168,7 @@ void GameService::detach(game::EntityId player) {
     forget_player(player);
     return;
   }
+  world_.set_away(player, true);
   detached_[player] = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
 }
 
@@ -321,6 +323,7 @@ void GameService::join(Client& client, std::string name, const std::string& toke
     stats_.resumes++;
   }
   owner_[player] = &client;
+  world_.set_away(player, false);
   client.player = player;
   client.move_dx = client.move_dy = 0;
   client.attack = false;
@@ -393,7 +396,7 @@ void GameService::tick() {
   std::sort(inputs_.begin(), inputs_.end(),
             [](const game::PlayerInput& a, const game::PlayerInput& b) { return a.player < b.player; });
   world_.step(inputs_);
-  bridge_.encode_tick(wall_clock_ms());
+  bridge_.encode_tick(wall_clock_ms(), owner_.size());
 
   for (auto& [id, client] : clients_) {
     Connection* conn = client.connection;

@@ -33,6 +33,9 @@ inline GameConfig open_field() {
   cfg.obstacle_count = 0;
   cfg.monster_kinds = {dummy_kind()};
   cfg.monster_wander_radius = 0;
+  // Scenarios count hp and aggro exactly: no healing, no grace period (tested on their own).
+  cfg.player_regen_per_second = 0;
+  cfg.spawn_protection_ms = 0;
   return cfg;
 }
 

@@ -424,7 +424,31 @@ TEST_CASE("encode_error escapes quotes and survives invalid UTF-8 in the message
 TEST_CASE("append_entity_full writes every field, rounded", "[protocol][messages]") {
   CHECK(full(sample_player()) ==
         R"({"id":201,"kind":"player","name":"alice","max_hp":100,"x":1610.5,"y":1588,"hp":100,)"
-        R"("state":"idle","facing":0,"score":3})");
+        R"("state":"idle","facing":0,"score":3,"away":false})");
+}
+
+TEST_CASE("an away player's record says so; a dead player's says when and where it comes back", "[protocol][messages]") {
+  EntityView e = sample_player();
+  e.away = true;
+  CHECK(parsed(full(e))["away"] == true);
+  CHECK(parsed(delta(e, kFieldAway)) == json{{"id", 201}, {"away", true}});
+  e.state = "dead";
+  e.respawn_tick = 1234;
+  e.respawn_x = 10.25f;
+  e.respawn_y = 20;
+  const json j = parsed(delta(e, kFieldState));
+  CHECK(j["state"] == "dead");
+  CHECK(j["respawn_tick"] == 1234);
+  CHECK(j["respawn_x"] == 10.3);
+  CHECK(j["respawn_y"] == 20);
+  CHECK_FALSE(parsed(delta(e, kFieldHp)).contains("respawn_tick"));
+}
+
+TEST_CASE("changed_fields notices a player going away or coming back", "[protocol][messages]") {
+  EntityView e = sample_player();
+  const WireEntity before = to_wire(e);
+  e.away = true;
+  CHECK(changed_fields(before, to_wire(e)) == kFieldAway);
 }
 
 TEST_CASE("append_entity_full leaves out the name of a nameless entity", "[protocol][messages]") {
@@ -472,6 +496,7 @@ TEST_CASE("every combination of delta fields is valid JSON with exactly those ke
     if (fields & kFieldState) ++expected;
     if (fields & kFieldFacing) ++expected;
     if (fields & kFieldScore) ++expected;
+    if (fields & kFieldAway) ++expected;
     CHECK(j.size() == expected);
     CHECK(j.contains("x") == ((fields & kFieldPosition) != 0));
     CHECK(j.contains("y") == ((fields & kFieldPosition) != 0));

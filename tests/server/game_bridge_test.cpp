@@ -73,7 +73,7 @@ TEST_CASE("a client that applies every frame holds exactly the server's view", "
 
   auto tick = [&](std::vector<game::PlayerInput> inputs = {}) {
     world.step(inputs);
-    bridge.encode_tick(1000 + static_cast<std::int64_t>(world.tick()));
+    bridge.encode_tick(1000 + static_cast<std::int64_t>(world.tick()), world.player_count());
     const game::Entity* self = world.find(me);
     bridge.build_frame(self->x, self->y, known, payload);
     json frame = view.apply(payload);
@@ -123,7 +123,7 @@ TEST_CASE("a client that applies every frame holds exactly the server's view", "
     tick();
     view.entities[999999] = json{{"id", 999999}};  // something stale the client still holds
     world.step({});
-    bridge.encode_tick(5);
+    bridge.encode_tick(5, world.player_count());
     bridge.build_frame(1000, 1000, known, payload, true);
     json frame = view.apply(payload);
     CHECK(frame["full"] == true);
@@ -140,7 +140,7 @@ TEST_CASE("events reach only the clients whose view contains them", "[server][in
   std::string near_payload, far_payload;
   for (int i = 0; i < 200; ++i) {
     const auto& events = world.step({});
-    bridge.encode_tick(i);
+    bridge.encode_tick(i, world.player_count());
     bridge.build_frame(300, 300, known_near, near_payload);
     bridge.build_frame(1700, 1700, known_far, far_payload);
     const json near_frame = json::parse(near_payload);

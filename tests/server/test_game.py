@@ -268,11 +268,13 @@ class Reconnect(unittest.TestCase):
             w = await c.join("erin")
             await c.close()
             watcher = await Client.connect(d.ws_url())
-            # The player disappears from the world once the 300 ms window is over.
+            # The player (away, so already not counted online) leaves the world once the
+            # 300 ms window is over.
             for _ in range(200):
                 frame = await watcher.recv_type("tick")
-                if frame["players"] == 0:
+                if w["id"] in frame["removed"]:
                     break
+            self.assertIn(w["id"], frame["removed"])
             self.assertEqual(frame["players"], 0)
             c2 = await Client.connect(d.ws_url())
             w2 = await c2.join("erin", token=w["token"])
@@ -313,13 +315,103 @@ class Reconnect(unittest.TestCase):
             d2 = Daemon(*args).start()
             try:
                 w2, e = run(rejoin(d2.ws_url(), w["token"]))
-                self.assertTrue(w2["resumed"])
-                self.assertEqual(w2["id"], w["id"])
+                self.assertTrue(w2["resumed"])  # (under a fresh id: saved ids are not trusted)
                 self.assertEqual(e["name"], "frank")
                 self.assertAlmostEqual(e["x"], pos[0], delta=0.2)
                 self.assertAlmostEqual(e["y"], pos[1], delta=0.2)
             finally:
                 self.assertEqual(d2.stop(), 0)
+
+
+class Ghosts(unittest.TestCase):
+    def test_a_disconnected_player_is_away_and_not_online_until_it_comes_back(self):
+        async def scenario(d):
+            watcher = await Client.connect(d.ws_url())
+            a = await Client.connect(d.ws_url())
+            w = await a.join("ghost")
+            me = w["id"]
+            frame = await watcher.recv_type("tick")
+            while me not in watcher.entities:
+                frame = await watcher.recv_type("tick")
+            self.assertIs(watcher.entities[me]["away"], False)
+            self.assertEqual(frame["players"], 1)
+            await a.close()
+            for _ in range(100):
+                frame = await watcher.recv_type("tick")
+                if watcher.entities[me].get("away"):
+                    break
+            self.assertIs(watcher.entities[me]["away"], True, "a disconnected player still looks connected")
+            self.assertEqual(frame["players"], 0, "an away player still counts as online")
+            a2 = await Client.connect(d.ws_url())
+            w2 = await a2.join("ghost", token=w["token"])
+            self.assertTrue(w2["resumed"])
+            for _ in range(100):
+                frame = await watcher.recv_type("tick")
+                if watcher.entities[me].get("away") is False:
+                    break
+            self.assertIs(watcher.entities[me]["away"], False)
+            self.assertEqual(frame["players"], 1)
+            await a2.close()
+            await watcher.close()
+
+        with Daemon("--monsters", "0", "--view-radius", "5000", "--reconnect-window-ms", "20000") as d:
+            run(scenario(d))
+
+    def test_a_dead_player_is_told_when_and_where_it_comes_back(self):
+        deadly = {"game": {"monster_kinds": [{
+            "name": "reaper", "speed": 400, "max_hp": 1000, "damage": 1000, "attack_range": 60,
+            "aggro_radius": 3000, "leash_range": 5000, "attack_cooldown_ms": 100, "respawn_ms": 1000,
+            "weight": 1}]}}
+        folder = tempfile.mkdtemp()
+        path = os.path.join(folder, "deadly.json")
+        with open(path, "w") as f:
+            json.dump(deadly, f)
+
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            w = await c.join("doomed")
+            me = w["id"]
+            death = None
+            for _ in range(20 * 20):
+                frame = await c.recv_type("tick")
+                mine = next((e for e in frame["entities"] if e["id"] == me and e.get("state") == "dead"), None)
+                if mine:
+                    death = (frame["tick"], mine)
+                    break
+            self.assertIsNotNone(death, "the reaper never killed the player")
+            tick, mine = death
+            # 2000 ms at 20 Hz: back 40 ticks after the step that killed it.
+            self.assertEqual(mine["respawn_tick"], tick + 40)
+            rx, ry = mine["respawn_x"], mine["respawn_y"]
+            while c.last_tick < mine["respawn_tick"]:
+                frame = await c.recv_type("tick")
+                if c.last_tick < mine["respawn_tick"]:
+                    self.assertEqual(c.entities[me]["state"], "dead")
+            self.assertEqual(frame["tick"], mine["respawn_tick"])
+            back = c.entities[me]
+            self.assertNotEqual(back["state"], "dead")
+            self.assertAlmostEqual(back["x"], rx, delta=0.11)
+            self.assertAlmostEqual(back["y"], ry, delta=0.11)
+            await c.close()
+
+        with Daemon("--config", path, "--world-size", "1000", "--monsters", "1", "--obstacles", "0",
+                    "--safe-zone-radius", "0", "--spawn-protection-ms", "0", "--player-respawn-ms", "2000",
+                    "--view-radius", "3000") as d:
+            run(scenario(d))
+
+    def test_hello_describes_the_safe_camp(self):
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            zone = c.hello["world"]["safe_zone"]
+            self.assertEqual((zone["x"], zone["y"], zone["radius"]), (1600, 1600, 250))
+            w = await c.join("camper")
+            await c.recv_type("tick")
+            mine = c.entities[w["id"]]
+            self.assertLessEqual(math.hypot(mine["x"] - 1600, mine["y"] - 1600), 250)
+            await c.close()
+
+        with Daemon() as d:
+            run(scenario(d))
 
 
 if __name__ == "__main__":

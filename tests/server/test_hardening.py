@@ -280,7 +280,7 @@ class LongPollsAtShutdown(unittest.TestCase):
                 if status == 200:
                     self.assertIsInstance(json.loads(body), list)
                 s.close()
-            self.assertEqual(d.stop(), 0)
+            self.assertEqual(d.proc.wait(timeout=15), 0)  # (a second SIGTERM is not what we test)
 
 
 class PollingSessions(unittest.TestCase):
@@ -316,8 +316,10 @@ class PollingSessions(unittest.TestCase):
             b.close()
 
     def test_a_crowd_of_idle_sessions_costs_bounded_memory_that_comes_back(self):
+        # Backlogs capped at one second of ticks, so they go dormant well before the sessions
+        # expire (5 s without a request).
         with Daemon("--max-sessions", "2000", "--max-sessions-per-ip", "0", "--reconnect-window-ms", "1000",
-                    "--tick-rate", "20", log_level="info") as d:
+                    "--tick-rate", "20", "--max-backlog-ticks", "20", log_level="info") as d:
             base = rss_kib(d.proc.pid)
             conns = [(s, ResponseReader(s)) for s in (d.connect() for _ in range(10))]
             for i in range(2000):
@@ -325,7 +327,7 @@ class PollingSessions(unittest.TestCase):
                 self.assertEqual(self.create(s, r)[0], 200)
             self.assertEqual(self.create(*conns[0])[0], 503)
             # Nobody polls: after the backlog cap the sessions stop costing frames.
-            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_backlog_resyncs_total"] >= 2000, timeout=20))
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_backlog_resyncs_total"] >= 2000, timeout=4))
             # What stays is a session's own state, not its frames.
             self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 24 * 1024, timeout=5),
                             f"2,000 dormant sessions hold {rss_kib(d.proc.pid) - base} KiB of RSS")

@@ -1,0 +1,183 @@
+// What keeps a newcomer alive: healing out of combat, a grace period after (re)spawning,
+// away players that monsters leave alone, and a respawn spot chosen (and shown) at death.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <vector>
+
+#include "game/world.h"
+#include "game_test_support.h"
+
+using namespace skirmish::game;
+using namespace skirmish::game::test;
+
+namespace {
+
+GameConfig healing_field() {
+  GameConfig cfg = open_field();
+  cfg.player_regen_per_second = 5;    // one hp every 4 ticks at 20 Hz
+  cfg.player_regen_delay_ms = 1000;   // after 20 calm ticks
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("a player heals out of combat, after the delay, at the configured rate", "[game]") {
+  World w(healing_field(), 1);
+  const EntityId p = w.add_player_at("a", 500, 500);
+  w.step({});
+  w.set_hp(p, 50);
+  // set_hp is not combat: the calm time runs from the join.
+  int ticks = 0;
+  while (w.find(p)->hp == 50 && ticks < 100) {
+    w.step({});
+    ++ticks;
+  }
+  CHECK(ticks <= 20);
+  const int hp0 = w.find(p)->hp;
+  for (int i = 0; i < 40; ++i) w.step({});
+  CHECK(w.find(p)->hp == hp0 + 10);  // 40 ticks = 2 s at 5 hp/s
+  for (int i = 0; i < 400; ++i) w.step({});
+  CHECK(w.find(p)->hp == 100);  // never above max
+}
+
+TEST_CASE("taking a hit pauses healing for the whole delay", "[game]") {
+  GameConfig cfg = healing_field();
+  cfg.player_regen_delay_ms = 1500;  // 30 ticks: longer than the monster's 20-tick cooldown
+  World w(cfg, 1);
+  const EntityId p = w.add_player_at("a", 1040, 1000);
+  w.set_hp(p, 60);
+  w.add_monster_at(0, 1000, 1000);  // dummy: hits for 10 every 20 ticks
+  w.step({});
+  REQUIRE(w.find(p)->hp == 50);  // hit at once
+  // Hit again on step 20 and 40: the calm time never reaches the delay, so no healing.
+  for (int i = 0; i < 40; ++i) w.step({});
+  CHECK(w.find(p)->hp == 30);
+}
+
+TEST_CASE("monsters ignore a freshly spawned player until its protection ends or it attacks", "[game]") {
+  GameConfig cfg = open_field();
+  cfg.spawn_protection_ms = 1000;  // 20 ticks
+  World w(cfg, 1);
+  const EntityId m = w.add_monster_at(0, 1000, 1000);
+  const EntityId p = w.add_player_at("a", 1100, 1000);
+  for (int i = 0; i < 20; ++i) {
+    w.step({});
+    CHECK(w.find(m)->state != EntityState::Chase);
+  }
+  w.step({});
+  CHECK(w.find(m)->state == EntityState::Chase);
+
+  World w2(cfg, 1);
+  const EntityId m2 = w2.add_monster_at(0, 1000, 1000);
+  const EntityId p2 = w2.add_player_at("b", 1040, 1000);
+  w2.step(input(p2, 0, 0, true));  // attacks: protection over
+  w2.step({});
+  CHECK(w2.find(m2)->state != EntityState::Idle);
+  CHECK(w2.find(p2)->hp < 100);
+  (void)p;
+}
+
+TEST_CASE("an away player is neither chased nor hit, and is again once back", "[game]") {
+  World w(open_field(), 1);
+  const EntityId m = w.add_monster_at(0, 1000, 1000);
+  const EntityId p = w.add_player_at("a", 1040, 1000);
+  REQUIRE(w.set_away(p, true));
+  for (int i = 0; i < 60; ++i) w.step({});
+  CHECK(w.find(p)->hp == 100);
+  CHECK(w.find(m)->state != EntityState::Chase);
+  CHECK(w.find(m)->state != EntityState::Attack);
+  CHECK(w.find(p)->away);
+  REQUIRE(w.set_away(p, false));
+  w.step({});
+  CHECK((w.find(p)->dirty & kDirtyAway) != 0);
+  for (int i = 0; i < 40; ++i) w.step({});
+  CHECK(w.find(p)->hp < 100);
+  CHECK_FALSE(w.set_away(m, true));  // monsters are never away
+}
+
+TEST_CASE("a chasing monster drops a player that goes away", "[game]") {
+  World w(open_field(), 1);
+  const EntityId m = w.add_monster_at(0, 1000, 1000);
+  const EntityId p = w.add_player_at("a", 1150, 1000);
+  w.step({});
+  REQUIRE(w.find(m)->state == EntityState::Chase);
+  w.set_away(p, true);
+  w.step({});
+  CHECK(w.find(m)->state == EntityState::Return);
+}
+
+TEST_CASE("players spawn in the camp, monsters never inside it, and a chase ends at its edge", "[game]") {
+  GameConfig cfg;  // the defaults: a 250-unit camp at the centre
+  World w(cfg, 5);
+  REQUIRE(w.safe_zone_radius() == 250);
+  for (const Entity& e : w.entities()) {
+    const float d = std::hypot(e.x - w.safe_zone_x(), e.y - w.safe_zone_y());
+    CHECK(d > 250 + cfg.monster_wander_radius);
+  }
+  const EntityId p = w.add_player("n");
+  CHECK(w.in_safe_zone(w.find(p)->x, w.find(p)->y));
+
+  GameConfig open = open_field();
+  open.safe_zone_radius = 200;
+  World w2(open, 1);
+  const EntityId m = w2.add_monster_at(0, 1600 + 320, 1600);
+  const EntityId q = w2.add_player_at("q", 1600 + 210, 1600);  // just outside, in aggro range
+  w2.step({});
+  REQUIRE(w2.find(m)->state == EntityState::Chase);
+  w2.step(input(q, -1, 0));  // steps inside
+  for (int i = 0; i < 60; ++i) {
+    w2.step({});
+    CHECK(w2.find(m)->state != EntityState::Chase);
+    CHECK(w2.find(m)->state != EntityState::Attack);
+  }
+  CHECK(w2.find(q)->hp == 100);
+}
+
+TEST_CASE("a dead player's respawn spot is chosen at death and used at respawn", "[game]") {
+  World w(open_field(), 3);
+  w.add_monster_at(0, 1000, 1000);
+  const EntityId p = w.add_player_at("a", 1040, 1000);
+  w.set_hp(p, 0);
+  const Entity& dead = *w.find(p);
+  const float rx = dead.respawn_x_, ry = dead.respawn_y_;
+  CHECK_FALSE(w.blocked(rx, ry));
+  for (int i = 0; i < 61; ++i) w.step({});
+  REQUIRE(w.find(p)->alive());
+  CHECK(w.find(p)->x == rx);
+  CHECK(w.find(p)->y == ry);
+}
+
+TEST_CASE("with the default tuning a careful newcomer survives its first minute", "[game]") {
+  // Careful: stays where it spawned (the camp), and walks away from any monster chasing it.
+  // Over many seeds of the default world (200 monsters on 3200x3200), at most one newcomer
+  // in ten dies. (Without the camp and the healing, 13 of these 30 died.)
+  int deaths = 0;
+  constexpr int kSeeds = 30;
+  for (int seed = 1; seed <= kSeeds; ++seed) {
+    World w(GameConfig{}, static_cast<uint64_t>(seed));
+    for (int i = 0; i < 20; ++i) w.step({});
+    const EntityId p = w.add_player("newcomer");
+    REQUIRE(p != 0);
+    bool died = false;
+    for (int t = 0; t < 60 * 20 && !died; ++t) {
+      const Entity& me = *w.find(p);
+      float fx = 0, fy = 0;
+      for (const Entity& e : w.entities()) {
+        if (e.kind != EntityKind::Monster || !e.alive()) continue;
+        const float dx = me.x - e.x, dy = me.y - e.y;
+        const float d = std::hypot(dx, dy);
+        if ((e.state == EntityState::Chase || e.state == EntityState::Attack) && d < 400 && d > 0) {
+          fx += dx / d;
+          fy += dy / d;
+        }
+      }
+      w.step(input(p, fx, fy));
+      for (const Event& ev : w.events())
+        if (ev.type == EventType::Death && ev.target == p) died = true;
+    }
+    deaths += died;
+  }
+  INFO(deaths << " of " << kSeeds << " careful newcomers died in their first minute");
+  CHECK(deaths * 10 <= kSeeds);
+}
