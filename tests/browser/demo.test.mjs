@@ -10,10 +10,16 @@
 //
 // Steps (a)-(g) play the demo over WebSocket (restart and touch included); (h)-(j) check the
 // other transports: a page whose WebSocket is blocked plays over long polling, ?transport=poll
-// plays over short polling, and /transports.html shows the three side by side.
+// plays over short polling, and /transports.html shows the three side by side. (k)-(s) check
+// what play-testing tripped over (issue 12): smooth short polling, a silent WebSocket, the
+// phone layout, a duplicated tab, away players, the death countdown, the kill feed's words,
+// help and network toggles, damage numbers, the first ping and the stats page's axes. Steps
+// (n)-(p) play on a second daemon whose monsters kill fast.
+//
+// SKIRMISH_TEST_ONLY=REGEX runs only the steps whose name matches (for working on one).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,6 +31,7 @@ const SHOTS = join(HERE, 'screenshots');
 const DAEMON = process.argv[2] || process.env.SKIRMISHD || resolve(HERE, '../../build/server/skirmishd');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const WEB_ROOT = process.env.SKIRMISH_WEB_ROOT || '';
+const ONLY = process.env.SKIRMISH_TEST_ONLY ? new RegExp(process.env.SKIRMISH_TEST_ONLY) : null;
 const NAME = 'tester';
 const CHROME_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
@@ -107,6 +114,7 @@ function group() {
 }
 
 async function step(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   if (stopAfterFailure) {
     results.push({ name, ok: false, skipped: true });
     console.log(`  -  ${name} (not run: an earlier step failed)`);
@@ -153,10 +161,13 @@ const daemonArgs = [
 ];
 const daemon = new Daemon(daemonArgs);
 const origin = `http://127.0.0.1:${port}`;
+const origins = [`${origin}/`, `ws://127.0.0.1:${port}/`];  // the daemons': requests anywhere else are foreign
 let context = null;
 let mobile = null;
 let nows = null;    // a browser whose WebSocket is blocked
 let polled = null;  // a browser on ?transport=poll (and the transports page)
+let extra = null;   // a browser for the issue-12 steps (a context per step)
+let deadly = null;  // a second daemon whose monsters kill fast
 const consoleErrors = [];   // every console error / page error, with the step it happened in
 let phase = 'load';
 const foreignRequests = [];
@@ -170,7 +181,7 @@ function watchPage(page, label) {
   page.on('pageerror', (err) => consoleErrors.push({ phase, label, text: `pageerror: ${err.message}` }));
   page.on('request', (req) => {
     const url = req.url();
-    if (!url.startsWith(origin) && !url.startsWith(`ws://127.0.0.1:${port}`) && !url.startsWith('data:')) foreignRequests.push(url);
+    if (!origins.some((o) => url.startsWith(o)) && !url.startsWith('data:')) foreignRequests.push(url);
   });
 }
 
@@ -501,6 +512,10 @@ try {
     assert(b.poll.requests >= a.poll.requests + 2, `short polling keeps asking: ${a.poll.requests} -> ${b.poll.requests}`);
     assert(b.longpoll.requests > b.poll.requests, `long polling makes a request per answer: ${b.longpoll.requests} vs ${b.poll.requests}`);
     assert(b.poll.delayP50 > b.ws.delayP50, `short polling is later than WebSocket: p50 ${b.poll.delayP50} vs ${b.ws.delayP50} ms`);
+    // The connect-time spike (the first second after each hello) is not in the delays.
+    for (const k of ['ws', 'longpoll', 'poll']) {
+      assert(Number.isFinite(b[k].countFrom) && b[k].firstDelayAt >= b[k].countFrom, `${k}: delays counted from 1 s after the hello: ${b[k].firstDelayAt} vs ${b[k].countFrom}`);
+    }
     await shot(p, '12-transports.png');
     await p.setViewportSize({ width: 390, height: 844 });
     await p.waitForTimeout(400);
@@ -512,6 +527,372 @@ try {
     await p.close();
     const f = (k) => `${k} ${b[k].requests} req, ${b[k].updatesPerSec.toFixed(1)} upd/s, p50 ${b[k].delayP50} ms`;
     return ['ws', 'longpoll', 'poll'].map(f).join('; ');
+  });
+
+  // ---------------------------------------------------------------- issue 12: play-testing
+  // Each step opens its own browser context (in one more browser), so none depends on another.
+  group();
+  extra = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROME_ARGS });
+  const newPage = async (label, opts = {}) => {
+    const ctx = await extra.newContext({ viewport: { width: 1280, height: 720 }, ...opts });
+    const p = await ctx.newPage();
+    watchPage(p, label);
+    return p;
+  };
+  const joinAs = async (p, name) => {
+    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open', undefined, 10000);
+    await p.fill('#name', name);
+    await p.click('#play');
+    await waitFor(p, () => window.skirmish.joined && window.skirmish.me !== null, undefined, 10000);
+  };
+  const overlap = (a, b) => a && b && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
+  await step('(k) short polling: samples whole ticks apart, monsters move without hops', async () => {
+    phase = 'smooth';
+    const p = await newPage('smooth');
+    await p.goto(origin + '/?transport=poll', { waitUntil: 'load', timeout: 15000 });
+    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
+    await p.click('#watch');
+    await p.waitForTimeout(2500);  // a few batches, so the clock has settled
+    // Every frame for 4 s: where each monster is drawn, at which render time.
+    const frames = await p.evaluate(() => new Promise((resolve) => {
+      const out = [];
+      const t0 = performance.now();
+      const rec = () => {
+        const f = window.skirmish.frame();
+        if (f) out.push({ r: f.now, starved: f.renderAt > f.newest, m: f.items.filter((i) => i.kind !== 'player').map((i) => [i.id, i.x, i.y]) });
+        if (performance.now() - t0 < 4000) requestAnimationFrame(rec); else resolve(out);
+      };
+      requestAnimationFrame(rec);
+    }));
+    const times = await sk(p, () => window.skirmish.snapshot().filter((e) => e.kind !== 'player').map((e) => window.skirmish.sampleTimes(e.id)));
+    const tickMs = await sk(p, () => window.skirmish.tickMs);
+    let gaps = 0;
+    for (const ts of times) {
+      for (let i = 1; i < ts.length; i++) {
+        const d = ts[i] - ts[i - 1];
+        const n = Math.round(d / tickMs);
+        gaps++;
+        assert(n >= 1 && Math.abs(d - n * tickMs) <= 1, `samples ${d.toFixed(1)} ms apart (tick ${tickMs} ms): ${ts.map((t) => t.toFixed(0)).join(' ')}`);
+      }
+    }
+    assert(gaps >= 40, `enough samples to judge: ${gaps}`);
+    // The drawn speed between frames (on the screen's clock) never exceeds what a monster can
+    // do (wolves: 170 units/s; the drawing clock may run 5 % fast while it catches up).
+    const MAX_SPEED = 170;
+    let worst = 0;
+    let moving = 0;
+    const track = new Map();  // id -> [frame time, x, y, distance, frame index]
+    frames.forEach((f, fi) => {
+      for (const [id, x, y] of f.m) {
+        let prev = track.get(id);
+        // Gone for a frame (killed by a player, out of view): it comes back elsewhere, a new track.
+        if (prev && prev[4] !== fi - 1 && f.r !== prev[0]) prev = null;
+        if (prev && f.r === prev[0]) {
+          prev[4] = fi;  // the same drawn frame seen twice
+        } else if (prev && (f.starved || prev[5])) {
+          // Drawing past the newest tick (a batch late: a loaded machine): the world stands
+          // still and then catches up. That is lateness, not the hop this step looks for.
+          track.set(id, [f.r, x, y, prev[3], fi, f.starved]);
+        } else if (prev && f.r - prev[0] >= 5) {
+          const d = Math.hypot(x - prev[1], y - prev[2]);
+          worst = Math.max(worst, d / ((f.r - prev[0]) / 1000));
+          track.set(id, [f.r, x, y, prev[3] + d, fi, f.starved]);
+        } else if (!prev) track.set(id, [f.r, x, y, 0, fi, f.starved]);
+        else prev[4] = fi;
+      }
+    });
+    for (const [, v] of track) if (v[3] > 30) moving++;
+    await shot(p, '14-poll-smooth.png');
+    await p.context().close();
+    assert(moving >= 1, `a monster moved while we watched (${track.size} tracked)`);
+    assert(worst <= MAX_SPEED * 1.5, `drawn monster speed peaked at ${worst.toFixed(0)} units/s (max ${MAX_SPEED}): a hop`);
+    const starvedFrames = frames.filter((f) => f.starved).length;
+    assert(starvedFrames < frames.length / 4, `most frames had news to draw: ${starvedFrames} of ${frames.length} without`);
+    return `${frames.length} frames (${starvedFrames} past the newest tick), ${moving} moving monsters, peak drawn speed ${worst.toFixed(0)} units/s; ${gaps} sample gaps all whole ticks`;
+  });
+
+  await step('(l) a WebSocket that opens but stays silent falls back to long polling', async () => {
+    phase = 'silent-ws';
+    const p = await newPage('silent-ws');
+    let attempts = 0;
+    // Accepted and opened, then nothing: like a proxy that answers the upgrade and passes nothing on.
+    await p.routeWebSocket(/\/ws/, () => { attempts++; });
+    await p.addInitScript(() => {
+      window.__connLog = [];
+      addEventListener('DOMContentLoaded', () => {
+        const el = document.getElementById('conn-text');
+        new MutationObserver(() => window.__connLog.push({
+          t: performance.now(), text: el.textContent, transport: window.skirmish && window.skirmish.transport,
+        })).observe(el, { childList: true, characterData: true, subtree: true });
+      });
+    });
+    const t0 = Date.now();
+    await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await p.waitForTimeout(1500);
+    const early = await sk(p, () => ({ conn: window.skirmish.connection, text: document.getElementById('conn-text').textContent }));
+    assert(early.conn !== 'open' && early.text !== 'connected', `1.5 s on a silent WebSocket: ${JSON.stringify(early)}`);
+    await waitFor(p, () => window.skirmish.transport === 'longpoll' && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 8000);
+    const fellBackMs = Date.now() - t0;
+    const log = await sk(p, () => window.__connLog);
+    const early_ = log.filter((e) => e.text === 'connected' && e.transport === 'ws');
+    assert(attempts >= 1, 'a WebSocket was tried first');
+    assert(early_.length === 0, `"connected" shown while on the silent WebSocket: ${JSON.stringify(log)}`);
+    assert(fellBackMs < 7000, `fell back in ${fellBackMs} ms`);
+    assert(await p.textContent('#conn-text') === 'connected', 'the HUD says connected once the hello came');
+    await joinAs(p, 'silent');
+    assert(await sk(p, () => window.skirmish.transport) === 'longpoll', 'plays over long polling');
+    await shot(p, '15-silent-ws.png');
+    await p.context().close();
+    return `fell back after ${fellBackMs} ms; ${attempts} WebSocket attempt(s); HUD: ${log.map((e) => `${e.text} (${e.transport})`).join(' -> ')}`;
+  });
+
+  await step('(m) a duplicated tab: the first is told, takes its player back, the second is told', async () => {
+    phase = 'duplicate';
+    const a = await newPage('tab-a');
+    await a.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(a, 'twin');
+    const id = await sk(a, () => window.skirmish.myId);
+    // A duplicated tab starts with a copy of the first tab's sessionStorage.
+    const stored = await sk(a, () => sessionStorage.getItem('skirmish.session'));
+    const b = await a.context().newPage();
+    watchPage(b, 'tab-b');
+    await b.addInitScript((v) => { if (!sessionStorage.getItem('skirmish.session')) sessionStorage.setItem('skirmish.session', v); }, stored);
+    await b.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await waitFor(b, (id) => window.skirmish.joined && window.skirmish.myId === id, id, 10000);
+    await waitFor(a, () => !document.getElementById('taken').hidden, undefined, 5000);
+    assert(/taken over in another tab/.test(await a.textContent('#taken')), 'tab A says its player was taken over');
+    assert(!(await sk(a, () => window.skirmish.joined)), 'tab A no longer plays');
+    assert(await a.isVisible('#take-back') && await a.isVisible('#taken-watch'), 'tab A offers "Take it back" and "Watch"');
+    await shot(a, '16-taken.png');
+    const scoreA = await sk(b, () => window.skirmish.me.score);
+    await a.click('#take-back');
+    await waitFor(a, (id) => window.skirmish.joined && window.skirmish.myId === id, id, 5000);
+    assert(await a.isHidden('#taken'), 'the message is gone in tab A');
+    await waitFor(b, () => !document.getElementById('taken').hidden, undefined, 5000);
+    assert(!(await sk(b, () => window.skirmish.joined)), 'tab B no longer plays');
+    assert((await sk(a, () => window.skirmish.me.score)) === scoreA, 'the same player, same score');
+    await b.click('#taken-watch');
+    await waitFor(b, () => window.skirmish.mode === 'watch' && !document.getElementById('watch-panel').hidden, undefined, 3000);
+    const bSession = await sk(b, () => JSON.parse(sessionStorage.getItem('skirmish.session')));
+    assert(!bSession.token && !bSession.playing, `tab B keeps nothing: ${JSON.stringify(bSession)}`);
+    await a.waitForTimeout(500);
+    const aNow = await sk(a, () => ({ joined: window.skirmish.joined, id: window.skirmish.myId, mode: window.skirmish.mode, conn: window.skirmish.connection, taken: !document.getElementById('taken').hidden }));
+    assert(aNow.joined && aNow.id === id, `tab A still plays its player ${id}: ${JSON.stringify(aNow)}`);
+    await a.context().close();
+    return `player ${id} went A -> B -> A; B watches`;
+  });
+
+  await step('(n) help (H and ?), network numbers behind a toggle, the first ping is warm', async () => {
+    phase = 'help';
+    const p = await newPage('help');
+    await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    assert(/chasing you/.test(await p.textContent('#join-form')), 'the join card explains "!"');
+    assert(/away/.test(await p.textContent('#join-form')), 'the join card explains dimmed players');
+    await joinAs(p, 'helpme');
+    assert(await p.isHidden('#help'), 'no help over the game by default');
+    assert(await p.isHidden('#net'), 'network numbers hidden by default');
+    assert(await p.isVisible('#stat-players') && /online/.test(await p.textContent('#stat-players')), 'the online count is shown');
+    await p.keyboard.press('h');
+    await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
+    const help = await p.textContent('#help');
+    for (const w of ['chasing you', 'away', 'respawn', 'Space']) assert(help.includes(w), `the help mentions "${w}"`);
+    await shot(p, '17-help.png');
+    await p.keyboard.press('h');
+    await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
+    await p.click('#help-toggle');
+    await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
+    await p.click('#help-close');
+    await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
+    await p.click('#net-toggle');
+    await waitFor(p, () => !document.getElementById('net').hidden && /ms$/.test(document.getElementById('stat-rtt').textContent), undefined, 5000);
+    const { rtt, rtts, pongs } = await sk(p, () => ({ rtt: window.skirmish.rttMs, rtts: window.skirmish.rtts, pongs: window.skirmish.pongs }));
+    assert(rtts.length === Math.min(5, pongs - 1), `the first pong is not counted, the last 5 are: ${rtts.length} of ${pongs}`);
+    const sorted = [...rtts].sort((x, y) => x - y);
+    assert(Math.abs(rtt - (sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2)) < 1e-9, `the ping shown is their median: ${rtt} of ${rtts}`);
+    assert(rtt < 1000, `ping on loopback: ${rtt} ms`);
+    await shot(p, '18-network.png');
+    await p.context().close();
+    return `ping ${rtt.toFixed(1)} ms`;
+  });
+
+  await step('(o) /stats.html: a time axis and round y values', async () => {
+    phase = 'stats';
+    const p = await newPage('stats', { viewport: { width: 1280, height: 900 } });
+    const resp = await p.goto(origin + '/stats.html', { waitUntil: 'load', timeout: 15000 });
+    assert(resp && resp.status() === 200, `GET /stats.html answered ${resp && resp.status()}`);
+    await waitFor(p, () => window.statsPage && window.statsPage.charts.every((c) => c.yTicks), undefined, 5000);
+    const charts = await sk(p, () => window.statsPage.charts);
+    for (const c of charts) {
+      const m = c.yStep / 10 ** Math.floor(Math.log10(c.yStep) + 1e-9);
+      assert([1, 2, 5].some((k) => Math.abs(m - k) < 1e-6), `${c.title}: y step ${c.yStep} is 1, 2 or 5 times a power of ten`);
+      assert(c.yTicks[0] === 0 && c.yTicks.length >= 2, `${c.title}: y ticks from 0: ${c.yTicks}`);
+      c.yTicks.forEach((v, i) => assert(Math.abs(v - i * c.yStep) < c.yStep * 1e-6, `${c.title}: tick ${v} is a multiple of ${c.yStep}`));
+      if (c.integer) assert(c.yLabels.every((l) => /^\d+k?$/.test(l)), `${c.title}: whole-number labels ${c.yLabels}`);
+      assert(c.yLabels.every((l) => l.length <= 5), `${c.title}: short labels ${c.yLabels}`);
+      assert(c.xTicks.includes('now') && c.xTicks.length >= 3, `${c.title}: a time axis ${c.xTicks}`);
+    }
+    await shot(p, '19-stats.png');
+    await p.context().close();
+    return charts.map((c) => `${c.title}: ${c.yLabels.join('/')}`).join('; ') + ` | time ${charts[0].xTicks.join(' ')}`;
+  });
+
+  await step('(p) an away player is shown dimmed, not counted online', async () => {
+    phase = 'away';
+    const a = await newPage('ghost');
+    await a.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(a, 'ghost');
+    const ghostId = await sk(a, () => window.skirmish.myId);
+    const full = await sk(a, () => window.skirmish.me);
+    if (!('away' in full)) {
+      await a.context().close();
+      throw new Error(`the daemon does not send "away" on players yet: ${JSON.stringify(full)}`);
+    }
+    const b = await newPage('watcher');
+    await b.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(b, 'watcher');
+    await waitFor(b, (id) => window.skirmish.snapshot().some((e) => e.id === id && e.away === false), ghostId, 5000);
+    const before = await sk(b, () => window.skirmish.players);
+    await a.context().close();  // the tab goes away: within the reconnect window its player stays, away
+    await waitFor(b, (id) => window.skirmish.snapshot().some((e) => e.id === id && e.away === true), ghostId, 8000);
+    await waitFor(b, (n) => window.skirmish.players === n - 1, before, 5000);
+    await b.bringToFront();
+    await waitFor(b, (id) => window.skirmish.frame().items.some((i) => i.id === id && i.alpha < 1), ghostId, 3000)
+      .catch(async () => { throw new Error(`not drawn dimmed: ${JSON.stringify(await sk(b, () => ({ v: document.visibilityState, f: window.skirmish.frame() })))}`); });
+    const drawn = await b.evaluate((id) => (window.skirmish.frame().items.find((i) => i.id === id) || {}).alpha, ghostId);
+    assert(drawn !== undefined && drawn <= 0.5, `the away player is drawn dimmed (alpha ${drawn})`);
+    const online = await b.textContent('#stat-players');
+    assert(online === `${before - 1} online`, `the HUD counts only connected players: "${online}" (was ${before})`);
+    // Centre the picture on the ghost for the screenshot: walk toward it is not needed, it is in view.
+    await shot(b, '20-away.png');
+    await b.context().close();
+    return `player ${ghostId} away, alpha ${drawn}; online ${before} -> ${before - 1}`;
+  });
+
+  // ---------------------------------------------------------------- a deadly world
+  group();
+  const deadlyConfig = join(tmp, 'deadly.json');
+  writeFileSync(deadlyConfig, JSON.stringify({ game: {
+    world_size: 500, monsters: 4, obstacles: 0,
+    // One kind: fast, sees the whole world, hits hard and cannot be killed: a player dies in
+    // seconds (no spawn protection, safe zone or healing either: the flags below).
+    monster_kinds: [{ name: 'wolf', aggro_radius: 2000, attack_cooldown_ms: 500, attack_range: 60, damage: 30,
+      leash_range: 5000, max_hp: 5000, respawn_ms: 1000, speed: 220, weight: 1 }],
+  } }));
+  const deadlyPort = await freePort();
+  deadly = new Daemon([
+    '--config', deadlyConfig, '--host', '127.0.0.1', '--port', String(deadlyPort), '--log-level', 'info',
+    '--player-respawn-ms', '4000', ...(hasStateFile ? ['--state-file', ''] : []),
+    ...(help.includes('--spawn-protection-ms') ? ['--spawn-protection-ms', '0'] : []),
+    ...(help.includes('--player-regen-per-second') ? ['--player-regen-per-second', '0'] : []),
+    ...(help.includes('--safe-zone-radius') ? ['--safe-zone-radius', '0'] : []),
+    ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : []),
+  ]);
+  const deadlyOrigin = `http://127.0.0.1:${deadlyPort}`;
+  origins.push(`${deadlyOrigin}/`, `ws://127.0.0.1:${deadlyPort}/`);
+  await deadly.start();
+
+  await step('(q) death: a countdown, the respawn point marked, and back there; damage numbers beside the body', async () => {
+    phase = 'death';
+    const p = await newPage('death');
+    await p.goto(deadlyOrigin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(p, 'doomed');
+    // Record every frame until dead and back: the death text, the respawn mark, damage numbers.
+    const recording = p.evaluate(() => new Promise((resolve) => {
+      const out = { texts: [], numbers: [], marks: [], died: null, back: null };
+      const t0 = performance.now();
+      const frame = () => {
+        const sk = window.skirmish;
+        const me = sk.me;
+        const f = sk.frame();
+        for (const n of sk.damageNumbers()) if (n.target === sk.myId) out.numbers.push(n);
+        if (me && me.state === 'dead') {
+          if (!out.died) out.died = { respawn_tick: me.respawn_tick, respawn_x: me.respawn_x, respawn_y: me.respawn_y, tick: sk.lastTick };
+          const text = document.getElementById('me-dead-text').textContent;
+          if (out.texts[out.texts.length - 1] !== text) out.texts.push(text);
+          if (f && f.respawn) out.marks.push(f.respawn);
+        } else if (me && out.died) {
+          out.back = { x: me.x, y: me.y, tick: sk.lastTick };
+          return resolve(out);
+        }
+        if (performance.now() - t0 > 40000) return resolve(out);
+        requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    }));
+    // A screenshot while dead, once the camera has glided to the respawn point.
+    await waitFor(p, () => window.skirmish.me && window.skirmish.me.state === 'dead', undefined, 40000).catch(() => {});
+    await p.waitForTimeout(2000);
+    await shot(p, '21-dead.png');
+    const rec = await recording;
+    await p.context().close();
+    assert(rec.died, 'the player died within 25 s');
+    assert(typeof rec.died.respawn_tick === 'number', `the server sent respawn_tick: ${JSON.stringify(rec.died)}`);
+    const secs = rec.texts.map((t) => Number((/back in (\d+)/.exec(t) || [])[1])).filter((n) => n > 0);
+    assert(secs.length >= 3, `the countdown counts: ${JSON.stringify(rec.texts)}`);
+    assert(secs.every((n, i) => i === 0 || n === secs[i - 1] - 1), `one second at a time, down: ${secs}`);
+    assert(secs[0] >= 3 && secs[0] <= 4, `starts at the respawn delay (4 s): ${secs}`);
+    assert(rec.marks.length > 0, 'the respawn point is marked while dead');
+    const mk = rec.marks[0];
+    assert(mk.x === rec.died.respawn_x && mk.y === rec.died.respawn_y, `the mark is at respawn_x/y: ${JSON.stringify(mk)} vs ${JSON.stringify(rec.died)}`);
+    assert(rec.back, 'came back to life');
+    assert(Math.hypot(rec.back.x - mk.x, rec.back.y - mk.y) < 60, `came back at the mark: ${JSON.stringify(rec.back)} vs ${JSON.stringify(mk)}`);
+    // Damage numbers on you: clear of your hp bar (34 units wide) and below your name.
+    assert(rec.numbers.length > 0, 'damage numbers were drawn on you');
+    for (const n of rec.numbers) {
+      const bar = 17 * n.scale + 1;
+      const nameBottom = -(15 * n.scale + 22);
+      assert(n.left >= bar || n.right <= -bar, `a damage number over the hp bar: ${JSON.stringify(n)}`);
+      assert(n.top >= nameBottom, `a damage number over the name: ${JSON.stringify(n)}`);
+    }
+    const late = rec.numbers.filter((n) => n.k > 0.9);
+    assert(late.length === 0 || late.every((n) => n.alpha < 0.25), `numbers fade out: ${JSON.stringify(late.slice(0, 3))}`);
+    const sides = new Set(rec.numbers.map((n) => Math.sign(n.left + n.right)));
+    return `countdown ${rec.texts.join(' | ')}; back at (${rec.back.x}, ${rec.back.y}), mark (${mk.x}, ${mk.y}); ${rec.numbers.length} number frames, sides ${[...sides]}`;
+  });
+
+  await step('(r) phone portrait: kill feed lines whole, no ids; the connection panel small', async () => {
+    phase = 'phone';
+    const p = await newPage('phone', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await p.goto(deadlyOrigin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(p, 'Thumbelina of the Woods');  // a long name: the longest feed lines
+    await waitFor(p, () => document.querySelectorAll('#feed li').length > 0, undefined, 20000);
+    const feed = await sk(p, () => [...document.querySelectorAll('#feed li')].filter((li) => li.offsetParent).map((li) => {
+      const r = li.getBoundingClientRect();
+      return { text: li.textContent, sw: li.scrollWidth, cw: li.clientWidth, left: r.left, right: r.right };
+    }));
+    await shot(p, '22-phone-portrait.png');
+    for (const f of feed) {
+      assert(f.sw <= f.cw, `feed line cut: ${JSON.stringify(f)}`);
+      assert(f.left >= 0 && f.right <= 390, `feed line off screen: ${JSON.stringify(f)}`);
+      assert(!/#\d/.test(f.text), `an internal id in the feed: "${f.text}"`);
+    }
+    assert(feed.some((f) => /^A wolf killed Thumbelina of the Woods \(you\)$/.test(f.text)), `"A wolf killed Thumbelina of the Woods (you)": ${feed.map((f) => f.text)}`);
+    const box = await p.locator('#stats').boundingBox();
+    assert(box.width * box.height < 0.05 * 390 * 844, `connection panel ${box.width.toFixed(0)}x${box.height.toFixed(0)} px`);
+    const mm = await p.locator('#minimap').boundingBox();
+    assert(!overlap(box, mm), 'the connection panel does not cover the minimap');
+    // Landscape: the feed stays clear of the attack button.
+    await p.setViewportSize({ width: 844, height: 390 });
+    await waitFor(p, () => document.querySelectorAll('#feed li').length > 0 && !document.getElementById('touch').hidden, undefined, 20000);
+    await p.waitForTimeout(200);
+    const attack = await p.locator('#touch-attack').boundingBox();
+    const feedBox = await p.locator('#feed').boundingBox();
+    const lines = await sk(p, () => [...document.querySelectorAll('#feed li')].filter((li) => li.offsetParent).map((li) => li.getBoundingClientRect().toJSON()));
+    await shot(p, '23-phone-landscape.png');
+    assert(attack && feedBox, 'attack button and feed are laid out');
+    assert(!overlap(feedBox, attack) && lines.every((l) => !overlap({ x: l.x, y: l.y, width: l.width, height: l.height }, attack)), `the feed covers the attack button: ${JSON.stringify({ feedBox, attack })}`);
+    const box2 = await p.locator('#stats').boundingBox();
+    assert(box2.width * box2.height < 0.05 * 844 * 390, `connection panel ${box2.width.toFixed(0)}x${box2.height.toFixed(0)} px in landscape`);
+    for (const other of ['#minimap', '#feed', '#stick', '#touch-attack', '#me-panel']) {
+      const ob = await p.locator(other).boundingBox();
+      assert(!overlap(box2, ob), `the connection panel overlaps ${other}`);
+    }
+    const stick = await p.locator('#stick').boundingBox();
+    const mePanel = await p.locator('#me-panel').boundingBox();
+    assert(!overlap(stick, mePanel) && !overlap(attack, mePanel), 'the touch controls do not cover your panel');
+    await p.context().close();
+    return `feed: ${feed.map((f) => f.text).join(' / ')}; panel ${box.width.toFixed(0)}x${box.height.toFixed(0)} / ${box2.width.toFixed(0)}x${box2.height.toFixed(0)} px`;
   });
 
   await step('no unexpected console errors and no outside requests over the whole run', async () => {
@@ -527,7 +908,9 @@ try {
   await nows?.close().catch(() => {});
   await polled?.close().catch(() => {});
   await context?.close().catch(() => {});
+  await extra?.close().catch(() => {});
   await daemon.stop('SIGTERM').catch(() => {});
+  await deadly?.stop('SIGTERM').catch(() => {});
   if (results.some((r) => !r.ok)) console.log(`--- daemon log (last 30 lines) ---\n${daemon.log.slice(-30).join('\n')}\n---`);
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
 // interpolated entities (a tick's local time), so a hit shows when the attacker is
 // drawn in range, not 100 ms earlier.
 
-import { kindStyle } from './sprites.js';
+import { kindStyle, PLAYER_R } from './sprites.js';
 
 const MAX_FX = 300;  // a huge fight must not grow this forever
 
@@ -11,6 +11,7 @@ export class Effects {
   constructor() {
     this.list = [];
     this.flashes = new Map();  // entity id -> time it was last hit
+    this.drawnNumbers = [];    // last frame's damage numbers, in screen px around their target (tests)
   }
 
   clear() {
@@ -25,13 +26,20 @@ export class Effects {
       this.flashes.set(ev.target, t0);
       const color = ev.target === ctx.myId ? '#ff6b78' : ev.attacker === ctx.myId ? '#ffd166' : '#ffffff';
       this.push({ type: 'strike', t0, dur: 220, from: ev.attacker, to: ev.target, x: ev.x, y: ev.y, mine: ev.attacker === ctx.myId });
-      this.push({ type: 'number', t0, dur: 900, x: ev.x, y: ev.y, text: `-${ev.damage}`, color, dx: 14 + Math.random() * 12, drift: 10 + Math.random() * 14 });
+      // Beside the body, not on the name and hp bar above it: a random side and a little
+      // jitter so that quick hits do not stack into one blot; they rise a short way and fade.
+      const r = target ? (target.kind === 'player' ? PLAYER_R : kindStyle(target.kind).r) : PLAYER_R;
+      const side = Math.random() < 0.5 ? -1 : 1;
+      this.push({
+        type: 'number', t0, dur: 900, target: ev.target, x: ev.x, y: ev.y, text: `-${ev.damage}`, color,
+        r, side, gap: 8 + Math.random() * 10, y0: -2 + Math.random() * 8, rise: 16, drift: 4 + Math.random() * 6,
+      });
     } else if (ev.type === 'death') {
       const color = target ? (target.kind === 'player' ? '#9aa3ad' : kindStyle(target.kind).color) : '#cccccc';
       const parts = Array.from({ length: 12 }, (_, i) => ({ a: (i / 12) * Math.PI * 2 + Math.random() * 0.4, v: 30 + Math.random() * 40 }));
       this.push({ type: 'puff', t0, dur: 650, x: ev.x, y: ev.y, color, parts });
       if (ev.attacker === ctx.myId && ev.target !== ctx.myId) {
-        this.push({ type: 'number', t0: t0 + 150, dur: 1100, x: ev.x, y: ev.y - 18, text: '+1', color: '#ffd166', dx: -18, drift: 0, big: true });
+        this.push({ type: 'number', t0: t0 + 150, dur: 1100, x: ev.x, y: ev.y, text: '+1', color: '#ffd166', r: 0, side: 0, gap: 0, y0: -30, rise: 30, drift: 0, big: true });
       }
     } else if (ev.type === 'respawn') {
       this.push({ type: 'ring', t0, dur: 600, x: ev.x, y: ev.y });
@@ -61,12 +69,13 @@ export class Effects {
    */
   draw(g, now, posOf, px) {
     this.list = this.list.filter((f) => now < f.t0 + f.dur);
+    this.drawnNumbers = [];
     for (const f of this.list) {
       const k = (now - f.t0) / f.dur;
       if (k < 0) continue;  // not due yet
       g.save();
       if (f.type === 'strike') drawStrike(g, f, k, posOf, px);
-      else if (f.type === 'number') drawNumber(g, f, k, posOf, px);
+      else if (f.type === 'number') this.drawnNumbers.push(drawNumber(g, f, k, posOf, px));
       else if (f.type === 'puff') drawPuff(g, f, k);
       else if (f.type === 'ring') drawRing(g, f, k, px);
       g.restore();
@@ -95,18 +104,30 @@ function drawStrike(g, f, k, posOf, px) {
   g.fill();
 }
 
+// A number follows its target (where it is drawn) on one side of its body: screen px
+// gap + drift beyond the body's radius, from y0 up by `rise`, fading over the second half.
+// Returns where it went, in screen px around the target's centre.
 function drawNumber(g, f, k, posOf, px) {
-  const rise = px(38) * easeOut(k);
-  g.globalAlpha = k < 0.7 ? 1 : 1 - (k - 0.7) / 0.3;
-  g.font = `800 ${px(f.big ? 20 : 16)}px system-ui, sans-serif`;
-  g.textAlign = 'center';
+  const at = (f.target != null && posOf(f.target)) || { x: f.x, y: f.y };
+  const alpha = k < 0.45 ? 1 : Math.max(0, 1 - (k - 0.45) / 0.55);
+  g.globalAlpha = alpha;
+  g.font = `800 ${px(f.big ? 20 : 15)}px system-ui, sans-serif`;
+  g.textAlign = f.side > 0 ? 'left' : f.side < 0 ? 'right' : 'center';
+  g.textBaseline = 'middle';
   g.lineWidth = px(3.5);
   g.strokeStyle = 'rgba(0,0,0,0.75)';
   g.fillStyle = f.color;
-  const x = f.x + px(f.dx) + px(f.drift) * k;
-  const y = f.y - px(26) - rise;
+  const off = f.side * (f.r + px(f.gap + f.drift * k));
+  const x = at.x + off;
+  const y = at.y + px(f.y0 - f.rise * easeOut(k));
   g.strokeText(f.text, x, y);
   g.fillText(f.text, x, y);
+  const w = g.measureText(f.text).width / px(1);
+  const h = (f.big ? 20 : 15) / 2;
+  const cx = off / px(1);
+  const left = f.side > 0 ? cx : f.side < 0 ? cx - w : cx - w / 2;
+  const cy = (y - at.y) / px(1);
+  return { target: f.target, left, right: left + w, top: cy - h, bottom: cy + h, alpha, k, scale: 1 / px(1) };
 }
 
 function drawPuff(g, f, k) {

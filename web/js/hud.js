@@ -1,5 +1,5 @@
-// The DOM layer over the canvas: connection stats, your hp and score, the kill feed and
-// the connection banner. Reads the store a few times a second; never changes it.
+// The DOM layer over the canvas: connection state, your hp and score, the death countdown,
+// the kill feed and the connection banner. Reads the store; never changes it.
 
 import { state, me, labelOf } from './state.js';
 import { TRANSPORT_LABELS } from './net.js';
@@ -15,7 +15,7 @@ export class Hud {
       rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), players: $('stat-players'),
       banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
       mePanel: $('me-panel'), meName: $('me-name'), meScore: $('me-score'),
-      hpFill: $('me-hp-fill'), hpText: $('me-hp-text'), meDead: $('me-dead'),
+      hpFill: $('me-hp-fill'), hpText: $('me-hp-text'), meDead: $('me-dead'), meDeadText: $('me-dead-text'),
       watchPanel: $('watch-panel'), feed: $('feed'),
     };
     this.last = {};  // last written text per element: skip no-op DOM writes
@@ -45,7 +45,8 @@ export class Hud {
     this.set('delay', el.delay, state.tickDelayMs == null ? '–' : `${Math.round(state.tickDelayMs)} ms`);
     const measured = state.measuredTickRate == null || c !== 'open' ? '–' : state.measuredTickRate.toFixed(1);
     this.set('rate', el.rate, `${measured} / ${state.tickRate} Hz`);
-    this.set('players', el.players, c === 'open' ? `${state.players} player${state.players === 1 ? '' : 's'}` : '–');
+    // `players` counts connected players only: an away one is not "online".
+    this.set('players', el.players, c === 'open' ? `${state.players} online` : '– online');
 
     // The banner: only when something is wrong, and saying what happens next.
     const down = c === 'reconnecting' || c === 'closed';
@@ -72,15 +73,16 @@ export class Hud {
       el.hpFill.className = `hpbar-fill${k <= 0.25 ? ' low' : k <= 0.5 ? ' mid' : ''}`;
       this.set('hp', el.hpText, `${Math.max(0, m.hp ?? 0)} / ${m.max_hp ?? '?'}`);
       el.meDead.hidden = m.state !== 'dead';
+      if (m.state === 'dead') this.set('dead', el.meDeadText, deathText(m));
     }
     this.expireFeed(now);
   }
 
-  /** A death event: "alice killed wolf#17". Names are resolved before the victim is removed. */
+  /** A death event: "alice killed a wolf". Names are resolved before the victim is removed. */
   addKill(ev, now) {
     const li = document.createElement('li');
     li.dataset.t = String(now);
-    li.append(who(ev.attacker), verb('killed'), who(ev.target));
+    li.append(who(ev.attacker, true), ' ', verb('killed'), ' ', who(ev.target));  // spaces: it reads (and copies) as a sentence
     this.el.feed.prepend(li);
     while (this.el.feed.children.length > FEED_MAX) this.el.feed.lastElementChild.remove();
   }
@@ -98,12 +100,28 @@ export class Hud {
   }
 }
 
-function who(id) {
+// `first`: it starts the line, so "a wolf" is written "A wolf" (a player's name as it is).
+function who(id, first = false) {
   const span = document.createElement('span');
   const e = state.entities.get(id);
-  span.className = id === state.myId ? 'who-me' : e && e.kind === 'player' ? 'who-player' : 'who-monster';
-  span.textContent = id === state.myId ? `${labelOf(id)} (you)` : labelOf(id);
+  const player = e && e.kind === 'player';
+  span.className = id === state.myId ? 'who-me' : player ? 'who-player' : 'who-monster';
+  const label = labelOf(id);
+  span.textContent = id === state.myId ? `${label} (you)` : first && !player ? label[0].toUpperCase() + label.slice(1) : label;
   return span;
+}
+
+// "You died · back in 3…": seconds until the server's respawn_tick, at its tick rate.
+export function respawnSecondsLeft(m) {
+  if (typeof m.respawn_tick !== 'number' || state.lastTick == null) return null;
+  const ticks = m.respawn_tick - state.lastTick;
+  return ticks > 0 ? Math.ceil(ticks / state.tickRate) : 0;
+}
+
+function deathText(m) {
+  const secs = respawnSecondsLeft(m);
+  if (secs == null) return 'You died · respawning soon…';
+  return secs > 0 ? `You died · back in ${secs}…` : 'You died · back now…';
 }
 
 function verb(text) {

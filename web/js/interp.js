@@ -1,38 +1,64 @@
 // Entity interpolation. Positions arrive once per tick (20 Hz by default) but we draw at
 // the display's rate, so every entity keeps a short timeline of server positions and is
 // drawn where it was about INTERP_MS ago, between two known samples.
+//
+// Samples are stamped with their tick number, not a local time: a tick's local time is
+// `offset + tick * tickMs` (see noteTick), worked out when drawing. So samples are always
+// exactly one tick apart, however they arrived (short polling hands over ~20 at once).
 
 const INTERP_MS = 100;
 const KEEP_MS = 1500;  // history kept per entity
+// The drawing clock follows changes of the offset at most 5 % faster or slower than real
+// time, so that a batch arriving earlier than any before (the offset drops by up to a tick)
+// slows motion a little for a while instead of making everything hop forward at once.
+const SLEW = 0.05;
+const SNAP_MS = 250;   // a bigger change (first frames, a stall, a restart) is taken at once
 
 export class Timelines {
   constructor() {
-    this.byId = new Map();  // id -> [{t, x, y, jump}] in time order
+    this.byId = new Map();  // id -> [{tick, x, y, jump}] in tick order
     this.offset = null;     // local ms of tick 0 (see noteTick)
     this.tickMs = 50;
     this.lastTick = null;
     // Extra drawing delay for transports that deliver ticks in batches (short polling
     // fetches a second's worth at once): drawn that much later, motion stays smooth.
     this.extraDelayMs = 0;
+    this.batch = null;      // {base, est}: the batch of ticks being handled in this task
+    this.shownOffset = null;  // the offset the drawing clock uses: follows `offset` at SLEW
+    this.shownAt = null;      // performance.now() of the last renderTime()
   }
 
   clear() {
     this.byId.clear();
     this.offset = null;
+    this.shownOffset = null;
     this.lastTick = null;
+    this.batch = null;
   }
 
   // Maps tick numbers to local time. Frames arrive with network jitter, so rather than
   // stamping samples with their arrival time we fit `time = offset + tick * tickMs` and
   // keep the offset at the earliest (least delayed) arrival, drifting slowly upward so
   // a server that runs a little slow does not leave us behind forever.
+  //
+  // Ticks handed over together in one task (a short poll's batch) are one arrival: the
+  // offset moves once per batch, from where it was before the batch, by the batch's least
+  // delayed tick (its newest). Nudging it per tick would count the batch's older ticks as
+  // late arrivals and pull the clock up and down within every batch.
   noteTick(tick, arrival, tickMs) {
     this.tickMs = tickMs;
     this.lastTick = tick;
     const est = arrival - tick * tickMs;
-    if (this.offset == null || Math.abs(est - this.offset) > 1000 + this.extraDelayMs) this.offset = est;  // first frame, or a stall / restart
-    else if (est < this.offset) this.offset = est;
-    else this.offset += (est - this.offset) * 0.02;
+    if (!this.batch) {
+      this.batch = { base: this.offset, est };
+      queueMicrotask(() => { this.batch = null; });  // after every message of this task
+    } else {
+      this.batch.est = Math.min(this.batch.est, est);
+    }
+    const { base, est: best } = this.batch;
+    if (base == null || Math.abs(best - base) > 1000 + this.extraDelayMs) this.offset = best;  // first frame, or a stall / restart
+    else if (best < base) this.offset = best;
+    else this.offset = base + (best - base) * 0.02;
   }
 
   timeOf(tick) {
@@ -52,17 +78,17 @@ export class Timelines {
       tl = [];
       this.byId.set(id, tl);
     }
-    const t = this.timeOf(tick);
     const last = tl[tl.length - 1];
     // Unchanged entities are not sent, so the previous sample may be many ticks old.
     // Pin the old position at the tick before this one; otherwise we would slide across
     // the whole gap instead of moving during the one tick it actually took.
-    if (last && !jump && t - last.t > this.tickMs * 1.5) {
-      tl.push({ t: t - this.tickMs, x: last.x, y: last.y, jump: false });
+    if (last && !jump && tick - last.tick > 1) {
+      tl.push({ tick: tick - 1, x: last.x, y: last.y, jump: false });
     }
-    if (last && last.t >= t) tl.length = tl.findIndex((s) => s.t >= t);  // same tick again: replace
-    tl.push({ t, x, y, jump });
-    while (tl.length > 2 && tl[1].t < t - KEEP_MS - this.extraDelayMs) tl.shift();
+    if (last && last.tick >= tick) tl.length = tl.findIndex((s) => s.tick >= tick);  // same tick again: replace
+    tl.push({ tick, x, y, jump });
+    const keepTicks = (KEEP_MS + this.extraDelayMs) / this.tickMs;
+    while (tl.length > 2 && tl[1].tick < tick - keepTicks) tl.shift();
   }
 
   remove(id) {
@@ -72,21 +98,36 @@ export class Timelines {
   // The position of `id` at local time `at` (performance.now() based), or null.
   sample(id, at) {
     const tl = this.byId.get(id);
-    if (!tl || !tl.length) return null;
-    if (at <= tl[0].t) return tl[0];
+    if (!tl || !tl.length || this.offset == null) return null;
+    const tick = (at - this.offset) / this.tickMs;  // fractional
+    if (tick <= tl[0].tick) return tl[0];
     for (let i = tl.length - 1; i > 0; i--) {
       const a = tl[i - 1];
       const b = tl[i];
-      if (at >= a.t && at <= b.t) {
+      if (tick >= a.tick && tick <= b.tick) {
         if (b.jump) return a;  // a teleport (respawn): no sliding across the map
-        const k = (at - a.t) / (b.t - a.t || 1);
+        const k = (tick - a.tick) / (b.tick - a.tick || 1);
         return { x: a.x + (b.x - a.x) * k, y: a.y + (b.y - a.y) * k };
       }
     }
     return tl[tl.length - 1];  // past the newest sample: hold it
   }
 
+  /** Local times of `id`'s samples, oldest first (for tests: they are whole ticks apart). */
+  times(id) {
+    return (this.byId.get(id) || []).map((s) => this.timeOf(s.tick));
+  }
+
+  // The local time to draw at, on the clock of timeOf() and sample(). Called once a frame.
   renderTime(now) {
-    return now - this.delayMs();
+    const base = now - this.delayMs();
+    if (this.offset == null) return base;
+    const dt = this.shownAt == null ? 0 : Math.max(0, now - this.shownAt);
+    this.shownAt = now;
+    const diff = this.offset - (this.shownOffset ?? this.offset);
+    if (this.shownOffset == null || Math.abs(diff) > SNAP_MS) this.shownOffset = this.offset;
+    else this.shownOffset += Math.max(-SLEW * dt, Math.min(SLEW * dt, diff));
+    // Drawing at tick (base - shownOffset) / tickMs is sampling at this time on offset's clock.
+    return base + this.offset - this.shownOffset;
   }
 }

@@ -32,22 +32,22 @@ const touchLayer = $('touch');
 const controls = new Controls({
   canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'),
 });
-exposeForTests();
+exposeForTests({ fx });
 
 // ---------------------------------------------------------------- connection
 
 const conn = createTransport(transportFromUrl(), {
   onKind(kind) {
     setTransport(kind);
-    // Ticks fetched in batches (short polling) are drawn that much later, to stay smooth.
-    state.timelines.extraDelayMs = conn.deliveryLagMs;
+    state.timelines.extraDelayMs = batchDelayMs();
   },
   onOpen(wasReconnect) {
     setTransport(conn.kind);
-    state.timelines.extraDelayMs = conn.deliveryLagMs;
+    state.timelines.extraDelayMs = batchDelayMs();
     if (wasReconnect) state.reconnects++;
     setConnection('open');
-    ping();
+    ping();  // warms the connection up: its answer is not counted (state.js)
+    setTimeout(ping, 300);
   },
   onMessage: handleMessage,
   onDown() {
@@ -67,6 +67,13 @@ const conn = createTransport(transportFromUrl(), {
 });
 setTransport(conn.kind);
 
+// Ticks fetched in batches (short polling) are drawn that much later, to stay smooth: the
+// batch's lag plus a margin for the request's own time and late timers, so that a batch a
+// little late does not leave the world standing still and then jumping ahead.
+function batchDelayMs() {
+  return conn.deliveryLagMs ? conn.deliveryLagMs + 250 : 0;
+}
+
 function handleMessage(msg) {
   switch (msg.type) {
     case 'hello':
@@ -74,8 +81,9 @@ function handleMessage(msg) {
       fx.clear();
       hud.clearFeed();
       predictor.reset(null, null);
-      // Resume: a reconnect, a restarted server or a reloaded tab all land here.
-      if (session.playing && session.name) sendJoin();
+      // Resume: a reconnect, a restarted server or a reloaded tab all land here. A tab whose
+      // player was taken over stays a spectator until it says otherwise.
+      if (session.playing && session.name && state.mode !== 'taken') sendJoin();
       else conn.send({ type: 'watch', x: state.spectator.x, y: state.spectator.y });
       break;
     case 'welcome':
@@ -108,10 +116,9 @@ function handleError(msg) {
   // `not_joined` while we think we play: over HTTP polling that is how a player taken over
   // elsewhere shows (the session's `session_taken` never reaches it), so treat it the same.
   if ((msg.code === 'session_taken' || (msg.code === 'not_joined' && state.joined)) && session.token) {
-    // Another tab (a duplicated one shares sessionStorage) holds this player: be a new one.
-    session.token = null;
-    saveSession(session);
-    sendJoin();
+    // Another tab (a duplicated one shares sessionStorage) holds this player now: say so,
+    // and let this tab take it back or watch. Quietly becoming a new player would lose it.
+    showTaken();
   } else if (msg.code === 'server_full' || (msg.code === 'bad_field' && !state.joined && session.playing)) {
     session.playing = false;
     saveSession(session);
@@ -131,6 +138,42 @@ function reconcileLag(msg) {
   return age + (state.rttMs ?? 0) / 2 - 500 / state.tickRate;
 }
 
+function showTaken() {
+  const m = me();
+  if (m) state.spectator = { x: m.x, y: m.y };  // keep looking where we were
+  applyLeft();
+  predictor.reset(null, null);
+  state.mode = 'taken';
+  session.playing = false;  // a reload of this tab must not take it back without asking
+  saveSession(session);
+  controls.releaseAll();
+  controls.enabled = false;
+  $('overlay').hidden = true;
+  $('taken').hidden = false;
+  conn.send({ type: 'watch', x: Math.round(state.spectator.x), y: Math.round(state.spectator.y) });
+  setTimeout(() => $('take-back').focus(), 0);
+}
+
+// "Take it back": join with the same token. The server gives the player to this tab and
+// tells the other one, which then shows this same choice.
+$('take-back').addEventListener('click', () => {
+  $('taken').hidden = true;
+  session.playing = true;
+  saveSession(session);
+  state.mode = 'play';
+  controls.enabled = true;
+  if (conn.isOpen) sendJoin();  // else: sent on the next hello
+});
+// "Watch": a spectator that keeps nothing; Play asks for a name and makes a new player.
+$('taken-watch').addEventListener('click', () => {
+  $('taken').hidden = true;
+  session.token = null;
+  session.playing = false;
+  saveSession(session);
+  state.mode = 'watch';
+  showPrompt(false);
+});
+
 function sendJoin() {
   const join = { type: 'join', name: session.name };
   if (session.token) join.token = session.token;
@@ -148,6 +191,28 @@ on('event', (ev) => {
 });
 
 addEventListener('online', () => conn.retryNow());
+
+// ---------------------------------------------------------------- help and network toggles
+
+function toggle(button, panel, show = panel.hidden) {
+  panel.hidden = !show;
+  button.setAttribute('aria-expanded', String(show));
+}
+$('help-toggle').addEventListener('click', (e) => {
+  toggle($('help-toggle'), $('help'));
+  e.currentTarget.blur();  // Space must attack, not press the button again
+});
+$('help-close').addEventListener('click', () => toggle($('help-toggle'), $('help'), false));
+$('net-toggle').addEventListener('click', (e) => {
+  toggle($('net-toggle'), $('net'));
+  e.currentTarget.blur();
+});
+addEventListener('keydown', (e) => {
+  const t = e.target;
+  if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+  if (e.code === 'KeyH' || e.key === '?') toggle($('help-toggle'), $('help'));
+  else if (e.code === 'Escape') toggle($('help-toggle'), $('help'), false);
+});
 $('banner-retry').addEventListener('click', () => conn.retryNow());
 
 // ---------------------------------------------------------------- name prompt
@@ -256,6 +321,8 @@ let lastFrame = performance.now();
 let lastMinimap = 0;
 let lastMoveAt = -Infinity;
 let focus = { x: state.spectator.x, y: state.spectator.y };
+let deadSince = null;          // when the respawn point was first known, this death
+const DEATH_LOOK_MS = 1000;    // how long the camera stays on your body before it shows the respawn point
 
 function frame(now) {
   const dt = Math.min(0.1, (now - lastFrame) / 1000);  // a background tab must not teleport us
@@ -286,18 +353,29 @@ function frame(now) {
     items.push({ e, p, isMe });
   }
   const byId = new Map(items.map((it) => [it.e.id, it.p]));
+  // Dead: where you will come back (the server says with respawn_x/y).
+  const respawn = m && m.state === 'dead' && typeof m.respawn_x === 'number' && typeof m.respawn_y === 'number'
+    ? { x: m.respawn_x, y: m.respawn_y } : null;
+  state.lastFrame = { now, renderAt, items, respawn };
   state.predicted = m && predictor.ready ? { x: predictor.x, y: predictor.y } : null;
-  if (m && predictor.ready) focus = { x: predictor.x, y: predictor.y };
+  if (respawn && deadSince == null) deadSince = now;
+  else if (!respawn) deadSince = null;
+  if (respawn && now - deadSince > DEATH_LOOK_MS) {
+    // Dead a moment: the camera glides to where you will come back, so the respawn is not
+    // a jump to somewhere unknown.
+    const k = 1 - Math.exp(-dt / 0.35);
+    focus = { x: focus.x + (respawn.x - focus.x) * k, y: focus.y + (respawn.y - focus.y) * k };
+  } else if (m && predictor.ready) focus = { x: predictor.x, y: predictor.y };
   else if (state.mode !== 'play') focus = { x: state.spectator.x, y: state.spectator.y };
 
   renderer.draw({
     world: state.world, focus, viewRadius: state.viewRadius, items, fx, fxNow: renderAt, flashNow: renderAt, now,
-    posOf: (id) => byId.get(id) || null,
+    posOf: (id) => byId.get(id) || null, respawn,
   });
   hud.update(now);
   if (now - lastMinimap > 100) {
     lastMinimap = now;
-    minimap.draw(state.world, items, focus, state.viewRadius);
+    minimap.draw(state.world, items, focus, state.viewRadius, respawn, now);
   }
   const touchHidden = !(controls.touchSeen && controls.enabled && state.mode === 'play');
   if (touchLayer.hidden !== touchHidden) touchLayer.hidden = touchHidden;

@@ -14,14 +14,19 @@
 // uses exponential backoff (0.5 s doubling to 5 s, with jitter so that a restarted server
 // is not hit by every client in the same millisecond).
 //
-// 'auto' tries a WebSocket first; if the upgrade fails or the socket does not open within
-// 3 s (a proxy that blocks WebSocket), it plays over long polling. A round in which both
+// A WebSocket counts as open only once the server's `hello` has come through it: a proxy
+// can accept the upgrade and then pass nothing on, and such a socket is as useless as a
+// refused one.
+//
+// 'auto' tries a WebSocket first; if the upgrade fails or no `hello` comes through within
+// 3 s (a proxy that blocks WebSocket, or one that opens it and stays silent), it plays over
+// long polling. A round in which both
 // fail (the server is down) is retried with backoff, WebSocket first again.
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
 const SILENCE_MS = 5000;       // ticks come many times a second: this much silence means a dead link
-const WS_PROBE_MS = 3000;      // 'auto': a WebSocket not open by then is given up for long polling
+const WS_PROBE_MS = 3000;      // 'auto': a WebSocket with no `hello` by then is given up for long polling
 const POLL_MS = 1000;          // short polling: one GET a second
 const LONGPOLL_S = 25;         // long polling: the server answers [] after this long without news
 const REQUEST_TIMEOUT_MS = 8000;
@@ -202,14 +207,17 @@ class WsTransport extends BaseTransport {
     super('ws', handlers, options);
     this.url = options.wsUrl || defaultUrl();
     this.ws = null;
+    this.helloSeen = false;  // the socket carries the game: its `hello` came through
   }
 
   get isOpen() {
-    return !!this.ws && this.ws.readyState === WS_OPEN;
+    return !!this.ws && this.ws.readyState === WS_OPEN && this.helloSeen;
   }
 
+  // Until the `hello`, an open socket is still connecting: the silence watchdog gives it up
+  // after WS_PROBE_MS ('auto') or SILENCE_MS, as it does a socket that never opens.
   get connecting() {
-    return !!this.ws && this.ws.readyState === WS_CONNECTING;
+    return !!this.ws && (this.ws.readyState === WS_CONNECTING || (this.ws.readyState === WS_OPEN && !this.helloSeen));
   }
 
   connect() {
@@ -223,11 +231,11 @@ class WsTransport extends BaseTransport {
       return;
     }
     this.ws = ws;
+    this.helloSeen = false;
     this.meter.requests++;  // the upgrade request
     ws.onopen = () => {
       if (ws !== this.ws) return;
       this.meter.bytesIn += WS_HANDSHAKE_BYTES;
-      this.opened();
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
@@ -239,6 +247,12 @@ class WsTransport extends BaseTransport {
         msg = JSON.parse(text);
       } catch {
         return;  // not ours to fix; the server only sends JSON
+      }
+      if (!this.helloSeen) {
+        if (!msg || msg.type !== 'hello') return;  // the server says hello first; anything else is not it
+        this.helloSeen = true;
+        this.opened();
+        if (ws !== this.ws) return;  // onOpen may have closed us
       }
       if (msg && msg.type === 'tick') this.meter.deliveries++;
       this.deliver(msg);
@@ -260,6 +274,7 @@ class WsTransport extends BaseTransport {
   drop(normal = false) {
     const ws = this.ws;
     this.ws = null;
+    this.helloSeen = false;
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
     try {

@@ -28,7 +28,8 @@ export class Renderer {
   }
 
   /**
-   * scene: {world, focus:{x,y}, viewRadius, items:[{e, p, isMe}], fx, fxNow, flashNow, now, posOf}
+   * scene: {world, focus:{x,y}, viewRadius, items:[{e, p, isMe}], fx, fxNow, flashNow, now, posOf,
+   *         respawn: {x, y} where you will come back while you are dead (else null)}
    */
   draw(scene) {
     const { g, w, h, cam } = this;
@@ -49,7 +50,9 @@ export class Renderer {
       y1: cam.y + h / 2 / cam.scale,
     };
     this.ground(scene.world, view, px);
+    if (scene.world.safeZone) camp(g, scene.world.safeZone, px);
     for (const o of scene.world.obstacles) if (overlaps(o, view)) rock(g, o);
+    if (scene.respawn) respawnMark(g, scene.respawn, scene.now, px);
 
     // Dead players under the living; then top to bottom so nearer things overlap.
     const items = [...scene.items].sort((a, b) => (a.e.state === 'dead') - (b.e.state === 'dead') || a.p.y - b.p.y);
@@ -124,6 +127,48 @@ export class Renderer {
     g.fill('evenodd');
     g.restore();
   }
+}
+
+// The camp where players join and respawn: monsters never come in. A lighter, warm disc
+// with a dotted edge, so that "safe" reads at a glance.
+function camp(g, z, px) {
+  g.save();
+  g.fillStyle = 'rgba(245,215,140,0.07)';
+  g.beginPath();
+  g.arc(z.x, z.y, z.radius, 0, Math.PI * 2);
+  g.fill();
+  g.strokeStyle = 'rgba(245,215,140,0.35)';
+  g.lineWidth = px(2);
+  g.setLineDash([px(3), px(9)]);
+  g.stroke();
+  g.restore();
+}
+
+// Where a dead player will come back: a pulsing dashed ring on the ground, and words.
+function respawnMark(g, r, now, px) {
+  const pulse = (Math.sin(now / 220) + 1) / 2;
+  g.save();
+  g.strokeStyle = `rgba(189,244,255,${0.55 + pulse * 0.4})`;
+  g.lineWidth = px(3);
+  g.setLineDash([px(8), px(6)]);
+  g.lineDashOffset = -now / 40;
+  g.beginPath();
+  g.arc(r.x, r.y, 22 + pulse * 8, 0, Math.PI * 2);
+  g.stroke();
+  g.setLineDash([]);
+  g.fillStyle = 'rgba(189,244,255,0.18)';
+  g.beginPath();
+  g.arc(r.x, r.y, 14, 0, Math.PI * 2);
+  g.fill();
+  g.font = `700 ${px(13)}px system-ui, sans-serif`;
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  g.lineWidth = px(3);
+  g.strokeStyle = 'rgba(10,14,20,0.85)';
+  g.fillStyle = '#bdf4ff';
+  g.strokeText('you will respawn here', r.x, r.y + 34);
+  g.fillText('you will respawn here', r.x, r.y + 34);
+  g.restore();
 }
 
 function rock(g, o) {

@@ -135,12 +135,19 @@ export function drawMonsterOverlay(g, e, p, o) {
   if (e.hp < e.max_hp) hpBar(g, p.x, p.y - s.r - o.px(10), Math.max(24, s.r * 1.8), e.hp, e.max_hp, o.px, '#e85d6a');
 }
 
+// How opaque a player is drawn: the dead and the away (disconnected: they cannot be hurt
+// and do not move) are see-through, so nobody mistakes them for someone to fight or save.
+export const AWAY_ALPHA = 0.4;
+export function playerAlpha(e) {
+  return e.state === 'dead' ? 0.35 : e.away ? AWAY_ALPHA : 1;
+}
+
 /** o: {now, flash, px, isMe} */
 export function drawPlayer(g, e, p, o) {
   const dead = e.state === 'dead';
   const color = o.isMe ? ME_COLOR : ALLY_COLOR;
   g.save();
-  if (dead) g.globalAlpha = 0.35;
+  g.globalAlpha = playerAlpha(e);
   if (o.isMe && !dead) {
     // A pulsing ring under you: the first thing the eye finds.
     const pulse = (Math.sin(o.now / 260) + 1) / 2;
@@ -185,9 +192,18 @@ export function drawPlayer(g, e, p, o) {
 export function drawPlayerOverlay(g, e, p, o) {
   const dead = e.state === 'dead';
   // Name tag (and "you"), then the hp bar.
-  const label = o.isMe ? `${e.name} (you)` : e.name || `#${e.id}`;
+  let label = o.isMe ? `${e.name} (you)` : e.name || 'player';
+  if (e.away && !dead) label += ' · away';
   const y = p.y - PLAYER_R - o.px(22);
   g.save();
+  g.globalAlpha = e.away && !dead ? 0.7 : 1;
+  if (e.away && !dead) {
+    // "zzz" beside the head: asleep at the keyboard, nobody to fight.
+    g.font = `italic 700 ${o.px(12)}px system-ui, sans-serif`;
+    g.fillStyle = '#c9d6e3';
+    g.textAlign = 'left';
+    g.fillText('zzz', p.x + PLAYER_R + o.px(2), p.y - PLAYER_R + o.px(2));
+  }
   g.font = `${o.isMe ? 700 : 600} ${o.px(13)}px system-ui, sans-serif`;
   g.textAlign = 'center';
   g.textBaseline = 'bottom';
@@ -196,8 +212,8 @@ export function drawPlayerOverlay(g, e, p, o) {
   g.fillStyle = dead ? '#b9c0c8' : o.isMe ? ME_COLOR : '#dff4ff';
   g.strokeText(dead ? `${label} ✝` : label, p.x, y);
   g.fillText(dead ? `${label} ✝` : label, p.x, y);
-  g.restore();
   if (!dead) hpBar(g, p.x, p.y - PLAYER_R - o.px(12), 34, e.hp, e.max_hp, o.px, o.isMe ? '#5fd47f' : '#4fb6e8');
+  g.restore();
 }
 
 function shadow(g, r) {

@@ -2,6 +2,7 @@
 // only read it. `window.skirmish` (see exposeForTests) is a read-only view of it.
 
 import { Timelines } from './interp.js';
+import { playerAlpha } from './sprites.js';
 
 const MAX_SAMPLES = 40;     // tick delays kept for the median
 const RATE_FRAMES = 100;   // frames the measured tick rate averages over (~5 s at 20 Hz)
@@ -20,12 +21,13 @@ export const state = {
   kinds: new Map(),          // monster kind name -> {max_hp, speed, attack_range, aggro_radius}
 
   // Who we are.
-  mode: 'prompt',            // 'prompt' (name overlay) | 'play' | 'watch'
+  mode: 'prompt',            // 'prompt' (name overlay) | 'play' | 'watch' | 'taken' (another tab has our player)
   joined: false,
   myId: null,
   resumed: false,
   spectator: { x: 1600, y: 1600 },
   predicted: null,           // {x, y}: where your player is drawn (local prediction), set per frame
+  lastFrame: null,           // {renderAt, items, respawn}: what the last frame drew (main.js)
 
   // The server's view, merged frame by frame.
   entities: new Map(),       // id -> entity object (server fields only)
@@ -37,7 +39,10 @@ export const state = {
   monsterAttacks: 0,         // attack events whose target is a player (only monsters hit players)
 
   // Measurements.
-  rttMs: null,
+  rttMs: null,               // median of the last few round trips (the first after a connect is not counted)
+  rtts: [],
+  pongs: 0,                  // pongs received in all
+  skipPong: false,           // the next pong is the first of a connection: cold, not counted
   clockOffsetMs: null,       // the server's clock minus ours (from the pong with the shortest round trip)
   pongSamples: [],           // recent [rttMs, offsetMs]
   tickDelayMs: null,
@@ -57,6 +62,9 @@ function emit(name, payload) {
 }
 
 export function setConnection(status, retryAt = 0) {
+  // A new connection's first round trip pays for warming it up (and over HTTP may wait
+  // behind the session's first requests): it says nothing about the game's ping.
+  if (status === 'open' && state.connection !== 'open') state.skipPong = true;
   state.connection = status;
   state.retryAt = retryAt;
   emit('connection', status);
@@ -71,11 +79,13 @@ export function me() {
   return state.myId == null ? null : state.entities.get(state.myId) || null;
 }
 
-// A display label for an entity id: a player's name, or "kind#id" for a monster.
+// A display label for an entity id: a player's name, or "a wolf" for a monster. Monster
+// ids are the server's bookkeeping: "slime#157" means nothing to a player.
 export function labelOf(id) {
   const e = state.entities.get(id);
-  if (!e) return `#${id}`;
-  return e.kind === 'player' ? e.name : `${e.kind}#${id}`;
+  if (!e) return 'someone';
+  if (e.kind === 'player') return e.name || 'a player';
+  return `${/^[aeiou]/i.test(e.kind || '') ? 'an' : 'a'} ${e.kind || 'monster'}`;
 }
 
 export function applyHello(msg) {
@@ -83,7 +93,11 @@ export function applyHello(msg) {
   state.tickRate = msg.tick_rate || 20;
   state.viewRadius = msg.view_radius || 800;
   const w = msg.world || {};
-  state.world = { width: w.width || 3200, height: w.height || 3200, obstacles: w.obstacles || [] };
+  const z = w.safe_zone;  // the camp where players join and respawn: no monster comes in
+  state.world = {
+    width: w.width || 3200, height: w.height || 3200, obstacles: w.obstacles || [],
+    safeZone: z && typeof z.x === 'number' && typeof z.y === 'number' && z.radius > 0 ? { x: z.x, y: z.y, radius: z.radius } : null,
+  };
   state.kinds = new Map((msg.monster_kinds || []).map((k) => [k.name, k]));
   // A new connection (maybe to a restarted server): forget everything we saw before.
   state.entities.clear();
@@ -118,9 +132,16 @@ export function applyLeft() {
 export function applyPong(msg) {
   const now = performance.timeOrigin + performance.now();
   if (typeof msg.t !== 'number') return;
-  state.rttMs = Math.max(0, now - msg.t);
+  const rtt = Math.max(0, now - msg.t);
+  state.pongs++;
+  if (state.skipPong) {
+    state.skipPong = false;
+    return;
+  }
+  pushBounded(state.rtts, rtt, 5);
+  state.rttMs = median(state.rtts);
   if (typeof msg.server_ts === 'number') {
-    pushBounded(state.pongSamples, [state.rttMs, msg.server_ts - (msg.t + state.rttMs / 2)], 10);
+    pushBounded(state.pongSamples, [rtt, msg.server_ts - (msg.t + rtt / 2)], 10);
     state.clockOffsetMs = state.pongSamples.reduce((best, s) => (s[0] < best[0] ? s : best))[1];
   }
 }
@@ -207,7 +228,8 @@ export function applyTick(msg) {
 }
 
 // A frozen, read-only window onto the store for tests and the curious.
-export function exposeForTests() {
+// extra.fx: the effects, whose last drawn damage numbers are shown.
+export function exposeForTests(extra = {}) {
   const copy = (e) => (e ? Object.freeze({ ...e }) : null);
   const api = {
     get connection() { return state.connection; },
@@ -221,6 +243,9 @@ export function exposeForTests() {
     get lostFrames() { return state.lostFrames; },
     get players() { return state.players; },
     get rttMs() { return state.rttMs; },
+    /** The round trips the shown ping is the median of, and all pongs (the first of each connection is not counted). */
+    get rtts() { return Object.freeze([...state.rtts]); },
+    get pongs() { return state.pongs; },
     get tickDelayMs() { return state.tickDelayMs; },
     get tickRate() { return state.tickRate; },
     get measuredTickRate() { return state.measuredTickRate; },
@@ -232,6 +257,26 @@ export function exposeForTests() {
     get world() { return Object.freeze({ width: state.world.width, height: state.world.height, obstacles: state.world.obstacles.length }); },
     /** Every entity in view, as frozen copies. */
     snapshot() { return Object.freeze([...state.entities.values()].map(copy)); },
+    /** Local times of an entity's interpolation samples (whole ticks apart, however they came). */
+    sampleTimes(id) { return Object.freeze(state.timelines.times(id)); },
+    get tickMs() { return state.timelines.tickMs; },
+    /** The last frame: its render time, each entity where and how opaque it was drawn, the respawn mark. */
+    frame() {
+      const f = state.lastFrame;
+      if (!f) return null;
+      return Object.freeze({
+        now: f.now,
+        renderAt: f.renderAt,
+        newest: state.lastTick == null ? null : state.timelines.timeOf(state.lastTick),  // renderAt past it: no news to draw
+        respawn: f.respawn ? Object.freeze({ ...f.respawn }) : null,
+        items: Object.freeze(f.items.map((it) => Object.freeze({
+          id: it.e.id, kind: it.e.kind, x: it.p.x, y: it.p.y, isMe: it.isMe,
+          alpha: it.e.kind === 'player' ? playerAlpha(it.e) : 1,
+        }))),
+      });
+    },
+    /** Damage numbers of the last frame, in screen px around their target's centre. */
+    damageNumbers() { return Object.freeze((extra.fx ? extra.fx.drawnNumbers : []).map((n) => Object.freeze({ ...n }))); },
   };
   Object.defineProperty(window, 'skirmish', { value: Object.freeze(api), writable: false, configurable: false });
 }

@@ -1,16 +1,53 @@
 // The live stats page: polls /stats.json once a second and draws each series as a small
-// line chart of the last few minutes. Plain canvas, no library.
+// line chart of the last few minutes, with a time axis (seconds ago) and round y values
+// (1-2-5 steps; whole numbers for counts). Plain canvas, no library.
 
 const CHARTS = [
-  { title: 'players', series: [['players', 'players']], unit: '' },
-  { title: 'connections', series: [['connections', 'connections']], unit: '' },
+  { title: 'players', series: [['players', 'players']], unit: '', integer: true },
+  { title: 'connections', series: [['connections', 'connections']], unit: '', integer: true },
   { title: 'tick duration', series: [['tick_p50_ms', 'p50'], ['tick_p99_ms', 'p99']], unit: ' ms', digits: 2 },
-  { title: 'late ticks', series: [['late_ticks', 'per second']], unit: '/s' },
-  { title: 'tick frames sent', series: [['frames_per_s', 'frames/s']], unit: '/s' },
+  { title: 'late ticks', series: [['late_ticks', 'per second']], unit: '/s', integer: true },
+  { title: 'tick frames sent', series: [['frames_per_s', 'frames/s']], unit: '/s', integer: true },
   { title: 'bytes sent', series: [['bytes_per_s', 'KB/s']], unit: ' KB/s', scale: 1 / 1024 },
-  { title: 'frames skipped (slow clients)', series: [['skipped_per_s', 'per second']], unit: '/s' },
+  { title: 'frames skipped (slow clients)', series: [['skipped_per_s', 'per second']], unit: '/s', integer: true },
 ];
 const COLORS = ['#f5b942', '#5cc8f5'];
+const AXIS_W = 34;   // px left of the plot for the y labels
+const AXIS_H = 14;   // px under the plot for the time labels
+
+// A round step (1, 2 or 5 times a power of ten) giving at most `maxTicks` intervals up to
+// `max`; at least 1 for counts, which have no fractions.
+export function niceStep(max, maxTicks = 4, integer = false) {
+  const raw = Math.max(max, 1e-9) / maxTicks;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw * (1 - 1e-9));
+  return integer ? Math.max(1, Math.round(step)) : step;
+}
+
+// The y ticks: 0, step, 2 step ... up to the first at or over the data's maximum.
+export function niceTicks(max, integer = false) {
+  const step = niceStep(max, 4, integer);
+  const top = Math.max(step, Math.ceil(max / step - 1e-9) * step);
+  const ticks = [];
+  for (let v = 0; v <= top + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
+  return { step, ticks, top: ticks[ticks.length - 1] };
+}
+
+function fmtTick(v, step) {
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return v >= 10000 ? `${Number((v / 1000).toFixed(Math.max(0, digits - 3)))}k` : v.toFixed(digits);
+}
+
+// Time ticks, in seconds before the newest sample: every 15 s, 30 s, 1 or 2 min, so that
+// four to six fit.
+function timeStep(spanS) {
+  return [5, 10, 15, 30, 60, 120, 300].find((s) => spanS / s <= 6) || 600;
+}
+
+function fmtAgo(s) {
+  if (s === 0) return 'now';
+  return s % 60 === 0 ? `-${s / 60}m` : s > 60 ? `-${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}` : `-${s}s`;
+}
 
 function makeChart(spec) {
   const box = document.createElement('section');
@@ -44,27 +81,53 @@ function draw(chart, samples) {
   g.clearRect(0, 0, w, h);
   const scale = spec.scale || 1;
   const values = spec.series.map(([key]) => samples.map((s) => (s[key] || 0) * scale));
-  const max = Math.max(1e-9, ...values.flat()) * 1.15;
-  // Grid: zero line and the top value.
+  const y = niceTicks(Math.max(0, ...values.flat()), !!spec.integer);
+  // The plot: right of the y labels, above the time labels. x is time: the newest sample
+  // at the right edge, older ones by their own timestamps (a gap in sampling shows).
+  const x0 = AXIS_W, x1 = w - 4, y0 = 6, y1 = h - AXIS_H;
+  const tNew = samples.length ? samples[samples.length - 1].t : 0;
+  const tOld = samples.length ? samples[0].t : 0;
+  const spanS = Math.max(60, Math.ceil((tNew - tOld) / 1000));
+  const X = (t) => x1 - ((tNew - t) / 1000 / spanS) * (x1 - x0);
+  const Y = (v) => y1 - (v / y.top) * (y1 - y0);
+  g.font = '10px system-ui, sans-serif';
+  g.lineWidth = 1;
+  // y grid and labels.
   g.strokeStyle = 'rgba(255,255,255,0.08)';
   g.fillStyle = '#93a1b0';
-  g.font = '10px system-ui, sans-serif';
+  g.textAlign = 'right';
+  g.textBaseline = 'middle';
   g.beginPath();
-  g.moveTo(0, h - 0.5);
-  g.lineTo(w, h - 0.5);
-  g.moveTo(0, 0.5);
-  g.lineTo(w, 0.5);
+  for (const v of y.ticks) {
+    const py = Math.round(Y(v)) + 0.5;
+    g.moveTo(x0, py);
+    g.lineTo(x1, py);
+    g.fillText(fmtTick(v, y.step), x0 - 5, py);
+  }
   g.stroke();
-  g.fillText(max.toFixed(spec.digits ?? (max < 10 ? 1 : 0)), 2, 10);
-  const n = samples.length;
+  // Time axis: seconds before the newest sample.
+  const ts = timeStep(spanS);
+  const xTicks = [];
+  g.textAlign = 'center';
+  g.textBaseline = 'top';
+  g.beginPath();
+  for (let s = 0; s <= spanS; s += ts) {
+    const px = Math.round(X(tNew - s * 1000)) + 0.5;
+    g.moveTo(px, y1);
+    g.lineTo(px, y1 + 3);
+    const label = fmtAgo(s);
+    xTicks.push(label);
+    g.fillText(label, Math.min(x1 - 10, Math.max(x0 + 10, px)), y1 + 3);
+  }
+  g.stroke();
+  chart.axes = { yTicks: y.ticks, yLabels: y.ticks.map((v) => fmtTick(v, y.step)), yStep: y.step, xTicks };
   values.forEach((vals, i) => {
     g.strokeStyle = COLORS[i];
     g.lineWidth = 1.5;
     g.beginPath();
     vals.forEach((v, k) => {
-      const x = n <= 1 ? w : (k / (n - 1)) * w;
-      const y = h - (v / max) * (h - 4) - 1;
-      if (k === 0) g.moveTo(x, y); else g.lineTo(x, y);
+      const px = X(samples[k].t ?? tNew - (samples.length - 1 - k) * 1000);
+      if (k === 0) g.moveTo(px, Y(v)); else g.lineTo(px, Y(v));
     });
     g.stroke();
   });
@@ -74,6 +137,8 @@ function draw(chart, samples) {
 
 const charts = CHARTS.map(makeChart);
 const status = document.getElementById('status');
+// For tests and the curious: each chart's axis labels as last drawn.
+window.statsPage = { get charts() { return charts.map((c) => ({ title: c.spec.title, integer: !!c.spec.integer, ...c.axes })); } };
 
 async function poll() {
   try {

@@ -14,6 +14,9 @@ const PANELS = [
 const RATE_WINDOW_MS = 5000;
 const DELAY_WINDOW_MS = 10000;
 const CHART_MS = 20000;
+// The first second after a (re)connection's hello is left out of the delays: the backlog
+// and the cold connection make a spike that says nothing about the transport in play.
+const WARMUP_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
 const fmtInt = (n) => Math.round(n).toLocaleString('en-US');
@@ -33,7 +36,9 @@ class Panel {
     this.players = 0;
     this.ticks = 0;            // tick messages received
     this.arrivals = [];        // performance.now() of each tick's arrival (RATE_WINDOW_MS)
-    this.delays = [];          // [performance.now(), delay ms] (CHART_MS)
+    this.delays = [];          // [performance.now(), delay ms] (CHART_MS), not in the warm-up
+    this.countFrom = Infinity; // performance.now() from which delays count: WARMUP_MS after a hello
+    this.firstDelayAt = null;  // when the first delay was counted (for tests)
     this.samples = [];         // once a second: [t, requests, bytesIn, deliveries, ticks]
     this.status = 'connecting';
     this.retryAt = 0;
@@ -80,6 +85,7 @@ class Panel {
 
   onMessage(msg) {
     if (msg.type === 'hello') {
+      this.countFrom = performance.now() + WARMUP_MS;
       const w = msg.world || {};
       this.world = { width: w.width || 3200, height: w.height || 3200, obstacles: w.obstacles || [] };
       this.viewRadius = msg.view_radius || 800;
@@ -100,7 +106,10 @@ class Panel {
     const now = performance.now();
     this.ticks++;
     this.arrivals.push(now);
-    if (typeof msg.ts === 'number') this.delays.push([now, Math.max(0, Date.now() - msg.ts)]);
+    if (typeof msg.ts === 'number' && now >= this.countFrom) {
+      this.delays.push([now, Math.max(0, Date.now() - msg.ts)]);
+      this.firstDelayAt ??= now;
+    }
     this.players = msg.players ?? this.players;
     if (msg.full) {
       const listed = new Set((msg.entities || []).map((e) => e.id));
@@ -149,6 +158,8 @@ class Panel {
       requestsPerSec: rate(1, m.requests),
       bytesPerSec: byteRate,
       bytesPerUpdate: tickRate ? byteRate / tickRate : null,
+      countFrom: this.countFrom,
+      firstDelayAt: this.firstDelayAt,
       delayP50: pick(0.5),
       delayP99: pick(0.99),
     };
