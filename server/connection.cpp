@@ -488,6 +488,11 @@ void Connection::start_reading() {
 
 void Connection::on_sweep(std::uint64_t now_ms) {
   const auto& limits = server_.config().server;
+  // A burst that was all handled, followed by quiet, is not a flood.
+  if (flooding_since_ms_ != 0 && !has_held_events() &&
+      messages_.level(limits.max_messages_per_second, now_ms) >= limits.max_messages_per_second / 2.0) {
+    flooding_since_ms_ = 0;
+  }
   if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
       now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms)) {
     // Slowed down for this long and still sending at the limit: abuse, not a burst.

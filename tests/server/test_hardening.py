@@ -359,7 +359,8 @@ class Floods(unittest.TestCase):
             self.assertGreater(d.metrics()["skirmish_pings_coalesced_total"], 0)
 
     def test_a_burst_over_the_allowance_waits_and_loses_nothing(self):
-        with Daemon("--max-messages-per-second", "100", log_level="info") as d:
+        # 300 messages at 100 a second: slowed for 2 s, then quiet; not a flood to close at 4 s.
+        with Daemon("--max-messages-per-second", "100", "--flood-close-ms", "4000", log_level="info") as d:
             with d.connect(timeout=20) as s:
                 reader = open_websocket(s)
                 s.sendall(b"".join(client_frame(0x1, b'{"type":"ping","t":%d}' % i) for i in range(300)))
@@ -371,6 +372,10 @@ class Floods(unittest.TestCase):
                         if m["type"] == "pong":
                             seen.append(m["t"])
                 self.assertEqual(seen, list(range(300)))
+                # Quiet after the burst: still open and served well past the flood limit.
+                time.sleep(3)  # (nothing to await: the daemon must *not* act)
+                s.sendall(client_frame(0x9, b"after"))
+                self.assertEqual(reader.read_until(0xA), b"after")
                 m = d.metrics()
                 self.assertGreater(m["skirmish_reads_paused_total"], 0)
                 self.assertEqual(m.get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
