@@ -369,11 +369,13 @@ void Connection::start_write() {
     bytes += out_[n].size;
     n++;
   }
-  write_req_.data = this;
+  auto* req = new uv_write_t;
+  req->data = this;
   // libuv copies the buffer descriptors; the bytes stay in out_ until on_write_done.
-  if (const int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&handle_), bufs.data(),
+  if (const int rc = uv_write(req, reinterpret_cast<uv_stream_t*>(&handle_), bufs.data(),
                               static_cast<unsigned>(n), on_write_done);
       rc != 0) {
+    delete req;
     spdlog::debug("conn {} {}: write failed: {}", id_, peer_, uv_strerror(rc));
     abort();
     return;
@@ -399,6 +401,9 @@ void Connection::send_frame(std::string_view frame) {
 }
 
 void Connection::on_write_done(uv_write_t* req, int status) {
+  // Called exactly once per write, also with UV_ECANCELED when the handle closes first
+  // (before the close callback frees the connection).
+  const std::unique_ptr<uv_write_t> owned(req);
   auto* self = static_cast<Connection*>(req->data);
   self->writing_ = false;
   auto& out = self->out_;

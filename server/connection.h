@@ -130,7 +130,7 @@ class Connection {
   bool awaiting_response_ = false;
   bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
   bool reading_stopped_ = false;  // uv_read_stop is in effect
-  bool writing_ = false;          // write_req_ is under way
+  bool writing_ = false;          // a uv_write of out_ is under way
   bool shutdown_issued_ = false;  // uv_shutdown called (once the queue had drained)
   std::string held_input_;        // bytes pipelined behind a deferred request
   // WebSocket events decoded but not yet handled because the allowance ran out, in order;
@@ -150,8 +150,7 @@ class Connection {
     std::size_t size = 0;
   };
   std::vector<OutChunk> out_;
-  std::size_t in_flight_ = 0;
-  uv_write_t write_req_;
+  std::size_t in_flight_ = 0;  // (the uv_write_t is allocated per write: most connections never queue)
   std::size_t queued_bytes_ = 0;
   std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
   std::uint64_t last_heard_ms_ = 0;    // when the peer last sent us anything
