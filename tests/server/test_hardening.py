@@ -317,8 +317,8 @@ class PollingSessions(unittest.TestCase):
 
     def test_a_crowd_of_idle_sessions_costs_bounded_memory_that_comes_back(self):
         # Backlogs capped at one second of ticks, so they go dormant well before the sessions
-        # expire (5 s without a request).
-        with Daemon("--max-sessions", "2000", "--max-sessions-per-ip", "0", "--reconnect-window-ms", "1000",
+        # expire (8 s without a request).
+        with Daemon("--max-sessions", "2000", "--max-sessions-per-ip", "0", "--reconnect-window-ms", "8000",
                     "--tick-rate", "20", "--max-backlog-ticks", "20", log_level="info") as d:
             base = rss_kib(d.proc.pid)
             conns = [(s, ResponseReader(s)) for s in (d.connect() for _ in range(10))]
@@ -327,13 +327,17 @@ class PollingSessions(unittest.TestCase):
                 self.assertEqual(self.create(s, r)[0], 200)
             self.assertEqual(self.create(*conns[0])[0], 503)
             # Nobody polls: after the backlog cap the sessions stop costing frames.
-            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_backlog_resyncs_total"] >= 2000, timeout=4))
-            # What stays is a session's own state, not its frames.
-            self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 24 * 1024, timeout=5),
-                            f"2,000 dormant sessions hold {rss_kib(d.proc.pid) - base} KiB of RSS")
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_backlog_resyncs_total"] >= 2000, timeout=7))
+            # What stays is a session's own state, not its frames. (Not under AddressSanitizer,
+            # whose allocator keeps freed memory in quarantine.)
+            sanitized = os.environ.get("SKIRMISH_SANITIZED") == "1"
+            if not sanitized:
+                self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 24 * 1024, timeout=5),
+                                f"2,000 dormant sessions hold {rss_kib(d.proc.pid) - base} KiB of RSS")
             self.assertTrue(wait_until(lambda: d.metrics()["skirmish_http_sessions"] == 0, timeout=20))
-            self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 16 * 1024, timeout=5),
-                            f"RSS {rss_kib(d.proc.pid)} KiB after expiry, {base} KiB before")
+            if not sanitized:
+                self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 16 * 1024, timeout=5),
+                                f"RSS {rss_kib(d.proc.pid)} KiB after expiry, {base} KiB before")
             for s, _ in conns:
                 s.close()
 
