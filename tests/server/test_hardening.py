@@ -192,6 +192,7 @@ class SavedPlayers(unittest.TestCase):
         d = Daemon(cwd=cwd)  # for its binary and arguments; started under strace instead
         cmd = ["strace", "-f", "-e", "trace=fsync,fdatasync,rename,renameat,renameat2", "-o", trace, d.binary, *d.args]
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        daemon_pid = None
         try:
             for line in proc.stdout:
                 if "listening on" in line:
@@ -202,7 +203,10 @@ class SavedPlayers(unittest.TestCase):
             proc.communicate(timeout=15)
         finally:
             if proc.poll() is None:
+                if daemon_pid:
+                    os.kill(daemon_pid, signal.SIGKILL)  # killing strace alone would leave it running
                 proc.kill()
+                proc.wait(timeout=5)
         calls = [re.sub(r"^\d+\s+", "", line) for line in open(trace) if re.search(r"fsync|rename", line)]
         renames = [i for i, c in enumerate(calls) if c.startswith("rename") and "skirmishd-state.json" in c]
         self.assertEqual(len(renames), 1, calls)
