@@ -18,6 +18,10 @@ constexpr int kSafeSpotTries = 32;
 // Spawns keep this distance from obstacle edges, and players this much beyond each
 // monster's aggro radius, so a spawn is not instantly stuck or instantly attacked.
 constexpr float kSpawnMargin = 20;
+// Players (re)spawn in the camp while it holds fewer than this many: a crowd of thousands
+// (a load test, a busy server) is spread over the map instead, or everyone in the camp
+// would see everyone else and every frame would grow with the crowd.
+constexpr int kCampCapacity = 32;
 
 bool near_obstacle(const std::vector<Obstacle>& obstacles, float x, float y, float margin) {
   for (const Obstacle& o : obstacles)
@@ -96,7 +100,14 @@ bool World::random_open_spot(float margin, float& x, float& y) {
 void World::find_safe_spot(float& x, float& y) {
   x = cfg_.world_width / 2;
   y = cfg_.world_height / 2;
+  int in_camp = 0;
   if (safe_radius_ > 0) {
+    grid_.for_each_near(safe_zone_x(), safe_zone_y(), safe_radius_, [&](uint32_t i) {
+      const Locator& p = locators_[i];
+      if (p.kind == EntityKind::Player && in_safe_zone(p.x, p.y)) ++in_camp;
+    });
+  }
+  if (safe_radius_ > 0 && in_camp < kCampCapacity) {
     // Somewhere in the camp, spread out so that players do not stack on one point.
     for (int t = 0; t < kOpenSpotTries; ++t) {
       const float angle = rng_.uniform(0, 6.2831853f);
@@ -113,6 +124,7 @@ void World::find_safe_spot(float& x, float& y) {
   for (int t = 0; t < kSafeSpotTries; ++t) {
     float cx = 0, cy = 0;
     if (!random_open_spot(kSpawnMargin, cx, cy)) continue;
+    if (in_camp >= kCampCapacity && in_safe_zone(cx, cy)) continue;  // full: elsewhere
     // Clearance: how far the spot is outside the nearest living monster's aggro radius.
     float clearance = std::numeric_limits<float>::infinity();
     grid_.for_each_near(cx, cy, max_aggro_radius_ + kSpawnMargin, [&](uint32_t i) {

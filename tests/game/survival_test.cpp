@@ -181,3 +181,15 @@ TEST_CASE("with the default tuning a careful newcomer survives its first minute"
   INFO(deaths << " of " << kSeeds << " careful newcomers died in their first minute");
   CHECK(deaths * 10 <= kSeeds);
 }
+
+TEST_CASE("a full camp sends newcomers to safe spots over the map", "[game]") {
+  World w(GameConfig{}, 9);
+  int in_camp = 0;
+  for (int i = 0; i < 200; ++i) {
+    const EntityId p = w.add_player("crowd");
+    REQUIRE(p != 0);
+    in_camp += w.in_safe_zone(w.find(p)->x, w.find(p)->y);
+  }
+  CHECK(in_camp >= 32);
+  CHECK(in_camp <= 33);  // the rest spread out over the map
+}
