@@ -225,9 +225,12 @@ void Connection::resume_held_input() {
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
   std::vector<protocol::WsEvent> events;
   if (const auto error = frames_->feed(data, len, events)) held_error_ = error;
-  for (auto& event : events) {
-    if (std::holds_alternative<protocol::Ping>(event)) held_pings_++;
-    held_events_.push_back(std::move(event));
+  for (const auto& event : events) held_pings_ += std::holds_alternative<protocol::Ping>(event);
+  if (!has_held_events()) {
+    held_events_.swap(events);  // the usual case: nothing waits, so no copy
+    held_pos_ = 0;
+  } else {
+    for (auto& event : events) held_events_.push_back(std::move(event));
   }
   process_held_frames();
 }
@@ -279,11 +282,8 @@ void Connection::process_held_frames() {
 }
 
 void Connection::clear_held_events() {
-  if (held_events_.capacity() > 16) {
-    std::vector<protocol::WsEvent>().swap(held_events_);
-  } else {
-    held_events_.clear();
-  }
+  // Released, not kept: thousands of idle connections hold no event slots.
+  std::vector<protocol::WsEvent>().swap(held_events_);
   held_pos_ = 0;
   held_pings_ = 0;
 }
@@ -410,7 +410,7 @@ void Connection::on_write_done(uv_write_t* req, int status) {
   for (std::size_t i = 0; i < self->in_flight_; ++i) self->queued_bytes_ -= out[i].size;
   out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(self->in_flight_));
   self->in_flight_ = 0;
-  if (out.empty() && out.capacity() > 16) std::vector<OutChunk>().swap(out);  // a burst's slots back
+  if (out.empty()) std::vector<OutChunk>().swap(out);  // a connection that caught up holds no slots
   if (!self->over_soft_limit()) self->over_soft_since_ms_ = 0;
   if (status < 0) {
     // UV_ECANCELED: the handle is closing, which frees the queue with the connection.
