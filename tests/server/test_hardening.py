@@ -361,7 +361,8 @@ class Floods(unittest.TestCase):
                         pongs.append(payload)
                         if payload == b"the last one":
                             break
-                self.assertGreaterEqual(len(pongs), 10)
+                # How many pongs come before it depends on how the bursts were read (several
+                # may arrive in one read and share a pong); their order may not change.
                 numbers = [int(p) for p in pongs[:-1]]
                 self.assertEqual(numbers, sorted(numbers), "pongs out of order")
             self.assertGreater(d.metrics()["skirmish_pings_coalesced_total"], 0)
