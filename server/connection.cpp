@@ -275,10 +275,17 @@ void Connection::process_held_frames() {
     fail_protocol(error);
     return;
   }
-  // A flood ends when the peer lets its allowance refill to half; a steady sender at the
-  // limit never does.
-  if (flooding_since_ms_ != 0 && (rate <= 0 || messages_.level(rate, now) >= rate / 2)) flooding_since_ms_ = 0;
+  end_flood_if_calm(now);
   if (rate > 0 && (state_ == State::Open || state_ == State::Closing) && !messages_.ready(rate, now)) pause_reading();
+}
+
+void Connection::end_flood_if_calm(std::uint64_t now_ms) {
+  // A flood ends once nothing waits and the peer has let its allowance refill to half; a
+  // steady sender at the limit never does.
+  const double rate = server_.config().server.max_messages_per_second;
+  if (flooding_since_ms_ != 0 && !has_held_events() && (rate <= 0 || messages_.level(rate, now_ms) >= rate / 2)) {
+    flooding_since_ms_ = 0;
+  }
 }
 
 void Connection::clear_held_events() {
@@ -337,18 +344,15 @@ void Connection::send(std::string_view bytes) {
   }
   // A close frame is always queued: it is one small frame per connection, and the peer
   // must be able to read why we end the connection.
-  const bool closing_frame = close_sent_;
-  if (upgraded_ && !closing_frame && queued_bytes_ + bytes.size() > server_.config().flow.hard_limit_bytes) {
-    // The rest of a frame the kernel has begun must follow it, or the stream is garbage.
-    if (started) {
-      server_.stats().bytes_out += bytes.size();
-      enqueue(bytes);
-    }
-    drop(1008, "too slow: send queue over the hard limit");
-    return;
+  const bool too_slow =
+      upgraded_ && !close_sent_ && queued_bytes_ + bytes.size() > server_.config().flow.hard_limit_bytes;
+  // Over the limit a frame is refused, except the rest of one the kernel has begun: it must
+  // follow, or the stream is garbage.
+  if (!too_slow || started) {
+    server_.stats().bytes_out += bytes.size();
+    enqueue(bytes);
   }
-  server_.stats().bytes_out += bytes.size();
-  enqueue(bytes);
+  if (too_slow) drop(1008, "too slow: send queue over the hard limit");
 }
 
 void Connection::enqueue(std::string_view bytes) {
@@ -493,11 +497,7 @@ void Connection::start_reading() {
 
 void Connection::on_sweep(std::uint64_t now_ms) {
   const auto& limits = server_.config().server;
-  // A burst that was all handled, followed by quiet, is not a flood.
-  if (flooding_since_ms_ != 0 && !has_held_events() &&
-      messages_.level(limits.max_messages_per_second, now_ms) >= limits.max_messages_per_second / 2.0) {
-    flooding_since_ms_ = 0;
-  }
+  end_flood_if_calm(now_ms);  // a burst that was all handled, followed by quiet
   if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
       now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms)) {
     // Slowed down for this long and still sending at the limit: abuse, not a burst.

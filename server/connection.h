@@ -95,6 +95,7 @@ class Connection {
   void discard_unsent();
   bool has_held_events() const { return held_pos_ < held_events_.size(); }
   void clear_held_events();
+  void end_flood_if_calm(std::uint64_t now_ms);
   void enqueue(std::string_view bytes);
   static void on_closed(uv_handle_t* h);
 

@@ -207,7 +207,8 @@ class SavedPlayers(unittest.TestCase):
                     os.kill(daemon_pid, signal.SIGKILL)  # killing strace alone would leave it running
                 proc.kill()
                 proc.wait(timeout=5)
-        calls = [re.sub(r"^\d+\s+", "", line) for line in open(trace) if re.search(r"fsync|rename", line)]
+        with open(trace) as f:
+            calls = [re.sub(r"^\d+\s+", "", line) for line in f if re.search(r"fsync|rename", line)]
         renames = [i for i, c in enumerate(calls) if c.startswith("rename") and "skirmishd-state.json" in c]
         self.assertEqual(len(renames), 1, calls)
         before = [c for c in calls[:renames[0]] if "sync(" in c]
