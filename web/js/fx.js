@@ -3,7 +3,7 @@
 // interpolated entities (a tick's local time), so a hit shows when the attacker is
 // drawn in range, not 100 ms earlier.
 
-import { kindStyle, PLAYER_R } from './sprites.js';
+import { kindStyle, outlinedText, PLAYER_R } from './sprites.js';
 
 const MAX_FX = 300;  // a huge fight must not grow this forever
 
@@ -111,17 +111,13 @@ function drawNumber(g, f, k, posOf, px) {
   const at = (f.target != null && posOf(f.target)) || { x: f.x, y: f.y };
   const alpha = k < 0.45 ? 1 : Math.max(0, 1 - (k - 0.45) / 0.55);
   g.globalAlpha = alpha;
-  g.font = `800 ${px(f.big ? 20 : 15)}px system-ui, sans-serif`;
-  g.textAlign = f.side > 0 ? 'left' : f.side < 0 ? 'right' : 'center';
-  g.textBaseline = 'middle';
-  g.lineWidth = px(3.5);
-  g.strokeStyle = 'rgba(0,0,0,0.75)';
-  g.fillStyle = f.color;
   const off = f.side * (f.r + px(f.gap + f.drift * k));
   const x = at.x + off;
   const y = at.y + px(f.y0 - f.rise * easeOut(k));
-  g.strokeText(f.text, x, y);
-  g.fillText(f.text, x, y);
+  outlinedText(g, f.text, x, y, {
+    font: `800 ${px(f.big ? 20 : 15)}px system-ui, sans-serif`, align: f.side > 0 ? 'left' : f.side < 0 ? 'right' : 'center',
+    baseline: 'middle', width: px(3.5), stroke: 'rgba(0,0,0,0.75)', fill: f.color,
+  });
   const w = g.measureText(f.text).width / px(1);
   const h = (f.big ? 20 : 15) / 2;
   const cx = off / px(1);

@@ -1,7 +1,7 @@
 // The canvas: ground, rocks, entities and effects, seen through a camera that follows
 // you (or the spectator point). Reads the store; never changes it.
 
-import { drawMonster, drawMonsterOverlay, drawPlayer, drawPlayerOverlay } from './sprites.js';
+import { drawMonster, drawMonsterOverlay, drawPlayer, drawPlayerOverlay, outlinedText } from './sprites.js';
 
 const TILE = 100;  // world units per ground tile
 
@@ -160,14 +160,9 @@ function respawnMark(g, r, now, px) {
   g.beginPath();
   g.arc(r.x, r.y, 14, 0, Math.PI * 2);
   g.fill();
-  g.font = `700 ${px(13)}px system-ui, sans-serif`;
-  g.textAlign = 'center';
-  g.textBaseline = 'top';
-  g.lineWidth = px(3);
-  g.strokeStyle = 'rgba(10,14,20,0.85)';
-  g.fillStyle = '#bdf4ff';
-  g.strokeText('you will respawn here', r.x, r.y + 34);
-  g.fillText('you will respawn here', r.x, r.y + 34);
+  outlinedText(g, 'you will respawn here', r.x, r.y + 34, {
+    font: `700 ${px(13)}px system-ui, sans-serif`, baseline: 'top', width: px(3), stroke: 'rgba(10,14,20,0.85)', fill: '#bdf4ff',
+  });
   g.restore();
 }
 

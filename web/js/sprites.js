@@ -204,14 +204,10 @@ export function drawPlayerOverlay(g, e, p, o) {
     g.textAlign = 'left';
     g.fillText('zzz', p.x + PLAYER_R + o.px(2), p.y - PLAYER_R + o.px(2));
   }
-  g.font = `${o.isMe ? 700 : 600} ${o.px(13)}px system-ui, sans-serif`;
-  g.textAlign = 'center';
-  g.textBaseline = 'bottom';
-  g.lineWidth = o.px(3);
-  g.strokeStyle = 'rgba(10,14,20,0.85)';
-  g.fillStyle = dead ? '#b9c0c8' : o.isMe ? ME_COLOR : '#dff4ff';
-  g.strokeText(dead ? `${label} ✝` : label, p.x, y);
-  g.fillText(dead ? `${label} ✝` : label, p.x, y);
+  outlinedText(g, dead ? `${label} ✝` : label, p.x, y, {
+    font: `${o.isMe ? 700 : 600} ${o.px(13)}px system-ui, sans-serif`, baseline: 'bottom', width: o.px(3),
+    stroke: 'rgba(10,14,20,0.85)', fill: dead ? '#b9c0c8' : o.isMe ? ME_COLOR : '#dff4ff',
+  });
   if (!dead) hpBar(g, p.x, p.y - PLAYER_R - o.px(12), 34, e.hp, e.max_hp, o.px, o.isMe ? '#5fd47f' : '#4fb6e8');
   g.restore();
 }
@@ -250,15 +246,24 @@ function flashDisc(g, p, r, k) {
 
 function alertMark(g, x, y, px) {
   g.save();
-  g.font = `900 ${px(18)}px system-ui, sans-serif`;
-  g.textAlign = 'center';
-  g.textBaseline = 'bottom';
-  g.lineWidth = px(3.5);
-  g.strokeStyle = '#2a0b0b';
-  g.fillStyle = '#ff4d5a';
-  g.strokeText('!', x, y);
-  g.fillText('!', x, y);
+  outlinedText(g, '!', x, y, { font: `900 ${px(18)}px system-ui, sans-serif`, baseline: 'bottom', width: px(3.5), stroke: '#2a0b0b', fill: '#ff4d5a' });
   g.restore();
+}
+
+/**
+ * Text with a dark outline, readable over any ground: names, marks, damage numbers. Sets the
+ * font and styles on `g` (callers save and restore around it); `g.measureText` then measures
+ * in the same font.
+ */
+export function outlinedText(g, text, x, y, { font, align = 'center', baseline, width, stroke, fill }) {
+  g.font = font;
+  g.textAlign = align;
+  g.textBaseline = baseline;
+  g.lineWidth = width;
+  g.strokeStyle = stroke;
+  g.fillStyle = fill;
+  g.strokeText(text, x, y);
+  g.fillText(text, x, y);
 }
 
 function hpBar(g, x, y, w, hp, max, px, color) {
