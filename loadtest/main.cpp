@@ -4,7 +4,10 @@
 // The main thread only reports: once a second it takes every worker's stats for that
 // second, prints a live line (and a CSV row), and decides the phases: the ramp (until every
 // client has connected or failed), then the measured window of --duration seconds, marked
-// in --marker so a benchmark script can sample the daemon exactly around it.
+// in --marker so a benchmark script can sample the daemon exactly around it. Whether a
+// second's take starts or ends the window is decided before the take, so each worker cuts
+// its clients' per-client windows (frame rate, game-time rate, tick gaps) at the same
+// instant as the window's stats.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
@@ -120,6 +123,20 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
   std::printf("  %-34s %.2f MB/s, %.0f B per client per s, %.0f B per frame\n", "received",
               m["bytes_in_per_s"].get<double>() / 1e6, m["bytes_per_client_per_s"].get<double>(),
               m["bytes_per_frame"].get<double>());
+  if (m.contains("per_client")) {
+    const auto& pc = m["per_client"];
+    const auto& fr = pc["frame_rate"];
+    const auto& gr = pc["game_rate"];
+    const auto& gap = pc["tick_gap"];
+    std::printf("  %-34s min %.2f  p5 %.2f  p50 %.2f  (%llu clients)\n", "per client: tick frames/s",
+                fr["min"].get<double>(), fr["p5"].get<double>(), fr["p50"].get<double>(),
+                static_cast<unsigned long long>(pc["clients"].get<std::uint64_t>()));
+    std::printf("  %-34s min %.2f  p50 %.2f  max %.2f\n", "per client: game ticks/s", gr["min"].get<double>(),
+                gr["p50"].get<double>(), gr["max"].get<double>());
+    std::printf("  %-34s max %llu  p99 %llu  (1 = every tick)\n", "per client: largest tick gap",
+                static_cast<unsigned long long>(gap["max"].get<std::uint64_t>()),
+                static_cast<unsigned long long>(gap["p99"].get<std::uint64_t>()));
+  }
   std::printf("  %-34s %.1f\n", "entities per view (avg)", m["entities_per_view_avg"].get<double>());
   std::printf("  %-34s %llu (%.0f/s)\n", "inputs sent", static_cast<unsigned long long>(m["inputs_sent"].get<std::uint64_t>()),
               m["inputs_per_s"].get<double>());
@@ -208,6 +225,8 @@ int main(int argc, char** argv) {
   enum class Phase { Ramp, Measure, Done } phase = Phase::Ramp;
   const double ramp_deadline_s = o.clients / o.ramp + o.handshake_timeout + 5;
   sl::IntervalStats total, measured, interval;
+  std::vector<sl::ClientWindow> client_windows;  // filled by the take that ends the window
+  bool window_ended = false;
   double measured_seconds = 0, connected_sum = 0, expected_by_time = 0;
   int connected_at_start = 0, tick_rate = 0;
   CpuSample cpu_window_start = cpu_start, cpu_window_end = cpu_start, cpu_last = cpu_start;
@@ -218,15 +237,31 @@ int main(int argc, char** argv) {
     while (Clock::now() < due && !g_interrupted) {
       std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), std::chrono::milliseconds(50)));
     }
+    // What this second's take does to the window, decided before it so the workers cut
+    // their clients' windows with the interval.
+    const bool interrupted = g_interrupted;
+    int done = 0;
+    for (auto& w : workers) done += w->attempts_done();
+    enum class Step { Stay, StartWindow, EndWindow, Stop } step = Step::Stay;
+    if (interrupted) {
+      step = phase == Phase::Measure ? Step::EndWindow : Step::Stop;
+    } else if (phase == Phase::Ramp && (done >= o.clients || second >= ramp_deadline_s)) {
+      step = Step::StartWindow;
+    } else if (phase == Phase::Measure && measured_seconds + 1 >= o.duration) {
+      step = Step::EndWindow;
+    }
+    const sl::WindowEdge edge = step == Step::StartWindow ? sl::WindowEdge::Start
+                                : step == Step::EndWindow ? sl::WindowEdge::End
+                                                          : sl::WindowEdge::None;
     interval.reset();
-    int connected = 0, joined = 0, done = 0;
+    int connected = 0, joined = 0;
     for (auto& w : workers) {
-      w->take_interval(interval);
+      w->take_interval(interval, edge, &client_windows);
       connected += w->connected();
       joined += w->joined();
-      done += w->attempts_done();
       tick_rate = std::max(tick_rate, w->tick_rate());
     }
+    if (edge == sl::WindowEdge::End) window_ended = true;
     const CpuSample cpu = cpu_now();
     const double cpu_pct = cpu_percent(cpu_last, cpu);
     cpu_last = cpu;
@@ -262,18 +297,18 @@ int main(int argc, char** argv) {
       std::fflush(csv);
     }
 
-    if (g_interrupted) {
+    if (interrupted) {
       std::fprintf(stderr, "interrupted: stopping\n");
       if (phase == Phase::Measure) write_marker(o.marker, "end");
       cpu_window_end = cpu;
       phase = Phase::Done;
-    } else if (phase == Phase::Ramp && (done >= o.clients || second >= ramp_deadline_s)) {
+    } else if (step == Step::StartWindow) {
       phase = Phase::Measure;
       connected_at_start = connected;
       cpu_window_start = cpu;
       write_marker(o.marker, "start");
       std::fprintf(stderr, "measure: window starts (%d/%d connected), %.0f s\n", connected, o.clients, o.duration);
-    } else if (phase == Phase::Measure && measured_seconds >= o.duration) {
+    } else if (step == Step::EndWindow) {
       cpu_window_end = cpu;
       write_marker(o.marker, "end");
       std::fprintf(stderr, "measure: window ends\n");
@@ -301,15 +336,24 @@ int main(int argc, char** argv) {
       pc_max = std::max(pc_max, s.frames);
       if (s.frames > 0) with_frames++;
       if (o.clients <= 1000) {
-        per_client.push_back({{"client", s.index}, {"joined", s.joined}, {"frames", s.frames}, {"missing", s.missing},
+        nlohmann::json row = {{"client", s.index}, {"joined", s.joined}, {"frames", s.frames}, {"missing", s.missing},
                               {"stale", s.stale}, {"first_tick", s.first_tick}, {"last_tick", s.last_tick},
-                              {"close_code", s.close_code}});
+                              {"close_code", s.close_code}};
+        if (s.in_window) {
+          // Its share of the measured window (measured.per_client summarises these).
+          row["window"] = {{"frames", s.window.frames},
+                           {"frame_rate", s.window.seconds > 0 ? static_cast<double>(s.window.frames) / s.window.seconds : 0.0},
+                           {"game_rate", s.window.has_game_rate ? nlohmann::json(s.window.game_rate) : nlohmann::json()},
+                           {"max_tick_gap", s.window.max_gap}};
+        }
+        per_client.push_back(std::move(row));
       }
     }
   }
 
   const double clients_avg = measured_seconds > 0 ? connected_sum / measured_seconds : 0;
-  const nlohmann::json measured_json = sl::summarize(measured, measured_seconds, clients_avg, expected_by_time);
+  nlohmann::json measured_json = sl::summarize(measured, measured_seconds, clients_avg, expected_by_time);
+  if (window_ended) measured_json["per_client"] = sl::summarize_clients(client_windows);
   const double run_s = std::chrono::duration<double>(cpu_end.at - cpu_start.at).count();
   const nlohmann::json cpu_json = {
       {"user_s", cpu_end.user_s - cpu_start.user_s},

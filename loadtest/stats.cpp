@@ -1,5 +1,8 @@
 #include "loadtest/stats.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace skirmish::loadtest {
 
 void Counters::merge(const Counters& o) {
@@ -45,7 +48,44 @@ nlohmann::json percentiles_ms(const Histogram& h) {
           {"mean", h.mean() / 1000.0}};
 }
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
+
+// The value at rank ceil(p/100 * n) (1-based) of sorted values; 0 when there are none.
+template <typename T>
+T rank_percentile(const std::vector<T>& sorted, double p) {
+  if (sorted.empty()) return T{};
+  auto rank = static_cast<std::size_t>(std::ceil(std::clamp(p, 0.0, 100.0) / 100.0 * static_cast<double>(sorted.size())));
+  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
 }  // namespace
+
+nlohmann::json summarize_clients(const std::vector<ClientWindow>& windows) {
+  std::vector<double> frame_rate, game_rate;
+  std::vector<std::uint64_t> gap;
+  frame_rate.reserve(windows.size());
+  for (const ClientWindow& w : windows) {
+    frame_rate.push_back(ratio(static_cast<double>(w.frames), w.seconds));
+    if (w.has_game_rate) game_rate.push_back(w.game_rate);
+    if (w.max_gap > 0) gap.push_back(w.max_gap);
+  }
+  std::sort(frame_rate.begin(), frame_rate.end());
+  std::sort(game_rate.begin(), game_rate.end());
+  std::sort(gap.begin(), gap.end());
+  return {
+      {"clients", windows.size()},
+      {"frame_rate",
+       {{"min", rank_percentile(frame_rate, 0)},
+        {"p5", rank_percentile(frame_rate, 5)},
+        {"p50", rank_percentile(frame_rate, 50)}}},
+      {"game_rate",
+       {{"clients", game_rate.size()},
+        {"min", rank_percentile(game_rate, 0)},
+        {"p50", rank_percentile(game_rate, 50)},
+        {"max", rank_percentile(game_rate, 100)}}},
+      {"tick_gap",
+       {{"clients", gap.size()}, {"max", rank_percentile(gap, 100)}, {"p99", rank_percentile(gap, 99)}}},
+  };
+}
 
 nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time) {
   const Counters& c = s.c;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,28 @@ struct IntervalStats {
   }
   void reset() { *this = IntervalStats{}; }
 };
+
+// One client's share of the measured window, cut by its worker at the window's start and end
+// (the same instants as the window's IntervalStats). Clients count if they were open when the
+// window started or got a frame in it.
+struct ClientWindow {
+  std::uint32_t client = 0;
+  double seconds = 0;         // the window's length as the worker measured it
+  std::uint64_t frames = 0;   // tick frames received in the window
+  bool has_game_rate = false; // two frames read at different moments
+  double game_rate = 0;       // ticks advanced per second, first frame to last (TickWindow)
+  std::uint64_t max_gap = 0;  // largest step between consecutive ticks (1 = every tick), 0: under two ticks
+};
+
+// Per-client rates over the window, summarised over clients:
+//   {"clients": N,
+//    "frame_rate": {"min", "p5", "p50"},                tick frames per second per client
+//    "game_rate": {"clients": n, "min", "p50", "max"},  tick numbers advanced per second
+//    "tick_gap": {"clients": n, "max", "p99"}}          largest tick step per client
+// Percentiles are exact: the value at rank ceil(p/100 * n) of the sorted clients. Every
+// number is 0 when no client counts (game_rate and tick_gap count only the clients that
+// have one).
+nlohmann::json summarize_clients(const std::vector<ClientWindow>& windows);
 
 // Milliseconds with 3 decimals from a histogram's microseconds.
 double us_to_ms(std::uint64_t us);

@@ -1,10 +1,14 @@
-// Counts a client's tick frames and the ones it never got. The daemon numbers its ticks
-// and sends every connection one frame per tick, so a jump from tick 7 to tick 10 means
-// frames 8 and 9 were lost (or skipped by the daemon for a slow reader). The first frame a
-// client receives starts the count; a tick at or below the last one (a duplicate, or out of
-// order, which TCP should never produce) is counted as stale and does not move the count.
+// Counts a client's tick frames and the ones it never got. The daemon numbers its ticks,
+// so a jump from tick 7 to tick 10 means the client got no frame for ticks 8 and 9: lost,
+// skipped for a slow reader, or (a daemon that serves some viewers only every k-th tick
+// under overload) never meant for it. `missing` counts those ticks whatever the reason;
+// TickWindow below tells a viewer served at a lower rate from one falling behind. The first
+// frame a client receives starts the count; a tick at or below the last one (a duplicate,
+// or out of order, which TCP should never produce) is counted as stale and does not move
+// the count.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace skirmish::loadtest {
@@ -42,6 +46,50 @@ class TickTracker {
   bool started_ = false;
   std::uint64_t first_ = 0, last_ = 0;
   std::uint64_t received_ = 0, missing_ = 0, stale_ = 0;
+};
+
+// A client's tick frames within one window (the measured one): how many arrived, the first
+// and the last tick number with the moment each was read (any clock in microseconds; the
+// worker uses a monotonic one), and the largest step between consecutive tick numbers
+// (1 = every tick). Only frames inside the window count, so the step into the window's
+// first frame is not a gap of the window. A stale tick (at or below the last) counts as a
+// frame and changes nothing else. Fixed size, no allocation: one per client, updated per frame.
+class TickWindow {
+ public:
+  void on_tick(std::uint64_t tick, std::uint64_t now_us) {
+    if (frames_++ == 0) {
+      first_tick_ = last_tick_ = tick;
+      first_us_ = last_us_ = now_us;
+      return;
+    }
+    if (tick <= last_tick_) return;
+    max_gap_ = std::max(max_gap_, tick - last_tick_);
+    last_tick_ = tick;
+    last_us_ = now_us;
+  }
+  void reset() { *this = TickWindow{}; }
+
+  std::uint64_t frames() const { return frames_; }
+  std::uint64_t first_tick() const { return first_tick_; }
+  std::uint64_t last_tick() const { return last_tick_; }
+  std::uint64_t first_us() const { return first_us_; }
+  std::uint64_t last_us() const { return last_us_; }
+  // The largest step between consecutive ticks; 0 until two different ticks arrived.
+  std::uint64_t max_gap() const { return max_gap_; }
+  // Game time: ticks advanced per second between reading the first frame and the last
+  // (the daemon's tick rate for a client that keeps up, however few of the ticks it is
+  // sent). Defined once the two were read at different moments.
+  bool has_game_rate() const { return frames_ > 1 && last_us_ > first_us_; }
+  double game_rate() const {
+    return has_game_rate() ? static_cast<double>(last_tick_ - first_tick_) * 1e6 / static_cast<double>(last_us_ - first_us_)
+                           : 0.0;
+  }
+
+ private:
+  std::uint64_t frames_ = 0;
+  std::uint64_t first_tick_ = 0, last_tick_ = 0;
+  std::uint64_t first_us_ = 0, last_us_ = 0;
+  std::uint64_t max_gap_ = 0;
 };
 
 }  // namespace skirmish::loadtest

@@ -60,6 +60,8 @@ struct Worker::Client {
   std::optional<UpgradeResponseReader> upgrade;
   protocol::FrameDecoder decoder{protocol::WsLimits{}, protocol::Role::Client};
   TickTracker ticks;
+  TickWindow window;       // its frames in the measured window (updated while it is open)
+  bool in_window = false;  // open when the window started
   ViewState view;
   std::uint32_t self_id = 0;
   bool tracks_view = true;
@@ -106,10 +108,41 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::take_interval(IntervalStats& into) {
+void Worker::take_interval(IntervalStats& into, WindowEdge edge, std::vector<ClientWindow>* window) {
   std::lock_guard lock(mu_);
   into.merge(interval_);
   interval_.reset();
+  if (edge == WindowEdge::Start) {
+    start_window();
+  } else if (edge == WindowEdge::End) {
+    end_window(window);
+  }
+}
+
+// Both under mu_, at the instant this worker's interval is cut.
+void Worker::start_window() {
+  window_open_ = true;
+  window_start_ns_ = uv_hrtime();
+  window_seconds_ = 0;
+  for (const auto& c : clients_) {
+    c->window.reset();
+    c->in_window = c->state == Client::State::Open;
+  }
+}
+
+void Worker::end_window(std::vector<ClientWindow>* out) {
+  if (!window_open_) return;
+  window_open_ = false;
+  window_seconds_ = static_cast<double>(uv_hrtime() - window_start_ns_) / 1e9;
+  for (const auto& c : clients_) {
+    if (c->window.frames() > 0) c->in_window = true;
+    if (c->in_window && out) out->push_back(window_of(*c));
+  }
+}
+
+ClientWindow Worker::window_of(const Client& c) const {
+  return {c.index, window_seconds_, c.window.frames(), c.window.has_game_rate(), c.window.game_rate(),
+          c.window.max_gap()};
 }
 
 void Worker::run() {
@@ -119,10 +152,24 @@ void Worker::run() {
   uv_timer_start(&sweep_timer_, on_sweep_timer, kSweepTimerMs, kSweepTimerMs);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
+  std::lock_guard lock(mu_);
   summaries_.reserve(clients_.size());
   for (const auto& c : clients_) {
-    summaries_.push_back({c->index, c->joined, c->ticks.received(), c->ticks.missing(), c->ticks.stale(),
-                          c->ticks.first(), c->ticks.last(), c->ticks.span(), c->close_code});
+    ClientSummary& s = summaries_.emplace_back();
+    s.index = c->index;
+    s.joined = c->joined;
+    s.frames = c->ticks.received();
+    s.missing = c->ticks.missing();
+    s.stale = c->ticks.stale();
+    s.first_tick = c->ticks.first();
+    s.last_tick = c->ticks.last();
+    s.span = c->ticks.span();
+    s.close_code = c->close_code;
+    // A window still open here (the reporter never ended it) has no length: leave it out.
+    if (c->in_window && !window_open_) {
+      s.in_window = true;
+      s.window = window_of(*c);
+    }
   }
 }
 
@@ -203,10 +250,11 @@ void Worker::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     w.close_client(c);
     return;
   }
-  w.on_bytes(c, buf->base, static_cast<std::size_t>(nread), wall_clock_us());
+  // The monotonic clock only while the window is open: one clock read per read, not per frame.
+  w.on_bytes(c, buf->base, static_cast<std::size_t>(nread), wall_clock_us(), w.window_open_ ? uv_hrtime() / 1000 : 0);
 }
 
-void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us) {
+void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us, std::uint64_t mono_us) {
   if (c.state == Client::State::Handshaking) {
     const auto status = c.upgrade->feed(data, len);
     if (status == UpgradeResponseReader::Status::NeedMore) return;
@@ -220,7 +268,7 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_
     const std::string rest(c.upgrade->trailing());
     c.upgrade.reset();
     on_open(c);
-    if (!rest.empty()) on_bytes(c, rest.data(), rest.size(), now_us);
+    if (!rest.empty()) on_bytes(c, rest.data(), rest.size(), now_us, mono_us);
     return;
   }
   if (c.state != Client::State::Open && c.state != Client::State::Closing) return;
@@ -230,7 +278,7 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_
   const auto err = c.decoder.feed(reinterpret_cast<const std::uint8_t*>(data), len, events);
   for (auto& event : events) {
     if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
-      on_text(c, text->data, now_us);
+      on_text(c, text->data, now_us, mono_us);
     } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
       send_frame(c, static_cast<int>(protocol::Opcode::Pong), ping->payload);
     } else if (auto* close = std::get_if<protocol::Close>(&event)) {
@@ -265,12 +313,13 @@ void Worker::on_open(Client& c) {
   c.next_input_ns = uv_hrtime() + static_cast<std::uint64_t>(rng_.uniform() * period_ns);
 }
 
-void Worker::on_text(Client& c, std::string_view text, std::uint64_t now_us) {
+void Worker::on_text(Client& c, std::string_view text, std::uint64_t now_us, std::uint64_t mono_us) {
   if (const auto header = scan_tick_header(text)) {
     interval_.c.frames++;
     const std::uint64_t stale_before = c.ticks.stale();
     interval_.c.missing += c.ticks.on_tick(header->tick);
     interval_.c.stale += c.ticks.stale() - stale_before;
+    if (window_open_) c.window.on_tick(header->tick, mono_us);
     const std::uint64_t ts_us = static_cast<std::uint64_t>(header->ts_ms) * 1000u;
     interval_.delay_us.record(now_us > ts_us ? now_us - ts_us : 0);
     if (!c.tracks_view) return;

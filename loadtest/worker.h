@@ -2,7 +2,9 @@
 // opens their connections at its share of the ramp rate, does each upgrade handshake,
 // joins, sends inputs at --input-rate and reads every frame. Everything it measures goes
 // into an IntervalStats that the reporter thread takes once a second (under a mutex the
-// loop holds once per callback, not once per frame).
+// loop holds once per callback, not once per frame). The take that starts or ends the
+// measured window also cuts every client's TickWindow there, so the per-client rates
+// cover exactly the frames the window's stats count.
 #pragma once
 
 #include <uv.h>
@@ -44,7 +46,12 @@ struct ClientSummary {
   bool joined = false;
   std::uint64_t frames = 0, missing = 0, stale = 0, first_tick = 0, last_tick = 0, span = 0;
   int close_code = 0;  // a close we did not ask for (1006: the connection just ended)
+  bool in_window = false;  // open when the measured window started, or got a frame in it
+  ClientWindow window;     // its share of the measured window (when in_window)
 };
+
+// Whether a take of the interval stats also starts or ends the measured window.
+enum class WindowEdge { None, Start, End };
 
 class Worker {
  public:
@@ -57,8 +64,11 @@ class Worker {
   void stop();   // thread-safe: close every connection (politely, bounded) and end the loop
   void join();
 
-  // Thread-safe: adds this second's stats to `into` and starts a new second.
-  void take_interval(IntervalStats& into);
+  // Thread-safe: adds this second's stats to `into` and starts a new second. With Start,
+  // every client's window starts now; with End, it ends now and each client in it (open at
+  // the start or with a frame since) is appended to `window` (if not null).
+  void take_interval(IntervalStats& into, WindowEdge edge = WindowEdge::None,
+                     std::vector<ClientWindow>* window = nullptr);
   int connected() const { return connected_.load(std::memory_order_relaxed); }
   int joined() const { return joined_.load(std::memory_order_relaxed); }
   // Clients whose connection attempt is over: open, failed or closed.
@@ -75,12 +85,17 @@ class Worker {
   void close_client(Client& c);
   void send_frame(Client& c, int opcode, std::string_view payload);
   void write(Client& c, std::string bytes);
-  void on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us);
-  void on_text(Client& c, std::string_view text, std::uint64_t now_us);
+  // now_us: wall clock (against the frames' ts); mono_us: monotonic, for the window's rates
+  // (read only while the window is open, 0 otherwise).
+  void on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us, std::uint64_t mono_us);
+  void on_text(Client& c, std::string_view text, std::uint64_t now_us, std::uint64_t mono_us);
   void on_open(Client& c);
   void begin_stop();
   void maybe_finish();
   void error(const std::string& kind) { interval_.c.errors[kind]++; }
+  void start_window();
+  void end_window(std::vector<ClientWindow>* out);
+  ClientWindow window_of(const Client& c) const;
 
   static void on_connect(uv_connect_t* req, int status);
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
@@ -106,8 +121,11 @@ class Worker {
   Rng rng_;
   std::vector<char> read_buffer_;
 
-  std::mutex mu_;  // guards interval_
+  std::mutex mu_;  // guards interval_, the window fields and the clients' state
   IntervalStats interval_;
+  bool window_open_ = false;
+  std::uint64_t window_start_ns_ = 0;
+  double window_seconds_ = 0;  // set when the window ends
   std::atomic<int> connected_{0}, joined_{0}, attempts_done_{0}, tick_rate_{0};
   std::vector<ClientSummary> summaries_;
 };

@@ -82,6 +82,17 @@ class LoadIntegrationTest(unittest.TestCase):
         self.assertGreater(m["delivered_ratio_by_time"], 0.9, m)
         self.assertLess(m["delivered_ratio_by_time"], 1.1, m)
         self.assertEqual(m["delay_ms"]["count"], m["frames"])
+        # Per client over the window: every client got every tick, at the tick rate, and game
+        # time advanced at the tick rate.
+        w = m["per_client"]
+        self.assertEqual(w["clients"], CLIENTS)
+        self.assertGreater(w["frame_rate"]["min"], TICK_RATE * 0.9, w)
+        self.assertLess(w["frame_rate"]["p50"], TICK_RATE * 1.1, w)
+        self.assertEqual(w["game_rate"]["clients"], CLIENTS)
+        self.assertAlmostEqual(w["game_rate"]["min"], TICK_RATE, delta=TICK_RATE * 0.1)
+        self.assertAlmostEqual(w["game_rate"]["max"], TICK_RATE, delta=TICK_RATE * 0.1)
+        self.assertEqual(w["tick_gap"]["max"], 1, w)
+        self.assertEqual(w["tick_gap"]["p99"], 1, w)
         self.assertGreater(m["entities_per_view_avg"], 1)  # at least ourselves
         # Per client: every tick from the first to the last arrived exactly once, and that
         # is as many ticks as the client's time connected allows.
@@ -93,6 +104,8 @@ class LoadIntegrationTest(unittest.TestCase):
             self.assertEqual(c["missing"], 0, c)
             self.assertGreaterEqual(c["frames"], DURATION * TICK_RATE * 0.9, c)
             self.assertLessEqual(c["frames"], elapsed * TICK_RATE + 2, c)
+        # The clients' windows add up to the window's frames: both are cut at the same take.
+        self.assertEqual(sum(c["window"]["frames"] for c in pc), m["frames"])
         totals = r["per_client_totals"]
         self.assertEqual(totals["frames"], sum(c["frames"] for c in pc))
         self.assertEqual(totals["frames"], t["frames"])

@@ -55,3 +55,56 @@ TEST_CASE("an empty tracker has no span", "[loadtest]") {
   CHECK(t.span() == 0);
   CHECK(t.received() == 0);
 }
+
+using skirmish::loadtest::TickWindow;
+
+TEST_CASE("a window of every tick: gap 1, game rate the tick rate", "[loadtest]") {
+  TickWindow w;
+  CHECK(w.max_gap() == 0);
+  CHECK_FALSE(w.has_game_rate());
+  for (std::uint64_t i = 0; i <= 100; ++i) w.on_tick(500 + i, 1'000'000 + i * 50'000);  // 20 ticks/s
+  CHECK(w.frames() == 101);
+  CHECK(w.first_tick() == 500);
+  CHECK(w.last_tick() == 600);
+  CHECK(w.max_gap() == 1);
+  REQUIRE(w.has_game_rate());
+  CHECK(w.game_rate() == Approx(20.0));
+}
+
+TEST_CASE("a viewer served every 4th tick: a quarter of the frames, the same game rate", "[loadtest]") {
+  TickWindow w;
+  for (std::uint64_t tick = 1000; tick <= 1400; tick += 4) w.on_tick(tick, tick * 50'000);
+  CHECK(w.frames() == 101);
+  CHECK(w.max_gap() == 4);
+  CHECK(w.game_rate() == Approx(20.0));
+}
+
+TEST_CASE("a client falling behind: game time advances slower than the clock", "[loadtest]") {
+  TickWindow w;
+  w.on_tick(10, 0);
+  w.on_tick(11, 100'000);
+  w.on_tick(19, 1'000'000);  // 9 ticks in one second
+  CHECK(w.max_gap() == 8);
+  CHECK(w.game_rate() == Approx(9.0));
+}
+
+TEST_CASE("a window's first frame has no gap, stale ticks move nothing, reset starts over", "[loadtest]") {
+  TickWindow w;
+  w.on_tick(5000, 10);
+  CHECK(w.frames() == 1);
+  CHECK(w.max_gap() == 0);
+  CHECK_FALSE(w.has_game_rate());
+  w.on_tick(4999, 20);  // stale
+  w.on_tick(5000, 30);  // duplicate
+  CHECK(w.frames() == 3);
+  CHECK(w.last_tick() == 5000);
+  CHECK(w.last_us() == 10);
+  CHECK(w.max_gap() == 0);
+  CHECK_FALSE(w.has_game_rate());
+  w.on_tick(5002, 10);  // read in the same moment as the first: no rate yet
+  CHECK(w.max_gap() == 2);
+  CHECK_FALSE(w.has_game_rate());
+  w.reset();
+  CHECK(w.frames() == 0);
+  CHECK(w.max_gap() == 0);
+}

@@ -1,0 +1,64 @@
+#include "loadtest/stats.h"
+
+#include <catch2/catch.hpp>
+
+using skirmish::loadtest::ClientWindow;
+using skirmish::loadtest::summarize_clients;
+
+namespace {
+ClientWindow client(std::uint32_t i, std::uint64_t frames, double game_rate, std::uint64_t gap) {
+  return {i, 5.0, frames, game_rate > 0, game_rate, gap};
+}
+}  // namespace
+
+TEST_CASE("per-client rates: no clients give zeros", "[loadtest]") {
+  const auto j = summarize_clients({});
+  CHECK(j["clients"] == 0);
+  CHECK(j["frame_rate"]["min"] == 0.0);
+  CHECK(j["frame_rate"]["p5"] == 0.0);
+  CHECK(j["frame_rate"]["p50"] == 0.0);
+  CHECK(j["game_rate"]["clients"] == 0);
+  CHECK(j["game_rate"]["max"] == 0.0);
+  CHECK(j["tick_gap"]["clients"] == 0);
+  CHECK(j["tick_gap"]["max"] == 0);
+  CHECK(j["tick_gap"]["p99"] == 0);
+}
+
+TEST_CASE("per-client rates: exact ranks over clients", "[loadtest]") {
+  // 100 clients over 5 s: 96 got every tick (100 frames), 4 every 4th (25 frames).
+  std::vector<ClientWindow> w;
+  for (std::uint32_t i = 0; i < 96; ++i) w.push_back(client(i, 100, 20.0 + i * 0.001, 1));
+  for (std::uint32_t i = 96; i < 100; ++i) w.push_back(client(i, 25, 19.5, 4));
+  const auto j = summarize_clients(w);
+  CHECK(j["clients"] == 100);
+  CHECK(j["frame_rate"]["min"].get<double>() == Approx(5.0));
+  CHECK(j["frame_rate"]["p5"].get<double>() == Approx(20.0));  // rank 5: the first full client
+  CHECK(j["frame_rate"]["p50"].get<double>() == Approx(20.0));
+  CHECK(j["game_rate"]["clients"] == 100);
+  CHECK(j["game_rate"]["min"].get<double>() == Approx(19.5));
+  CHECK(j["game_rate"]["max"].get<double>() == Approx(20.095));
+  CHECK(j["tick_gap"]["clients"] == 100);
+  CHECK(j["tick_gap"]["max"] == 4);
+  CHECK(j["tick_gap"]["p99"] == 4);  // rank 99 of 100: among the 4 slow ones
+
+  w.resize(99);  // 3 slow ones left: rank 99 of 99 is a slow one
+  CHECK(summarize_clients(w)["tick_gap"]["p99"] == 4);
+  w.resize(98);  // rank ceil(97.02) = 98 of 98: a slow one
+  CHECK(summarize_clients(w)["tick_gap"]["p99"] == 4);
+  w.resize(97);  // rank ceil(96.03) = 97 of 97: the one slow client left
+  CHECK(summarize_clients(w)["tick_gap"]["p99"] == 4);
+  w.pop_back();  // none slow
+  CHECK(summarize_clients(w)["tick_gap"]["p99"] == 1);
+}
+
+TEST_CASE("per-client rates: clients without a rate or a gap count only for the frame rate", "[loadtest]") {
+  std::vector<ClientWindow> w = {client(0, 0, 0, 0), client(1, 1, 0, 0), client(2, 100, 20.0, 1)};
+  const auto j = summarize_clients(w);
+  CHECK(j["clients"] == 3);
+  CHECK(j["frame_rate"]["min"].get<double>() == 0.0);
+  CHECK(j["frame_rate"]["p50"].get<double>() == Approx(0.2));
+  CHECK(j["game_rate"]["clients"] == 1);
+  CHECK(j["game_rate"]["min"].get<double>() == Approx(20.0));
+  CHECK(j["tick_gap"]["clients"] == 1);
+  CHECK(j["tick_gap"]["max"] == 1);
+}
