@@ -153,7 +153,7 @@ async def ping_flood(host, port, deadline, stats):
 
 async def stalled_pinger(host, port, deadline, stats):
     """Never reads, pings now and then so that pongs are due over the soft limit: the daemon
-    must close it (1008) rather than recurse or hold it forever."""
+    must close it (1013) rather than recurse or hold it forever."""
     while time.monotonic() < deadline:
         try:
             sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)

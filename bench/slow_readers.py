@@ -6,7 +6,7 @@ twice: once alone, once while SLOW extra clients complete the WebSocket handshak
 then never read a byte. Prints the healthy players' delay and delivery in both runs, and the
 daemon's RSS sampled every second during the second run, so one can see the stalled clients
 cost a bounded amount of memory (they are skipped above websocket.soft_limit_bytes and closed
-at the hard limit or after websocket.slow_client_timeout_ms).
+at the hard limit or after websocket.slow_client_timeout_ms, with 1013).
 
   bench/slow_readers.py [--healthy 1000] [--slow 100] [--duration 20]
 """
@@ -123,10 +123,12 @@ def main():
     print("|---|---:|---:|---:|")
     for tag, (r, rss) in results.items():
         print(f"| {tag} | {describe(r, rss or [0])} |")
-    slow_key = 'skirmish_connections_ended_total{reason="slow_client"}'
+    slow_keys = ['skirmish_connections_ended_total{reason="slow_hard_limit"}',
+                 'skirmish_connections_ended_total{reason="slow_soft_limit"}']
     for tag, m in metrics.items():
         skipped = m.get("skirmish_tick_frames_skipped_total", 0)
-        print(f"{tag}: frames skipped for slow readers {skipped:.0f}, closed as slow {m.get(slow_key, 0):.0f}, "
+        slow = sum(m.get(k, 0) for k in slow_keys)
+        print(f"{tag}: frames skipped for slow readers {skipped:.0f}, closed as slow (1013) {slow:.0f}, "
               f"queued bytes max {m.get('skirmish_queued_bytes_max', 0):.0f}")
     print(f"raw reports in {tmp}")
 

@@ -179,10 +179,10 @@ std::vector<Option> build_options() {
                       "queued outgoing bytes over which a client's tick frames are skipped",
                       [](Config& c) -> auto& { return c.flow.soft_limit_bytes; }));
   o.push_back(integer("websocket.hard_limit_bytes", "SKIRMISH_HARD_LIMIT_BYTES", "--hard-limit-bytes", 1024, 1 << 30,
-                      "queued outgoing bytes over which a client is closed (1008)",
+                      "queued outgoing bytes over which a client is closed (1013, try again later)",
                       [](Config& c) -> auto& { return c.flow.hard_limit_bytes; }));
   o.push_back(integer("websocket.slow_client_timeout_ms", "SKIRMISH_SLOW_CLIENT_TIMEOUT_MS", "--slow-client-timeout-ms",
-                      1, kMaxMs, "a client over the soft limit this long is closed (1008)",
+                      1, kMaxMs, "a client over the soft limit this long is closed (1013, try again later)",
                       [](Config& c) -> auto& { return c.flow.slow_client_timeout_ms; }));
   o.push_back(integer("websocket.ping_interval_ms", "SKIRMISH_PING_INTERVAL_MS", "--ping-interval-ms", 1, kMaxMs,
                       "a connection silent this long is pinged",
@@ -244,7 +244,7 @@ std::vector<Option> build_options() {
                       "malformed messages a client may send before it is closed with 1008",
                       [](Config& c) -> auto& { return c.session.bad_message_limit; }));
   o.push_back(integer("game.max_catch_up_ticks", "SKIRMISH_MAX_CATCH_UP_TICKS", "--max-catch-up-ticks", 1, 1000,
-                      "ticks run back to back after a stall; older debt is dropped",
+                      "ticks the game steps in one loop turn when it fell behind (frames are sent once); older debt is dropped",
                       [](Config& c) -> auto& { return c.session.max_catch_up_ticks; }));
   o.push_back(integer("game.seed", "SKIRMISH_SEED", "--seed", 0, 9007199254740991.0,
                       "world seed: the same seed gives the same map and monsters",

@@ -49,13 +49,23 @@ void write_frame_header(std::string& out, Opcode opcode, std::size_t payload_len
   write_header(out, opcode, payload_len, fin, false);
 }
 
-std::string_view frame_in_place(std::string& buf, Opcode opcode, bool fin) {
-  const std::size_t payload_len = buf.size() - kMaxFrameHeader;
-  std::string header;  // at most 10 bytes: within the small-string buffer, no allocation
-  write_header(header, opcode, payload_len, fin, false);
-  const std::size_t start = kMaxFrameHeader - header.size();
-  buf.replace(start, header.size(), header);
-  return std::string_view(buf).substr(start);
+FrameHeader frame_header(Opcode opcode, std::size_t payload_len, bool fin) {
+  FrameHeader h{};
+  std::uint8_t* p = h.bytes;
+  *p++ = static_cast<std::uint8_t>((fin ? 0x80 : 0x00) | static_cast<std::uint8_t>(opcode));
+  if (payload_len <= kMax7BitLength) {
+    *p++ = static_cast<std::uint8_t>(payload_len);
+  } else if (payload_len <= kMax16BitLength) {
+    *p++ = 126;
+    *p++ = static_cast<std::uint8_t>(payload_len >> 8);
+    *p++ = static_cast<std::uint8_t>(payload_len & 0xFF);
+  } else {
+    *p++ = 127;
+    const auto len = static_cast<std::uint64_t>(payload_len);
+    for (int shift = 56; shift >= 0; shift -= 8) *p++ = static_cast<std::uint8_t>((len >> shift) & 0xFF);
+  }
+  h.size = static_cast<std::uint8_t>(p - h.bytes);
+  return h;
 }
 
 void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin) {
@@ -70,15 +80,19 @@ std::string encode_frame(Opcode opcode, std::string_view payload, bool fin) {
   return out;
 }
 
-std::string encode_close(std::uint16_t code, std::string_view reason) {
-  if (!is_valid_close_code_on_wire(code)) return encode_frame(Opcode::Close, {});
+std::string encode_close_payload(std::uint16_t code, std::string_view reason) {
+  if (!is_valid_close_code_on_wire(code)) return {};
   const std::string_view kept = truncate_utf8(reason, kMaxCloseReason);
   std::string payload;
   payload.reserve(2 + kept.size());
   payload.push_back(static_cast<char>(code >> 8));
   payload.push_back(static_cast<char>(code & 0xFF));
   payload.append(kept);
-  return encode_frame(Opcode::Close, payload);
+  return payload;
+}
+
+std::string encode_close(std::uint16_t code, std::string_view reason) {
+  return encode_frame(Opcode::Close, encode_close_payload(code, reason));
 }
 
 std::string encode_client_frame(Opcode opcode, std::string_view payload, std::uint32_t mask_key,

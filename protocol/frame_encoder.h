@@ -23,10 +23,14 @@ void write_frame_header(std::string& out, Opcode opcode, std::size_t payload_len
 // The longest header frame_header_size() gives.
 inline constexpr std::size_t kMaxFrameHeader = 10;
 
-// Frames a payload in place, so a payload built once per tick is sent without copying it
-// behind a header: `buf` holds kMaxFrameHeader bytes of headroom and then the payload. The
-// header is written to the end of the headroom; the returned view is the whole frame.
-std::string_view frame_in_place(std::string& buf, Opcode opcode, bool fin = true);
+// An unmasked frame's header on its own, for a writer that sends header and payload as two
+// buffers of one vectored write (the payload is never copied behind a header).
+struct FrameHeader {
+  std::uint8_t bytes[kMaxFrameHeader];
+  std::uint8_t size;
+  std::string_view view() const { return {reinterpret_cast<const char*>(bytes), size}; }
+};
+FrameHeader frame_header(Opcode opcode, std::size_t payload_len, bool fin = true);
 
 // Appends a whole unmasked frame to `out` (e.g. to batch frames into one write).
 void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin = true);
@@ -39,6 +43,8 @@ std::string encode_frame(Opcode opcode, std::string_view payload, bool fin = tru
 // 1006 "abnormal", 1015, and any code outside the valid ranges) give an empty payload,
 // which the peer reads as 1005, rather than a frame the peer must reject.
 std::string encode_close(std::uint16_t code, std::string_view reason);
+// Just the payload of that close frame (code and cut reason).
+std::string encode_close_payload(std::uint16_t code, std::string_view reason);
 
 // A masked frame as a client sends it. `mask_key` is written most significant byte first;
 // clients should pick it unpredictably per frame (section 5.3), tests pick it fixed.

@@ -95,6 +95,10 @@ std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text
   if (text.size() > 4096) return bad("bad_message", "message too long for a game message");
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) return bad("bad_json", "message is not valid JSON");
+  return decode_client_message(j);
+}
+
+std::variant<ClientMsg, DecodeError> decode_client_message(const json& j) {
   if (!j.is_object()) return bad("bad_message", "message must be a JSON object");
   const auto type_it = j.find("type");
   if (type_it == j.end() || !type_it->is_string()) return bad("bad_message", "message needs a string \"type\"");
@@ -281,9 +285,9 @@ void append_event(std::string& out, const EventView& e) {
 }
 
 void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players,
-                            bool full, std::size_t headroom) {
+                            bool full) {
   out_ = &out;
-  out.assign(headroom, '\0');
+  out.clear();
   out += "{\"type\":\"tick\",\"tick\":";
   append_int(out, static_cast<std::int64_t>(tick));
   out += ",\"ts\":";

@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "protocol/player_name.h"
 
 namespace skirmish::protocol {
@@ -39,6 +41,8 @@ struct DecodeError {
 };
 
 std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text);
+// The same from JSON already parsed (an HTTP body): a message is parsed once, at the edge.
+std::variant<ClientMsg, DecodeError> decode_client_message(const nlohmann::json& j);
 
 // ---- server -> client
 struct ObstacleRect {
@@ -126,11 +130,9 @@ void append_event(std::string& out, const EventView& e);
 // piece by piece into a caller-owned buffer, so a frame is built by copying pre-encoded bytes.
 class TickFrameWriter {
  public:
-  // Clears `out` and starts a frame after `headroom` zero bytes (room for a frame header, see
-  // frame_in_place). `full` marks a resync: the frame lists everything in the client's view in
-  // full, and the client drops whatever it holds that is not listed.
-  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full = false,
-             std::size_t headroom = 0);
+  // Clears `out` and starts a frame. `full` marks a resync: the frame lists everything in the
+  // client's view in full, and the client drops whatever it holds that is not listed.
+  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full = false);
   void add_entity(std::string_view encoded);
   void add_removed(std::uint32_t id);
   void add_event(std::string_view encoded);

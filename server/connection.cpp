@@ -9,7 +9,6 @@
 #include "protocol/frame_encoder.h"
 #include "protocol/handshake.h"
 #include "protocol/http_response.h"
-#include "server/server.h"
 
 namespace skirmish::server {
 
@@ -19,6 +18,10 @@ namespace {
 // in flight (which a slow-reader close cannot take back) stay small.
 constexpr std::size_t kMaxWriteBufs = 64;
 constexpr std::size_t kMaxWriteBytes = 64 * 1024;
+
+// RFC 6455 7.4.1 / IANA: "Try Again Later". A reader too slow for its frames is not at fault
+// the way a protocol breaker is (1008), and a browser may reconnect on this code.
+constexpr std::uint16_t kTryAgainLater = 1013;
 
 // "ip:port" ("[ip]:port" for IPv6), for logs and, through Connection::ip(), per-IP limits.
 std::string peer_address(uv_tcp_t* tcp) {
@@ -45,32 +48,38 @@ std::string_view Connection::ip() const {
   return colon == std::string_view::npos ? peer : peer.substr(0, colon);
 }
 
-Connection::Connection(Server& server, ConnId id)
-    : server_(server), id_(id), flow_soft_limit_(server.config().flow.soft_limit_bytes) {
-  uv_tcp_init(server.loop(), &handle_);
+Connection::Connection(ConnectionHost& host, const ConnectionContext& context, ConnId id)
+    : host_(host),
+      context_(context),
+      config_(*context.config),
+      stats_(*context.stats),
+      id_(id),
+      flow_soft_limit_(context.config->flow.soft_limit_bytes) {
+  uv_tcp_init(context.loop, &handle_);
   handle_.data = this;
-  http_ = std::make_unique<protocol::HttpRequestParser>(server.config().http);
+  http_ = std::make_unique<protocol::HttpRequestParser>(config_.http);
 }
 
 void Connection::start() {
   peer_ = peer_address(&handle_);
-  last_heard_ms_ = server_.now_ms();
-  messages_ = TokenBucket(server_.config().server.max_messages_per_second, last_heard_ms_);
+  last_heard_ms_ = now_ms();
+  messages_ = TokenBucket(config_.server.max_messages_per_second, last_heard_ms_);
   uv_tcp_nodelay(&handle_, 1);
-  if (int size = server_.config().flow.send_buffer_bytes; size > 0) {
+  if (int size = config_.flow.send_buffer_bytes; size > 0) {
     uv_send_buffer_size(reinterpret_cast<uv_handle_t*>(&handle_), &size);
   }
-  arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
+  arm_deadline(static_cast<std::uint64_t>(config_.server.request_timeout_ms));
   if (const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read); rc != 0) {
     spdlog::warn("conn {} {}: cannot read: {}", id_, peer_, uv_strerror(rc));
     abort();
   }
 }
 
-void Connection::arm_deadline(std::uint64_t from_now_ms) { deadline_ms_ = server_.now_ms() + from_now_ms; }
+void Connection::arm_deadline(std::uint64_t from_now_ms) { deadline_ms_ = now_ms() + from_now_ms; }
 
 void Connection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) {
-  *buf = static_cast<Connection*>(h->data)->server_.read_buffer();
+  const ConnectionContext& c = static_cast<Connection*>(h->data)->context_;
+  *buf = uv_buf_init(c.read_buffer, static_cast<unsigned>(c.read_buffer_size));
 }
 
 void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
@@ -84,8 +93,8 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     self->abort();
     return;
   }
-  self->server_.stats().bytes_in += static_cast<std::uint64_t>(nread);
-  self->last_heard_ms_ = self->server_.now_ms();
+  self->stats_.bytes_in += static_cast<std::uint64_t>(nread);
+  self->last_heard_ms_ = self->now_ms();
   self->ping_sent_ms_ = 0;
   switch (self->state_) {
     case State::Http: self->handle_http(buf->base, static_cast<std::size_t>(nread)); break;
@@ -101,7 +110,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 void Connection::handle_http(const char* data, std::size_t len) {
   if (awaiting_response_) {
     // Pipelined behind a deferred request; bounded like any request's headers.
-    if (held_input_.size() + len > server_.config().http.max_header_bytes + server_.config().http.max_body_bytes) {
+    if (held_input_.size() + len > config_.http.max_header_bytes + config_.http.max_body_bytes) {
       abort();
       return;
     }
@@ -114,7 +123,7 @@ void Connection::handle_http(const char* data, std::size_t len) {
     if (status == protocol::HttpRequestParser::Status::NeedMore) return;
     if (status == protocol::HttpRequestParser::Status::Error) {
       const auto& err = http_->error();
-      server_.stats().handshake_failures[err.status]++;
+      stats_.handshake_failures[err.status]++;
       spdlog::debug("conn {} {}: bad request: {} {}", id_, peer_, err.status, err.reason);
       respond_and_drain(protocol::serialize_response(protocol::make_reject_response(err)));
       return;
@@ -123,9 +132,9 @@ void Connection::handle_http(const char* data, std::size_t len) {
     len -= consumed;
     if (!handle_request(http_->request(), data, len)) return;
     http_->reset();
-    arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
-    const double rate = server_.config().server.max_messages_per_second;
-    if (rate > 0 && !messages_.take(rate, server_.now_ms())) {
+    arm_deadline(static_cast<std::uint64_t>(config_.server.request_timeout_ms));
+    const double rate = config_.server.max_messages_per_second;
+    if (rate > 0 && !messages_.take(rate, now_ms())) {
       // Over the request rate: what is pipelined behind waits, and so does the socket.
       held_input_.assign(data, len);
       pause_reading();
@@ -135,22 +144,22 @@ void Connection::handle_http(const char* data, std::size_t len) {
 }
 
 bool Connection::handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len) {
-  server_.stats().http_requests++;
+  stats_.http_requests++;
   // Anything that looks like a handshake is judged as one, so a broken handshake gets the
   // 4xx that names what is wrong rather than a page or a generic 426.
   const std::string* connection_header = request.header("connection");
   const bool handshake_attempt = protocol::wants_websocket(request) || request.header("sec-websocket-key") ||
                                  (connection_header && protocol::header_has_token(*connection_header, "upgrade"));
-  if (handshake_attempt && !server_.is_websocket_path(request.target)) {
-    server_.stats().handshake_failures[404]++;
+  if (handshake_attempt && !host_.accepts_websocket(request.target)) {
+    stats_.handshake_failures[404]++;
     const auto r = protocol::make_reject_response({404, "no WebSocket endpoint here: use /ws", {}});
     respond_and_drain(protocol::serialize_response(r));
     return false;
   }
   if (handshake_attempt) {
-    auto verdict = protocol::parse_upgrade(request, server_.handshake_policy());
+    auto verdict = protocol::parse_upgrade(request, config_.handshake);
     if (auto* reject = std::get_if<protocol::HttpReject>(&verdict)) {
-      server_.stats().handshake_failures[reject->status]++;
+      stats_.handshake_failures[reject->status]++;
       spdlog::debug("conn {} {}: handshake refused: {} {}", id_, peer_, reject->status, reject->reason);
       respond_and_drain(protocol::serialize_response(protocol::make_reject_response(*reject)));
       return false;
@@ -161,8 +170,8 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     state_ = State::Open;
     upgraded_ = true;
     deadline_ms_ = 0;
-    frames_ = std::make_unique<protocol::FrameDecoder>(server_.config().ws);
-    server_.on_websocket_open(*this, request);
+    frames_ = std::make_unique<protocol::FrameDecoder>(config_.ws);
+    host_.on_open(*this, request);
     http_.reset();
     if (state_ == State::Open && rest_len > 0) {
       // Frames that came in the same read as the handshake (h11's "trailing data").
@@ -170,7 +179,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     }
     return false;
   }
-  std::optional<protocol::HttpResponse> response = server_.respond(*this, request);
+  std::optional<protocol::HttpResponse> response = host_.on_request(*this, request);
   if (!response) {
     // The answer comes later (a long poll): no request timeout meanwhile, and anything the
     // client pipelines behind it waits until finish_deferred().
@@ -197,11 +206,11 @@ void Connection::finish_deferred(const protocol::HttpResponse& response) {
   awaiting_response_ = false;
   if (!write_response(response)) return;
   http_->reset();
-  arm_deadline(static_cast<std::uint64_t>(server_.config().server.request_timeout_ms));
+  arm_deadline(static_cast<std::uint64_t>(config_.server.request_timeout_ms));
   // Not now: the caller may be walking its own state (every waiting poll of a tick), and the
   // next request could change it. The server resumes us after this loop iteration.
   // (Reading may also be stopped: a request-rate pause that ended while this request waited.)
-  if (!held_input_.empty() || reading_stopped_) server_.resume_later(id_);
+  if (!held_input_.empty() || reading_stopped_) host_.resume_later(id_);
 }
 
 void Connection::resume_held_input() {
@@ -236,8 +245,8 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
 }
 
 void Connection::process_held_frames() {
-  const double rate = server_.config().server.max_messages_per_second;
-  const std::uint64_t now = server_.now_ms();
+  const double rate = config_.server.max_messages_per_second;
+  const std::uint64_t now = now_ms();
   while (has_held_events()) {
     if (state_ != State::Open && state_ != State::Closing) {
       clear_held_events();
@@ -251,18 +260,18 @@ void Connection::process_held_frames() {
     if (!costs_nothing && rate > 0 && !messages_.take(rate, now)) {
       // Over the allowance: the rest waits, in order, with the socket unread (TCP pushes
       // back on the sender); the sweep resumes us once the allowance has refilled.
-      server_.stats().messages_over_rate++;
+      stats_.messages_over_rate++;
       if (flooding_since_ms_ == 0) flooding_since_ms_ = now;
       pause_reading();
       return;
     }
     protocol::WsEvent taken = std::move(event);
     held_pos_++;
-    server_.stats().frames_in++;
+    stats_.frames_in++;
     if (ping) {
       held_pings_--;
       if (held_pings_ > 0) {
-        server_.stats().pings_coalesced++;
+        stats_.pings_coalesced++;
         continue;
       }
     }
@@ -282,7 +291,7 @@ void Connection::process_held_frames() {
 void Connection::end_flood_if_calm(std::uint64_t now_ms) {
   // A flood ends once nothing waits and the peer has let its allowance refill to half; a
   // steady sender at the limit never does.
-  const double rate = server_.config().server.max_messages_per_second;
+  const double rate = config_.server.max_messages_per_second;
   if (flooding_since_ms_ != 0 && !has_held_events() && (rate <= 0 || messages_.level(rate, now_ms) >= rate / 2)) {
     flooding_since_ms_ = 0;
   }
@@ -297,18 +306,18 @@ void Connection::clear_held_events() {
 
 void Connection::handle_event(protocol::WsEvent& event) {
   if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
-    if (state_ == State::Open) server_.on_text(*this, text->data);
+    if (state_ == State::Open) host_.on_text(*this, text->data);
   } else if (auto* bin = std::get_if<protocol::BinaryMessage>(&event)) {
-    if (state_ == State::Open) server_.on_binary(*this, bin->data);
+    if (state_ == State::Open) host_.on_binary(*this, bin->data);
   } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
-    if (!close_sent_) send_frame(protocol::encode_frame(protocol::Opcode::Pong, ping->payload));
+    if (!close_sent_) send_frame(protocol::Opcode::Pong, ping->payload);
   } else if (auto* close = std::get_if<protocol::Close>(&event)) {
     if (!close_sent_) {
       // Echo the peer's code (RFC 6455 5.5.1); a close without a code is answered without one.
       const std::uint16_t code = close->code;
-      server_.stats().ws_closes[code]++;
+      stats_.ws_closes[code]++;
       close_sent_ = true;
-      send_frame(protocol::encode_close(code, ""));
+      send_close_frame(code, "");
     }
     shutdown_and_drain();
   }
@@ -317,50 +326,56 @@ void Connection::handle_event(protocol::WsEvent& event) {
 void Connection::fail_protocol(const protocol::WsError& error) {
   spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error.code), error.reason);
   if (!close_sent_) {
-    server_.stats().ws_closes[static_cast<int>(error.code)]++;
+    stats_.ws_closes[static_cast<int>(error.code)]++;
     close_sent_ = true;
-    send_frame(protocol::encode_close(static_cast<std::uint16_t>(error.code), error.reason));
+    send_close_frame(static_cast<std::uint16_t>(error.code), error.reason);
   }
   // After a failure we cannot parse the peer's close frame: shut down and wait for its EOF.
   shutdown_and_drain();
 }
 
-void Connection::send(std::string_view bytes) {
-  if (write_shut_ || state_ == State::Closed || bytes.empty()) return;
+void Connection::send(std::string_view first, std::string_view second) {
+  if (write_shut_ || state_ == State::Closed || first.size() + second.size() == 0) return;
   bool started = false;  // the kernel took the first part of these bytes
   if (out_.empty()) {
-    uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1);
+    std::array<uv_buf_t, 2> bufs = {uv_buf_init(const_cast<char*>(first.data()), static_cast<unsigned>(first.size())),
+                                    uv_buf_init(const_cast<char*>(second.data()), static_cast<unsigned>(second.size()))};
+    int written = uv_try_write(reinterpret_cast<uv_stream_t*>(&handle_), bufs.data(), second.empty() ? 1 : 2);
     if (written == UV_EAGAIN) written = 0;
     if (written < 0) {
       spdlog::debug("conn {} {}: write failed: {}", id_, peer_, uv_strerror(written));
       abort();
       return;
     }
-    server_.stats().bytes_out += static_cast<std::size_t>(written);
-    bytes.remove_prefix(static_cast<std::size_t>(written));
-    if (bytes.empty()) return;
+    stats_.bytes_out += static_cast<std::size_t>(written);
+    auto taken = static_cast<std::size_t>(written);
+    const std::size_t from_first = std::min(taken, first.size());
+    first.remove_prefix(from_first);
+    second.remove_prefix(taken - from_first);
+    if (first.empty() && second.empty()) return;
     started = written > 0;
   }
   // A close frame is always queued: it is one small frame per connection, and the peer
   // must be able to read why we end the connection.
-  const bool too_slow =
-      upgraded_ && !close_sent_ && queued_bytes_ + bytes.size() > server_.config().flow.hard_limit_bytes;
+  const std::size_t size = first.size() + second.size();
+  const bool too_slow = upgraded_ && !close_sent_ && queued_bytes_ + size > config_.flow.hard_limit_bytes;
   // Over the limit a frame is refused, except the rest of one the kernel has begun: it must
   // follow, or the stream is garbage.
   if (!too_slow || started) {
-    server_.stats().bytes_out += bytes.size();
-    enqueue(bytes);
+    stats_.bytes_out += size;
+    enqueue(first, second);
   }
-  if (too_slow) drop(1008, "too slow: send queue over the hard limit");
+  if (too_slow) drop_slow("slow_hard_limit", "too slow: send queue over the hard limit");
 }
 
-void Connection::enqueue(std::string_view bytes) {
-  OutChunk chunk{std::make_unique_for_overwrite<char[]>(bytes.size()), bytes.size()};
-  std::memcpy(chunk.bytes.get(), bytes.data(), bytes.size());
+void Connection::enqueue(std::string_view first, std::string_view second) {
+  const std::size_t size = first.size() + second.size();
+  OutChunk chunk{std::make_unique_for_overwrite<char[]>(size), size};
+  std::memcpy(chunk.bytes.get(), first.data(), first.size());
+  if (!second.empty()) std::memcpy(chunk.bytes.get() + first.size(), second.data(), second.size());
   out_.push_back(std::move(chunk));
-  queued_bytes_ += bytes.size();
-  if (over_soft_since_ms_ == 0 && queued_bytes_ > flow_soft_limit_) over_soft_since_ms_ = server_.now_ms();
+  queued_bytes_ += size;
+  if (over_soft_since_ms_ == 0 && queued_bytes_ > flow_soft_limit_) over_soft_since_ms_ = now_ms();
   start_write();
 }
 
@@ -396,12 +411,11 @@ void Connection::discard_unsent() {
   if (!over_soft_limit()) over_soft_since_ms_ = 0;
 }
 
-void Connection::send_text(std::string_view text) { send_frame(protocol::encode_frame(protocol::Opcode::Text, text)); }
-
-void Connection::send_frame(std::string_view frame) {
+void Connection::send_frame(protocol::Opcode opcode, std::string_view payload) {
   if (write_shut_ || state_ == State::Closed) return;
-  server_.stats().frames_out++;
-  send(frame);
+  stats_.frames_out++;
+  const protocol::FrameHeader header = protocol::frame_header(opcode, payload.size());
+  send(header.view(), payload);
 }
 
 void Connection::on_write_done(uv_write_t* req, int status) {
@@ -436,10 +450,14 @@ void Connection::close_websocket(std::uint16_t code, std::string_view reason, bo
   // State first: the send below may find the peer too slow, and must see us closing.
   state_ = State::Closing;
   close_sent_ = true;
-  arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
-  server_.stats().ws_closes[code]++;
+  arm_deadline(static_cast<std::uint64_t>(config_.server.close_timeout_ms));
+  stats_.ws_closes[code]++;
   if (discard_unsent_frames) discard_unsent();
-  send_frame(protocol::encode_close(code, reason));
+  send_close_frame(code, reason);
+}
+
+void Connection::send_close_frame(std::uint16_t code, std::string_view reason) {
+  send_frame(protocol::Opcode::Close, protocol::encode_close_payload(code, reason));
 }
 
 void Connection::respond_and_drain(const std::string& response) {
@@ -454,7 +472,7 @@ void Connection::shutdown_and_drain() {
   http_.reset();
   clear_held_events();
   held_error_.reset();
-  arm_deadline(static_cast<std::uint64_t>(server_.config().server.close_timeout_ms));
+  arm_deadline(static_cast<std::uint64_t>(config_.server.close_timeout_ms));
   write_shut_ = true;
   rate_paused_ = false;
   start_reading();  // draining waits for the peer's EOF, which only a read can see
@@ -482,7 +500,7 @@ void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
 }
 
 void Connection::pause_reading() {
-  if (!rate_paused_) server_.stats().reads_paused++;
+  if (!rate_paused_) stats_.reads_paused++;
   rate_paused_ = true;
   if (reading_stopped_) return;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
@@ -496,12 +514,12 @@ void Connection::start_reading() {
 }
 
 void Connection::on_sweep(std::uint64_t now_ms) {
-  const auto& limits = server_.config().server;
+  const auto& limits = config_.server;
   end_flood_if_calm(now_ms);  // a burst that was all handled, followed by quiet
   if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
       now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms)) {
     // Slowed down for this long and still sending at the limit: abuse, not a burst.
-    server_.stats().closes_by_reason["flood"]++;
+    stats_.closes_by_reason["flood"]++;
     spdlog::debug("conn {} {}: over the message allowance for {} ms, closing", id_, peer_, limits.flood_close_ms);
     close_websocket(1008, "too many messages: over server.max_messages_per_second for too long");
   }
@@ -510,7 +528,7 @@ void Connection::on_sweep(std::uint64_t now_ms) {
     // Held requests and messages go first, from the server's idle callback (not from inside
     // its sweep); resume_held_input() starts reading again once they are all handled.
     if ((state_ == State::Http && !held_input_.empty()) || has_held_events()) {
-      server_.resume_later(id_);
+      host_.resume_later(id_);
     } else {
       start_reading();
     }
@@ -523,14 +541,14 @@ void Connection::on_sweep(std::uint64_t now_ms) {
 }
 
 void Connection::check_liveness(std::uint64_t now_ms) {
-  const auto& flow = server_.config().flow;
+  const auto& flow = config_.flow;
   if (over_soft_since_ms_ != 0 && now_ms - over_soft_since_ms_ >= static_cast<std::uint64_t>(flow.slow_client_timeout_ms)) {
-    drop(1008, "too slow: send queue over the soft limit for too long");
+    drop_slow("slow_soft_limit", "too slow: send queue over the soft limit for too long");
     return;
   }
   if (ping_sent_ms_ != 0) {
     if (now_ms - ping_sent_ms_ >= static_cast<std::uint64_t>(flow.ping_timeout_ms)) {
-      server_.stats().closes_by_reason["ping_timeout"]++;
+      stats_.closes_by_reason["ping_timeout"]++;
       spdlog::debug("conn {} {}: no answer to ping, dropping", id_, peer_);
       abort();  // the peer is gone or mute: a close frame would not be read either
     }
@@ -538,24 +556,24 @@ void Connection::check_liveness(std::uint64_t now_ms) {
   }
   if (now_ms - last_heard_ms_ >= static_cast<std::uint64_t>(flow.ping_interval_ms)) {
     ping_sent_ms_ = now_ms;
-    send_frame(protocol::encode_frame(protocol::Opcode::Ping, "are you there?"));
+    send_frame(protocol::Opcode::Ping, "are you there?");
   }
 }
 
-void Connection::drop(std::uint16_t code, const char* reason) {
+void Connection::drop_slow(const char* reason, const char* why) {
   if (state_ != State::Open) return;
-  server_.stats().closes_by_reason[code == 1008 ? "slow_client" : "dropped"]++;
-  spdlog::debug("conn {} {}: closing {}: {}", id_, peer_, code, reason);
+  stats_.closes_by_reason[reason]++;
+  spdlog::debug("conn {} {}: closing 1013: {}", id_, peer_, why);
   // The frames it has not read are stale: its close frame goes right after what the
   // kernel already has.
-  close_websocket(code, reason, true);
+  close_websocket(kTryAgainLater, why, true);
 }
 
 void Connection::on_deadline() {
   switch (state_) {
     case State::Http:
       spdlog::debug("conn {} {}: request timeout", id_, peer_);
-      server_.stats().closes_by_reason["request_timeout"]++;
+      stats_.closes_by_reason["request_timeout"]++;
       if (http_ && http_->started()) {
         respond_and_drain(protocol::serialize_response(
             protocol::make_reject_response({408, "the request did not arrive in time", {}})));
@@ -565,7 +583,7 @@ void Connection::on_deadline() {
       break;
     case State::Closing:
       spdlog::debug("conn {} {}: no close frame from the peer in time", id_, peer_);
-      server_.stats().closes_by_reason["close_timeout"]++;
+      stats_.closes_by_reason["close_timeout"]++;
       shutdown_and_drain();
       break;
     case State::Open:
@@ -585,7 +603,7 @@ void Connection::abort() {
 
 void Connection::on_closed(uv_handle_t* h) {
   auto* self = static_cast<Connection*>(h->data);
-  self->server_.on_connection_closed(*self);
+  self->host_.on_closed(*self);
   delete self;
 }
 

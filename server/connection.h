@@ -12,12 +12,11 @@
 
 #include "protocol/frame_decoder.h"
 #include "protocol/http_request_parser.h"
+#include "protocol/ws_types.h"
+#include "server/connection_host.h"
 #include "server/token_bucket.h"
 
 namespace skirmish::server {
-
-class Server;
-using ConnId = std::uint32_t;
 
 // The life of a connection. Close is a state: the object is freed only in uv_close's
 // callback, so a pointer held during a callback chain stays valid to the end of it.
@@ -33,7 +32,7 @@ class Connection {
  public:
   enum class State : std::uint8_t { Http, Open, Closing, Draining, Closed };
 
-  Connection(Server& server, ConnId id);
+  Connection(ConnectionHost& host, const ConnectionContext& context, ConnId id);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -54,14 +53,15 @@ class Connection {
   // The peer's address is known once this returns.
   void start();
 
-  // Sends bytes, in order: straight to the kernel when nothing is queued, the rest queued.
-  // Ignored once our side is shut down. A WebSocket whose queue would pass
-  // websocket.hard_limit_bytes is closed as too slow instead (the bytes are not queued).
-  void send(std::string_view bytes);
-  // Sends one WebSocket text frame.
-  void send_text(std::string_view text);
-  // Sends the bytes of one already-encoded WebSocket frame (counted as a frame).
-  void send_frame(std::string_view frame);
+  // Sends `first` then `second`, in order: straight to the kernel (one vectored write) when
+  // nothing is queued, the rest queued. Ignored once our side is shut down. A WebSocket whose
+  // queue would pass websocket.hard_limit_bytes is closed as too slow instead (1013; the
+  // bytes are not queued).
+  void send(std::string_view first, std::string_view second = {});
+  // Sends one WebSocket frame: its header and `payload` as two buffers, so a payload built
+  // once (a tick's frame, the hello) is never copied behind a header.
+  void send_frame(protocol::Opcode opcode, std::string_view payload);
+  void send_text(std::string_view text) { send_frame(protocol::Opcode::Text, text); }
 
   // Starts the closing handshake: sends a close frame and waits, up to the close timeout,
   // for the peer's. Idempotent. The close frame is queued whatever the send limits (it is
@@ -96,7 +96,9 @@ class Connection {
   bool has_held_events() const { return held_pos_ < held_events_.size(); }
   void clear_held_events();
   void end_flood_if_calm(std::uint64_t now_ms);
-  void enqueue(std::string_view bytes);
+  void enqueue(std::string_view first, std::string_view second);
+  void send_close_frame(std::uint16_t code, std::string_view reason);
+  std::uint64_t now_ms() const { return uv_now(context_.loop); }
   static void on_closed(uv_handle_t* h);
 
   void handle_http(const char* data, std::size_t len);
@@ -118,10 +120,14 @@ class Connection {
   void arm_deadline(std::uint64_t from_now_ms);
   void on_deadline();
   void check_liveness(std::uint64_t now_ms);
-  // Closes a WebSocket we cannot keep (slow reader, dead peer), counting `reason`.
-  void drop(std::uint16_t code, const char* reason);
+  // Closes a WebSocket that reads too slowly with 1013 ("try again later": a browser may
+  // reconnect), counted under `reason` (slow_hard_limit, slow_soft_limit).
+  void drop_slow(const char* reason, const char* why);
 
-  Server& server_;
+  ConnectionHost& host_;
+  ConnectionContext context_;
+  const config::Config& config_;
+  ServerStats& stats_;
   uv_tcp_t handle_;
   ConnId id_;
   State state_ = State::Http;

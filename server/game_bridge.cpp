@@ -34,7 +34,6 @@ GameBridge::GameBridge(const game::World& world, float view_radius)
   const auto& cfg = world.config();
   buckets_x_ = std::max(1, static_cast<int>(std::ceil(cfg.world_width / view_radius_)));
   buckets_y_ = std::max(1, static_cast<int>(std::ceil(cfg.world_height / view_radius_)));
-  event_buckets_.resize(static_cast<std::size_t>(buckets_x_) * static_cast<std::size_t>(buckets_y_));
 }
 
 protocol::EntityView GameBridge::view_of(const game::Entity& e) const {
@@ -61,104 +60,147 @@ protocol::EntityView GameBridge::view_of(const game::Entity& e) const {
   return v;
 }
 
-std::size_t GameBridge::event_bucket(float x, float y) const {
+std::uint32_t GameBridge::event_bucket(float x, float y) const {
   const int bx = std::clamp(static_cast<int>(x / view_radius_), 0, buckets_x_ - 1);
   const int by = std::clamp(static_cast<int>(y / view_radius_), 0, buckets_y_ - 1);
-  return static_cast<std::size_t>(by) * static_cast<std::size_t>(buckets_x_) + static_cast<std::size_t>(bx);
+  return static_cast<std::uint32_t>(by * buckets_x_ + bx);
 }
 
 void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   ts_ms_ = ts_ms;
   online_players_ = online_players;
-  ++tick_stamp_;
-  for (std::string* arena : {&deltas_, &fulls_, &events_json_}) reset_arena(*arena);
+  ++stamp_;
+  reset_arena(deltas_);
+  reset_arena(fulls_);
   const auto& entities = world_.entities();
-  if (encoded_.size() < entities.size()) encoded_.resize(entities.size());
-  deltas_by_index_.assign(entities.size(), Span{});
+  if (encoded_.size() < entities.size()) {
+    encoded_.resize(entities.size());
+    last_change_.resize(entities.size(), 0);
+    entered_at_.resize(entities.size(), 0);
+  }
   for (std::size_t i = 0; i < entities.size(); ++i) {
     const game::Entity& e = entities[i];
     Encoded& slot = encoded_[i];
     if (slot.id != e.id) {
-      // The vector moved under us (an entity was removed): this slot is someone else's.
+      // The vector moved under us (an entity was removed): this slot is someone else's, and
+      // what viewers were told of it is unknown here, so every field counts as changed.
       slot.id = e.id;
       slot.published = false;
+      entered_at_[i] = 0;
     }
     if (e.dirty == 0 && slot.published) continue;
-    const protocol::EntityView view = view_of(e);
-    const protocol::WireEntity wire = protocol::to_wire(view);
-    const std::uint8_t fields = slot.published ? protocol::changed_fields(slot.wire, wire) : static_cast<std::uint8_t>(protocol::kFieldAll);
+    const protocol::WireEntity wire = protocol::to_wire(view_of(e));
+    const std::uint8_t fields =
+        slot.published ? protocol::changed_fields(slot.wire, wire) : static_cast<std::uint8_t>(protocol::kFieldAll);
     slot.wire = wire;
     slot.published = true;
-    if (e.dirty == game::kDirtyAll) {
-      deltas_by_index_[i].len = kSendFull;  // new or back this tick: it enters every view in full
-      continue;
+    if (e.dirty == game::kDirtyAll) entered_at_[i] = stamp_;  // new or back: it enters every view in full
+    if (fields == 0 && entered_at_[i] != stamp_) continue;    // moved less than the wire can show
+    for (int b = 0; b < kFieldCount; ++b) {
+      if (fields & (1u << b)) slot.changed_at[static_cast<std::size_t>(b)] = stamp_;
     }
-    if (fields == 0) continue;  // moved less than the wire can show
-    const std::size_t at = deltas_.size();
-    protocol::append_entity_delta(deltas_, view, fields);
-    deltas_by_index_[i] = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)};
+    last_change_[i] = stamp_;
   }
-  for (auto& bucket : event_buckets_) bucket.clear();
-  events_.clear();
+  TickEvents& tick = event_ring_[stamp_ % kEventTicks];
+  tick.stamp = stamp_;
+  reset_arena(tick.json);
+  tick.events.clear();
   for (const game::Event& ev : world_.events()) {
-    const std::size_t at = events_json_.size();
-    protocol::append_event(events_json_, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
-    event_buckets_[event_bucket(ev.x, ev.y)].push_back(static_cast<std::uint32_t>(events_.size()));
-    events_.push_back({ev.x, ev.y, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(events_json_.size() - at)}});
+    const std::size_t at = tick.json.size();
+    protocol::append_event(tick.json, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
+    tick.events.push_back({event_bucket(ev.x, ev.y), ev.x, ev.y,
+                           {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(tick.json.size() - at)}});
   }
-  encoded_bytes_ = deltas_.size() + events_json_.size();
-  visibility_.rebuild(world_);
+  std::stable_sort(tick.events.begin(), tick.events.end(),
+                   [](const EncodedEvent& a, const EncodedEvent& b) { return a.bucket < b.bucket; });
+  events_bytes_ = tick.json.size();
 }
+
+void GameBridge::prepare_views() { visibility_.rebuild(world_); }
 
 std::string_view GameBridge::full_of(std::uint32_t index) {
   Encoded& slot = encoded_[index];
-  if (slot.full_tick != tick_stamp_) {
+  if (slot.full_stamp != stamp_) {
     const std::size_t at = fulls_.size();
     protocol::append_entity_full(fulls_, view_of(world_.entities()[index]));
     slot.full = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls_.size() - at)};
-    slot.full_tick = tick_stamp_;
+    slot.full_stamp = stamp_;
   }
   return in(fulls_, slot.full);
 }
 
-void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out,
-                             bool full, std::size_t headroom) {
+std::uint8_t GameBridge::fields_since(std::uint32_t index, std::uint32_t since) const {
+  const Encoded& slot = encoded_[index];
+  std::uint8_t fields = 0;
+  for (int b = 0; b < kFieldCount; ++b) {
+    if (slot.changed_at[static_cast<std::size_t>(b)] > since) fields |= static_cast<std::uint8_t>(1u << b);
+  }
+  return fields;
+}
+
+std::string_view GameBridge::delta_of(std::uint32_t index, std::uint8_t fields) {
+  Encoded& slot = encoded_[index];
+  for (const CachedDelta& d : slot.deltas) {
+    if (d.stamp == stamp_ && d.fields == fields) return in(deltas_, d.span);
+  }
+  const std::size_t at = deltas_.size();
+  protocol::append_entity_delta(deltas_, view_of(world_.entities()[index]), fields);
+  CachedDelta& d = slot.deltas[slot.next_cache];
+  slot.next_cache ^= 1;
+  d = {stamp_, fields, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)}};
+  return in(deltas_, d.span);
+}
+
+void GameBridge::add_events(float cx, float cy, std::uint32_t since) {
+  const float r2 = view_radius_ * view_radius_;
+  const int bx = std::clamp(static_cast<int>(cx / view_radius_), 0, buckets_x_ - 1);
+  const int by = std::clamp(static_cast<int>(cy / view_radius_), 0, buckets_y_ - 1);
+  const std::uint32_t oldest = stamp_ >= kEventTicks ? stamp_ - kEventTicks + 1 : 1;
+  for (std::uint32_t s = std::max(since + 1, oldest); s <= stamp_; ++s) {
+    const TickEvents& tick = event_ring_[s % kEventTicks];
+    if (tick.stamp != s || tick.events.empty()) continue;
+    for (int y = std::max(0, by - 1); y <= std::min(buckets_y_ - 1, by + 1); ++y) {
+      // The buckets of one row in the 3x3 block are consecutive numbers: one range.
+      const auto first = static_cast<std::uint32_t>(y * buckets_x_ + std::max(0, bx - 1));
+      const auto last = static_cast<std::uint32_t>(y * buckets_x_ + std::min(buckets_x_ - 1, bx + 1));
+      auto it = std::lower_bound(tick.events.begin(), tick.events.end(), first,
+                                 [](const EncodedEvent& e, std::uint32_t b) { return e.bucket < b; });
+      for (; it != tick.events.end() && it->bucket <= last; ++it) {
+        const float dx = it->x - cx, dy = it->y - cy;
+        if (dx * dx + dy * dy <= r2) writer_.add_event(in(tick.json, it->json));
+      }
+    }
+  }
+}
+
+void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::uint32_t since,
+                             std::string& out, bool full) {
   visible_.clear();
   visibility_.query(cx, cy, view_radius_, visible_);
   removed_.clear();
   if (full) known.clear();
-  writer_.begin(out, world_.tick(), ts_ms_, online_players_, full, headroom);
+  // A first frame carries this tick's events only, not the last kEventTicks ticks'.
+  if (since == 0 && stamp_ > 0) since = stamp_ - 1;
+  writer_.begin(out, world_.tick(), ts_ms_, online_players_, full);
 
   // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
   std::size_t k = 0;
   for (const auto& [id, index] : visible_) {
     while (k < known.size() && known[k] < id) removed_.push_back(known[k++]);
     const bool was_known = k < known.size() && known[k] == id;
-    if (was_known) ++k;
-    const Span delta = deltas_by_index_[index];
-    if (!was_known || delta.len == kSendFull) {
+    if (was_known) {
+      ++k;
+      if (last_change_[index] <= since) continue;  // the usual case: nothing new about it
+    }
+    if (!was_known || entered_at_[index] > since) {
       writer_.add_entity(full_of(index));
-    } else if (delta.len != 0) {
-      writer_.add_entity(in(deltas_, delta));
+    } else if (const std::uint8_t fields = fields_since(index, since); fields != 0) {
+      writer_.add_entity(delta_of(index, fields));
     }
   }
   while (k < known.size()) removed_.push_back(known[k++]);
   for (const game::EntityId id : removed_) writer_.add_removed(id);
-
-  if (!events_.empty()) {
-    const float r2 = view_radius_ * view_radius_;
-    const int bx = std::clamp(static_cast<int>(cx / view_radius_), 0, buckets_x_ - 1);
-    const int by = std::clamp(static_cast<int>(cy / view_radius_), 0, buckets_y_ - 1);
-    for (int y = std::max(0, by - 1); y <= std::min(buckets_y_ - 1, by + 1); ++y) {
-      for (int x = std::max(0, bx - 1); x <= std::min(buckets_x_ - 1, bx + 1); ++x) {
-        for (const std::uint32_t i : event_buckets_[static_cast<std::size_t>(y * buckets_x_ + x)]) {
-          const EncodedEvent& ev = events_[i];
-          const float dx = ev.x - cx, dy = ev.y - cy;
-          if (dx * dx + dy * dy <= r2) writer_.add_event(in(events_json_, ev.json));
-        }
-      }
-    }
-  }
+  add_events(cx, cy, since);
   writer_.finish();
   // Sized to the view with a little slack, so a view that once was crowded does not hold
   // its peak capacity for the rest of the session (memory per player matters at 10,000).

@@ -1,8 +1,14 @@
 // Maps the simulation's state to wire messages, doing the expensive part once per tick:
-// each changed entity and each event is JSON-encoded once, and a client's frame is then
+// each changed entity and each event is JSON-encoded once, and a viewer's frame is then
 // assembled by copying the pieces its view contains (interest management).
+//
+// A viewer need not get every tick's frame (send-rate shedding, a slow reader): each frame
+// carries everything that changed since *that viewer's* last frame. The bridge remembers,
+// per entity and per wire field, the encode stamp at which the field last changed, and keeps
+// the last kEventTicks ticks' events, so a viewer served every k-th tick loses nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,75 +21,97 @@ namespace skirmish::server {
 
 class GameBridge {
  public:
+  // Ticks of events kept for viewers that skipped frames; a viewer further behind than this
+  // misses the older ones (it still gets every entity's state).
+  static constexpr std::uint32_t kEventTicks = 32;
+  static constexpr int kFieldCount = 6;  // the bits of protocol::EntityField
+
   GameBridge(const game::World& world, float view_radius);
 
-  // After each World::step(): encodes the tick's changes and events once for everyone.
-  // `online_players` is what frames report as "players": those with a client connected
-  // (away players wait in the world for their token but are not online).
+  // After each World::step(): notes what changed and encodes the tick's events. Stamps count
+  // these calls from 1; a viewer's frame is "since" the stamp of its previous frame.
+  // `online_players` is what frames report as "players": those with a client connected.
   void encode_tick(std::int64_t ts_ms, std::size_t online_players);
+  std::uint32_t stamp() const { return stamp_; }
+  // Before building frames (after the last encode_tick of a loop turn): indexes where every
+  // entity stands.
+  void prepare_views();
 
-  // Builds one client's tick payload for a view centred on (cx, cy) into `out`, after
-  // `headroom` zero bytes, given the ids the client already knows (sorted), and replaces
+  // Builds one viewer's tick payload for a view centred on (cx, cy) into `out`, given the ids
+  // it knows (sorted) and the stamp of its last frame (`since`; 0 for none), and replaces
   // `known` with what it now knows: entities entering the view are sent in full, known ones
-  // only with what changed, and ones that left the view or the world are listed in "removed".
-  // With `full`, every visible entity is sent in full and the frame is marked as a resync.
-  // Answers for the world as encode_tick() saw it: call it between encode_tick() and the next
-  // change to the world.
-  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::string& out, bool full = false,
-                   std::size_t headroom = 0);
+  // with the fields that changed after `since`, and ones that left the view or the world are
+  // listed in "removed"; events after `since` are included. With `full`, every visible entity
+  // is sent in full and the frame is marked as a resync. Answers for the world as of the last
+  // prepare_views().
+  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::uint32_t since, std::string& out,
+                   bool full = false);
 
   // What a client needs to draw the world before it joins.
   protocol::HelloMsg hello() const;
 
-  // Bytes of JSON encoded this tick (for metrics and benchmarks).
-  std::size_t encoded_bytes() const { return encoded_bytes_; }
+  // Bytes of JSON encoded this tick (deltas, full records and events), for metrics.
+  std::size_t encoded_bytes() const { return deltas_.size() + fulls_.size() + events_bytes_; }
 
  private:
-  // The encoded pieces live in per-tick arenas (one string each for deltas, full records and
-  // events) rather than in strings per entity: memory is what one tick needs, not a string
-  // per entity that ever lived, and there is no allocation per piece.
   struct Span {
     std::uint32_t at = 0, len = 0;
   };
+  struct CachedDelta {
+    std::uint32_t stamp = 0;  // valid in this stamp only (the arena is emptied every tick)
+    std::uint8_t fields = 0;
+    Span span;
+  };
   struct Encoded {
     game::EntityId id = 0;
-    Span full;                     // every field in fulls_, valid when full_tick == tick_stamp_
-    std::uint32_t full_tick = 0;
-    bool published = false;        // `wire` holds what clients were last told
+    bool published = false;  // `wire` holds what the last encode_tick saw
     protocol::WireEntity wire;
+    std::array<std::uint32_t, kFieldCount> changed_at{};  // stamp each wire field last changed
+    Span full;                                            // every field, in fulls_, when full_stamp == stamp_
+    std::uint32_t full_stamp = 0;
+    // A tick's viewers ask for few distinct field sets (one per send phase): the last two
+    // encoded are kept.
+    std::array<CachedDelta, 2> deltas{};
+    std::uint8_t next_cache = 0;
   };
   struct EncodedEvent {
+    std::uint32_t bucket;
     float x, y;
-    Span json;  // in events_json_
+    Span json;  // in its tick's arena
+  };
+  // One tick's events, sorted by bucket, so a view's 3x3 buckets are three ranges.
+  struct TickEvents {
+    std::uint32_t stamp = 0;
+    std::string json;
+    std::vector<EncodedEvent> events;
   };
 
-  // Every field of entities()[index], encoded at most once per tick (on first demand: most
-  // entities enter nobody's view in a given tick). Valid until the next full_of() call.
   std::string_view full_of(std::uint32_t index);
+  std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
+  std::uint8_t fields_since(std::uint32_t index, std::uint32_t since) const;
   protocol::EntityView view_of(const game::Entity& e) const;
-  std::size_t event_bucket(float x, float y) const;
+  std::uint32_t event_bucket(float x, float y) const;
+  void add_events(float cx, float cy, std::uint32_t since);
   static std::string_view in(const std::string& arena, Span span) { return {arena.data() + span.at, span.len}; }
 
   const game::World& world_;
   float view_radius_;
   std::int64_t ts_ms_ = 0;
   std::size_t online_players_ = 0;
-  std::size_t encoded_bytes_ = 0;
-  std::uint32_t tick_stamp_ = 0;  // counts encode_tick() calls
+  std::uint32_t stamp_ = 0;
   // Indexed like world_.entities(); an entry whose id differs from the entity's is stale.
   std::vector<Encoded> encoded_;
-  // This tick's delta of each entity (indexed the same way): an empty span when unchanged,
-  // kSendFull when the entity entered the world this tick and every view gets it in full.
-  // Kept apart from encoded_ so that the per-client loop touches 8 bytes per visible entity.
-  static constexpr std::uint32_t kSendFull = UINT32_MAX;
-  std::vector<Span> deltas_by_index_;
-  std::string deltas_, fulls_, events_json_;
+  // Per entity index, the newest stamp at which anything about it changed (a field, or its
+  // entry into the world), and the stamp of that entry: the per-viewer loop reads these 8
+  // bytes for an entity it knows and mostly stops there.
+  std::vector<std::uint32_t> last_change_;
+  std::vector<std::uint32_t> entered_at_;
+  std::string deltas_, fulls_;  // this tick's encoded pieces (arenas emptied each tick)
   game::VisibilityIndex visibility_;
-  // Events bucketed on a grid of view-radius cells, so a client looks at 3x3 buckets only.
   int buckets_x_ = 1, buckets_y_ = 1;
-  std::vector<std::vector<std::uint32_t>> event_buckets_;
-  std::vector<EncodedEvent> events_;
-  // Scratch reused by every build_frame call: no allocation per client per tick.
+  std::array<TickEvents, kEventTicks> event_ring_;  // by stamp % kEventTicks
+  std::size_t events_bytes_ = 0;
+  // Scratch reused by every build_frame call: no allocation per viewer per tick.
   std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;
   protocol::TickFrameWriter writer_;

@@ -4,13 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <random>
+#include <map>
 
-#include "protocol/frame_encoder.h"
 #include "protocol/game_messages.h"
-#include "protocol/request_target.h"
 #include "server/json_response.h"
 #include "server/metrics_text.h"
 #include "server/saved_players.h"
@@ -26,33 +23,27 @@ std::int64_t wall_clock_ms() {
 }
 
 // 1008 is the close code for "you broke our rules" (RFC 6455 7.4.1).
-constexpr std::uint16_t kPolicyViolation = 1008;
-
-std::optional<float> query_number(const std::string& target, std::string_view name) {
-  const auto v = protocol::query_param(target, name);
-  if (!v) return std::nullopt;
-  char* end = nullptr;
-  const float f = std::strtof(v->c_str(), &end);
-  if (end == v->c_str() || *end != '\0' || !std::isfinite(f)) return std::nullopt;
-  return f;
-}
+constexpr const char* kTooManyBadMessages = "too many malformed messages";
 
 }  // namespace
 
 GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
     : server_(server),
       config_(config),
-      world_(config.game, config.session.seed),
-      bridge_(world_, config.session.view_radius),
-      ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks, [this] { tick(); }) {
-  uv_timer_init(loop, &poll_timer_);
-  poll_timer_.data = this;
-  hello_ = protocol::encode_hello(bridge_.hello());
-  hello_frame_ = protocol::encode_frame(protocol::Opcode::Text, hello_);
-  server_.add_route("/session", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
-  server_.add_route("/session/", [this](const protocol::HttpRequest& r, ConnId c) { return handle_session_request(r, c); });
-  server_.set_deferred_gone_handler([this](ConnId c) { on_poll_gone(c); });
-  server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, ConnId) {
+      world_(loop, config,
+             {[this](std::uint64_t now_ms) {
+                for (const game::EntityId p : directory_.take_expired(now_ms)) world_.world().remove_player(p);
+              },
+              [this] { return directory_.online(); },
+              [this](double turn_ms) {
+                history_.note_tick(turn_ms);
+                const auto& w = world_.world();
+                if (w.tick() % static_cast<std::uint64_t>(w.config().tick_rate) == 0) sample_stats();
+              }}),
+      hello_(protocol::encode_hello(world_.bridge().hello())),
+      ws_(*this),
+      polling_(loop, server, config, *this) {
+  server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
     return json_response(request, 200, history_.to_json());
   });
 }
@@ -60,18 +51,13 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
 void GameService::start() {
   started_ = true;
   restore_saved_players();
-  ticks_.start();
-  uv_timer_start(&poll_timer_, [](uv_timer_t* t) {
-    auto* self = static_cast<GameService*>(t->data);
-    self->expire_sessions(self->server_.now_ms());
-  }, 100, 100);
+  world_.start();
+  polling_.start();
 }
 
 void GameService::stop() {
-  ticks_.stop();
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&poll_timer_))) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&poll_timer_), nullptr);
-  }
+  world_.stop();
+  polling_.stop();
   if (started_) save_players();
 }
 
@@ -95,39 +81,19 @@ void GameService::restore_saved_players() {
   // Older than the reconnect window: nobody could have reclaimed these players anyway.
   if (wall_clock_ms() - state->saved_at_ms > config_.session.reconnect_window_ms) return;
   const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
-  std::size_t restored = 0;
-  for (const auto& p : state->players) {
-    if (players_by_token_.count(p.token)) continue;
-    const game::EntityId id = world_.restore_player(p.name, p.x, p.y, p.hp, p.score);
-    if (id == 0) continue;
-    remember_token(p.token, id);
-    world_.set_away(id, true);
-    detached_[id] = expires;
-    restored++;
-  }
+  const std::size_t restored = directory_.restore(*state, world_.world(), expires);
   spdlog::info("restored {} player(s) saved in {}", restored, path);
 }
 
 void GameService::save_players() const {
   const std::string& path = config_.session.state_file;
   if (path.empty()) return;
-  SavedState state;
-  state.saved_at_ms = wall_clock_ms();
-  for (const auto& [player, token] : token_by_player_) {
-    const game::Entity* e = world_.find(player);
-    if (!e) continue;
-    state.players.push_back({*token, e->id, e->name, e->x, e->y, e->hp, e->score});
-  }
+  const SavedState state = directory_.snapshot(world_.world(), wall_clock_ms());
   if (auto error = save_state(path, state)) {
     spdlog::warn("could not save players: {}", *error);
   } else {
     spdlog::info("saved {} player(s) to {}", state.players.size(), path);
   }
-}
-
-void GameService::remember_token(const std::string& token, game::EntityId player) {
-  const auto [it, inserted] = players_by_token_.emplace(token, player);
-  token_by_player_[player] = &it->first;
 }
 
 std::string GameService::new_token() {
@@ -138,54 +104,174 @@ std::string GameService::new_token() {
   return buf;
 }
 
-void GameService::send(ConnId id, const std::string& text) { server_.send_text(id, text); }
-
-void GameService::on_open(ConnId id, const protocol::HttpRequest& request) {
-  Client& c = clients_[id];
-  c.conn = id;
-  c.connection = server_.find(id);
-  const auto& cfg = world_.config();
-  c.view_x = std::clamp(query_number(request.target, "x").value_or(cfg.world_width / 2), 0.0f, cfg.world_width);
-  c.view_y = std::clamp(query_number(request.target, "y").value_or(cfg.world_height / 2), 0.0f, cfg.world_height);
-  // The shared frame goes straight to the kernel: no per-connection copy of a hello that
-  // lists every obstacle (tens of KB in a big world), whose short-lived buffers would leave
-  // the heap fragmented between the connections' long-lived allocations.
-  if (c.connection) c.connection->send_frame(hello_frame_);
+ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y) {
+  const auto& cfg = world_config();
+  return world_.add_viewer(sink, std::clamp(x, 0.0f, cfg.world_width), std::clamp(y, 0.0f, cfg.world_height));
 }
 
-void GameService::on_close(ConnId id) {
-  const auto it = clients_.find(id);
-  if (it == clients_.end()) return;
-  const game::EntityId player = it->second.player;
-  clients_.erase(it);
-  if (player == 0) return;
-  owner_.erase(player);
-  detach(player);
-}
-
-void GameService::detach(game::EntityId player) {
+void GameService::close_viewer(ViewerId id) {
+  const game::EntityId player = world_.remove_viewer(id);
+  if (player == 0 || directory_.owner(player) != id) return;
   if (config_.session.reconnect_window_ms <= 0) {
     forget_player(player);
     return;
   }
-  world_.set_away(player, true);
-  detached_[player] = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
+  world_.world().set_away(player, true);
+  directory_.detach(player, server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms));
+}
+
+bool GameService::has_player(ViewerId id) {
+  const Viewer* v = world_.find(id);
+  return v && v->player != 0;
+}
+
+void GameService::reject(ViewerId id, const protocol::DecodeError& error) {
+  Viewer* v = world_.find(id);
+  if (!v) return;
+  stats_.bad_messages++;
+  v->sink->send_message(protocol::encode_error(error.code, error.message));
+  if (++v->bad_messages >= config_.session.bad_message_limit) v->sink->close_for_policy(kTooManyBadMessages);
+}
+
+void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
+  Viewer* found = world_.find(id);
+  if (!found) return;
+  Viewer& viewer = *found;
+  if (auto* input = std::get_if<protocol::InputMsg>(&msg)) {
+    if (viewer.player == 0) {
+      viewer.sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
+      return;
+    }
+    if (viewer.inputs_this_tick >= config_.session.max_inputs_per_tick) {
+      stats_.inputs_dropped++;
+      return;
+    }
+    viewer.inputs_this_tick++;
+    stats_.inputs_applied++;
+    viewer.move_dx = input->dx;
+    viewer.move_dy = input->dy;
+    viewer.attack = viewer.attack || input->attack;
+  } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
+    viewer.sink->send_message(protocol::encode_pong(ping->t, wall_clock_ms()));
+  } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
+    join(viewer, std::move(join_msg->name), join_msg->token);
+  } else if (std::holds_alternative<protocol::LeaveMsg>(msg)) {
+    leave(viewer);
+  } else if (auto* watch = std::get_if<protocol::WatchMsg>(&msg)) {
+    viewer.view_x = std::clamp(watch->x, 0.0f, world_config().world_width);
+    viewer.view_y = std::clamp(watch->y, 0.0f, world_config().world_height);
+  }
+}
+
+void GameService::join(Viewer& viewer, std::string name, const std::string& token) {
+  if (viewer.player != 0) {
+    viewer.sink->send_message(protocol::encode_error("already_joined", "this connection already has a player"));
+    return;
+  }
+  game::World& world = world_.world();
+  const ViewerId viewer_id = viewer.id;
+  ViewerSink* sink = viewer.sink;
+  bool resumed = false;
+  game::EntityId player = 0;
+  std::string player_token;
+  if (!token.empty()) {
+    if (const game::EntityId p = directory_.find(token); p != 0 && world.find(p)) {
+      player = p;
+      player_token = token;
+      resumed = true;
+    }
+  }
+  if (!resumed) {
+    player = world.add_player(name);
+    if (player == 0) {
+      stats_.joins_refused++;
+      sink->send_message(protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
+      return;
+    }
+    player_token = new_token();
+    directory_.add(player_token, player);
+    stats_.joins++;
+  } else {
+    stats_.resumes++;
+  }
+  // The same player open in another tab or a half-dead socket: the newest connection wins.
+  if (const ViewerId previous = directory_.attach(player, viewer_id); previous != 0) {
+    if (Viewer* old = world_.find(previous)) {
+      old->player = 0;
+      old->move_dx = old->move_dy = 0;
+      old->sink->send_message(protocol::encode_error("session_taken", "this player was resumed elsewhere"));
+    }
+  }
+  world.set_away(player, false);
+  Viewer* v = world_.find(viewer_id);  // the viewer table did not change, but do not rely on `viewer`
+  v->player = player;
+  v->move_dx = v->move_dy = 0;
+  v->attack = false;
+  const auto& cfg = world.config();
+  sink->send_message(protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
+                                               config_.session.view_radius, player_token, resumed}));
+  spdlog::debug("{} player {} ({})", resumed ? "resumed" : "joined as", player, name);
+}
+
+void GameService::leave(Viewer& viewer) {
+  if (viewer.player == 0) return;
+  const game::EntityId player = viewer.player;
+  viewer.player = 0;
+  forget_player(player);
+}
+
+void GameService::forget_player(game::EntityId player) {
+  world_.world().remove_player(player);
+  directory_.forget(player);
+}
+
+void GameService::sample_stats() {
+  const SendStats& s = world_.send_stats();
+  const SendScheduler& sched = world_.scheduler();
+  const std::size_t viewers = world_.viewer_count();
+  const std::size_t player_viewers = world_.player_viewer_count();
+  StatsTotals totals{world_.ticks().late_ticks(), s.frames, s.bytes, s.skipped};
+  totals.steps = s.steps;
+  totals.player_frames = s.player_frames;
+  totals.shed = s.shed;
+  history_.sample(wall_clock_ms(), world_.world().player_count(), server_.connection_count(), totals,
+                  {sched.level(), sched.k_players(), sched.k_watchers(), player_viewers, viewers - player_viewers});
 }
 
 void GameService::write_metrics(MetricsText& m) const {
+  const game::World& world = world_.world();
+  const TickDriver& ticks = world_.ticks();
+  const SendStats& send = world_.send_stats();
+  const SendScheduler& sched = world_.scheduler();
   m.gauge("skirmish_players", "players in the world (connected or within their reconnect window)",
-          static_cast<double>(world_.player_count()));
-  m.gauge("skirmish_monsters", "monsters in the world", static_cast<double>(world_.monster_count()));
+          static_cast<double>(world.player_count()));
+  m.gauge("skirmish_monsters", "monsters in the world", static_cast<double>(world.monster_count()));
   m.gauge("skirmish_game_clients", "WebSocket clients of the game (players and spectators)",
-          static_cast<double>(clients_.size()));
-  m.counter("skirmish_ticks_total", "simulation ticks run", static_cast<double>(ticks_.ticks_run() - ticks_.dropped_ticks()));
+          static_cast<double>(ws_.size()));
+  m.gauge("skirmish_viewers", "viewers of the world (WebSocket clients and polling sessions)",
+          static_cast<double>(world_.viewer_count()));
+  m.counter("skirmish_ticks_total", "simulation ticks run", static_cast<double>(ticks.ticks_run() - ticks.dropped_ticks()));
   m.counter("skirmish_ticks_late_total", "ticks run more than one period after they were due",
-            static_cast<double>(ticks_.late_ticks()));
-  m.counter("skirmish_ticks_dropped_total", "ticks skipped because the loop fell too far behind",
-            static_cast<double>(ticks_.dropped_ticks()));
-  m.histogram("skirmish_tick_duration_seconds", "time to step the world and send every frame", ticks_.durations());
-  m.counter("skirmish_tick_frames_sent_total", "tick frames sent", static_cast<double>(stats_.tick_frames_sent));
-  m.counter("skirmish_tick_bytes_sent_total", "bytes of tick frames sent", static_cast<double>(stats_.tick_bytes_sent));
+            static_cast<double>(ticks.late_ticks()));
+  m.counter("skirmish_ticks_caught_up_total", "ticks stepped in a late turn, after its first (game time kept, no frame of their own)",
+            static_cast<double>(ticks.catch_up_ticks()));
+  m.counter("skirmish_ticks_dropped_total", "ticks never stepped because the loop fell further behind than game.max_catch_up_ticks",
+            static_cast<double>(ticks.dropped_ticks()));
+  m.histogram("skirmish_tick_duration_seconds", "time to step the world and send every frame", ticks.durations());
+  m.gauge("skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)", world_.load());
+  m.gauge("skirmish_send_level", "send-rate shedding level: 0 all every tick, 1-3 watchers, 4-6 players too, 7 shedding",
+          static_cast<double>(sched.level()));
+  m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "class",
+             std::map<std::string, double>{{"player", sched.k_players()}, {"watcher", sched.k_watchers()}});
+  m.gauge("skirmish_viewers_shed", "due viewers not served in the last tick (shed level only)",
+          static_cast<double>(world_.shed_last_tick()));
+  m.counter("skirmish_frames_shed_total", "frames due but not sent at the shed level", static_cast<double>(send.shed));
+  m.counter("skirmish_tick_frames_sent_total", "tick frames sent", static_cast<double>(send.frames));
+  m.counter("skirmish_tick_frames_sent_players_total", "tick frames sent to viewers with a player",
+            static_cast<double>(send.player_frames));
+  m.counter("skirmish_tick_bytes_sent_total", "bytes of tick frames sent", static_cast<double>(send.bytes));
+  m.counter("skirmish_tick_frames_skipped_total", "tick frames not built for viewers that could not take one (over the soft limit, an unpolled session)",
+            static_cast<double>(send.skipped));
   m.counter("skirmish_inputs_total", "inputs accepted", static_cast<double>(stats_.inputs_applied));
   m.counter("skirmish_inputs_dropped_total", "inputs over game.max_inputs_per_tick, dropped",
             static_cast<double>(stats_.inputs_dropped));
@@ -195,8 +281,8 @@ void GameService::write_metrics(MetricsText& m) const {
   m.counter("skirmish_joins_total", "players created", static_cast<double>(stats_.joins));
   m.counter("skirmish_joins_refused_total", "joins refused because the world was full (game.max_players)",
             static_cast<double>(stats_.joins_refused));
-  m.gauge("skirmish_http_sessions", "HTTP polling sessions", static_cast<double>(sessions_.size()));
-  m.gauge("skirmish_polls_waiting", "long polls waiting for news", static_cast<double>(waiting_polls_));
+  m.gauge("skirmish_http_sessions", "HTTP polling sessions", static_cast<double>(polling_.size()));
+  m.gauge("skirmish_polls_waiting", "long polls waiting for news", static_cast<double>(polling_.waiting()));
   m.counter("skirmish_polls_total", "short polls answered", static_cast<double>(stats_.polls));
   m.counter("skirmish_long_polls_total", "long polls received", static_cast<double>(stats_.long_polls));
   m.counter("skirmish_backlog_resyncs_total", "polling backlogs over the cap, replaced by one full frame",
@@ -209,213 +295,12 @@ void GameService::write_metrics(MetricsText& m) const {
 }
 
 void GameService::describe(nlohmann::json& health) const {
-  health["players"] = world_.player_count();
-  health["monsters"] = world_.monster_count();
-  health["tick"] = world_.tick();
-  health["tick_rate"] = world_.config().tick_rate;
-}
-
-void GameService::on_binary(ConnId id, std::string_view) {
-  // Answered but not held against the client: binary frames are valid WebSocket, just not
-  // our protocol, and a generic client (a conformance suite, a proxy's probe) may send some.
-  stats_.binary_messages++;
-  send(id, protocol::encode_error("bad_message", "binary messages are not part of the protocol: send JSON text"));
-}
-
-void GameService::on_text(ConnId id, std::string_view text) {
-  const auto it = clients_.find(id);
-  if (it == clients_.end()) return;
-  handle_message(it->second, text);
-}
-
-void GameService::reply(Client& client, std::string message) {
-  if (client.conn != 0) {
-    send(client.conn, message);
-  } else {
-    client.replies.push_back(std::move(message));
-  }
-}
-
-void GameService::notify(Client& client, std::string message) {
-  if (client.conn != 0) {
-    send(client.conn, message);
-  } else if (client.notices) {
-    client.notices->push_back(std::move(message));
-  }
-}
-
-void GameService::reject_message(Client& client, std::string_view code, std::string_view message) {
-  stats_.bad_messages++;
-  reply(client, protocol::encode_error(code, message));
-  if (++client.bad_messages >= config_.session.bad_message_limit && client.conn != 0) {
-    server_.close(client.conn, kPolicyViolation, "too many malformed messages");
-  }
-}
-
-void GameService::handle_message(Client& client, std::string_view text) {
-  auto decoded = protocol::decode_client_message(text);
-  if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) {
-    reject_message(client, err->code, err->message);
-    return;
-  }
-  auto& msg = std::get<protocol::ClientMsg>(decoded);
-  if (auto* input = std::get_if<protocol::InputMsg>(&msg)) {
-    if (client.player == 0) {
-      reply(client, protocol::encode_error("not_joined", "join before sending input"));
-      return;
-    }
-    if (client.inputs_this_tick >= config_.session.max_inputs_per_tick) {
-      stats_.inputs_dropped++;
-      return;
-    }
-    client.inputs_this_tick++;
-    stats_.inputs_applied++;
-    client.move_dx = input->dx;
-    client.move_dy = input->dy;
-    client.attack = client.attack || input->attack;
-  } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
-    reply(client, protocol::encode_pong(ping->t, wall_clock_ms()));
-  } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
-    join(client, std::move(join_msg->name), join_msg->token);
-  } else if (std::holds_alternative<protocol::LeaveMsg>(msg)) {
-    leave(client);
-  } else if (auto* watch = std::get_if<protocol::WatchMsg>(&msg)) {
-    client.view_x = std::clamp(watch->x, 0.0f, world_.config().world_width);
-    client.view_y = std::clamp(watch->y, 0.0f, world_.config().world_height);
-  }
-}
-
-void GameService::join(Client& client, std::string name, const std::string& token) {
-  if (client.player != 0) {
-    reply(client, protocol::encode_error("already_joined", "this connection already has a player"));
-    return;
-  }
-  bool resumed = false;
-  game::EntityId player = 0;
-  std::string player_token;
-  if (!token.empty()) {
-    const auto it = players_by_token_.find(token);
-    if (it != players_by_token_.end() && world_.find(it->second)) {
-      player = it->second;
-      player_token = token;
-      resumed = true;
-      detached_.erase(player);
-      // The same player open in another tab or a half-dead socket: the newest connection wins.
-      if (const auto owner = owner_.find(player); owner != owner_.end() && owner->second != &client) {
-        Client& old = *owner->second;
-        old.player = 0;
-        old.move_dx = old.move_dy = 0;
-        notify(old, protocol::encode_error("session_taken", "this player was resumed elsewhere"));
-      }
-    }
-  }
-  if (!resumed) {
-    player = world_.add_player(name);
-    if (player == 0) {
-      stats_.joins_refused++;
-      reply(client, protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
-      return;
-    }
-    player_token = new_token();
-    remember_token(player_token, player);
-    stats_.joins++;
-  } else {
-    stats_.resumes++;
-  }
-  owner_[player] = &client;
-  world_.set_away(player, false);
-  client.player = player;
-  client.move_dx = client.move_dy = 0;
-  client.attack = false;
-  const auto& cfg = world_.config();
-  reply(client, protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
-                                          config_.session.view_radius, player_token, resumed}));
-  spdlog::debug("{} player {} ({})", resumed ? "resumed" : "joined as", player, name);
-}
-
-void GameService::leave(Client& client) {
-  if (client.player == 0) return;
-  owner_.erase(client.player);
-  forget_player(client.player);
-  client.player = 0;
-}
-
-void GameService::forget_player(game::EntityId player) {
-  world_.remove_player(player);
-  owner_.erase(player);
-  detached_.erase(player);
-  if (const auto it = token_by_player_.find(player); it != token_by_player_.end()) {
-    players_by_token_.erase(players_by_token_.find(*it->second));  // by iterator: the key is the node's own
-    token_by_player_.erase(it);
-  }
-}
-
-void GameService::expire_detached(std::uint64_t now_ms) {
-  std::vector<game::EntityId> expired;
-  for (const auto& [player, expires] : detached_) {
-    if (expires <= now_ms) expired.push_back(player);
-  }
-  for (const game::EntityId p : expired) forget_player(p);
-}
-
-void GameService::sample_stats() {
-  const auto& st = server_.stats();
-  history_.sample(wall_clock_ms(), world_.player_count(), server_.connection_count(),
-                  {ticks_.late_ticks(), stats_.tick_frames_sent, stats_.tick_bytes_sent, st.tick_frames_skipped});
-}
-
-void GameService::build_view(Client& client) {
-  float cx = client.view_x, cy = client.view_y;
-  if (client.player != 0) {
-    if (const game::Entity* me = world_.find(client.player)) {
-      cx = me->x;
-      cy = me->y;
-    } else {
-      client.player = 0;  // removed from the world (should not happen while attached)
-    }
-  }
-  bridge_.build_frame(cx, cy, client.known, payload_, client.resync, protocol::kMaxFrameHeader);
-  client.resync = false;
-}
-
-void GameService::tick() {
-  const std::uint64_t started_ns = uv_hrtime();
-  const std::uint64_t now_ms = server_.now_ms();
-  expire_detached(now_ms);
-  expire_sessions(now_ms);
-  inputs_.clear();
-  auto collect_input = [this](Client& client) {
-    client.inputs_this_tick = 0;
-    if (client.player == 0) return;
-    inputs_.push_back({client.player, client.move_dx, client.move_dy, client.attack});
-    client.attack = false;
-  };
-  for (auto& [id, client] : clients_) collect_input(client);
-  for (auto& [id, session] : sessions_) collect_input(session.client);
-  // The world applies inputs in order; sort so the result does not depend on hash-map order.
-  std::sort(inputs_.begin(), inputs_.end(),
-            [](const game::PlayerInput& a, const game::PlayerInput& b) { return a.player < b.player; });
-  world_.step(inputs_);
-  bridge_.encode_tick(wall_clock_ms(), owner_.size());
-
-  for (auto& [id, client] : clients_) {
-    Connection* conn = client.connection;
-    if (!conn || !conn->is_open()) continue;
-    if (conn->over_soft_limit()) {
-      // Deltas would pile up behind the unread ones: skip, and resync once it drains.
-      server_.stats().tick_frames_skipped++;
-      client.resync = true;
-      continue;
-    }
-    build_view(client);
-    const std::string_view frame = protocol::frame_in_place(payload_, protocol::Opcode::Text);
-    conn->send_frame(frame);
-    stats_.tick_frames_sent++;
-    stats_.tick_bytes_sent += frame.size();
-  }
-  deliver_backlogs();
-  history_.note_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
-  if (world_.tick() % static_cast<std::uint64_t>(world_.config().tick_rate) == 0) sample_stats();
+  const game::World& world = world_.world();
+  health["players"] = world.player_count();
+  health["monsters"] = world.monster_count();
+  health["tick"] = world.tick();
+  health["tick_rate"] = world.config().tick_rate;
+  health["send_level"] = world_.scheduler().level();
 }
 
 }  // namespace skirmish::server

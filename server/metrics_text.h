@@ -26,9 +26,9 @@ class MetricsText {
   void counter(std::string_view name, std::string_view help, double value);
   void gauge(std::string_view name, std::string_view help, double value);
   // One metric with a label per map entry, e.g. closes by code.
-  template <class Key>
+  template <class Key, class Value>
   void labelled(std::string_view type, std::string_view name, std::string_view help, std::string_view label,
-                const std::map<Key, std::uint64_t>& values);
+                const std::map<Key, Value>& values);
   void histogram(std::string_view name, std::string_view help, const DurationHistogram& h);
   std::string take() { return std::move(out_); }
 
@@ -38,9 +38,9 @@ class MetricsText {
   std::string out_;
 };
 
-template <class Key>
+template <class Key, class Value>
 void MetricsText::labelled(std::string_view type, std::string_view name, std::string_view help,
-                           std::string_view label, const std::map<Key, std::uint64_t>& values) {
+                           std::string_view label, const std::map<Key, Value>& values) {
   header(name, help, type);
   for (const auto& [key, value] : values) {
     std::string l(label);

@@ -86,7 +86,9 @@ void Server::on_connection(uv_stream_t* listener, int status) {
     spdlog::warn("accept failed: {}", uv_strerror(status));
     return;
   }
-  auto* conn = new Connection(*self, self->next_id_++);
+  const ConnectionContext context{self->loop_, &self->config_, &self->stats_, self->read_buffer_.data(),
+                                  self->read_buffer_.size()};
+  auto* conn = new Connection(*self, context, self->next_id_++);
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
     conn->abort();  // frees itself in its close callback
     return;
@@ -125,18 +127,7 @@ Connection* Server::find(ConnId id) {
   return it == connections_.end() ? nullptr : it->second;
 }
 
-bool Server::send_text(ConnId id, std::string_view text) {
-  Connection* c = find(id);
-  if (!c || !c->is_open()) return false;
-  c->send_text(text);
-  return true;
-}
-
-void Server::close(ConnId id, std::uint16_t code, std::string_view reason) {
-  if (Connection* c = find(id)) c->close_websocket(code, reason);
-}
-
-bool Server::is_websocket_path(const std::string& target) const {
+bool Server::accepts_websocket(const std::string& target) const {
   const auto path = protocol::normalize_path(target);
   return path && *path == kWebSocketPath;
 }
@@ -174,18 +165,19 @@ void Server::on_resume(uv_idle_t* idle) {
   }
 }
 
-std::optional<protocol::HttpResponse> Server::respond(Connection& conn, const protocol::HttpRequest& request) {
+std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const protocol::HttpRequest& request) {
+  const RequestOrigin origin{conn.id(), conn.ip()};
   const auto path = protocol::normalize_path(request.target);
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
   if (!path) {
     return protocol::make_reject_response({400, "bad request target", {}});
   }
-  if (const auto route = routes_.find(*path); route != routes_.end()) return route->second(request, conn.id());
+  if (const auto route = routes_.find(*path); route != routes_.end()) return route->second(request, origin);
   // Prefix routes ("/session/") own everything below them.
   for (auto slash = path->rfind('/'); slash != std::string::npos && slash > 0; slash = path->rfind('/', slash - 1)) {
     if (const auto route = routes_.find(path->substr(0, slash + 1)); route != routes_.end()) {
-      return route->second(request, conn.id());
+      return route->second(request, origin);
     }
   }
   if (request.method != "GET" && request.method != "HEAD") {
@@ -231,8 +223,6 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.counter("skirmish_frames_sent_total", "WebSocket frames sent", static_cast<double>(stats_.frames_out));
   m.counter("skirmish_bytes_received_total", "bytes received", static_cast<double>(stats_.bytes_in));
   m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(stats_.bytes_out));
-  m.counter("skirmish_tick_frames_skipped_total", "tick frames not sent to clients over the soft limit",
-            static_cast<double>(stats_.tick_frames_skipped));
   m.counter("skirmish_messages_over_rate_total", "client messages that waited for server.max_messages_per_second",
             static_cast<double>(stats_.messages_over_rate));
   m.counter("skirmish_pings_coalesced_total", "pings answered only by the pong of a later ping sent with them",
@@ -251,29 +241,29 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   return r;
 }
 
-void Server::on_websocket_open(Connection& conn, const protocol::HttpRequest& request) {
+void Server::on_open(Connection& conn, const protocol::HttpRequest& request) {
   stats_.websockets_opened++;
   spdlog::debug("conn {} {}: websocket open", conn.id(), conn.peer());
   if (shutting_down_) {
     conn.close_websocket(1001, "server shutting down");
     return;
   }
-  if (app_) app_->on_open(conn.id(), request);
+  if (app_) app_->on_open(conn, request);
 }
 
 void Server::on_text(Connection& conn, std::string_view text) {
-  if (app_) app_->on_text(conn.id(), text);
+  if (app_) app_->on_text(conn, text);
 }
 
 void Server::on_binary(Connection& conn, std::string_view data) {
-  if (app_) app_->on_binary(conn.id(), data);
+  if (app_) app_->on_binary(conn, data);
 }
 
-void Server::on_connection_closed(Connection& conn) {
+void Server::on_closed(Connection& conn) {
   spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
   connections_.erase(conn.id());
   if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
-  if (conn.upgraded() && app_) app_->on_close(conn.id());
+  if (conn.upgraded() && app_) app_->on_close(conn);
   if (conn.awaiting_response() && deferred_gone_) deferred_gone_(conn.id());
   if (shutting_down_) maybe_finish_shutdown();
 }

@@ -16,13 +16,21 @@
 #include "protocol/handshake.h"
 #include "protocol/http_types.h"
 #include "server/connection.h"
+#include "server/connection_host.h"
 #include "server/server_stats.h"
 #include "server/static_files.h"
 #include "server/ws_application.h"
 
 namespace skirmish::server {
 
-class Server {
+// Who asked for a request a route answers: its connection, by id (a deferred answer finds
+// nothing once it is gone), and the client's address (per-IP limits).
+struct RequestOrigin {
+  ConnId conn = 0;
+  std::string_view ip;
+};
+
+class Server final : private ConnectionHost {
  public:
   Server(uv_loop_t* loop, const config::Config& config);
   Server(const Server&) = delete;
@@ -42,47 +50,32 @@ class Server {
   // Serves requests whose normalised path is `path`, or starts with it when it ends in '/',
   // before static files. A handler that returns nullopt answers later with finish_deferred()
   // (a long poll); if the connection goes away first, `on_gone` is told its id.
-  using Route = std::function<std::optional<protocol::HttpResponse>(const protocol::HttpRequest&, ConnId)>;
+  using Route = std::function<std::optional<protocol::HttpResponse>(const protocol::HttpRequest&, const RequestOrigin&)>;
   void add_route(std::string path, Route handler) { routes_[std::move(path)] = std::move(handler); }
   void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) { deferred_gone_ = std::move(on_gone); }
   // Answers a request a route deferred. Returns false when that connection is gone.
   bool finish_deferred(ConnId id, const protocol::HttpResponse& response);
-  // Has the connection go on with requests it held back, once the current callback is over.
-  void resume_later(ConnId id);
   // Called on every shutdown completion, after every handle of ours is closed.
   void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
 
-  // For the application: by id, so a stale id finds nothing instead of a freed object.
-  Connection* find(ConnId id);
-  bool send_text(ConnId id, std::string_view text);
-  void close(ConnId id, std::uint16_t code, std::string_view reason);
-  template <class Fn>
-  void for_each_open(Fn&& fn) {
-    for (auto& [id, conn] : connections_) {
-      if (conn->is_open()) fn(*conn);
-    }
-  }
-
-  // For connections.
   uv_loop_t* loop() { return loop_; }
   std::uint64_t now_ms() const { return uv_now(loop_); }
   const config::Config& config() const { return config_; }
-  const protocol::HandshakePolicy& handshake_policy() const { return config_.handshake; }
   ServerStats& stats() { return stats_; }
   std::size_t connection_count() const { return connections_.size(); }
-  // One read buffer for every connection: reads are handled before the next one starts.
-  uv_buf_t read_buffer() { return uv_buf_init(read_buffer_.data(), static_cast<unsigned>(read_buffer_.size())); }
-  // Answers a plain HTTP request (routes, files, /healthz); upgrades are handled by the
-  // connection. nullopt: a route will answer later.
-  std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request);
-  // Whether this target is the WebSocket endpoint.
-  bool is_websocket_path(const std::string& target) const;
-  void on_websocket_open(Connection& conn, const protocol::HttpRequest& request);
-  void on_text(Connection& conn, std::string_view text);
-  void on_binary(Connection& conn, std::string_view data);
-  void on_connection_closed(Connection& conn);
 
  private:
+  // ConnectionHost: what connections ask of us.
+  bool accepts_websocket(const std::string& target) const override;
+  // Routes, files, /healthz, /metrics; upgrades are handled by the connection.
+  std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) override;
+  void on_open(Connection& conn, const protocol::HttpRequest& request) override;
+  void on_text(Connection& conn, std::string_view text) override;
+  void on_binary(Connection& conn, std::string_view data) override;
+  void on_closed(Connection& conn) override;
+  void resume_later(ConnId id) override;
+  Connection* find(ConnId id);
+
   static void on_connection(uv_stream_t* listener, int status);
   static void on_sweep(uv_timer_t* t);
   static void on_signal(uv_signal_t* s, int signum);

@@ -18,11 +18,10 @@ struct ServerStats {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   // Connections we ended for a reason other than a close handshake: request_timeout,
-  // close_timeout, ping_timeout, slow_client, ...
+  // close_timeout, ping_timeout, slow_hard_limit, slow_soft_limit, flood.
   std::map<std::string, std::uint64_t> closes_by_reason;
   // Connections refused before any request: over_max_connections, over_max_per_ip, shutting_down.
   std::map<std::string, std::uint64_t> rejected_by_reason;
-  std::uint64_t tick_frames_skipped = 0;  // not sent to clients over the soft limit
   std::uint64_t messages_over_rate = 0;   // made to wait: over server.max_messages_per_second
   std::uint64_t pings_coalesced = 0;      // pings answered by the pong of a later ping (RFC 6455 5.5.3)
   std::uint64_t reads_paused = 0;         // times a connection's reading paused for that limit

@@ -16,7 +16,7 @@ double percentile(std::vector<double>& v, double q) {
 }  // namespace
 
 void StatsHistory::sample(std::int64_t now_ms, std::size_t players, std::size_t connections,
-                          const StatsTotals& totals) {
+                          const StatsTotals& totals, const SendState& send) {
   StatsSample s;
   s.t_ms = now_ms;
   s.players = players;
@@ -24,12 +24,21 @@ void StatsHistory::sample(std::int64_t now_ms, std::size_t players, std::size_t 
   s.tick_p50_ms = percentile(tick_ms_, 0.5);
   s.tick_p99_ms = percentile(tick_ms_, 0.99);
   tick_ms_.clear();
+  s.send_level = send.level;
+  s.k_players = send.k_players;
+  s.k_watchers = send.k_watchers;
   if (last_ms_ != 0 && now_ms > last_ms_) {
     const double secs = static_cast<double>(now_ms - last_ms_) / 1000.0;
     s.late_ticks = static_cast<double>(totals.late_ticks - last_.late_ticks);
     s.frames_per_s = static_cast<double>(totals.frames - last_.frames) / secs;
     s.bytes_per_s = static_cast<double>(totals.bytes - last_.bytes) / secs;
     s.skipped_per_s = static_cast<double>(totals.skipped - last_.skipped) / secs;
+    s.game_ticks_per_s = static_cast<double>(totals.steps - last_.steps) / secs;
+    s.shed_per_s = static_cast<double>(totals.shed - last_.shed) / secs;
+    const double player_frames = static_cast<double>(totals.player_frames - last_.player_frames) / secs;
+    const double watcher_frames = s.frames_per_s - player_frames;
+    if (send.player_viewers > 0) s.send_rate_players = player_frames / static_cast<double>(send.player_viewers);
+    if (send.watcher_viewers > 0) s.send_rate_watchers = watcher_frames / static_cast<double>(send.watcher_viewers);
   }
   last_ = totals;
   last_ms_ = now_ms;
@@ -48,7 +57,14 @@ std::string StatsHistory::to_json() const {
                        {"late_ticks", s.late_ticks},
                        {"frames_per_s", s.frames_per_s},
                        {"bytes_per_s", s.bytes_per_s},
-                       {"skipped_per_s", s.skipped_per_s}});
+                       {"skipped_per_s", s.skipped_per_s},
+                       {"game_ticks_per_s", s.game_ticks_per_s},
+                       {"send_level", s.send_level},
+                       {"k_players", s.k_players},
+                       {"k_watchers", s.k_watchers},
+                       {"send_rate_players", s.send_rate_players},
+                       {"send_rate_watchers", s.send_rate_watchers},
+                       {"viewers_shed_per_s", s.shed_per_s}});
   }
   return nlohmann::json{{"interval_s", 1}, {"samples", samples}}.dump();
 }

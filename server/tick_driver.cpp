@@ -4,7 +4,7 @@
 
 namespace skirmish::server {
 
-TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void()> on_tick)
+TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick)
     : loop_(loop),
       period_ns_(1'000'000'000ULL / static_cast<std::uint64_t>(rate_hz)),
       max_catch_up_(max_catch_up),
@@ -44,13 +44,15 @@ void TickDriver::run_due_ticks() {
       warn_at_dropped_ = dropped_ticks_ * 2;
     }
   }
-  for (std::uint64_t i = 0; i < owed && running_; ++i) {
-    const std::uint64_t due_ns = start_ns_ + (ticks_run_ + 1) * period_ns_;
-    const std::uint64_t begin = uv_hrtime();
-    if (begin > due_ns + period_ns_) late_ticks_++;
-    ticks_run_++;
-    on_tick_();
-    durations_.observe(static_cast<double>(uv_hrtime() - begin) / 1e9);
+  if (owed > 0 && running_) {
+    for (std::uint64_t i = 0; i < owed; ++i) {
+      const std::uint64_t due_ns = start_ns_ + (ticks_run_ + 1 + i) * period_ns_;
+      if (now > due_ns + period_ns_) late_ticks_++;
+    }
+    ticks_run_ += owed;
+    catch_up_ticks_ += owed - 1;
+    on_tick_(static_cast<std::uint32_t>(owed));
+    durations_.observe(static_cast<double>(uv_hrtime() - now) / 1e9);
   }
   if (running_) schedule_next();
 }

@@ -1,7 +1,8 @@
 // Runs a fixed-timestep callback from the event loop without drift: tick N is due at
 // start + N / rate, measured with uv_hrtime(), because a repeating uv_timer_t drifts by the
-// time each callback takes. A stalled loop catches up a bounded number of ticks back to
-// back and drops the rest of the debt (counted, and logged once per doubling).
+// time each callback takes. Each wake-up hands the callback every tick now due, so a loop
+// that fell behind steps its game as many times (game time stays real) but sends once. Only
+// debt past max_catch_up (a stalled machine) is dropped (counted, and logged once per doubling).
 #pragma once
 
 #include <uv.h>
@@ -15,7 +16,8 @@ namespace skirmish::server {
 
 class TickDriver {
  public:
-  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void()> on_tick);
+  // `on_tick(steps)`: `steps` >= 1 ticks are due now.
+  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick);
   TickDriver(const TickDriver&) = delete;
   TickDriver& operator=(const TickDriver&) = delete;
 
@@ -26,6 +28,9 @@ class TickDriver {
   std::uint64_t ticks_run() const { return ticks_run_; }
   // Ticks that ran later than one period after they were due.
   std::uint64_t late_ticks() const { return late_ticks_; }
+  // Ticks stepped in a wake-up after the first (the loop was behind): game time kept, frames not sent.
+  std::uint64_t catch_up_ticks() const { return catch_up_ticks_; }
+  std::uint64_t period_ns() const { return period_ns_; }
   // Ticks never run because the loop was too far behind.
   std::uint64_t dropped_ticks() const { return dropped_ticks_; }
   // How long tick callbacks take (simulation, encoding and sending).
@@ -40,11 +45,12 @@ class TickDriver {
   uv_timer_t timer_;
   std::uint64_t period_ns_;
   int max_catch_up_;
-  std::function<void()> on_tick_;
+  std::function<void(std::uint32_t)> on_tick_;
   std::uint64_t start_ns_ = 0;
   std::uint64_t ticks_run_ = 0;   // ticks counted from start_ns_ (dropped ones included)
   std::uint64_t late_ticks_ = 0;
   std::uint64_t dropped_ticks_ = 0;
+  std::uint64_t catch_up_ticks_ = 0;
   std::uint64_t warn_at_dropped_ = 1;
   DurationHistogram durations_;
   bool running_ = false;

@@ -1,5 +1,5 @@
-// What runs on top of the WebSocket endpoint (the game). The server tells it about
-// sockets by id only; it answers through Server::send_text / close.
+// What runs on top of the WebSocket endpoint (the game). The server hands it each open
+// WebSocket; the connection stays valid until on_close(), and it answers through it.
 #pragma once
 
 #include <string>
@@ -11,18 +11,18 @@
 
 namespace skirmish::server {
 
-using ConnId = std::uint32_t;
+class Connection;
 class MetricsText;
 
 class WsApplication {
  public:
   virtual ~WsApplication() = default;
   // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
-  virtual void on_open(ConnId id, const protocol::HttpRequest& request) = 0;
-  virtual void on_text(ConnId id, std::string_view text) = 0;
-  virtual void on_binary(ConnId id, std::string_view data) = 0;
-  // The socket is gone (closed cleanly or not); `id` is never used again.
-  virtual void on_close(ConnId id) = 0;
+  virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;
+  virtual void on_text(Connection& conn, std::string_view text) = 0;
+  virtual void on_binary(Connection& conn, std::string_view data) = 0;
+  // The socket is gone (closed cleanly or not); the connection is freed right after.
+  virtual void on_close(Connection& conn) = 0;
   // The server begins a graceful stop: answer what is waiting (long polls) before the
   // connections are closed.
   virtual void on_server_stopping() {}

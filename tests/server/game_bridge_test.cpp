@@ -69,13 +69,16 @@ TEST_CASE("a client that applies every frame holds exactly the server's view", "
   const game::EntityId far_monster = world.add_monster_at(1, 1800, 1800);
   ClientView view;
   std::vector<game::EntityId> known;
+  std::uint32_t last = 0;
   std::string payload;
 
   auto tick = [&](std::vector<game::PlayerInput> inputs = {}) {
     world.step(inputs);
     bridge.encode_tick(1000 + static_cast<std::int64_t>(world.tick()), world.player_count());
+    bridge.prepare_views();
     const game::Entity* self = world.find(me);
-    bridge.build_frame(self->x, self->y, known, payload);
+    bridge.build_frame(self->x, self->y, known, last, payload);
+    last = bridge.stamp();
     json frame = view.apply(payload);
     require_matches_server(view, world, self->x, self->y, 400);
     return frame;
@@ -124,7 +127,8 @@ TEST_CASE("a client that applies every frame holds exactly the server's view", "
     view.entities[999999] = json{{"id", 999999}};  // something stale the client still holds
     world.step({});
     bridge.encode_tick(5, world.player_count());
-    bridge.build_frame(1000, 1000, known, payload, true);
+    bridge.prepare_views();
+    bridge.build_frame(1000, 1000, known, last, payload, true);
     json frame = view.apply(payload);
     CHECK(frame["full"] == true);
     require_matches_server(view, world, 1000, 1000, 400);
@@ -141,8 +145,9 @@ TEST_CASE("events reach only the clients whose view contains them", "[server][in
   for (int i = 0; i < 200; ++i) {
     const auto& events = world.step({});
     bridge.encode_tick(i, world.player_count());
-    bridge.build_frame(300, 300, known_near, near_payload);
-    bridge.build_frame(1700, 1700, known_far, far_payload);
+    bridge.prepare_views();
+    bridge.build_frame(300, 300, known_near, bridge.stamp() - 1, near_payload);
+    bridge.build_frame(1700, 1700, known_far, bridge.stamp() - 1, far_payload);
     const json near_frame = json::parse(near_payload);
     const json far_frame = json::parse(far_payload);
     CHECK(far_frame["events"].empty());
@@ -153,4 +158,57 @@ TEST_CASE("events reach only the clients whose view contains them", "[server][in
     }
   }
   FAIL("the monster never attacked");
+}
+
+TEST_CASE("a viewer served every k-th tick holds exactly the server's view after each of its frames",
+          "[server][interest][send_rate]") {
+  for (const int k : {2, 3, 4, 7}) {
+    INFO("k = " << k);
+    game::GameConfig cfg = small_world();
+    cfg.monster_count = 40;  // wandering, chasing and dying monsters: every kind of change
+    game::World world(cfg, 11);
+    server::GameBridge bridge(world, 400);
+    const game::EntityId me = world.add_player_at("me", 1000, 1000);
+    // Another player's view is served every tick: pieces encoded for it must not leak into
+    // the k-th-tick viewer's frames (and the other way round).
+    const game::EntityId other = world.add_player_at("other", 1100, 1000);
+    ClientView slow, fast;
+    std::vector<game::EntityId> slow_known, fast_known;
+    std::uint32_t slow_last = 0, fast_last = 0;
+    std::string payload;
+    std::size_t events_seen = 0, events_expected = 0;
+    std::vector<std::size_t> events_since_slow;  // events near the slow viewer in ticks it skipped
+    for (int i = 0; i < 300; ++i) {
+      const float angle = static_cast<float>(i) * 0.03f;
+      std::vector<game::PlayerInput> inputs = {{me, std::cos(angle), std::sin(angle), i % 5 == 0},
+                                               {other, -std::sin(angle), std::cos(angle), i % 3 == 0}};
+      // A jump (the whole view changes) right after a tick every k serves: events before it
+      // were delivered near the old place.
+      if (i == 169) world.set_position(me, 300, 1700);
+      const auto& events = world.step(inputs);
+      bridge.encode_tick(i, world.player_count());
+      const game::Entity* self = world.find(me);
+      // Events that fall inside the view where the slow viewer will be at its next frame
+      // are what it must get; count those near its position now (it moves slowly).
+      for (const auto& ev : events) {
+        const float dx = ev.x - self->x, dy = ev.y - self->y;
+        if (dx * dx + dy * dy <= 400.0f * 400.0f * 0.5f) events_expected++;
+      }
+      bridge.prepare_views();
+      const game::Entity* o = world.find(other);
+      bridge.build_frame(o->x, o->y, fast_known, fast_last, payload);
+      fast_last = bridge.stamp();
+      fast.apply(payload);
+      require_matches_server(fast, world, o->x, o->y, 400);
+      if (i % k != 0) continue;
+      bridge.build_frame(self->x, self->y, slow_known, slow_last, payload);
+      slow_last = bridge.stamp();
+      const json frame = slow.apply(payload);
+      events_seen += frame["events"].size();
+      require_matches_server(slow, world, self->x, self->y, 400);
+    }
+    // Every event close to the slow viewer, skipped ticks included, reached it.
+    CHECK(events_expected > 0);
+    CHECK(events_seen >= events_expected);
+  }
 }

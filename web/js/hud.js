@@ -2,7 +2,7 @@
 // the kill feed and the connection banner. Reads the store; never changes it.
 
 import { state, me, labelOf } from './state.js';
-import { TRANSPORT_LABELS } from './net.js';
+import { TRANSPORT_LABELS, CLOSE_TRY_AGAIN_LATER } from './net.js';
 
 const FEED_MAX = 6;
 const FEED_MS = 9000;
@@ -52,11 +52,13 @@ export class Hud {
     const down = c === 'reconnecting' || c === 'closed';
     el.banner.hidden = !down;
     if (down) {
+      // 1013: the server dropped us for reading too slowly; nothing is broken, we come back.
+      const when = state.retryAt > now ? ` in ${secs}s` : '';
       const text = c === 'closed'
         ? 'Offline: the server closed the connection.'
-        : state.retryAt > now
-          ? `Connection lost. Reconnecting in ${secs}s…`
-          : 'Connection lost. Reconnecting…';
+        : state.downCode === CLOSE_TRY_AGAIN_LATER
+          ? `Connection too slow — reconnecting${when}…`
+          : `Connection lost. Reconnecting${when}…`;
       this.set('banner', el.bannerText, text);
       el.bannerRetry.hidden = !(c === 'closed' || state.retryAt - now > 1500);
     }

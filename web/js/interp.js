@@ -20,6 +20,7 @@ export class Timelines {
     this.offset = null;     // local ms of tick 0 (see noteTick)
     this.tickMs = 50;
     this.lastTick = null;
+    this.prevTick = null;
     // Extra drawing delay for transports that deliver ticks in batches (short polling
     // fetches a second's worth at once): drawn that much later, motion stays smooth.
     this.extraDelayMs = 0;
@@ -33,6 +34,7 @@ export class Timelines {
     this.offset = null;
     this.shownOffset = null;
     this.lastTick = null;
+    this.prevTick = null;
     this.batch = null;
   }
 
@@ -47,6 +49,9 @@ export class Timelines {
   // late arrivals and pull the clock up and down within every batch.
   noteTick(tick, arrival, tickMs) {
     this.tickMs = tickMs;
+    // The tick of the frame before this one: a server that sheds send rate (or catches up
+    // after a stall) sends frames 2, 3 or 4 ticks apart, each with all that changed since.
+    this.prevTick = this.lastTick;
     this.lastTick = tick;
     const est = arrival - tick * tickMs;
     if (!this.batch) {
@@ -79,11 +84,13 @@ export class Timelines {
       this.byId.set(id, tl);
     }
     const last = tl[tl.length - 1];
-    // Unchanged entities are not sent, so the previous sample may be many ticks old.
-    // Pin the old position at the tick before this one; otherwise we would slide across
-    // the whole gap instead of moving during the one tick it actually took.
-    if (last && !jump && tick - last.tick > 1) {
-      tl.push({ tick: tick - 1, x: last.x, y: last.y, jump: false });
+    // Unchanged entities are not sent, so the previous sample may be many ticks old: it held
+    // until the previous frame (the client knew no change then). Pin the old position at that
+    // frame's tick, so the entity moves over the ticks between the two frames (one tick
+    // apart, or k when the server sends every k-th tick) and not across the whole gap.
+    const pinAt = this.prevTick != null && this.prevTick < tick ? this.prevTick : tick - 1;
+    if (last && !jump && pinAt > last.tick) {
+      tl.push({ tick: pinAt, x: last.x, y: last.y, jump: false });
     }
     if (last && last.tick >= tick) tl.length = tl.findIndex((s) => s.tick >= tick);  // same tick again: replace
     tl.push({ tick, x, y, jump });

@@ -45,13 +45,17 @@ const conn = createTransport(transportFromUrl(), {
     setTransport(conn.kind);
     state.timelines.extraDelayMs = batchDelayMs();
     if (wasReconnect) state.reconnects++;
+    state.downCode = null;
     setConnection('open');
     ping();  // warms the connection up: its answer is not counted (state.js)
     setTimeout(ping, 300);
   },
   onMessage: handleMessage,
-  onDown() {
+  // Any close not fatal (net.js), 1013 included: the server dropped a client that read too
+  // slowly. The transport retries with backoff; the next hello rejoins with our token.
+  onDown(code) {
     state.joined = false;
+    state.downCode = code ?? null;
     setConnection('reconnecting', 0);
   },
   onRetryScheduled(at) {

@@ -30,8 +30,13 @@ const WS_PROBE_MS = 3000;      // 'auto': a WebSocket with no `hello` by then is
 const POLL_MS = 1000;          // short polling: one GET a second
 const LONGPOLL_S = 25;         // long polling: the server answers [] after this long without news
 const REQUEST_TIMEOUT_MS = 8000;
-// Close codes that say "your client is broken": reconnecting would only repeat it.
+// Close codes that say "your client is broken": reconnecting would only repeat it (1008:
+// the client broke the rules). Every other close is retried with backoff, among them 1013
+// ("Try Again Later"), which the server sends a client that reads its frames too slowly:
+// the client did nothing wrong, so it reconnects and resumes its player.
 const FATAL_CLOSE = new Set([1002, 1007, 1008, 1009]);
+/** Close code of a WebSocket the server dropped for reading too slowly: retried, not fatal. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 // WebSocket.readyState values (not read from window.WebSocket: a page may have replaced it).
 const WS_CONNECTING = 0;
 const WS_OPEN = 1;

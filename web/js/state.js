@@ -11,6 +11,7 @@ export const state = {
   connection: 'connecting',  // 'connecting' | 'open' | 'reconnecting' | 'closed'
   transport: 'ws',           // 'ws' | 'longpoll' | 'poll': how messages travel (net.js)
   retryAt: 0,                // performance.now() of the next reconnect attempt
+  downCode: null,            // while reconnecting: why the link went down (a close code; 1013 = too slow)
   reconnects: 0,             // successful re-opens after a drop
 
   // From `hello` (and `welcome`).

@@ -1,6 +1,10 @@
 // The live stats page: polls /stats.json once a second and draws each series as a small
 // line chart of the last few minutes, with a time axis (seconds ago) and round y values
-// (1-2-5 steps; whole numbers for counts). Plain canvas, no library.
+// (1-2-5 steps; whole numbers for counts). Plain canvas, no library. Above them, a panel of
+// the send rate as it stands: under load the daemon sends each viewer a frame only every k-th
+// tick (watchers first, then players) and past that sheds some due viewers (server/
+// send_scheduler.h). Those fields are newer than the rest: an older daemon lacks them, and the
+// page shows "–" for them.
 
 const CHARTS = [
   { title: 'players', series: [['players', 'players']], unit: '', integer: true },
@@ -10,10 +14,23 @@ const CHARTS = [
   { title: 'tick frames sent', series: [['frames_per_s', 'frames/s']], unit: '/s', integer: true },
   { title: 'bytes sent', series: [['bytes_per_s', 'KB/s']], unit: ' KB/s', scale: 1 / 1024 },
   { title: 'frames skipped (slow clients)', series: [['skipped_per_s', 'per second']], unit: '/s', integer: true },
+  // Frames a second each viewer actually gets; the y axis reaches at least the game's tick
+  // rate, so a rate under it shows as a drop from the top.
+  {
+    title: 'send rate per viewer', series: [['send_rate_players', 'players'], ['send_rate_watchers', 'watchers']],
+    unit: '/s', optional: true, atLeast: ['game_ticks_per_s'],
+  },
 ];
 const COLORS = ['#f5b942', '#5cc8f5'];
 const AXIS_W = 34;   // px left of the plot for the y labels
 const AXIS_H = 14;   // px under the plot for the time labels
+const SHED_LEVEL = 7;  // send_level at which due viewers are shed
+
+// A sample's field as a number, or null when the daemon does not send it.
+function num(sample, key) {
+  const v = sample ? sample[key] : undefined;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
 
 // A round step (1, 2 or 5 times a power of ten) giving at most `maxTicks` intervals up to
 // `max`; at least 1 for counts, which have no fractions.
@@ -80,8 +97,15 @@ function draw(chart, samples) {
   g.scale(dpr, dpr);
   g.clearRect(0, 0, w, h);
   const scale = spec.scale || 1;
-  const values = spec.series.map(([key]) => samples.map((s) => (s[key] || 0) * scale));
-  const y = niceTicks(Math.max(0, ...values.flat()), !!spec.integer);
+  // An optional field may be absent (an older daemon): null, drawn as a gap, not as 0.
+  const values = spec.series.map(([key]) => samples.map((s) => {
+    const v = num(s, key);
+    return v == null ? (spec.optional ? null : 0) : v * scale;
+  }));
+  const floor = (spec.atLeast || []).flatMap((key) => samples.map((s) => (num(s, key) ?? 0) * scale));
+  const present = values.flat().filter((v) => v != null);
+  // Nothing to scale by at all: an axis of 0..1 rather than one of vanishing steps.
+  const y = niceTicks(Math.max(spec.optional && !present.length ? 1 : 0, ...present, ...floor), !!spec.integer);
   // The plot: right of the y labels, above the time labels. x is time: the newest sample
   // at the right edge, older ones by their own timestamps (a gap in sampling shows).
   const x0 = AXIS_W, x1 = w - 4, y0 = 6, y1 = h - AXIS_H;
@@ -125,25 +149,119 @@ function draw(chart, samples) {
     g.strokeStyle = COLORS[i];
     g.lineWidth = 1.5;
     g.beginPath();
+    let pen = false;  // false after a gap: the next point starts a new piece of line
     vals.forEach((v, k) => {
+      if (v == null) {
+        pen = false;
+        return;
+      }
       const px = X(samples[k].t ?? tNew - (samples.length - 1 - k) * 1000);
-      if (k === 0) g.moveTo(px, Y(v)); else g.lineTo(px, Y(v));
+      if (pen) g.lineTo(px, Y(v)); else g.moveTo(px, Y(v));
+      pen = true;
     });
     g.stroke();
   });
-  const last = values.map((v) => (v.length ? v[v.length - 1] : 0));
-  chart.now.textContent = last.map((v) => v.toFixed(spec.digits ?? (v < 10 && v % 1 ? 1 : 0))).join(' / ') + spec.unit;
+  const last = values.map((v) => (v.length ? v[v.length - 1] : spec.optional ? null : 0));
+  const shown = last.map((v) => (v == null ? '–' : v.toFixed(spec.digits ?? (v < 10 && v % 1 ? 1 : 0))));
+  chart.now.textContent = shown.join(' / ') + (last.some((v) => v != null) ? spec.unit : '');
 }
 
+// ------------------------------------------------------------------ the send-rate panel
+
+// "every tick", "every 2nd tick", "every 3rd tick", "every 4th tick".
+export function everyKth(k) {
+  if (k == null) return '–';
+  if (k <= 1) return 'every tick';
+  const suffix = k % 100 >= 11 && k % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[k % 10] || 'th');
+  return `every ${k}${suffix} tick`;
+}
+
+// What a send level means, in words (server/send_scheduler.h).
+export function levelText(level) {
+  if (level == null) return '–';
+  if (level <= 0) return 'everyone every tick';
+  if (level <= 3) return 'watchers thinned';
+  if (level < SHED_LEVEL) return 'players thinned too';
+  return 'shedding viewers';
+}
+
+function fmtRate(v, unit) {
+  return v == null ? '–' : `${v.toFixed(v % 1 ? 1 : 0)} ${unit}`;
+}
+
+function makeSendPanel() {
+  const box = document.createElement('section');
+  box.className = 'chart send';
+  const h = document.createElement('h2');
+  const name = document.createElement('span');
+  name.textContent = 'send rate now';
+  const level = document.createElement('b');
+  h.append(name, level);
+  const dl = document.createElement('dl');
+  const rows = {};
+  for (const [key, label, title] of [
+    ['game', 'game time', 'Simulation ticks a second: should stay at the tick rate whatever the load'],
+    ['players', 'players', 'How often a player is sent a frame, and the frames a second each player gets'],
+    ['watchers', 'watchers', 'How often a spectator is sent a frame, and the frames a second each gets'],
+    ['shed', 'shed', 'Frames due but not sent a second (only at the last send level)'],
+  ]) {
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    dt.title = title;
+    const dd = document.createElement('dd');
+    dd.textContent = '–';
+    dl.append(dt, dd);
+    rows[key] = dd;
+  }
+  const note = document.createElement('p');
+  note.className = 'note';
+  box.append(h, dl, note);
+  document.getElementById('charts').append(box);
+  return { level, rows, note, values: {} };
+}
+
+function updateSendPanel(panel, samples) {
+  const s = samples.length ? samples[samples.length - 1] : null;
+  const v = {
+    gameTicksPerS: num(s, 'game_ticks_per_s'),
+    sendLevel: num(s, 'send_level'),
+    kPlayers: num(s, 'k_players'),
+    kWatchers: num(s, 'k_watchers'),
+    sendRatePlayers: num(s, 'send_rate_players'),
+    sendRateWatchers: num(s, 'send_rate_watchers'),
+    shedPerS: num(s, 'viewers_shed_per_s'),
+  };
+  panel.values = v;
+  const lvl = v.sendLevel;
+  panel.level.textContent = lvl == null ? '–' : `level ${lvl}`;
+  panel.level.className = lvl == null || lvl === 0 ? '' : lvl >= SHED_LEVEL ? 'bad' : 'warn';
+  panel.rows.game.textContent = fmtRate(v.gameTicksPerS, 'ticks/s');
+  panel.rows.players.textContent = v.kPlayers == null && v.sendRatePlayers == null
+    ? '–' : `${everyKth(v.kPlayers)} · ${fmtRate(v.sendRatePlayers, 'frames/s')}`;
+  panel.rows.watchers.textContent = v.kWatchers == null && v.sendRateWatchers == null
+    ? '–' : `${everyKth(v.kWatchers)} · ${fmtRate(v.sendRateWatchers, 'frames/s')}`;
+  panel.rows.shed.textContent = v.shedPerS == null ? '–' : `${v.shedPerS.toFixed(v.shedPerS % 1 ? 1 : 0)} /s`;
+  panel.rows.shed.className = v.shedPerS ? 'bad' : '';
+  panel.note.textContent = lvl == null
+    ? (s ? 'This daemon does not report its send rate.' : '')
+    : levelText(lvl);
+}
+
+const sendPanel = makeSendPanel();
 const charts = CHARTS.map(makeChart);
 const status = document.getElementById('status');
-// For tests and the curious: each chart's axis labels as last drawn.
-window.statsPage = { get charts() { return charts.map((c) => ({ title: c.spec.title, integer: !!c.spec.integer, ...c.axes })); } };
+// For tests and the curious: each chart's axis labels as last drawn, and the send-rate
+// panel's values (null where the daemon does not send them).
+window.statsPage = {
+  get charts() { return charts.map((c) => ({ title: c.spec.title, integer: !!c.spec.integer, ...c.axes })); },
+  get send() { return { ...sendPanel.values }; },
+};
 
 async function poll() {
   try {
     const res = await fetch('stats.json', { cache: 'no-store' });
     const doc = await res.json();
+    updateSendPanel(sendPanel, doc.samples);
     charts.forEach((c) => draw(c, doc.samples));
     status.textContent = `${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {

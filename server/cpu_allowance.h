@@ -1,0 +1,32 @@
+// How much CPU the loop may use and how much it uses, for the send scheduler's load: a
+// daemon capped by its cgroup (a container's --cpus, a Kubernetes CPU limit, cgroup v1
+// cpu.cfs_quota_us or v2 cpu.max) has less than a core, and wall-clock busy time does not
+// show it until the kernel throttles it, when it is already late. Load is the loop thread's
+// CPU time over the CPU the cgroup allows it in the same wall time (at most one core).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace skirmish::server {
+
+// CPU time used by the calling thread, in nanoseconds.
+std::uint64_t thread_cpu_ns();
+
+// Cores this process may use by its cgroup's CPU quota (v1 or v2), at most `cap`; `cap` when
+// there is no quota or it cannot be read. `proc_self_cgroup` and `cgroup_root` are for tests.
+double cgroup_cpu_cores(double cap = 1.0, const std::string& proc_self_cgroup = "/proc/self/cgroup",
+                        const std::string& cgroup_root = "/sys/fs/cgroup");
+
+class CpuAllowance {
+ public:
+  // Cores allowed now (the quota is read again every `refresh_every` calls: an operator may
+  // move the process into a cgroup, or change its quota, while it runs).
+  double cores();
+
+ private:
+  double cores_ = 1.0;
+  int calls_ = 0;
+};
+
+}  // namespace skirmish::server

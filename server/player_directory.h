@@ -1,0 +1,62 @@
+// Who owns which player: the reconnect token of each player, the viewer it is attached to,
+// and the players whose viewer went away and who wait for their token until a deadline.
+// Pure bookkeeping (times are passed in; no loop, no sockets), so it is unit-tested alone;
+// it touches the world only to save and restore players.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "game/world.h"
+#include "server/saved_players.h"
+
+namespace skirmish::server {
+
+// A viewer, as the directory and the game know it: never reused while the process runs.
+using ViewerId = std::uint64_t;
+
+class PlayerDirectory {
+ public:
+  // A new player with its token.
+  void add(const std::string& token, game::EntityId player);
+  // The player a token names, or 0.
+  game::EntityId find(std::string_view token) const;
+  // The token of a player (nullptr: not in the directory).
+  const std::string* token_of(game::EntityId player) const;
+
+  // `viewer` controls `player` from now on (a join or a resume); the player is no longer
+  // waiting for its token. Returns the viewer that controlled it until now, or 0: the newest
+  // connection wins, and the one it replaced is told so by the caller.
+  ViewerId attach(game::EntityId player, ViewerId viewer);
+  // The viewer that controls `player`, or 0.
+  ViewerId owner(game::EntityId player) const;
+  // The player's viewer is gone: it can be reclaimed with its token until `expires_ms`.
+  void detach(game::EntityId player, std::uint64_t expires_ms);
+  bool is_detached(game::EntityId player) const { return detached_.count(player) != 0; }
+  // Players whose reconnect window has ended at `now_ms`, taken out of the directory.
+  std::vector<game::EntityId> take_expired(std::uint64_t now_ms);
+  // Forgets the player (it left, or the world removed it).
+  void forget(game::EntityId player);
+
+  // Players attached to a viewer: what frames report as online.
+  std::size_t online() const { return owner_.size(); }
+  std::size_t size() const { return token_by_player_.size(); }
+
+  // Every player of the directory still in `world`, as the state file holds them.
+  SavedState snapshot(const game::World& world, std::int64_t now_wall_ms) const;
+  // Puts saved players back into `world` as away players, reclaimable until `expires_ms`;
+  // a token already known is skipped. Returns how many came back.
+  std::size_t restore(const SavedState& state, game::World& world, std::uint64_t expires_ms);
+
+ private:
+  std::unordered_map<std::string, game::EntityId> players_by_token_;
+  // Points at the key in players_by_token_ (map keys never move): one copy of each token.
+  std::unordered_map<game::EntityId, const std::string*> token_by_player_;
+  std::unordered_map<game::EntityId, ViewerId> owner_;          // attached players
+  std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
+};
+
+}  // namespace skirmish::server

@@ -1,0 +1,350 @@
+#include "server/polling_sessions.h"
+
+#include <malloc.h>
+
+#include <algorithm>
+
+#include "protocol/game_messages.h"
+#include "protocol/request_target.h"
+#include "server/json_response.h"
+
+namespace skirmish::server {
+
+namespace {
+
+protocol::HttpResponse error_response(const protocol::HttpRequest& request, int status, std::string_view code,
+                                      std::string_view message) {
+  auto r = json_response(request, status, protocol::encode_error(code, message));
+  if (status == 405) r.headers.push_back({"Allow", "GET, POST, DELETE"});
+  if (status == 503) r.headers.push_back({"Retry-After", "2"});
+  return r;
+}
+
+// The body as a client message, parsed once; a body without "type" gets the one the
+// endpoint implies. nullopt: not a JSON object.
+std::optional<nlohmann::json> message_from_body(const std::string& body, const char* implied_type) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  if (!j.contains("type")) j["type"] = implied_type;
+  return j;
+}
+
+// "[a,b,c]" from already-encoded JSON messages.
+std::string json_array(const std::vector<std::string>& items) {
+  std::size_t size = 2;
+  for (const auto& i : items) size += i.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += items[i];
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace
+
+PollingSessions::PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game)
+    : server_(server), config_(config), game_(game) {
+  uv_timer_init(loop, &timer_);
+  timer_.data = this;
+  auto route = [this](const protocol::HttpRequest& r, const RequestOrigin& o) { return handle(r, o); };
+  server_.add_route("/session", route);
+  server_.add_route("/session/", route);
+  server_.set_deferred_gone_handler([this](ConnId c) { on_poll_gone(c); });
+}
+
+void PollingSessions::start() {
+  // Long-poll deadlines and idle sessions are checked on their own timer, so a low tick rate
+  // does not stretch a client's timeout.
+  uv_timer_start(&timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<PollingSessions*>(t->data);
+    self->expire(self->server_.now_ms());
+  }, 100, 100);
+}
+
+void PollingSessions::stop() {
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+}
+
+ViewerSink::Readiness PollingSessions::Sink::readiness() const {
+  if (session_.dormant) return Readiness::Skip;
+  return session_.needs_full ? Readiness::Resync : Readiness::Ready;
+}
+
+void PollingSessions::Sink::send_frame(std::string_view payload) { owner_.on_frame(session_, payload); }
+
+void PollingSessions::Sink::send_message(std::string_view json) {
+  if (session_.replies) {
+    session_.replies->emplace_back(json);
+  } else {
+    session_.notices.emplace_back(json);
+  }
+}
+
+std::string PollingSessions::take_backlog(Session& session) {
+  std::string body;
+  body.reserve(2 + session.backlog.size() + 64 * session.notices.size());
+  body += '[';
+  for (const auto& notice : session.notices) {
+    if (body.size() > 1) body += ',';
+    body += notice;
+  }
+  if (!session.backlog.empty()) {
+    if (body.size() > 1) body += ',';
+    body += session.backlog;
+  }
+  body += ']';
+  // Released, not cleared: an idle session holds no buffer sized for its busiest moment.
+  std::string().swap(session.backlog);
+  std::vector<std::string>().swap(session.notices);
+  session.backlog_ticks = 0;
+  return body;
+}
+
+void PollingSessions::answer_waiting(Session& session, bool keep_alive) {
+  if (!session.waiting) return;
+  protocol::HttpRequest waiting_request;
+  waiting_request.keep_alive = keep_alive && session.waiting_keep_alive;
+  const ConnId conn = session.waiting;
+  session.waiting = 0;
+  waiting_by_conn_.erase(conn);
+  waiting_polls_--;
+  session.last_seen_ms = server_.now_ms();
+  server_.finish_deferred(conn, json_response(waiting_request, 200, take_backlog(session)));
+}
+
+void PollingSessions::on_frame(Session& session, std::string_view payload) {
+  session.needs_full = false;
+  if (!session.backlog.empty()) session.backlog += ',';
+  session.backlog += payload;
+  session.backlog_ticks++;
+  const auto max_ticks = static_cast<std::size_t>(config_.polling.max_backlog_ticks);
+  const auto max_bytes = static_cast<std::size_t>(config_.polling.max_backlog_bytes);
+  if (!session.waiting && (session.backlog_ticks > max_ticks || session.backlog.size() > max_bytes)) {
+    // Nobody is fetching: drop the pile and stop building frames until the client asks;
+    // it then gets one frame that lists its view in full.
+    std::string().swap(session.backlog);
+    session.backlog_ticks = 0;
+    session.dormant = true;
+    session.needs_full = true;
+    game_.stats().backlog_resyncs++;
+    sessions_freed_++;
+    return;
+  }
+  answer_waiting(session);
+}
+
+std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::HttpRequest& request,
+                                                              const RequestOrigin& origin) {
+  const std::string path = protocol::normalize_path(request.target).value_or("");
+  if (path == "/session") {
+    if (request.method != "POST") return error_response(request, 405, "bad_method", "POST /session to join");
+    return create(request, origin);
+  }
+  // /session/{id}[/action]
+  const std::string rest = path.substr(std::string("/session/").size());
+  const auto slash = rest.find('/');
+  const std::string id = rest.substr(0, slash);
+  const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+  const auto it = sessions_.find(id);
+  if (it == sessions_.end()) return error_response(request, 404, "no_session", "no such session (it may have expired)");
+  Session& session = *it->second;
+  session.last_seen_ms = server_.now_ms();
+
+  if (action.empty()) {
+    if (request.method != "DELETE") return error_response(request, 405, "bad_method", "DELETE /session/{id} to leave");
+    answer_waiting(session);
+    protocol::ClientMsg leave = protocol::LeaveMsg{};
+    game_.handle(session.viewer, leave);
+    erase(it);
+    return json_response(request, 204, "");
+  }
+  if (action == "input") {
+    if (request.method != "POST") return error_response(request, 405, "bad_method", "POST a game message");
+    return input(session, request);
+  }
+  if (action == "poll" || action == "longpoll") {
+    if (request.method != "GET") return error_response(request, 405, "bad_method", "GET to poll");
+    return poll(session, request, origin.conn, action == "longpoll");
+  }
+  return error_response(request, 404, "no_such_action", "use input, poll or longpoll");
+}
+
+protocol::HttpResponse PollingSessions::input(Session& session, const protocol::HttpRequest& request) {
+  const auto body = message_from_body(request.body, "input");
+  if (!body) return error_response(request, 400, "bad_json", "the body must be a JSON object");
+  auto decoded = protocol::decode_client_message(*body);
+  if (const auto* bad = std::get_if<protocol::DecodeError>(&decoded)) {
+    return error_response(request, 400, bad->code, bad->message);
+  }
+  std::vector<std::string> replies;
+  session.replies = &replies;
+  game_.handle(session.viewer, std::get<protocol::ClientMsg>(decoded));
+  session.replies = nullptr;
+  if (replies.empty()) return json_response(request, 204, "");
+  return json_response(request, 200, json_array(replies));
+}
+
+std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, const protocol::HttpRequest& request,
+                                                            ConnId conn, bool long_poll) {
+  auto& stats = game_.stats();
+  const bool dormant = session.dormant;
+  if (dormant) {
+    // Its frames stopped while nobody asked: the next tick builds one full frame, and this
+    // request waits for it (a short poll at most a second) like a long poll.
+    session.dormant = false;
+  }
+  const bool has_news = !session.backlog.empty() || !session.notices.empty();
+  if ((!long_poll && !dormant) || has_news) {
+    (long_poll ? stats.long_polls : stats.polls)++;
+    return json_response(request, 200, take_backlog(session));
+  }
+  double wait_ms = config_.polling.longpoll_timeout_ms;
+  if (const auto t = protocol::query_param(request.target, "timeout")) {
+    char* end = nullptr;
+    const double secs = std::strtod(t->c_str(), &end);
+    if (end == t->c_str() || *end != '\0' || !(secs >= 0)) {
+      return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
+    }
+    wait_ms = secs * 1000;
+  }
+  if (!long_poll) wait_ms = 1000;
+  // Capped as a double, before the conversion: ?timeout=1e300 must not overflow it.
+  wait_ms = std::min(wait_ms, static_cast<double>(config_.polling.max_longpoll_ms));
+  // A newer poll replaces an older one (a client that gave up on it): answer the old.
+  answer_waiting(session);
+  if (waiting_polls_ >= static_cast<std::size_t>(config_.polling.max_waiting)) {
+    return error_response(request, 503, "busy", "too many long polls waiting: poll again shortly");
+  }
+  (long_poll ? stats.long_polls : stats.polls)++;
+  session.waiting = conn;
+  session.waiting_keep_alive = request.keep_alive;
+  session.wait_until_ms = server_.now_ms() + static_cast<std::uint64_t>(wait_ms);
+  waiting_by_conn_[conn] = &session;
+  waiting_polls_++;
+  return std::nullopt;
+}
+
+protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& request, const RequestOrigin& origin) {
+  auto& stats = game_.stats();
+  const std::string ip(origin.ip);
+  if (sessions_.size() >= static_cast<std::size_t>(config_.polling.max_sessions)) {
+    stats.sessions_refused++;
+    return error_response(request, 503, "busy", "too many polling sessions (polling.max_sessions): try again shortly");
+  }
+  if (const int per_ip = config_.polling.max_sessions_per_ip; per_ip > 0) {
+    const auto it = sessions_by_ip_.find(ip);
+    if (it != sessions_by_ip_.end() && it->second >= per_ip) {
+      stats.sessions_refused++;
+      return error_response(request, 503, "busy",
+                            "too many polling sessions from your address (polling.max_sessions_per_ip)");
+    }
+  }
+  auto body = message_from_body(request.body, "join");
+  if (!body) return error_response(request, 400, "bad_json", "the body must be a JSON object like {\"name\":\"alice\"}");
+  const auto& cfg = game_.world_config();
+  if ((*body)["type"] == "watch") {
+    // A spectator cannot know the world's centre before it has the hello: default to it.
+    if (!body->contains("x")) (*body)["x"] = cfg.world_width / 2;
+    if (!body->contains("y")) (*body)["y"] = cfg.world_height / 2;
+  }
+  auto decoded = protocol::decode_client_message(*body);
+  if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) return error_response(request, 400, err->code, err->message);
+  auto& msg = std::get<protocol::ClientMsg>(decoded);
+  const auto* join_msg = std::get_if<protocol::JoinMsg>(&msg);
+  const auto* watch_msg = std::get_if<protocol::WatchMsg>(&msg);
+  if (!join_msg && !watch_msg) return error_response(request, 400, "bad_message", "POST /session takes a join or a watch message");
+
+  auto owned = std::make_unique<Session>();
+  Session& session = *owned;
+  session.id = game_.new_token();
+  session.sink = std::make_unique<Sink>(*this, session);
+  session.ip = ip;
+  session.last_seen_ms = server_.now_ms();
+  session.viewer = game_.open_viewer(*session.sink, watch_msg ? watch_msg->x : cfg.world_width / 2,
+                                     watch_msg ? watch_msg->y : cfg.world_height / 2);
+  std::string answer;
+  if (join_msg) {
+    std::vector<std::string> replies;
+    session.replies = &replies;
+    game_.handle(session.viewer, msg);
+    session.replies = nullptr;
+    answer = replies.empty() ? std::string() : replies.front();
+    if (!game_.has_player(session.viewer)) {
+      game_.close_viewer(session.viewer);
+      return json_response(request, 503, answer.empty() ? protocol::encode_error("server_full", "try later") : answer);
+    }
+  } else {
+    answer = R"({"type":"watching"})";  // a spectator session; it can join later through /input
+  }
+  stats.sessions_created++;
+  sessions_by_ip_[ip]++;
+  // The answer, plus the session id and the hello a WebSocket client would have had.
+  answer.pop_back();
+  answer += ",\"session\":\"" + session.id + "\",\"hello\":" + game_.hello() + "}";
+  sessions_.emplace(session.id, std::move(owned));
+  return json_response(request, 200, answer);
+}
+
+void PollingSessions::erase(SessionMap::iterator it) {
+  Session& session = *it->second;
+  if (session.waiting) {
+    waiting_by_conn_.erase(session.waiting);
+    waiting_polls_--;
+  }
+  game_.close_viewer(session.viewer);
+  if (const auto ip = sessions_by_ip_.find(session.ip); ip != sessions_by_ip_.end() && --ip->second <= 0) {
+    sessions_by_ip_.erase(ip);
+  }
+  sessions_.erase(it);
+  sessions_freed_++;
+}
+
+void PollingSessions::expire(std::uint64_t now_ms) {
+  const auto idle_limit = static_cast<std::uint64_t>(std::max(config_.session.reconnect_window_ms, 5000));
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    Session& session = *it->second;
+    if (session.waiting && now_ms >= session.wait_until_ms) answer_waiting(session);
+    if (session.waiting || now_ms - session.last_seen_ms <= idle_limit) {
+      ++it;
+      continue;
+    }
+    // Like a WebSocket player whose reconnect window ran out: the player leaves the world.
+    protocol::ClientMsg leave = protocol::LeaveMsg{};
+    game_.handle(session.viewer, leave);
+    erase(it++);
+    game_.stats().sessions_expired++;
+  }
+  return_freed_memory();
+}
+
+void PollingSessions::return_freed_memory() {
+  // A crowd of sessions leaves its backlogs spread over the heap; glibc keeps such pages
+  // until asked. Asked once a burst of sessions (or of their backlogs) has gone, not per
+  // session: a trim walks the heap.
+  constexpr std::size_t kBurst = 64;
+  if (sessions_freed_ < kBurst) return;
+  sessions_freed_ = 0;
+  malloc_trim(0);
+}
+
+void PollingSessions::on_poll_gone(ConnId conn) {
+  const auto it = waiting_by_conn_.find(conn);
+  if (it == waiting_by_conn_.end()) return;
+  Session& session = *it->second;
+  waiting_by_conn_.erase(it);
+  session.waiting = 0;
+  waiting_polls_--;
+  session.last_seen_ms = server_.now_ms();
+}
+
+void PollingSessions::answer_all_waiting() {
+  // Every waiting long poll gets its answer (what it holds, usually []) with
+  // "Connection: close", so the client hears from us before the connection ends.
+  for (auto& [id, session] : sessions_) answer_waiting(*session, false);
+}
+
+}  // namespace skirmish::server

@@ -1,0 +1,51 @@
+// One viewer of a world, whatever its transport: a WebSocket, or an HTTP polling session.
+// The world's tick walks a dense array of these; what a viewer's frames and messages turn
+// into on the wire is its sink's business, so the tick does not know the transport.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "game/entity.h"
+#include "server/player_directory.h"
+
+namespace skirmish::server {
+
+class ViewerSink {
+ public:
+  enum class Readiness : std::uint8_t {
+    Ready,   // can take a frame now
+    Resync,  // can, but frames built for it were dropped: this one must list its view in full
+    // Cannot (a WebSocket over its soft limit, a polling session nobody polls): no frame is
+    // built, and its next one lists its view in full.
+    Skip,
+  };
+  virtual ~ViewerSink() = default;
+  virtual Readiness readiness() const = 0;
+  // One tick frame's payload (JSON text), valid during the call only.
+  virtual void send_frame(std::string_view payload) = 0;
+  // A message that is not a tick: a reply, or news (session_taken).
+  virtual void send_message(std::string_view json) = 0;
+  // The viewer broke the rules too often: end its transport with 1008 and `reason`.
+  virtual void close_for_policy(std::string_view reason) = 0;
+};
+
+struct Viewer {
+  ViewerSink* sink = nullptr;
+  ViewerId id = 0;
+  game::EntityId player = 0;  // 0: a spectator
+  float view_x = 0, view_y = 0;
+  // Movement is held until the next input changes it, so a client sends inputs when its
+  // controls change, not every tick; an attack is applied once, at the next tick.
+  float move_dx = 0, move_dy = 0;
+  bool attack = false;
+  bool resync = false;       // its frames were skipped: the next one lists its view in full
+  std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
+  std::uint16_t inputs_this_tick = 0;
+  std::uint32_t last_frame = 0;  // the bridge's stamp at its last frame; 0: none yet
+  int bad_messages = 0;
+  std::vector<game::EntityId> known;  // sorted ids the viewer has been sent
+};
+
+}  // namespace skirmish::server

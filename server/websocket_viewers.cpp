@@ -1,0 +1,70 @@
+#include "server/websocket_viewers.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "protocol/request_target.h"
+
+namespace skirmish::server {
+
+namespace {
+
+std::optional<float> query_number(const std::string& target, std::string_view name) {
+  const auto v = protocol::query_param(target, name);
+  if (!v) return std::nullopt;
+  char* end = nullptr;
+  const float f = std::strtof(v->c_str(), &end);
+  if (end == v->c_str() || *end != '\0' || !std::isfinite(f)) return std::nullopt;
+  return f;
+}
+
+}  // namespace
+
+ViewerSink::Readiness WebSocketViewers::Sink::readiness() const {
+  return conn_.is_open() && !conn_.over_soft_limit() ? Readiness::Ready : Readiness::Skip;
+}
+
+void WebSocketViewers::Sink::send_message(std::string_view json) {
+  if (conn_.is_open()) conn_.send_text(json);
+}
+
+void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& request) {
+  auto sink = std::make_unique<Sink>(conn);
+  const auto& cfg = game_.world_config();
+  const float x = query_number(request.target, "x").value_or(cfg.world_width / 2);
+  const float y = query_number(request.target, "y").value_or(cfg.world_height / 2);
+  // The shared hello goes straight to the kernel as the payload of its frame: no copy per
+  // connection of a hello that lists every obstacle (tens of KB in a big world).
+  conn.send_text(game_.hello());
+  sink->viewer = game_.open_viewer(*sink, x, y);
+  sinks_[conn.id()] = std::move(sink);
+}
+
+void WebSocketViewers::on_text(Connection& conn, std::string_view text) {
+  const auto it = sinks_.find(conn.id());
+  if (it == sinks_.end()) return;
+  auto decoded = protocol::decode_client_message(text);
+  if (auto* error = std::get_if<protocol::DecodeError>(&decoded)) {
+    game_.reject(it->second->viewer, *error);
+  } else {
+    game_.handle(it->second->viewer, std::get<protocol::ClientMsg>(decoded));
+  }
+}
+
+void WebSocketViewers::on_binary(Connection& conn, std::string_view) {
+  // Answered but not held against the client: binary frames are valid WebSocket, just not
+  // our protocol, and a generic client (a conformance suite, a proxy's probe) may send some.
+  game_.stats().binary_messages++;
+  if (conn.is_open()) {
+    conn.send_text(protocol::encode_error("bad_message", "binary messages are not part of the protocol: send JSON text"));
+  }
+}
+
+void WebSocketViewers::on_close(Connection& conn) {
+  const auto it = sinks_.find(conn.id());
+  if (it == sinks_.end()) return;
+  game_.close_viewer(it->second->viewer);
+  sinks_.erase(it);
+}
+
+}  // namespace skirmish::server

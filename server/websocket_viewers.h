@@ -1,0 +1,44 @@
+// The WebSocket transport of the game: each open /ws connection is one viewer, whose
+// frames go straight to its connection. Text messages are decoded here, once, into typed
+// messages for the game.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+
+#include "protocol/http_types.h"
+#include "server/connection.h"
+#include "server/game_port.h"
+
+namespace skirmish::server {
+
+class WebSocketViewers {
+ public:
+  explicit WebSocketViewers(GamePort& game) : game_(game) {}
+
+  void on_open(Connection& conn, const protocol::HttpRequest& request);
+  void on_text(Connection& conn, std::string_view text);
+  void on_binary(Connection& conn, std::string_view data);
+  void on_close(Connection& conn);
+  std::size_t size() const { return sinks_.size(); }
+
+ private:
+  class Sink final : public ViewerSink {
+   public:
+    explicit Sink(Connection& conn) : conn_(conn) {}
+    Readiness readiness() const override;
+    void send_frame(std::string_view payload) override { conn_.send_text(payload); }
+    void send_message(std::string_view json) override;
+    void close_for_policy(std::string_view reason) override { conn_.close_websocket(1008, reason); }
+    ViewerId viewer = 0;
+
+   private:
+    // Valid for the sink's whole life: the server tells us on_close() before it frees it.
+    Connection& conn_;
+  };
+  GamePort& game_;
+  std::unordered_map<ConnId, std::unique_ptr<Sink>> sinks_;  // the sink's address is the viewer's, stable
+};
+
+}  // namespace skirmish::server

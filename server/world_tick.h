@@ -1,0 +1,92 @@
+// One world's tick: inputs -> step -> encode -> fan-out, on its loop. Viewers live in a dense
+// array walked once per tick; each is served through its ViewerSink, so the tick does not
+// know which transport a viewer uses. When the loop falls behind, the world still steps every
+// tick (game time stays real) and the SendScheduler lowers the send rate instead.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "game/world.h"
+#include "server/cpu_allowance.h"
+#include "server/game_bridge.h"
+#include "server/send_scheduler.h"
+#include "server/tick_driver.h"
+#include "server/viewer.h"
+
+namespace skirmish::server {
+
+struct SendStats {
+  std::uint64_t frames = 0, bytes = 0;       // tick frames sent
+  std::uint64_t player_frames = 0;           // ... of them to viewers with a player
+  std::uint64_t skipped = 0;                 // not built: the sink could not take one (resync next)
+  std::uint64_t shed = 0;                    // due but not served: over budget at the shed level
+  std::uint64_t steps = 0;                   // simulation steps (every tick, whatever was sent)
+};
+
+class WorldTick {
+ public:
+  struct Hooks {
+    std::function<void(std::uint64_t now_ms)> before_tick;  // e.g. expire players nobody reclaimed
+    std::function<std::size_t()> online_players;            // what frames report as "players"
+    std::function<void(double turn_ms)> after_tick;         // e.g. sample statistics
+  };
+  WorldTick(uv_loop_t* loop, const config::Config& config, Hooks hooks);
+  WorldTick(const WorldTick&) = delete;
+  WorldTick& operator=(const WorldTick&) = delete;
+
+  void start() { ticks_.start(); }
+  void stop() { ticks_.stop(); }
+
+  ViewerId add_viewer(ViewerSink& sink, float view_x, float view_y);
+  // The viewer is gone; returns the player it controlled (0: none) for the caller to detach.
+  game::EntityId remove_viewer(ViewerId id);
+  // nullptr once removed. Valid until the next add_viewer / remove_viewer.
+  Viewer* find(ViewerId id);
+  std::size_t viewer_count() const { return viewers_.size(); }
+  std::size_t player_viewer_count() const;
+
+  game::World& world() { return world_; }
+  const game::World& world() const { return world_; }
+  const GameBridge& bridge() const { return bridge_; }
+  const TickDriver& ticks() const { return ticks_; }
+  const SendScheduler& scheduler() const { return scheduler_; }
+  const SendStats& send_stats() const { return stats_; }
+  double load() const { return load_; }
+  // Due viewers shed in the last tick.
+  std::size_t shed_last_tick() const { return shed_last_tick_; }
+
+ private:
+  void tick(std::uint32_t steps);
+  void fan_out();
+  void serve(Viewer& v);
+  void measure_load(std::uint64_t fanout_cpu_ns);
+
+  uv_loop_t* loop_;
+  const config::Config& config_;
+  Hooks hooks_;
+  game::World world_;
+  GameBridge bridge_;
+  TickDriver ticks_;
+  SendScheduler scheduler_;
+  CpuAllowance allowance_;
+  SendStats stats_;
+  std::vector<Viewer> viewers_;  // dense: removal moves the last one into the gap
+  std::unordered_map<ViewerId, std::uint32_t> index_of_;  // for messages and removal, never per tick
+  ViewerId next_id_ = 1;
+  std::uint8_t next_phase_ = 0;
+  std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
+  std::vector<std::uint32_t> due_players_, due_watchers_;  // scratch at the shed level
+  std::string payload_;                                   // scratch: one viewer's frame
+  std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
+  double load_ = 0, fanout_load_ = 0;
+  std::size_t shed_last_tick_ = 0;
+};
+
+}  // namespace skirmish::server

@@ -1,0 +1,97 @@
+// The player directory on its own: tokens, attach and takeover, detach and reclaim within
+// the window, expiry, and a save that restores the same players. No loop, no sockets.
+#include <catch2/catch.hpp>
+
+#include "game/world.h"
+#include "server/player_directory.h"
+
+using namespace skirmish;
+using server::PlayerDirectory;
+
+namespace {
+game::GameConfig quiet_world() {
+  game::GameConfig cfg;
+  cfg.monster_count = 0;
+  cfg.obstacle_count = 0;
+  return cfg;
+}
+}  // namespace
+
+TEST_CASE("tokens name their players until they are forgotten", "[server][directory]") {
+  PlayerDirectory d;
+  d.add("tok-a", 7);
+  d.add("tok-b", 9);
+  CHECK(d.find("tok-a") == 7);
+  CHECK(d.find("tok-b") == 9);
+  CHECK(d.find("nope") == 0);
+  REQUIRE(d.token_of(9) != nullptr);
+  CHECK(*d.token_of(9) == "tok-b");
+  d.forget(7);
+  CHECK(d.find("tok-a") == 0);
+  CHECK(d.token_of(7) == nullptr);
+  CHECK(d.size() == 1);
+}
+
+TEST_CASE("the newest viewer wins a player, and the one it replaced is named", "[server][directory]") {
+  PlayerDirectory d;
+  d.add("t", 5);
+  CHECK(d.attach(5, 100) == 0);
+  CHECK(d.owner(5) == 100);
+  CHECK(d.online() == 1);
+  CHECK(d.attach(5, 100) == 0);  // the same viewer again: nobody to tell
+  CHECK(d.attach(5, 200) == 100);
+  CHECK(d.owner(5) == 200);
+  CHECK(d.online() == 1);
+}
+
+TEST_CASE("a detached player waits for its token until its deadline", "[server][directory]") {
+  PlayerDirectory d;
+  d.add("t1", 1);
+  d.add("t2", 2);
+  d.attach(1, 10);
+  d.attach(2, 20);
+  d.detach(1, 5000);
+  d.detach(2, 8000);
+  CHECK(d.online() == 0);
+  CHECK(d.is_detached(1));
+  CHECK(d.take_expired(4999).empty());
+  // Reclaimed in time: no longer waiting, so it does not expire.
+  CHECK(d.attach(2, 30) == 0);
+  CHECK_FALSE(d.is_detached(2));
+  const auto expired = d.take_expired(9000);
+  REQUIRE(expired.size() == 1);
+  CHECK(expired[0] == 1);
+  CHECK(d.find("t1") == 0);   // an expired player's token names nobody
+  CHECK(d.find("t2") == 2);
+  CHECK(d.take_expired(100000).empty());
+}
+
+TEST_CASE("a snapshot restores the same players, away and reclaimable, under new ids", "[server][directory]") {
+  game::World world(quiet_world(), 1);
+  PlayerDirectory d;
+  const game::EntityId a = world.add_player_at("alice", 100, 200);
+  const game::EntityId b = world.add_player_at("bob", 300, 400);
+  d.add("token-alice", a);
+  d.add("token-bob", b);
+  d.attach(a, 1);
+  const server::SavedState saved = d.snapshot(world, 1234);
+  CHECK(saved.saved_at_ms == 1234);
+  REQUIRE(saved.players.size() == 2);
+
+  game::World next(quiet_world(), 1);
+  next.add_player_at("someone", 1, 1);  // ids in the new world are taken already
+  PlayerDirectory restored;
+  CHECK(restored.restore(saved, next, 60000) == 2);
+  const game::EntityId alice = restored.find("token-alice");
+  REQUIRE(alice != 0);
+  const game::Entity* e = next.find(alice);
+  REQUIRE(e != nullptr);
+  CHECK(e->name == "alice");
+  CHECK(e->x == Approx(100));
+  CHECK(e->away);
+  CHECK(restored.is_detached(alice));
+  CHECK(restored.online() == 0);
+  // Restoring the same file twice does not duplicate anyone.
+  CHECK(restored.restore(saved, next, 60000) == 0);
+  CHECK(restored.take_expired(60000).size() == 2);
+}
