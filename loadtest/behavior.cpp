@@ -12,6 +12,7 @@ std::optional<Behavior> parse_behavior(std::string_view name) {
   if (name == "idle") return Behavior::Idle;
   if (name == "wander") return Behavior::Wander;
   if (name == "fight") return Behavior::Fight;
+  if (name == "watch") return Behavior::Watch;
   return std::nullopt;
 }
 
@@ -20,6 +21,7 @@ const char* behavior_name(Behavior b) {
     case Behavior::Idle: return "idle";
     case Behavior::Wander: return "wander";
     case Behavior::Fight: return "fight";
+    case Behavior::Watch: return "watch";
   }
   return "?";
 }

@@ -11,7 +11,9 @@
 
 namespace skirmish::loadtest {
 
-enum class Behavior : std::uint8_t { Idle, Wander, Fight };
+// Watch: a spectator that never joins (the daemon serves it as a watcher, which gives up send
+// rate before players do); Idle joins and stands still; Wander and Fight move.
+enum class Behavior : std::uint8_t { Idle, Wander, Fight, Watch };
 
 std::optional<Behavior> parse_behavior(std::string_view name);
 const char* behavior_name(Behavior b);

@@ -156,7 +156,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", o.clients, "simulated players")->check(CLI::Range(1, 1000000));
   app.add_option("--ramp", o.ramp, "connections opened per second")->check(CLI::Range(0.1, 1e6));
   app.add_option("--duration", o.duration, "measured seconds after the ramp")->check(CLI::Range(1.0, 86400.0));
-  app.add_option("--behavior", o.behavior, "idle | wander | fight")->check(CLI::IsMember({"idle", "wander", "fight"}));
+  app.add_option("--behavior", o.behavior, "idle | wander | fight | watch (a spectator: never joins)")
+      ->check(CLI::IsMember({"idle", "wander", "fight", "watch"}));
   app.add_option("--input-rate", o.input_rate, "inputs per second per client (wander, fight)")
       ->check(CLI::Range(0.01, 1000.0));
   app.add_option("--view-fraction", o.view_fraction,

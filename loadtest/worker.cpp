@@ -148,7 +148,7 @@ ClientWindow Worker::window_of(const Client& c) const {
 void Worker::run() {
   started_ns_ = uv_hrtime();
   uv_timer_start(&ramp_timer_, on_ramp_timer, 0, 5);
-  if (config_.behavior != Behavior::Idle) uv_timer_start(&input_timer_, on_input_timer, kInputTimerMs, kInputTimerMs);
+  if (config_.behavior != Behavior::Idle && config_.behavior != Behavior::Watch) uv_timer_start(&input_timer_, on_input_timer, kInputTimerMs, kInputTimerMs);
   uv_timer_start(&sweep_timer_, on_sweep_timer, kSweepTimerMs, kSweepTimerMs);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -307,6 +307,7 @@ void Worker::on_open(Client& c) {
   interval_.connect_us.record((uv_hrtime() - c.started_ns) / 1000);
   connected_++;
   attempts_done_++;
+  if (config_.behavior == Behavior::Watch) return;  // a spectator: frames only
   send_frame(c, static_cast<int>(protocol::Opcode::Text), encode_join(config_.name_prefix + std::to_string(c.index)));
   // Spread the clients' inputs over the period, so they do not all arrive in one burst.
   const double period_ns = 1e9 / std::max(config_.input_rate_hz, 0.001);

@@ -259,13 +259,18 @@ void GameService::write_metrics(MetricsText& m) const {
             static_cast<double>(ticks.dropped_ticks()));
   m.histogram("skirmish_tick_duration_seconds", "time to step the world and send every frame", ticks.durations());
   m.gauge("skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)", world_.load());
-  m.gauge("skirmish_send_level", "send-rate shedding level: 0 all every tick, 1-3 watchers, 4-6 players too, 7 shedding",
+  m.gauge("skirmish_fanout_load", "the part of that load spent building and writing tick frames", world_.fanout_load());
+  m.gauge("skirmish_send_budget_frames", "tick frames a tick the send budget allows (-1: no budget)",
+          sched.budget() >= 1e17 ? -1.0 : sched.budget());
+  m.gauge("skirmish_send_level", "send-rate level: 0 all every tick, 1-3 watchers every 2-4 ticks, 4 watchers shed, 5-7 players every 2-4 ticks, 8 all shed",
           static_cast<double>(sched.level()));
   m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "class",
              std::map<std::string, double>{{"player", sched.k_players()}, {"watcher", sched.k_watchers()}});
-  m.gauge("skirmish_viewers_shed", "due viewers not served in the last tick (shed level only)",
+  m.gauge("skirmish_watcher_share", "share of due watchers served each tick (below 1 from level 4)",
+          sched.watcher_share());
+  m.gauge("skirmish_viewers_shed", "due viewers not served in the last tick (levels 4 and 8)",
           static_cast<double>(world_.shed_last_tick()));
-  m.counter("skirmish_frames_shed_total", "frames due but not sent at the shed level", static_cast<double>(send.shed));
+  m.counter("skirmish_frames_shed_total", "frames due but not sent (levels 4 and 8)", static_cast<double>(send.shed));
   m.counter("skirmish_tick_frames_sent_total", "tick frames sent", static_cast<double>(send.frames));
   m.counter("skirmish_tick_frames_sent_players_total", "tick frames sent to viewers with a player",
             static_cast<double>(send.player_frames));

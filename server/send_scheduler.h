@@ -5,13 +5,21 @@
 // k-th tick in round-robin phases, so each tick carries 1/k of them; a frame carries all that
 // changed since that viewer's previous one (GameBridge), so a skipped tick loses nothing.
 //
-// Levels, one step at a time as the load rises, back down with hysteresis:
-//   0: everyone every tick; 1-3: watchers every 2nd, 3rd, 4th tick; 4-6: then players too;
-//   7: still too much: each tick serves a share of the due viewers, players first, then the
-//      watchers that have waited longest (shed fairly), and the share adapts to the load.
+// Players come before watchers (spectators, polling watchers). The scheduler keeps a budget
+// of frames per tick, cut when the loop's CPU load passes `high` and raised when it falls
+// under `low` (in between nothing moves: that band is the hysteresis), and serves the budget
+// by levels:
+//   0    everyone every tick
+//   1-3  watchers every 2nd, 3rd, 4th tick
+//   4    watchers beyond that: each tick serves a share of the due watchers, the longest
+//        waiting first, down to kWatcherFloor of them (players still every tick)
+//   5-7  players every 2nd, 3rd, 4th tick (watchers at the floor)
+//   8    still too much: a share of all due viewers, players first, then the watchers that
+//        have waited longest
 // Pure: the caller measures the load and walks the viewers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace skirmish::server {
@@ -19,30 +27,42 @@ namespace skirmish::server {
 class SendScheduler {
  public:
   static constexpr int kMaxK = 4;
-  static constexpr int kShedLevel = 7;
+  static constexpr int kShedWatchersLevel = 4;
+  static constexpr int kShedLevel = 8;
+  // From level 4 up, the least share of due watchers served before players give up rate.
+  static constexpr double kWatcherFloor = 0.5;
+  static constexpr double kMinShare = 0.05;
   // The phase period: every k in 1..kMaxK divides it, so a viewer's phase works at any k.
   static constexpr std::uint8_t kPhases = 12;
 
   struct Tuning {
-    double high = 0.85;  // load above which the level rises
-    double low = 0.65;   // projected load under which it falls
-    int up_after_ticks = 4;     // ticks a level holds before it may rise again
-    int down_after_ticks = 20;  // ... before it may fall
+    double high = 0.85;     // load above which the budget is cut
+    double low = 0.65;      // load under which it grows
+    int adjust_every = 5;   // ticks between budget changes: the load is smoothed, let it show
   };
   SendScheduler() = default;
   explicit SendScheduler(Tuning t) : tuning_(t) {}
 
-  // Once per tick. `load`: CPU the loop used over the last tick against what it may use
-  // (1.0: all of it; above 1: ticks are falling behind). `fanout_load`: the part of it spent
-  // building and writing frames.
-  void update(double load, double fanout_load);
+  // Once per tick. `load`: CPU the loop used over the last ticks against what it may use
+  // (1.0: all of it; above 1: ticks are falling behind). `players` and `watchers`: viewers
+  // of each class now.
+  void update(double load, std::size_t players, std::size_t watchers);
 
   int level() const { return level_; }
-  int k_players() const { return level_ <= 3 ? 1 : (level_ >= 6 ? kMaxK : level_ - 2); }
-  int k_watchers() const { return level_ == 0 ? 1 : (level_ >= 3 ? kMaxK : level_ + 1); }
-  bool shedding() const { return level_ >= kShedLevel; }
-  // At the shed level: the share (0, 1] of due viewers served in a tick.
-  double serve_share() const { return share_; }
+  int k_players() const { return k_players_; }
+  int k_watchers() const { return k_watchers_; }
+  // The share (0, 1] of due watchers served in a tick (below 1 from level 4).
+  double watcher_share() const { return watcher_share_; }
+  bool shedding_all() const { return level_ >= kShedLevel; }
+  // At level 8: the share (0, 1] of due players and served-share watchers served in a tick.
+  double serve_share() const { return serve_share_; }
+  // Frames per tick the budget allows (infinite until the load first asks for a cut).
+  double budget() const { return budget_; }
+  // From level 4: frames a tick for each class (due viewers beyond these wait, the longest
+  // waiting served first). Counts, not shares of the due: viewers skipped stay due, and a
+  // share of a growing due list would serve more than the budget.
+  double player_frames() const { return player_frames_; }
+  double watcher_frames() const { return watcher_frames_; }
 
   // Whether a viewer of this class and phase, last served `waited` ticks ago, is due at
   // `tick`: its phase comes round, or it has waited a whole period already (it was skipped).
@@ -53,10 +73,19 @@ class SendScheduler {
   }
 
  private:
+  // Chooses the level, k and shares that serve at most budget_ frames a tick; returns the
+  // frames a tick that plan serves.
+  double plan(double players, double watchers);
+  void count_frames(double players, double watchers);
+
   Tuning tuning_;
+  double budget_ = 1e18;
+  double planned_ = 0;  // frames a tick the current plan serves
+  int since_adjust_ = 0;
   int level_ = 0;
-  int held_ = 0;  // ticks since the level last changed
-  double share_ = 1.0;
+  int k_players_ = 1, k_watchers_ = 1;
+  double watcher_share_ = 1.0, serve_share_ = 1.0;
+  double player_frames_ = 0, watcher_frames_ = 0;
 };
 
 }  // namespace skirmish::server

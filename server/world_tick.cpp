@@ -94,7 +94,8 @@ void WorldTick::tick(std::uint32_t steps) {
   measure_load(fan_cpu);
   // A late turn means the loop could not keep up whatever the CPU numbers say.
   if (steps > 1) load_ = std::max(load_, 1.0 + 0.25 * (steps - 1));
-  scheduler_.update(load_, fanout_load_);
+  const std::size_t players = inputs_.size();  // one input per viewer with a player
+  scheduler_.update(load_, players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
 }
 
@@ -151,15 +152,17 @@ void WorldTick::fan_out() {
   shed_last_tick_ = 0;
   // Sinks may end their transport while served (a send over the hard limit), but viewers
   // are removed only from that transport's close callback, later: indices stay valid.
-  if (!scheduler_.shedding()) {
+  const bool shed_watchers = scheduler_.watcher_share() < 1.0;
+  const bool shed_all = scheduler_.shedding_all();
+  if (!shed_watchers && !shed_all) {
     for (Viewer& v : viewers_) {
       const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
       if (scheduler_.due(tick, v.phase, v.player != 0, waited)) serve(v);
     }
     return;
   }
-  // Shedding: a share of the due viewers, players first, then the watchers that have waited
-  // longest.
+  // Shedding: players first, then the watchers that have waited longest, as many as the
+  // share allows.
   due_players_.clear();
   due_watchers_.clear();
   for (std::uint32_t i = 0; i < viewers_.size(); ++i) {
@@ -168,20 +171,26 @@ void WorldTick::fan_out() {
     if (!scheduler_.due(tick, v.phase, v.player != 0, waited)) continue;
     (v.player != 0 ? due_players_ : due_watchers_).push_back(i);
   }
-  const std::size_t due = due_players_.size() + due_watchers_.size();
-  std::size_t budget = static_cast<std::size_t>(std::ceil(scheduler_.serve_share() * static_cast<double>(due)));
-  auto longest_waiting_first = [&](std::vector<std::uint32_t>& list) {
-    if (list.size() <= budget) return;
-    std::nth_element(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(budget), list.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return viewers_[a].last_frame < viewers_[b].last_frame; });
+  // Whole frames a tick from the planned counts, the fractions carried to the next tick.
+  auto frames = [](double planned, double& carry) {
+    const double want = planned + carry;
+    const auto n = static_cast<std::size_t>(want);
+    carry = want - static_cast<double>(n);
+    return n;
   };
-  for (auto* list : {&due_players_, &due_watchers_}) {
-    longest_waiting_first(*list);
-    const std::size_t n = std::min(budget, list->size());
-    for (std::size_t j = 0; j < n; ++j) serve(viewers_[(*list)[j]]);
-    budget -= n;
-    shed_last_tick_ += list->size() - n;
-  }
+  const std::size_t player_budget = frames(scheduler_.player_frames(), player_carry_);
+  const std::size_t watcher_budget = frames(scheduler_.watcher_frames(), watcher_carry_);
+  auto serve_longest_waiting = [&](std::vector<std::uint32_t>& list, std::size_t budget) {
+    if (list.size() > budget) {
+      std::nth_element(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(budget), list.end(),
+                       [&](std::uint32_t a, std::uint32_t b) { return viewers_[a].last_frame < viewers_[b].last_frame; });
+    }
+    const std::size_t n = std::min(budget, list.size());
+    for (std::size_t j = 0; j < n; ++j) serve(viewers_[list[j]]);
+    shed_last_tick_ += list.size() - n;
+  };
+  serve_longest_waiting(due_players_, player_budget);
+  serve_longest_waiting(due_watchers_, watcher_budget);
   stats_.shed += shed_last_tick_;
 }
 

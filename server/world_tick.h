@@ -59,6 +59,7 @@ class WorldTick {
   const SendScheduler& scheduler() const { return scheduler_; }
   const SendStats& send_stats() const { return stats_; }
   double load() const { return load_; }
+  double fanout_load() const { return fanout_load_; }
   // Due viewers shed in the last tick.
   std::size_t shed_last_tick() const { return shed_last_tick_; }
 
@@ -87,6 +88,7 @@ class WorldTick {
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;
   std::size_t shed_last_tick_ = 0;
+  double player_carry_ = 0, watcher_carry_ = 0;  // fractions of a frame owed by the budget
 };
 
 }  // namespace skirmish::server

@@ -11,56 +11,72 @@
 using skirmish::server::SendScheduler;
 
 namespace {
-void run(SendScheduler& s, double load, double fanout, int ticks) {
-  for (int i = 0; i < ticks; ++i) s.update(load, fanout);
+// Runs `ticks` ticks at a load that follows the plan: `cost` is the load of one frame a tick
+// (the loop's CPU per frame against what it may use), plus `base` for everything else.
+void run_at_cost(SendScheduler& s, double cost, double base, std::size_t players, std::size_t watchers, int ticks) {
+  for (int i = 0; i < ticks; ++i) {
+    double served = players / static_cast<double>(s.k_players()) +
+                    watchers / static_cast<double>(s.k_watchers()) * s.watcher_share();
+    if (s.shedding_all()) served *= s.serve_share();
+    s.update(base + cost * served, players, watchers);
+  }
 }
 }  // namespace
 
 TEST_CASE("under load watchers lose send rate first, then players, then viewers are shed", "[server][send_rate]") {
   SendScheduler s;
+  s.update(0.3, 20, 3000);
   CHECK(s.level() == 0);
+  // Capacity for about 900 frames a tick: watchers every 4th tick (770) fit, every 3rd (1,020)
+  // does not; players keep every tick.
+  run_at_cost(s, 0.85 / 900, 0.02, 20, 3000, 400);
   CHECK(s.k_players() == 1);
-  CHECK(s.k_watchers() == 1);
-  run(s, 1.5, 1.2, 4);
-  CHECK(s.level() == 1);
-  CHECK(s.k_watchers() == 2);
-  CHECK(s.k_players() == 1);
-  run(s, 1.5, 1.2, 8);
-  CHECK(s.level() == 3);
   CHECK(s.k_watchers() == 4);
-  CHECK(s.k_players() == 1);  // players keep every tick while watchers can give
-  run(s, 1.5, 1.2, 12);
-  CHECK(s.level() == 6);
-  CHECK(s.k_players() == 4);
-  run(s, 1.5, 1.2, 4);
-  CHECK(s.shedding());
-  const double share = s.serve_share();
-  run(s, 1.5, 1.2, 3);
-  CHECK(s.serve_share() < share);
-  CHECK(s.serve_share() >= 0.05);
+  CHECK(s.level() == 3);
+  // Capacity for about 500: watchers every 4th tick and shed (a share of them), players untouched.
+  SendScheduler t;
+  run_at_cost(t, 0.85 / 500, 0.02, 20, 3000, 400);
+  CHECK(t.level() == SendScheduler::kShedWatchersLevel);
+  CHECK(t.k_players() == 1);
+  CHECK(t.watcher_share() < 1.0);
+  CHECK(t.watcher_share() >= SendScheduler::kWatcherFloor);
+  // Capacity for about 300 with 1,000 players: players give up rate, watchers sit at the floor.
+  SendScheduler u;
+  run_at_cost(u, 0.85 / 300, 0.02, 1000, 1000, 400);
+  CHECK(u.level() > SendScheduler::kShedWatchersLevel);
+  CHECK(u.k_players() > 1);
+  CHECK(u.watcher_share() == Approx(SendScheduler::kWatcherFloor));
+  // Capacity for 20 frames a tick: everything is shed, but never to nothing.
+  SendScheduler v;
+  run_at_cost(v, 0.85 / 20, 0.02, 1000, 1000, 400);
+  CHECK(v.shedding_all());
+  CHECK(v.serve_share() >= SendScheduler::kMinShare);
+  CHECK(v.serve_share() < 1.0);
 }
 
-TEST_CASE("the level comes back down only when one level less would fit", "[server][send_rate]") {
+TEST_CASE("the plan settles inside the load band and comes back when the load goes", "[server][send_rate]") {
   SendScheduler s;
-  run(s, 2.0, 1.8, 12);
-  REQUIRE(s.level() == 3);
-  // 0.6 now, and the fan-out (0.5) would grow by 4/3 at k = 3: 0.77, over the 0.65 mark.
-  run(s, 0.6, 0.5, 100);
-  CHECK(s.level() == 3);
-  // Lighter: each level down fits, one every down_after_ticks.
-  run(s, 0.3, 0.2, 20);
-  CHECK(s.level() == 2);
-  run(s, 0.3, 0.2, 40);
+  const double cost = 0.85 / 1000;
+  run_at_cost(s, cost, 0.02, 20, 3000, 400);
+  const int settled = s.level();
+  CHECK(settled >= 2);
+  // Settled: the load it sees is inside [low, high] and the level no longer moves.
+  for (int i = 0; i < 100; ++i) {
+    run_at_cost(s, cost, 0.02, 20, 3000, 1);
+    CHECK(s.level() == settled);
+  }
+  // The viewers leave: back to everyone every tick, no budget.
+  run_at_cost(s, cost, 0.02, 20, 100, 400);
   CHECK(s.level() == 0);
-  // Between the marks nothing moves.
-  run(s, 0.8, 0.5, 100);
-  CHECK(s.level() == 0);
+  CHECK(s.budget() > 1e17);
 }
 
 TEST_CASE("at every k each viewer is due once every k ticks, phases spread evenly", "[server][send_rate]") {
+  // Budgets that plan levels 0..3 for 12 watchers (k = 1, 2, 3, 4).
   for (int level : {0, 1, 2, 3}) {
     SendScheduler s;
-    run(s, 3.0, 2.0, level * 4);
+    const double frames = 12.0 / (level + 1);
+    run_at_cost(s, 0.85 / frames, 0.0, 0, 12, 200);
     REQUIRE(s.level() == level);
     const int k = s.k_watchers();
     std::vector<int> served_per_tick(12, 0);
@@ -87,7 +103,7 @@ TEST_CASE("at every k each viewer is due once every k ticks, phases spread evenl
 
 TEST_CASE("a viewer skipped past its turn is due at once", "[server][send_rate]") {
   SendScheduler s;
-  run(s, 3.0, 2.0, 12);
+  run_at_cost(s, 0.85 / 800, 0.0, 20, 3000, 400);
   REQUIRE(s.k_watchers() == 4);
   CHECK(s.due(1001, 0, false, 5));
   CHECK_FALSE(s.due(1001, 0, false, 3));
