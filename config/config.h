@@ -66,6 +66,7 @@ struct SessionSettings {
   int max_inputs_per_tick = 4;      // per client; more are dropped and counted
   int bad_message_limit = 10;       // undecodable messages before close 1008
   int max_catch_up_ticks = 20;      // ticks stepped in one turn when the loop fell behind (1 s at 20 Hz)
+  int send_every_ticks = 1;         // viewers get a frame at most every this many ticks (bandwidth)
   std::uint64_t seed = 1;           // world seed: the same seed gives the same map
   // Where players are saved on shutdown and restored from on start, so a restart keeps them
   // reclaimable by their tokens. Relative to the working directory; empty: not saved.

@@ -246,6 +246,10 @@ std::vector<Option> build_options() {
   o.push_back(integer("game.max_catch_up_ticks", "SKIRMISH_MAX_CATCH_UP_TICKS", "--max-catch-up-ticks", 1, 1000,
                       "ticks the game steps in one loop turn when it fell behind (frames are sent once); older debt is dropped",
                       [](Config& c) -> auto& { return c.session.max_catch_up_ticks; }));
+  o.push_back(integer("game.send_every_ticks", "SKIRMISH_SEND_EVERY_TICKS", "--send-every-ticks", 1, 4,
+                      "viewers get a frame every this many ticks at most (each frame carries all changes since the last); "
+                      "1 = every tick; under load the server goes further by itself",
+                      [](Config& c) -> auto& { return c.session.send_every_ticks; }));
   o.push_back(integer("game.seed", "SKIRMISH_SEED", "--seed", 0, 9007199254740991.0,
                       "world seed: the same seed gives the same map and monsters",
                       [](Config& c) -> auto& { return c.session.seed; }));

@@ -262,16 +262,19 @@ void GameService::write_metrics(MetricsText& m) const {
   m.gauge("skirmish_fanout_load", "the part of that load spent building and writing tick frames", world_.fanout_load());
   m.gauge("skirmish_send_budget_frames", "tick frames a tick the send budget allows (-1: no budget)",
           sched.budget() >= 1e17 ? -1.0 : sched.budget());
-  m.gauge("skirmish_send_level", "send-rate level: 0 all every tick, 1-3 watchers every 2-4 ticks, 4 watchers shed, 5-7 players every 2-4 ticks, 8 all shed",
+  m.gauge("skirmish_send_level", "send-rate level: 0 all every tick, 1-3 watchers every 2-4 ticks, 4 watchers shed past that, 5-7 players every 2-4 ticks, 8 both shed",
           static_cast<double>(sched.level()));
   m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "class",
              std::map<std::string, double>{{"player", sched.k_players()}, {"watcher", sched.k_watchers()}});
-  m.gauge("skirmish_watcher_share", "share of due watchers served each tick (below 1 from level 4)",
-          sched.watcher_share());
-  m.gauge("skirmish_viewers_shed", "due viewers not served in the last tick (levels 4 and 8)",
+  m.labelled("gauge", "skirmish_send_budget_class_frames", "tick frames a tick the budget gives each class", "class",
+             std::map<std::string, double>{{"player", sched.player_frames()}, {"watcher", sched.watcher_frames()}});
+  m.gauge("skirmish_viewers_shed", "due viewers not served in the last tick (a budget in force)",
           static_cast<double>(world_.shed_last_tick()));
-  m.counter("skirmish_frames_shed_total", "frames due but not sent (levels 4 and 8)", static_cast<double>(send.shed));
+  m.counter("skirmish_frames_shed_total", "frames due but not sent (a budget in force)", static_cast<double>(send.shed));
   m.counter("skirmish_tick_frames_sent_total", "tick frames sent", static_cast<double>(send.frames));
+  m.counter("skirmish_tick_frames_withheld_total",
+            "tick frames a viewer did not get because of the send rate (not its turn at k > 1, or shed); the next carries the changes",
+            static_cast<double>(send.withheld));
   m.counter("skirmish_tick_frames_sent_players_total", "tick frames sent to viewers with a player",
             static_cast<double>(send.player_frames));
   m.counter("skirmish_tick_bytes_sent_total", "bytes of tick frames sent", static_cast<double>(send.bytes));

@@ -1,40 +1,50 @@
 #include "server/send_scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace skirmish::server {
 
-double SendScheduler::plan(double p, double w) {
-  level_ = 0;
-  k_players_ = k_watchers_ = 1;
-  watcher_share_ = serve_share_ = 1.0;
-  if (p + w <= budget_) return p + w;
-  for (int k = 2; k <= kMaxK; ++k) {
-    level_ = k - 1;
-    k_watchers_ = k;
-    if (p + w / k <= budget_) return p + w / k;
-  }
-  const double quarter = w / kMaxK;  // watchers due a tick at k = 4
-  level_ = kShedWatchersLevel;
-  if (p + quarter * kWatcherFloor <= budget_) {
-    watcher_share_ = std::clamp((budget_ - p) / quarter, kWatcherFloor, 1.0);
-    return p + quarter * watcher_share_;
-  }
-  watcher_share_ = kWatcherFloor;
-  for (int k = 2; k <= kMaxK; ++k) {
-    level_ = kShedWatchersLevel + k - 1;
-    k_players_ = k;
-    if (p / k + quarter * kWatcherFloor <= budget_) return p / k + quarter * kWatcherFloor;
-  }
-  level_ = kShedLevel;
-  const double all = p / kMaxK + quarter * kWatcherFloor;
-  serve_share_ = std::clamp(budget_ / all, kMinShare, 1.0);
-  return all * serve_share_;
+namespace {
+// Every how many ticks a class of n viewers given f frames a tick is served (1 to kMaxK).
+int k_for(double n, double f) {
+  if (n <= 0 || f >= n) return 1;
+  if (f <= 0) return SendScheduler::kMaxK;
+  return std::clamp(static_cast<int>(std::floor(n / f)), 1, SendScheduler::kMaxK);
 }
+}  // namespace
 
-void SendScheduler::count_frames(double p, double w) {
-  player_frames_ = p / k_players_ * serve_share_;
-  watcher_frames_ = w / k_watchers_ * watcher_share_ * serve_share_;
+double SendScheduler::plan(double p_all, double w_all) {
+  // A configured send interval: the frames a tick of everyone at that interval are "all".
+  const double p = p_all / min_k_, w = w_all / min_k_;
+  double fp = p, fw = w;
+  if (p + w > budget_) {
+    const double watcher_floor = w_all / kMaxK * kWatcherFloor;
+    const double player_floor = p_all / kMaxK;
+    if (budget_ >= p + watcher_floor) {
+      fw = budget_ - p;  // players whole, watchers what is left
+    } else if (budget_ >= player_floor + watcher_floor) {
+      fw = watcher_floor;
+      fp = budget_ - watcher_floor;
+    } else {
+      // Both past their floors: shed in proportion, never to nothing.
+      const double scale = std::max(budget_ / (player_floor + watcher_floor), kMinShare);
+      fp = player_floor * scale;
+      fw = watcher_floor * scale;
+    }
+  }
+  player_frames_ = fp;
+  watcher_frames_ = fw;
+  k_players_ = std::min(kMaxK, min_k_ * k_for(p, fp));
+  k_watchers_ = std::min(kMaxK, min_k_ * k_for(w, fw));
+  // Levels name the stage: what a class gets between every k-th and every (k+1)-th tick
+  // counts as the k-th stage of giving up.
+  if (fp >= p) {
+    level_ = fw >= w ? 0 : (fw >= w_all / kMaxK ? std::min(k_watchers_, 3) : kShedWatchersLevel);
+  } else {
+    level_ = fp >= p_all / kMaxK ? kShedWatchersLevel + std::min(k_players_, 3) : kShedLevel;
+  }
+  return fp + fw;
 }
 
 void SendScheduler::update(double load, std::size_t players, std::size_t watchers) {
@@ -44,14 +54,13 @@ void SendScheduler::update(double load, std::size_t players, std::size_t watcher
       // Cut from what is served now, in proportion to how far over the load is.
       budget_ = std::max(1.0, std::min(budget_, planned_) * std::clamp(tuning_.high / load, 0.5, 0.95));
       since_adjust_ = 0;
-    } else if (load < tuning_.low && budget_ < 1e17) {
+    } else if (load < tuning_.low && limited()) {
       budget_ = std::max(budget_, planned_) * std::clamp(tuning_.low / load, 1.02, 1.15);
-      if (budget_ >= p + w) budget_ = 1e18;  // everything fits: no budget at all
+      if (budget_ >= (p + w) / min_k_) budget_ = 1e18;  // everything fits: no budget at all
       since_adjust_ = 0;
     }
   }
   planned_ = plan(p, w);
-  count_frames(p, w);
 }
 
 }  // namespace skirmish::server

@@ -7,15 +7,17 @@
 //
 // Players come before watchers (spectators, polling watchers). The scheduler keeps a budget
 // of frames per tick, cut when the loop's CPU load passes `high` and raised when it falls
-// under `low` (in between nothing moves: that band is the hysteresis), and serves the budget
-// by levels:
+// under `low` (in between nothing moves: that band is the hysteresis). The budget goes to
+// players first; watchers get what is left, but never less than kWatcherFloor of a frame
+// every 4th tick before players give anything up. A class given F frames a tick for N
+// viewers is served every k = N / F ticks (1 to 4, round-robin phases), and within that the
+// F due viewers that have waited longest (so rates between k and k + 1 ticks are possible,
+// and past k = 4 viewers are shed fairly). Levels, for people and metrics:
 //   0    everyone every tick
 //   1-3  watchers every 2nd, 3rd, 4th tick
-//   4    watchers beyond that: each tick serves a share of the due watchers, the longest
-//        waiting first, down to kWatcherFloor of them (players still every tick)
+//   4    watchers beyond that, down to kWatcherFloor of them each 4th tick (players still every tick)
 //   5-7  players every 2nd, 3rd, 4th tick (watchers at the floor)
-//   8    still too much: a share of all due viewers, players first, then the watchers that
-//        have waited longest
+//   8    still too much: both classes shed further, in proportion
 // Pure: the caller measures the load and walks the viewers.
 #pragma once
 
@@ -36,12 +38,14 @@ class SendScheduler {
   static constexpr std::uint8_t kPhases = 12;
 
   struct Tuning {
-    double high = 0.85;     // load above which the budget is cut
-    double low = 0.65;      // load under which it grows
+    double high = 0.92;     // load above which the budget is cut
+    double low = 0.75;      // load under which it grows
     int adjust_every = 5;   // ticks between budget changes: the load is smoothed, let it show
   };
   SendScheduler() = default;
   explicit SendScheduler(Tuning t) : tuning_(t) {}
+  // Serves nobody more often than every `k` ticks, loaded or not (game.send_every_ticks).
+  void set_min_k(int k) { min_k_ = k < 1 ? 1 : (k > kMaxK ? kMaxK : k); }
 
   // Once per tick. `load`: CPU the loop used over the last ticks against what it may use
   // (1.0: all of it; above 1: ticks are falling behind). `players` and `watchers`: viewers
@@ -51,16 +55,14 @@ class SendScheduler {
   int level() const { return level_; }
   int k_players() const { return k_players_; }
   int k_watchers() const { return k_watchers_; }
-  // The share (0, 1] of due watchers served in a tick (below 1 from level 4).
-  double watcher_share() const { return watcher_share_; }
-  bool shedding_all() const { return level_ >= kShedLevel; }
-  // At level 8: the share (0, 1] of due players and served-share watchers served in a tick.
-  double serve_share() const { return serve_share_; }
+  // Whether a budget is in force (the caller then serves at most player_frames() and
+  // watcher_frames() of the due viewers each tick).
+  bool limited() const { return budget_ < 1e17; }
   // Frames per tick the budget allows (infinite until the load first asks for a cut).
   double budget() const { return budget_; }
-  // From level 4: frames a tick for each class (due viewers beyond these wait, the longest
-  // waiting served first). Counts, not shares of the due: viewers skipped stay due, and a
-  // share of a growing due list would serve more than the budget.
+  // Frames a tick for each class (due viewers beyond these wait, the longest waiting served
+  // first). Counts, not shares of the due: viewers skipped stay due, and a share of a growing
+  // due list would serve more than the budget.
   double player_frames() const { return player_frames_; }
   double watcher_frames() const { return watcher_frames_; }
 
@@ -73,18 +75,17 @@ class SendScheduler {
   }
 
  private:
-  // Chooses the level, k and shares that serve at most budget_ frames a tick; returns the
-  // frames a tick that plan serves.
+  // Splits budget_ between the classes and sets k and the level; returns the frames a tick
+  // that plan serves.
   double plan(double players, double watchers);
-  void count_frames(double players, double watchers);
 
   Tuning tuning_;
+  int min_k_ = 1;
   double budget_ = 1e18;
   double planned_ = 0;  // frames a tick the current plan serves
   int since_adjust_ = 0;
   int level_ = 0;
   int k_players_ = 1, k_watchers_ = 1;
-  double watcher_share_ = 1.0, serve_share_ = 1.0;
   double player_frames_ = 0, watcher_frames_ = 0;
 };
 

@@ -22,7 +22,9 @@ WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, Hooks hooks)
       world_(config.game, config.session.seed),
       bridge_(world_, config.session.view_radius),
       ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks,
-             [this](std::uint32_t steps) { tick(steps); }) {}
+             [this](std::uint32_t steps) { tick(steps); }) {
+  scheduler_.set_min_k(config.session.send_every_ticks);
+}
 
 ViewerId WorldTick::add_viewer(ViewerSink& sink, float view_x, float view_y) {
   Viewer v;
@@ -91,22 +93,23 @@ void WorldTick::tick(std::uint32_t steps) {
   const std::uint64_t fan_start = thread_cpu_ns();
   fan_out();
   const std::uint64_t fan_cpu = thread_cpu_ns() - fan_start;
-  measure_load(fan_cpu);
-  // A late turn means the loop could not keep up whatever the CPU numbers say.
-  if (steps > 1) load_ = std::max(load_, 1.0 + 0.25 * (steps - 1));
+  // A late turn means the loop could not keep up whatever the CPU numbers say (other
+  // processes took the core): it counts as a load over 1, smoothed like any other, so one
+  // hiccup does not cut the send rate but a loop that stays late does.
+  measure_load(fan_cpu, steps > 1 ? 1.0 + 0.25 * (steps - 1) : 0.0);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
   scheduler_.update(load_, players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
 }
 
-void WorldTick::measure_load(std::uint64_t fanout_cpu_ns) {
+void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, double lateness) {
   const std::uint64_t now = uv_hrtime();
   const std::uint64_t cpu = thread_cpu_ns();
   if (last_turn_ns_ != 0 && now > last_turn_ns_) {
     // CPU used since the last turn (the tick, and all the reading and writing in between)
     // against the CPU the process may use in that wall time.
     const double allowed = allowance_.cores() * static_cast<double>(now - last_turn_ns_);
-    const double load = static_cast<double>(cpu - last_turn_cpu_ns_) / allowed;
+    const double load = std::max(lateness, static_cast<double>(cpu - last_turn_cpu_ns_) / allowed);
     const double fan = static_cast<double>(fanout_cpu_ns) / allowed;
     // Smoothed over a few ticks: one slow tick (a burst of joins) should not halve the rate.
     constexpr double kWeight = 0.3;
@@ -152,17 +155,21 @@ void WorldTick::fan_out() {
   shed_last_tick_ = 0;
   // Sinks may end their transport while served (a send over the hard limit), but viewers
   // are removed only from that transport's close callback, later: indices stay valid.
-  const bool shed_watchers = scheduler_.watcher_share() < 1.0;
-  const bool shed_all = scheduler_.shedding_all();
-  if (!shed_watchers && !shed_all) {
+  if (!scheduler_.limited()) {
+    std::size_t not_due = 0;
     for (Viewer& v : viewers_) {
       const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
-      if (scheduler_.due(tick, v.phase, v.player != 0, waited)) serve(v);
+      if (scheduler_.due(tick, v.phase, v.player != 0, waited)) {
+        serve(v);
+      } else {
+        not_due++;
+      }
     }
+    stats_.withheld += not_due;
     return;
   }
-  // Shedding: players first, then the watchers that have waited longest, as many as the
-  // share allows.
+  // A budget: players first, then watchers, in each class the due viewers that have waited
+  // longest, as many as the budget gives the class.
   due_players_.clear();
   due_watchers_.clear();
   for (std::uint32_t i = 0; i < viewers_.size(); ++i) {
@@ -192,6 +199,7 @@ void WorldTick::fan_out() {
   serve_longest_waiting(due_players_, player_budget);
   serve_longest_waiting(due_watchers_, watcher_budget);
   stats_.shed += shed_last_tick_;
+  stats_.withheld += viewers_.size() - due_players_.size() - due_watchers_.size() + shed_last_tick_;
 }
 
 }  // namespace skirmish::server

@@ -26,7 +26,8 @@ struct SendStats {
   std::uint64_t frames = 0, bytes = 0;       // tick frames sent
   std::uint64_t player_frames = 0;           // ... of them to viewers with a player
   std::uint64_t skipped = 0;                 // not built: the sink could not take one (resync next)
-  std::uint64_t shed = 0;                    // due but not served: over budget at the shed level
+  std::uint64_t shed = 0;                    // due but not served: over the budget
+  std::uint64_t withheld = 0;                // not sent by the send rate: not due (k > 1) or shed
   std::uint64_t steps = 0;                   // simulation steps (every tick, whatever was sent)
 };
 
@@ -67,7 +68,8 @@ class WorldTick {
   void tick(std::uint32_t steps);
   void fan_out();
   void serve(Viewer& v);
-  void measure_load(std::uint64_t fanout_cpu_ns);
+  // `lateness`: a load the turn's lateness implies (0: on time).
+  void measure_load(std::uint64_t fanout_cpu_ns, double lateness);
 
   uv_loop_t* loop_;
   const config::Config& config_;

@@ -547,13 +547,12 @@ try {
   };
   const overlap = (a, b) => a && b && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
-  await step('(k) short polling: samples whole ticks apart, monsters move without hops', async () => {
-    phase = 'smooth';
-    const p = await newPage('smooth');
-    await p.goto(origin + '/?transport=poll', { waitUntil: 'load', timeout: 15000 });
-    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
-    await p.click('#watch');
-    await p.waitForTimeout(2500);  // a few batches, so the clock has settled
+  // The drawn speed between frames (on the screen's clock) never exceeds what a monster can do
+  // (wolves: 170 units/s; the drawing clock may run 5 % fast while it catches up).
+  const MAX_MONSTER_SPEED = 170;
+  // Records 4 s of drawn frames: where each monster is drawn, at which render time; checks
+  // that its samples are whole ticks apart and measures the fastest drawn movement.
+  const measureSmoothness = async (p) => {
     // Every frame for 4 s: where each monster is drawn, at which render time.
     const frames = await p.evaluate(() => new Promise((resolve) => {
       const out = [];
@@ -577,9 +576,6 @@ try {
       }
     }
     assert(gaps >= 40, `enough samples to judge: ${gaps}`);
-    // The drawn speed between frames (on the screen's clock) never exceeds what a monster can
-    // do (wolves: 170 units/s; the drawing clock may run 5 % fast while it catches up).
-    const MAX_SPEED = 170;
     let worst = 0;
     let moving = 0;
     const track = new Map();  // id -> [frame time, x, y, distance, frame index]
@@ -603,10 +599,21 @@ try {
       }
     });
     for (const [, v] of track) if (v[3] > 30) moving++;
+    return { frames, worst, moving, gaps, track };
+  };
+
+  await step('(k) short polling: samples whole ticks apart, monsters move without hops', async () => {
+    phase = 'smooth';
+    const p = await newPage('smooth');
+    await p.goto(origin + '/?transport=poll', { waitUntil: 'load', timeout: 15000 });
+    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
+    await p.click('#watch');
+    await p.waitForTimeout(2500);  // a few batches, so the clock has settled
+    const { frames, worst, moving, gaps, track } = await measureSmoothness(p);
     await shot(p, '14-poll-smooth.png');
     await p.context().close();
     assert(moving >= 1, `a monster moved while we watched (${track.size} tracked)`);
-    assert(worst <= MAX_SPEED * 1.5, `drawn monster speed peaked at ${worst.toFixed(0)} units/s (max ${MAX_SPEED}): a hop`);
+    assert(worst <= MAX_MONSTER_SPEED * 1.5, `drawn monster speed peaked at ${worst.toFixed(0)} units/s (max ${MAX_MONSTER_SPEED}): a hop`);
     const starvedFrames = frames.filter((f) => f.starved).length;
     assert(starvedFrames < frames.length / 4, `most frames had news to draw: ${starvedFrames} of ${frames.length} without`);
     return `${frames.length} frames (${starvedFrames} past the newest tick), ${moving} moving monsters, peak drawn speed ${worst.toFixed(0)} units/s; ${gaps} sample gaps all whole ticks`;
@@ -893,6 +900,54 @@ try {
     assert(!overlap(stick, mePanel) && !overlap(attack, mePanel), 'the touch controls do not cover your panel');
     await p.context().close();
     return `feed: ${feed.map((f) => f.text).join(' / ')}; panel ${box.width.toFixed(0)}x${box.height.toFixed(0)} / ${box2.width.toFixed(0)}x${box2.height.toFixed(0)} px`;
+  });
+
+  await step('(s) frames every 2nd and 3rd tick (a server shedding send rate): monsters still move without hops', async () => {
+    phase = 'every-k';
+    const out = [];
+    for (const k of [2, 3]) {
+      const kPort = await freePort();
+      const kDaemon = new Daemon(['--host', '127.0.0.1', '--port', String(kPort), '--log-level', 'info',
+        '--world-size', '700', '--monsters', '25', '--obstacles', '0', '--send-every-ticks', String(k),
+        ...(hasStateFile ? ['--state-file', ''] : []), ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : [])]);
+      const kOrigin = `http://127.0.0.1:${kPort}`;
+      origins.push(`${kOrigin}/`, `ws://127.0.0.1:${kPort}/`);
+      await kDaemon.start();
+      try {
+        const p = await newPage(`every-${k}`);
+        await p.goto(kOrigin + '/?transport=ws', { waitUntil: 'load', timeout: 15000 });
+        await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
+        await p.click('#watch');
+        await p.waitForTimeout(1500);
+        // Frames arrive k ticks apart.
+        const ticks = await p.evaluate(() => new Promise((resolve) => {
+          const seen = [];
+          const t0 = performance.now();
+          const poll = () => {
+            const t = window.skirmish.lastTick;
+            if (seen[seen.length - 1] !== t) seen.push(t);
+            if (performance.now() - t0 < 2500) setTimeout(poll, 5); else resolve(seen);
+          };
+          poll();
+        }));
+        // (A late turn on a busy machine may merge ticks into one frame now and then.)
+        const steps = ticks.slice(1).map((t, i) => t - ticks[i]);
+        const median = [...steps].sort((a, b) => a - b)[Math.floor(steps.length / 2)];
+        assert(steps.length >= 5 && median === k && steps.filter((d) => d === k).length >= steps.length * 0.6,
+          `frames ${k} ticks apart: ${steps.join(' ')}`);
+        const { frames, worst, moving, gaps, track } = await measureSmoothness(p);
+        await shot(p, `23-every-${k}-ticks.png`);
+        await p.context().close();
+        assert(moving >= 1, `a monster moved while we watched (${track.size} tracked)`);
+        assert(worst <= MAX_MONSTER_SPEED * 1.5, `k = ${k}: drawn monster speed peaked at ${worst.toFixed(0)} units/s (max ${MAX_MONSTER_SPEED}): a hop`);
+        const starved = frames.filter((f) => f.starved).length;
+        assert(starved < frames.length / 4, `k = ${k}: most frames had news to draw: ${starved} of ${frames.length} without`);
+        out.push(`k=${k}: peak ${worst.toFixed(0)} units/s over ${gaps} sample gaps, ${starved}/${frames.length} starved`);
+      } finally {
+        await kDaemon.stop('SIGTERM').catch(() => {});
+      }
+    }
+    return out.join('; ');
   });
 
   await step('no unexpected console errors and no outside requests over the whole run', async () => {

@@ -62,6 +62,9 @@ class LoadIntegrationTest(unittest.TestCase):
     def check_report(self, r, marks, rows, elapsed):
         m = r["measured"]
         t = r["total"]
+        # Frames the daemon chose not to send (a late turn's ticks go out as one frame): on a
+        # quiet machine none; a busy one may show a few, and no more than the daemon counted.
+        not_sent = self.daemon.ticks_not_sent()
         # Everyone got in, nothing went wrong.
         self.assertEqual(r["clients"]["connected_at_window_start"], CLIENTS)
         self.assertEqual(t["connects_ok"], CLIENTS)
@@ -76,8 +79,8 @@ class LoadIntegrationTest(unittest.TestCase):
         self.assertAlmostEqual((int(marks[1][1]) - int(marks[0][1])) / 1000, DURATION, delta=0.5)
         self.assertEqual(m["seconds"], DURATION)
         self.assertGreaterEqual(len(rows), 1 + DURATION + 1)  # header, ramp, window
-        # No missing ticks on an idle machine, and the window holds clients x rate x time frames.
-        self.assertEqual(t["missing"], 0)
+        # No missing ticks but those, and the window holds clients x rate x time frames.
+        self.assertLessEqual(t["missing"], not_sent * CLIENTS)
         self.assertEqual(t["stale"], 0)
         self.assertGreater(m["delivered_ratio_by_time"], 0.9, m)
         self.assertLess(m["delivered_ratio_by_time"], 1.1, m)
@@ -91,8 +94,11 @@ class LoadIntegrationTest(unittest.TestCase):
         self.assertEqual(w["game_rate"]["clients"], CLIENTS)
         self.assertAlmostEqual(w["game_rate"]["min"], TICK_RATE, delta=TICK_RATE * 0.1)
         self.assertAlmostEqual(w["game_rate"]["max"], TICK_RATE, delta=TICK_RATE * 0.1)
-        self.assertEqual(w["tick_gap"]["max"], 1, w)
-        self.assertEqual(w["tick_gap"]["p99"], 1, w)
+        if not_sent == 0:
+            self.assertEqual(w["tick_gap"]["max"], 1, w)
+            self.assertEqual(w["tick_gap"]["p99"], 1, w)
+        else:
+            self.assertLessEqual(w["tick_gap"]["max"], 1 + not_sent, w)
         self.assertGreater(m["entities_per_view_avg"], 1)  # at least ourselves
         # Per client: every tick from the first to the last arrived exactly once, and that
         # is as many ticks as the client's time connected allows.
@@ -100,8 +106,8 @@ class LoadIntegrationTest(unittest.TestCase):
         self.assertEqual(len(pc), CLIENTS)
         for c in pc:
             self.assertTrue(c["joined"], c)
-            self.assertEqual(c["frames"], c["last_tick"] - c["first_tick"] + 1, c)
-            self.assertEqual(c["missing"], 0, c)
+            self.assertEqual(c["frames"] + c["missing"], c["last_tick"] - c["first_tick"] + 1, c)
+            self.assertLessEqual(c["missing"], not_sent, c)
             self.assertGreaterEqual(c["frames"], DURATION * TICK_RATE * 0.9, c)
             self.assertLessEqual(c["frames"], elapsed * TICK_RATE + 2, c)
         # The clients' windows add up to the window's frames: both are cut at the same take.
@@ -109,7 +115,7 @@ class LoadIntegrationTest(unittest.TestCase):
         totals = r["per_client_totals"]
         self.assertEqual(totals["frames"], sum(c["frames"] for c in pc))
         self.assertEqual(totals["frames"], t["frames"])
-        self.assertEqual(totals["span"], totals["frames"])
+        self.assertLessEqual(totals["span"] - totals["frames"], not_sent * CLIENTS)
         return totals["frames"]
 
     def check_against_daemon(self, received, before):

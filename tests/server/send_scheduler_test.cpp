@@ -15,9 +15,7 @@ namespace {
 // (the loop's CPU per frame against what it may use), plus `base` for everything else.
 void run_at_cost(SendScheduler& s, double cost, double base, std::size_t players, std::size_t watchers, int ticks) {
   for (int i = 0; i < ticks; ++i) {
-    double served = players / static_cast<double>(s.k_players()) +
-                    watchers / static_cast<double>(s.k_watchers()) * s.watcher_share();
-    if (s.shedding_all()) served *= s.serve_share();
+    const double served = s.limited() ? s.player_frames() + s.watcher_frames() : double(players + watchers);
     s.update(base + cost * served, players, watchers);
   }
 }
@@ -27,31 +25,39 @@ TEST_CASE("under load watchers lose send rate first, then players, then viewers 
   SendScheduler s;
   s.update(0.3, 20, 3000);
   CHECK(s.level() == 0);
-  // Capacity for about 900 frames a tick: watchers every 4th tick (770) fit, every 3rd (1,020)
-  // does not; players keep every tick.
+  CHECK_FALSE(s.limited());
+  // Capacity for about 900 frames a tick: watchers every 3rd to 4th tick, players every tick.
   run_at_cost(s, 0.85 / 900, 0.02, 20, 3000, 400);
+  CHECK(s.limited());
   CHECK(s.k_players() == 1);
-  CHECK(s.k_watchers() == 4);
-  CHECK(s.level() == 3);
-  // Capacity for about 500: watchers every 4th tick and shed (a share of them), players untouched.
+  CHECK(s.player_frames() == Approx(20));
+  CHECK(s.k_watchers() >= 3);
+  CHECK(s.level() >= 2);
+  CHECK(s.level() <= 3);
+  // Capacity for about 500: watchers below every 4th tick (a share of them, the longest
+  // waiting), players untouched.
   SendScheduler t;
   run_at_cost(t, 0.85 / 500, 0.02, 20, 3000, 400);
   CHECK(t.level() == SendScheduler::kShedWatchersLevel);
   CHECK(t.k_players() == 1);
-  CHECK(t.watcher_share() < 1.0);
-  CHECK(t.watcher_share() >= SendScheduler::kWatcherFloor);
-  // Capacity for about 300 with 1,000 players: players give up rate, watchers sit at the floor.
+  CHECK(t.player_frames() == Approx(20));
+  CHECK(t.k_watchers() == 4);
+  CHECK(t.watcher_frames() < 3000 / 4.0);
+  CHECK(t.watcher_frames() >= 3000 / 4.0 * SendScheduler::kWatcherFloor);
+  // Capacity for about 450 with 1,000 players and 1,000 watchers: players give up rate,
+  // watchers sit at their floor.
   SendScheduler u;
-  run_at_cost(u, 0.85 / 300, 0.02, 1000, 1000, 400);
+  run_at_cost(u, 0.85 / 450, 0.02, 1000, 1000, 400);
   CHECK(u.level() > SendScheduler::kShedWatchersLevel);
   CHECK(u.k_players() > 1);
-  CHECK(u.watcher_share() == Approx(SendScheduler::kWatcherFloor));
+  CHECK(u.watcher_frames() == Approx(1000 / 4.0 * SendScheduler::kWatcherFloor));
   // Capacity for 20 frames a tick: everything is shed, but never to nothing.
   SendScheduler v;
   run_at_cost(v, 0.85 / 20, 0.02, 1000, 1000, 400);
-  CHECK(v.shedding_all());
-  CHECK(v.serve_share() >= SendScheduler::kMinShare);
-  CHECK(v.serve_share() < 1.0);
+  CHECK(v.level() == SendScheduler::kShedLevel);
+  CHECK(v.player_frames() > 0);
+  CHECK(v.watcher_frames() > 0);
+  CHECK(v.player_frames() + v.watcher_frames() < 60);
 }
 
 TEST_CASE("the plan settles inside the load band and comes back when the load goes", "[server][send_rate]") {
@@ -103,7 +109,7 @@ TEST_CASE("at every k each viewer is due once every k ticks, phases spread evenl
 
 TEST_CASE("a viewer skipped past its turn is due at once", "[server][send_rate]") {
   SendScheduler s;
-  run_at_cost(s, 0.85 / 800, 0.0, 20, 3000, 400);
+  run_at_cost(s, 0.85 / 650, 0.0, 20, 3000, 400);
   REQUIRE(s.k_watchers() == 4);
   CHECK(s.due(1001, 0, false, 5));
   CHECK_FALSE(s.due(1001, 0, false, 3));
@@ -131,4 +137,17 @@ TEST_CASE("the CPU quota comes from the process's cgroup, v1 or v2", "[server][s
   CHECK(skirmish::server::cgroup_cpu_cores(1.0, (root / "self-v1").string(), root.string()) == Approx(1.0));
   CHECK(skirmish::server::cgroup_cpu_cores(1.0, (root / "missing").string(), root.string()) == Approx(1.0));
   fs::remove_all(root);
+}
+
+TEST_CASE("game.send_every_ticks serves everyone every k-th tick when nothing is loaded", "[server][send_rate]") {
+  SendScheduler s;
+  s.set_min_k(3);
+  s.update(0.2, 10, 10);
+  CHECK(s.k_players() == 3);
+  CHECK(s.k_watchers() == 3);
+  CHECK_FALSE(s.limited());
+  CHECK(s.level() == 0);
+  s.set_min_k(9);  // clamped to 4
+  s.update(0.2, 10, 10);
+  CHECK(s.k_players() == 4);
 }

@@ -22,8 +22,11 @@ class Chaos(unittest.TestCase):
             self.assertTrue(result["alive"])
             self.assertEqual(result["failures"], [])
             self.assertEqual(result["players"], 10)
-            self.assertEqual(result["gaps"], 0)
-            self.assertGreater(result["frames"], 10 * 20 * 4)
+            # Gaps only where the daemon chose not to send (late turns, send-rate shedding).
+            self.assertLessEqual(result["gaps"], d.ticks_not_sent())
+            # Every tick for each of them, unless the daemon had to lower the send rate (a busy
+            # machine): then still at least 5 frames a second each.
+            self.assertGreater(result["frames"], 10 * (20 if d.ticks_not_sent() == 0 else 5) * 4)
             self.assertGreater(result["stats"]["reset_mid_frame"], 0)
             self.assertGreater(result["stats"]["garbage"], 0)
             self.assertGreater(result["stats"]["slowloris_cut_off"], 0)

@@ -135,7 +135,9 @@ class Ticks(unittest.TestCase):
                 self.assertLess(abs(frame["ts"] - time.time() * 1000), 2000)
             elapsed = time.monotonic() - start
             frames = c.last_tick - first
-            self.assertEqual(c.gaps, 0)
+            # Every tick, except where the daemon chose not to send (a late turn's ticks go
+            # out in one frame): game time is what counts.
+            self.assertLessEqual(c.gaps, d.ticks_not_sent())
             self.assertLessEqual(abs(frames - 20 * elapsed), 1.5, (frames, elapsed))
             await c.close()
 

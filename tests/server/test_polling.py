@@ -71,7 +71,11 @@ class Sessions(unittest.TestCase):
             ticks += [f["tick"] for f in frames]
             time.sleep(0.2)  # a short poller: asks on its own schedule
         self.assertGreater(len(ticks), 15)
-        self.assertEqual(ticks, list(range(ticks[0], ticks[0] + len(ticks))))
+        # In order, and every tick but those the daemon chose not to send (a late turn's
+        # ticks go out as one frame, which carries all their changes).
+        self.assertEqual(ticks, sorted(set(ticks)))
+        missing = (ticks[-1] - ticks[0] + 1) - len(ticks)
+        self.assertLessEqual(missing, self.d.ticks_not_sent())
 
     def test_long_poll_answers_within_a_tick_of_news(self):
         sid = self.join()["session"]

@@ -110,6 +110,14 @@ class Daemon:
     def ws_url(self, path="/ws"):
         return f"ws://{self._authority()}{path}"
 
+    def ticks_not_sent(self):
+        """Frames the daemon chose not to send, as its counters say: ticks stepped in a late
+        turn (game time kept, one frame for them all) plus frames withheld by the send rate.
+        A client may see at most this many gaps in its tick numbers; more is a lost frame."""
+        m = self.metrics()
+        return (m.get("skirmish_ticks_caught_up_total", 0) +
+                m.get("skirmish_tick_frames_withheld_total", 0))
+
     def metrics(self, allow_refusal=False):
         """/metrics as {series: value}; None when refused with 503 and allow_refusal."""
         with self.connect() as s:

@@ -7,6 +7,8 @@
 // exactly one tick apart, however they arrived (short polling hands over ~20 at once).
 
 const INTERP_MS = 100;
+const DELAY_SLEW = 0.1;     // ms of drawing delay added per ms of real time, at most (taken away: SLEW)
+const DELAY_SNAP_MS = 600;  // a bigger change of the delay is taken at once
 const KEEP_MS = 1500;  // history kept per entity
 // The drawing clock follows changes of the offset at most 5 % faster or slower than real
 // time, so that a batch arriving earlier than any before (the offset drops by up to a tick)
@@ -21,6 +23,9 @@ export class Timelines {
     this.tickMs = 50;
     this.lastTick = null;
     this.prevTick = null;
+    this.gaps = [];
+    this.frameGap = 1;      // ticks between frames (the largest of the last 20)
+    this.shownDelay = null; // the drawing delay in use: follows delayMs() slowly
     // Extra drawing delay for transports that deliver ticks in batches (short polling
     // fetches a second's worth at once): drawn that much later, motion stays smooth.
     this.extraDelayMs = 0;
@@ -35,6 +40,9 @@ export class Timelines {
     this.shownOffset = null;
     this.lastTick = null;
     this.prevTick = null;
+    this.gaps = [];
+    this.frameGap = 1;
+    this.shownDelay = null;
     this.batch = null;
   }
 
@@ -53,6 +61,12 @@ export class Timelines {
     // after a stall) sends frames 2, 3 or 4 ticks apart, each with all that changed since.
     this.prevTick = this.lastTick;
     this.lastTick = tick;
+    // Ticks between frames, the largest of the last few: the drawing delay must cover it.
+    if (this.prevTick != null && tick > this.prevTick) {
+      this.gaps.push(Math.min(tick - this.prevTick, 8));
+      if (this.gaps.length > 20) this.gaps.shift();
+      this.frameGap = Math.max(...this.gaps);
+    }
     const est = arrival - tick * tickMs;
     if (!this.batch) {
       this.batch = { base: this.offset, est };
@@ -70,10 +84,10 @@ export class Timelines {
     return this.offset + tick * this.tickMs;
   }
 
-  // How far behind "now" we draw: about 100 ms, but always at least ~1.5 ticks so that a
-  // slow tick rate still has two samples to blend.
+  // How far behind "now" we draw: about 100 ms, but always at least ~1.5 frame intervals so
+  // that a slow tick rate, or a server sending every k-th tick, still has two samples to blend.
   delayMs() {
-    return Math.max(INTERP_MS, this.tickMs * 1.5 + 15) + this.extraDelayMs;
+    return Math.max(INTERP_MS, this.tickMs * (this.frameGap + 0.5) + 15) + this.extraDelayMs;
   }
 
   push(id, tick, x, y, jump = false) {
@@ -127,10 +141,18 @@ export class Timelines {
 
   // The local time to draw at, on the clock of timeOf() and sample(). Called once a frame.
   renderTime(now) {
-    const base = now - this.delayMs();
-    if (this.offset == null) return base;
     const dt = this.shownAt == null ? 0 : Math.max(0, now - this.shownAt);
     this.shownAt = now;
+    // The delay follows the frame interval (a server shedding send rate spaces frames 2-4
+    // ticks apart), but it changes slowly: a sudden change would move the drawing clock by
+    // the difference at once, a hop of everything on screen.
+    // (A change of transport, e.g. short polling's batches, is taken at once.)
+    const target = this.delayMs();
+    const change = target - (this.shownDelay ?? target);
+    if (this.shownDelay == null || Math.abs(change) > DELAY_SNAP_MS) this.shownDelay = target;
+    else this.shownDelay += Math.max(-SLEW * dt, Math.min(DELAY_SLEW * dt, change));
+    const base = now - this.shownDelay;
+    if (this.offset == null) return base;
     const diff = this.offset - (this.shownOffset ?? this.offset);
     if (this.shownOffset == null || Math.abs(diff) > SNAP_MS) this.shownOffset = this.offset;
     else this.shownOffset += Math.max(-SLEW * dt, Math.min(SLEW * dt, diff));
