@@ -1,0 +1,131 @@
+"""Overload keeps game time real. The daemon is capped at a quarter of a core with the cgroup v1
+`cpu` controller (so the load tester keeps its own CPU) and given far more watchers than that
+quarter can serve every tick, plus a few wandering players. It must step every tick (game time
+at 20 ticks/s), shed send rate rather than the simulation, watchers before players, and drop
+nobody. Real daemon, real skirmish-load clients, real cgroup; skipped where the cgroup cannot be
+written (not root, no v1 cpu controller) and under the sanitizers (their CPU cost is not ours)."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+from daemon import Daemon, wait_until
+
+LOAD = os.path.abspath(os.environ.get("SKIRMISH_LOAD", "build/loadtest/skirmish-load"))
+CGROUP_CPU = "/sys/fs/cgroup/cpu"
+TICK_RATE = 20
+WATCHERS = 1500
+PLAYERS = 10
+
+
+def cgroup_usable():
+    if os.environ.get("SKIRMISH_SANITIZED", "0") not in ("", "0", "OFF", "FALSE"):
+        return "the sanitizers multiply the daemon's CPU cost"
+    if os.geteuid() != 0:
+        return "capping the daemon's CPU needs root"
+    if not os.access(os.path.join(CGROUP_CPU, "cgroup.procs"), os.W_OK):
+        return f"no writable cgroup v1 cpu controller at {CGROUP_CPU}"
+    if not os.access(LOAD, os.X_OK):
+        return f"no skirmish-load at {LOAD}"
+    return None
+
+
+class CpuCap:
+    """A cgroup of its own with `quota_us` per 100 ms, holding one process; removed on exit."""
+
+    def __init__(self, pid, quota_us):
+        self.path = os.path.join(CGROUP_CPU, f"skirmish-test-{os.getpid()}-{pid}")
+        os.mkdir(self.path)
+        for name, value in (("cpu.cfs_period_us", 100000), ("cpu.cfs_quota_us", quota_us)):
+            with open(os.path.join(self.path, name), "w") as f:
+                f.write(str(value))
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+    def remove(self):
+        # A cgroup can only go once it is empty: the daemon has exited (or is moved out).
+        try:
+            with open(os.path.join(self.path, "cgroup.procs")) as f:
+                left = f.read().split()
+            for pid in left:
+                with open(os.path.join(CGROUP_CPU, "cgroup.procs"), "w") as f:
+                    f.write(pid)
+            os.rmdir(self.path)
+        except OSError:
+            pass
+
+
+@unittest.skipIf(cgroup_usable() is not None, cgroup_usable() or "")
+class Overload(unittest.TestCase):
+    def load(self, tmp, name, behavior, clients, duration, *extra):
+        report = os.path.join(tmp, f"{name}.json")
+        proc = subprocess.Popen([LOAD, "--url", self.daemon.ws_url(), "--clients", str(clients), "--ramp", "1000",
+                                 "--duration", str(duration), "--behavior", behavior, "--report", report, *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return proc, report
+
+    def finish(self, proc, report, timeout):
+        out, _ = proc.communicate(timeout=timeout)
+        self.assertEqual(proc.returncode, 0, out)
+        with open(report) as f:
+            return json.load(f)
+
+    def test_a_capped_daemon_keeps_game_time_and_sheds_watchers_before_players(self):
+        tmp = tempfile.mkdtemp(prefix="skirmish-overload-")
+        with Daemon("--state-file", "", "--tick-rate", str(TICK_RATE), "--max-connections", "5000",
+                    log_level="info") as d:
+            self.daemon = d
+            cap = CpuCap(d.proc.pid, 25000)
+            try:
+                ticks_before = d.metrics()["skirmish_ticks_total"]
+                started = time.monotonic()
+                watchers, watchers_report = self.load(tmp, "watchers", "watch", WATCHERS, 14)
+                # The players come once the watchers are in: a storm of handshakes is its own load.
+                self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_viewers", 0) >= WATCHERS, timeout=30),
+                                "the watchers never all connected")
+                players, players_report = self.load(tmp, "players", "wander", PLAYERS, 8, "--view-fraction", "1")
+                p = self.finish(players, players_report, 60)
+                m = d.metrics()  # the watchers are still there
+                elapsed = time.monotonic() - started
+                w = self.finish(watchers, watchers_report, 60)
+                self.assertTrue(d.alive())
+            finally:
+                self.assertEqual(d.stop(), 0)
+                cap.remove()
+
+        pc, wc = p["measured"]["per_client"], w["measured"]["per_client"]
+        ticks = m["skirmish_ticks_total"] - ticks_before
+        print(f"game ticks/s {ticks / elapsed:.2f}; send level {m['skirmish_send_level']:.0f}; players: frames/s min "
+              f"{pc['frame_rate']['min']:.1f}, largest tick gap {pc['tick_gap']['max']}, delay p99 "
+              f"{p['measured']['delay_ms']['p99']:.0f} ms; watchers: frames/s min {wc['frame_rate']['min']:.2f} "
+              f"p50 {wc['frame_rate']['p50']:.2f}; game rate p50 {pc['game_rate']['p50']:.2f} / {wc['game_rate']['p50']:.2f}")
+        # The daemon was overloaded, and said so: it withheld frames rather than ticks.
+        self.assertGreater(m["skirmish_tick_frames_withheld_total"], 0)
+        self.assertGreaterEqual(m["skirmish_send_level"], 1)
+        self.assertEqual(m["skirmish_ticks_dropped_total"], 0)
+        # Game time stayed real: 20 ticks a second on the daemon's own count ...
+        self.assertAlmostEqual(ticks / elapsed, TICK_RATE, delta=TICK_RATE * 0.05)
+        # ... and as every client saw it (tick numbers advanced per second of its window).
+        for report in (p, w):
+            rate = report["measured"]["per_client"]["game_rate"]
+            self.assertAlmostEqual(rate["p50"], TICK_RATE, delta=TICK_RATE * 0.02, msg=rate)
+            self.assertAlmostEqual(rate["min"], TICK_RATE, delta=TICK_RATE * 0.05, msg=rate)
+            self.assertAlmostEqual(rate["max"], TICK_RATE, delta=TICK_RATE * 0.05, msg=rate)
+            self.assertEqual(report["total"]["disconnect_total"], 0, report["total"]["disconnects"])
+            self.assertEqual(report["total"]["error_total"], 0, report["total"]["errors"])
+        # Players kept their rate; watchers gave it up first, but none below its floor
+        # (half of them every 4th tick, 2.5 frames a second).
+        self.assertEqual(pc["clients"], PLAYERS)
+        self.assertEqual(wc["clients"], WATCHERS)
+        self.assertGreaterEqual(pc["frame_rate"]["min"], 10, pc)
+        self.assertLessEqual(pc["tick_gap"]["max"], 4, pc)
+        self.assertGreater(pc["frame_rate"]["p50"], wc["frame_rate"]["p50"], (pc, wc))
+        self.assertGreaterEqual(wc["frame_rate"]["min"], 2.5, wc)
+        self.assertLessEqual(p["measured"]["delay_ms"]["p99"], 200, p["measured"]["delay_ms"])
+        self.assertEqual(p["total"]["view_inconsistent"], 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
