@@ -47,6 +47,12 @@ const Entity* World::find(EntityId id) const {
   return i == kNoIndex ? nullptr : &entities_[i];
 }
 
+const Entity* World::find(EntityId id, uint32_t& index_hint) const {
+  if (index_hint < entities_.size() && entities_[index_hint].id == id) return &entities_[index_hint];
+  index_hint = index_of(id);
+  return index_hint == kNoIndex ? nullptr : &entities_[index_hint];
+}
+
 Entity* World::find_mutable(EntityId id) {
   const uint32_t i = index_of(id);
   return i == kNoIndex ? nullptr : &entities_[i];

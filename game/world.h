@@ -52,6 +52,9 @@ class World {
 
   // nullptr if there is no such entity.
   const Entity* find(EntityId id) const;
+  // The same, with an index the caller keeps between calls: while the entity stays at that
+  // place in entities() (it moves only when another is removed) no hash lookup is made.
+  const Entity* find(EntityId id, uint32_t& index_hint) const;
   // Every entity, monsters first in spawn order, then players in join order except that
   // a removal moves the last entity into the hole. The order is deterministic.
   const std::vector<Entity>& entities() const { return entities_; }

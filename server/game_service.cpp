@@ -260,6 +260,8 @@ void GameService::write_metrics(MetricsText& m) const {
   m.histogram("skirmish_tick_duration_seconds", "time to step the world and send every frame", ticks.durations());
   m.gauge("skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)", world_.load());
   m.gauge("skirmish_fanout_load", "the part of that load spent building and writing tick frames", world_.fanout_load());
+  m.gauge("skirmish_send_capacity_frames", "tick frames a tick the CPU left over allows, by the measured cost of a frame",
+          world_.capacity_frames() >= 1e17 ? -1.0 : world_.capacity_frames());
   m.gauge("skirmish_send_budget_frames", "tick frames a tick the send budget allows (-1: no budget)",
           sched.budget() >= 1e17 ? -1.0 : sched.budget());
   m.gauge("skirmish_send_level", "send-rate level: 0 all every tick, 1-3 watchers every 2-4 ticks, 4 watchers shed past that, 5-7 players every 2-4 ticks, 8 both shed",

@@ -47,16 +47,21 @@ double SendScheduler::plan(double p_all, double w_all) {
   return fp + fw;
 }
 
-void SendScheduler::update(double load, std::size_t players, std::size_t watchers) {
+void SendScheduler::update(const Measure& m, std::size_t players, std::size_t watchers) {
   const auto p = static_cast<double>(players), w = static_cast<double>(watchers);
-  if (++since_adjust_ >= tuning_.adjust_every && load > 0) {
-    if (load > tuning_.high) {
-      // Cut from what is served now, in proportion to how far over the load is.
-      budget_ = std::max(1.0, std::min(budget_, planned_) * std::clamp(tuning_.high / load, 0.5, 0.95));
+  const double all = (p + w) / min_k_;
+  if (++since_adjust_ >= tuning_.adjust_every && m.load > 0) {
+    const bool over = m.load > tuning_.high || m.late > tuning_.late;
+    if (over) {
+      // Down to what the measured cost of a frame says fits, and at least a step down (the
+      // measure may lag); never to nothing.
+      const double now = std::min(budget_, planned_);
+      budget_ = std::max(1.0, std::min(m.capacity, now * 0.95));
       since_adjust_ = 0;
-    } else if (load < tuning_.low && limited()) {
-      budget_ = std::max(budget_, planned_) * std::clamp(tuning_.low / load, 1.02, 1.15);
-      if (budget_ >= (p + w) / min_k_) budget_ = 1e18;  // everything fits: no budget at all
+    } else if (m.load < tuning_.low && m.late < tuning_.late / 2 && limited()) {
+      const double now = std::max(budget_, planned_);
+      budget_ = std::clamp(m.capacity, now * 1.02, now * 1.3);
+      if (budget_ >= all) budget_ = 1e18;  // everything fits: no budget at all
       since_adjust_ = 0;
     }
   }

@@ -38,19 +38,28 @@ class SendScheduler {
   static constexpr std::uint8_t kPhases = 12;
 
   struct Tuning {
-    double high = 0.92;     // load above which the budget is cut
-    double low = 0.75;      // load under which it grows
+    double high = 0.95;     // load above which the budget is cut
+    double low = 0.80;      // load under which it may grow
+    double late = 0.5;      // share of late turns above which the loop counts as over
     int adjust_every = 5;   // ticks between budget changes: the load is smoothed, let it show
+  };
+  // The load the budget aims for when it is set from the measured cost of a frame.
+  static constexpr double kTargetLoad = 0.88;
+  // What the loop measured, once per tick.
+  struct Measure {
+    double load = 0;      // CPU used over CPU allowed (smoothed)
+    double late = 0;      // share of recent turns that started a period or more late
+    double capacity = 0;  // frames a tick the CPU left after everything else allows at kTargetLoad
   };
   SendScheduler() = default;
   explicit SendScheduler(Tuning t) : tuning_(t) {}
   // Serves nobody more often than every `k` ticks, loaded or not (game.send_every_ticks).
   void set_min_k(int k) { min_k_ = k < 1 ? 1 : (k > kMaxK ? kMaxK : k); }
 
-  // Once per tick. `load`: CPU the loop used over the last ticks against what it may use
-  // (1.0: all of it; above 1: ticks are falling behind). `players` and `watchers`: viewers
-  // of each class now.
-  void update(double load, std::size_t players, std::size_t watchers);
+  // Once per tick, with what the loop measured and the viewers of each class now. Over the
+  // band (or late), the budget drops to the measured capacity (at least 5 % less than now);
+  // under it, it rises towards the capacity (by at most 30 % at a time); in it, nothing moves.
+  void update(const Measure& m, std::size_t players, std::size_t watchers);
 
   int level() const { return level_; }
   int k_players() const { return k_players_; }

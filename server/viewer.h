@@ -35,6 +35,7 @@ struct Viewer {
   ViewerSink* sink = nullptr;
   ViewerId id = 0;
   game::EntityId player = 0;  // 0: a spectator
+  std::uint32_t player_index = UINT32_MAX;  // where the player was in World::entities(): saves a lookup a tick
   float view_x = 0, view_y = 0;
   // Movement is held until the next input changes it, so a client sends inputs when its
   // controls change, not every tick; an attack is applied once, at the next tick.

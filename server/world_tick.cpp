@@ -91,30 +91,43 @@ void WorldTick::tick(std::uint32_t steps) {
     stats_.steps++;
   }
   const std::uint64_t fan_start = thread_cpu_ns();
+  const std::uint64_t frames_before = stats_.frames;
   fan_out();
   const std::uint64_t fan_cpu = thread_cpu_ns() - fan_start;
-  // A late turn means the loop could not keep up whatever the CPU numbers say (other
-  // processes took the core): it counts as a load over 1, smoothed like any other, so one
-  // hiccup does not cut the send rate but a loop that stays late does.
-  measure_load(fan_cpu, steps > 1 ? 1.0 + 0.25 * (steps - 1) : 0.0);
+  measure_load(fan_cpu, stats_.frames - frames_before, steps > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
-  scheduler_.update(load_, players, viewers_.size() - players);
+  scheduler_.update({load_, late_, capacity_frames_}, players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
 }
 
-void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, double lateness) {
+void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late) {
   const std::uint64_t now = uv_hrtime();
   const std::uint64_t cpu = thread_cpu_ns();
   if (last_turn_ns_ != 0 && now > last_turn_ns_) {
     // CPU used since the last turn (the tick, and all the reading and writing in between)
     // against the CPU the process may use in that wall time.
-    const double allowed = allowance_.cores() * static_cast<double>(now - last_turn_ns_);
-    const double load = std::max(lateness, static_cast<double>(cpu - last_turn_cpu_ns_) / allowed);
+    const double cores = allowance_.cores();
+    const double allowed = cores * static_cast<double>(now - last_turn_ns_);
+    const double load = static_cast<double>(cpu - last_turn_cpu_ns_) / allowed;
     const double fan = static_cast<double>(fanout_cpu_ns) / allowed;
     // Smoothed over a few ticks: one slow tick (a burst of joins) should not halve the rate.
     constexpr double kWeight = 0.3;
     load_ = load_ * (1 - kWeight) + load * kWeight;
     fanout_load_ = fanout_load_ * (1 - kWeight) + fan * kWeight;
+    // A late turn means the loop could not keep up whatever the CPU numbers say (other
+    // processes took the core); a loop that stays late is over, one hiccup is not.
+    late_ = late_ * (1 - kWeight) + (late ? kWeight : 0.0);
+    if (frames > 0) {
+      const double per_frame = static_cast<double>(fanout_cpu_ns) / static_cast<double>(frames);
+      frame_cpu_ns_ = frame_cpu_ns_ == 0 ? per_frame : frame_cpu_ns_ * (1 - kWeight) + per_frame * kWeight;
+    }
+    // What is left for frames once everything else (the simulation, reading, the sweep) has
+    // had its share, at the load the scheduler aims for, in frames a tick.
+    if (frame_cpu_ns_ > 0) {
+      const double base = std::max(0.0, load_ - fanout_load_);
+      const double spare_ns = (SendScheduler::kTargetLoad - base) * cores * static_cast<double>(ticks_.period_ns());
+      capacity_frames_ = std::max(0.0, spare_ns / frame_cpu_ns_);
+    }
   }
   last_turn_ns_ = now;
   last_turn_cpu_ns_ = cpu;
@@ -132,7 +145,7 @@ void WorldTick::serve(Viewer& v) {
   }
   float cx = v.view_x, cy = v.view_y;
   if (v.player != 0) {
-    if (const game::Entity* me = world_.find(v.player)) {
+    if (const game::Entity* me = world_.find(v.player, v.player_index)) {
       cx = me->x;
       cy = me->y;
     } else {

@@ -61,6 +61,7 @@ class WorldTick {
   const SendStats& send_stats() const { return stats_; }
   double load() const { return load_; }
   double fanout_load() const { return fanout_load_; }
+  double capacity_frames() const { return capacity_frames_; }
   // Due viewers shed in the last tick.
   std::size_t shed_last_tick() const { return shed_last_tick_; }
 
@@ -68,8 +69,8 @@ class WorldTick {
   void tick(std::uint32_t steps);
   void fan_out();
   void serve(Viewer& v);
-  // `lateness`: a load the turn's lateness implies (0: on time).
-  void measure_load(std::uint64_t fanout_cpu_ns, double lateness);
+  // After a turn's fan-out: its CPU and frames, and whether the turn was late.
+  void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late);
 
   uv_loop_t* loop_;
   const config::Config& config_;
@@ -89,6 +90,9 @@ class WorldTick {
   std::string payload_;                                   // scratch: one viewer's frame
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;
+  double late_ = 0;             // share of recent turns that were late (smoothed)
+  double frame_cpu_ns_ = 0;     // fan-out CPU per frame (smoothed)
+  double capacity_frames_ = 1e18;  // frames a tick the spare CPU allows at the target load
   std::size_t shed_last_tick_ = 0;
   double player_carry_ = 0, watcher_carry_ = 0;  // fractions of a frame owed by the budget
 };

@@ -238,3 +238,25 @@ TEST_CASE("a restored player gets an id no other entity has", "[game]") {
   CHECK(e->hp == 40);
   CHECK(e->score == 9);
 }
+
+TEST_CASE("find with an index hint answers like find, as entities move in the vector", "[game]") {
+  GameConfig cfg;
+  cfg.monster_count = 0;
+  cfg.obstacle_count = 0;
+  World world(cfg, 1);
+  const EntityId a = world.add_player_at("a", 100, 100);
+  const EntityId b = world.add_player_at("b", 200, 200);
+  const EntityId c = world.add_player_at("c", 300, 300);
+  std::uint32_t hint = 12345;  // nonsense at first
+  REQUIRE(world.find(c, hint) == world.find(c));
+  const std::uint32_t before = hint;
+  CHECK(world.find(c, hint) == world.find(c));
+  CHECK(hint == before);  // found where it was: no lookup needed
+  world.remove_player(a);  // c may move into a's place
+  CHECK(world.find(c, hint) == world.find(c));
+  CHECK(world.find(c, hint)->name == "c");
+  world.remove_player(c);
+  CHECK(world.find(c, hint) == nullptr);
+  std::uint32_t other = 0;
+  CHECK(world.find(b, other)->name == "b");
+}

@@ -16,14 +16,15 @@ namespace {
 void run_at_cost(SendScheduler& s, double cost, double base, std::size_t players, std::size_t watchers, int ticks) {
   for (int i = 0; i < ticks; ++i) {
     const double served = s.limited() ? s.player_frames() + s.watcher_frames() : double(players + watchers);
-    s.update(base + cost * served, players, watchers);
+    // The loop measures the load and, from the fan-out's CPU per frame, what would fit.
+    s.update({base + cost * served, 0.0, (SendScheduler::kTargetLoad - base) / cost}, players, watchers);
   }
 }
 }  // namespace
 
 TEST_CASE("under load watchers lose send rate first, then players, then viewers are shed", "[server][send_rate]") {
   SendScheduler s;
-  s.update(0.3, 20, 3000);
+  s.update({0.3, 0.0, 1e18}, 20, 3000);
   CHECK(s.level() == 0);
   CHECK_FALSE(s.limited());
   // Capacity for about 900 frames a tick: watchers every 3rd to 4th tick, players every tick.
@@ -142,12 +143,31 @@ TEST_CASE("the CPU quota comes from the process's cgroup, v1 or v2", "[server][s
 TEST_CASE("game.send_every_ticks serves everyone every k-th tick when nothing is loaded", "[server][send_rate]") {
   SendScheduler s;
   s.set_min_k(3);
-  s.update(0.2, 10, 10);
+  s.update({0.2, 0.0, 1e18}, 10, 10);
   CHECK(s.k_players() == 3);
   CHECK(s.k_watchers() == 3);
   CHECK_FALSE(s.limited());
   CHECK(s.level() == 0);
   s.set_min_k(9);  // clamped to 4
-  s.update(0.2, 10, 10);
+  s.update({0.2, 0.0, 1e18}, 10, 10);
   CHECK(s.k_players() == 4);
+}
+
+TEST_CASE("a heavy base load (the simulation) does not drive the budget to nothing", "[server][send_rate]") {
+  // 10,000 players: the simulation alone takes half of what the loop may use; each frame a tick
+  // costs 0.00005, so all of them would be 1.0. What is left fits 7,600 frames a tick at the
+  // target load: most players every tick, the longest waiting first.
+  SendScheduler s;
+  run_at_cost(s, 0.00005, 0.5, 10000, 0, 400);
+  CHECK(s.limited());
+  CHECK(s.player_frames() > 7000);
+  CHECK(s.player_frames() < 8000);
+  CHECK(s.k_players() == 1);
+}
+
+TEST_CASE("a loop that keeps running late is over, however idle its CPU looks", "[server][send_rate]") {
+  SendScheduler s;
+  for (int i = 0; i < 50; ++i) s.update({0.3, 0.8, 500.0}, 20, 3000);
+  CHECK(s.limited());
+  CHECK(s.player_frames() + s.watcher_frames() <= 501);
 }
