@@ -129,7 +129,7 @@ std::string_view GameBridge::full_of(std::uint32_t index) {
   return in(fulls_, slot.full);
 }
 
-std::uint8_t GameBridge::fields_since(std::uint32_t index, std::uint32_t since) const {
+std::uint8_t GameBridge::fields_since(std::uint32_t index, Stamp since) const {
   const Encoded& slot = encoded_[index];
   std::uint8_t fields = 0;
   for (int b = 0; b < kFieldCount; ++b) {
@@ -151,12 +151,12 @@ std::string_view GameBridge::delta_of(std::uint32_t index, std::uint8_t fields) 
   return in(deltas_, d.span);
 }
 
-void GameBridge::add_events(float cx, float cy, std::uint32_t since) {
+void GameBridge::add_events(float cx, float cy, Stamp since) {
   const float r2 = view_radius_ * view_radius_;
   const int bx = std::clamp(static_cast<int>(cx / view_radius_), 0, buckets_x_ - 1);
   const int by = std::clamp(static_cast<int>(cy / view_radius_), 0, buckets_y_ - 1);
-  const std::uint32_t oldest = stamp_ >= kEventTicks ? stamp_ - kEventTicks + 1 : 1;
-  for (std::uint32_t s = std::max(since + 1, oldest); s <= stamp_; ++s) {
+  const Stamp oldest = stamp_ >= kEventTicks ? stamp_ - kEventTicks + 1 : 1;
+  for (Stamp s = std::max(since + 1, oldest); s <= stamp_; ++s) {
     const TickEvents& tick = event_ring_[s % kEventTicks];
     if (tick.stamp != s || tick.events.empty()) continue;
     for (int y = std::max(0, by - 1); y <= std::min(buckets_y_ - 1, by + 1); ++y) {
@@ -173,7 +173,7 @@ void GameBridge::add_events(float cx, float cy, std::uint32_t since) {
   }
 }
 
-void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::uint32_t since,
+void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
                              std::string& out, bool full) {
   visible_.clear();
   visibility_.query(cx, cy, view_radius_, visible_);

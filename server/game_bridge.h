@@ -19,6 +19,10 @@
 
 namespace skirmish::server {
 
+// Counts encode_tick() calls; 64 bits, so it never wraps (a wrapped stamp would make old
+// changes look new and new ones old).
+using Stamp = std::uint64_t;
+
 class GameBridge {
  public:
   // Ticks of events kept for viewers that skipped frames; a viewer further behind than this
@@ -32,7 +36,7 @@ class GameBridge {
   // these calls from 1; a viewer's frame is "since" the stamp of its previous frame.
   // `online_players` is what frames report as "players": those with a client connected.
   void encode_tick(std::int64_t ts_ms, std::size_t online_players);
-  std::uint32_t stamp() const { return stamp_; }
+  Stamp stamp() const { return stamp_; }
   // Before building frames (after the last encode_tick of a loop turn): indexes where every
   // entity stands.
   void prepare_views();
@@ -44,7 +48,7 @@ class GameBridge {
   // listed in "removed"; events after `since` are included. With `full`, every visible entity
   // is sent in full and the frame is marked as a resync. Answers for the world as of the last
   // prepare_views().
-  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, std::uint32_t since, std::string& out,
+  void build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since, std::string& out,
                    bool full = false);
 
   // What a client needs to draw the world before it joins.
@@ -58,7 +62,7 @@ class GameBridge {
     std::uint32_t at = 0, len = 0;
   };
   struct CachedDelta {
-    std::uint32_t stamp = 0;  // valid in this stamp only (the arena is emptied every tick)
+    Stamp stamp = 0;  // valid in this stamp only (the arena is emptied every tick)
     std::uint8_t fields = 0;
     Span span;
   };
@@ -66,9 +70,9 @@ class GameBridge {
     game::EntityId id = 0;
     bool published = false;  // `wire` holds what the last encode_tick saw
     protocol::WireEntity wire;
-    std::array<std::uint32_t, kFieldCount> changed_at{};  // stamp each wire field last changed
+    std::array<Stamp, kFieldCount> changed_at{};  // stamp each wire field last changed
     Span full;                                            // every field, in fulls_, when full_stamp == stamp_
-    std::uint32_t full_stamp = 0;
+    Stamp full_stamp = 0;
     // A tick's viewers ask for few distinct field sets (one per send phase): the last two
     // encoded are kept.
     std::array<CachedDelta, 2> deltas{};
@@ -81,31 +85,31 @@ class GameBridge {
   };
   // One tick's events, sorted by bucket, so a view's 3x3 buckets are three ranges.
   struct TickEvents {
-    std::uint32_t stamp = 0;
+    Stamp stamp = 0;
     std::string json;
     std::vector<EncodedEvent> events;
   };
 
   std::string_view full_of(std::uint32_t index);
   std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
-  std::uint8_t fields_since(std::uint32_t index, std::uint32_t since) const;
+  std::uint8_t fields_since(std::uint32_t index, Stamp since) const;
   protocol::EntityView view_of(const game::Entity& e) const;
   std::uint32_t event_bucket(float x, float y) const;
-  void add_events(float cx, float cy, std::uint32_t since);
+  void add_events(float cx, float cy, Stamp since);
   static std::string_view in(const std::string& arena, Span span) { return {arena.data() + span.at, span.len}; }
 
   const game::World& world_;
   float view_radius_;
   std::int64_t ts_ms_ = 0;
   std::size_t online_players_ = 0;
-  std::uint32_t stamp_ = 0;
+  Stamp stamp_ = 0;
   // Indexed like world_.entities(); an entry whose id differs from the entity's is stale.
   std::vector<Encoded> encoded_;
   // Per entity index, the newest stamp at which anything about it changed (a field, or its
   // entry into the world), and the stamp of that entry: the per-viewer loop reads these 8
   // bytes for an entity it knows and mostly stops there.
-  std::vector<std::uint32_t> last_change_;
-  std::vector<std::uint32_t> entered_at_;
+  std::vector<Stamp> last_change_;
+  std::vector<Stamp> entered_at_;
   std::string deltas_, fulls_;  // this tick's encoded pieces (arenas emptied each tick)
   game::VisibilityIndex visibility_;
   int buckets_x_ = 1, buckets_y_ = 1;

@@ -37,8 +37,13 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
               [this] { return directory_.online(); },
               [this](double turn_ms) {
                 history_.note_tick(turn_ms);
+                // Once per second of game time, also when a late turn stepped over the round tick.
                 const auto& w = world_.world();
-                if (w.tick() % static_cast<std::uint64_t>(w.config().tick_rate) == 0) sample_stats();
+                const std::uint64_t second = w.tick() / static_cast<std::uint64_t>(w.config().tick_rate);
+                if (second != sampled_second_) {
+                  sampled_second_ = second;
+                  sample_stats();
+                }
               }}),
       hello_(protocol::encode_hello(world_.bridge().hello())),
       ws_(*this),

@@ -67,7 +67,7 @@ class GameService final : public WsApplication, private GamePort {
   WebSocketViewers ws_;
   PollingSessions polling_;
   StatsHistory history_;
-  SendStats last_sample_{};  // send counters at the last stats sample
+  std::uint64_t sampled_second_ = 0;  // the game second of the last stats sample
   std::random_device random_;  // tokens and session ids: wholly random, 128 bits each
   // Set once the world runs: only then may stop() save it over the state file (a daemon that
   // never started, e.g. its port was taken, must not replace the saved players with none).

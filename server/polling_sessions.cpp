@@ -113,7 +113,9 @@ void PollingSessions::answer_waiting(Session& session, bool keep_alive) {
   waiting_by_conn_.erase(conn);
   waiting_polls_--;
   session.last_seen_ms = server_.now_ms();
-  server_.finish_deferred(conn, json_response(waiting_request, 200, take_backlog(session)));
+  if (!server_.finish_deferred(conn, json_response(waiting_request, 200, take_backlog(session)))) {
+    session.needs_full = true;  // the frames it held went nowhere: the next one lists the view in full
+  }
 }
 
 void PollingSessions::on_frame(Session& session, std::string_view payload) {

@@ -44,7 +44,7 @@ struct Viewer {
   bool resync = false;       // its frames were skipped: the next one lists its view in full
   std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
   std::uint16_t inputs_this_tick = 0;
-  std::uint32_t last_frame = 0;  // the bridge's stamp at its last frame; 0: none yet
+  std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet
   int bad_messages = 0;
   std::vector<game::EntityId> known;  // sorted ids the viewer has been sent
 };

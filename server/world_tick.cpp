@@ -164,7 +164,7 @@ void WorldTick::serve(Viewer& v) {
 void WorldTick::fan_out() {
   bridge_.prepare_views();
   const std::uint64_t tick = world_.tick();
-  const std::uint32_t stamp = bridge_.stamp();
+  const Stamp stamp = bridge_.stamp();
   shed_last_tick_ = 0;
   // Sinks may end their transport while served (a send over the hard limit), but viewers
   // are removed only from that transport's close callback, later: indices stay valid.
@@ -186,9 +186,17 @@ void WorldTick::fan_out() {
   due_players_.clear();
   due_watchers_.clear();
   for (std::uint32_t i = 0; i < viewers_.size(); ++i) {
-    const Viewer& v = viewers_[i];
+    Viewer& v = viewers_[i];
     const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
     if (!scheduler_.due(tick, v.phase, v.player != 0, waited)) continue;
+    if (v.sink->readiness() == ViewerSink::Readiness::Skip) {
+      // It cannot take a frame (over its soft limit, an unpolled session, closing): it must
+      // not take a slot of the budget either, or such viewers, always the longest waiting,
+      // would fill it every tick.
+      stats_.skipped++;
+      v.resync = true;
+      continue;
+    }
     (v.player != 0 ? due_players_ : due_watchers_).push_back(i);
   }
   // Whole frames a tick from the planned counts, the fractions carried to the next tick.

@@ -69,7 +69,7 @@ TEST_CASE("a client that applies every frame holds exactly the server's view", "
   const game::EntityId far_monster = world.add_monster_at(1, 1800, 1800);
   ClientView view;
   std::vector<game::EntityId> known;
-  std::uint32_t last = 0;
+  std::uint64_t last = 0;
   std::string payload;
 
   auto tick = [&](std::vector<game::PlayerInput> inputs = {}) {
@@ -174,7 +174,7 @@ TEST_CASE("a viewer served every k-th tick holds exactly the server's view after
     const game::EntityId other = world.add_player_at("other", 1100, 1000);
     ClientView slow, fast;
     std::vector<game::EntityId> slow_known, fast_known;
-    std::uint32_t slow_last = 0, fast_last = 0;
+    std::uint64_t slow_last = 0, fast_last = 0;
     std::string payload;
     std::size_t events_seen = 0, events_expected = 0;
     std::vector<std::size_t> events_since_slow;  // events near the slow viewer in ticks it skipped

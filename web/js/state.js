@@ -191,6 +191,7 @@ export function applyTick(msg) {
     }
   }
 
+  const movedNow = new Set();  // ids whose position this frame gives (as of its tick)
   for (const upd of msg.entities || []) {
     let e = state.entities.get(upd.id);
     const isNew = !e;
@@ -204,6 +205,7 @@ export function applyTick(msg) {
       // A revived player reappears at its spawn: jump there instead of sliding.
       const jump = isNew || (wasDead && e.state !== 'dead');
       tl.push(e.id, msg.tick, e.x, e.y, jump);
+      movedNow.add(e.id);
     }
     if (isNew) emit('enter', e);
   }
@@ -215,8 +217,10 @@ export function applyTick(msg) {
       if (state.entities.get(ev.target)?.kind === 'player') state.monsterAttacks++;
     }
     if (ev.type === 'respawn') {
+      // A frame may carry several ticks' events (a server sending every k-th tick): where the
+      // frame also gives the entity's position, that is newer than the respawn point.
       const e = state.entities.get(ev.target);
-      if (e) tl.push(e.id, msg.tick, ev.x, ev.y, true);
+      if (e && !movedNow.has(e.id)) tl.push(e.id, msg.tick, ev.x, ev.y, true);
     }
     emit('event', ev);
   }
