@@ -38,13 +38,13 @@ class SendScheduler {
   static constexpr std::uint8_t kPhases = 12;
 
   struct Tuning {
-    double high = 0.95;     // load above which the budget is cut
-    double low = 0.80;      // load under which it may grow
+    double high = 0.97;     // load above which the budget is cut
+    double low = 0.85;      // load under which it may grow
     double late = 0.5;      // share of late turns above which the loop counts as over
     int adjust_every = 5;   // ticks between budget changes: the load is smoothed, let it show
   };
   // The load the budget aims for when it is set from the measured cost of a frame.
-  static constexpr double kTargetLoad = 0.88;
+  static constexpr double kTargetLoad = 0.93;
   // What the loop measured, once per tick.
   struct Measure {
     double load = 0;      // CPU used over CPU allowed (smoothed)
