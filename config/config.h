@@ -95,7 +95,8 @@ struct Config {
   protocol::HttpLimits http;
   protocol::WsLimits ws;
   FlowSettings flow;
-  protocol::HandshakePolicy handshake;
+  // The game's protocol v2 (binary ticks) is offered by default; without it every client gets v1.
+  protocol::HandshakePolicy handshake{{}, {"skirmish.v2"}};
   game::GameConfig game;
   SessionSettings session;
   PollingSettings polling;

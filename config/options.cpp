@@ -197,7 +197,7 @@ std::vector<Option> build_options() {
                    ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));
   o.push_back(text("websocket.subprotocols", "SKIRMISH_SUBPROTOCOLS", "--subprotocols", ValueKind::StringList, {},
-                   "comma-separated subprotocols we accept, in order of preference",
+                   "comma-separated subprotocols we accept, in order of preference (skirmish.v2: binary ticks)",
                    [](Config& c) -> auto& { return c.handshake.subprotocols; }));
   // game
   o.push_back(integer("game.tick_rate", "SKIRMISH_TICK_RATE", "--tick-rate", 1, 128, "simulation ticks per second",

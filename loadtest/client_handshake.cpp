@@ -93,7 +93,7 @@ std::string make_websocket_key(const std::array<std::uint8_t, 16>& random_bytes)
   return base64_encode(random_bytes.data(), random_bytes.size());
 }
 
-std::string build_upgrade_request(const WsUrl& url, std::string_view key) {
+std::string build_upgrade_request(const WsUrl& url, std::string_view key, std::string_view subprotocol) {
   std::string host = url.ipv6 ? "[" + url.host + "]" : url.host;
   host += ":" + std::to_string(url.port);
   std::string r;
@@ -106,6 +106,11 @@ std::string build_upgrade_request(const WsUrl& url, std::string_view key) {
   r += key;
   r += "\r\n";
   r += "Sec-WebSocket-Version: 13\r\n";
+  if (!subprotocol.empty()) {
+    r += "Sec-WebSocket-Protocol: ";
+    r += subprotocol;
+    r += "\r\n";
+  }
   r += "Origin: http://" + host + "\r\n";
   r += "User-Agent: skirmish-load\r\n\r\n";
   return r;
@@ -147,6 +152,7 @@ UpgradeResponseReader::Status UpgradeResponseReader::check(std::string_view head
   std::from_chars(code.data(), code.data() + code.size(), http_status_);
   if (http_status_ != 101) return fail("status " + std::to_string(http_status_));
   bool upgrade = false, connection = false, accept = false;
+  std::string_view selected;
   const std::string expected = protocol::compute_accept_key(key_);
   std::size_t pos = line_end + 2;
   while (pos < head.size()) {
@@ -164,11 +170,18 @@ UpgradeResponseReader::Status UpgradeResponseReader::check(std::string_view head
     } else if (iequals(name, "Sec-WebSocket-Accept")) {
       if (value != expected) return fail("bad Sec-WebSocket-Accept");
       accept = true;
+    } else if (iequals(name, "Sec-WebSocket-Protocol")) {
+      selected = value;
     }
   }
   if (!upgrade) return fail("no Upgrade: websocket");
   if (!connection) return fail("no Connection: upgrade");
   if (!accept) return fail("no Sec-WebSocket-Accept");
+  // RFC 6455 4.1: a subprotocol we did not offer fails the connection; one we asked for and
+  // did not get is a daemon that does not speak it.
+  if (selected != subprotocol_) {
+    return fail(subprotocol_.empty() ? "unasked subprotocol selected" : "subprotocol " + subprotocol_ + " not selected");
+  }
   status_ = Status::Accepted;
   return status_;
 }

@@ -29,7 +29,8 @@ std::string base64_encode(const std::uint8_t* data, std::size_t len);
 std::string make_websocket_key(const std::array<std::uint8_t, 16>& random_bytes);
 
 // The GET request, as a browser sends it (Host, Upgrade, Connection, key, version, Origin).
-std::string build_upgrade_request(const WsUrl& url, std::string_view key);
+// `subprotocol` non-empty: offered in Sec-WebSocket-Protocol.
+std::string build_upgrade_request(const WsUrl& url, std::string_view key, std::string_view subprotocol = {});
 
 // Reads the response to build_upgrade_request. feed() until it is not NeedMore; after
 // Accepted, the bytes after the header (frames the server sent at once) are in trailing().
@@ -38,7 +39,9 @@ class UpgradeResponseReader {
   enum class Status : std::uint8_t { NeedMore, Accepted, Failed };
   static constexpr std::size_t kMaxHeaderBytes = 8192;
 
-  explicit UpgradeResponseReader(std::string key) : key_(std::move(key)) {}
+  // `subprotocol`: the one offered (it must be selected), or empty (none may be).
+  explicit UpgradeResponseReader(std::string key, std::string subprotocol = {})
+      : key_(std::move(key)), subprotocol_(std::move(subprotocol)) {}
 
   Status feed(const char* data, std::size_t len);
   Status status() const { return status_; }
@@ -52,6 +55,7 @@ class UpgradeResponseReader {
   Status fail(std::string why);
 
   std::string key_;
+  std::string subprotocol_;
   std::string buffer_;
   std::string trailing_;
   std::string error_;

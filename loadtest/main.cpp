@@ -43,6 +43,7 @@ struct Options {
   double ramp = 200;
   double duration = 10;
   std::string behavior = "wander";
+  std::string protocol = "json";
   double input_rate = 5;
   double view_fraction = 1.0;
   int threads = 1;
@@ -104,8 +105,8 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
                    int connected_start) {
   const auto& d = m["delay_ms"];
   const auto& cm = whole["connect_ms"];
-  std::printf("\nskirmish-load summary: %d clients, %s, %.1f inputs/s each, %d thread(s), measured %.0f s\n",
-              o.clients, o.behavior.c_str(), o.input_rate, o.threads, m["seconds"].get<double>());
+  std::printf("\nskirmish-load summary: %d clients, %s, protocol %s, %.1f inputs/s each, %d thread(s), measured %.0f s\n",
+              o.clients, o.behavior.c_str(), o.protocol.c_str(), o.input_rate, o.threads, m["seconds"].get<double>());
   std::printf("  %-34s %d / %d (avg joined %.1f)\n", "connected at window start", connected_start, o.clients,
               m["clients_avg"].get<double>());
   std::printf("  %-34s p50 %.2f ms  p99 %.2f ms  (failures %llu)\n", "connect + handshake (whole run)",
@@ -137,7 +138,8 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
                 static_cast<unsigned long long>(gap["max"].get<std::uint64_t>()),
                 static_cast<unsigned long long>(gap["p99"].get<std::uint64_t>()));
   }
-  std::printf("  %-34s %.1f\n", "entities per view (avg)", m["entities_per_view_avg"].get<double>());
+  std::printf("  %-34s %.1f (%.1f moved a frame)\n", "entities per view (avg)", m["entities_per_view_avg"].get<double>(),
+              m["moved_per_view_avg"].get<double>());
   std::printf("  %-34s %llu (%.0f/s)\n", "inputs sent", static_cast<unsigned long long>(m["inputs_sent"].get<std::uint64_t>()),
               m["inputs_per_s"].get<double>());
   std::printf("  %-34s %s\n", "errors", m["errors"].dump().c_str());
@@ -156,6 +158,8 @@ int main(int argc, char** argv) {
   app.add_option("--clients", o.clients, "simulated players")->check(CLI::Range(1, 1000000));
   app.add_option("--ramp", o.ramp, "connections opened per second")->check(CLI::Range(0.1, 1e6));
   app.add_option("--duration", o.duration, "measured seconds after the ramp")->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--protocol", o.protocol, "json (v1 text ticks) | v2 (binary ticks: offers the subprotocol skirmish.v2)")
+      ->check(CLI::IsMember({"json", "v2"}));
   app.add_option("--behavior", o.behavior, "idle | wander | fight | watch (a spectator: never joins)")
       ->check(CLI::IsMember({"idle", "wander", "fight", "watch"}));
   app.add_option("--input-rate", o.input_rate, "inputs per second per client (wander, fight)")
@@ -216,6 +220,7 @@ int main(int argc, char** argv) {
     wc.name_prefix = o.name_prefix;
     wc.seed = o.seed * 1000003u + static_cast<std::uint64_t>(t) + 1;
     wc.handshake_timeout_s = o.handshake_timeout;
+    if (o.protocol == "v2") wc.subprotocol = "skirmish.v2";
     workers.push_back(std::make_unique<sl::Worker>(std::move(wc), std::move(mine)));
   }
 
@@ -378,6 +383,7 @@ int main(int argc, char** argv) {
           {"ramp", o.ramp},
           {"duration", o.duration},
           {"behavior", o.behavior},
+          {"protocol", o.protocol},
           {"input_rate", o.input_rate},
           {"view_fraction", o.view_fraction},
           {"threads", threads},

@@ -17,6 +17,7 @@ void Counters::merge(const Counters& o) {
   bytes_out += o.bytes_out;
   view_entities_sum += o.view_entities_sum;
   view_frames += o.view_frames;
+  view_moved_sum += o.view_moved_sum;
   view_inconsistent += o.view_inconsistent;
   unparsed += o.unparsed;
   for (const auto& [k, v] : o.errors) errors[k] += v;
@@ -112,6 +113,7 @@ nlohmann::json summarize(const IntervalStats& s, double seconds, double clients,
       {"bytes_out", c.bytes_out},
       {"entities_per_view_avg", ratio(static_cast<double>(c.view_entities_sum), static_cast<double>(c.view_frames))},
       {"view_frames", c.view_frames},
+      {"moved_per_view_avg", ratio(static_cast<double>(c.view_moved_sum), static_cast<double>(c.view_frames))},
       {"view_inconsistent", c.view_inconsistent},
       {"unparsed_frames", c.unparsed},
       {"delay_ms", percentiles_ms(s.delay_us)},

@@ -26,6 +26,7 @@ struct Counters {
   std::uint64_t bytes_out = 0;          // wire bytes sent after the handshake
   std::uint64_t view_entities_sum = 0;  // entities known after each tick frame, summed
   std::uint64_t view_frames = 0;        // tick frames read whole (clients that track a view)
+  std::uint64_t view_moved_sum = 0;     // known entities whose position a frame changed, summed
   std::uint64_t view_inconsistent = 0;  // deltas for unknown ids, removals of unknown ids
   std::uint64_t unparsed = 0;           // tick frames the scanner could not read
   std::map<std::string, std::uint64_t> errors;  // by kind, e.g. "connect: ECONNREFUSED"

@@ -20,6 +20,7 @@
 
 #include "loadtest/behavior.h"
 #include "loadtest/client_handshake.h"
+#include "loadtest/frame_scanner.h"
 #include "loadtest/stats.h"
 
 namespace skirmish::loadtest {
@@ -38,6 +39,8 @@ struct WorkerConfig {
   std::uint64_t seed = 1;
   double handshake_timeout_s = 10;
   double close_timeout_s = 2;
+  // The WebSocket subprotocol to offer: "skirmish.v2" for binary ticks, empty for JSON.
+  std::string subprotocol;
 };
 
 // A client's totals at the end of the run, for the report and the integration test.
@@ -89,6 +92,10 @@ class Worker {
   // (read only while the window is open, 0 otherwise).
   void on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us, std::uint64_t mono_us);
   void on_text(Client& c, std::string_view text, std::uint64_t now_us, std::uint64_t mono_us);
+  void on_binary(Client& c, std::string_view data, std::uint64_t now_us, std::uint64_t mono_us);
+  // A tick frame's header, in either format: counts the frame, its gap and its delay.
+  void on_tick(Client& c, std::uint64_t tick, std::int64_t ts_ms, std::uint64_t now_us, std::uint64_t mono_us);
+  void apply_view(Client& c, const TickBody& body);
   void on_open(Client& c);
   void begin_stop();
   void maybe_finish();
@@ -120,6 +127,7 @@ class Worker {
   bool finished_ = false;
   Rng rng_;
   std::vector<char> read_buffer_;
+  std::vector<std::string> monster_kinds_;  // from hello: what v2's kind codes name
 
   std::mutex mu_;  // guards interval_, the window fields and the clients' state
   IntervalStats interval_;

@@ -1,4 +1,5 @@
 #include "protocol/game_messages.h"
+#include "protocol/tick_v2.h"
 
 #include <algorithm>
 #include <charconv>
@@ -227,9 +228,12 @@ void append_fields(std::string& out, const WireEntity& w, std::uint8_t fields) {
 }
 }  // namespace
 
+std::int32_t wire_tenths(float v) { return tenths(v); }
+
 WireEntity to_wire(const EntityView& e) {
-  return WireEntity{tenths(e.x),    tenths(e.y),    tenths(e.facing),        e.hp, e.score, e.state, e.away,
-                    e.respawn_tick, tenths(e.respawn_x), tenths(e.respawn_y)};
+  return WireEntity{tenths(e.x),    tenths(e.y),         tenths(e.facing),    e.hp,
+                    e.score,        e.state,             e.away,              e.respawn_tick,
+                    tenths(e.respawn_x), tenths(e.respawn_y), v2::facing_byte(e.facing)};
 }
 
 std::uint8_t changed_fields(const WireEntity& a, const WireEntity& b) {

@@ -108,8 +108,12 @@ struct WireEntity {
   // Sent with the state of a dead player (never compared on its own: it is set at death).
   std::uint64_t respawn_tick = 0;
   std::int32_t respawn_x10 = 0, respawn_y10 = 0;
+  // Protocol v2's facing (256 steps a turn). Not compared: facing10 decides when it is sent.
+  std::uint8_t facing256 = 0;
 };
 WireEntity to_wire(const EntityView& e);
+// A coordinate in whole tenths of a unit, as both formats send it (NaN -> 0, clamped to +-1e8).
+std::int32_t wire_tenths(float v);
 // The EntityField bits whose wire value differs between `before` and `now`.
 std::uint8_t changed_fields(const WireEntity& before, const WireEntity& now);
 

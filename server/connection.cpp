@@ -169,6 +169,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     send(accept.response);
     state_ = State::Open;
     upgraded_ = true;
+    subprotocol_ = accept.subprotocol;
     deadline_ms_ = 0;
     frames_ = std::make_unique<protocol::FrameDecoder>(config_.ws);
     host_.on_open(*this, request);

@@ -41,6 +41,8 @@ class Connection {
   State state() const { return state_; }
   bool is_open() const { return state_ == State::Open; }
   bool upgraded() const { return upgraded_; }
+  // The WebSocket subprotocol the handshake agreed on; empty for none.
+  const std::string& subprotocol() const { return subprotocol_; }
   const std::string& peer() const { return peer_; }  // "ip:port", for logs
   std::string_view ip() const;  // the address part of peer()
   // Bytes accepted for sending but not yet handed to the kernel.
@@ -167,6 +169,7 @@ class Connection {
   std::size_t flow_soft_limit_;
   TokenBucket messages_;  // the peer's allowance (server.max_messages_per_second)
   std::string peer_;
+  std::string subprotocol_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;
   std::unique_ptr<protocol::FrameDecoder> frames_;

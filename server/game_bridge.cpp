@@ -6,6 +6,14 @@
 namespace skirmish::server {
 
 namespace {
+std::uint8_t event_code(game::EventType t) {
+  switch (t) {
+    case game::EventType::Attack: return 0;
+    case game::EventType::Death: return 1;
+    case game::EventType::Respawn: return 2;
+  }
+  return 0;
+}
 const char* event_type_name(game::EventType t) {
   switch (t) {
     case game::EventType::Attack: return "attack";
@@ -68,10 +76,13 @@ std::uint32_t GameBridge::event_bucket(float x, float y) const {
 
 void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   ts_ms_ = ts_ms;
-  online_players_ = online_players;
   ++stamp_;
+  if (online_players != online_players_ || stamp_ == 1) players_changed_at_ = stamp_;
+  online_players_ = online_players;
   reset_arena(deltas_);
   reset_arena(fulls_);
+  reset_arena(updates2_);
+  reset_arena(fulls2_);
   const auto& entities = world_.entities();
   if (encoded_.size() < entities.size()) {
     encoded_.resize(entities.size());
@@ -86,6 +97,9 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
       // what viewers were told of it is unknown here, so every field counts as changed.
       slot.id = e.id;
       slot.published = false;
+      slot.marks = 0;
+      slot.next_mark = 0;
+      slot.kind = e.kind == game::EntityKind::Player ? 0 : static_cast<std::uint8_t>(e.monster_kind + 1);
       entered_at_[i] = 0;
     }
     if (e.dirty == 0 && slot.published) continue;
@@ -96,6 +110,7 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
     slot.published = true;
     if (e.dirty == game::kDirtyAll) entered_at_[i] = stamp_;  // new or back: it enters every view in full
     if (fields == 0 && entered_at_[i] != stamp_) continue;    // moved less than the wire can show
+    if ((fields & protocol::kFieldPosition) || entered_at_[i] == stamp_) mark_position(slot);
     for (int b = 0; b < kFieldCount; ++b) {
       if (fields & (1u << b)) slot.changed_at[static_cast<std::size_t>(b)] = stamp_;
     }
@@ -103,17 +118,23 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   }
   TickEvents& tick = event_ring_[stamp_ % kEventTicks];
   tick.stamp = stamp_;
+  tick.tick = world_.tick();
+  tick.ts_ms = ts_ms;
   reset_arena(tick.json);
+  reset_arena(tick.bin);
   tick.events.clear();
   for (const game::Event& ev : world_.events()) {
-    const std::size_t at = tick.json.size();
+    const std::size_t at = tick.json.size(), bin_at = tick.bin.size();
     protocol::append_event(tick.json, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
+    protocol::v2::encode_event(tick.bin, event_code(ev.type), ev.attacker, ev.target, ev.damage,
+                               protocol::wire_tenths(ev.x), protocol::wire_tenths(ev.y));
     tick.events.push_back({event_bucket(ev.x, ev.y), ev.x, ev.y,
-                           {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(tick.json.size() - at)}});
+                           {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(tick.json.size() - at)},
+                           {static_cast<std::uint32_t>(bin_at), static_cast<std::uint32_t>(tick.bin.size() - bin_at)}});
   }
   std::stable_sort(tick.events.begin(), tick.events.end(),
                    [](const EncodedEvent& a, const EncodedEvent& b) { return a.bucket < b.bucket; });
-  events_bytes_ = tick.json.size();
+  events_bytes_ = tick.json.size() + tick.bin.size();
 }
 
 void GameBridge::prepare_views() { visibility_.rebuild(world_); }
@@ -151,7 +172,54 @@ std::string_view GameBridge::delta_of(std::uint32_t index, std::uint8_t fields) 
   return in(deltas_, d.span);
 }
 
-void GameBridge::add_events(float cx, float cy, Stamp since) {
+void GameBridge::mark_position(Encoded& slot) {
+  slot.positions[slot.next_mark] = {stamp_, slot.wire.x10, slot.wire.y10};
+  slot.next_mark = static_cast<std::uint8_t>((slot.next_mark + 1) % kPositionMarks);
+  if (slot.marks < kPositionMarks) slot.marks++;
+}
+
+std::string_view GameBridge::entering_of(std::uint32_t index) {
+  Encoded& slot = encoded_[index];
+  if (slot.full2_stamp != stamp_) {
+    const game::Entity& e = world_.entities()[index];
+    const std::size_t at = fulls2_.size();
+    protocol::v2::encode_entering(fulls2_, slot.wire, slot.kind, slot.wire.facing256, e.max_hp, e.name,
+                                  world_.tick());
+    slot.full2 = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls2_.size() - at)};
+    slot.full2_stamp = stamp_;
+  }
+  return in(fulls2_, slot.full2);
+}
+
+std::string_view GameBridge::update_of(std::uint32_t index, std::uint8_t fields, Stamp since, std::uint8_t& h) {
+  Encoded& slot = encoded_[index];
+  // What the viewer holds of the position: the newest mark at or before its last frame. None
+  // left (it is further behind than the marks reach): the position goes absolute.
+  const PositionMark* base = nullptr;
+  if (fields & protocol::kFieldPosition) {
+    for (std::size_t i = 0; i < slot.marks; ++i) {
+      const PositionMark& m = slot.positions[i];
+      if (m.stamp <= since && (base == nullptr || m.stamp > base->stamp)) base = &m;
+    }
+  }
+  const Stamp base_stamp = base ? base->stamp : 0;
+  for (const CachedUpdate& u : slot.updates2) {
+    if (u.stamp == stamp_ && u.fields == fields && u.base == base_stamp) {
+      h = u.h;
+      return in(updates2_, u.span);
+    }
+  }
+  const std::size_t at = updates2_.size();
+  const protocol::v2::PositionBase position{base ? base->x10 : 0, base ? base->y10 : 0};
+  protocol::v2::encode_update(updates2_, h, slot.wire, fields, slot.kind == 0, base ? &position : nullptr,
+                              world_.tick());
+  CachedUpdate& u = slot.updates2[slot.next_cache2];
+  slot.next_cache2 ^= 1;
+  u = {stamp_, base_stamp, fields, h, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(updates2_.size() - at)}};
+  return in(updates2_, u.span);
+}
+
+void GameBridge::add_events(float cx, float cy, Stamp since, FrameFormat format) {
   const float r2 = view_radius_ * view_radius_;
   const int bx = std::clamp(static_cast<int>(cx / view_radius_), 0, buckets_x_ - 1);
   const int by = std::clamp(static_cast<int>(cy / view_radius_), 0, buckets_y_ - 1);
@@ -167,41 +235,79 @@ void GameBridge::add_events(float cx, float cy, Stamp since) {
                                  [](const EncodedEvent& e, std::uint32_t b) { return e.bucket < b; });
       for (; it != tick.events.end() && it->bucket <= last; ++it) {
         const float dx = it->x - cx, dy = it->y - cy;
-        if (dx * dx + dy * dy <= r2) writer_.add_event(in(tick.json, it->json));
+        if (dx * dx + dy * dy > r2) continue;
+        if (format == FrameFormat::Binary) {
+          writer2_.add_event(in(tick.bin, it->bin));
+        } else {
+          writer_.add_event(in(tick.json, it->json));
+        }
       }
     }
   }
 }
 
 void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
-                             std::string& out, bool full) {
+                             std::string& out, bool full, FrameFormat format) {
   visible_.clear();
   visibility_.query(cx, cy, view_radius_, visible_);
   removed_.clear();
   if (full) known.clear();
+  const bool binary = format == FrameFormat::Binary;
+  if (binary) {
+    // v2 codes tick and ts against the viewer's previous frame, when the ring still has it.
+    std::optional<protocol::v2::TickWriter::Previous> previous;
+    const TickEvents& last = event_ring_[since % kEventTicks];
+    if (since != 0 && last.stamp == since) previous = protocol::v2::TickWriter::Previous{last.tick, last.ts_ms};
+    writer2_.begin(world_.tick(), ts_ms_, online_players_, full, previous, players_changed_at_ > since);
+  } else {
+    writer_.begin(out, world_.tick(), ts_ms_, online_players_, full);
+  }
   // A first frame carries this tick's events only, not the last kEventTicks ticks'.
-  if (since == 0 && stamp_ > 0) since = stamp_ - 1;
-  writer_.begin(out, world_.tick(), ts_ms_, online_players_, full);
+  const Stamp events_since = since == 0 && stamp_ > 0 ? stamp_ - 1 : since;
 
-  // Both lists are sorted: one merge pass finds entering, staying and leaving ids.
+  // Both lists are sorted: one merge pass finds entering, staying and leaving ids. `k` is
+  // also the index v2 names a held entity by.
   std::size_t k = 0;
   for (const auto& [id, index] : visible_) {
-    while (k < known.size() && known[k] < id) removed_.push_back(known[k++]);
+    while (k < known.size() && known[k] < id) {
+      if (binary) writer2_.add_removed(k);
+      removed_.push_back(known[k++]);
+    }
     const bool was_known = k < known.size() && known[k] == id;
+    const std::size_t held_index = k;
     if (was_known) {
       ++k;
       if (last_change_[index] <= since) continue;  // the usual case: nothing new about it
     }
     if (!was_known || entered_at_[index] > since) {
-      writer_.add_entity(full_of(index));
+      if (binary) {
+        writer2_.add_entering(id, entering_of(index));
+      } else {
+        writer_.add_entity(full_of(index));
+      }
     } else if (const std::uint8_t fields = fields_since(index, since); fields != 0) {
-      writer_.add_entity(delta_of(index, fields));
+      if (binary) {
+        std::uint8_t h = 0;
+        const std::string_view body = update_of(index, fields, since, h);
+        writer2_.add_update(held_index, h, body);
+      } else {
+        writer_.add_entity(delta_of(index, fields));
+      }
     }
   }
-  while (k < known.size()) removed_.push_back(known[k++]);
-  for (const game::EntityId id : removed_) writer_.add_removed(id);
-  add_events(cx, cy, since);
-  writer_.finish();
+  while (k < known.size()) {
+    if (binary) writer2_.add_removed(k);
+    removed_.push_back(known[k++]);
+  }
+  if (!binary) {
+    for (const game::EntityId id : removed_) writer_.add_removed(id);
+  }
+  add_events(cx, cy, events_since, format);
+  if (binary) {
+    writer2_.finish(out);
+  } else {
+    writer_.finish();
+  }
   // Sized to the view with a little slack, so a view that once was crowded does not hold
   // its peak capacity for the rest of the session (memory per player matters at 10,000).
   if (known.capacity() < visible_.size() || known.capacity() > 2 * visible_.size() + 16) {

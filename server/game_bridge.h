@@ -16,6 +16,8 @@
 #include "game/visibility_index.h"
 #include "game/world.h"
 #include "protocol/game_messages.h"
+#include "protocol/tick_v2.h"
+#include "server/frame_format.h"
 
 namespace skirmish::server {
 
@@ -47,15 +49,18 @@ class GameBridge {
   // with the fields that changed after `since`, and ones that left the view or the world are
   // listed in "removed"; events after `since` are included. With `full`, every visible entity
   // is sent in full and the frame is marked as a resync. Answers for the world as of the last
-  // prepare_views().
+  // prepare_views(). `format` Binary builds protocol v2's message, whose deltas are from what
+  // the viewer was sent at `since`: `since` must be the stamp of the frame it last received.
   void build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since, std::string& out,
-                   bool full = false);
+                   bool full = false, FrameFormat format = FrameFormat::Json);
 
   // What a client needs to draw the world before it joins.
   protocol::HelloMsg hello() const;
 
-  // Bytes of JSON encoded this tick (deltas, full records and events), for metrics.
-  std::size_t encoded_bytes() const { return deltas_.size() + fulls_.size() + events_bytes_; }
+  // Bytes encoded this tick (deltas, full records and events, in both formats), for metrics.
+  std::size_t encoded_bytes() const {
+    return deltas_.size() + fulls_.size() + updates2_.size() + fulls2_.size() + events_bytes_;
+  }
 
  private:
   struct Span {
@@ -66,6 +71,23 @@ class GameBridge {
     std::uint8_t fields = 0;
     Span span;
   };
+  // A v2 update also depends on the position the viewer holds: the stamp of that position
+  // (0: unknown to the server, sent absolute) is part of the key.
+  struct CachedUpdate {
+    Stamp stamp = 0;
+    Stamp base = 0;
+    std::uint8_t fields = 0;
+    std::uint8_t h = 0;
+    Span span;
+  };
+  // A wire position and the stamp it was published at: what a viewer whose last frame was
+  // at or after that stamp (and before the next mark) holds.
+  struct PositionMark {
+    Stamp stamp = 0;
+    std::int32_t x10 = 0, y10 = 0;
+  };
+  // Enough marks for a viewer served every 4th tick with a moving entity, and then some.
+  static constexpr std::size_t kPositionMarks = 8;
   struct Encoded {
     game::EntityId id = 0;
     bool published = false;  // `wire` holds what the last encode_tick saw
@@ -77,25 +99,39 @@ class GameBridge {
     // encoded are kept.
     std::array<CachedDelta, 2> deltas{};
     std::uint8_t next_cache = 0;
+    std::uint8_t kind = 0;  // v2's kind code: 0 a player, n the monster kind n-1
+    std::uint8_t next_mark = 0, marks = 0;
+    std::array<PositionMark, kPositionMarks> positions{};
+    Span full2;  // v2's entering record, in fulls2_, when full2_stamp == stamp_
+    Stamp full2_stamp = 0;
+    std::array<CachedUpdate, 2> updates2{};
+    std::uint8_t next_cache2 = 0;
   };
   struct EncodedEvent {
     std::uint32_t bucket;
     float x, y;
-    Span json;  // in its tick's arena
+    Span json, bin;  // in its tick's arenas
   };
-  // One tick's events, sorted by bucket, so a view's 3x3 buckets are three ranges.
+  // One tick's events, sorted by bucket, so a view's 3x3 buckets are three ranges; and the
+  // tick and ts its frames said, which v2 frames code the next ones against.
   struct TickEvents {
     Stamp stamp = 0;
-    std::string json;
+    std::uint64_t tick = 0;
+    std::int64_t ts_ms = 0;
+    std::string json, bin;
     std::vector<EncodedEvent> events;
   };
 
   std::string_view full_of(std::uint32_t index);
   std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
+  std::string_view entering_of(std::uint32_t index);
+  // v2's update body for the fields changed since `since`, and its h byte (without skip).
+  std::string_view update_of(std::uint32_t index, std::uint8_t fields, Stamp since, std::uint8_t& h);
+  void mark_position(Encoded& slot);
   std::uint8_t fields_since(std::uint32_t index, Stamp since) const;
   protocol::EntityView view_of(const game::Entity& e) const;
   std::uint32_t event_bucket(float x, float y) const;
-  void add_events(float cx, float cy, Stamp since);
+  void add_events(float cx, float cy, Stamp since, FrameFormat format);
   static std::string_view in(const std::string& arena, Span span) { return {arena.data() + span.at, span.len}; }
 
   const game::World& world_;
@@ -111,6 +147,8 @@ class GameBridge {
   std::vector<Stamp> last_change_;
   std::vector<Stamp> entered_at_;
   std::string deltas_, fulls_;  // this tick's encoded pieces (arenas emptied each tick)
+  std::string updates2_, fulls2_;  // the same for v2
+  Stamp players_changed_at_ = 0;
   game::VisibilityIndex visibility_;
   int buckets_x_ = 1, buckets_y_ = 1;
   std::array<TickEvents, kEventTicks> event_ring_;  // by stamp % kEventTicks
@@ -119,6 +157,7 @@ class GameBridge {
   std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;
   protocol::TickFrameWriter writer_;
+  protocol::v2::TickWriter writer2_;
 };
 
 }  // namespace skirmish::server

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "game/entity.h"
+#include "server/frame_format.h"
 #include "server/player_directory.h"
 
 namespace skirmish::server {
@@ -23,7 +24,9 @@ class ViewerSink {
   };
   virtual ~ViewerSink() = default;
   virtual Readiness readiness() const = 0;
-  // One tick frame's payload (JSON text), valid during the call only.
+  // How this viewer's frames are encoded (fixed for its life).
+  virtual FrameFormat frame_format() const { return FrameFormat::Json; }
+  // One tick frame's payload (in frame_format()), valid during the call only.
   virtual void send_frame(std::string_view payload) = 0;
   // A message that is not a tick: a reply, or news (session_taken).
   virtual void send_message(std::string_view json) = 0;
@@ -42,6 +45,7 @@ struct Viewer {
   float move_dx = 0, move_dy = 0;
   bool attack = false;
   bool resync = false;       // its frames were skipped: the next one lists its view in full
+  FrameFormat format = FrameFormat::Json;
   std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
   std::uint16_t inputs_this_tick = 0;
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet

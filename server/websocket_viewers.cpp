@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "protocol/request_target.h"
+#include "protocol/tick_v2.h"
 
 namespace skirmish::server {
 
@@ -24,12 +25,18 @@ ViewerSink::Readiness WebSocketViewers::Sink::readiness() const {
   return conn_.is_open() && !conn_.over_soft_limit() ? Readiness::Ready : Readiness::Skip;
 }
 
+void WebSocketViewers::Sink::send_frame(std::string_view payload) {
+  conn_.send_frame(format_ == FrameFormat::Binary ? protocol::Opcode::Binary : protocol::Opcode::Text, payload);
+}
+
 void WebSocketViewers::Sink::send_message(std::string_view json) {
   if (conn_.is_open()) conn_.send_text(json);
 }
 
 void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& request) {
-  auto sink = std::make_unique<Sink>(conn);
+  // The subprotocol the handshake agreed on decides the format of the tick frames.
+  const auto format = conn.subprotocol() == protocol::v2::kSubprotocol ? FrameFormat::Binary : FrameFormat::Json;
+  auto sink = std::make_unique<Sink>(conn, format);
   const auto& cfg = game_.world_config();
   const float x = query_number(request.target, "x").value_or(cfg.world_width / 2);
   const float y = query_number(request.target, "y").value_or(cfg.world_height / 2);

@@ -26,9 +26,10 @@ class WebSocketViewers {
  private:
   class Sink final : public ViewerSink {
    public:
-    explicit Sink(Connection& conn) : conn_(conn) {}
+    Sink(Connection& conn, FrameFormat format) : conn_(conn), format_(format) {}
     Readiness readiness() const override;
-    void send_frame(std::string_view payload) override { conn_.send_text(payload); }
+    FrameFormat frame_format() const override { return format_; }
+    void send_frame(std::string_view payload) override;
     void send_message(std::string_view json) override;
     void close_for_policy(std::string_view reason) override { conn_.close_websocket(1008, reason); }
     ViewerId viewer = 0;
@@ -36,6 +37,7 @@ class WebSocketViewers {
    private:
     // Valid for the sink's whole life: the server tells us on_close() before it frees it.
     Connection& conn_;
+    FrameFormat format_;
   };
   GamePort& game_;
   std::unordered_map<ConnId, std::unique_ptr<Sink>> sinks_;  // the sink's address is the viewer's, stable

@@ -32,6 +32,7 @@ ViewerId WorldTick::add_viewer(ViewerSink& sink, float view_x, float view_y) {
   v.id = next_id_++;
   v.view_x = view_x;
   v.view_y = view_y;
+  v.format = sink.frame_format();
   // Round-robin phases: at any k, consecutive viewers fall on different ticks.
   v.phase = next_phase_;
   next_phase_ = static_cast<std::uint8_t>((next_phase_ + 1) % SendScheduler::kPhases);
@@ -152,7 +153,7 @@ void WorldTick::serve(Viewer& v) {
       v.player = 0;  // removed from the world (should not happen while attached)
     }
   }
-  bridge_.build_frame(cx, cy, v.known, v.last_frame, payload_, v.resync);
+  bridge_.build_frame(cx, cy, v.known, v.last_frame, payload_, v.resync, v.format);
   v.resync = false;
   v.last_frame = bridge_.stamp();
   v.sink->send_frame(payload_);

@@ -1,0 +1,594 @@
+#include "protocol/tick_v2.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace skirmish::protocol::v2 {
+
+namespace {
+
+constexpr double kTwoPi = 6.283185307179586;
+constexpr std::string_view kStateNames[] = {"idle", "wander", "chase", "attack", "return", "dead"};
+constexpr std::string_view kEventNames[] = {"attack", "death", "respawn"};
+// Longer than any name the server accepts (protocol::kMaxNameBytes): a length past it is a
+// broken frame, not a name to allocate for.
+constexpr std::uint64_t kMaxNameLength = 256;
+
+std::uint64_t zigzag(std::int64_t v) {
+  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+std::int64_t unzigzag(std::uint64_t u) { return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1); }
+
+void put_state(std::string& out, const WireEntity& w, std::uint64_t frame_tick) {
+  const int code = state_code(w.state);
+  const auto byte = static_cast<std::uint8_t>(code < 0 ? 0 : code);
+  if (w.respawn_tick == 0) {
+    out.push_back(static_cast<char>(byte));
+    return;
+  }
+  out.push_back(static_cast<char>(byte | kStateRespawn));
+  put_svarint(out, static_cast<std::int64_t>(w.respawn_tick) - static_cast<std::int64_t>(frame_tick));
+  put_svarint(out, w.respawn_x10);
+  put_svarint(out, w.respawn_y10);
+}
+
+}  // namespace
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+void put_svarint(std::string& out, std::int64_t v) { put_varint(out, zigzag(v)); }
+
+std::uint8_t facing_byte(float radians) {
+  if (!std::isfinite(radians)) return 0;
+  const double turns = static_cast<double>(radians) / kTwoPi;
+  const double steps = std::nearbyint((turns - std::floor(turns)) * 256.0);
+  return static_cast<std::uint8_t>(static_cast<int>(steps) & 0xFF);
+}
+
+float facing_radians(std::uint8_t b) {
+  double a = static_cast<double>(b) * kTwoPi / 256.0;
+  if (a > kTwoPi / 2) a -= kTwoPi;
+  return static_cast<float>(a);
+}
+
+int state_code(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kStateNames); ++i) {
+    if (kStateNames[i] == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string_view state_name(int code) {
+  return code >= 0 && code < static_cast<int>(std::size(kStateNames)) ? kStateNames[code] : std::string_view();
+}
+
+void encode_update(std::string& body, std::uint8_t& h, const WireEntity& w, std::uint8_t fields, bool is_player,
+                   const PositionBase* base, std::uint64_t frame_tick) {
+  h = 0;
+  if (!is_player) fields &= static_cast<std::uint8_t>(~kFieldAway);
+  std::uint8_t m = 0;
+  if (fields & kFieldState) m |= kMoreState;
+  if (fields & kFieldScore) m |= kMoreScore;
+  if (fields & kFieldAway) m |= static_cast<std::uint8_t>(kMoreAway | (w.away ? kMoreAwayValue : 0));
+  if (m != 0) {
+    h |= kUpdMore;
+    body.push_back(static_cast<char>(m));
+  }
+  if (fields & kFieldPosition) {
+    if (base == nullptr) {
+      h |= kPosAbsolute << kPosShift;
+      put_svarint(body, w.x10);
+      put_svarint(body, w.y10);
+    } else {
+      const std::int64_t dx = static_cast<std::int64_t>(w.x10) - base->x10;
+      const std::int64_t dy = static_cast<std::int64_t>(w.y10) - base->y10;
+      if (dx >= -128 && dx <= 127 && dy >= -128 && dy <= 127) {
+        h |= kPosSmall << kPosShift;
+        body.push_back(static_cast<char>(static_cast<std::int8_t>(dx)));
+        body.push_back(static_cast<char>(static_cast<std::int8_t>(dy)));
+      } else {
+        h |= kPosDelta << kPosShift;
+        put_svarint(body, dx);
+        put_svarint(body, dy);
+      }
+    }
+  }
+  if (fields & kFieldFacing) {
+    h |= kUpdFacing;
+    body.push_back(static_cast<char>(w.facing256));
+  }
+  if (fields & kFieldHp) {
+    h |= kUpdHp;
+    put_varint(body, static_cast<std::uint64_t>(std::max(0, w.hp)));
+  }
+  if (fields & kFieldState) put_state(body, w, frame_tick);
+  if (fields & kFieldScore) put_varint(body, static_cast<std::uint64_t>(std::max(0, w.score)));
+}
+
+void encode_entering(std::string& body, const WireEntity& w, std::uint8_t kind, std::uint8_t facing, int max_hp,
+                     std::string_view name, std::uint64_t frame_tick) {
+  body.push_back(static_cast<char>(kind));
+  put_svarint(body, w.x10);
+  put_svarint(body, w.y10);
+  body.push_back(static_cast<char>(facing));
+  put_varint(body, static_cast<std::uint64_t>(std::max(0, w.hp)));
+  put_varint(body, static_cast<std::uint64_t>(std::max(0, max_hp)));
+  put_state(body, w, frame_tick);
+  put_varint(body, static_cast<std::uint64_t>(std::max(0, w.score)));
+  if (kind == 0) {
+    body.push_back(static_cast<char>(w.away ? 1 : 0));
+    put_varint(body, name.size());
+    body += name;
+  }
+}
+
+void encode_event(std::string& out, std::uint8_t type, std::uint32_t attacker, std::uint32_t target, int damage,
+                  std::int32_t x10, std::int32_t y10) {
+  out.push_back(static_cast<char>(type));
+  put_varint(out, attacker);
+  put_varint(out, target);
+  put_varint(out, static_cast<std::uint64_t>(std::max(0, damage)));
+  put_svarint(out, x10);
+  put_svarint(out, y10);
+}
+
+// ---- TickWriter
+
+void TickWriter::begin(std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full,
+                       std::optional<Previous> previous, bool players_changed) {
+  head_ = kKindTick;
+  if (full) head_ |= kHeadFull;
+  if (!previous || full) {
+    head_ |= kHeadAbsolute | kHeadPlayers;
+  } else {
+    if (players_changed) head_ |= kHeadPlayers;
+    tick_ = tick - previous->tick;
+    ts_ = ts_ms - previous->ts_ms;
+  }
+  if (head_ & kHeadAbsolute) {
+    tick_ = tick;
+    ts_ = ts_ms;
+  }
+  players_ = players;
+  updates_.clear();
+  removed_.clear();
+  entering_.clear();
+  events_.clear();
+  n_updates_ = n_removed_ = n_entering_ = n_events_ = 0;
+  update_cursor_ = removed_cursor_ = 0;
+  last_entering_ = 0;
+}
+
+void TickWriter::put_skip_cursor(std::size_t index, std::size_t& cursor, std::uint64_t& skip) {
+  skip = index - cursor;
+  cursor = index + 1;
+}
+
+void TickWriter::add_update(std::size_t held_index, std::uint8_t h, std::string_view body) {
+  std::uint64_t skip = 0;
+  put_skip_cursor(held_index, update_cursor_, skip);
+  if (skip < kSkipMask) {
+    updates_.push_back(static_cast<char>(h | static_cast<std::uint8_t>(skip)));
+  } else {
+    updates_.push_back(static_cast<char>(h | kSkipMask));
+    put_varint(updates_, skip - kSkipMask);
+  }
+  updates_ += body;
+  n_updates_++;
+}
+
+void TickWriter::add_removed(std::size_t held_index) {
+  std::uint64_t skip = 0;
+  put_skip_cursor(held_index, removed_cursor_, skip);
+  put_varint(removed_, skip);
+  n_removed_++;
+}
+
+void TickWriter::add_entering(std::uint32_t id, std::string_view body) {
+  put_varint(entering_, id - last_entering_);
+  last_entering_ = id;
+  entering_ += body;
+  n_entering_++;
+}
+
+void TickWriter::add_event(std::string_view encoded) {
+  events_ += encoded;
+  n_events_++;
+}
+
+void TickWriter::finish(std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(head_));
+  put_varint(out, tick_);
+  if (head_ & kHeadAbsolute) {
+    put_varint(out, static_cast<std::uint64_t>(std::max<std::int64_t>(0, ts_)));
+  } else {
+    put_svarint(out, ts_);
+  }
+  if (head_ & kHeadPlayers) put_varint(out, players_);
+  put_varint(out, n_updates_);
+  out += updates_;
+  put_varint(out, n_removed_);
+  out += removed_;
+  put_varint(out, n_entering_);
+  out += entering_;
+  put_varint(out, n_events_);
+  out += events_;
+}
+
+// ---- decoding
+
+void TickMessage::clear() {
+  tick = 0;
+  ts_ms = 0;
+  players = 0;
+  full = false;
+  entities.clear();
+  removed.clear();
+  events.clear();
+}
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+  bool ok() const { return error_ == nullptr; }
+  const char* error() const { return error_; }
+  bool at_end() const { return p_ == end_; }
+  std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
+
+  std::uint8_t u8() {
+    if (p_ == end_) return fail("truncated"), 0;
+    return static_cast<std::uint8_t>(*p_++);
+  }
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ == end_) return fail("truncated varint"), 0;
+      const auto b = static_cast<std::uint8_t>(*p_++);
+      if (shift == 63 && b > 1) return fail("varint over 64 bits"), 0;
+      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    return fail("varint over 10 bytes"), 0;
+  }
+  std::int64_t svarint() { return unzigzag(varint()); }
+  std::int32_t coord() {
+    const std::int64_t v = svarint();
+    if (v < std::numeric_limits<std::int32_t>::min() || v > std::numeric_limits<std::int32_t>::max()) {
+      return fail("coordinate out of range"), 0;
+    }
+    return static_cast<std::int32_t>(v);
+  }
+  int small_int() {
+    const std::uint64_t v = varint();
+    if (v > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) return fail("integer out of range"), 0;
+    return static_cast<int>(v);
+  }
+  std::string_view bytes(std::size_t n) {
+    if (left() < n) return fail("truncated"), std::string_view();
+    std::string_view s(p_, n);
+    p_ += n;
+    return s;
+  }
+  void fail(const char* why) {
+    if (!error_) error_ = why;
+    p_ = end_;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+  const char* error_ = nullptr;
+};
+
+std::optional<std::string> TickDecoder::read_header(ByteReader& r, TickMessage& out) {
+  const std::uint8_t head = r.u8();
+  if (!r.ok()) return std::string(r.error());
+  if ((head & kKindMask) != kKindTick) return "not a tick message";
+  if (head & 0x80) return "reserved head bit set";
+  out.full = (head & kHeadFull) != 0;
+  if (head & kHeadAbsolute) {
+    out.tick = r.varint();
+    const std::uint64_t ts = r.varint();
+    if (ts > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return "ts out of range";
+    out.ts_ms = static_cast<std::int64_t>(ts);
+  } else {
+    if (!have_previous_) return "a relative frame with no previous frame";
+    out.tick = tick_ + r.varint();
+    out.ts_ms = ts_ + r.svarint();
+  }
+  out.players = (head & kHeadPlayers) ? static_cast<std::size_t>(r.varint()) : players_;
+  if (!r.ok()) return std::string(r.error());
+  tick_ = out.tick;
+  ts_ = out.ts_ms;
+  players_ = out.players;
+  have_previous_ = true;
+  return std::nullopt;
+}
+
+void TickDecoder::reset() {
+  held_.clear();
+  have_previous_ = false;
+  broken_ = false;
+  tick_ = 0;
+  ts_ = 0;
+  players_ = 0;
+}
+
+std::optional<std::string> TickDecoder::decode_header(std::string_view bytes, TickMessage& out) {
+  out.clear();
+  if (broken_) return "decoder out of step: reset it";
+  ByteReader r(bytes);
+  auto err = read_header(r, out);
+  if (err) broken_ = true;
+  return err;
+}
+
+namespace {
+
+// A state byte and its respawn data into `rec`.
+void read_state(ByteReader& r, EntityRecord& rec, std::uint64_t frame_tick) {
+  const std::uint8_t b = r.u8();
+  rec.state = state_name(b & 0x7F);
+  if (rec.state.empty()) return r.fail("unknown state code");
+  if (b & kStateRespawn) {
+    const std::int64_t rel = r.svarint();
+    const std::int64_t tick = static_cast<std::int64_t>(frame_tick) + rel;
+    if (tick <= 0) return r.fail("respawn tick out of range");
+    rec.respawn_tick = static_cast<std::uint64_t>(tick);
+    rec.respawn_x10 = r.coord();
+    rec.respawn_y10 = r.coord();
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> TickDecoder::decode(std::string_view bytes, TickMessage& out) {
+  out.clear();
+  if (broken_) return "decoder out of step: reset it";
+  ByteReader r(bytes);
+  if (auto err = read_header(r, out)) {
+    broken_ = true;
+    return err;
+  }
+  if (out.full) held_.clear();
+  gone_.assign(held_.size(), 0);
+  auto fail = [&](const char* why) -> std::optional<std::string> {
+    broken_ = true;
+    return std::string(r.ok() ? why : r.error());
+  };
+
+  // Counts come from the peer: each record takes at least one byte, which bounds them.
+  const std::uint64_t n_updates = r.varint();
+  if (!r.ok() || n_updates > r.left()) return fail("bad update count");
+  std::size_t cursor = 0;
+  for (std::uint64_t i = 0; i < n_updates; ++i) {
+    const std::uint8_t h = r.u8();
+    std::uint64_t skip = h & kSkipMask;
+    if (skip == kSkipMask) skip += r.varint();
+    if (!r.ok() || skip >= held_.size() - std::min(cursor, held_.size())) return fail("update past the held list");
+    const std::size_t index = cursor + static_cast<std::size_t>(skip);
+    cursor = index + 1;
+    Held& held = held_[index];
+    EntityRecord& rec = out.entities.emplace_back();
+    rec.id = held.id;
+    const std::uint8_t m = (h & kUpdMore) ? r.u8() : 0;
+    if (m & 0xF0) return fail("reserved update bits set");
+    if ((m & kMoreAwayValue) && !(m & kMoreAway)) return fail("away value without the away bit");
+    switch ((h & kPosMask) >> kPosShift) {
+      case kPosNone: break;
+      case kPosSmall:
+        held.x10 += static_cast<std::int8_t>(r.u8());
+        held.y10 += static_cast<std::int8_t>(r.u8());
+        break;
+      case kPosDelta: {
+        const std::int64_t x = held.x10 + r.svarint();
+        const std::int64_t y = held.y10 + r.svarint();
+        if (x < INT32_MIN || x > INT32_MAX || y < INT32_MIN || y > INT32_MAX) return fail("position out of range");
+        held.x10 = static_cast<std::int32_t>(x);
+        held.y10 = static_cast<std::int32_t>(y);
+        break;
+      }
+      case kPosAbsolute:
+        held.x10 = r.coord();
+        held.y10 = r.coord();
+        break;
+    }
+    if (h & kPosMask) {
+      rec.fields |= kFieldPosition;
+      rec.x10 = held.x10;
+      rec.y10 = held.y10;
+    }
+    if (h & kUpdFacing) {
+      rec.fields |= kFieldFacing;
+      rec.facing = facing_radians(r.u8());
+    }
+    if (h & kUpdHp) {
+      rec.fields |= kFieldHp;
+      rec.hp = r.small_int();
+    }
+    if (m & kMoreState) {
+      rec.fields |= kFieldState;
+      read_state(r, rec, out.tick);
+    }
+    if (m & kMoreScore) {
+      rec.fields |= kFieldScore;
+      rec.score = r.small_int();
+    }
+    if (m & kMoreAway) {
+      rec.fields |= kFieldAway;
+      rec.away = (m & kMoreAwayValue) != 0;
+    }
+    if (!r.ok()) return fail("bad update");
+    if (rec.fields == 0) return fail("an update with no field");
+  }
+
+  const std::uint64_t n_removed = r.varint();
+  if (!r.ok() || n_removed > r.left()) return fail("bad removed count");
+  cursor = 0;
+  for (std::uint64_t i = 0; i < n_removed; ++i) {
+    const std::uint64_t skip = r.varint();
+    if (!r.ok() || skip >= held_.size() - std::min(cursor, held_.size())) return fail("removal past the held list");
+    const std::size_t index = cursor + static_cast<std::size_t>(skip);
+    cursor = index + 1;
+    gone_[index] = 1;
+    out.removed.push_back(held_[index].id);
+  }
+
+  const std::uint64_t n_entering = r.varint();
+  if (!r.ok() || n_entering > r.left()) return fail("bad entering count");
+  const std::size_t first_entering = out.entities.size();
+  std::uint64_t id = 0;
+  for (std::uint64_t i = 0; i < n_entering; ++i) {
+    const std::uint64_t delta = r.varint();
+    if (delta == 0 || id + delta > UINT32_MAX) return fail("entering ids must ascend");
+    id += delta;
+    EntityRecord& rec = out.entities.emplace_back();
+    rec.id = static_cast<std::uint32_t>(id);
+    rec.entering = true;
+    const std::uint8_t kind = r.u8();
+    if (kind == 0) {
+      rec.kind = "player";
+    } else if (kind - 1u < kinds_.size()) {
+      rec.kind = kinds_[kind - 1u];
+    } else {
+      return fail("unknown kind code");
+    }
+    rec.x10 = r.coord();
+    rec.y10 = r.coord();
+    rec.facing = facing_radians(r.u8());
+    rec.hp = r.small_int();
+    rec.max_hp = r.small_int();
+    read_state(r, rec, out.tick);
+    rec.score = r.small_int();
+    rec.fields = kFieldAll & ~kFieldAway;
+    if (kind == 0) {
+      const std::uint8_t flags = r.u8();
+      if (flags & 0xFE) return fail("reserved player flags set");
+      rec.away = (flags & 1) != 0;
+      rec.fields = kFieldAll;
+      const std::uint64_t len = r.varint();
+      if (len > kMaxNameLength) return fail("name too long");
+      rec.name = std::string(r.bytes(static_cast<std::size_t>(len)));
+    }
+    if (!r.ok()) return fail("bad entering record");
+  }
+
+  const std::uint64_t n_events = r.varint();
+  if (!r.ok() || n_events > r.left()) return fail("bad event count");
+  for (std::uint64_t i = 0; i < n_events; ++i) {
+    EventRecord& ev = out.events.emplace_back();
+    const std::uint8_t type = r.u8();
+    if (type >= std::size(kEventNames)) return fail("unknown event code");
+    ev.type = kEventNames[type];
+    const std::uint64_t attacker = r.varint(), target = r.varint();
+    if (attacker > UINT32_MAX || target > UINT32_MAX) return fail("event id out of range");
+    ev.attacker = static_cast<std::uint32_t>(attacker);
+    ev.target = static_cast<std::uint32_t>(target);
+    ev.damage = r.small_int();
+    ev.x10 = r.coord();
+    ev.y10 = r.coord();
+    if (!r.ok()) return fail("bad event");
+  }
+  if (!r.ok()) return fail("bad frame");
+  if (!r.at_end()) return fail("bytes after the frame");
+
+  // The new held list: the old one without the removed, merged with the entering ones
+  // (both sorted; an entering id already held replaces it).
+  next_.clear();
+  std::size_t k = 0;
+  for (std::size_t e = first_entering; e < out.entities.size(); ++e) {
+    const EntityRecord& rec = out.entities[e];
+    for (; k < held_.size() && held_[k].id <= rec.id; ++k) {
+      if (!gone_[k] && held_[k].id != rec.id) next_.push_back(held_[k]);
+    }
+    next_.push_back({rec.id, rec.x10, rec.y10});
+  }
+  for (; k < held_.size(); ++k) {
+    if (!gone_[k]) next_.push_back(held_[k]);
+  }
+  held_.swap(next_);
+  return std::nullopt;
+}
+
+// ---- v1, for comparison
+
+bool parse_v1_tick(std::string_view json_text, TickMessage& out) {
+  out.clear();
+  const auto j = nlohmann::json::parse(json_text, nullptr, false);
+  if (!j.is_object() || j.value("type", "") != "tick") return false;
+  auto tenths = [](const nlohmann::json& v) { return static_cast<std::int32_t>(std::lround(v.get<double>() * 10)); };
+  try {
+    out.tick = j.at("tick").get<std::uint64_t>();
+    out.ts_ms = j.at("ts").get<std::int64_t>();
+    out.players = j.at("players").get<std::size_t>();
+    out.full = j.value("full", false);
+    for (const auto& e : j.at("entities")) {
+      EntityRecord& rec = out.entities.emplace_back();
+      rec.id = e.at("id").get<std::uint32_t>();
+      if (e.contains("kind")) {
+        rec.entering = true;
+        rec.kind = e["kind"].get<std::string>();
+        rec.name = e.value("name", "");
+        rec.max_hp = e.at("max_hp").get<int>();
+      }
+      if (e.contains("x")) {
+        rec.fields |= kFieldPosition;
+        rec.x10 = tenths(e["x"]);
+        rec.y10 = tenths(e.at("y"));
+      }
+      if (e.contains("facing")) {
+        rec.fields |= kFieldFacing;
+        rec.facing = e["facing"].get<float>();
+      }
+      if (e.contains("hp")) {
+        rec.fields |= kFieldHp;
+        rec.hp = e["hp"].get<int>();
+      }
+      if (e.contains("state")) {
+        rec.fields |= kFieldState;
+        rec.state = state_name(state_code(e["state"].get<std::string>()));
+        if (e.contains("respawn_tick")) {
+          rec.respawn_tick = e["respawn_tick"].get<std::uint64_t>();
+          rec.respawn_x10 = tenths(e.at("respawn_x"));
+          rec.respawn_y10 = tenths(e.at("respawn_y"));
+        }
+      }
+      if (e.contains("score")) {
+        rec.fields |= kFieldScore;
+        rec.score = e["score"].get<int>();
+      }
+      if (e.contains("away")) {
+        rec.fields |= kFieldAway;
+        rec.away = e["away"].get<bool>();
+      }
+    }
+    for (const auto& id : j.at("removed")) out.removed.push_back(id.get<std::uint32_t>());
+    for (const auto& e : j.at("events")) {
+      EventRecord& ev = out.events.emplace_back();
+      const std::string type = e.at("type").get<std::string>();
+      for (std::string_view name : kEventNames) {
+        if (name == type) ev.type = name;
+      }
+      ev.attacker = e.at("attacker").get<std::uint32_t>();
+      ev.target = e.at("target").get<std::uint32_t>();
+      ev.damage = e.at("damage").get<int>();
+      ev.x10 = tenths(e.at("x"));
+      ev.y10 = tenths(e.at("y"));
+    }
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace skirmish::protocol::v2
