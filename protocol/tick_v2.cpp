@@ -296,6 +296,8 @@ std::optional<std::string> TickDecoder::read_header(ByteReader& r, TickMessage& 
   if ((head & kKindMask) != kKindTick) return "not a tick message";
   if (head & 0x80) return "reserved head bit set";
   out.full = (head & kHeadFull) != 0;
+  // An ABSOLUTE frame is a starting point: it always says how many players are online.
+  if ((head & kHeadAbsolute) && !(head & kHeadPlayers)) return "an ABSOLUTE frame without PLAYERS";
   if (head & kHeadAbsolute) {
     out.tick = r.varint();
     const std::uint64_t ts = r.varint();

@@ -8,7 +8,7 @@ seconds=${1:-${FUZZ_SECONDS:-60}}
 dir="$root/build-fuzz"
 CC=clang CXX=clang++ cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKIRMISH_FUZZ=ON \
   -DSKIRMISH_TESTS=OFF >/dev/null
-targets=(frame_decoder http_request utf8 game_message)
+targets=(frame_decoder http_request utf8 game_message tick_v2)
 cmake --build "$dir" -j "$(nproc)" --target "${targets[@]/%/_fuzz}"
 for t in "${targets[@]}"; do
   work=$(mktemp -d)

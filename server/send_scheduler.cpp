@@ -60,7 +60,10 @@ void SendScheduler::update(const Measure& m, std::size_t players, std::size_t wa
       since_adjust_ = 0;
     } else if (m.load < tuning_.low && m.late < tuning_.late / 2 && limited()) {
       const double now = std::max(budget_, planned_);
-      budget_ = std::clamp(m.capacity, now * 1.02, now * 1.3);
+      // Far below the target the measured cost of a frame is stale (a burst of joins
+      // inflated it): grow at the full step, or a budget cut in a burst takes many seconds
+      // to come back. The check above cuts again if that overshoots.
+      budget_ = m.load < tuning_.low / 2 ? now * 1.3 : std::clamp(m.capacity, now * 1.02, now * 1.3);
       if (budget_ >= all) budget_ = 1e18;  // everything fits: no budget at all
       since_adjust_ = 0;
     }

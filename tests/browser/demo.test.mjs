@@ -10,11 +10,13 @@
 //
 // Steps (a)-(g) play the demo over WebSocket (restart and touch included); (h)-(j) check the
 // other transports: a page whose WebSocket is blocked plays over long polling, ?transport=poll
-// plays over short polling, and /transports.html shows the three side by side. (k)-(s) check
-// what play-testing tripped over (issue 12): smooth short polling, a silent WebSocket, the
-// phone layout, a duplicated tab, away players, the death countdown, the kill feed's words,
-// help and network toggles, damage numbers, the first ping and the stats page's axes. Steps
-// (n)-(p) play on a second daemon whose monsters kill fast.
+// plays over short polling, and /transports.html shows them side by side (the WebSocket twice:
+// JSON and v2 binary). (k)-(s) check what play-testing tripped over (issue 12): smooth short
+// polling, a silent WebSocket, the phone layout, a duplicated tab, away players, the death
+// countdown, the kill feed's words, help and network toggles, damage numbers, the first ping
+// and the stats page's axes. Steps (q)-(r) play on a second daemon whose monsters kill fast.
+// (t) checks protocol v2: the demo takes its ticks as binary (skirmish.v2) unless
+// ?protocol=json, and the two encodings of the same view say the same thing, tick by tick.
 //
 // SKIRMISH_TEST_ONLY=REGEX runs only the steps whose name matches (for working on one).
 
@@ -487,20 +489,21 @@ try {
     return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms`;
   });
 
-  await step('(j) the transports page: three live feeds side by side', async () => {
+  await step('(j) the transports page: four live feeds side by side (WebSocket JSON and v2 binary, long and short polling)', async () => {
     phase = 'transports';
     const p = await (polled || context).newPage();
     watchPage(p, 'transports');
     await p.setViewportSize({ width: 1280, height: 900 });
     const resp = await p.goto(origin + '/transports.html', { waitUntil: 'load', timeout: 15000 });
     assert(resp && resp.status() === 200, `GET /transports.html answered ${resp && resp.status()}`);
-    const metrics = () => sk(p, () => Object.fromEntries(['ws', 'longpoll', 'poll'].map((k) => [k, window.transportsPage[k].metrics])));
-    await waitFor(p, () => ['ws', 'longpoll', 'poll'].every((k) => window.transportsPage[k].metrics.updatesPerSec > 0), undefined, 10000);
+    const feeds = ['ws', 'ws2', 'longpoll', 'poll'];
+    const metrics = () => p.evaluate((ks) => Object.fromEntries(ks.map((k) => [k, window.transportsPage[k].metrics])), feeds);
+    await waitFor(p, (ks) => ks.every((k) => window.transportsPage[k].metrics.updatesPerSec > 0), feeds, 10000);
     await p.waitForTimeout(2500);
     const a = await metrics();
     await p.waitForTimeout(3000);
     const b = await metrics();
-    for (const k of ['ws', 'longpoll', 'poll']) {
+    for (const k of feeds) {
       assert(b[k].connected, `${k} is live (${b[k].status})`);
       assert(b[k].updatesPerSec > 0, `${k}: updates per second ${b[k].updatesPerSec}`);
       const shown = Number(await p.textContent(`#panel-${k} [data-f="updates"]`));
@@ -509,11 +512,18 @@ try {
       assert(b[k].bytesIn > a[k].bytesIn, `${k}: bytes received grow`);
     }
     assert(b.ws.requests <= 3 && b.ws.requests === a.ws.requests, `WebSocket requests stay small: ${a.ws.requests} -> ${b.ws.requests}`);
+    // The same WebSocket feed twice: JSON ticks, and v2's binary ones, which cost less per update.
+    assert(b.ws.wire === 'json' && b.ws2.wire === 'v2', `the WebSocket feeds speak JSON and v2: ${b.ws.wire}, ${b.ws2.wire}`);
+    assert(b.ws2.requests <= 3 && b.ws2.requests === a.ws2.requests, `v2 WebSocket requests stay small: ${a.ws2.requests} -> ${b.ws2.requests}`);
+    assert(b.ws2.bytesPerUpdate > 0 && b.ws2.bytesPerUpdate < b.ws.bytesPerUpdate,
+      `v2 costs fewer bytes per update than JSON: ${b.ws2.bytesPerUpdate} vs ${b.ws.bytesPerUpdate}`);
+    const perUpdate = await p.textContent('#panel-ws2 [data-f="perupdate"]');
+    assert(/B per update/.test(perUpdate), `the v2 panel shows its bytes per update: "${perUpdate}"`);
     assert(b.poll.requests >= a.poll.requests + 2, `short polling keeps asking: ${a.poll.requests} -> ${b.poll.requests}`);
     assert(b.longpoll.requests > b.poll.requests, `long polling makes a request per answer: ${b.longpoll.requests} vs ${b.poll.requests}`);
     assert(b.poll.delayP50 > b.ws.delayP50, `short polling is later than WebSocket: p50 ${b.poll.delayP50} vs ${b.ws.delayP50} ms`);
     // The connect-time spike (the first second after each hello) is not in the delays.
-    for (const k of ['ws', 'longpoll', 'poll']) {
+    for (const k of feeds) {
       assert(Number.isFinite(b[k].countFrom) && b[k].firstDelayAt >= b[k].countFrom, `${k}: delays counted from 1 s after the hello: ${b[k].firstDelayAt} vs ${b[k].countFrom}`);
     }
     await shot(p, '12-transports.png');
@@ -525,8 +535,8 @@ try {
     const bad = consoleErrors.filter((e) => e.label === 'transports');
     assert(bad.length === 0, `console errors on the transports page: ${JSON.stringify(bad)}`);
     await p.close();
-    const f = (k) => `${k} ${b[k].requests} req, ${b[k].updatesPerSec.toFixed(1)} upd/s, p50 ${b[k].delayP50} ms`;
-    return ['ws', 'longpoll', 'poll'].map(f).join('; ');
+    const f = (k) => `${k} ${b[k].requests} req, ${b[k].updatesPerSec.toFixed(1)} upd/s, ${Math.round(b[k].bytesPerUpdate)} B/upd, p50 ${b[k].delayP50} ms`;
+    return feeds.map(f).join('; ');
   });
 
   // ---------------------------------------------------------------- issue 12: play-testing
@@ -916,16 +926,27 @@ try {
       try {
         const p = await newPage(`every-${k}`);
         // Every tick message the page receives, in order (a timer sampling the page's state
-        // would miss frames a busy page handles in one task).
+        // would miss frames a busy page handles in one task): JSON ones, and v2's binary
+        // ones, whose tick is the head's varint (absolute, or a step from the previous frame).
         await p.addInitScript(() => {
           window.__ticks = [];
           const Native = window.WebSocket;
           window.WebSocket = class extends Native {
             constructor(...args) {
               super(...args);
+              let last = null;
               this.addEventListener('message', (m) => {
                 if (typeof m.data === 'string' && m.data.startsWith('{"type":"tick"')) {
                   window.__ticks.push(Number(/"tick":(\d+)/.exec(m.data)[1]));
+                } else if (m.data instanceof ArrayBuffer) {
+                  const b = new Uint8Array(m.data);
+                  let v = 0;
+                  for (let i = 1, mul = 1; i < b.length; i++, mul *= 128) {
+                    v += (b[i] & 127) * mul;
+                    if (b[i] < 128) break;
+                  }
+                  last = b[0] & 0x20 ? v : last + v;
+                  window.__ticks.push(last);
                 }
               });
             }
@@ -960,6 +981,204 @@ try {
         await kDaemon.stop('SIGTERM').catch(() => {});
       }
     }
+    return out.join('; ');
+  });
+
+  await step('(t) protocol v2: binary ticks by default, JSON with ?protocol=json, and the two say the same', async () => {
+    phase = 'v2';
+    const out = [];
+    // (1) What the demo's socket offers and gets, and how its ticks come.
+    for (const [query, v2] of [['', true], ['?protocol=json', false]]) {
+      const p = await newPage(`v2${query}`);
+      const warnings = [];
+      p.on('console', (msg) => { if (msg.type() === 'warning') warnings.push(msg.text()); });
+      await p.addInitScript(() => {
+        window.__sockets = [];
+        const Native = window.WebSocket;
+        window.WebSocket = class extends Native {
+          constructor(...args) {
+            super(...args);
+            const rec = { ws: this, offered: args.length > 1 ? args[1] : null, textTicks: 0, binary: 0 };
+            window.__sockets.push(rec);
+            this.addEventListener('message', (m) => {
+              if (typeof m.data !== 'string') rec.binary++;
+              else if (m.data.startsWith('{"type":"tick"')) rec.textTicks++;
+            });
+          }
+        };
+      });
+      await p.goto(`${origin}/${query}`, { waitUntil: 'load', timeout: 15000 });
+      await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000);
+      const t0 = await sk(p, () => window.skirmish.lastTick);
+      await p.waitForTimeout(1000);
+      const socks = await sk(p, () => window.__sockets.map((r) => ({
+        offered: r.offered, protocol: r.ws.protocol, open: r.ws.readyState === 1, textTicks: r.textTicks, binary: r.binary,
+      })));
+      const live = socks.filter((r) => r.open);
+      assert(live.length === 1, `one open socket: ${JSON.stringify(socks)}`);
+      const w = live[0];
+      const { wire, lastTick, entities } = await sk(p, () => ({ wire: window.skirmish.wire, lastTick: window.skirmish.lastTick, entities: window.skirmish.entities }));
+      assert(lastTick >= t0 + 10 && entities > 0, `the page plays: tick ${t0} -> ${lastTick}, ${entities} entities`);
+      if (v2) {
+        assert(w.offered === 'skirmish.v2' && w.protocol === 'skirmish.v2', `offers and gets skirmish.v2: ${JSON.stringify(w)}`);
+        assert(w.binary >= 5 && w.textTicks === 0, `ticks come as binary messages: ${JSON.stringify(w)}`);
+      } else {
+        assert(w.offered === null && w.protocol === '', `?protocol=json offers no subprotocol: ${JSON.stringify(w)}`);
+        assert(w.binary === 0 && w.textTicks >= 5, `ticks come as JSON text: ${JSON.stringify(w)}`);
+      }
+      assert(wire === (v2 ? 'v2' : 'json'), `window.skirmish.wire is ${wire}`);
+      await p.click('#watch');  // past the name prompt
+      await p.click('#net-toggle');
+      const shown = (await p.textContent('#stat-wire')).trim();
+      assert(shown === (v2 ? 'WebSocket (v2 binary)' : 'WebSocket (JSON)'), `the network numbers name the protocol: "${shown}"`);
+      if (v2) await shot(p, '24-v2-network.png');
+      assert(warnings.length === 0, `console warnings: ${warnings.join(' | ')}`);
+      await p.context().close();
+      out.push(`${query || 'default'}: "${w.protocol}", ${w.binary} binary / ${w.textTicks} text ticks`);
+    }
+
+    // (2) The same view twice, at the same point: one socket on v2 decoded by the demo's own
+    // decoder, one on JSON. Merged frame by frame (v1's rule: fields by id, removed deleted,
+    // cleared on full), both must hold the same entities with the same values at every tick
+    // both got. Players join on other sockets meanwhile (they move, fight, one goes away and
+    // one leaves), and the view at a corner of the world sees entities come and go.
+    const p = await newPage('v2-equivalence');
+    await p.goto(`${origin}/?protocol=json`, { waitUntil: 'load', timeout: 15000 });
+    await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open', undefined, 10000);
+    const r = await p.evaluate(async (ms) => {
+      const { TickV2Decoder } = await import('/js/tick_v2.js');
+      const url = (q = '') => `${location.origin.replace(/^http/, 'ws')}/ws${q}`;
+      const sleep = (t) => new Promise((res) => setTimeout(res, t));
+      const w = window.skirmish.world;
+      const points = [[Math.round(w.width / 2), Math.round(w.height / 2)], [0, 0]];
+      const bots = [];
+      for (let i = 0; i < 3; i++) {
+        const b = new WebSocket(url());
+        b.onopen = () => b.send(JSON.stringify({ type: 'join', name: `v2bot${i}` }));
+        b.timer = setInterval(() => {
+          if (b.readyState === 1) b.send(JSON.stringify({ type: 'input', move: [Math.random() * 2 - 1, Math.random() * 2 - 1], attack: true }));
+        }, 150);
+        bots.push(b);
+      }
+      await sleep(300);
+      const feed = (v2, x, y) => {
+        const ws = v2 ? new WebSocket(url(`?x=${x}&y=${y}`), 'skirmish.v2') : new WebSocket(url(`?x=${x}&y=${y}`));
+        ws.binaryType = 'arraybuffer';
+        const f = { ws, view: new Map(), frames: new Map(), prev: null, bytes: 0, binary: 0, text: 0, decoder: null, error: null, entered: 0, removed: 0 };
+        ws.onmessage = (m) => {
+          let msg;
+          try {
+            if (typeof m.data === 'string') {
+              f.bytes += m.data.length;
+              msg = JSON.parse(m.data);
+              if (msg.type === 'tick') f.text++;
+            } else {
+              f.bytes += m.data.byteLength;
+              f.binary++;
+              msg = f.decoder.decode(m.data);
+            }
+          } catch (err) {
+            f.error = String(err && err.message || err);
+            ws.close();
+            return;
+          }
+          if (msg.type === 'hello') f.decoder = new TickV2Decoder(msg.monster_kinds.map((k) => k.name));
+          if (msg.type !== 'tick') return;
+          if (msg.full) f.view.clear();
+          for (const e of msg.entities) {
+            if (f.view.has(e.id)) Object.assign(f.view.get(e.id), e);
+            else {
+              f.view.set(e.id, { ...e });
+              f.entered++;
+            }
+          }
+          for (const id of msg.removed) f.view.delete(id);
+          f.removed += msg.removed.length;
+          f.frames.set(msg.tick, { prev: f.prev, players: msg.players, events: msg.events, view: structuredClone([...f.view.values()]) });
+          f.prev = msg.tick;
+        };
+        return f;
+      };
+      const pairs = points.map(([x, y]) => ({ at: [x, y], v2: feed(true, x, y), json: feed(false, x, y) }));
+      const started = performance.now();
+      await sleep(ms * 0.4);
+      bots[0].close();  // away: the player stays, `away` changes
+      clearInterval(bots[0].timer);
+      await sleep(ms * 0.2);
+      bots[1].send(JSON.stringify({ type: 'leave' }));  // gone from the world: removed
+      clearInterval(bots[1].timer);
+      await sleep(ms * 0.4);
+      for (const b of bots) {
+        clearInterval(b.timer);
+        b.close();
+      }
+      // A busy server may serve the two sockets of a pair on different ticks (every 2nd or
+      // 3rd, each in its own phase): then watch longer, until enough ticks are common to both.
+      const common = ({ v2, json }) => [...v2.frames.keys()].filter((t) => json.frames.has(t)).length;
+      while (pairs.some((pr) => common(pr) < 60) && performance.now() - started < 3 * ms) await sleep(250);
+      const angle = (a, b) => {
+        const d = Math.abs(a - b) % (2 * Math.PI);
+        return Math.min(d, 2 * Math.PI - d);
+      };
+      const same = (k, a, b) => {
+        if (k === 'facing') return typeof a === 'number' && typeof b === 'number' && angle(a, b) <= 0.07;
+        if (['x', 'y', 'respawn_x', 'respawn_y'].includes(k)) return Math.round(a * 10) === Math.round(b * 10) && a === b;
+        return a === b;
+      };
+      const res = [];
+      for (const { at, v2, json } of pairs) {
+        v2.ws.close();
+        json.ws.close();
+        const diffs = [];
+        let ticks = 0, entityTicks = 0, playerTicks = 0, events = 0, maxView = 0;
+        for (const [tick, a] of v2.frames) {
+          const b = json.frames.get(tick);
+          if (!b) continue;
+          ticks++;
+          if (a.players !== b.players) diffs.push(`tick ${tick}: players ${a.players} vs ${b.players}`);
+          const ids = (v) => v.map((e) => e.id).sort((m, n) => m - n).join(',');
+          if (ids(a.view) !== ids(b.view)) {
+            diffs.push(`tick ${tick}: ids ${ids(a.view)} vs ${ids(b.view)}`);
+            continue;
+          }
+          maxView = Math.max(maxView, a.view.length);
+          const bv = new Map(b.view.map((e) => [e.id, e]));
+          for (const ea of a.view) {
+            const eb = bv.get(ea.id);
+            entityTicks++;
+            if (ea.kind === 'player') playerTicks++;
+            for (const k of new Set([...Object.keys(ea), ...Object.keys(eb)])) {
+              if (!same(k, ea[k], eb[k])) diffs.push(`tick ${tick} id ${ea.id} ${k}: ${JSON.stringify(ea[k])} vs ${JSON.stringify(eb[k])}`);
+            }
+          }
+          // Events cover the ticks since the previous frame: comparable when that was the same.
+          if (a.prev !== null && a.prev === b.prev) {
+            const ev = (list) => JSON.stringify(list.map((e) => [e.type, e.attacker, e.target, e.damage, Math.round(e.x * 10), Math.round(e.y * 10)]));
+            if (ev(a.events) !== ev(b.events)) diffs.push(`tick ${tick}: events ${ev(a.events)} vs ${ev(b.events)}`);
+            events += a.events.length;
+          }
+        }
+        res.push({
+          at, ticks, entityTicks, playerTicks, events, maxView, diffs: diffs.slice(0, 12), nDiffs: diffs.length,
+          v2: { protocol: v2.ws.protocol, binary: v2.binary, text: v2.text, bytes: v2.bytes, error: v2.error, entered: v2.entered, removed: v2.removed },
+          json: { protocol: json.ws.protocol, binary: json.binary, text: json.text, bytes: json.bytes, error: json.error, entered: json.entered, removed: json.removed },
+        });
+      }
+      return res;
+    }, 5000);
+    await p.context().close();
+    for (const c of r) {
+      const where = `at (${c.at})`;
+      assert(!c.v2.error && !c.json.error, `${where}: a feed failed: ${c.v2.error || c.json.error}`);
+      assert(c.v2.protocol === 'skirmish.v2' && c.v2.text === 0 && c.v2.binary > 0, `${where}: the v2 feed got binary ticks: ${JSON.stringify(c.v2)}`);
+      assert(c.json.protocol === '' && c.json.binary === 0 && c.json.text > 0, `${where}: the JSON feed got text ticks: ${JSON.stringify(c.json)}`);
+      assert(c.ticks >= 50, `${where}: ticks compared: ${c.ticks}`);
+      assert(c.nDiffs === 0, `${where}: ${c.nDiffs} differences between v2 and JSON:\n${c.diffs.join('\n')}`);
+      assert(c.maxView > 0 && c.entityTicks > 0, `${where}: entities were in view (${c.maxView})`);
+      out.push(`${where}: ${c.ticks} ticks, ${c.entityTicks} entity-ticks (${c.playerTicks} of players), ${c.events} events, ` +
+        `entered ${c.v2.entered}, removed ${c.v2.removed}; ${c.v2.bytes} B v2 vs ${c.json.bytes} B JSON payload`);
+    }
+    assert(r.some((c) => c.playerTicks > 0), 'players were in view');
     return out.join('; ');
   });
 

@@ -12,7 +12,7 @@ export class Hud {
   constructor() {
     this.el = {
       connDot: $('conn-dot'), connText: $('conn-text'), connTransport: $('conn-transport'),
-      rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), players: $('stat-players'),
+      rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), wire: $('stat-wire'), players: $('stat-players'),
       banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
       mePanel: $('me-panel'), meName: $('me-name'), meScore: $('me-score'),
       hpFill: $('me-hp-fill'), hpText: $('me-hp-text'), meDead: $('me-dead'), meDeadText: $('me-dead-text'),
@@ -45,6 +45,7 @@ export class Hud {
     this.set('delay', el.delay, state.tickDelayMs == null ? '–' : `${Math.round(state.tickDelayMs)} ms`);
     const measured = state.measuredTickRate == null || c !== 'open' ? '–' : state.measuredTickRate.toFixed(1);
     this.set('rate', el.rate, `${measured} / ${state.tickRate} Hz`);
+    this.set('wire', el.wire, wireLabel(state.transport, state.wire));
     // `players` counts connected players only: an away one is not "online".
     this.set('players', el.players, c === 'open' ? `${state.players} online` : '– online');
 
@@ -124,6 +125,13 @@ function deathText(m) {
   const secs = respawnSecondsLeft(m);
   if (secs == null) return 'You died · respawning soon…';
   return secs > 0 ? `You died · back in ${secs}…` : 'You died · back now…';
+}
+
+// "WebSocket (v2 binary)", "WebSocket (JSON)", "long polling (JSON)".
+export function wireLabel(transport, wire) {
+  if (!wire) return '–';
+  const how = transport === 'ws' ? 'WebSocket' : TRANSPORT_LABELS[transport] || transport;
+  return `${how} (${wire === 'v2' ? 'v2 binary' : 'JSON'})`;
 }
 
 function verb(text) {

@@ -1,11 +1,12 @@
 // Wires the pieces together: transport -> store -> (prediction, effects, HUD) -> canvas,
 // and controls -> `input` messages. One requestAnimationFrame loop draws everything.
 // The transport (net.js) is a WebSocket, or HTTP long polling where WebSocket is blocked,
-// or whatever `?transport=ws|longpoll|poll` asks for; nothing here depends on which.
+// or whatever `?transport=ws|longpoll|poll` asks for; nothing here depends on which (nor on
+// whether a WebSocket's ticks come as v2 binary or, with `?protocol=json`, as v1 JSON).
 
-import { createTransport, transportFromUrl } from './net.js';
+import { createTransport, transportFromUrl, wireFromUrl } from './net.js';
 import {
-  state, on, me, setConnection, setTransport, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests,
+  state, on, me, setConnection, setTransport, setWire, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests,
 } from './state.js';
 import { loadSession, saveSession } from './session.js';
 import { Controls } from './input.js';
@@ -43,6 +44,7 @@ const conn = createTransport(transportFromUrl(), {
   },
   onOpen(wasReconnect) {
     setTransport(conn.kind);
+    setWire(conn.wire);
     state.timelines.extraDelayMs = batchDelayMs();
     if (wasReconnect) state.reconnects++;
     state.downCode = null;
@@ -68,6 +70,7 @@ const conn = createTransport(transportFromUrl(), {
   },
 }, {
   watchPoint: () => state.spectator,
+  wire: wireFromUrl(),
 });
 setTransport(conn.kind);
 

@@ -4,7 +4,8 @@
 //   const t = createTransport(kind, handlers, options)   // kind: 'auto' | 'ws' | 'longpoll' | 'poll'
 //   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.close()
 //   t.kind ('ws' | 'longpoll' | 'poll'), t.isOpen, t.meter ({requests, bytesIn, deliveries}),
-//   t.deliveryLagMs (how late a tick can be merely because of how it is fetched)
+//   t.deliveryLagMs (how late a tick can be merely because of how it is fetched),
+//   t.wire ('v2': binary ticks, 'json', or null before the first connection opens)
 //
 //   handlers: onOpen(wasReconnect), onMessage(msg), onDown(code), onRetryScheduled(at),
 //             onFatal(code, reason), onKind(kind) (optional: the transport in use changed)
@@ -22,6 +23,14 @@
 // 3 s (a proxy that blocks WebSocket, or one that opens it and stays silent), it plays over
 // long polling. A round in which both
 // fail (the server is down) is retried with backoff, WebSocket first again.
+//
+// A WebSocket offers the subprotocol `skirmish.v2` (unless options.wire is 'json', or the page
+// says `?protocol=json`): when the server picks it, ticks come as binary messages
+// (tick_v2.js) and are decoded into the same objects a JSON tick parses to, so nobody past
+// this file knows the difference. A server that does not speak v2 picks nothing, and the
+// socket plays v1 as before. The polling API is always JSON.
+
+import { TickV2Decoder } from './tick_v2.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
@@ -37,6 +46,9 @@ const REQUEST_TIMEOUT_MS = 8000;
 const FATAL_CLOSE = new Set([1002, 1007, 1008, 1009]);
 /** Close code of a WebSocket the server dropped for reading too slowly: retried, not fatal. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Our own code for a v2 frame we could not decode: out of step with the server, so reconnect. */
+export const CLOSE_OUT_OF_STEP = 4002;
+export const SUBPROTOCOL_V2 = 'skirmish.v2';
 // WebSocket.readyState values (not read from window.WebSocket: a page may have replaced it).
 const WS_CONNECTING = 0;
 const WS_OPEN = 1;
@@ -50,6 +62,11 @@ export function transportFromUrl(search = location.search) {
   return TRANSPORT_KINDS.includes(k) ? k : 'auto';
 }
 
+/** 'json' when the page says `?protocol=json` (v1 text ticks, for debugging), else 'v2'. */
+export function wireFromUrl(search = location.search) {
+  return new URLSearchParams(search).get('protocol') === 'json' ? 'json' : 'v2';
+}
+
 export function defaultUrl(path = '/ws') {
   const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
   return scheme + location.host + path;
@@ -58,9 +75,10 @@ export function defaultUrl(path = '/ws') {
 /**
  * @param {'auto'|'ws'|'longpoll'|'poll'} kind
  * @param {object} handlers see the top of this file
- * @param {{wsUrl?: string, base?: string, watchPoint?: () => {x: number, y: number}}} options
+ * @param {{wsUrl?: string, base?: string, watchPoint?: () => {x: number, y: number}, wire?: 'v2'|'json'}} options
  *   wsUrl: ws:// URL of /ws; base: URL prefix of the HTTP paths ('' = this origin);
- *   watchPoint: where an HTTP spectator session starts looking
+ *   watchPoint: where an HTTP spectator session starts looking;
+ *   wire: 'json' offers no subprotocol to the WebSocket (default 'v2': offer skirmish.v2)
  */
 export function createTransport(kind, handlers, options = {}) {
   if (kind === 'auto') return new AutoTransport(handlers, options);
@@ -69,15 +87,19 @@ export function createTransport(kind, handlers, options = {}) {
   throw new Error(`unknown transport ${kind}`);
 }
 
-// Bytes a received text frame took on the wire: payload plus the 2-10 byte frame header
-// (server frames are not masked).
+// Bytes a received frame (text or binary) took on the wire: payload plus the 2-10 byte frame
+// header (server frames are not masked).
 const encoder = new TextEncoder();
 export function wsFrameBytes(payloadBytes) {
   return payloadBytes + (payloadBytes < 126 ? 2 : payloadBytes < 65536 ? 4 : 10);
 }
-// The server's 101 answer: status line, Upgrade, Connection, a 28-character accept key.
+// The server's 101 answer: status line, Upgrade, Connection, a 28-character accept key
+// (plus the chosen subprotocol's header, when there is one: wsHandshakeBytes).
 export const WS_HANDSHAKE_BYTES =
   'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: 0000000000000000000000000000\r\n\r\n'.length;
+export function wsHandshakeBytes(protocol) {
+  return WS_HANDSHAKE_BYTES + (protocol ? `Sec-WebSocket-Protocol: ${protocol}\r\n`.length : 0);
+}
 
 // fetch() hides the raw response head: estimate it as status line + "name: value\r\n" per
 // header + the blank line, plus the body.
@@ -119,6 +141,7 @@ class BaseTransport {
     this.lastMessageAt = 0;
     this.meter = { requests: 0, bytesIn: 0, deliveries: 0 };
     this.deliveryLagMs = kind === 'poll' ? POLL_MS : 0;
+    this.wire = kind === 'ws' ? null : 'json';  // a WebSocket knows once its server has answered
     this.watchdog = null;
   }
 
@@ -213,6 +236,8 @@ class WsTransport extends BaseTransport {
     this.url = options.wsUrl || defaultUrl();
     this.ws = null;
     this.helloSeen = false;  // the socket carries the game: its `hello` came through
+    this.offerV2 = options.wire !== 'json';
+    this.decoder = null;     // per connection: v2 ticks are coded against this socket's earlier frames
   }
 
   get isOpen() {
@@ -230,32 +255,49 @@ class WsTransport extends BaseTransport {
     this.drop();
     let ws;
     try {
-      ws = new WebSocket(this.url);
+      ws = this.offerV2 ? new WebSocket(this.url, SUBPROTOCOL_V2) : new WebSocket(this.url);
     } catch (err) {
       setTimeout(() => this.lost(4001), 0);  // after connect() returns, like a failed socket
       return;
     }
+    ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.helloSeen = false;
+    this.decoder = null;
     this.meter.requests++;  // the upgrade request
     ws.onopen = () => {
       if (ws !== this.ws) return;
-      this.meter.bytesIn += WS_HANDSHAKE_BYTES;
+      this.meter.bytesIn += wsHandshakeBytes(ws.protocol);
     };
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
       this.lastMessageAt = performance.now();
-      const text = typeof ev.data === 'string' ? ev.data : '';
-      this.meter.bytesIn += wsFrameBytes(encoder.encode(text).length);
       let msg;
-      try {
-        msg = JSON.parse(text);
-      } catch {
-        return;  // not ours to fix; the server only sends JSON
+      if (typeof ev.data !== 'string') {
+        this.meter.bytesIn += wsFrameBytes(ev.data.byteLength);
+        // Only a v2 socket past its hello gets binary ticks; anything else is as broken.
+        try {
+          if (!this.decoder) throw new Error('a binary message on a socket that has no v2 decoder');
+          msg = this.decoder.decode(ev.data);
+        } catch (err) {
+          console.warn(`skirmish: dropping the connection, a binary tick did not decode (${err.message})`);
+          this.lost(CLOSE_OUT_OF_STEP);
+          return;
+        }
+      } else {
+        this.meter.bytesIn += wsFrameBytes(encoder.encode(ev.data).length);
+        try {
+          msg = JSON.parse(ev.data);
+        } catch {
+          return;  // not ours to fix; the server only sends JSON
+        }
       }
       if (!this.helloSeen) {
         if (!msg || msg.type !== 'hello') return;  // the server says hello first; anything else is not it
         this.helloSeen = true;
+        this.wire = ws.protocol === SUBPROTOCOL_V2 ? 'v2' : 'json';
+        // v2 names monster kinds by their index in hello's list.
+        if (this.wire === 'v2') this.decoder = new TickV2Decoder((msg.monster_kinds || []).map((k) => k.name));
         this.opened();
         if (ws !== this.ws) return;  // onOpen may have closed us
       }
@@ -280,6 +322,7 @@ class WsTransport extends BaseTransport {
     const ws = this.ws;
     this.ws = null;
     this.helloSeen = false;
+    this.decoder = null;
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
     try {
@@ -496,6 +539,7 @@ class AutoTransport {
   get isOpen() { return !!this.inner && this.inner.isOpen; }
   get meter() { return this.inner ? this.inner.meter : { requests: 0, bytesIn: 0, deliveries: 0 }; }
   get deliveryLagMs() { return this.inner ? this.inner.deliveryLagMs : 0; }
+  get wire() { return this.inner ? this.inner.wire : null; }
 
   connect() {
     this.stopped = false;

@@ -10,6 +10,7 @@ const RATE_FRAMES = 100;   // frames the measured tick rate averages over (~5 s 
 export const state = {
   connection: 'connecting',  // 'connecting' | 'open' | 'reconnecting' | 'closed'
   transport: 'ws',           // 'ws' | 'longpoll' | 'poll': how messages travel (net.js)
+  wire: null,                // 'v2' (binary ticks) | 'json' | null (not connected yet)
   retryAt: 0,                // performance.now() of the next reconnect attempt
   downCode: null,            // while reconnecting: why the link went down (a close code; 1013 = too slow)
   reconnects: 0,             // successful re-opens after a drop
@@ -74,6 +75,10 @@ export function setConnection(status, retryAt = 0) {
 export function setTransport(kind) {
   state.transport = kind;
   emit('transport', kind);
+}
+
+export function setWire(wire) {
+  state.wire = wire;
 }
 
 export function me() {
@@ -239,6 +244,8 @@ export function exposeForTests(extra = {}) {
   const api = {
     get connection() { return state.connection; },
     get transport() { return state.transport; },
+    /** How ticks are encoded on the current connection: 'v2' (binary) or 'json'. */
+    get wire() { return state.wire; },
     get mode() { return state.mode; },
     get me() { return copy(me()); },
     get myId() { return state.myId; },

@@ -1,15 +1,19 @@
-// The transports page: the same live game watched over a WebSocket, over long polling and
-// over short polling, side by side, each by a spectator of its own (net.js transports), with
-// what each costs (requests, bytes including headers) and what it gives (updates per second,
-// delay from a tick being made to it arriving). Plain canvas, no library.
+// The transports page: the same live game watched over a WebSocket (twice: v1 JSON ticks and
+// v2 binary ones), over long polling and over short polling, side by side, each by a
+// spectator of its own (net.js transports), with what each costs (requests, bytes including
+// headers) and what it gives (updates per second, delay from a tick being made to it
+// arriving). Plain canvas, no library.
 
-import { createTransport, TRANSPORT_LABELS } from './net.js';
+import { createTransport } from './net.js';
 import { kindStyle, ALLY_COLOR } from './sprites.js';
 
+// id: the panel's (and window.transportsPage's) name; kind: the net.js transport; wire: what
+// its WebSocket offers ('json': no subprotocol, 'v2': skirmish.v2).
 const PANELS = [
-  { kind: 'ws', title: 'WebSocket', color: '#6fd08c', how: 'one connection; frames pushed as they happen' },
-  { kind: 'longpoll', title: 'Long polling', color: '#5cc8f5', how: 'a request held open until there is news; one per answer' },
-  { kind: 'poll', title: 'Short polling', color: '#f0a040', how: 'a request every second, news or not' },
+  { id: 'ws', kind: 'ws', wire: 'json', title: 'WebSocket · JSON', label: 'websocket (JSON)', color: '#6fd08c', how: 'one connection; frames pushed as they happen, as JSON text' },
+  { id: 'ws2', kind: 'ws', wire: 'v2', title: 'WebSocket · v2 binary', label: 'websocket (v2)', color: '#c39bf5', how: 'the same push, each tick a compact binary frame (skirmish.v2)' },
+  { id: 'longpoll', kind: 'longpoll', title: 'Long polling', label: 'long polling', color: '#5cc8f5', how: 'a request held open until there is news; one per answer' },
+  { id: 'poll', kind: 'poll', title: 'Short polling', label: 'short polling', color: '#f0a040', how: 'a request every second, news or not' },
 ];
 const RATE_WINDOW_MS = 5000;
 const DELAY_WINDOW_MS = 10000;
@@ -28,6 +32,7 @@ const fmtMs = (v) => (v == null ? '–' : v < 10 ? `${v.toFixed(1)} ms` : `${Mat
 class Panel {
   constructor(spec) {
     this.spec = spec;
+    this.id = spec.id;
     this.kind = spec.kind;
     this.world = { width: 3200, height: 3200, obstacles: [] };
     this.viewRadius = 800;
@@ -48,16 +53,16 @@ class Panel {
       onMessage: (msg) => this.onMessage(msg),
       onDown: () => { this.status = 'reconnecting'; this.retryAt = 0; },
       onRetryScheduled: (at) => { this.status = 'reconnecting'; this.retryAt = at; },
-      onFatal: (code) => { this.status = 'closed'; console.warn(`transports: ${spec.kind} gave up (${code})`); },
-    }, { watchPoint: () => this.center || { x: this.world.width / 2, y: this.world.height / 2 } });
+      onFatal: (code) => { this.status = 'closed'; console.warn(`transports: ${spec.id} gave up (${code})`); },
+    }, { watchPoint: () => this.center || { x: this.world.width / 2, y: this.world.height / 2 }, wire: spec.wire });
     this.t.connect();
   }
 
   build() {
     const s = this.spec;
     const el = document.createElement('section');
-    el.className = `panel k-${s.kind}`;
-    el.id = `panel-${s.kind}`;
+    el.className = `panel k-${s.id}`;
+    el.id = `panel-${s.id}`;
     el.style.setProperty('--k', s.color);
     el.innerHTML = `
       <div class="head">
@@ -147,7 +152,9 @@ class Panel {
     const tickRate = rate(4, this.ticks);
     const byteRate = rate(2, m.bytesIn);
     return {
+      id: this.id,
       kind: this.kind,
+      wire: this.t.wire,  // 'v2' only once the server picked skirmish.v2
       status: this.status,
       connected: this.status === 'open',
       ticks: this.ticks,
@@ -175,7 +182,8 @@ class Panel {
     const secs = Math.max(0, Math.ceil((this.retryAt - now) / 1000));
     const status = { connecting: 'connecting…', open: 'live', closed: 'gave up',
       reconnecting: this.retryAt > now ? `reconnecting in ${secs}s` : 'reconnecting…' }[this.status];
-    this.set('status', status);
+    // The v2 panel on a server that does not speak skirmish.v2 gets JSON: say so.
+    this.set('status', this.spec.wire === 'v2' && k.wire === 'json' && this.status === 'open' ? 'live (server: JSON only)' : status);
     this.el.dataset.status = this.status;
     this.set('updates', k.updatesPerSec == null ? '–' : k.updatesPerSec.toFixed(1));
     this.set('answers', k.answersPerSec == null ? '\u00a0' : `in ${k.answersPerSec.toFixed(1)} answer${k.answersPerSec >= 0.95 && k.answersPerSec < 1.05 ? '' : 's'} / s`);
@@ -284,15 +292,16 @@ class Panel {
 // ------------------------------------------------------------------ the page
 
 const panels = PANELS.map((spec) => new Panel(spec));
-const byKind = Object.fromEntries(panels.map((p) => [p.kind, p]));
+const byId = Object.fromEntries(panels.map((p) => [p.id, p]));
 const status = $('status');
 
-// For tests and the curious: each panel's numbers, e.g. transportsPage.poll.requests.
-window.transportsPage = Object.freeze(Object.fromEntries(PANELS.map(({ kind }) => [kind, {
-  get metrics() { return byKind[kind].metrics; },
+// For tests and the curious: each panel's numbers, e.g. transportsPage.poll.metrics.requests
+// (panels: ws, ws2, longpoll, poll).
+window.transportsPage = Object.freeze(Object.fromEntries(PANELS.map(({ id }) => [id, {
+  get metrics() { return byId[id].metrics; },
 }])));
 
-// The charts share one scale, rounded up to a "nice" number, so that the three compare at a glance.
+// The charts share one scale, rounded up to a "nice" number, so that the panels compare at a glance.
 function niceScale(max) {
   for (const v of [10, 20, 50, 100, 200, 500, 1000, 1500, 2000, 5000, 10000]) if (max <= v) return v;
   return Math.ceil(max / 10000) * 10000;
@@ -318,8 +327,8 @@ function frame(now) {
     panels.forEach((p, i) => p.updateText(now, ks[i]));
     const live = ks.filter((k) => k.connected).length;
     const players = Math.max(...panels.map((p) => p.players));
-    status.textContent = `${live} of 3 live · ${players} player${players === 1 ? '' : 's'} in the world · ` +
-      PANELS.map(({ kind }) => TRANSPORT_LABELS[kind]).join(' / ');
+    status.textContent = `${live} of ${panels.length} live · ${players} player${players === 1 ? '' : 's'} in the world · ` +
+      PANELS.map(({ label }) => label).join(' / ');
   }
   requestAnimationFrame(frame);
 }
