@@ -392,7 +392,9 @@ void Worker::on_text(Client& c, std::string_view text, std::uint64_t now_us, std
     if (msg.contains("tick_rate") && msg["tick_rate"].is_number_integer()) tick_rate_ = msg["tick_rate"].get<int>();
   }
   if (type == "hello" && monster_kinds_.empty() && msg.contains("monster_kinds") && msg["monster_kinds"].is_array()) {
-    for (const auto& k : msg["monster_kinds"]) monster_kinds_.push_back(k.value("name", std::string("?")));
+    for (const auto& k : msg["monster_kinds"]) {
+      monster_kinds_.push_back(k.is_object() ? k.value("name", std::string("?")) : std::string("?"));
+    }
   }
   if (type == "welcome") {
     c.self_id = msg.value("id", 0u);

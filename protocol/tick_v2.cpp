@@ -71,52 +71,58 @@ std::string_view state_name(int code) {
   return code >= 0 && code < static_cast<int>(std::size(kStateNames)) ? kStateNames[code] : std::string_view();
 }
 
-void encode_update(std::string& body, std::uint8_t& h, const WireEntity& w, std::uint8_t fields, bool is_player,
-                   const PositionBase* base, std::uint64_t frame_tick) {
+void encode_update_tail(std::string& tail, std::uint8_t& h, std::uint8_t& m, const WireEntity& w,
+                        std::uint8_t fields, bool is_player, std::uint64_t frame_tick) {
   h = 0;
+  m = 0;
   if (!is_player) fields &= static_cast<std::uint8_t>(~kFieldAway);
-  std::uint8_t m = 0;
   if (fields & kFieldState) m |= kMoreState;
   if (fields & kFieldScore) m |= kMoreScore;
   if (fields & kFieldAway) m |= static_cast<std::uint8_t>(kMoreAway | (w.away ? kMoreAwayValue : 0));
-  if (m != 0) {
-    h |= kUpdMore;
-    body.push_back(static_cast<char>(m));
-  }
-  if (fields & kFieldPosition) {
-    if (base == nullptr) {
-      h |= kPosAbsolute << kPosShift;
-      put_svarint(body, w.x10);
-      put_svarint(body, w.y10);
-    } else {
-      const std::int64_t dx = static_cast<std::int64_t>(w.x10) - base->x10;
-      const std::int64_t dy = static_cast<std::int64_t>(w.y10) - base->y10;
-      if (dx >= -128 && dx <= 127 && dy >= -128 && dy <= 127) {
-        h |= kPosSmall << kPosShift;
-        body.push_back(static_cast<char>(static_cast<std::int8_t>(dx)));
-        body.push_back(static_cast<char>(static_cast<std::int8_t>(dy)));
-      } else {
-        h |= kPosDelta << kPosShift;
-        put_svarint(body, dx);
-        put_svarint(body, dy);
-      }
-    }
-  }
+  if (m != 0) h |= kUpdMore;
   if (fields & kFieldFacing) {
     h |= kUpdFacing;
-    body.push_back(static_cast<char>(w.facing256));
+    tail.push_back(static_cast<char>(w.facing256));
   }
   if (fields & kFieldHp) {
     h |= kUpdHp;
-    put_varint(body, static_cast<std::uint64_t>(std::max(0, w.hp)));
+    put_varint(tail, static_cast<std::uint64_t>(std::max(0, w.hp)));
   }
-  if (fields & kFieldState) put_state(body, w, frame_tick);
-  if (fields & kFieldScore) put_varint(body, static_cast<std::uint64_t>(std::max(0, w.score)));
+  if (fields & kFieldState) put_state(tail, w, frame_tick);
+  if (fields & kFieldScore) put_varint(tail, static_cast<std::uint64_t>(std::max(0, w.score)));
 }
 
-void encode_entering(std::string& body, const WireEntity& w, std::uint8_t kind, std::uint8_t facing, int max_hp,
+std::uint8_t encode_position(std::string& out, std::int32_t x10, std::int32_t y10, const Prediction* predicted) {
+  if (predicted == nullptr) {
+    put_svarint(out, x10);
+    put_svarint(out, y10);
+    return kPosAbsolute << kPosShift;
+  }
+  const std::int64_t dx = static_cast<std::int64_t>(x10) - predicted->x10;
+  const std::int64_t dy = static_cast<std::int64_t>(y10) - predicted->y10;
+  if (dx >= -8 && dx <= 7 && dy >= -8 && dy <= 7) {
+    // Straight on at the same speed: the common case, one byte for both.
+    out.push_back(static_cast<char>((dx & 0x0F) | ((dy & 0x0F) << 4)));
+    return kPosNudge << kPosShift;
+  }
+  put_svarint(out, dx);
+  put_svarint(out, dy);
+  return kPosDelta << kPosShift;
+}
+
+void encode_update(std::string& body, std::uint8_t& h, const WireEntity& w, std::uint8_t fields, bool is_player,
+                   const Prediction* predicted, std::uint64_t frame_tick) {
+  std::uint8_t m = 0;
+  std::string tail;
+  encode_update_tail(tail, h, m, w, fields, is_player, frame_tick);
+  if (h & kUpdMore) body.push_back(static_cast<char>(m));
+  if (fields & kFieldPosition) h |= encode_position(body, w.x10, w.y10, predicted);
+  body += tail;
+}
+
+void encode_entering(std::string& body, const WireEntity& w, std::uint32_t kind, std::uint8_t facing, int max_hp,
                      std::string_view name, std::uint64_t frame_tick) {
-  body.push_back(static_cast<char>(kind));
+  put_varint(body, kind);
   put_svarint(body, w.x10);
   put_svarint(body, w.y10);
   body.push_back(static_cast<char>(facing));
@@ -168,28 +174,34 @@ void TickWriter::begin(std::uint64_t tick, std::int64_t ts_ms, std::size_t playe
   last_entering_ = 0;
 }
 
-void TickWriter::put_skip_cursor(std::size_t index, std::size_t& cursor, std::uint64_t& skip) {
-  skip = index - cursor;
-  cursor = index + 1;
-}
-
-void TickWriter::add_update(std::size_t held_index, std::uint8_t h, std::string_view body) {
-  std::uint64_t skip = 0;
-  put_skip_cursor(held_index, update_cursor_, skip);
+void TickWriter::put_update_head(std::size_t held_index, std::uint8_t h) {
+  const std::uint64_t skip = held_index - update_cursor_;
+  update_cursor_ = held_index + 1;
   if (skip < kSkipMask) {
     updates_.push_back(static_cast<char>(h | static_cast<std::uint8_t>(skip)));
   } else {
     updates_.push_back(static_cast<char>(h | kSkipMask));
     put_varint(updates_, skip - kSkipMask);
   }
-  updates_ += body;
   n_updates_++;
 }
 
+void TickWriter::add_update(std::size_t held_index, std::uint8_t h, std::string_view body) {
+  put_update_head(held_index, h);
+  updates_ += body;
+}
+
+void TickWriter::add_update(std::size_t held_index, std::uint8_t h, std::uint8_t m, std::string_view position,
+                            std::string_view tail) {
+  put_update_head(held_index, h);
+  if (h & kUpdMore) updates_.push_back(static_cast<char>(m));
+  updates_ += position;
+  updates_ += tail;
+}
+
 void TickWriter::add_removed(std::size_t held_index) {
-  std::uint64_t skip = 0;
-  put_skip_cursor(held_index, removed_cursor_, skip);
-  put_varint(removed_, skip);
+  put_varint(removed_, held_index - removed_cursor_);
+  removed_cursor_ = held_index + 1;
   n_removed_++;
 }
 
@@ -306,7 +318,7 @@ std::optional<std::string> TickDecoder::read_header(ByteReader& r, TickMessage& 
   } else {
     if (!have_previous_) return "a relative frame with no previous frame";
     out.tick = tick_ + r.varint();
-    out.ts_ms = ts_ + r.svarint();
+    if (__builtin_add_overflow(ts_, r.svarint(), &out.ts_ms)) return "ts out of range";
   }
   out.players = (head & kHeadPlayers) ? static_cast<std::size_t>(r.varint()) : players_;
   if (!r.ok()) return std::string(r.error());
@@ -344,8 +356,11 @@ void read_state(ByteReader& r, EntityRecord& rec, std::uint64_t frame_tick) {
   if (rec.state.empty()) return r.fail("unknown state code");
   if (b & kStateRespawn) {
     const std::int64_t rel = r.svarint();
-    const std::int64_t tick = static_cast<std::int64_t>(frame_tick) + rel;
-    if (tick <= 0) return r.fail("respawn tick out of range");
+    std::int64_t tick = 0;
+    if (frame_tick > static_cast<std::uint64_t>(INT64_MAX) ||
+        __builtin_add_overflow(static_cast<std::int64_t>(frame_tick), rel, &tick) || tick <= 0) {
+      return r.fail("respawn tick out of range");
+    }
     rec.respawn_tick = static_cast<std::uint64_t>(tick);
     rec.respawn_x10 = r.coord();
     rec.respawn_y10 = r.coord();
@@ -379,8 +394,14 @@ std::optional<std::string> TickDecoder::decode(std::string_view bytes, TickMessa
     if (skip == kSkipMask) skip += r.varint();
     if (!r.ok() || skip >= held_.size() - std::min(cursor, held_.size())) return fail("update past the held list");
     const std::size_t index = cursor + static_cast<std::size_t>(skip);
+    // Entities this frame does not move hold still: next frame predicts them where they are.
+    for (std::size_t j = cursor; j < index; ++j) held_[j].px10 = held_[j].x10, held_[j].py10 = held_[j].y10;
     cursor = index + 1;
     Held& held = held_[index];
+    const std::int64_t predicted_x = 2 * static_cast<std::int64_t>(held.x10) - held.px10;
+    const std::int64_t predicted_y = 2 * static_cast<std::int64_t>(held.y10) - held.py10;
+    held.px10 = held.x10;
+    held.py10 = held.y10;
     EntityRecord& rec = out.entities.emplace_back();
     rec.id = held.id;
     const std::uint8_t m = (h & kUpdMore) ? r.u8() : 0;
@@ -388,13 +409,20 @@ std::optional<std::string> TickDecoder::decode(std::string_view bytes, TickMessa
     if ((m & kMoreAwayValue) && !(m & kMoreAway)) return fail("away value without the away bit");
     switch ((h & kPosMask) >> kPosShift) {
       case kPosNone: break;
-      case kPosSmall:
-        held.x10 += static_cast<std::int8_t>(r.u8());
-        held.y10 += static_cast<std::int8_t>(r.u8());
-        break;
+      case kPosNudge:
       case kPosDelta: {
-        const std::int64_t x = held.x10 + r.svarint();
-        const std::int64_t y = held.y10 + r.svarint();
+        std::int64_t dx = 0, dy = 0;
+        if (((h & kPosMask) >> kPosShift) == kPosNudge) {
+          const std::uint8_t b = r.u8();
+          dx = ((b & 0x0F) ^ 8) - 8;  // two signed nibbles: -8..7
+          dy = ((b >> 4) ^ 8) - 8;
+        } else {
+          dx = r.svarint();
+          dy = r.svarint();
+          if (dx < INT32_MIN || dx > INT32_MAX || dy < INT32_MIN || dy > INT32_MAX) return fail("position out of range");
+        }
+        const std::int64_t x = predicted_x + dx;
+        const std::int64_t y = predicted_y + dy;
         if (x < INT32_MIN || x > INT32_MAX || y < INT32_MIN || y > INT32_MAX) return fail("position out of range");
         held.x10 = static_cast<std::int32_t>(x);
         held.y10 = static_cast<std::int32_t>(y);
@@ -433,6 +461,7 @@ std::optional<std::string> TickDecoder::decode(std::string_view bytes, TickMessa
     if (!r.ok()) return fail("bad update");
     if (rec.fields == 0) return fail("an update with no field");
   }
+  for (std::size_t j = cursor; j < held_.size(); ++j) held_[j].px10 = held_[j].x10, held_[j].py10 = held_[j].y10;
 
   const std::uint64_t n_removed = r.varint();
   if (!r.ok() || n_removed > r.left()) return fail("bad removed count");
@@ -457,11 +486,11 @@ std::optional<std::string> TickDecoder::decode(std::string_view bytes, TickMessa
     EntityRecord& rec = out.entities.emplace_back();
     rec.id = static_cast<std::uint32_t>(id);
     rec.entering = true;
-    const std::uint8_t kind = r.u8();
+    const std::uint64_t kind = r.varint();
     if (kind == 0) {
       rec.kind = "player";
-    } else if (kind - 1u < kinds_.size()) {
-      rec.kind = kinds_[kind - 1u];
+    } else if (kind - 1 < kinds_.size()) {
+      rec.kind = kinds_[static_cast<std::size_t>(kind - 1)];
     } else {
       return fail("unknown kind code");
     }
@@ -513,7 +542,7 @@ std::optional<std::string> TickDecoder::decode(std::string_view bytes, TickMessa
     for (; k < held_.size() && held_[k].id <= rec.id; ++k) {
       if (!gone_[k] && held_[k].id != rec.id) next_.push_back(held_[k]);
     }
-    next_.push_back({rec.id, rec.x10, rec.y10});
+    next_.push_back({rec.id, rec.x10, rec.y10, rec.x10, rec.y10});  // new: predicted to stay
   }
   for (; k < held_.size(); ++k) {
     if (!gone_[k]) next_.push_back(held_[k]);

@@ -39,7 +39,9 @@ enum UpdateBits : std::uint8_t {
   kUpdHp = 0x40,
   kUpdMore = 0x80,
 };
-enum PosForm : std::uint8_t { kPosNone = 0, kPosSmall = 1, kPosDelta = 2, kPosAbsolute = 3 };
+// Forms 1 and 2 are corrections to the client's prediction: its held position plus the move
+// it saw between its last two frames (zero for an entity that entered in the last one).
+enum PosForm : std::uint8_t { kPosNone = 0, kPosNudge = 1, kPosDelta = 2, kPosAbsolute = 3 };
 // Bits of an update's m byte.
 enum MoreBits : std::uint8_t { kMoreState = 0x01, kMoreScore = 0x02, kMoreAway = 0x04, kMoreAwayValue = 0x08 };
 inline constexpr std::uint8_t kStateRespawn = 0x80;
@@ -55,18 +57,25 @@ std::string_view state_name(int code);  // "" for an unknown code
 
 // ---- encoding pieces (server)
 
-// What a client holds of an entity's position, when the server knows it: the update's
-// position is then a delta from it.
-struct PositionBase {
-  std::int32_t x10 = 0, y10 = 0;
+// Where a client predicts an entity to be: `held + (held - previous)`, from the position it
+// holds and the one it held at the frame before (docs/protocol.md).
+struct Prediction {
+  std::int64_t x10 = 0, y10 = 0;  // 64 bits: twice a coordinate minus another
 };
 
-// An update's shared part: `h` carries every bit but the skip, `body` what follows the h
-// byte and the skip. `base` null: the position is sent absolute.
+// An update's fields after the position (facing, hp, state, score): the same for every
+// client in a tick, so encoded once. Sets h's FACING, HP and MORE bits and the m byte.
+void encode_update_tail(std::string& tail, std::uint8_t& h, std::uint8_t& m, const WireEntity& w,
+                        std::uint8_t fields, bool is_player, std::uint64_t frame_tick);
+// An update's position, against what the client predicts (null: the server does not know
+// its prediction, and the position goes absolute). Returns the h bits of its form.
+std::uint8_t encode_position(std::string& out, std::int32_t x10, std::int32_t y10, const Prediction* predicted);
+// A whole update body (what follows the h byte and the skip), for tests and tools: `h` gets
+// every bit but the skip.
 void encode_update(std::string& body, std::uint8_t& h, const WireEntity& w, std::uint8_t fields, bool is_player,
-                   const PositionBase* base, std::uint64_t frame_tick);
+                   const Prediction* predicted, std::uint64_t frame_tick);
 // An entering record without its id delta. `kind`: 0 a player, n the monster kind n-1.
-void encode_entering(std::string& body, const WireEntity& w, std::uint8_t kind, std::uint8_t facing, int max_hp,
+void encode_entering(std::string& body, const WireEntity& w, std::uint32_t kind, std::uint8_t facing, int max_hp,
                      std::string_view name, std::uint64_t frame_tick);
 void encode_event(std::string& out, std::uint8_t type, std::uint32_t attacker, std::uint32_t target, int damage,
                   std::int32_t x10, std::int32_t y10);
@@ -83,15 +92,18 @@ class TickWriter {
   };
   void begin(std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full,
              std::optional<Previous> previous, bool players_changed);
-  // A held entity, `held_index` in the list as it was before this frame (ascending calls).
+  // A held entity, `held_index` in the list as it was before this frame (ascending calls):
+  // h without the skip, then its body; or the body in parts (m when h has MORE).
   void add_update(std::size_t held_index, std::uint8_t h, std::string_view body);
+  void add_update(std::size_t held_index, std::uint8_t h, std::uint8_t m, std::string_view position,
+                  std::string_view tail);
   void add_removed(std::size_t held_index);
   void add_entering(std::uint32_t id, std::string_view body);  // ascending ids
   void add_event(std::string_view encoded);
   void finish(std::string& out);
 
  private:
-  static void put_skip_cursor(std::size_t index, std::size_t& cursor, std::uint64_t& skip);
+  void put_update_head(std::size_t held_index, std::uint8_t h);
   std::uint8_t head_ = 0;
   std::uint64_t tick_ = 0;
   std::int64_t ts_ = 0;
@@ -161,7 +173,8 @@ class TickDecoder {
  private:
   struct Held {
     std::uint32_t id;
-    std::int32_t x10, y10;
+    std::int32_t x10, y10;    // the position it holds
+    std::int32_t px10, py10;  // and the one it held the frame before (== x10, y10 when new)
   };
   std::optional<std::string> read_header(ByteReader& r, TickMessage& out);
   std::vector<std::string> kinds_;

@@ -99,7 +99,7 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
       slot.published = false;
       slot.marks = 0;
       slot.next_mark = 0;
-      slot.kind = e.kind == game::EntityKind::Player ? 0 : static_cast<std::uint8_t>(e.monster_kind + 1);
+      slot.kind = e.kind == game::EntityKind::Player ? 0u : static_cast<std::uint32_t>(e.monster_kind) + 1u;
       entered_at_[i] = 0;
     }
     if (e.dirty == 0 && slot.published) continue;
@@ -191,32 +191,51 @@ std::string_view GameBridge::entering_of(std::uint32_t index) {
   return in(fulls2_, slot.full2);
 }
 
-std::string_view GameBridge::update_of(std::uint32_t index, std::uint8_t fields, Stamp since, std::uint8_t& h) {
-  Encoded& slot = encoded_[index];
-  // What the viewer holds of the position: the newest mark at or before its last frame. None
-  // left (it is further behind than the marks reach): the position goes absolute.
-  const PositionMark* base = nullptr;
-  if (fields & protocol::kFieldPosition) {
-    for (std::size_t i = 0; i < slot.marks; ++i) {
-      const PositionMark& m = slot.positions[i];
-      if (m.stamp <= since && (base == nullptr || m.stamp > base->stamp)) base = &m;
-    }
+const GameBridge::PositionMark* GameBridge::position_at(const Encoded& slot, Stamp stamp) {
+  // Newest first: the mark wanted is almost always one of the last two.
+  for (std::size_t n = 0; n < slot.marks; ++n) {
+    const PositionMark& m = slot.positions[(slot.next_mark + kPositionMarks - 1 - n) % kPositionMarks];
+    if (m.stamp <= stamp) return &m;
   }
-  const Stamp base_stamp = base ? base->stamp : 0;
+  return nullptr;
+}
+
+std::uint8_t GameBridge::encode_position(std::uint32_t index, game::EntityId id, Stamp since,
+                                         const FrameHistory& history) {
+  // The viewer holds the mark of its last frame and predicts from it and the one of the frame
+  // before; an entity that entered in its last frame it predicts to stand still.
+  const Encoded& slot = encoded_[index];
+  const PositionMark* held = position_at(slot, since);
+  const PositionMark* before = nullptr;
+  if (held != nullptr) {
+    const bool entered_last =
+        !history.entered.empty() && std::binary_search(history.entered.begin(), history.entered.end(), id);
+    before = entered_last ? held : position_at(slot, history.before);
+  }
+  if (held == nullptr || before == nullptr) {
+    return protocol::v2::encode_position(position_, slot.wire.x10, slot.wire.y10, nullptr);
+  }
+  const protocol::v2::Prediction predicted{2 * static_cast<std::int64_t>(held->x10) - before->x10,
+                                           2 * static_cast<std::int64_t>(held->y10) - before->y10};
+  return protocol::v2::encode_position(position_, slot.wire.x10, slot.wire.y10, &predicted);
+}
+
+std::string_view GameBridge::update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h,
+                                            std::uint8_t& m) {
+  Encoded& slot = encoded_[index];
   for (const CachedUpdate& u : slot.updates2) {
-    if (u.stamp == stamp_ && u.fields == fields && u.base == base_stamp) {
+    if (u.stamp == stamp_ && u.fields == fields) {
       h = u.h;
-      return in(updates2_, u.span);
+      m = u.m;
+      return in(updates2_, u.tail);
     }
   }
   const std::size_t at = updates2_.size();
-  const protocol::v2::PositionBase position{base ? base->x10 : 0, base ? base->y10 : 0};
-  protocol::v2::encode_update(updates2_, h, slot.wire, fields, slot.kind == 0, base ? &position : nullptr,
-                              world_.tick());
+  protocol::v2::encode_update_tail(updates2_, h, m, slot.wire, fields, slot.kind == 0, world_.tick());
   CachedUpdate& u = slot.updates2[slot.next_cache2];
   slot.next_cache2 ^= 1;
-  u = {stamp_, base_stamp, fields, h, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(updates2_.size() - at)}};
-  return in(updates2_, u.span);
+  u = {stamp_, fields, h, m, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(updates2_.size() - at)}};
+  return in(updates2_, u.tail);
 }
 
 void GameBridge::add_events(float cx, float cy, Stamp since, FrameFormat format) {
@@ -247,13 +266,14 @@ void GameBridge::add_events(float cx, float cy, Stamp since, FrameFormat format)
 }
 
 void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
-                             std::string& out, bool full, FrameFormat format) {
+                             std::string& out, bool full, FrameFormat format, FrameHistory* history) {
   visible_.clear();
   visibility_.query(cx, cy, view_radius_, visible_);
   removed_.clear();
   if (full) known.clear();
-  const bool binary = format == FrameFormat::Binary;
+  const bool binary = format == FrameFormat::Binary && history != nullptr;
   if (binary) {
+    entered_now_.clear();
     // v2 codes tick and ts against the viewer's previous frame, when the ring still has it.
     std::optional<protocol::v2::TickWriter::Previous> previous;
     const TickEvents& last = event_ring_[since % kEventTicks];
@@ -270,8 +290,11 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
   std::size_t k = 0;
   for (const auto& [id, index] : visible_) {
     while (k < known.size() && known[k] < id) {
-      if (binary) writer2_.add_removed(k);
-      removed_.push_back(known[k++]);
+      if (binary) {
+        writer2_.add_removed(k++);
+      } else {
+        removed_.push_back(known[k++]);
+      }
     }
     const bool was_known = k < known.size() && known[k] == id;
     const std::size_t held_index = k;
@@ -282,22 +305,28 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
     if (!was_known || entered_at_[index] > since) {
       if (binary) {
         writer2_.add_entering(id, entering_of(index));
+        entered_now_.push_back(id);
       } else {
         writer_.add_entity(full_of(index));
       }
     } else if (const std::uint8_t fields = fields_since(index, since); fields != 0) {
       if (binary) {
-        std::uint8_t h = 0;
-        const std::string_view body = update_of(index, fields, since, h);
-        writer2_.add_update(held_index, h, body);
+        std::uint8_t h = 0, m = 0;
+        const std::string_view tail = update_tail_of(index, fields, h, m);
+        position_.clear();
+        if (fields & protocol::kFieldPosition) h |= encode_position(index, id, since, *history);
+        writer2_.add_update(held_index, h, m, position_, tail);
       } else {
         writer_.add_entity(delta_of(index, fields));
       }
     }
   }
   while (k < known.size()) {
-    if (binary) writer2_.add_removed(k);
-    removed_.push_back(known[k++]);
+    if (binary) {
+      writer2_.add_removed(k++);
+    } else {
+      removed_.push_back(known[k++]);
+    }
   }
   if (!binary) {
     for (const game::EntityId id : removed_) writer_.add_removed(id);
@@ -305,6 +334,8 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
   add_events(cx, cy, events_since, format);
   if (binary) {
     writer2_.finish(out);
+    history->entered.swap(entered_now_);
+    history->before = since;
   } else {
     writer_.finish();
   }

@@ -49,10 +49,11 @@ class GameBridge {
   // with the fields that changed after `since`, and ones that left the view or the world are
   // listed in "removed"; events after `since` are included. With `full`, every visible entity
   // is sent in full and the frame is marked as a resync. Answers for the world as of the last
-  // prepare_views(). `format` Binary builds protocol v2's message, whose deltas are from what
-  // the viewer was sent at `since`: `since` must be the stamp of the frame it last received.
+  // prepare_views(). `format` Binary builds protocol v2's message, whose positions are coded
+  // against what the viewer predicts from its last two frames: `since` must be the stamp of
+  // the frame it last received, and `history` (required) is kept here between its frames.
   void build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since, std::string& out,
-                   bool full = false, FrameFormat format = FrameFormat::Json);
+                   bool full = false, FrameFormat format = FrameFormat::Json, FrameHistory* history = nullptr);
 
   // What a client needs to draw the world before it joins.
   protocol::HelloMsg hello() const;
@@ -71,14 +72,13 @@ class GameBridge {
     std::uint8_t fields = 0;
     Span span;
   };
-  // A v2 update also depends on the position the viewer holds: the stamp of that position
-  // (0: unknown to the server, sent absolute) is part of the key.
+  // A v2 update's fields after the position, shared by every viewer (the position depends
+  // on what each predicts, and is written per viewer).
   struct CachedUpdate {
     Stamp stamp = 0;
-    Stamp base = 0;
     std::uint8_t fields = 0;
-    std::uint8_t h = 0;
-    Span span;
+    std::uint8_t h = 0, m = 0;
+    Span tail;
   };
   // A wire position and the stamp it was published at: what a viewer whose last frame was
   // at or after that stamp (and before the next mark) holds.
@@ -86,8 +86,9 @@ class GameBridge {
     Stamp stamp = 0;
     std::int32_t x10 = 0, y10 = 0;
   };
-  // Enough marks for a viewer served every 4th tick with a moving entity, and then some.
-  static constexpr std::size_t kPositionMarks = 8;
+  // A v2 prediction needs the marks at a viewer's last two frames: for a viewer served every
+  // 4th tick and an entity moving every tick, 9 marks back; and then some.
+  static constexpr std::size_t kPositionMarks = 16;
   struct Encoded {
     game::EntityId id = 0;
     bool published = false;  // `wire` holds what the last encode_tick saw
@@ -99,7 +100,7 @@ class GameBridge {
     // encoded are kept.
     std::array<CachedDelta, 2> deltas{};
     std::uint8_t next_cache = 0;
-    std::uint8_t kind = 0;  // v2's kind code: 0 a player, n the monster kind n-1
+    std::uint32_t kind = 0;  // v2's kind code: 0 a player, n the monster kind n-1
     std::uint8_t next_mark = 0, marks = 0;
     std::array<PositionMark, kPositionMarks> positions{};
     Span full2;  // v2's entering record, in fulls2_, when full2_stamp == stamp_
@@ -125,8 +126,13 @@ class GameBridge {
   std::string_view full_of(std::uint32_t index);
   std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
   std::string_view entering_of(std::uint32_t index);
-  // v2's update body for the fields changed since `since`, and its h byte (without skip).
-  std::string_view update_of(std::uint32_t index, std::uint8_t fields, Stamp since, std::uint8_t& h);
+  // v2's update tail for `fields` (all but the position), with its h bits and m byte.
+  std::string_view update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h, std::uint8_t& m);
+  // The newest position mark at or before `stamp`: what a viewer whose frame had that stamp
+  // holds. Null when the marks no longer reach back that far.
+  static const PositionMark* position_at(const Encoded& slot, Stamp stamp);
+  // Writes an update's position for a viewer into position_; returns the h bits of its form.
+  std::uint8_t encode_position(std::uint32_t index, game::EntityId id, Stamp since, const FrameHistory& history);
   void mark_position(Encoded& slot);
   std::uint8_t fields_since(std::uint32_t index, Stamp since) const;
   protocol::EntityView view_of(const game::Entity& e) const;
@@ -156,6 +162,8 @@ class GameBridge {
   // Scratch reused by every build_frame call: no allocation per viewer per tick.
   std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;
+  std::vector<std::uint32_t> entered_now_;  // v2: ids entering in the frame being built
+  std::string position_;                    // v2: one update's position, per viewer
   protocol::TickFrameWriter writer_;
   protocol::v2::TickWriter writer2_;
 };

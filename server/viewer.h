@@ -46,6 +46,7 @@ struct Viewer {
   bool attack = false;
   bool resync = false;       // its frames were skipped: the next one lists its view in full
   FrameFormat format = FrameFormat::Json;
+  FrameHistory history;  // v2 only
   std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
   std::uint16_t inputs_this_tick = 0;
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet

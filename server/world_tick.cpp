@@ -153,7 +153,8 @@ void WorldTick::serve(Viewer& v) {
       v.player = 0;  // removed from the world (should not happen while attached)
     }
   }
-  bridge_.build_frame(cx, cy, v.known, v.last_frame, payload_, v.resync, v.format);
+  bridge_.build_frame(cx, cy, v.known, v.last_frame, payload_, v.resync, v.format,
+                      v.format == FrameFormat::Binary ? &v.history : nullptr);
   v.resync = false;
   v.last_frame = bridge_.stamp();
   v.sink->send_frame(payload_);

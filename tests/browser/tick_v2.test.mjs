@@ -60,7 +60,7 @@ function enter({ id, kind, x10, y10, facing = 0, hp, maxHp, st = 'idle', respawn
   return [varint(id), kind, svarint(x10), svarint(y10), facing, varint(hp), varint(maxHp), state(st, respawn),
     varint(score), player ? [away ? 1 : 0, varint(nameBytes.length), nameBytes] : []];
 }
-/** An update: `pos` is [form, a, b]; `more` {state, respawn, score, away}. */
+/** An update: `pos` is [form, a, b] (form 1: a and b in -8..7, one byte); `more` {state, respawn, score, away}. */
 function update({ skip = 0, pos, facing, hp, more }) {
   let h = Math.min(skip, 7);
   if (pos) h |= pos[0] << 3;
@@ -74,7 +74,7 @@ function update({ skip = 0, pos, facing, hp, more }) {
     if (more.away !== undefined) m |= 4 | (more.away ? 8 : 0);
   }
   return [h, skip >= 7 ? varint(skip - 7) : [], more ? m : [],
-    pos ? (pos[0] === 1 ? [i8(pos[1]), i8(pos[2])] : [svarint(pos[1]), svarint(pos[2])]) : [],
+    pos ? (pos[0] === 1 ? [(pos[1] & 0x0f) | ((pos[2] & 0x0f) << 4)] : [svarint(pos[1]), svarint(pos[2])]) : [],
     facing !== undefined ? facing : [], hp !== undefined ? varint(hp) : [],
     more && more.state ? state(more.state, more.respawn) : [], more && more.score !== undefined ? varint(more.score) : []];
 }
@@ -161,14 +161,18 @@ function withFour() {
 
 test('the example frame of docs/protocol.md', () => {
   const d = withFour();
-  const m = d.decode(Uint8Array.from([0x01, 0x01, 0x64, 0x02, 0x08, 0x2b, 0xf6, 0x09, 0xfe, 0x00, 0x00, 0x00, 0x00]).buffer);
+  // All four entered in the previous frame: each is predicted to stand still.
+  const m = d.decode(Uint8Array.from([0x01, 0x01, 0x64, 0x02, 0x08, 0xf3, 0x11, 0x03, 0x00, 0x00, 0x00, 0x00]).buffer);
   assert.deepEqual(m, {
     type: 'tick', tick: 101, ts: TS + 50, players: 2,
-    entities: [{ id: 5, x: 1614.8, y: 1587 }, { id: 12, x: 499.8, y: 500 }], removed: [], events: [],
+    entities: [{ id: 5, x: 1610.8, y: 1587.9 }, { id: 12, x: 499.8, y: 500 }], removed: [], events: [],
   });
   // x10 / 10 is the very Number v1's one-decimal JSON parses to.
-  assert.equal(m.entities[0].x, JSON.parse('1614.8'));
-  assert.deepEqual(d.held.map((e) => [e.id, e.x10, e.y10]), [[5, 16148, 15870], [9, 1000, 2000], [12, 4998, 5000], [30, 16000, 16000]]);
+  assert.equal(m.entities[0].x, JSON.parse('1610.8'));
+  assert.deepEqual(d.held.map((e) => [e.id, e.x10, e.y10]), [[5, 16108, 15879], [9, 1000, 2000], [12, 4998, 5000], [30, 16000, 16000]]);
+  // The next frame predicts straight on: 5 moved (+3, -1), so "unchanged" (form 1, 0, 0) is (+3, -1) again.
+  const m2 = d.decode(Uint8Array.from([0x01, 0x01, 0x64, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00]).buffer);
+  assert.deepEqual(m2.entities, [{ id: 5, x: 1611.1, y: 1587.8 }]);
 });
 
 test('updates: position forms 1, 2 and 3, facing, hp; the held position follows', () => {
@@ -176,7 +180,7 @@ test('updates: position forms 1, 2 and 3, facing, hp; the held position follows'
   let m = d.decode(frame({
     tick: 2, ts: 100,
     updates: [
-      update({ pos: [1, -128, 127], facing: 200 }),          // id 5
+      update({ pos: [2, -128, 127], facing: 200 }),          // id 5
       update({ pos: [2, 5000, -1999], hp: 33 }),            // id 9
       update({ skip: 1, pos: [3, 123456, -7] }),            // id 30
     ],
@@ -188,10 +192,11 @@ test('updates: position forms 1, 2 and 3, facing, hp; the held position follows'
     { id: 9, x: 600, y: 0.1, hp: 33 },
     { id: 30, x: 12345.6, y: -0.7 },
   ]);
-  // Positions keep accumulating from the new values.
-  m = d.decode(frame({ tick: 1, ts: 50, players: 4, updates: [update({ pos: [1, 3, -1] }), update({ skip: 2, pos: [1, -6, 7] })] }));
+  // Now each is predicted to go on as it went: 5 from (16105, 15880) to (15977, 16007) is
+  // predicted at (15849, 16134); 30 from (16000, 16000) to (123456, -7) at (230912, -16014).
+  m = d.decode(frame({ tick: 1, ts: 50, players: 4, updates: [update({ pos: [1, 3, -1] }), update({ skip: 2, pos: [2, -6, 16014] })] }));
   assert.equal(m.players, 4);
-  assert.deepEqual(m.entities, [{ id: 5, x: 1598, y: 1600.6 }, { id: 30, x: 12345, y: 0 }]);
+  assert.deepEqual(m.entities, [{ id: 5, x: 1585.2, y: 1613.3 }, { id: 30, x: 23090.6, y: 0 }]);
   assert.equal(Object.is(m.entities[1].y, 0), true, 'y10 0 is 0, not -0');
 });
 

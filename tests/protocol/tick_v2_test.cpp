@@ -70,15 +70,15 @@ TEST_CASE("the doc's example frame decodes", "[protocol][v2]") {
   CHECK(m.entities[0].state == "wander");
   CHECK(std::fabs(m.entities[0].facing - 1.5708f) < 0.001f);
 
-  const std::string example = bytes({0x01, 0x01, 0x64, 0x02, 0x08, 0x2b, 0xf6, 0x09, 0xfe, 0x00, 0x00, 0x00, 0x00});
+  const std::string example = bytes({0x01, 0x01, 0x64, 0x02, 0x08, 0xf3, 0x11, 0x03, 0x00, 0x00, 0x00, 0x00});
   REQUIRE_FALSE(d.decode(example, m));
   CHECK(m.tick == 1001);
   CHECK(m.ts_ms == 1'700'000'000'050);
   CHECK(m.players == 3);
   REQUIRE(m.entities.size() == 2);
   CHECK(m.entities[0].id == 5);
-  CHECK(m.entities[0].x10 == 143);
-  CHECK(m.entities[0].y10 == 190);
+  CHECK(m.entities[0].x10 == 103);
+  CHECK(m.entities[0].y10 == 199);
   CHECK(m.entities[1].id == 12);
   CHECK(m.entities[1].x10 == 98);
   CHECK(m.entities[1].y10 == 200);
@@ -112,14 +112,14 @@ TEST_CASE("writer and decoder agree on every update form, skips, removals and a 
   WireEntity e{};
   e.x10 = 100 + 5;
   e.y10 = 500 - 3;
-  const PositionBase base0{100, 500};
+  const Prediction base0{100, 500};  // entered last frame: predicted to stand still
   std::uint8_t h = 0;
   body.clear();
   encode_update(body, h, e, kFieldPosition, false, &base0, 52);  // form 1
   w.add_update(0, h, body);
   e.x10 = 400 + 1000;
   e.y10 = 500;
-  const PositionBase base3{400, 500};
+  const Prediction base3{400, 500};
   body.clear();
   encode_update(body, h, e, kFieldPosition | kFieldHp, false, &base3, 52);  // form 2
   e.hp = 3;
@@ -207,5 +207,48 @@ TEST_CASE("malformed frames are refused and leave the decoder out of step", "[pr
     CHECK(TickDecoder().decode(bytes({0x61, 0x01, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x09}), m));
     CHECK(TickDecoder().decode(bytes({0x61, 0x01, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00}), m));
     CHECK(TickDecoder().decode(bytes({0x61, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00, 0x7f}), m));
+  }
+}
+
+TEST_CASE("positions are corrections to the client's prediction: straight on costs one byte", "[protocol][v2]") {
+  TickDecoder d({"slime"});
+  TickMessage m;
+  TickWriter w;
+  std::string frame, body;
+  WireEntity e{};
+  e.state = "wander";
+  w.begin(1, 1000, 0, false, std::nullopt, false);
+  e.x10 = 1000;
+  e.y10 = 2000;
+  encode_entering(body, e, 1, 0, 40, "", 1);
+  w.add_entering(3, body);
+  w.finish(frame);
+  REQUIRE_FALSE(d.decode(frame, m));
+  // Moves (+71, -40) a tick: the first move is a correction to "stands still" (form 2), the
+  // next ones are predicted exactly or within a tenth (form 1, one byte).
+  std::int32_t px = 1000, py = 2000, x = 1000, y = 2000;
+  for (int t = 2; t < 12; ++t) {
+    const std::int32_t nx = x + 71 + (t % 3 == 0 ? 1 : 0), ny = y - 40;
+    const Prediction predicted{2LL * x - px, 2LL * y - py};
+    e.x10 = nx;
+    e.y10 = ny;
+    std::uint8_t h = 0;
+    body.clear();
+    encode_update(body, h, e, kFieldPosition, false, &predicted, static_cast<std::uint64_t>(t));
+    if (t > 2) {
+      CHECK(((h & kPosMask) >> kPosShift) == kPosNudge);
+      CHECK(body.size() == 1);
+    }
+    w.begin(static_cast<std::uint64_t>(t), 1000 + 50 * t, 0, false, TickWriter::Previous{static_cast<std::uint64_t>(t - 1), 1000 + 50 * (t - 1)}, false);
+    w.add_update(0, h, body);
+    w.finish(frame);
+    REQUIRE_FALSE(d.decode(frame, m));
+    REQUIRE(m.entities.size() == 1);
+    CHECK(m.entities[0].x10 == nx);
+    CHECK(m.entities[0].y10 == ny);
+    px = x;
+    py = y;
+    x = nx;
+    y = ny;
   }
 }

@@ -83,6 +83,7 @@ struct ViewerPair {
   server::Stamp last = 0;
   View view_v1, view_v2;
   protocol::v2::TickDecoder decoder;
+  server::FrameHistory history;
   std::size_t frames = 0, bytes_v1 = 0, bytes_v2 = 0, events = 0, entering = 0, removed = 0;
 
   explicit ViewerPair(std::vector<std::string> kinds) : decoder(std::move(kinds)) {}
@@ -96,7 +97,7 @@ struct ViewerPair {
     }
     std::string json_frame, binary_frame;
     bridge.build_frame(x, y, known_v1, last, json_frame, full, server::FrameFormat::Json);
-    bridge.build_frame(x, y, known_v2, last, binary_frame, full, server::FrameFormat::Binary);
+    bridge.build_frame(x, y, known_v2, last, binary_frame, full, server::FrameFormat::Binary, &history);
     last = bridge.stamp();
     TickMessage m1, m2;
     REQUIRE(protocol::v2::parse_v1_tick(json_frame, m1));

@@ -86,7 +86,7 @@ export class TickV2Decoder {
   /** @param {string[]} kinds hello's monster_kinds names, in order (kind code n is kinds[n - 1]) */
   constructor(kinds = []) {
     this.kinds = kinds;
-    this.held = [];             // [{id, x10, y10}] sorted by id: what the server thinks we hold
+    this.held = [];             // [{id, x10, y10, px10, py10}] sorted by id: what we hold, and where as of the frame before
     this.decodedAny = false;    // a frame was decoded: the relative fields have a base
     this.tick = 0;
     this.ts = 0;
@@ -152,13 +152,17 @@ export class TickV2Decoder {
       const rec = { id: e.id };
       const form = (h >> 3) & 3;
       if (form !== 0) {
+        // Forms 1 and 2 correct a prediction: straight on at the speed seen between our last
+        // two frames (an entity that just entered stands still).
+        const predX = 2 * e.x10 - e.px10, predY = 2 * e.y10 - e.py10;
         let x10, y10;
         if (form === 1) {
-          x10 = e.x10 + r.i8();
-          y10 = e.y10 + r.i8();
+          const b = r.u8();
+          x10 = predX + (((b & 0x0f) ^ 8) - 8);
+          y10 = predY + (((b >> 4) ^ 8) - 8);
         } else if (form === 2) {
-          x10 = e.x10 + r.svarint();
-          y10 = e.y10 + r.svarint();
+          x10 = predX + r.svarint();
+          y10 = predY + r.svarint();
         } else {
           x10 = r.svarint();
           y10 = r.svarint();
@@ -196,7 +200,7 @@ export class TickV2Decoder {
       if (!first && delta === 0) throw new Error('tick v2: entering ids do not ascend');
       const id = lastId + delta;
       lastId = id;
-      const code = r.u8();
+      const code = r.varint();
       const player = code === 0;
       if (!player && code > this.kinds.length) throw new Error(`tick v2: unknown kind ${code}`);
       const x10 = r.svarint();
@@ -245,15 +249,17 @@ export class TickV2Decoder {
         // it is not reported as removed (v1 applies `removed` after `entities`).
         if (!enteringIds.has(e.id)) removed.push(e.id);
       } else if (!enteringIds.has(e.id)) {
+        // Where it was as of this frame's predecessor is what the next frame predicts from.
         const p = moved.get(i);
-        kept.push(p ? { id: e.id, x10: p[0], y10: p[1] } : e);
+        kept.push(p ? { id: e.id, x10: p[0], y10: p[1], px10: e.x10, py10: e.y10 }
+                    : { id: e.id, x10: e.x10, y10: e.y10, px10: e.x10, py10: e.y10 });
       }
     });
     const next = [];
     let k = 0;
     for (const { rec, x10, y10 } of entering) {
       while (k < kept.length && kept[k].id < rec.id) next.push(kept[k++]);
-      next.push({ id: rec.id, x10, y10 });
+      next.push({ id: rec.id, x10, y10, px10: x10, py10: y10 });
     }
     while (k < kept.length) next.push(kept[k++]);
 
