@@ -71,6 +71,10 @@ std::string_view state_name(int code) {
   return code >= 0 && code < static_cast<int>(std::size(kStateNames)) ? kStateNames[code] : std::string_view();
 }
 
+std::string_view event_name(int code) {
+  return code >= 0 && code < static_cast<int>(std::size(kEventNames)) ? kEventNames[code] : std::string_view();
+}
+
 void encode_update_tail(std::string& tail, std::uint8_t& h, std::uint8_t& m, const WireEntity& w,
                         std::uint8_t fields, bool is_player, std::uint64_t frame_tick) {
   h = 0;

@@ -54,6 +54,7 @@ float facing_radians(std::uint8_t b);
 // The state's code (docs/protocol.md), or -1 for a name that has none.
 int state_code(std::string_view name);
 std::string_view state_name(int code);  // "" for an unknown code
+std::string_view event_name(int code);  // "attack", "death", "respawn"; "" for an unknown code
 
 // ---- encoding pieces (server)
 

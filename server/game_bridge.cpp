@@ -6,6 +6,7 @@
 namespace skirmish::server {
 
 namespace {
+// The protocol's event code (docs/protocol.md); its name for v1 is protocol::v2::event_name().
 std::uint8_t event_code(game::EventType t) {
   switch (t) {
     case game::EventType::Attack: return 0;
@@ -13,14 +14,6 @@ std::uint8_t event_code(game::EventType t) {
     case game::EventType::Respawn: return 2;
   }
   return 0;
-}
-const char* event_type_name(game::EventType t) {
-  switch (t) {
-    case game::EventType::Attack: return "attack";
-    case game::EventType::Death: return "death";
-    case game::EventType::Respawn: return "respawn";
-  }
-  return "unknown";
 }
 // Empties an arena for the next tick. It keeps its capacity (no allocation in the steady
 // state) unless the tick that just ended used much less of it: a rare burst (many resyncs
@@ -125,8 +118,9 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   tick.events.clear();
   for (const game::Event& ev : world_.events()) {
     const std::size_t at = tick.json.size(), bin_at = tick.bin.size();
-    protocol::append_event(tick.json, {event_type_name(ev.type), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
-    protocol::v2::encode_event(tick.bin, event_code(ev.type), ev.attacker, ev.target, ev.damage,
+    const std::uint8_t code = event_code(ev.type);
+    protocol::append_event(tick.json, {protocol::v2::event_name(code), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
+    protocol::v2::encode_event(tick.bin, code, ev.attacker, ev.target, ev.damage,
                                protocol::wire_tenths(ev.x), protocol::wire_tenths(ev.y));
     tick.events.push_back({event_bucket(ev.x, ev.y), ev.x, ev.y,
                            {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(tick.json.size() - at)},
