@@ -93,9 +93,10 @@ sample() {
   echo "{\"cpu_s\": $cpu, \"rss_kib\": $rss, \"rss_anon_kib\": $anon, \"t\": $now}"
 }
 
-metric() {  # a counter from /metrics, or null when the daemon has none
+metric() {  # a counter from /metrics (summed over its labels, e.g. worlds), or null when the daemon has none
   local v
-  v=$(curl -s --max-time 2 "http://127.0.0.1:$PORT/metrics" | awk -v n="$1" '$1 == n { print $2 }' | head -1)
+  v=$(curl -s --max-time 2 "http://127.0.0.1:$PORT/metrics" |
+      awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2; f = 1 } END { if (f) printf "%.17g\n", s }')
   echo "${v:-null}"
 }
 

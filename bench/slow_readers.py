@@ -68,6 +68,10 @@ def read_metrics(port):
         if line and not line.startswith("#"):
             name, _, value = line.rpartition(" ")
             values[name] = float(value)
+            # A world's series also count toward the name without the label, summed.
+            bare = re.sub(r'world="[^"]*",?', "", name).replace("{}", "").replace(",}", "}")
+            if bare != name:
+                values[bare] = values.get(bare, 0.0) + float(value)
     return values
 
 

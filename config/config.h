@@ -71,6 +71,13 @@ struct SessionSettings {
   // Where players are saved on shutdown and restored from on start, so a restart keeps them
   // reclaimable by their tokens. Relative to the working directory; empty: not saved.
   std::string state_file = "skirmishd-state.json";
+  // Independent worlds in this process, named world-1 .. world-N; each has its own map
+  // (seed + its index), monsters, ids and tick. game.max_players is each world's capacity.
+  int worlds = 1;
+  // A player who does not pick a world is placed in the first one with fewer players than
+  // this (a lively fight), before a quieter one is opened; once all are that full, in the
+  // one with the most room left.
+  int lively_players = 40;
 };
 
 // Short and long polling of the game over plain HTTP, for browsers that cannot open a WebSocket.

@@ -250,6 +250,12 @@ std::vector<Option> build_options() {
                       "viewers get a frame every this many ticks at most (each frame carries all changes since the last); "
                       "1 = every tick; under load the server goes further by itself",
                       [](Config& c) -> auto& { return c.session.send_every_ticks; }));
+  o.push_back(integer("game.worlds", "SKIRMISH_WORLDS", "--worlds", 1, 64,
+                      "independent worlds in this process (world-1 .. world-N); a client picks one with /ws?world=NAME",
+                      [](Config& c) -> auto& { return c.session.worlds; }));
+  o.push_back(integer("game.lively_players", "SKIRMISH_LIVELY_PLAYERS", "--lively-players", 1, 1000000,
+                      "players a world gets before new players who pick none are placed in the next world",
+                      [](Config& c) -> auto& { return c.session.lively_players; }));
   o.push_back(integer("game.seed", "SKIRMISH_SEED", "--seed", 0, 9007199254740991.0,
                       "world seed: the same seed gives the same map and monsters",
                       [](Config& c) -> auto& { return c.session.seed; }));

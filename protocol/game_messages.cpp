@@ -137,6 +137,7 @@ std::string encode_hello(const HelloMsg& m) {
   }
   json world = {{"width", m.world_width}, {"height", m.world_height}, {"obstacles", obstacles}};
   if (m.safe_radius > 0) world["safe_zone"] = {{"x", m.safe_x}, {"y", m.safe_y}, {"radius", m.safe_radius}};
+  if (!m.world_name.empty()) world["name"] = m.world_name;
   return json{{"type", "hello"},
               {"protocol", kGameProtocolVersion},
               {"tick_rate", m.tick_rate},
@@ -147,11 +148,13 @@ std::string encode_hello(const HelloMsg& m) {
 }
 
 std::string encode_welcome(const WelcomeMsg& m) {
+  json world = {{"width", m.world_width}, {"height", m.world_height}};
+  if (!m.world_name.empty()) world["name"] = m.world_name;
   return json{{"type", "welcome"},
               {"id", m.player_id},
               {"protocol", kGameProtocolVersion},
               {"tick_rate", m.tick_rate},
-              {"world", {{"width", m.world_width}, {"height", m.world_height}}},
+              {"world", world},
               {"view_radius", m.view_radius},
               {"token", m.token},
               {"resumed", m.resumed}}

@@ -59,6 +59,7 @@ struct HelloMsg {  // sent on connect: everything needed to draw the world befor
   std::vector<ObstacleRect> obstacles;
   std::vector<MonsterKindInfo> monster_kinds;
   float safe_x = 0, safe_y = 0, safe_radius = 0;  // the spawn camp; radius 0: none
+  std::string world_name;  // which of the server's worlds this is (world.name); empty: not said
 };
 struct WelcomeMsg {  // the answer to join
   std::uint32_t player_id;
@@ -66,6 +67,7 @@ struct WelcomeMsg {  // the answer to join
   float world_width, world_height, view_radius;
   std::string token;
   bool resumed;  // true when the token gave back an existing player
+  std::string world_name;  // the world the player is in (world.name); empty: not said
 };
 
 std::string encode_hello(const HelloMsg& m);

@@ -150,11 +150,13 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   const std::string* connection_header = request.header("connection");
   const bool handshake_attempt = protocol::wants_websocket(request) || request.header("sec-websocket-key") ||
                                  (connection_header && protocol::header_has_token(*connection_header, "upgrade"));
-  if (handshake_attempt && !host_.accepts_websocket(request.target)) {
-    stats_.handshake_failures[404]++;
-    const auto r = protocol::make_reject_response({404, "no WebSocket endpoint here: use /ws", {}});
-    respond_and_drain(protocol::serialize_response(r));
-    return false;
+  if (handshake_attempt) {
+    if (auto refusal = host_.refuse_websocket(request.target)) {
+      stats_.handshake_failures[404]++;
+      const auto r = protocol::make_reject_response({404, std::move(*refusal), {}});
+      respond_and_drain(protocol::serialize_response(r));
+      return false;
+    }
   }
   if (handshake_attempt) {
     auto verdict = protocol::parse_upgrade(request, config_.handshake);

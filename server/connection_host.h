@@ -34,8 +34,9 @@ struct ConnectionContext {
 class ConnectionHost {
  public:
   virtual ~ConnectionHost() = default;
-  // Whether a WebSocket handshake on this request target may upgrade (the endpoint's path).
-  virtual bool accepts_websocket(const std::string& target) const = 0;
+  // Why a WebSocket handshake on this request target may not upgrade (not the endpoint's
+  // path, a world we do not have): the reason of its 404. nullopt: it may.
+  virtual std::optional<std::string> refuse_websocket(const std::string& target) const = 0;
   // A whole HTTP request that is not a handshake. nullopt: the answer comes later, through
   // Connection::finish_deferred (a long poll).
   virtual std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) = 0;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "game/game_config.h"
 #include "protocol/game_messages.h"
@@ -31,7 +32,9 @@ class GamePort {
  public:
   virtual ~GamePort() = default;
   // A viewer looking at (x, y), clamped to the world; its frames and replies go to `sink`.
-  virtual ViewerId open_viewer(ViewerSink& sink, float x, float y) = 0;
+  // `world` names the world it wants (pinned: a join there never goes elsewhere); empty: the
+  // game places it, and may move it to another world when it joins. 0: no world has that name.
+  virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world) = 0;
   // Its transport is gone: its player (if any) waits for its token, for the reconnect window.
   virtual void close_viewer(ViewerId id) = 0;
   // A message from the viewer; answers go to its sink.
@@ -40,8 +43,9 @@ class GamePort {
   virtual void reject(ViewerId id, const protocol::DecodeError& error) = 0;
   // Whether the viewer controls a player now.
   virtual bool has_player(ViewerId id) = 0;
-  // The hello message (JSON), encoded once.
-  virtual const std::string& hello() const = 0;
+  // The hello message (JSON) of the viewer's world, encoded once. A viewer moved to another
+  // world is sent that world's hello through its sink.
+  virtual const std::string& hello(ViewerId id) const = 0;
   virtual const game::GameConfig& world_config() const = 0;
   // Random 128-bit hex: reconnect tokens and polling session ids.
   virtual std::string new_token() = 0;

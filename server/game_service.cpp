@@ -8,6 +8,7 @@
 #include <map>
 
 #include "protocol/game_messages.h"
+#include "protocol/request_target.h"
 #include "server/json_response.h"
 #include "server/metrics_text.h"
 #include "server/saved_players.h"
@@ -25,43 +26,62 @@ std::int64_t wall_clock_ms() {
 // 1008 is the close code for "you broke our rules" (RFC 6455 7.4.1).
 constexpr const char* kTooManyBadMessages = "too many malformed messages";
 
+std::string world_name(int index) { return "world-" + std::to_string(index + 1); }
+
 }  // namespace
 
 GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
-    : server_(server),
-      config_(config),
-      world_(loop, config,
-             {[this](std::uint64_t now_ms) {
-                for (const game::EntityId p : directory_.take_expired(now_ms)) world_.world().remove_player(p);
-              },
-              [this] { return directory_.online(); },
-              [this](double turn_ms) {
-                history_.note_tick(turn_ms);
-                // Once per second of game time, also when a late turn stepped over the round tick.
-                const auto& w = world_.world();
-                const std::uint64_t second = w.tick() / static_cast<std::uint64_t>(w.config().tick_rate);
-                if (second != sampled_second_) {
-                  sampled_second_ = second;
-                  sample_stats();
-                }
-              }}),
-      hello_(protocol::encode_hello(world_.bridge().hello())),
-      ws_(*this),
-      polling_(loop, server, config, *this) {
+    : server_(server), config_(config), ws_(*this), polling_(loop, server, config, *this) {
+  for (int i = 0; i < config.session.worlds; ++i) {
+    // Each world its own map and monsters: the configured seed for the first, then the next ones.
+    worlds_.push_back(std::make_unique<GameWorld>(loop, config, world_name(i), config.session.seed + static_cast<std::uint64_t>(i),
+                                                  [this] { return server_.connection_count(); }));
+  }
+  add_routes();
+}
+
+void GameService::add_routes() {
   server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
-    return json_response(request, 200, history_.to_json());
+    const auto name = protocol::query_param(request.target, "world");
+    const GameWorld* world = name ? world_named(*name) : worlds_.front().get();
+    if (!world) return json_response(request, 404, protocol::encode_error("no_such_world", "no world has that name: see /worlds"));
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& w : worlds_) names.push_back(w->name());
+    auto body = nlohmann::json::parse(world->history().to_json());
+    body["world"] = world->name();
+    body["worlds"] = std::move(names);
+    return json_response(request, 200, body.dump());
+  });
+  server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
+    // Absolute URLs as this client reached us (a browser opens them as they are); the page
+    // on https:// turns ws:// into wss:// itself.
+    const std::string* host = request.header("host");
+    const std::string authority = host && !host->empty() ? *host : "localhost:" + std::to_string(server_.port());
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& w : worlds_) {
+      const std::string path = "/ws?world=" + w->name();
+      list.push_back({{"name", w->name()},
+                      {"players", w->world().player_count()},
+                      {"capacity", config_.game.max_players},
+                      {"tick_rate", w->world().config().tick_rate},
+                      {"viewers", w->tick().viewer_count()},
+                      {"path", path},
+                      {"url", "ws://" + authority + path}});
+    }
+    return json_response(request, 200,
+                         nlohmann::json{{"worlds", list}, {"placement", worlds_[placement()]->name()}}.dump());
   });
 }
 
 void GameService::start() {
   started_ = true;
   restore_saved_players();
-  world_.start();
+  for (auto& w : worlds_) w->start();
   polling_.start();
 }
 
 void GameService::stop() {
-  world_.stop();
+  for (auto& w : worlds_) w->stop();
   polling_.stop();
   if (started_) save_players();
 }
@@ -70,8 +90,9 @@ void GameService::restore_saved_players() {
   const std::string& path = config_.session.state_file;
   if (path.empty()) return;
   std::string error;
-  const std::uintmax_t max_bytes = kMaxSavedPlayerBytes * static_cast<std::uintmax_t>(config_.game.max_players) + 4096;
-  const auto state = load_state(path, max_bytes, error);
+  const std::uintmax_t max_bytes =
+      kMaxSavedPlayerBytes * static_cast<std::uintmax_t>(config_.game.max_players) * worlds_.size() + 4096;
+  auto state = load_state(path, max_bytes, error);
   if (!state) {
     if (error == "no file") return;
     // Kept aside rather than overwritten by this run's save: an operator may want it back.
@@ -86,14 +107,34 @@ void GameService::restore_saved_players() {
   // Older than the reconnect window: nobody could have reclaimed these players anyway.
   if (wall_clock_ms() - state->saved_at_ms > config_.session.reconnect_window_ms) return;
   const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
-  const std::size_t restored = directory_.restore(*state, world_.world(), expires);
+  // Each back in its own world; one saved by a run with more worlds than this one goes to the first.
+  std::vector<SavedState> per_world(worlds_.size());
+  for (auto& p : state->players) {
+    std::size_t i = 0;
+    for (std::size_t w = 0; w < worlds_.size(); ++w) {
+      if (worlds_[w]->name() == p.world) i = w;
+    }
+    per_world[i].players.push_back(std::move(p));
+  }
+  std::size_t restored = 0;
+  for (std::size_t w = 0; w < worlds_.size(); ++w) {
+    restored += worlds_[w]->directory().restore(per_world[w], worlds_[w]->world(), expires);
+  }
   spdlog::info("restored {} player(s) saved in {}", restored, path);
 }
 
 void GameService::save_players() const {
   const std::string& path = config_.session.state_file;
   if (path.empty()) return;
-  const SavedState state = directory_.snapshot(world_.world(), wall_clock_ms());
+  SavedState state;
+  state.saved_at_ms = wall_clock_ms();
+  for (const auto& w : worlds_) {
+    SavedState one = w->directory().snapshot(w->world(), state.saved_at_ms);
+    for (auto& p : one.players) {
+      p.world = w->name();
+      state.players.push_back(std::move(p));
+    }
+  }
   if (auto error = save_state(path, state)) {
     spdlog::warn("could not save players: {}", *error);
   } else {
@@ -109,29 +150,96 @@ std::string GameService::new_token() {
   return buf;
 }
 
-ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y) {
-  const auto& cfg = world_config();
-  return world_.add_viewer(sink, std::clamp(x, 0.0f, cfg.world_width), std::clamp(y, 0.0f, cfg.world_height));
+GameWorld* GameService::world_named(std::string_view name) const {
+  for (const auto& w : worlds_) {
+    if (w->name() == name) return w.get();
+  }
+  return nullptr;
+}
+
+std::uint32_t GameService::placement() const {
+  std::vector<WorldLoad> loads;
+  loads.reserve(worlds_.size());
+  for (const auto& w : worlds_) loads.push_back(w->load());
+  return static_cast<std::uint32_t>(place_player(loads, static_cast<std::size_t>(config_.session.lively_players)).value_or(0));
+}
+
+std::optional<std::string> GameService::refuse_websocket(const std::string& target) const {
+  const auto name = protocol::query_param(target, "world");
+  if (name && !world_named(*name)) return "no world named '" + *name + "' here: see /worlds";
+  return std::nullopt;
+}
+
+ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world) {
+  Home home;
+  if (!world.empty()) {
+    const GameWorld* named = world_named(world);
+    if (!named) return 0;
+    home.pinned = true;
+    for (std::uint32_t i = 0; i < worlds_.size(); ++i) {
+      if (worlds_[i].get() == named) home.world = i;
+    }
+  } else {
+    home.world = placement();
+  }
+  const ViewerId id = next_viewer_++;
+  const auto& cfg = config_.game;
+  worlds_[home.world]->tick().add_viewer(id, sink, std::clamp(x, 0.0f, cfg.world_width),
+                                         std::clamp(y, 0.0f, cfg.world_height));
+  homes_[id] = home;
+  return id;
+}
+
+Viewer* GameService::find(ViewerId id, GameWorld** world) {
+  const auto it = homes_.find(id);
+  if (it == homes_.end()) return nullptr;
+  GameWorld& w = *worlds_[it->second.world];
+  if (world) *world = &w;
+  return w.tick().find(id);
+}
+
+const std::string& GameService::hello(ViewerId id) const {
+  const auto it = homes_.find(id);
+  return worlds_[it == homes_.end() ? 0 : it->second.world]->hello();
+}
+
+void GameService::move_viewer(ViewerId id, std::uint32_t to) {
+  Home& home = homes_.at(id);
+  GameWorld& from = *worlds_[home.world];
+  Viewer* v = from.tick().find(id);
+  ViewerSink* sink = v->sink;
+  from.tick().remove_viewer(id);  // it has no player: nothing to detach
+  home.world = to;
+  GameWorld& into = *worlds_[to];
+  const auto& cfg = config_.game;
+  // It looks at the new world's centre until it joins; its next frame lists its view in full.
+  into.tick().add_viewer(id, *sink, cfg.world_width / 2, cfg.world_height / 2);
+  sink->send_message(into.hello());
 }
 
 void GameService::close_viewer(ViewerId id) {
-  const game::EntityId player = world_.remove_viewer(id);
-  if (player == 0 || directory_.owner(player) != id) return;
+  const auto it = homes_.find(id);
+  if (it == homes_.end()) return;
+  GameWorld& w = *worlds_[it->second.world];
+  homes_.erase(it);
+  const game::EntityId player = w.tick().remove_viewer(id);
+  if (player == 0 || w.directory().owner(player) != id) return;
   if (config_.session.reconnect_window_ms <= 0) {
-    forget_player(player);
+    w.world().remove_player(player);
+    w.directory().forget(player);
     return;
   }
-  world_.world().set_away(player, true);
-  directory_.detach(player, server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms));
+  w.world().set_away(player, true);
+  w.directory().detach(player, server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms));
 }
 
 bool GameService::has_player(ViewerId id) {
-  const Viewer* v = world_.find(id);
+  const Viewer* v = find(id);
   return v && v->player != 0;
 }
 
 void GameService::reject(ViewerId id, const protocol::DecodeError& error) {
-  Viewer* v = world_.find(id);
+  Viewer* v = find(id);
   if (!v) return;
   stats_.bad_messages++;
   v->sink->send_message(protocol::encode_error(error.code, error.message));
@@ -139,7 +247,7 @@ void GameService::reject(ViewerId id, const protocol::DecodeError& error) {
 }
 
 void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
-  Viewer* found = world_.find(id);
+  Viewer* found = find(id);
   if (!found) return;
   Viewer& viewer = *found;
   if (auto* input = std::get_if<protocol::InputMsg>(&msg)) {
@@ -159,134 +267,160 @@ void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
   } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
     viewer.sink->send_message(protocol::encode_pong(ping->t, wall_clock_ms()));
   } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
-    join(viewer, std::move(join_msg->name), join_msg->token);
+    join(id, std::move(join_msg->name), join_msg->token);
   } else if (std::holds_alternative<protocol::LeaveMsg>(msg)) {
-    leave(viewer);
+    GameWorld* w = nullptr;
+    find(id, &w);
+    leave(viewer, *w);
   } else if (auto* watch = std::get_if<protocol::WatchMsg>(&msg)) {
-    viewer.view_x = std::clamp(watch->x, 0.0f, world_config().world_width);
-    viewer.view_y = std::clamp(watch->y, 0.0f, world_config().world_height);
+    viewer.view_x = std::clamp(watch->x, 0.0f, config_.game.world_width);
+    viewer.view_y = std::clamp(watch->y, 0.0f, config_.game.world_height);
   }
 }
 
-void GameService::join(Viewer& viewer, std::string name, const std::string& token) {
-  if (viewer.player != 0) {
-    viewer.sink->send_message(protocol::encode_error("already_joined", "this connection already has a player"));
+void GameService::join(ViewerId id, std::string name, const std::string& token) {
+  GameWorld* w = nullptr;
+  Viewer* viewer = find(id, &w);
+  if (viewer->player != 0) {
+    viewer->sink->send_message(protocol::encode_error("already_joined", "this connection already has a player"));
     return;
   }
-  game::World& world = world_.world();
-  const ViewerId viewer_id = viewer.id;
-  ViewerSink* sink = viewer.sink;
+  Home& home = homes_.at(id);
   bool resumed = false;
   game::EntityId player = 0;
   std::string player_token;
   if (!token.empty()) {
-    if (const game::EntityId p = directory_.find(token); p != 0 && world.find(p)) {
-      player = p;
-      player_token = token;
-      resumed = true;
+    // A token brings its player back wherever it is: the viewer follows it to its world.
+    for (std::uint32_t i = 0; i < worlds_.size() && !resumed; ++i) {
+      if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0 && worlds_[i]->world().find(p)) {
+        if (i != home.world) move_viewer(id, i);
+        player = p;
+        player_token = token;
+        resumed = true;
+      }
     }
   }
+  if (!resumed && !home.pinned && (w->full() || w->load().players >= static_cast<std::size_t>(config_.session.lively_players))) {
+    // It was placed when it connected; worlds have filled since: place the player afresh.
+    if (const std::uint32_t to = placement(); to != home.world && !worlds_[to]->full()) move_viewer(id, to);
+  }
+  w = worlds_[home.world].get();
+  game::World& world = w->world();
+  PlayerDirectory& directory = w->directory();
+  ViewerSink* sink = w->tick().find(id)->sink;
   if (!resumed) {
     player = world.add_player(name);
     if (player == 0) {
       stats_.joins_refused++;
-      sink->send_message(protocol::encode_error("server_full", "the world is full (game.max_players): try again later"));
+      sink->send_message(protocol::encode_error(
+          "server_full", home.pinned ? "this world is full (game.max_players): try again later, or another world"
+                                     : "every world is full (game.max_players): try again later"));
       return;
     }
     player_token = new_token();
-    directory_.add(player_token, player);
+    directory.add(player_token, player);
     stats_.joins++;
   } else {
     stats_.resumes++;
   }
   // The same player open in another tab or a half-dead socket: the newest connection wins.
-  if (const ViewerId previous = directory_.attach(player, viewer_id); previous != 0) {
-    if (Viewer* old = world_.find(previous)) {
+  if (const ViewerId previous = directory.attach(player, id); previous != 0) {
+    if (Viewer* old = w->tick().find(previous)) {
       old->player = 0;
       old->move_dx = old->move_dy = 0;
       old->sink->send_message(protocol::encode_error("session_taken", "this player was resumed elsewhere"));
     }
   }
   world.set_away(player, false);
-  Viewer* v = world_.find(viewer_id);  // the viewer table did not change, but do not rely on `viewer`
+  Viewer* v = w->tick().find(id);
   v->player = player;
   v->move_dx = v->move_dy = 0;
   v->attack = false;
   const auto& cfg = world.config();
-  sink->send_message(protocol::encode_welcome({player, cfg.tick_rate, cfg.world_width, cfg.world_height,
-                                               config_.session.view_radius, player_token, resumed}));
-  spdlog::debug("{} player {} ({})", resumed ? "resumed" : "joined as", player, name);
+  protocol::WelcomeMsg welcome{player, cfg.tick_rate, cfg.world_width, cfg.world_height, config_.session.view_radius,
+                               player_token, resumed, w->name()};
+  sink->send_message(protocol::encode_welcome(welcome));
+  spdlog::debug("{} player {} ({}) in {}", resumed ? "resumed" : "joined as", player, name, w->name());
 }
 
-void GameService::leave(Viewer& viewer) {
+void GameService::leave(Viewer& viewer, GameWorld& world) {
   if (viewer.player == 0) return;
   const game::EntityId player = viewer.player;
   viewer.player = 0;
-  forget_player(player);
-}
-
-void GameService::forget_player(game::EntityId player) {
-  world_.world().remove_player(player);
-  directory_.forget(player);
-}
-
-void GameService::sample_stats() {
-  const SendStats& s = world_.send_stats();
-  const SendScheduler& sched = world_.scheduler();
-  const std::size_t viewers = world_.viewer_count();
-  const std::size_t player_viewers = world_.player_viewer_count();
-  StatsTotals totals{world_.ticks().late_ticks(), s.frames, s.bytes, s.skipped};
-  totals.steps = s.steps;
-  totals.player_frames = s.player_frames;
-  totals.shed = s.shed;
-  history_.sample(wall_clock_ms(), world_.world().player_count(), server_.connection_count(), totals,
-                  {sched.level(), sched.k_players(), sched.k_watchers(), player_viewers, viewers - player_viewers});
+  world.world().remove_player(player);
+  world.directory().forget(player);
 }
 
 void GameService::write_metrics(MetricsText& m) const {
-  const game::World& world = world_.world();
-  const TickDriver& ticks = world_.ticks();
-  const SendStats& send = world_.send_stats();
-  const SendScheduler& sched = world_.scheduler();
-  m.gauge("skirmish_players", "players in the world (connected or within their reconnect window)",
-          static_cast<double>(world.player_count()));
-  m.gauge("skirmish_monsters", "monsters in the world", static_cast<double>(world.monster_count()));
+  // Each world's numbers carry its name as the label "world".
+  auto per_world = [&](const char* type, const char* name, const char* help, auto value) {
+    std::map<std::string, double> values;
+    for (const auto& w : worlds_) values[w->name()] = static_cast<double>(value(*w));
+    m.labelled(type, name, help, "world", values);
+  };
+  using W = const GameWorld&;
+  per_world("gauge", "skirmish_players", "players in the world (connected or within their reconnect window)",
+            [](W w) { return w.world().player_count(); });
+  per_world("gauge", "skirmish_world_capacity", "players the world takes at most (game.max_players)",
+            [&](W) { return config_.game.max_players; });
+  per_world("gauge", "skirmish_monsters", "monsters in the world", [](W w) { return w.world().monster_count(); });
   m.gauge("skirmish_game_clients", "WebSocket clients of the game (players and spectators)",
           static_cast<double>(ws_.size()));
-  m.gauge("skirmish_viewers", "viewers of the world (WebSocket clients and polling sessions)",
-          static_cast<double>(world_.viewer_count()));
-  m.counter("skirmish_ticks_total", "simulation ticks run", static_cast<double>(ticks.ticks_run() - ticks.dropped_ticks()));
-  m.counter("skirmish_ticks_late_total", "ticks run more than one period after they were due",
-            static_cast<double>(ticks.late_ticks()));
-  m.counter("skirmish_ticks_caught_up_total", "ticks stepped in a late turn, after its first (game time kept, no frame of their own)",
-            static_cast<double>(ticks.catch_up_ticks()));
-  m.counter("skirmish_ticks_dropped_total", "ticks never stepped because the loop fell further behind than game.max_catch_up_ticks",
-            static_cast<double>(ticks.dropped_ticks()));
-  m.histogram("skirmish_tick_duration_seconds", "time to step the world and send every frame", ticks.durations());
-  m.gauge("skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)", world_.load());
-  m.gauge("skirmish_fanout_load", "the part of that load spent building and writing tick frames", world_.fanout_load());
-  m.gauge("skirmish_send_capacity_frames", "tick frames a tick the CPU left over allows, by the measured cost of a frame",
-          world_.capacity_frames() >= 1e17 ? -1.0 : world_.capacity_frames());
-  m.gauge("skirmish_send_budget_frames", "tick frames a tick the send budget allows (-1: no budget)",
-          sched.budget() >= 1e17 ? -1.0 : sched.budget());
-  m.gauge("skirmish_send_level", "send-rate level: 0 all every tick, 1-3 watchers every 2-4 ticks, 4 watchers shed past that, 5-7 players every 2-4 ticks, 8 both shed",
-          static_cast<double>(sched.level()));
-  m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "class",
-             std::map<std::string, double>{{"player", sched.k_players()}, {"watcher", sched.k_watchers()}});
-  m.labelled("gauge", "skirmish_send_budget_class_frames", "tick frames a tick the budget gives each class", "class",
-             std::map<std::string, double>{{"player", sched.player_frames()}, {"watcher", sched.watcher_frames()}});
-  m.gauge("skirmish_viewers_shed", "due viewers not served in the last tick (a budget in force)",
-          static_cast<double>(world_.shed_last_tick()));
-  m.counter("skirmish_frames_shed_total", "frames due but not sent (a budget in force)", static_cast<double>(send.shed));
-  m.counter("skirmish_tick_frames_sent_total", "tick frames sent", static_cast<double>(send.frames));
-  m.counter("skirmish_tick_frames_withheld_total",
+  per_world("gauge", "skirmish_viewers", "viewers of the world (WebSocket clients and polling sessions)",
+            [](W w) { return w.tick().viewer_count(); });
+  per_world("counter", "skirmish_ticks_total", "simulation ticks run",
+            [](W w) { return w.tick().ticks().ticks_run() - w.tick().ticks().dropped_ticks(); });
+  per_world("counter", "skirmish_ticks_late_total", "ticks run more than one period after they were due",
+            [](W w) { return w.tick().ticks().late_ticks(); });
+  per_world("counter", "skirmish_ticks_caught_up_total",
+            "ticks stepped in a late turn, after its first (game time kept, no frame of their own)",
+            [](W w) { return w.tick().ticks().catch_up_ticks(); });
+  per_world("counter", "skirmish_ticks_dropped_total",
+            "ticks never stepped because the loop fell further behind than game.max_catch_up_ticks",
+            [](W w) { return w.tick().ticks().dropped_ticks(); });
+  std::vector<std::pair<std::string, const DurationHistogram*>> durations;
+  for (const auto& w : worlds_) durations.emplace_back(w->name(), &w->tick().ticks().durations());
+  m.histograms("skirmish_tick_duration_seconds", "time to step the world and send every frame", "world", durations);
+  per_world("gauge", "skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)",
+            [](W w) { return w.tick().load(); });
+  per_world("gauge", "skirmish_fanout_load", "the part of that load spent building and writing this world's tick frames",
+            [](W w) { return w.tick().fanout_load(); });
+  per_world("gauge", "skirmish_send_capacity_frames", "tick frames a tick the CPU left over allows, by the measured cost of a frame",
+            [](W w) { return w.tick().capacity_frames() >= 1e17 ? -1.0 : w.tick().capacity_frames(); });
+  per_world("gauge", "skirmish_send_budget_frames", "tick frames a tick the send budget allows (-1: no budget)",
+            [](W w) { return w.tick().scheduler().budget() >= 1e17 ? -1.0 : w.tick().scheduler().budget(); });
+  per_world("gauge", "skirmish_send_level",
+            "send-rate level: 0 all every tick, 1-3 watchers every 2-4 ticks, 4 watchers shed past that, 5-7 players every 2-4 ticks, 8 both shed",
+            [](W w) { return w.tick().scheduler().level(); });
+  {
+    // Two labels: which world, which class of viewer.
+    std::map<std::string, double> every, budget;
+    for (const auto& w : worlds_) {
+      const SendScheduler& s = w->tick().scheduler();
+      const std::string world = w->name() + "\",class=\"";
+      every[world + "player"] = s.k_players();
+      every[world + "watcher"] = s.k_watchers();
+      budget[world + "player"] = s.player_frames();
+      budget[world + "watcher"] = s.watcher_frames();
+    }
+    m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "world", every);
+    m.labelled("gauge", "skirmish_send_budget_class_frames", "tick frames a tick the budget gives each class", "world", budget);
+  }
+  per_world("gauge", "skirmish_viewers_shed", "due viewers not served in the last tick (a budget in force)",
+            [](W w) { return w.tick().shed_last_tick(); });
+  per_world("counter", "skirmish_frames_shed_total", "frames due but not sent (a budget in force)",
+            [](W w) { return w.tick().send_stats().shed; });
+  per_world("counter", "skirmish_tick_frames_sent_total", "tick frames sent", [](W w) { return w.tick().send_stats().frames; });
+  per_world("counter", "skirmish_tick_frames_withheld_total",
             "tick frames a viewer did not get because of the send rate (not its turn at k > 1, or shed); the next carries the changes",
-            static_cast<double>(send.withheld));
-  m.counter("skirmish_tick_frames_sent_players_total", "tick frames sent to viewers with a player",
-            static_cast<double>(send.player_frames));
-  m.counter("skirmish_tick_bytes_sent_total", "bytes of tick frames sent", static_cast<double>(send.bytes));
-  m.counter("skirmish_tick_frames_skipped_total", "tick frames not built for viewers that could not take one (over the soft limit, an unpolled session)",
-            static_cast<double>(send.skipped));
+            [](W w) { return w.tick().send_stats().withheld; });
+  per_world("counter", "skirmish_tick_frames_sent_players_total", "tick frames sent to viewers with a player",
+            [](W w) { return w.tick().send_stats().player_frames; });
+  per_world("counter", "skirmish_tick_bytes_sent_total", "bytes of tick frames sent",
+            [](W w) { return w.tick().send_stats().bytes; });
+  per_world("counter", "skirmish_tick_frames_skipped_total",
+            "tick frames not built for viewers that could not take one (over the soft limit, an unpolled session)",
+            [](W w) { return w.tick().send_stats().skipped; });
   m.counter("skirmish_inputs_total", "inputs accepted", static_cast<double>(stats_.inputs_applied));
   m.counter("skirmish_inputs_dropped_total", "inputs over game.max_inputs_per_tick, dropped",
             static_cast<double>(stats_.inputs_dropped));
@@ -310,12 +444,22 @@ void GameService::write_metrics(MetricsText& m) const {
 }
 
 void GameService::describe(nlohmann::json& health) const {
-  const game::World& world = world_.world();
-  health["players"] = world.player_count();
-  health["monsters"] = world.monster_count();
-  health["tick"] = world.tick();
-  health["tick_rate"] = world.config().tick_rate;
-  health["send_level"] = world_.scheduler().level();
+  // The first world's numbers at the top, as with one world; every world's under "worlds".
+  const game::World& first = worlds_.front()->world();
+  std::size_t players = 0, monsters = 0;
+  nlohmann::json worlds = nlohmann::json::array();
+  for (const auto& w : worlds_) {
+    players += w->world().player_count();
+    monsters += w->world().monster_count();
+    worlds.push_back({{"name", w->name()}, {"players", w->world().player_count()}, {"tick", w->world().tick()},
+                      {"send_level", w->tick().scheduler().level()}});
+  }
+  health["players"] = players;
+  health["monsters"] = monsters;
+  health["tick"] = first.tick();
+  health["tick_rate"] = first.config().tick_rate;
+  health["send_level"] = worlds_.front()->tick().scheduler().level();
+  health["worlds"] = std::move(worlds);
 }
 
 }  // namespace skirmish::server

@@ -1,21 +1,22 @@
-// The game on the daemon: one world (WorldTick), the player directory (tokens, reconnects,
-// the state file), and the two transports that bring viewers to it (WebSocketViewers,
-// PollingSessions). The rules of joining, leaving and taking a player over live here; the
-// tick and the transports know nothing of each other.
+// The game on the daemon: game.worlds independent worlds (GameWorld: tick, player directory,
+// hello, statistics), and the two transports that bring viewers to them (WebSocketViewers,
+// PollingSessions). The rules of placing viewers in worlds, joining, leaving and taking a
+// player over live here; the worlds and the transports know nothing of each other.
 #pragma once
 
 #include <uv.h>
 
+#include <memory>
 #include <random>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "config/config.h"
 #include "server/game_port.h"
-#include "server/player_directory.h"
+#include "server/game_world.h"
 #include "server/polling_sessions.h"
-#include "server/stats_history.h"
 #include "server/websocket_viewers.h"
-#include "server/world_tick.h"
 #include "server/ws_application.h"
 
 namespace skirmish::server {
@@ -31,6 +32,7 @@ class GameService final : public WsApplication, private GamePort {
   // Stops ticking and saves the players that can still be reclaimed.
   void stop();
 
+  std::optional<std::string> refuse_websocket(const std::string& target) const override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override { ws_.on_open(conn, request); }
   void on_text(Connection& conn, std::string_view text) override { ws_.on_text(conn, text); }
   void on_binary(Connection& conn, std::string_view data) override { ws_.on_binary(conn, data); }
@@ -40,37 +42,48 @@ class GameService final : public WsApplication, private GamePort {
   void describe(nlohmann::json& health) const override;
 
  private:
+  // Where a viewer is: its world (an index into worlds_), and whether it picked that world.
+  struct Home {
+    std::uint32_t world = 0;
+    bool pinned = false;
+  };
+
   // GamePort: what the transports ask of the game.
-  ViewerId open_viewer(ViewerSink& sink, float x, float y) override;
+  ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world) override;
   void close_viewer(ViewerId id) override;
   void handle(ViewerId id, protocol::ClientMsg& message) override;
   void reject(ViewerId id, const protocol::DecodeError& error) override;
   bool has_player(ViewerId id) override;
-  const std::string& hello() const override { return hello_; }
-  const game::GameConfig& world_config() const override { return world_.world().config(); }
+  const std::string& hello(ViewerId id) const override;
+  const game::GameConfig& world_config() const override { return config_.game; }
   std::string new_token() override;
   GameStats& stats() override { return stats_; }
 
-  void join(Viewer& viewer, std::string name, const std::string& token);
-  void leave(Viewer& viewer);
-  void forget_player(game::EntityId player);
+  // The world named `name`, or nullptr.
+  GameWorld* world_named(std::string_view name) const;
+  // The world a viewer that named none starts in: where a new player would be placed (the
+  // first world when all are full: it can watch).
+  std::uint32_t placement() const;
+  Viewer* find(ViewerId id, GameWorld** world = nullptr);
+  // Moves a viewer without a player to another world, and sends it that world's hello.
+  void move_viewer(ViewerId id, std::uint32_t to);
+  void join(ViewerId id, std::string name, const std::string& token);
+  void leave(Viewer& viewer, GameWorld& world);
   void restore_saved_players();
   void save_players() const;
-  void sample_stats();
+  void add_routes();
 
   Server& server_;
   const config::Config& config_;
   GameStats stats_;
-  PlayerDirectory directory_;
-  WorldTick world_;
-  std::string hello_;  // encoded once: the world's static description
+  std::vector<std::unique_ptr<GameWorld>> worlds_;
+  std::unordered_map<ViewerId, Home> homes_;  // per message, never per tick
+  ViewerId next_viewer_ = 1;
   WebSocketViewers ws_;
   PollingSessions polling_;
-  StatsHistory history_;
-  std::uint64_t sampled_second_ = 0;  // the game second of the last stats sample
   std::random_device random_;  // tokens and session ids: wholly random, 128 bits each
-  // Set once the world runs: only then may stop() save it over the state file (a daemon that
-  // never started, e.g. its port was taken, must not replace the saved players with none).
+  // Set once the worlds run: only then may stop() save them over the state file (a daemon
+  // that never started, e.g. its port was taken, must not replace the saved players with none).
   bool started_ = false;
 };
 

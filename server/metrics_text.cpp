@@ -59,17 +59,28 @@ void MetricsText::gauge(std::string_view name, std::string_view help, double val
 
 void MetricsText::histogram(std::string_view name, std::string_view help, const DurationHistogram& h) {
   header(name, help, "histogram");
+  histogram_samples(name, "", h);
+}
+
+void MetricsText::histograms(std::string_view name, std::string_view help, std::string_view label,
+                             const std::vector<std::pair<std::string, const DurationHistogram*>>& hs) {
+  header(name, help, "histogram");
+  for (const auto& [value, h] : hs) histogram_samples(name, std::string(label) + "=\"" + value + "\"", *h);
+}
+
+void MetricsText::histogram_samples(std::string_view name, const std::string& labels, const DurationHistogram& h) {
   const std::string bucket = std::string(name) + "_bucket";
+  const std::string prefix = labels.empty() ? std::string() : labels + ",";
   std::uint64_t cumulative = 0;
   char le[48];
   for (std::size_t i = 0; i < std::size(DurationHistogram::kBounds); ++i) {
     cumulative += h.counts[i];
     std::snprintf(le, sizeof le, "le=\"%g\"", DurationHistogram::kBounds[i]);
-    sample(bucket, le, static_cast<double>(cumulative));
+    sample(bucket, prefix + le, static_cast<double>(cumulative));
   }
-  sample(bucket, "le=\"+Inf\"", static_cast<double>(h.total));
-  sample(std::string(name) + "_sum", "", h.sum);
-  sample(std::string(name) + "_count", "", static_cast<double>(h.total));
+  sample(bucket, prefix + "le=\"+Inf\"", static_cast<double>(h.total));
+  sample(std::string(name) + "_sum", labels, h.sum);
+  sample(std::string(name) + "_count", labels, static_cast<double>(h.total));
 }
 
 }  // namespace skirmish::server

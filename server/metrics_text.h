@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace skirmish::server {
@@ -30,11 +31,15 @@ class MetricsText {
   void labelled(std::string_view type, std::string_view name, std::string_view help, std::string_view label,
                 const std::map<Key, Value>& values);
   void histogram(std::string_view name, std::string_view help, const DurationHistogram& h);
+  // One histogram per value of `label` (e.g. one per world).
+  void histograms(std::string_view name, std::string_view help, std::string_view label,
+                  const std::vector<std::pair<std::string, const DurationHistogram*>>& hs);
   std::string take() { return std::move(out_); }
 
  private:
   void header(std::string_view name, std::string_view help, std::string_view type);
   void sample(std::string_view name, std::string_view labels, double value);
+  void histogram_samples(std::string_view name, const std::string& labels, const DurationHistogram& h);
   std::string out_;
 };
 

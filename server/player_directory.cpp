@@ -59,7 +59,7 @@ SavedState PlayerDirectory::snapshot(const game::World& world, std::int64_t now_
   for (const auto& [player, token] : token_by_player_) {
     const game::Entity* e = world.find(player);
     if (!e) continue;
-    state.players.push_back({*token, e->id, e->name, e->x, e->y, e->hp, e->score});
+    state.players.push_back({*token, e->id, e->name, e->x, e->y, e->hp, e->score, {}});
   }
   return state;
 }

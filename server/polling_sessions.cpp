@@ -253,6 +253,13 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
     if (!body->contains("x")) (*body)["x"] = cfg.world_width / 2;
     if (!body->contains("y")) (*body)["y"] = cfg.world_height / 2;
   }
+  // The world it asks for (optional): a field of its own, not part of the game message.
+  std::string world;
+  if (const auto it = body->find("world"); it != body->end()) {
+    if (!it->is_string()) return error_response(request, 400, "bad_field", "world must be a world's name (see /worlds)");
+    world = it->get<std::string>();
+    body->erase("world");
+  }
   auto decoded = protocol::decode_client_message(*body);
   if (auto* err = std::get_if<protocol::DecodeError>(&decoded)) return error_response(request, 400, err->code, err->message);
   auto& msg = std::get<protocol::ClientMsg>(decoded);
@@ -267,14 +274,19 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   session.ip = ip;
   session.last_seen_ms = server_.now_ms();
   session.viewer = game_.open_viewer(*session.sink, watch_msg ? watch_msg->x : cfg.world_width / 2,
-                                     watch_msg ? watch_msg->y : cfg.world_height / 2);
+                                     watch_msg ? watch_msg->y : cfg.world_height / 2, world);
+  if (session.viewer == 0) {
+    return error_response(request, 404, "no_such_world", "no world has that name: see /worlds");
+  }
   std::string answer;
   if (join_msg) {
     std::vector<std::string> replies;
     session.replies = &replies;
     game_.handle(session.viewer, msg);
     session.replies = nullptr;
-    answer = replies.empty() ? std::string() : replies.front();
+    // The last reply is the welcome or the error (a player placed in another world was sent
+    // that world's hello first, which the answer carries anyway).
+    answer = replies.empty() ? std::string() : replies.back();
     if (!game_.has_player(session.viewer)) {
       game_.close_viewer(session.viewer);
       return json_response(request, 503, answer.empty() ? protocol::encode_error("server_full", "try later") : answer);
@@ -286,7 +298,7 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   sessions_by_ip_[ip]++;
   // The answer, plus the session id and the hello a WebSocket client would have had.
   answer.pop_back();
-  answer += ",\"session\":\"" + session.id + "\",\"hello\":" + game_.hello() + "}";
+  answer += ",\"session\":\"" + session.id + "\",\"hello\":" + game_.hello(session.viewer) + "}";
   sessions_.emplace(session.id, std::move(owned));
   return json_response(request, 200, answer);
 }

@@ -90,6 +90,9 @@ std::optional<SavedPlayer> read_player(const json& p) {
   out.y = p["y"].get<float>();
   out.hp = p["hp"].get<int>();
   out.score = p["score"].get<int>();
+  if (const auto world = p.find("world"); world != p.end() && world->is_string() && world->get_ref<const std::string&>().size() <= 64) {
+    out.world = world->get<std::string>();
+  }
   return out;
 }
 
@@ -98,8 +101,10 @@ std::optional<SavedPlayer> read_player(const json& p) {
 std::optional<std::string> save_state(const std::string& path, const SavedState& state) {
   json players = json::array();
   for (const auto& p : state.players) {
-    players.push_back({{"token", p.token}, {"id", p.id}, {"name", p.name}, {"x", p.x}, {"y", p.y},
-                       {"hp", p.hp}, {"score", p.score}});
+    json record = {{"token", p.token}, {"id", p.id}, {"name", p.name}, {"x", p.x}, {"y", p.y},
+                   {"hp", p.hp}, {"score", p.score}};
+    if (!p.world.empty()) record["world"] = p.world;
+    players.push_back(std::move(record));
   }
   const json doc = {{"version", 1}, {"saved_at_ms", state.saved_at_ms}, {"players", players}};
   const std::string tmp = path + ".tmp";

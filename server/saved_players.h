@@ -17,6 +17,7 @@ struct SavedPlayer {
   std::string name;
   float x = 0, y = 0;
   int hp = 0, score = 0;
+  std::string world;  // the world it was in; empty (a file from before worlds): the first
 };
 
 struct SavedState {

@@ -127,9 +127,10 @@ Connection* Server::find(ConnId id) {
   return it == connections_.end() ? nullptr : it->second;
 }
 
-bool Server::accepts_websocket(const std::string& target) const {
+std::optional<std::string> Server::refuse_websocket(const std::string& target) const {
   const auto path = protocol::normalize_path(target);
-  return path && *path == kWebSocketPath;
+  if (!path || *path != kWebSocketPath) return "no WebSocket endpoint here: use /ws";
+  return app_ ? app_->refuse_websocket(target) : std::nullopt;
 }
 
 protocol::HttpResponse Server::health_response(const protocol::HttpRequest& request) const {

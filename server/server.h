@@ -66,7 +66,7 @@ class Server final : private ConnectionHost {
 
  private:
   // ConnectionHost: what connections ask of us.
-  bool accepts_websocket(const std::string& target) const override;
+  std::optional<std::string> refuse_websocket(const std::string& target) const override;
   // Routes, files, /healthz, /metrics; upgrades are handled by the connection.
   std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override;

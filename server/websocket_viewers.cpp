@@ -40,10 +40,12 @@ void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& re
   const auto& cfg = game_.world_config();
   const float x = query_number(request.target, "x").value_or(cfg.world_width / 2);
   const float y = query_number(request.target, "y").value_or(cfg.world_height / 2);
+  // The handshake was refused unless `world` is empty or names one of ours.
+  const std::string world = protocol::query_param(request.target, "world").value_or("");
+  sink->viewer = game_.open_viewer(*sink, x, y, world);
   // The shared hello goes straight to the kernel as the payload of its frame: no copy per
   // connection of a hello that lists every obstacle (tens of KB in a big world).
-  conn.send_text(game_.hello());
-  sink->viewer = game_.open_viewer(*sink, x, y);
+  conn.send_text(game_.hello(sink->viewer));
   sinks_[conn.id()] = std::move(sink);
 }
 

@@ -15,21 +15,21 @@ std::int64_t wall_clock_ms() {
 
 }  // namespace
 
-WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, Hooks hooks)
+WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks)
     : loop_(loop),
       config_(config),
       hooks_(std::move(hooks)),
-      world_(config.game, config.session.seed),
+      world_(config.game, seed),
       bridge_(world_, config.session.view_radius),
       ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks,
              [this](std::uint32_t steps) { tick(steps); }) {
   scheduler_.set_min_k(config.session.send_every_ticks);
 }
 
-ViewerId WorldTick::add_viewer(ViewerSink& sink, float view_x, float view_y) {
+void WorldTick::add_viewer(ViewerId id, ViewerSink& sink, float view_x, float view_y) {
   Viewer v;
   v.sink = &sink;
-  v.id = next_id_++;
+  v.id = id;
   v.view_x = view_x;
   v.view_y = view_y;
   v.format = sink.frame_format();
@@ -38,7 +38,6 @@ ViewerId WorldTick::add_viewer(ViewerSink& sink, float view_x, float view_y) {
   next_phase_ = static_cast<std::uint8_t>((next_phase_ + 1) % SendScheduler::kPhases);
   index_of_[v.id] = static_cast<std::uint32_t>(viewers_.size());
   viewers_.push_back(std::move(v));
-  return viewers_.back().id;
 }
 
 game::EntityId WorldTick::remove_viewer(ViewerId id) {

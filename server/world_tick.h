@@ -38,14 +38,15 @@ class WorldTick {
     std::function<std::size_t()> online_players;            // what frames report as "players"
     std::function<void(double turn_ms)> after_tick;         // e.g. sample statistics
   };
-  WorldTick(uv_loop_t* loop, const config::Config& config, Hooks hooks);
+  WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks);
   WorldTick(const WorldTick&) = delete;
   WorldTick& operator=(const WorldTick&) = delete;
 
   void start() { ticks_.start(); }
   void stop() { ticks_.stop(); }
 
-  ViewerId add_viewer(ViewerSink& sink, float view_x, float view_y);
+  // `id` is the caller's, unique among this world's viewers.
+  void add_viewer(ViewerId id, ViewerSink& sink, float view_x, float view_y);
   // The viewer is gone; returns the player it controlled (0: none) for the caller to detach.
   game::EntityId remove_viewer(ViewerId id);
   // nullptr once removed. Valid until the next add_viewer / remove_viewer.
@@ -83,7 +84,6 @@ class WorldTick {
   SendStats stats_;
   std::vector<Viewer> viewers_;  // dense: removal moves the last one into the gap
   std::unordered_map<ViewerId, std::uint32_t> index_of_;  // for messages and removal, never per tick
-  ViewerId next_id_ = 1;
   std::uint8_t next_phase_ = 0;
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   std::vector<std::uint32_t> due_players_, due_watchers_;  // scratch at the shed level

@@ -2,6 +2,7 @@
 // WebSocket; the connection stays valid until on_close(), and it answers through it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ class MetricsText;
 class WsApplication {
  public:
   virtual ~WsApplication() = default;
+  // Why a handshake on this request target (its path is the endpoint's) cannot open, e.g. it
+  // names no world of ours: answered 404 with this reason. nullopt: it may open.
+  virtual std::optional<std::string> refuse_websocket(const std::string& /*target*/) const { return std::nullopt; }
   // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
   virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;
   virtual void on_text(Connection& conn, std::string_view text) = 0;

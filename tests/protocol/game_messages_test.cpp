@@ -382,7 +382,7 @@ TEST_CASE("encode_hello with no obstacles and no kinds has empty arrays", "[prot
 }
 
 TEST_CASE("encode_welcome produces the documented welcome", "[protocol][messages]") {
-  WelcomeMsg m{201, 20, 3200, 3200, 800, "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60", true};
+  WelcomeMsg m{201, 20, 3200, 3200, 800, "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60", true, ""};
   const json j = parsed(encode_welcome(m));
   CHECK(j["type"] == "welcome");
   CHECK(j["id"] == 201);
@@ -392,11 +392,14 @@ TEST_CASE("encode_welcome produces the documented welcome", "[protocol][messages
   CHECK(j["view_radius"] == 800.0);
   CHECK(j["token"] == "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60");
   CHECK(j["resumed"] == true);
-  CHECK(parsed(encode_welcome(WelcomeMsg{1, 20, 1, 1, 1, "", false}))["resumed"] == false);
+  CHECK(parsed(encode_welcome(WelcomeMsg{1, 20, 1, 1, 1, "", false, ""}))["resumed"] == false);
+  // With several worlds, the welcome names the player's.
+  m.world_name = "world-2";
+  CHECK(parsed(encode_welcome(m))["world"]["name"] == "world-2");
 }
 
 TEST_CASE("encode_welcome carries the largest player id", "[protocol][messages]") {
-  const json j = parsed(encode_welcome(WelcomeMsg{4294967295u, 20, 1, 1, 1, "t", false}));
+  const json j = parsed(encode_welcome(WelcomeMsg{4294967295u, 20, 1, 1, 1, "t", false, ""}));
   CHECK(j["id"].get<std::uint64_t>() == 4294967295u);
 }
 

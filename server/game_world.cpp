@@ -1,0 +1,56 @@
+#include "server/game_world.h"
+
+#include <chrono>
+
+#include "protocol/game_messages.h"
+
+namespace skirmish::server {
+
+namespace {
+
+std::int64_t wall_clock_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+GameWorld::GameWorld(uv_loop_t* loop, const config::Config& config, std::string name, std::uint64_t seed,
+                     std::function<std::size_t()> connections)
+    : name_(std::move(name)),
+      capacity_(static_cast<std::size_t>(config.game.max_players)),
+      connections_(std::move(connections)),
+      tick_(loop, config, seed,
+            {[this](std::uint64_t now_ms) {
+               for (const game::EntityId p : directory_.take_expired(now_ms)) world().remove_player(p);
+             },
+             [this] { return directory_.online(); },
+             [this](double turn_ms) {
+               history_.note_tick(turn_ms);
+               // Once per second of game time, also when a late turn stepped over the round tick.
+               const auto& w = world();
+               const std::uint64_t second = w.tick() / static_cast<std::uint64_t>(w.config().tick_rate);
+               if (second != sampled_second_) {
+                 sampled_second_ = second;
+                 sample_stats();
+               }
+             }}) {
+  protocol::HelloMsg hello = tick_.bridge().hello();
+  hello.world_name = name_;
+  hello_ = protocol::encode_hello(hello);
+}
+
+void GameWorld::sample_stats() {
+  const SendStats& s = tick_.send_stats();
+  const SendScheduler& sched = tick_.scheduler();
+  const std::size_t viewers = tick_.viewer_count();
+  const std::size_t player_viewers = tick_.player_viewer_count();
+  StatsTotals totals{tick_.ticks().late_ticks(), s.frames, s.bytes, s.skipped};
+  totals.steps = s.steps;
+  totals.player_frames = s.player_frames;
+  totals.shed = s.shed;
+  history_.sample(wall_clock_ms(), world().player_count(), connections_ ? connections_() : 0, totals,
+                  {sched.level(), sched.k_players(), sched.k_watchers(), player_viewers, viewers - player_viewers});
+}
+
+}  // namespace skirmish::server

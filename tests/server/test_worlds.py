@@ -1,0 +1,227 @@
+"""Several worlds in one daemon (game.worlds): /worlds, picking one with /ws?world= or a polling
+session's "world", placement of players who pick none (filled to game.lively_players, never
+over game.max_players), each world ticking on its own, tokens that find their world again
+(also after a restart), and a "world" label on every world's metrics."""
+import asyncio
+import json
+import os
+import socket
+import tempfile
+import time
+import unittest
+
+import websockets
+
+from daemon import Daemon
+from raw_ws import http_request, read_response, upgrade_request
+
+TIMEOUT = 5
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def get_json(d, path, method="GET", body=None):
+    with d.connect() as s:
+        payload = json.dumps(body).encode() if body is not None else b""
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{d.port}\r\nContent-Type: application/json\r\n" \
+               f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+        s.sendall(head.encode() + payload)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body) if body else None
+
+
+class Client:
+    def __init__(self, ws, hello):
+        self.ws = ws
+        self.hello = hello
+
+    @classmethod
+    async def connect(cls, url):
+        # No cap on the receive queue: a client not read for a while (another is being read)
+        # must still close at once, not after the library's close timeout.
+        ws = await websockets.connect(url, max_size=None, max_queue=None)
+        hello = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+        assert hello["type"] == "hello", hello
+        return cls(ws, hello)
+
+    async def recv_until(self, *kinds, limit=2000):
+        """Messages up to and including the first of `kinds`; ticks are skipped."""
+        seen = []
+        for _ in range(limit):
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+            if msg["type"] != "tick":
+                seen.append(msg)
+            if msg["type"] in kinds:
+                return msg, seen
+        raise AssertionError(f"none of {kinds} came")
+
+    async def join(self, name, token=None):
+        msg = {"type": "join", "name": name}
+        if token:
+            msg["token"] = token
+        await self.ws.send(json.dumps(msg))
+        return await self.recv_until("welcome", "error")
+
+    async def ticks(self, seconds):
+        """(tick numbers, ids of players seen) over `seconds` of frames."""
+        numbers, players = [], set()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+            if msg["type"] == "tick":
+                numbers.append(msg["tick"])
+                players.update(e.get("name") for e in msg["entities"] if e.get("kind") == "player" and "name" in e)
+        return numbers, players
+
+
+class Worlds(unittest.TestCase):
+    def setUp(self):
+        self.state = os.path.join(tempfile.mkdtemp(prefix="skirmish-worlds-"), "state.json")
+        self.d = Daemon("--worlds", "2", "--max-players", "2", "--lively-players", "2", "--monsters", "20",
+                        "--state-file", self.state).start()
+
+    def tearDown(self):
+        if self.d.alive():
+            self.assertEqual(self.d.stop(), 0)
+
+    def worlds(self):
+        status, body = get_json(self.d, "/worlds")
+        self.assertEqual(status, 200)
+        return {w["name"]: w for w in body["worlds"]}, body["placement"]
+
+    def test_worlds_are_listed_with_their_urls(self):
+        worlds, placement = self.worlds()
+        self.assertEqual(list(worlds), ["world-1", "world-2"])
+        for name, w in worlds.items():
+            self.assertEqual(w["players"], 0)
+            self.assertEqual(w["capacity"], 2)
+            self.assertEqual(w["tick_rate"], 20)
+            self.assertEqual(w["path"], f"/ws?world={name}")
+            self.assertEqual(w["url"], f"ws://127.0.0.1:{self.d.port}/ws?world={name}")
+        self.assertEqual(placement, "world-1")
+
+    def test_a_client_picks_its_world_and_each_world_ticks_on_its_own(self):
+        async def go():
+            a = await Client.connect(self.d.ws_url("/ws?world=world-1"))
+            b = await Client.connect(self.d.ws_url("/ws?world=world-2"))
+            self.assertEqual(a.hello["world"]["name"], "world-1")
+            self.assertEqual(b.hello["world"]["name"], "world-2")
+            # Independent maps: each world is generated from its own seed.
+            self.assertNotEqual(a.hello["world"]["obstacles"], b.hello["world"]["obstacles"])
+            welcome, _ = await b.join("bea")
+            self.assertEqual(welcome["type"], "welcome")
+            self.assertEqual(welcome["world"]["name"], "world-2")
+            watcher = await Client.connect(self.d.ws_url("/ws?world=world-2"))
+            t0 = time.monotonic()
+            (ticks_a, seen_a), (ticks_b, seen_b) = await asyncio.gather(a.ticks(2.0), watcher.ticks(2.0))
+            elapsed = time.monotonic() - t0
+            for ticks in (ticks_a, ticks_b):
+                rate = (ticks[-1] - ticks[0]) / elapsed
+                self.assertGreater(rate, 17, ticks)
+                self.assertLess(rate, 23, ticks)
+            self.assertIn("bea", seen_b)       # world-2's spectator at the camp sees its player
+            self.assertNotIn("bea", seen_a)    # world-1 has nobody
+            for c in (a, b, watcher):
+                await c.ws.close()
+
+        run(go())
+        # bea is away now, and keeps her seat in world-2 for her reconnect window.
+        worlds, _ = self.worlds()
+        self.assertEqual(worlds["world-1"]["players"], 0)
+        self.assertEqual(worlds["world-2"]["players"], 1)
+        m = self.d.metrics()
+        self.assertEqual(m['skirmish_players{world="world-2"}'], 1)
+        self.assertEqual(m['skirmish_players{world="world-1"}'], 0)
+        self.assertGreater(m['skirmish_ticks_total{world="world-1"}'], 0)
+        self.assertIn('skirmish_tick_duration_seconds_count{world="world-2"}', m)
+
+    def test_a_full_world_sends_new_players_to_another(self):
+        async def go():
+            clients = [await Client.connect(self.d.ws_url()) for _ in range(3)]
+            self.assertEqual({c.hello["world"]["name"] for c in clients}, {"world-1"})
+            names = []
+            for i, c in enumerate(clients):
+                welcome, seen = await c.join(f"p{i}")
+                self.assertEqual(welcome["type"], "welcome", seen)
+                names.append(welcome["world"]["name"])
+                if welcome["world"]["name"] == "world-2":
+                    # Moved: the new world's hello came first, so the client can draw it.
+                    self.assertEqual([m["type"] for m in seen], ["hello", "welcome"])
+                    self.assertEqual(seen[0]["world"]["name"], "world-2")
+            self.assertEqual(names, ["world-1", "world-1", "world-2"])
+            # A client that picked the full world stays there, and is told it is full.
+            pinned = await Client.connect(self.d.ws_url("/ws?world=world-1"))
+            err, _ = await pinned.join("late")
+            self.assertEqual((err["type"], err["code"]), ("error", "server_full"))
+            last = await Client.connect(self.d.ws_url())
+            self.assertEqual(last.hello["world"]["name"], "world-2")
+            welcome, _ = await last.join("p3")
+            self.assertEqual(welcome["world"]["name"], "world-2")
+            # Every world full: refused, never over capacity.
+            extra = await Client.connect(self.d.ws_url())
+            err, _ = await extra.join("p4")
+            self.assertEqual(err["code"], "server_full")
+            worlds, _ = self.worlds()
+            self.assertEqual([w["players"] for w in worlds.values()], [2, 2])
+            for c in clients + [pinned, last, extra]:
+                await c.ws.close()
+
+        run(go())
+
+    def test_a_token_finds_its_world_again_also_after_a_restart(self):
+        async def play():
+            c = await Client.connect(self.d.ws_url("/ws?world=world-2"))
+            welcome, _ = await c.join("wanderer")
+            await c.ws.close()
+            return welcome
+
+        async def come_back(welcome):
+            c = await Client.connect(self.d.ws_url())  # placed: world-1
+            self.assertEqual(c.hello["world"]["name"], "world-1")
+            back, seen = await c.join("wanderer", welcome["token"])
+            self.assertEqual([m["type"] for m in seen], ["hello", "welcome"])
+            self.assertEqual(seen[0]["world"]["name"], "world-2")
+            self.assertTrue(back["resumed"])
+            self.assertEqual(back["world"]["name"], "world-2")
+            await c.ws.close()
+            return back
+
+        welcome = run(play())
+        self.assertEqual(run(come_back(welcome))["id"], welcome["id"])
+        # Saved with its world's name, restored into that world.
+        self.assertEqual(self.d.stop(), 0)
+        with open(self.state) as f:
+            saved = json.load(f)
+        self.assertEqual([p["world"] for p in saved["players"]], ["world-2"])
+        self.d = Daemon("--worlds", "2", "--max-players", "2", "--lively-players", "2", "--monsters", "20",
+                        "--state-file", self.state, cwd=self.d.cwd).start()
+        worlds, _ = self.worlds()
+        self.assertEqual(worlds["world-2"]["players"], 1)
+        self.assertTrue(run(come_back(welcome))["resumed"])
+
+    def test_unknown_worlds_are_refused(self):
+        with self.d.connect() as s:
+            status, _, body = http_request(s, upgrade_request("/ws?world=nowhere"))
+        self.assertEqual(status, 404)
+        self.assertIn(b"no world named", body)
+        status, body = get_json(self.d, "/session", "POST", {"type": "watch", "world": "nowhere"})
+        self.assertEqual((status, body["code"]), (404, "no_such_world"))
+        status, body = get_json(self.d, "/stats.json?world=nowhere")
+        self.assertEqual(status, 404)
+
+    def test_polling_sessions_pick_a_world_too(self):
+        status, body = get_json(self.d, "/session", "POST", {"type": "join", "name": "poller", "world": "world-2"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["world"]["name"], "world-2")
+        self.assertEqual(body["hello"]["world"]["name"], "world-2")
+        status, stats = get_json(self.d, "/stats.json?world=world-2")
+        self.assertEqual((status, stats["world"], stats["worlds"]), (200, "world-2", ["world-1", "world-2"]))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,29 @@
+// Where a player who names no world is placed (server/world_placement.h).
+#include "server/world_placement.h"
+
+#include <catch2/catch.hpp>
+
+using skirmish::server::place_player;
+using skirmish::server::WorldLoad;
+
+TEST_CASE("the first world fills to a lively size before the next opens", "[placement]") {
+  CHECK(place_player({{0, 100}, {0, 100}}, 40) == 0u);
+  CHECK(place_player({{39, 100}, {0, 100}}, 40) == 0u);
+  CHECK(place_player({{40, 100}, {0, 100}}, 40) == 1u);
+  CHECK(place_player({{40, 100}, {12, 100}, {0, 100}}, 40) == 1u);
+  // A quiet first world (players left) is filled again before the second grows.
+  CHECK(place_player({{5, 100}, {39, 100}}, 40) == 0u);
+}
+
+TEST_CASE("once all are lively, the world with the most room", "[placement]") {
+  CHECK(place_player({{60, 100}, {45, 100}}, 40) == 1u);
+  CHECK(place_player({{45, 100}, {45, 100}}, 40) == 0u);  // the first of equals
+  CHECK(place_player({{40, 50}, {41, 100}}, 40) == 1u);   // room, not players, decides
+}
+
+TEST_CASE("never over a world's capacity", "[placement]") {
+  CHECK(place_player({{2, 2}, {1, 2}}, 40) == 1u);  // lively is above the capacity: the full one is passed over
+  CHECK(place_player({{2, 2}, {2, 2}}, 40) == std::nullopt);
+  CHECK(place_player({}, 40) == std::nullopt);
+  CHECK(place_player({{0, 0}}, 40) == std::nullopt);
+}
