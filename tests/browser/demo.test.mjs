@@ -17,6 +17,9 @@
 // and the stats page's axes. Steps (q)-(r) play on a second daemon whose monsters kill fast.
 // (t) checks protocol v2: the demo takes its ticks as binary (skirmish.v2) unless
 // ?protocol=json, and the two encodings of the same view say the same thing, tick by tick.
+// (u) checks several worlds in one daemon: the join card lists them, a picked one is watched
+// and joined there, "Place me" is placed, and a player joining a world that filled meanwhile is
+// moved by the server (on its socket: a new hello, then welcome); the stats page picks a world.
 //
 // SKIRMISH_TEST_ONLY=REGEX runs only the steps whose name matches (for working on one).
 
@@ -1180,6 +1183,153 @@ try {
     }
     assert(r.some((c) => c.playerTicks > 0), 'players were in view');
     return out.join('; ');
+  });
+
+  // ---------------------------------------------------------------- several worlds
+  group();
+  await step('(u) several worlds: the join card lists them, a picked world is watched and joined there, "Place me" is placed, a full world moves a joining player', async () => {
+    phase = 'worlds';
+    if (!help.includes('--worlds')) throw new Error('the daemon has no --worlds option');
+    const wPort = await freePort();
+    // Two worlds of two players each; players who pick none fill a world to one before the next.
+    const wDaemon = new Daemon(['--host', '127.0.0.1', '--port', String(wPort), '--log-level', 'info',
+      '--world-size', '700', '--monsters', '10', '--obstacles', '0',
+      '--worlds', '2', '--max-players', '2', '--lively-players', '1',
+      ...(hasStateFile ? ['--state-file', ''] : []), ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : [])]);
+    const wOrigin = `http://127.0.0.1:${wPort}`;
+    origins.push(`${wOrigin}/`, `ws://127.0.0.1:${wPort}/`);
+    await wDaemon.start();
+    const pages = [];
+    // A page that records its WebSockets (URL, and the messages it sent) and its warnings.
+    const open = async (label, path = '/') => {
+      const p = await newPage(label);
+      const rec = { sockets: [], sent: [], warnings: [] };
+      p.on('websocket', (ws) => {
+        rec.sockets.push(ws);
+        ws.on('framesent', (f) => { if (typeof f.payload === 'string') rec.sent.push(JSON.parse(f.payload)); });
+      });
+      p.on('console', (msg) => { if (msg.type() === 'warning') rec.warnings.push(msg.text()); });
+      pages.push(p);
+      await p.goto(wOrigin + path, { waitUntil: 'load', timeout: 15000 });
+      return { p, rec };
+    };
+    // Each world's players, as the server counts them.
+    const players = async () => {
+      const r = await fetch(`${wOrigin}/worlds`, { cache: 'no-store' });
+      assert(r.status === 200, `GET /worlds answered ${r.status}`);
+      const doc = await r.json();
+      return Object.fromEntries(doc.worlds.map((w) => [w.name, w.players]));
+    };
+    // The world the page's HUD names, once connected there and ticking.
+    const inWorld = (p, name, timeout = 10000) => waitFor(p, (w) => window.skirmish.connection === 'open' && window.skirmish.lastTick !== null &&
+      !document.getElementById('conn-world').hidden && document.getElementById('conn-world').textContent === `· ${w}`, name, timeout)
+      .catch(async () => { throw new Error(`the page is not in ${name}: HUD "${await p.textContent('#conn-world')}", ${await sk(p, () => window.skirmish.connection)}`); });
+    const rows = (p) => sk(p, () => [...document.querySelectorAll('#world-list label')].map((l) => {
+      const input = l.querySelector('input[name=world]');
+      const box = l.getBoundingClientRect(), r = input.getBoundingClientRect();
+      // One line each: the radio beside its text (height), inside its row.
+      return { value: input.value, checked: input.checked, text: l.textContent, h: Math.round(box.height), inside: r.top >= box.top && r.bottom <= box.bottom };
+    }));
+    const listShown = (p) => waitFor(p, () => !document.getElementById('worlds').hidden && document.querySelectorAll('#world-list input[name=world]').length === 3, undefined, 8000);
+    try {
+      // (1) The landing list; a picked world is watched at once, then joined.
+      const a = await open('worlds-pick');
+      await listShown(a.p);
+      const first = await rows(a.p);
+      assert(first.length === 3 && first[0].value === '' && first[0].checked && /^Place me · world-1$/.test(first[0].text),
+        `"Place me" first, chosen, placing in world-1: ${JSON.stringify(first)}`);
+      assert(first[1].text === 'world-1 · 0 players' && first[2].text === 'world-2 · 0 players' && !first[1].checked && !first[2].checked,
+        `both worlds with their counts: ${JSON.stringify(first)}`);
+      assert(first.every((r) => r.h <= 30 && r.inside), `compact rows, a radio beside each name: ${JSON.stringify(first)}`);
+      await inWorld(a.p, 'world-1');  // placed: the first world with room
+      assert(a.rec.sockets.length === 1 && new URL(a.rec.sockets[0].url()).search === '', `an unpinned socket first: ${a.rec.sockets.map((w) => w.url())}`);
+      await a.p.click('#world-list input[value="world-2"]');
+      await inWorld(a.p, 'world-2');
+      const urls = a.rec.sockets.map((w) => w.url());
+      assert(urls.length === 2 && urls[1].endsWith('/ws?world=world-2'), `a new socket pinned to world-2: ${urls}`);
+      assert(a.rec.sockets[0].isClosed(), 'the first socket was closed');
+      assert(new URL(a.p.url()).searchParams.get('world') === 'world-2', `the page's URL names the world: ${a.p.url()}`);
+      assert(await sk(a.p, () => window.skirmish.reconnects) === 0, 'a world switch is not counted as a reconnect');
+      await joinAs(a.p, 'alice');
+      await inWorld(a.p, 'world-2');
+      let n = await players();
+      assert(n['world-2'] === 1 && n['world-1'] === 0, `alice plays in world-2: ${JSON.stringify(n)}`);
+
+      // (2) An unpinned spectator, placed in world-1 (it joins later, once world-1 is full).
+      const c = await open('worlds-moved');
+      await listShown(c.p);
+      await inWorld(c.p, 'world-1');
+
+      // (3) "Place me" joins where the server places it: world-1 (world-2 has its one lively player).
+      const b = await open('worlds-placed');
+      await listShown(b.p);
+      const bRows = await rows(b.p);
+      assert(bRows[0].checked && /· world-1$/.test(bRows[0].text) && bRows[2].text === 'world-2 · 1 player',
+        `"Place me" (world-1), world-2 has alice: ${JSON.stringify(bRows)}`);
+      await joinAs(b.p, 'bob');
+      await inWorld(b.p, 'world-1');
+      n = await players();
+      assert(n['world-1'] === 1 && n['world-2'] === 1, `bob was placed in world-1: ${JSON.stringify(n)}`);
+
+      // (4) ?world=world-1 in the page's URL: pinned from the start, preselected; fills world-1.
+      const d = await open('worlds-url', '/?world=world-1');
+      await listShown(d.p);
+      const dRows = await rows(d.p);
+      assert(dRows[1].value === 'world-1' && dRows[1].checked && !dRows[0].checked, `world-1 preselected: ${JSON.stringify(dRows)}`);
+      assert(d.rec.sockets.length >= 1 && d.rec.sockets.every((w) => w.url().endsWith('/ws?world=world-1')), `pinned sockets: ${d.rec.sockets.map((w) => w.url())}`);
+      await joinAs(d.p, 'carol');
+      await inWorld(d.p, 'world-1');
+      n = await players();
+      assert(n['world-1'] === 2 && n['world-2'] === 1, `carol joined the world she asked for: ${JSON.stringify(n)}`);
+
+      // (5) The waiting spectator's list marks world-1 full (refreshed while the card is shown).
+      await waitFor(c.p, () => [...document.querySelectorAll('#world-list label')].some((l) => l.textContent === 'world-1 · 2 players · full'), undefined, 8000)
+        .catch(async () => { throw new Error(`world-1 not marked full: ${JSON.stringify(await rows(c.p))}`); });
+      const cRows = await rows(c.p);
+      assert(cRows[0].checked && /· world-2$/.test(cRows[0].text), `"Place me" now says world-2: ${JSON.stringify(cRows)}`);
+      await shot(c.p, '25-worlds.png');
+      await inWorld(c.p, 'world-1');  // still watching world-1
+
+      // (6) It joins: world-1 is full, so the server moves it to world-2 on the same socket.
+      await joinAs(c.p, 'dave');
+      await inWorld(c.p, 'world-2');
+      n = await players();
+      assert(n['world-1'] === 2 && n['world-2'] === 2, `dave plays in world-2: ${JSON.stringify(n)}`);
+      const joins = c.rec.sent.filter((m) => m.type === 'join');
+      assert(joins.length === 1, `one join sent, not one more on the move's hello: ${JSON.stringify(joins)}`);
+      assert(c.rec.sockets.length === 1 && !c.rec.sockets[0].isClosed(), `moved on its one socket: ${c.rec.sockets.map((w) => w.url())}`);
+      assert(await sk(c.p, () => window.skirmish.wire) === 'v2', 'the moved socket speaks v2 (its decoder restarts from the new hello)');
+      const t0 = await sk(c.p, () => window.skirmish.lastTick);
+      await waitFor(c.p, (t) => window.skirmish.lastTick >= t + 10 && window.skirmish.me && window.skirmish.me.name === 'dave', t0, 5000);
+      const seen = await sk(c.p, () => window.skirmish.snapshot().filter((e) => e.kind === 'player').map((e) => e.name).sort());
+      assert(seen.join() === 'alice,dave', `it sees world-2's players (alice) and none of world-1's: ${seen}`);
+      assert(await sk(c.p, () => window.skirmish.reconnects) === 0, 'no reconnect');
+      assert(c.rec.warnings.length === 0, `console warnings: ${c.rec.warnings.join(' | ')}`);
+      // Its input reaches its player in world-2.
+      const before = await sk(c.p, () => window.skirmish.me);
+      const width = await sk(c.p, () => window.skirmish.world.width);
+      const key = before.x < width - 120 ? 'd' : 'a';
+      await c.p.keyboard.down(key);
+      await waitFor(c.p, ([x0, right]) => window.skirmish.me && (right ? window.skirmish.me.x > x0 + 30 : window.skirmish.me.x < x0 - 30), [before.x, key === 'd'], 5000)
+        .finally(() => c.p.keyboard.up(key));
+
+      // (7) The stats page: a world selector; the charts follow the chosen world.
+      const s = await open('worlds-stats', '/stats.html');
+      const asked = [];
+      s.p.on('request', (r) => { if (r.url().includes('stats.json')) asked.push(new URL(r.url()).search); });
+      await waitFor(s.p, () => !document.getElementById('world-pick').hidden && document.getElementById('world-select').options.length === 2 && window.statsPage.world === 'world-1', undefined, 5000);
+      await s.p.selectOption('#world-select', 'world-2');
+      await waitFor(s.p, () => window.statsPage.world === 'world-2', undefined, 5000);
+      assert(asked.includes('?world=world-2'), `the charts poll /stats.json?world=world-2: ${asked}`);
+      assert(new URL(s.p.url()).searchParams.get('world') === 'world-2', `the stats page's URL names the world: ${s.p.url()}`);
+      const errors = consoleErrors.filter((e) => e.phase === 'worlds');
+      assert(errors.length === 0, `console errors: ${JSON.stringify(errors)}`);
+      return `landing list ${first.map((r) => `"${r.text}"`).join(', ')}; alice pinned to world-2, bob placed in world-1, ` +
+        `carol via ?world=world-1, dave moved world-1 -> world-2 on join (${joins.length} join sent); stats page follows world-2`;
+    } finally {
+      for (const p of pages) await p.context().close().catch(() => {});
+      await wDaemon.stop('SIGTERM').catch(() => {});
+    }
   });
 
   await step('no unexpected console errors and no outside requests over the whole run', async () => {

@@ -11,7 +11,7 @@ const $ = (id) => document.getElementById(id);
 export class Hud {
   constructor() {
     this.el = {
-      connDot: $('conn-dot'), connText: $('conn-text'), connTransport: $('conn-transport'),
+      connDot: $('conn-dot'), connText: $('conn-text'), connTransport: $('conn-transport'), connWorld: $('conn-world'),
       rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), wire: $('stat-wire'), players: $('stat-players'),
       banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
       mePanel: $('me-panel'), meName: $('me-name'), meScore: $('me-score'),
@@ -40,6 +40,10 @@ export class Hud {
     this.set('conn', el.connText, connLabel);
     this.set('transport', el.connTransport, `· ${TRANSPORT_LABELS[state.transport] || state.transport}`);
     el.connDot.className = `dot ${c}`;
+    // The world we are in, where the server has several (not known yet: named if hello did).
+    const world = state.worldCount !== 1 ? state.worldName : null;
+    el.connWorld.hidden = !world;
+    this.set('world', el.connWorld, world ? `· ${world}` : '');
 
     this.set('rtt', el.rtt, state.rttMs == null ? '–' : `${Math.round(state.rttMs)} ms`);
     this.set('delay', el.delay, state.tickDelayMs == null ? '–' : `${Math.round(state.tickDelayMs)} ms`);

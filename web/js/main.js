@@ -3,8 +3,11 @@
 // The transport (net.js) is a WebSocket, or HTTP long polling where WebSocket is blocked,
 // or whatever `?transport=ws|longpoll|poll` asks for; nothing here depends on which (nor on
 // whether a WebSocket's ticks come as v2 binary or, with `?protocol=json`, as v1 JSON).
+// A server with several worlds: the join card lists them (worlds.js); a chosen one pins the
+// connection to it (`?world=NAME` in the page's URL does the same), "Place me" lets the
+// server place us, and may move us to another world when we join (a new hello, then welcome).
 
-import { createTransport, transportFromUrl, wireFromUrl } from './net.js';
+import { createTransport, transportFromUrl, wireFromUrl, worldFromUrl } from './net.js';
 import {
   state, on, me, setConnection, setTransport, setWire, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests,
 } from './state.js';
@@ -15,6 +18,7 @@ import { Effects } from './fx.js';
 import { Renderer } from './render.js';
 import { Hud } from './hud.js';
 import { Minimap } from './minimap.js';
+import { WorldPicker } from './worlds.js';
 
 const PING_MS = 2000;
 const INPUT_REPEAT_MS = 100;  // movement is held server-side; repeat it at 10 Hz anyway
@@ -34,6 +38,12 @@ const controls = new Controls({
   canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'),
 });
 exposeForTests({ fx });
+const picker = new WorldPicker({
+  fieldset: $('worlds'), list: $('world-list'), choice: worldFromUrl(),
+  onChoose: switchWorld, onList: worldsListed,
+});
+let joinPending = false;  // a join went out on this connection and its welcome (or error) has not come
+let connStarted = false;  // conn.connect() was called (startConnection, at the end)
 
 // ---------------------------------------------------------------- connection
 
@@ -47,6 +57,7 @@ const conn = createTransport(transportFromUrl(), {
     setWire(conn.wire);
     state.timelines.extraDelayMs = batchDelayMs();
     if (wasReconnect) state.reconnects++;
+    joinPending = false;  // a join sent on an earlier connection is answered there or never
     state.downCode = null;
     setConnection('open');
     ping();  // warms the connection up: its answer is not counted (state.js)
@@ -57,6 +68,8 @@ const conn = createTransport(transportFromUrl(), {
   // slowly. The transport retries with backoff; the next hello rejoins with our token.
   onDown(code) {
     state.joined = false;
+    joinPending = false;
+    if (picker.choice) picker.refresh();  // is the world we ask for still there? (worldsListed)
     state.downCode = code ?? null;
     setConnection('reconnecting', 0);
   },
@@ -71,6 +84,7 @@ const conn = createTransport(transportFromUrl(), {
 }, {
   watchPoint: () => state.spectator,
   wire: wireFromUrl(),
+  world: () => picker.choice,
 });
 setTransport(conn.kind);
 
@@ -88,13 +102,24 @@ function handleMessage(msg) {
       fx.clear();
       hud.clearFeed();
       predictor.reset(null, null);
+      updateStatsLink();
+      // Our join moved us to another world (its hello, on this connection): the welcome follows.
+      if (joinPending) break;
       // Resume: a reconnect, a restarted server or a reloaded tab all land here. A tab whose
       // player was taken over stays a spectator until it says otherwise.
       if (session.playing && session.name && state.mode !== 'taken') sendJoin();
       else conn.send({ type: 'watch', x: state.spectator.x, y: state.spectator.y });
       break;
     case 'welcome':
+      joinPending = false;
       applyWelcome(msg);
+      // Pinned to one world, our player lives in another (a token brings it back where it
+      // is): follow it, so that reconnecting goes straight there.
+      if (picker.choice && state.worldName && state.worldName !== picker.choice) {
+        picker.setChoice(state.worldName);
+        setUrlWorld(state.worldName);
+      }
+      updateStatsLink();
       session.token = msg.token;
       session.playing = true;
       saveSession(session);
@@ -112,6 +137,7 @@ function handleMessage(msg) {
       applyPong(msg);
       break;
     case 'error':
+      joinPending = false;
       handleError(msg);
       break;
     default:
@@ -130,7 +156,9 @@ function handleError(msg) {
     session.playing = false;
     saveSession(session);
     state.mode = 'prompt';
-    showPrompt(true, msg.code === 'server_full' ? 'The server is full right now. Try again in a moment, or watch.' : msg.message);
+    showPrompt(true, msg.code !== 'server_full' ? msg.message
+      : picker.choice ? `${picker.choice} is full right now. Pick another world, try again in a moment, or watch.`
+        : 'The server is full right now. Try again in a moment, or watch.');
   } else if (msg.code !== 'already_joined' && msg.code !== 'not_joined') {
     console.warn(`skirmish: server error ${msg.code}: ${msg.message}`);
   }
@@ -156,6 +184,7 @@ function showTaken() {
   controls.releaseAll();
   controls.enabled = false;
   $('overlay').hidden = true;
+  picker.polling(false);
   $('taken').hidden = false;
   conn.send({ type: 'watch', x: Math.round(state.spectator.x), y: Math.round(state.spectator.y) });
   setTimeout(() => $('take-back').focus(), 0);
@@ -184,7 +213,54 @@ $('taken-watch').addEventListener('click', () => {
 function sendJoin() {
   const join = { type: 'join', name: session.name };
   if (session.token) join.token = session.token;
-  conn.send(join);
+  if (conn.send(join)) joinPending = true;
+}
+
+// ---------------------------------------------------------------- worlds
+
+// The player picked a world (or "Place me") on the join card: watch it at once, on a new
+// connection pinned to it (or placed by the server); Play then joins there.
+function switchWorld(name) {
+  setUrlWorld(name);
+  if (!connStarted) return;  // the first connect asks picker.choice itself
+  $('join-error').hidden = true;
+  state.joined = false;
+  joinPending = false;
+  setConnection('connecting');
+  conn.reconnect();
+}
+
+// A fresh /worlds answer: the tagline, the HUD (a world's name only where there are several),
+// and a pinned world that is not there (a stale link): let the server place us instead.
+function worldsListed(doc) {
+  state.worldCount = doc ? doc.worlds.length : null;
+  $('tagline').textContent = doc && doc.worlds.length > 1
+    ? `A realtime monster fight. This server runs ${doc.worlds.length} worlds: pick one, or let it place you.`
+    : 'A realtime monster fight. Everyone on this server shares the same world.';
+  if (doc && picker.choice && !picker.has(picker.choice)) {
+    const gone = picker.choice;
+    picker.setChoice(null);
+    switchWorld(null);
+    if (!$('overlay').hidden) {
+      $('join-error').textContent = `There is no world "${gone}" on this server: it will place you.`;
+      $('join-error').hidden = false;
+    }
+  }
+  updateStatsLink();
+}
+
+// The page's own URL says which world it is pinned to, so that a reload stays there.
+function setUrlWorld(name) {
+  const u = new URL(location.href);
+  if (name) u.searchParams.set('world', name);
+  else u.searchParams.delete('world');
+  history.replaceState(history.state, '', u);
+}
+
+// "server stats" opens the charts of the world we are in.
+function updateStatsLink() {
+  const name = state.worldCount !== 1 ? state.worldName : null;
+  $('stats-link').href = name ? `stats.html?world=${encodeURIComponent(name)}` : 'stats.html';
 }
 
 function ping() {
@@ -230,6 +306,7 @@ nameInput.value = session.name;
 
 function showPrompt(show, error = '') {
   $('overlay').hidden = !show;
+  picker.polling(show);
   controls.enabled = !show;
   $('join-error').hidden = !error;
   $('join-error').textContent = error;
@@ -284,6 +361,7 @@ $('leave').addEventListener('click', () => {
 if (session.playing && session.name) {
   state.mode = 'play';  // a reload of a playing tab: rejoin without asking
   showPrompt(false);
+  picker.refresh();  // how many worlds (the HUD names ours only where there are several)
 } else {
   showPrompt(true);
 }
@@ -389,7 +467,19 @@ function frame(now) {
   requestAnimationFrame(frame);
 }
 
-conn.connect();
+// Pinned by the page's URL: see that the world exists before connecting (a stale link's
+// connect would only fail, noisily); worldsListed lets the server place us if it does not.
+function startConnection() {
+  if (connStarted) return;
+  connStarted = true;
+  conn.connect();
+}
+if (picker.choice) {
+  picker.refresh().finally(startConnection);
+  setTimeout(startConnection, 2000);  // a slow answer does not hold the game up
+} else {
+  startConnection();
+}
 requestAnimationFrame(frame);
 
 // ---------------------------------------------------------------- helpers

@@ -2,7 +2,7 @@
 // short polling (docs/protocol.md). Whichever is used, the caller sees one small interface:
 //
 //   const t = createTransport(kind, handlers, options)   // kind: 'auto' | 'ws' | 'longpoll' | 'poll'
-//   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.close()
+//   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.reconnect(); t.close()
 //   t.kind ('ws' | 'longpoll' | 'poll'), t.isOpen, t.meter ({requests, bytesIn, deliveries}),
 //   t.deliveryLagMs (how late a tick can be merely because of how it is fetched),
 //   t.wire ('v2': binary ticks, 'json', or null before the first connection opens)
@@ -29,6 +29,14 @@
 // (tick_v2.js) and are decoded into the same objects a JSON tick parses to, so nobody past
 // this file knows the difference. A server that does not speak v2 picks nothing, and the
 // socket plays v1 as before. The polling API is always JSON.
+//
+// Worlds: a server may run several worlds (GET /worlds). options.world() is read at each
+// connect: a name pins the connection to that world (`/ws?world=NAME`, or `"world"` in the
+// polling session's POST /session); null lets the server place it. The server may move an
+// unpinned viewer to another world when it joins (or a token's player lives elsewhere): it
+// then sends that world's `hello` on the same connection, and a v2 socket starts a new
+// decoder from it (the server's next frame for it is a full one). reconnect() drops the
+// connection and opens a new one at once (to switch worlds).
 
 import { TickV2Decoder } from './tick_v2.js';
 
@@ -62,6 +70,17 @@ export function transportFromUrl(search = location.search) {
   return TRANSPORT_KINDS.includes(k) ? k : 'auto';
 }
 
+/** The world asked for by `?world=NAME`, else null (the server places us). */
+export function worldFromUrl(search = location.search) {
+  return new URLSearchParams(search).get('world') || null;
+}
+
+/** `url` with `world=NAME` added to its query (unchanged for no world). */
+export function withWorld(url, world) {
+  if (!world) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}world=${encodeURIComponent(world)}`;
+}
+
 /** 'json' when the page says `?protocol=json` (v1 text ticks, for debugging), else 'v2'. */
 export function wireFromUrl(search = location.search) {
   return new URLSearchParams(search).get('protocol') === 'json' ? 'json' : 'v2';
@@ -75,10 +94,12 @@ export function defaultUrl(path = '/ws') {
 /**
  * @param {'auto'|'ws'|'longpoll'|'poll'} kind
  * @param {object} handlers see the top of this file
- * @param {{wsUrl?: string, base?: string, watchPoint?: () => {x: number, y: number}, wire?: 'v2'|'json'}} options
+ * @param {{wsUrl?: string, base?: string, watchPoint?: () => {x: number, y: number}, wire?: 'v2'|'json',
+ *          world?: () => (string|null)}} options
  *   wsUrl: ws:// URL of /ws; base: URL prefix of the HTTP paths ('' = this origin);
  *   watchPoint: where an HTTP spectator session starts looking;
- *   wire: 'json' offers no subprotocol to the WebSocket (default 'v2': offer skirmish.v2)
+ *   wire: 'json' offers no subprotocol to the WebSocket (default 'v2': offer skirmish.v2);
+ *   world: the world to connect to, read at each connect (null or '': the server places us)
  */
 export function createTransport(kind, handlers, options = {}) {
   if (kind === 'auto') return new AutoTransport(handlers, options);
@@ -143,6 +164,13 @@ class BaseTransport {
     this.deliveryLagMs = kind === 'poll' ? POLL_MS : 0;
     this.wire = kind === 'ws' ? null : 'json';  // a WebSocket knows once its server has answered
     this.watchdog = null;
+    this.switching = false;  // reconnect() in progress: the next open is not a recovery from a drop
+  }
+
+  /** The world this connection asks for (options.world, read now), or null. */
+  worldNow() {
+    const w = this.opts.world ? this.opts.world() : null;
+    return typeof w === 'string' && w ? w : null;
   }
 
   // Called by connect(): not stopped any more, watchdog running, no retry pending.
@@ -157,6 +185,7 @@ class BaseTransport {
   // The link went away (or never came up): tell, then retry later (or report a failed probe).
   lost(code) {
     this.drop();
+    this.switching = false;  // the next open, if any, recovers from this drop
     if (this.stopped) return;
     if (this.probe && !this.everOpened) {
       this.stopped = true;
@@ -182,8 +211,9 @@ class BaseTransport {
   opened() {
     this.backoff.reset();
     this.lastMessageAt = performance.now();
-    const wasReconnect = this.everOpened;
+    const wasReconnect = this.everOpened && !this.switching;
     this.everOpened = true;
+    this.switching = false;
     this.h.onOpen(wasReconnect);
   }
 
@@ -204,6 +234,20 @@ class BaseTransport {
     this.retryTimer = null;
     this.stopped = false;
     this.backoff.reset();
+    this.connect();
+  }
+
+  /**
+   * Drop the connection (if any) and connect again right away, asking options.world()
+   * afresh: switching worlds. The old connection ends cleanly (a polling session is deleted).
+   * Its onOpen says wasReconnect = false: nothing went wrong.
+   */
+  reconnect() {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.backoff.reset();
+    this.drop(true);
+    this.switching = this.everOpened;
     this.connect();
   }
 
@@ -255,7 +299,8 @@ class WsTransport extends BaseTransport {
     this.drop();
     let ws;
     try {
-      ws = this.offerV2 ? new WebSocket(this.url, SUBPROTOCOL_V2) : new WebSocket(this.url);
+      const url = withWorld(this.url, this.worldNow());
+      ws = this.offerV2 ? new WebSocket(url, SUBPROTOCOL_V2) : new WebSocket(url);
     } catch (err) {
       setTimeout(() => this.lost(4001), 0);  // after connect() returns, like a failed socket
       return;
@@ -300,6 +345,10 @@ class WsTransport extends BaseTransport {
         if (this.wire === 'v2') this.decoder = new TickV2Decoder((msg.monster_kinds || []).map((k) => k.name));
         this.opened();
         if (ws !== this.ws) return;  // onOpen may have closed us
+      } else if (msg && msg.type === 'hello' && this.wire === 'v2') {
+        // Moved to another world on this socket: its ticks are coded against the new
+        // world's hello and start over with a full frame.
+        this.decoder = new TickV2Decoder((msg.monster_kinds || []).map((k) => k.name));
       }
       if (msg && msg.type === 'tick') this.meter.deliveries++;
       this.deliver(msg);
@@ -370,7 +419,10 @@ class HttpTransport extends BaseTransport {
     const p = (this.opts.watchPoint && this.opts.watchPoint()) || { x: 1600, y: 1600 };
     let r;
     try {
-      r = await this.request('POST', '/session', { type: 'watch', x: Math.round(p.x), y: Math.round(p.y) }, gen);
+      const body = { type: 'watch', x: Math.round(p.x), y: Math.round(p.y) };
+      const world = this.worldNow();
+      if (world) body.world = world;
+      r = await this.request('POST', '/session', body, gen);
     } catch {
       if (gen === this.gen) this.lost(4000);
       return;
@@ -584,6 +636,17 @@ class AutoTransport {
     if (this.settled) {
       this.inner.retryNow();
     } else if (this.retryTimer) {
+      this.backoff.reset();
+      this.attempt('ws');
+    }
+  }
+
+  /** A new connection now (see BaseTransport.reconnect): on the transport that worked, else a new round. */
+  reconnect() {
+    this.stopped = false;
+    if (this.settled && this.inner) {
+      this.inner.reconnect();
+    } else {
       this.backoff.reset();
       this.attempt('ws');
     }

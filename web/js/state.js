@@ -21,6 +21,8 @@ export const state = {
   viewRadius: 800,
   world: { width: 3200, height: 3200, obstacles: [] },
   kinds: new Map(),          // monster kind name -> {max_hp, speed, attack_range, aggro_radius}
+  worldName: null,           // hello's (and welcome's) world.name, e.g. "world-2"; null from an older server
+  worldCount: null,          // worlds on the server (GET /worlds; main.js), null while not known
 
   // Who we are.
   mode: 'prompt',            // 'prompt' (name overlay) | 'play' | 'watch' | 'taken' (another tab has our player)
@@ -105,7 +107,9 @@ export function applyHello(msg) {
     safeZone: z && typeof z.x === 'number' && typeof z.y === 'number' && z.radius > 0 ? { x: z.x, y: z.y, radius: z.radius } : null,
   };
   state.kinds = new Map((msg.monster_kinds || []).map((k) => [k.name, k]));
-  // A new connection (maybe to a restarted server): forget everything we saw before.
+  state.worldName = typeof w.name === 'string' && w.name ? w.name : null;
+  // A new connection (maybe to a restarted server), or a move to another world: forget
+  // everything we saw before.
   state.entities.clear();
   state.timelines.clear();
   state.lastTick = null;
@@ -127,6 +131,7 @@ export function applyWelcome(msg) {
   state.mode = 'play';
   if (msg.tick_rate) state.tickRate = msg.tick_rate;
   if (msg.view_radius) state.viewRadius = msg.view_radius;
+  if (msg.world && typeof msg.world.name === 'string' && msg.world.name) state.worldName = msg.world.name;
   emit('welcome', msg);
 }
 

@@ -5,6 +5,10 @@
 // tick (watchers first, then players) and past that sheds some due viewers (server/
 // send_scheduler.h). Those fields are newer than the rest: an older daemon lacks them, and the
 // page shows "–" for them.
+//
+// A daemon running several worlds keeps a history per world: /stats.json lists them
+// (`worlds`), and the page then shows a selector; the charts poll /stats.json?world=NAME
+// (`?world=NAME` in the page's URL picks one from the start).
 
 const CHARTS = [
   { title: 'players', series: [['players', 'players']], unit: '', integer: true },
@@ -252,18 +256,59 @@ const charts = CHARTS.map(makeChart);
 const status = document.getElementById('status');
 // For tests and the curious: each chart's axis labels as last drawn, and the send-rate
 // panel's values (null where the daemon does not send them).
+const worldPick = document.getElementById('world-pick');
+const worldSelect = document.getElementById('world-select');
+let world = new URLSearchParams(location.search).get('world') || null;  // null: the daemon's first world
+let shownWorld = null;  // the world of the history drawn last (the answer's `world`)
 window.statsPage = {
   get charts() { return charts.map((c) => ({ title: c.spec.title, integer: !!c.spec.integer, ...c.axes })); },
   get send() { return { ...sendPanel.values }; },
+  /** The world whose history is drawn (null from a daemon with one world that does not say). */
+  get world() { return shownWorld; },
 };
 
+// The URL says which world, so that a reload (or a shared link) shows the same one.
+function setWorld(name) {
+  world = name || null;
+  const u = new URL(location.href);
+  if (world) u.searchParams.set('world', world);
+  else u.searchParams.delete('world');
+  history.replaceState(history.state, '', u);
+}
+
+worldSelect.addEventListener('change', () => {
+  setWorld(worldSelect.value);
+  poll();
+});
+
+// The selector: only where the daemon has more than one world.
+function showWorlds(doc) {
+  const names = Array.isArray(doc.worlds) ? doc.worlds.filter((n) => typeof n === 'string') : [];
+  worldPick.hidden = names.length < 2;
+  if (names.length < 2) return;
+  if ([...worldSelect.options].map((o) => o.value).join('\n') !== names.join('\n')) {
+    worldSelect.replaceChildren(...names.map((n) => new Option(n, n)));
+  }
+  if (typeof doc.world === 'string' && worldSelect.value !== doc.world) worldSelect.value = doc.world;
+}
+
 async function poll() {
+  const asked = world;
   try {
-    const res = await fetch('stats.json', { cache: 'no-store' });
+    const res = await fetch(asked ? `stats.json?world=${encodeURIComponent(asked)}` : 'stats.json', { cache: 'no-store' });
+    if (asked !== world) return;  // another world was picked meanwhile: its own poll draws it
+    if (res.status === 404 && asked) {
+      setWorld(null);  // no such world (any more): show the first
+      poll();
+      return;
+    }
     const doc = await res.json();
+    if (asked !== world) return;
+    shownWorld = typeof doc.world === 'string' ? doc.world : null;
+    showWorlds(doc);
     updateSendPanel(sendPanel, doc.samples);
     charts.forEach((c) => draw(c, doc.samples));
-    status.textContent = `${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
+    status.textContent = `${shownWorld && !worldPick.hidden ? `${shownWorld} · ` : ''}${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
     status.textContent = `cannot reach the server (${err.message}); retrying`;
   }
