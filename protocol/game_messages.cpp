@@ -251,27 +251,36 @@ std::uint8_t changed_fields(const WireEntity& a, const WireEntity& b) {
 }
 
 void append_entity_full(std::string& out, const EntityView& e) {
+  append_entity_full(out, e.id, e.kind, e.name, e.max_hp, to_wire(e));
+}
+
+void append_entity_full(std::string& out, std::uint32_t id, std::string_view kind, std::string_view name, int max_hp,
+                        const WireEntity& wire) {
   out += "{\"id\":";
-  append_int(out, e.id);
+  append_int(out, id);
   append_key(out, "kind");
-  append_json_string(out, e.kind);
-  if (!e.name.empty()) {
+  append_json_string(out, kind);
+  if (!name.empty()) {
     append_key(out, "name");
-    append_json_string(out, e.name);
+    append_json_string(out, name);
   }
   append_key(out, "max_hp");
-  append_int(out, e.max_hp);
+  append_int(out, max_hp);
   // "away" is a player's; a monster's record does not carry it.
-  const auto fields = static_cast<std::uint8_t>(e.kind == "player" ? kFieldAll : kFieldAll & ~kFieldAway);
-  append_fields(out, to_wire(e), fields);
+  const auto fields = static_cast<std::uint8_t>(kind == "player" ? kFieldAll : kFieldAll & ~kFieldAway);
+  append_fields(out, wire, fields);
   out += '}';
 }
 
 void append_entity_delta(std::string& out, const EntityView& e, std::uint8_t fields) {
-  if (e.kind != "player") fields &= static_cast<std::uint8_t>(~kFieldAway);
+  append_entity_delta(out, e.id, e.kind == "player", to_wire(e), fields);
+}
+
+void append_entity_delta(std::string& out, std::uint32_t id, bool player, const WireEntity& wire, std::uint8_t fields) {
+  if (!player) fields &= static_cast<std::uint8_t>(~kFieldAway);
   out += "{\"id\":";
-  append_int(out, e.id);
-  append_fields(out, to_wire(e), fields);
+  append_int(out, id);
+  append_fields(out, wire, fields);
   out += '}';
 }
 

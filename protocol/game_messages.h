@@ -123,6 +123,11 @@ std::uint8_t changed_fields(const WireEntity& before, const WireEntity& now);
 void append_entity_full(std::string& out, const EntityView& e);
 // {"id":..,<only the fields in `fields`>}.
 void append_entity_delta(std::string& out, const EntityView& e, std::uint8_t fields);
+// The same two from an entity's wire values (what a tick's encoder keeps of it), with the
+// parts that are not on the wire given apart: the same bytes as from its EntityView.
+void append_entity_full(std::string& out, std::uint32_t id, std::string_view kind, std::string_view name, int max_hp,
+                        const WireEntity& wire);
+void append_entity_delta(std::string& out, std::uint32_t id, bool player, const WireEntity& wire, std::uint8_t fields);
 
 struct EventView {
   std::string_view type;  // "attack", "death", "respawn"

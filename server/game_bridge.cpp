@@ -31,10 +31,19 @@ void reset_arena(std::string& arena) {
 }  // namespace
 
 GameBridge::GameBridge(const game::World& world, float view_radius)
-    : world_(world), view_radius_(view_radius), visibility_(world.config()) {
+    : world_(world), view_radius_(view_radius), visibility_(world.config()), own_(std::make_unique<FrameAssembler>()) {
   const auto& cfg = world.config();
   buckets_x_ = std::max(1, static_cast<int>(std::ceil(cfg.world_width / view_radius_)));
   buckets_y_ = std::max(1, static_cast<int>(std::ceil(cfg.world_height / view_radius_)));
+}
+
+GameBridge::~GameBridge() = default;
+
+std::size_t GameBridge::encoded_bytes() const { return own_->encoded_bytes() + events_bytes_; }
+
+void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since, std::string& out,
+                             bool full, FrameFormat format, FrameHistory* history) {
+  own_->build_frame(*this, cx, cy, known, since, out, full, format, history);
 }
 
 protocol::EntityView GameBridge::view_of(const game::Entity& e) const {
@@ -69,13 +78,10 @@ std::uint32_t GameBridge::event_bucket(float x, float y) const {
 
 void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   ts_ms_ = ts_ms;
+  tick_ = world_.tick();
   ++stamp_;
   if (online_players != online_players_ || stamp_ == 1) players_changed_at_ = stamp_;
   online_players_ = online_players;
-  reset_arena(deltas_);
-  reset_arena(fulls_);
-  reset_arena(updates2_);
-  reset_arena(fulls2_);
   const auto& entities = world_.entities();
   if (encoded_.size() < entities.size()) {
     encoded_.resize(entities.size());
@@ -94,6 +100,13 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
       slot.next_mark = 0;
       slot.kind = e.kind == game::EntityKind::Player ? 0u : static_cast<std::uint32_t>(e.monster_kind) + 1u;
       entered_at_[i] = 0;
+    }
+    if (!slot.published || e.dirty == game::kDirtyAll) {
+      // What frames say of it besides its wire fields, kept so assemblers never read the world.
+      slot.kind_name = e.kind == game::EntityKind::Player ? std::string_view("player")
+                                                          : std::string_view(world_.config().monster_kinds[e.monster_kind].name);
+      slot.name = e.name;
+      slot.max_hp = e.max_hp;
     }
     if (e.dirty == 0 && slot.published) continue;
     const protocol::WireEntity wire = protocol::to_wire(view_of(e));
@@ -133,17 +146,6 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
 
 void GameBridge::prepare_views() { visibility_.rebuild(world_); }
 
-std::string_view GameBridge::full_of(std::uint32_t index) {
-  Encoded& slot = encoded_[index];
-  if (slot.full_stamp != stamp_) {
-    const std::size_t at = fulls_.size();
-    protocol::append_entity_full(fulls_, view_of(world_.entities()[index]));
-    slot.full = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls_.size() - at)};
-    slot.full_stamp = stamp_;
-  }
-  return in(fulls_, slot.full);
-}
-
 std::uint8_t GameBridge::fields_since(std::uint32_t index, Stamp since) const {
   const Encoded& slot = encoded_[index];
   std::uint8_t fields = 0;
@@ -153,36 +155,10 @@ std::uint8_t GameBridge::fields_since(std::uint32_t index, Stamp since) const {
   return fields;
 }
 
-std::string_view GameBridge::delta_of(std::uint32_t index, std::uint8_t fields) {
-  Encoded& slot = encoded_[index];
-  for (const CachedDelta& d : slot.deltas) {
-    if (d.stamp == stamp_ && d.fields == fields) return in(deltas_, d.span);
-  }
-  const std::size_t at = deltas_.size();
-  protocol::append_entity_delta(deltas_, view_of(world_.entities()[index]), fields);
-  CachedDelta& d = slot.deltas[slot.next_cache];
-  slot.next_cache ^= 1;
-  d = {stamp_, fields, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)}};
-  return in(deltas_, d.span);
-}
-
 void GameBridge::mark_position(Encoded& slot) {
   slot.positions[slot.next_mark] = {stamp_, slot.wire.x10, slot.wire.y10};
   slot.next_mark = static_cast<std::uint8_t>((slot.next_mark + 1) % kPositionMarks);
   if (slot.marks < kPositionMarks) slot.marks++;
-}
-
-std::string_view GameBridge::entering_of(std::uint32_t index) {
-  Encoded& slot = encoded_[index];
-  if (slot.full2_stamp != stamp_) {
-    const game::Entity& e = world_.entities()[index];
-    const std::size_t at = fulls2_.size();
-    protocol::v2::encode_entering(fulls2_, slot.wire, slot.kind, slot.wire.facing256, e.max_hp, e.name,
-                                  world_.tick());
-    slot.full2 = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls2_.size() - at)};
-    slot.full2_stamp = stamp_;
-  }
-  return in(fulls2_, slot.full2);
 }
 
 const GameBridge::PositionMark* GameBridge::position_at(const Encoded& slot, Stamp stamp) {
@@ -194,17 +170,74 @@ const GameBridge::PositionMark* GameBridge::position_at(const Encoded& slot, Sta
   return nullptr;
 }
 
-std::uint8_t GameBridge::encode_position(std::uint32_t index, game::EntityId id, Stamp since,
-                                         const FrameHistory& history) {
+void FrameAssembler::start_tick(const GameBridge& bridge) {
+  stamp_ = bridge.stamp_;
+  reset_arena(deltas_);
+  reset_arena(fulls_);
+  reset_arena(updates2_);
+  reset_arena(fulls2_);
+  if (pieces_.size() < bridge.encoded_.size()) pieces_.resize(bridge.encoded_.size());
+}
+
+FrameAssembler::Pieces& FrameAssembler::pieces(std::uint32_t index, game::EntityId id) {
+  Pieces& p = pieces_[index];
+  if (p.id != id) {  // the slot changed hands: nothing cached is its
+    p = Pieces();
+    p.id = id;
+  }
+  return p;
+}
+
+std::string_view FrameAssembler::full_of(std::uint32_t index) {
+  const GameBridge::Encoded& slot = bridge_->encoded_[index];
+  Pieces& p = pieces(index, slot.id);
+  if (p.full_stamp != stamp_) {
+    const std::size_t at = fulls_.size();
+    protocol::append_entity_full(fulls_, slot.id, slot.kind_name, slot.name, slot.max_hp, slot.wire);
+    p.full = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls_.size() - at)};
+    p.full_stamp = stamp_;
+  }
+  return GameBridge::in(fulls_, p.full);
+}
+
+std::string_view FrameAssembler::delta_of(std::uint32_t index, std::uint8_t fields) {
+  const GameBridge::Encoded& slot = bridge_->encoded_[index];
+  Pieces& p = pieces(index, slot.id);
+  for (const CachedDelta& d : p.deltas) {
+    if (d.stamp == stamp_ && d.fields == fields) return GameBridge::in(deltas_, d.span);
+  }
+  const std::size_t at = deltas_.size();
+  protocol::append_entity_delta(deltas_, slot.id, slot.kind == 0, slot.wire, fields);
+  CachedDelta& d = p.deltas[p.next_cache];
+  p.next_cache ^= 1;
+  d = {stamp_, fields, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)}};
+  return GameBridge::in(deltas_, d.span);
+}
+
+std::string_view FrameAssembler::entering_of(std::uint32_t index) {
+  const GameBridge::Encoded& slot = bridge_->encoded_[index];
+  Pieces& p = pieces(index, slot.id);
+  if (p.full2_stamp != stamp_) {
+    const std::size_t at = fulls2_.size();
+    protocol::v2::encode_entering(fulls2_, slot.wire, slot.kind, slot.wire.facing256, slot.max_hp, slot.name,
+                                  bridge_->tick_);
+    p.full2 = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls2_.size() - at)};
+    p.full2_stamp = stamp_;
+  }
+  return GameBridge::in(fulls2_, p.full2);
+}
+
+std::uint8_t FrameAssembler::encode_position(std::uint32_t index, game::EntityId id, Stamp since,
+                                             const FrameHistory& history) {
   // The viewer holds the mark of its last frame and predicts from it and the one of the frame
   // before; an entity that entered in its last frame it predicts to stand still.
-  const Encoded& slot = encoded_[index];
-  const PositionMark* held = position_at(slot, since);
-  const PositionMark* before = nullptr;
+  const GameBridge::Encoded& slot = bridge_->encoded_[index];
+  const GameBridge::PositionMark* held = GameBridge::position_at(slot, since);
+  const GameBridge::PositionMark* before = nullptr;
   if (held != nullptr) {
     const bool entered_last =
         !history.entered.empty() && std::binary_search(history.entered.begin(), history.entered.end(), id);
-    before = entered_last ? held : position_at(slot, history.before);
+    before = entered_last ? held : GameBridge::position_at(slot, history.before);
   }
   if (held == nullptr || before == nullptr) {
     return protocol::v2::encode_position(position_, slot.wire.x10, slot.wire.y10, nullptr);
@@ -214,55 +247,62 @@ std::uint8_t GameBridge::encode_position(std::uint32_t index, game::EntityId id,
   return protocol::v2::encode_position(position_, slot.wire.x10, slot.wire.y10, &predicted);
 }
 
-std::string_view GameBridge::update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h,
-                                            std::uint8_t& m) {
-  Encoded& slot = encoded_[index];
-  for (const CachedUpdate& u : slot.updates2) {
+std::string_view FrameAssembler::update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h,
+                                                std::uint8_t& m) {
+  const GameBridge::Encoded& slot = bridge_->encoded_[index];
+  Pieces& p = pieces(index, slot.id);
+  for (const CachedUpdate& u : p.updates2) {
     if (u.stamp == stamp_ && u.fields == fields) {
       h = u.h;
       m = u.m;
-      return in(updates2_, u.tail);
+      return GameBridge::in(updates2_, u.tail);
     }
   }
   const std::size_t at = updates2_.size();
-  protocol::v2::encode_update_tail(updates2_, h, m, slot.wire, fields, slot.kind == 0, world_.tick());
-  CachedUpdate& u = slot.updates2[slot.next_cache2];
-  slot.next_cache2 ^= 1;
+  protocol::v2::encode_update_tail(updates2_, h, m, slot.wire, fields, slot.kind == 0, bridge_->tick_);
+  CachedUpdate& u = p.updates2[p.next_cache2];
+  p.next_cache2 ^= 1;
   u = {stamp_, fields, h, m, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(updates2_.size() - at)}};
-  return in(updates2_, u.tail);
+  return GameBridge::in(updates2_, u.tail);
 }
 
-void GameBridge::add_events(float cx, float cy, Stamp since, FrameFormat format) {
-  const float r2 = view_radius_ * view_radius_;
-  const int bx = std::clamp(static_cast<int>(cx / view_radius_), 0, buckets_x_ - 1);
-  const int by = std::clamp(static_cast<int>(cy / view_radius_), 0, buckets_y_ - 1);
+void FrameAssembler::add_events(float cx, float cy, Stamp since, FrameFormat format) {
+  const GameBridge& b = *bridge_;
+  const float view_radius = b.view_radius_;
+  const int buckets_x = b.buckets_x_, buckets_y = b.buckets_y_;
+  const float r2 = view_radius * view_radius;
+  const int bx = std::clamp(static_cast<int>(cx / view_radius), 0, buckets_x - 1);
+  const int by = std::clamp(static_cast<int>(cy / view_radius), 0, buckets_y - 1);
+  constexpr Stamp kEventTicks = GameBridge::kEventTicks;
   const Stamp oldest = stamp_ >= kEventTicks ? stamp_ - kEventTicks + 1 : 1;
   for (Stamp s = std::max(since + 1, oldest); s <= stamp_; ++s) {
-    const TickEvents& tick = event_ring_[s % kEventTicks];
+    const GameBridge::TickEvents& tick = b.event_ring_[s % kEventTicks];
     if (tick.stamp != s || tick.events.empty()) continue;
-    for (int y = std::max(0, by - 1); y <= std::min(buckets_y_ - 1, by + 1); ++y) {
+    for (int y = std::max(0, by - 1); y <= std::min(buckets_y - 1, by + 1); ++y) {
       // The buckets of one row in the 3x3 block are consecutive numbers: one range.
-      const auto first = static_cast<std::uint32_t>(y * buckets_x_ + std::max(0, bx - 1));
-      const auto last = static_cast<std::uint32_t>(y * buckets_x_ + std::min(buckets_x_ - 1, bx + 1));
+      const auto first = static_cast<std::uint32_t>(y * buckets_x + std::max(0, bx - 1));
+      const auto last = static_cast<std::uint32_t>(y * buckets_x + std::min(buckets_x - 1, bx + 1));
       auto it = std::lower_bound(tick.events.begin(), tick.events.end(), first,
-                                 [](const EncodedEvent& e, std::uint32_t b) { return e.bucket < b; });
+                                 [](const GameBridge::EncodedEvent& e, std::uint32_t bucket) { return e.bucket < bucket; });
       for (; it != tick.events.end() && it->bucket <= last; ++it) {
         const float dx = it->x - cx, dy = it->y - cy;
         if (dx * dx + dy * dy > r2) continue;
         if (format == FrameFormat::Binary) {
-          writer2_.add_event(in(tick.bin, it->bin));
+          writer2_.add_event(GameBridge::in(tick.bin, it->bin));
         } else {
-          writer_.add_event(in(tick.json, it->json));
+          writer_.add_event(GameBridge::in(tick.json, it->json));
         }
       }
     }
   }
 }
 
-void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
-                             std::string& out, bool full, FrameFormat format, FrameHistory* history) {
+void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known,
+                                 Stamp since, std::string& out, bool full, FrameFormat format, FrameHistory* history) {
+  bridge_ = &bridge;
+  if (stamp_ != bridge.stamp_ || pieces_.size() < bridge.encoded_.size()) start_tick(bridge);
   visible_.clear();
-  visibility_.query(cx, cy, view_radius_, visible_);
+  bridge.visibility_.query(cx, cy, bridge.view_radius_, visible_);
   removed_.clear();
   if (full) known.clear();
   const bool binary = format == FrameFormat::Binary && history != nullptr;
@@ -270,11 +310,11 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
     entered_now_.clear();
     // v2 codes tick and ts against the viewer's previous frame, when the ring still has it.
     std::optional<protocol::v2::TickWriter::Previous> previous;
-    const TickEvents& last = event_ring_[since % kEventTicks];
+    const GameBridge::TickEvents& last = bridge.event_ring_[since % GameBridge::kEventTicks];
     if (since != 0 && last.stamp == since) previous = protocol::v2::TickWriter::Previous{last.tick, last.ts_ms};
-    writer2_.begin(world_.tick(), ts_ms_, online_players_, full, previous, players_changed_at_ > since);
+    writer2_.begin(bridge.tick_, bridge.ts_ms_, bridge.online_players_, full, previous, bridge.players_changed_at_ > since);
   } else {
-    writer_.begin(out, world_.tick(), ts_ms_, online_players_, full);
+    writer_.begin(out, bridge.tick_, bridge.ts_ms_, bridge.online_players_, full);
   }
   // A first frame carries this tick's events only, not the last kEventTicks ticks'.
   const Stamp events_since = since == 0 && stamp_ > 0 ? stamp_ - 1 : since;
@@ -294,16 +334,16 @@ void GameBridge::build_frame(float cx, float cy, std::vector<game::EntityId>& kn
     const std::size_t held_index = k;
     if (was_known) {
       ++k;
-      if (last_change_[index] <= since) continue;  // the usual case: nothing new about it
+      if (bridge.last_change_[index] <= since) continue;  // the usual case: nothing new about it
     }
-    if (!was_known || entered_at_[index] > since) {
+    if (!was_known || bridge.entered_at_[index] > since) {
       if (binary) {
         writer2_.add_entering(id, entering_of(index));
         entered_now_.push_back(id);
       } else {
         writer_.add_entity(full_of(index));
       }
-    } else if (const std::uint8_t fields = fields_since(index, since); fields != 0) {
+    } else if (const std::uint8_t fields = bridge.fields_since(index, since); fields != 0) {
       if (binary) {
         std::uint8_t h = 0, m = 0;
         const std::string_view tail = update_tail_of(index, fields, h, m);

@@ -6,10 +6,17 @@
 // carries everything that changed since *that viewer's* last frame. The bridge remembers,
 // per entity and per wire field, the encode stamp at which the field last changed, and keeps
 // the last kEventTicks ticks' events, so a viewer served every k-th tick loses nothing.
+//
+// Two parts: the bridge itself (encode_tick, prepare_views), which only the world's loop
+// touches, and FrameAssembler, which builds viewers' frames from it. Between one
+// prepare_views() and the next encode_tick() the bridge is only read, and an assembler
+// reads nothing else of the world: several assemblers (one per thread) may then build
+// frames of the same tick at once. Each keeps its own caches of the pieces it encoded.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +32,8 @@ namespace skirmish::server {
 // changes look new and new ones old).
 using Stamp = std::uint64_t;
 
+class FrameAssembler;
+
 class GameBridge {
  public:
   // Ticks of events kept for viewers that skipped frames; a viewer further behind than this
@@ -33,6 +42,7 @@ class GameBridge {
   static constexpr int kFieldCount = 6;  // the bits of protocol::EntityField
 
   GameBridge(const game::World& world, float view_radius);
+  ~GameBridge();
 
   // After each World::step(): notes what changed and encodes the tick's events. Stamps count
   // these calls from 1; a viewer's frame is "since" the stamp of its previous frame.
@@ -43,42 +53,22 @@ class GameBridge {
   // entity stands.
   void prepare_views();
 
-  // Builds one viewer's tick payload for a view centred on (cx, cy) into `out`, given the ids
-  // it knows (sorted) and the stamp of its last frame (`since`; 0 for none), and replaces
-  // `known` with what it now knows: entities entering the view are sent in full, known ones
-  // with the fields that changed after `since`, and ones that left the view or the world are
-  // listed in "removed"; events after `since` are included. With `full`, every visible entity
-  // is sent in full and the frame is marked as a resync. Answers for the world as of the last
-  // prepare_views(). `format` Binary builds protocol v2's message, whose positions are coded
-  // against what the viewer predicts from its last two frames: `since` must be the stamp of
-  // the frame it last received, and `history` (required) is kept here between its frames.
+  // Builds one viewer's frame with the bridge's own assembler (one thread); see
+  // FrameAssembler::build_frame.
   void build_frame(float cx, float cy, std::vector<game::EntityId>& known, Stamp since, std::string& out,
                    bool full = false, FrameFormat format = FrameFormat::Json, FrameHistory* history = nullptr);
 
   // What a client needs to draw the world before it joins.
   protocol::HelloMsg hello() const;
 
-  // Bytes encoded this tick (deltas, full records and events, in both formats), for metrics.
-  std::size_t encoded_bytes() const {
-    return deltas_.size() + fulls_.size() + updates2_.size() + fulls2_.size() + events_bytes_;
-  }
+  // Bytes encoded this tick (events in both formats, and the pieces the bridge's own
+  // assembler encoded), for metrics.
+  std::size_t encoded_bytes() const;
 
  private:
+  friend class FrameAssembler;
   struct Span {
     std::uint32_t at = 0, len = 0;
-  };
-  struct CachedDelta {
-    Stamp stamp = 0;  // valid in this stamp only (the arena is emptied every tick)
-    std::uint8_t fields = 0;
-    Span span;
-  };
-  // A v2 update's fields after the position, shared by every viewer (the position depends
-  // on what each predicts, and is written per viewer).
-  struct CachedUpdate {
-    Stamp stamp = 0;
-    std::uint8_t fields = 0;
-    std::uint8_t h = 0, m = 0;
-    Span tail;
   };
   // A wire position and the stamp it was published at: what a viewer whose last frame was
   // at or after that stamp (and before the next mark) holds.
@@ -89,24 +79,19 @@ class GameBridge {
   // A v2 prediction needs the marks at a viewer's last two frames: for a viewer served every
   // 4th tick and an entity moving every tick, 9 marks back; and then some.
   static constexpr std::size_t kPositionMarks = 16;
+  // What the bridge knows of one entity: everything its frames are made of, so that an
+  // assembler never reads the world (which the next step changes).
   struct Encoded {
     game::EntityId id = 0;
     bool published = false;  // `wire` holds what the last encode_tick saw
     protocol::WireEntity wire;
     std::array<Stamp, kFieldCount> changed_at{};  // stamp each wire field last changed
-    Span full;                                            // every field, in fulls_, when full_stamp == stamp_
-    Stamp full_stamp = 0;
-    // A tick's viewers ask for few distinct field sets (one per send phase): the last two
-    // encoded are kept.
-    std::array<CachedDelta, 2> deltas{};
-    std::uint8_t next_cache = 0;
     std::uint32_t kind = 0;  // v2's kind code: 0 a player, n the monster kind n-1
+    std::string_view kind_name;  // v1's: "player" or the monster kind's name (the config's)
+    std::string name;            // players' (copied when it enters the world)
+    int max_hp = 0;
     std::uint8_t next_mark = 0, marks = 0;
     std::array<PositionMark, kPositionMarks> positions{};
-    Span full2;  // v2's entering record, in fulls2_, when full2_stamp == stamp_
-    Stamp full2_stamp = 0;
-    std::array<CachedUpdate, 2> updates2{};
-    std::uint8_t next_cache2 = 0;
   };
   struct EncodedEvent {
     std::uint32_t bucket;
@@ -123,26 +108,19 @@ class GameBridge {
     std::vector<EncodedEvent> events;
   };
 
-  std::string_view full_of(std::uint32_t index);
-  std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
-  std::string_view entering_of(std::uint32_t index);
-  // v2's update tail for `fields` (all but the position), with its h bits and m byte.
-  std::string_view update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h, std::uint8_t& m);
   // The newest position mark at or before `stamp`: what a viewer whose frame had that stamp
   // holds. Null when the marks no longer reach back that far.
   static const PositionMark* position_at(const Encoded& slot, Stamp stamp);
-  // Writes an update's position for a viewer into position_; returns the h bits of its form.
-  std::uint8_t encode_position(std::uint32_t index, game::EntityId id, Stamp since, const FrameHistory& history);
   void mark_position(Encoded& slot);
   std::uint8_t fields_since(std::uint32_t index, Stamp since) const;
   protocol::EntityView view_of(const game::Entity& e) const;
   std::uint32_t event_bucket(float x, float y) const;
-  void add_events(float cx, float cy, Stamp since, FrameFormat format);
   static std::string_view in(const std::string& arena, Span span) { return {arena.data() + span.at, span.len}; }
 
   const game::World& world_;
   float view_radius_;
   std::int64_t ts_ms_ = 0;
+  std::uint64_t tick_ = 0;  // the world's tick at the last encode_tick
   std::size_t online_players_ = 0;
   Stamp stamp_ = 0;
   // Indexed like world_.entities(); an entry whose id differs from the entity's is stale.
@@ -152,14 +130,84 @@ class GameBridge {
   // bytes for an entity it knows and mostly stops there.
   std::vector<Stamp> last_change_;
   std::vector<Stamp> entered_at_;
-  std::string deltas_, fulls_;  // this tick's encoded pieces (arenas emptied each tick)
-  std::string updates2_, fulls2_;  // the same for v2
   Stamp players_changed_at_ = 0;
   game::VisibilityIndex visibility_;
   int buckets_x_ = 1, buckets_y_ = 1;
   std::array<TickEvents, kEventTicks> event_ring_;  // by stamp % kEventTicks
   std::size_t events_bytes_ = 0;
-  // Scratch reused by every build_frame call: no allocation per viewer per tick.
+  std::unique_ptr<FrameAssembler> own_;  // build_frame's
+};
+
+// Builds viewers' frames from a GameBridge, reading it only: one per thread that builds
+// frames. The pieces of a frame (an entity's full record, its delta for a set of fields, v2's
+// entering record and update tail) are encoded the first time one of this assembler's
+// viewers needs them in a tick, and reused by its other viewers; scratch space is reused by
+// every call: no allocation per viewer per tick.
+class FrameAssembler {
+ public:
+  // Builds one viewer's tick payload for a view centred on (cx, cy) into `out`, given the ids
+  // it knows (sorted) and the stamp of its last frame (`since`; 0 for none), and replaces
+  // `known` with what it now knows: entities entering the view are sent in full, known ones
+  // with the fields that changed after `since`, and ones that left the view or the world are
+  // listed in "removed"; events after `since` are included. With `full`, every visible entity
+  // is sent in full and the frame is marked as a resync. Answers for the world as of the
+  // bridge's last prepare_views(). `format` Binary builds protocol v2's message, whose
+  // positions are coded against what the viewer predicts from its last two frames: `since`
+  // must be the stamp of the frame it last received, and `history` (required) is kept here
+  // between its frames.
+  void build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
+                   std::string& out, bool full = false, FrameFormat format = FrameFormat::Json,
+                   FrameHistory* history = nullptr);
+  // Bytes of pieces encoded in the current tick.
+  std::size_t encoded_bytes() const { return deltas_.size() + fulls_.size() + updates2_.size() + fulls2_.size(); }
+
+ private:
+  using Span = GameBridge::Span;
+  struct CachedDelta {
+    Stamp stamp = 0;  // valid in this stamp only (the arena is emptied every tick)
+    std::uint8_t fields = 0;
+    Span span;
+  };
+  // A v2 update's fields after the position, shared by every viewer (the position depends
+  // on what each predicts, and is written per viewer).
+  struct CachedUpdate {
+    Stamp stamp = 0;
+    std::uint8_t fields = 0;
+    std::uint8_t h = 0, m = 0;
+    Span tail;
+  };
+  // Per entity index, this assembler's pieces of the current tick.
+  struct Pieces {
+    game::EntityId id = 0;  // whose pieces these are
+    Span full;  // every field, in fulls_, when full_stamp == the stamp
+    Stamp full_stamp = 0;
+    // A tick's viewers ask for few distinct field sets (one per send phase): the last two
+    // encoded are kept.
+    std::array<CachedDelta, 2> deltas{};
+    std::uint8_t next_cache = 0;
+    Span full2;  // v2's entering record, in fulls2_, when full2_stamp == the stamp
+    Stamp full2_stamp = 0;
+    std::array<CachedUpdate, 2> updates2{};
+    std::uint8_t next_cache2 = 0;
+  };
+
+  // A new tick (or a first one): empties the arenas, sizes the pieces.
+  void start_tick(const GameBridge& bridge);
+  Pieces& pieces(std::uint32_t index, game::EntityId id);
+  std::string_view full_of(std::uint32_t index);
+  std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
+  std::string_view entering_of(std::uint32_t index);
+  // v2's update tail for `fields` (all but the position), with its h bits and m byte.
+  std::string_view update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h, std::uint8_t& m);
+  // Writes an update's position for a viewer into position_; returns the h bits of its form.
+  std::uint8_t encode_position(std::uint32_t index, game::EntityId id, Stamp since, const FrameHistory& history);
+  void add_events(float cx, float cy, Stamp since, FrameFormat format);
+
+  const GameBridge* bridge_ = nullptr;  // during build_frame
+  Stamp stamp_ = 0;                     // the tick the arenas hold
+  std::vector<Pieces> pieces_;          // indexed like the bridge's entities
+  std::string deltas_, fulls_;          // this tick's encoded pieces (arenas emptied each tick)
+  std::string updates2_, fulls2_;       // the same for v2
   std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;
   std::vector<std::uint32_t> entered_now_;  // v2: ids entering in the frame being built
