@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "game/game_config.h"
 #include "protocol/handshake.h"
@@ -38,6 +39,10 @@ struct ServerSettings {
   // A WebSocket that stays over that allowance this long without a break is abusive, not
   // bursty: it is closed with 1008. 0 = never.
   int flood_close_ms = 10000;
+  // Reverse proxies (addresses or networks, e.g. "127.0.0.1", "10.0.0.0/8") whose
+  // X-Forwarded-For names the client: from them, per-IP limits and logs use that client's
+  // address. From anyone else the header is ignored. Empty: no proxy is trusted.
+  std::vector<std::string> trusted_proxies;
 };
 
 // Backpressure and liveness for WebSocket connections.

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "config/options.h"
+#include "protocol/forwarded_for.h"
 
 #ifndef SKIRMISH_VERSION
 #define SKIRMISH_VERSION "0.0.0"
@@ -208,6 +209,9 @@ void check_consistency(const Config& c) {
   }
   if (auto why = game::validate_config(c.game)) throw ConfigError("game: " + *why);
   check_state_file(c.session.state_file);
+  if (auto why = protocol::AddressSet().add_all(c.server.trusted_proxies)) {
+    throw ConfigError("server.trusted_proxies: " + *why);
+  }
   if (c.flow.hard_limit_bytes < c.flow.soft_limit_bytes) {
     throw ConfigError("websocket.hard_limit_bytes (" + std::to_string(c.flow.hard_limit_bytes) +
                       ") must not be below websocket.soft_limit_bytes (" + std::to_string(c.flow.soft_limit_bytes) + ")");

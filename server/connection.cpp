@@ -41,11 +41,18 @@ std::string peer_address(uv_tcp_t* tcp) {
 
 }  // namespace
 
-std::string_view Connection::ip() const {
-  const std::string_view peer = peer_;
+std::string_view Connection::tcp_ip() const {
+  const std::string_view peer = tcp_peer_;
   if (peer.size() > 2 && peer.front() == '[') return peer.substr(1, peer.rfind(']') - 1);
   const std::size_t colon = peer.rfind(':');
   return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+
+std::string_view Connection::ip() const { return client_ip_.empty() ? tcp_ip() : std::string_view(client_ip_); }
+
+void Connection::set_client(std::string client) {
+  client_ip_ = std::move(client);
+  peer_ = client_ip_ + " via " + tcp_peer_;
 }
 
 Connection::Connection(ConnectionHost& host, const ConnectionContext& context, ConnId id)
@@ -61,7 +68,8 @@ Connection::Connection(ConnectionHost& host, const ConnectionContext& context, C
 }
 
 void Connection::start() {
-  peer_ = peer_address(&handle_);
+  tcp_peer_ = peer_address(&handle_);
+  peer_ = tcp_peer_;
   last_heard_ms_ = now_ms();
   messages_ = TokenBucket(config_.server.max_messages_per_second, last_heard_ms_);
   uv_tcp_nodelay(&handle_, 1);
@@ -145,6 +153,11 @@ void Connection::handle_http(const char* data, std::size_t len) {
 
 bool Connection::handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len) {
   stats_.http_requests++;
+  // Who it is from (a trusted proxy names its client), before anything is answered.
+  if (auto refusal = host_.identify(*this, request)) {
+    respond_and_drain(protocol::serialize_response(*refusal));
+    return false;
+  }
   // Anything that looks like a handshake is judged as one, so a broken handshake gets the
   // 4xx that names what is wrong rather than a page or a generic 426.
   const std::string* connection_header = request.header("connection");

@@ -43,8 +43,21 @@ class Connection {
   bool upgraded() const { return upgraded_; }
   // The WebSocket subprotocol the handshake agreed on; empty for none.
   const std::string& subprotocol() const { return subprotocol_; }
-  const std::string& peer() const { return peer_; }  // "ip:port", for logs
-  std::string_view ip() const;  // the address part of peer()
+  // "ip:port" for logs; "client via proxy-ip:port" once a trusted proxy named the client.
+  const std::string& peer() const { return peer_; }
+  // The client's address (per-IP limits): the TCP peer's, or the one a trusted proxy named.
+  std::string_view ip() const;
+  // The TCP peer's address, whoever it speaks for.
+  std::string_view tcp_ip() const;
+  // A trusted proxy named the client: `client` is its address from now on.
+  void set_client(std::string client);
+  // Whether the host counts this connection under ip() (its per-IP limit); a trusted proxy's
+  // connection is counted only once a request names its client.
+  bool ip_counted() const { return ip_counted_; }
+  void set_ip_counted(bool counted) { ip_counted_ = counted; }
+  // A trusted proxy said the client reached it over TLS (X-Forwarded-Proto: https).
+  bool secure() const { return secure_; }
+  void set_secure(bool secure) { secure_ = secure; }
   // Bytes accepted for sending but not yet handed to the kernel.
   std::size_t queued_bytes() const { return queued_bytes_; }
   // True while more than websocket.soft_limit_bytes wait to be sent: the peer reads slower
@@ -169,6 +182,10 @@ class Connection {
   std::size_t flow_soft_limit_;
   TokenBucket messages_;  // the peer's allowance (server.max_messages_per_second)
   std::string peer_;
+  std::string tcp_peer_;   // "ip:port" of the TCP peer
+  std::string client_ip_;  // set by set_client(); empty: the TCP peer's
+  bool ip_counted_ = false;
+  bool secure_ = false;
   std::string subprotocol_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;

@@ -37,6 +37,10 @@ class ConnectionHost {
   // Why a WebSocket handshake on this request target may not upgrade (not the endpoint's
   // path, a world we do not have): the reason of its 404. nullopt: it may.
   virtual std::optional<std::string> refuse_websocket(const std::string& target) const = 0;
+  // Every request, first: the host may learn who the client is (a trusted proxy's
+  // X-Forwarded-For; Connection::set_client) and refuse it (e.g. over its per-IP limit).
+  // A response: send it and end the connection.
+  virtual std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) = 0;
   // A whole HTTP request that is not a handshake. nullopt: the answer comes later, through
   // Connection::finish_deferred (a long poll).
   virtual std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) = 0;

@@ -52,9 +52,8 @@ void GameService::add_routes() {
     body["worlds"] = std::move(names);
     return json_response(request, 200, body.dump());
   });
-  server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
-    // Absolute URLs as this client reached us (a browser opens them as they are); the page
-    // on https:// turns ws:// into wss:// itself.
+  server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
+    // Absolute URLs as this client reached us: wss:// when a trusted proxy says it came over TLS.
     const std::string* host = request.header("host");
     const std::string authority = host && !host->empty() ? *host : "localhost:" + std::to_string(server_.port());
     nlohmann::json list = nlohmann::json::array();
@@ -66,7 +65,7 @@ void GameService::add_routes() {
                       {"tick_rate", w->world().config().tick_rate},
                       {"viewers", w->tick().viewer_count()},
                       {"path", path},
-                      {"url", "ws://" + authority + path}});
+                      {"url", (origin.secure ? "wss://" : "ws://") + authority + path}});
     }
     return json_response(request, 200,
                          nlohmann::json{{"worlds", list}, {"placement", worlds_[placement()]->name()}}.dump());

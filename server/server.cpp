@@ -25,6 +25,7 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
       config_(config),
       files_(config.server.web_root.empty() ? StaticFiles::embedded()
                                             : StaticFiles::from_directory(config.server.web_root)) {
+  trusted_proxies_.add_all(config.server.trusted_proxies);  // validated by the config loader
   uv_tcp_init(loop_, &listener_v4_);
   uv_tcp_init(loop_, &listener_v6_);
   listener_v4_.data = listener_v6_.data = this;
@@ -96,7 +97,10 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   self->stats_.connections_total++;
   self->connections_[conn->id()] = conn;
   conn->start();
-  const int from_ip = ++self->per_ip_[std::string(conn->ip())];
+  // A trusted proxy's connection counts under the client its first request names (identify).
+  const bool via_proxy = self->trusted_proxies_.contains(conn->tcp_ip());
+  const int from_ip = via_proxy ? 0 : ++self->per_ip_[std::string(conn->ip())];
+  conn->set_ip_counted(!via_proxy);
   const auto& cfg = self->config_.server;
   const char* refused = nullptr;
   const char* reason = nullptr;
@@ -166,8 +170,31 @@ void Server::on_resume(uv_idle_t* idle) {
   }
 }
 
+std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const protocol::HttpRequest& request) {
+  if (trusted_proxies_.empty() || !trusted_proxies_.contains(conn.tcp_ip())) return std::nullopt;
+  const std::string* proto = request.header("x-forwarded-proto");
+  conn.set_secure(proto != nullptr && *proto == "https");
+  std::string client = protocol::client_address(trusted_proxies_, conn.tcp_ip(), request.header("x-forwarded-for"));
+  if (conn.ip_counted() && client == conn.ip()) return std::nullopt;
+  if (conn.ip_counted()) {
+    // A proxy that reuses one connection for several clients: move it to the new one.
+    if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  }
+  const int from_ip = ++per_ip_[client];
+  conn.set_client(std::move(client));
+  conn.set_ip_counted(true);
+  const int limit = config_.server.max_connections_per_ip;
+  if (limit > 0 && from_ip > limit) {
+    stats_.rejected_by_reason["over_max_per_ip"]++;
+    spdlog::debug("conn {} {}: refused: too many connections from your address", conn.id(), conn.peer());
+    auto r = protocol::make_reject_response({503, "too many connections from your address", {{"Retry-After", "5"}}});
+    return r;
+  }
+  return std::nullopt;
+}
+
 std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const protocol::HttpRequest& request) {
-  const RequestOrigin origin{conn.id(), conn.ip()};
+  const RequestOrigin origin{conn.id(), conn.ip(), conn.secure()};
   const auto path = protocol::normalize_path(request.target);
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
@@ -263,7 +290,9 @@ void Server::on_binary(Connection& conn, std::string_view data) {
 void Server::on_closed(Connection& conn) {
   spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
   connections_.erase(conn.id());
-  if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  if (conn.ip_counted()) {
+    if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  }
   if (conn.upgraded() && app_) app_->on_close(conn);
   if (conn.awaiting_response() && deferred_gone_) deferred_gone_(conn.id());
   if (shutting_down_) maybe_finish_shutdown();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "protocol/forwarded_for.h"
 #include "protocol/handshake.h"
 #include "protocol/http_types.h"
 #include "server/connection.h"
@@ -24,10 +25,11 @@
 namespace skirmish::server {
 
 // Who asked for a request a route answers: its connection, by id (a deferred answer finds
-// nothing once it is gone), and the client's address (per-IP limits).
+// nothing once it is gone), and the client's address (per-IP limits; a trusted proxy's client).
 struct RequestOrigin {
   ConnId conn = 0;
   std::string_view ip;
+  bool secure = false;  // a trusted proxy said the client came over TLS (its URLs are https/wss)
 };
 
 class Server final : private ConnectionHost {
@@ -67,6 +69,7 @@ class Server final : private ConnectionHost {
  private:
   // ConnectionHost: what connections ask of us.
   std::optional<std::string> refuse_websocket(const std::string& target) const override;
+  std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) override;
   // Routes, files, /healthz, /metrics; upgrades are handled by the connection.
   std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override;
@@ -116,6 +119,7 @@ class Server final : private ConnectionHost {
   std::unordered_map<std::string, Route> routes_;
   std::function<void(ConnId)> deferred_gone_;
   std::unordered_map<std::string, int> per_ip_;  // open connections by client address
+  protocol::AddressSet trusted_proxies_;         // server.trusted_proxies
   std::array<char, 64 * 1024> read_buffer_;
 };
 

@@ -111,7 +111,9 @@ std::string other_value_text(const Option& o) {
     }
     case ValueKind::String: return "some-value";
     case ValueKind::Choice: return o.choices.front() == def.get<std::string>() ? o.choices.back() : o.choices.front();
-    case ValueKind::StringList: return "alpha, beta";
+    case ValueKind::StringList:
+      // Lists of addresses must hold addresses; other lists take any words.
+      return o.key == "server.trusted_proxies" ? "10.0.0.1, fd00::/8" : "alpha, beta";
     case ValueKind::Json: break;
   }
   FAIL("no text form for " << o.key);
@@ -124,7 +126,8 @@ json other_value_json(const Option& o) {
   switch (o.kind) {
     case ValueKind::Int: return json(std::stoll(text));
     case ValueKind::Float: return json(std::stod(text));
-    case ValueKind::StringList: return json::array({"alpha", "beta"});
+    case ValueKind::StringList:
+      return o.key == "server.trusted_proxies" ? json::array({"10.0.0.1", "fd00::/8"}) : json::array({"alpha", "beta"});
     default: return json(text);
   }
 }
@@ -264,6 +267,13 @@ TEST_CASE("every option is set by its key in the file", "[config]") {
     INFO(o.key << " = " << value.dump());
     CHECK(o.get(load({"--config", file.path()}).config) == value);
   }
+}
+
+TEST_CASE("server.trusted_proxies must be addresses or networks, named when not", "[config]") {
+  CHECK_THROWS_WITH(load({"--trusted-proxies", "127.0.0.1,proxy.example"}),
+                    Catch::Contains("server.trusted_proxies") && Catch::Contains("proxy.example"));
+  CHECK_THROWS_WITH(load({"--trusted-proxies", "10.0.0.0/40"}), Catch::Contains("prefix length"));
+  CHECK(load({"--trusted-proxies", "127.0.0.1, 10.0.0.0/8, ::1"}).config.server.trusted_proxies.size() == 3);
 }
 
 TEST_CASE("game.world_size sets both the width and the height", "[config]") {

@@ -1,0 +1,101 @@
+#include "protocol/forwarded_for.h"
+
+#include <arpa/inet.h>
+
+#include <cstdlib>
+
+namespace skirmish::protocol {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// An IPv4 or IPv6 address (no port, no brackets) as 16 bytes, IPv4 mapped into IPv6.
+std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text) {
+  if (text.empty() || text.size() > 45) return std::nullopt;
+  const std::string s(text);
+  std::array<std::uint8_t, 16> out{};
+  in_addr v4{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    out[10] = out[11] = 0xff;
+    const auto* b = reinterpret_cast<const std::uint8_t*>(&v4);
+    for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(12 + i)] = b[i];
+    return out;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
+    const auto* b = reinterpret_cast<const std::uint8_t*>(&v6);
+    for (int i = 0; i < 16; ++i) out[static_cast<std::size_t>(i)] = b[i];
+    return out;
+  }
+  return std::nullopt;
+}
+
+bool is_mapped_v4(const std::array<std::uint8_t, 16>& a) {
+  for (int i = 0; i < 10; ++i) {
+    if (a[static_cast<std::size_t>(i)] != 0) return false;
+  }
+  return a[10] == 0xff && a[11] == 0xff;
+}
+
+}  // namespace
+
+std::optional<std::string> AddressSet::add_all(const std::vector<std::string>& entries) {
+  for (const std::string& entry : entries) {
+    const std::string_view e = trim(entry);
+    const std::size_t slash = e.find('/');
+    const auto address = parse_address(e.substr(0, slash));
+    if (!address) return "'" + entry + "' is not an IP address or network (e.g. 10.0.0.7, 10.0.0.0/8, ::1, fd00::/8)";
+    Net net;
+    net.bytes = *address;
+    const bool v4 = is_mapped_v4(*address);
+    net.prefix = 128;
+    if (slash != std::string_view::npos) {
+      const std::string bits(e.substr(slash + 1));
+      char* end = nullptr;
+      const long n = bits.empty() ? -1 : std::strtol(bits.c_str(), &end, 10);
+      const long most = v4 ? 32 : 128;
+      if (n < 0 || n > most || end == nullptr || *end != '\0') {
+        return "'" + entry + "': the prefix length must be 0 to " + std::to_string(most);
+      }
+      net.prefix = static_cast<int>(v4 ? n + 96 : n);
+    }
+    nets_.push_back(net);
+  }
+  return std::nullopt;
+}
+
+bool AddressSet::contains(std::string_view address) const {
+  const auto a = parse_address(trim(address));
+  if (!a) return false;
+  for (const Net& net : nets_) {
+    int bits = net.prefix;
+    bool match = true;
+    for (std::size_t i = 0; i < 16 && bits > 0 && match; ++i, bits -= 8) {
+      const std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+      match = ((*a)[i] & mask) == (net.bytes[i] & mask);
+    }
+    if (match) return true;
+  }
+  return false;
+}
+
+std::string client_address(const AddressSet& trusted, std::string_view peer, const std::string* forwarded_for) {
+  std::string client(peer);
+  if (forwarded_for == nullptr || !trusted.contains(client)) return client;
+  std::string_view rest = *forwarded_for;
+  while (!rest.empty() && trusted.contains(client)) {
+    const std::size_t comma = rest.rfind(',');
+    const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+    if (!parse_address(entry)) break;  // not an address: keep the last trusted hop
+    client = std::string(entry);
+  }
+  return client;
+}
+
+}  // namespace skirmish::protocol
