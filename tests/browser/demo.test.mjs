@@ -20,11 +20,14 @@
 // (u) checks several worlds in one daemon: the join card lists them, a picked one is watched
 // and joined there, "Place me" is placed, and a player joining a world that filled meanwhile is
 // moved by the server (on its socket: a new hello, then welcome); the stats page picks a world.
+// (v) plays over wss:// through a real nginx (deploy/nginx/skirmish.conf, throwaway certificate:
+// tests/support/nginx_front.py) in front of a daemon that trusts it (--trusted-proxies).
 //
 // SKIRMISH_TEST_ONLY=REGEX runs only the steps whose name matches (for working on one).
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -106,6 +109,75 @@ class Daemon {
       await this.exited;
     }
   }
+}
+
+// A real nginx terminating TLS in front of a daemon (tests/support/nginx_front.py): it prints
+// "https_port N" once nginx listens, and stops nginx when its stdin closes (or on SIGTERM).
+class NginxFront {
+  constructor(daemonPort) {
+    this.daemonPort = daemonPort;
+    this.proc = null;
+    this.port = null;
+    this.output = [];
+  }
+
+  start(timeoutMs = 20000) {
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const script = resolve(HERE, '../support/nginx_front.py');
+    return new Promise((resolve, reject) => {
+      const proc = spawn(python, [script, String(this.daemonPort)], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.proc = proc;
+      this.exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
+      const timer = setTimeout(() => reject(new Error(`nginx_front.py did not report its port within ${timeoutMs} ms:\n${this.output.join('\n')}`)), timeoutMs);
+      let buf = '';
+      const onData = (chunk) => {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          this.output.push(line);
+          const m = /^https_port (\d+)$/.exec(line);
+          if (m) {
+            clearTimeout(timer);
+            this.port = Number(m[1]);
+            resolve(this.port);
+          }
+        }
+      };
+      proc.stdout.setEncoding('utf8').on('data', onData);
+      proc.stderr.setEncoding('utf8').on('data', onData);
+      proc.stdin.on('error', () => {});  // it may be gone already when we close its stdin
+      proc.on('error', (err) => { clearTimeout(timer); reject(err); });
+      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`nginx_front.py exited with ${code} before nginx listened:\n${this.output.join('\n')}`)); });
+    });
+  }
+
+  // Closing its stdin asks it to stop nginx (it waits up to 5 s for connections to finish);
+  // SIGTERM does the same; SIGKILL only if both were ignored (nginx might then outlive it).
+  async stop() {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const within = (ms) => Promise.race([this.exited, new Promise((res) => setTimeout(() => res(null), ms))]);
+    proc.stdin.end();
+    if ((await within(10000)) !== null) return;
+    proc.kill('SIGTERM');
+    if ((await within(10000)) !== null) return;
+    proc.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+// GET over https without checking the certificate (this request only): [status, body].
+function httpsGetInsecure(url, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c) => { body += c; }).on('end', () => resolve([res.statusCode, body]));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
 }
 
 // ------------------------------------------------------------------ a tiny runner
@@ -1329,6 +1401,105 @@ try {
     } finally {
       for (const p of pages) await p.context().close().catch(() => {});
       await wDaemon.stop('SIGTERM').catch(() => {});
+    }
+  });
+
+  // ---------------------------------------------------------------- wss:// through nginx
+  group();
+  await step('(v) the demo over wss:// through nginx (TLS)', async () => {
+    phase = 'tls';
+    if (!help.includes('--trusted-proxies')) throw new Error('the daemon has no --trusted-proxies option');
+    const tPort = await freePort();
+    // nginx_front.py's nginx connects to the daemon from 127.0.0.2: trusted, so its
+    // X-Forwarded-For names the client and X-Forwarded-Proto https makes /worlds say wss://.
+    const tDaemon = new Daemon(['--host', '127.0.0.1', '--port', String(tPort), '--log-level', 'info',
+      '--world-size', '700', '--monsters', '10', '--obstacles', '0', '--trusted-proxies', '127.0.0.2',
+      ...(hasStateFile ? ['--state-file', ''] : []), ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : [])]);
+    const front = new NginxFront(tPort);
+    let p = null;
+    try {
+      await tDaemon.start();
+      const nPort = await front.start();
+      const tOrigin = `https://127.0.0.1:${nPort}`;
+      const wsPrefix = `wss://127.0.0.1:${nPort}/ws`;
+      origins.push(`${tOrigin}/`, `wss://127.0.0.1:${nPort}/`);
+      // The certificate is self-signed: this context (only) accepts it.
+      p = await newPage('tls', { ignoreHTTPSErrors: true });
+      const sockets = [];
+      const frames = { binary: 0, text: 0 };
+      let enoughBinary;
+      const gotBinary = new Promise((res) => { enoughBinary = res; });
+      p.on('websocket', (ws) => {
+        sockets.push(ws);
+        ws.on('framereceived', (f) => {
+          if (typeof f.payload === 'string') frames.text++;
+          else if (++frames.binary >= 10) enoughBinary();
+        });
+      });
+
+      // The page over https, connected over wss:// through nginx.
+      const resp = await p.goto(`${tOrigin}/`, { waitUntil: 'load', timeout: 15000 });
+      assert(resp && resp.status() === 200, `GET ${tOrigin}/ answered ${resp && resp.status()}`);
+      await waitFor(p, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick !== null, undefined, 10000)
+        .catch(async () => { throw new Error(`not connected through nginx: ${await sk(p, () => window.skirmish && window.skirmish.connection)}; ` +
+          `sockets ${sockets.map((w) => w.url())}; nginx_front: ${front.output.join(' | ')}`); });
+      assert(sockets.length >= 1, 'a WebSocket was opened');
+      assert(sockets.every((w) => w.url().startsWith(wsPrefix)), `every WebSocket goes to ${wsPrefix}: ${sockets.map((w) => w.url())}`);
+      const live = sockets.filter((w) => !w.isClosed());
+      assert(live.length === 1, `one open WebSocket: ${sockets.map((w) => `${w.url()} ${w.isClosed() ? 'closed' : 'open'}`)}`);
+      const info = await sk(p, () => ({ transport: window.skirmish.transport, wire: window.skirmish.wire }));
+      assert(info.transport === 'ws' && info.wire === 'v2', `plays over a WebSocket in v2: ${JSON.stringify(info)}`);
+      assert(await p.textContent('#conn-text') === 'connected', `the HUD says connected: ${await p.textContent('#conn-text')}`);
+      // v2 ticks arrive as binary frames on that socket.
+      const noBinary = new Promise((res) => setTimeout(() => res(false), 5000));
+      assert(await Promise.race([gotBinary.then(() => true), noBinary]),
+        `binary (v2) frames within 5 s over wss://: ${JSON.stringify(frames)}`);
+
+      // Joins through the name prompt, and a held key moves the player on the server.
+      await joinAs(p, 'secure');
+      const me = await sk(p, () => window.skirmish.me);
+      assert(me.name === 'secure' && me.kind === 'player', `me is our player: ${JSON.stringify(me)}`);
+      assert(await p.isHidden('#overlay'), 'the prompt is gone');
+      const width = await sk(p, () => window.skirmish.world.width);
+      let walked = null;
+      for (let attempt = 1; attempt <= 3 && !walked; attempt++) {
+        // Monsters may kill the player mid-walk: a walk during which it died is tried again.
+        await waitFor(p, () => window.skirmish.me && window.skirmish.me.state !== 'dead', undefined, 8000);
+        const before = await sk(p, () => window.skirmish.me);
+        const right = before.x < width - 120;
+        const key = right ? 'd' : 'a';
+        await p.keyboard.down(key);
+        await waitFor(p, ([x0, right]) => {
+          const me = window.skirmish.me;
+          return me && (me.state === 'dead' || (right ? me.x > x0 + 40 : me.x < x0 - 40));
+        }, [before.x, right], 3000).catch(() => {}).finally(() => p.keyboard.up(key));
+        const after = await sk(p, () => window.skirmish.me);
+        const moved = right ? after.x - before.x : before.x - after.x;
+        if (moved > 40) walked = { key, x0: before.x, x1: after.x };
+        else assert(after.state === 'dead' && attempt < 3, `held '${key}': server x went ${before.x} -> ${after.x} in 3 s (state ${after.state})`);
+      }
+      await shot(p, '26-tls.png');
+      const still = sockets.filter((w) => !w.isClosed());
+      assert(still.length === 1 && still[0] === live[0] && await sk(p, () => window.skirmish.reconnects) === 0,
+        `played on the one wss:// socket, no reconnect: ${sockets.map((w) => `${w.url()} ${w.isClosed() ? 'closed' : 'open'}`)}`);
+
+      // /worlds through nginx: the URL a browser is given is wss:// on the proxy's host and port.
+      const [status, body] = await httpsGetInsecure(`${tOrigin}/worlds`);
+      assert(status === 200, `GET /worlds through nginx answered ${status}: ${body}`);
+      const doc = JSON.parse(body);
+      assert(Array.isArray(doc.worlds) && doc.worlds.length >= 1, `/worlds lists the world: ${body}`);
+      assert(doc.worlds.every((w) => typeof w.url === 'string' && w.url.startsWith(`wss://127.0.0.1:${nPort}/`)),
+        `/worlds hands out wss://127.0.0.1:${nPort}/ URLs: ${doc.worlds.map((w) => w.url)}`);
+
+      const errors = consoleErrors.filter((e) => e.phase === 'tls');
+      assert(errors.length === 0, `console errors: ${JSON.stringify(errors)}`);
+      return `${sockets[0].url()}: ${frames.binary} binary / ${frames.text} text frames; 'secure' joined, '${walked.key}' ` +
+        `moved x ${walked.x0.toFixed(0)} -> ${walked.x1.toFixed(0)}; /worlds url ${doc.worlds[0].url}`;
+    } finally {
+      // The browser first (its WebSocket closed, nginx stops at once), then nginx, then the daemon.
+      await p?.context().close().catch(() => {});
+      await front.stop().catch(() => {});
+      await tDaemon.stop('SIGTERM').catch(() => {});
     }
   });
 
