@@ -102,6 +102,14 @@ struct PollingSettings {
   int max_longpoll_ms = 30000;        // the most a client may ask for (?timeout=S)
 };
 
+// Running as one of many game servers.
+struct FleetSettings {
+  // Agones (Kubernetes game servers): the daemon tells its SDK sidecar, over the sidecar's REST
+  // API on localhost:$AGONES_SDK_HTTP_PORT (default 9358), that it is ready, healthy, how many
+  // players it holds, and that it is shutting down. "auto": when AGONES_SDK_HTTP_PORT is set.
+  std::string agones = "auto";
+};
+
 struct Config {
   ServerSettings server;
   protocol::HttpLimits http;
@@ -112,6 +120,7 @@ struct Config {
   game::GameConfig game;
   SessionSettings session;
   PollingSettings polling;
+  FleetSettings fleet;
 };
 
 }  // namespace skirmish::config

@@ -286,6 +286,11 @@ std::vector<Option> build_options() {
   o.push_back(integer("polling.max_longpoll_ms", "SKIRMISH_MAX_LONGPOLL_MS", "--max-longpoll-ms", 1, kMaxMs,
                       "the longest wait a client may ask for with ?timeout=S",
                       [](Config& c) -> auto& { return c.polling.max_longpoll_ms; }));
+  // fleet
+  o.push_back(text("fleet.agones", "SKIRMISH_AGONES", "--agones", ValueKind::Choice, {"auto", "on", "off"},
+                   "talk to the Agones SDK sidecar on localhost:$AGONES_SDK_HTTP_PORT (default 9358): ready, "
+                   "health every 2 s, players, shutdown; auto = when AGONES_SDK_HTTP_PORT is set",
+                   [](Config& c) -> auto& { return c.fleet.agones; }));
   {
     Option kinds;
     kinds.key = "game.monster_kinds";

@@ -11,7 +11,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libuv1-dev nlohmann-json3-dev libspdlog-dev
             libssl-dev node-llhttp libcli11-dev catch2)
-test_pkgs=(python3 python3-websockets chromium clang libclang-rt-14-dev curl strace nginx openssl)
+test_pkgs=(python3 python3-websockets python3-yaml chromium clang libclang-rt-14-dev curl strace nginx openssl)
 if [[ "${SKIRMISH_IN_FRESH_ROOT:-}" != "1" ]]; then test_pkgs+=(debootstrap buildah); fi
 # Node may already come from elsewhere (with its own npm, which Debian's npm conflicts
 # with), so only ask Debian for node and npm when there is no node at all.

@@ -85,6 +85,12 @@ void GameService::stop() {
   if (started_) save_players();
 }
 
+std::size_t GameService::players() const {
+  std::size_t n = 0;
+  for (const auto& w : worlds_) n += w->world().player_count();
+  return n;
+}
+
 void GameService::restore_saved_players() {
   const std::string& path = config_.session.state_file;
   if (path.empty()) return;

@@ -31,6 +31,8 @@ class GameService final : public WsApplication, private GamePort {
   void start();
   // Stops ticking and saves the players that can still be reclaimed.
   void stop();
+  // Players in every world (connected, or within their reconnect window).
+  std::size_t players() const;
 
   std::optional<std::string> refuse_websocket(const std::string& target) const override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override { ws_.on_open(conn, request); }

@@ -6,8 +6,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "config/config_loader.h"
+#include "server/agones_sdk.h"
 #include "server/game_service.h"
 #include "server/logging.h"
 #include "server/server.h"
@@ -32,14 +34,32 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   server::setup_logging(cfg.server.log_level);
 
+  // Agones sets AGONES_SDK_HTTP_PORT in a game server's container; fleet.agones decides.
+  const char* agones_env = std::getenv("AGONES_SDK_HTTP_PORT");
+  const bool agones_on = cfg.fleet.agones == "on" || (cfg.fleet.agones == "auto" && agones_env && *agones_env);
+  int agones_port = 9358;  // the SDK server's documented default
+  if (agones_env && *agones_env) {
+    const int p = std::atoi(agones_env);
+    if (p > 0 && p < 65536) {
+      agones_port = p;
+    } else {
+      spdlog::warn("AGONES_SDK_HTTP_PORT = '{}' is not a port; using {}", agones_env, agones_port);
+    }
+  }
+
   uv_loop_t loop;
   uv_loop_init(&loop);
   int exit_code = 0;
   {
     server::Server srv(&loop, cfg);
     server::GameService game(&loop, srv, cfg);
+    std::optional<server::AgonesSdk> agones;
     srv.set_application(&game);
-    srv.set_on_stopped([&game] { game.stop(); });
+    // Shutdown goes to Agones last: the players are saved, the connections closed.
+    srv.set_on_stopped([&game, &agones] {
+      game.stop();
+      if (agones) agones->shutdown();
+    });
     if (!srv.listen()) {
       exit_code = 1;
       srv.begin_shutdown();
@@ -49,6 +69,11 @@ int main(int argc, char** argv) {
                    cfg.game.world_height, cfg.game.monster_count,
                    cfg.server.web_root.empty() ? "the binary" : cfg.server.web_root);
       game.start();
+      if (agones_on) {
+        agones.emplace(&loop, agones_port, [&game] { return game.players(); });
+        srv.add_metrics_source([&agones](server::MetricsText& m) { agones->write_metrics(m); });
+        agones->start();
+      }
     }
     uv_run(&loop, UV_RUN_DEFAULT);
     const auto& st = srv.stats();

@@ -261,6 +261,7 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.gauge("skirmish_queued_bytes_max", "bytes waiting to be sent, the worst connection",
           static_cast<double>(queued_max));
   if (app_) app_->write_metrics(m);
+  for (const auto& source : metrics_sources_) source(m);
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
   r.head_only = request.method == "HEAD";

@@ -57,6 +57,8 @@ class Server final : private ConnectionHost {
   void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) { deferred_gone_ = std::move(on_gone); }
   // Answers a request a route deferred. Returns false when that connection is gone.
   bool finish_deferred(ConnId id, const protocol::HttpResponse& response);
+  // More numbers for /metrics (e.g. the Agones sidecar's), after the application's.
+  void add_metrics_source(std::function<void(MetricsText&)> source) { metrics_sources_.push_back(std::move(source)); }
   // Called on every shutdown completion, after every handle of ours is closed.
   void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
 
@@ -95,6 +97,7 @@ class Server final : private ConnectionHost {
   StaticFiles files_;
   WsApplication* app_ = nullptr;
   std::function<void()> on_stopped_;
+  std::vector<std::function<void(MetricsText&)>> metrics_sources_;
   ServerStats stats_;
 
   // Listeners: the configured address and, when that is the IPv4 wildcard, the IPv6 one too.

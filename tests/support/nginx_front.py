@@ -136,6 +136,7 @@ http {{
                 self.proc.wait()
         if self.proc and self.proc.stderr:
             self.proc.stderr.close()
+        shutil.rmtree(self.dir, ignore_errors=True)  # the throwaway key, the config, the logs
 
     def __enter__(self):
         return self.start()

@@ -1,0 +1,93 @@
+#include "server/agones_sdk.h"
+
+#include <spdlog/spdlog.h>
+
+#include "server/metrics_text.h"
+
+namespace skirmish::server {
+
+AgonesSdk::AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players)
+    : http_(loop, port), players_(std::move(players)) {
+  uv_timer_init(loop, &timer_);
+  timer_.data = this;
+  spdlog::info("agones: talking to the SDK sidecar on localhost:{}", port);
+}
+
+void AgonesSdk::start() {
+  send_ready();
+  // Ready is retried and Health sent on the same beat: every second until Ready is taken,
+  // then every kHealthPeriodMs.
+  uv_timer_start(&timer_, on_timer, 1000, 1000);
+}
+
+void AgonesSdk::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<AgonesSdk*>(t->data);
+  if (!self->ready_) {
+    self->send_ready();
+    return;
+  }
+  self->beat();
+}
+
+void AgonesSdk::send_ready() {
+  if (ready_in_flight_ || stopping_) return;
+  ready_in_flight_ = true;
+  calls_++;
+  http_.request("POST", "/ready", "{}", [this](int status) {
+    ready_in_flight_ = false;
+    note("ready", status);
+    if (status / 100 != 2 || ready_ || stopping_) return;
+    ready_ = true;
+    spdlog::info("agones: ready");
+    beat();
+    uv_timer_start(&timer_, on_timer, kHealthPeriodMs, kHealthPeriodMs);
+  });
+}
+
+void AgonesSdk::beat() {
+  calls_++;
+  http_.request("POST", "/health", "{}", [this](int status) { note("health", status); });
+  const auto players = static_cast<std::int64_t>(players_ ? players_() : 0);
+  if (players != label_sent_) {
+    calls_++;
+    const std::string body = R"({"key":"players","value":")" + std::to_string(players) + "\"}";
+    http_.request("PUT", "/metadata/label", body, [this, players](int status) {
+      note("label", status);
+      if (status / 100 == 2) label_sent_ = players;
+    });
+  }
+}
+
+void AgonesSdk::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+  calls_++;
+  http_.request("POST", "/shutdown", "{}", [this](int status) {
+    note("shutdown", status);
+    if (status / 100 == 2) spdlog::info("agones: shutdown sent");
+  });
+}
+
+void AgonesSdk::note(const char* what, int status) {
+  if (status / 100 == 2) {
+    if (failing_) spdlog::info("agones: the SDK sidecar answers again");
+    failing_ = false;
+    return;
+  }
+  failures_++;
+  if (!failing_) {
+    spdlog::warn("agones: {} got {} from the SDK sidecar; the game goes on, and it is tried again", what,
+                 status == 0 ? std::string("no answer") : "HTTP " + std::to_string(status));
+  }
+  failing_ = true;
+}
+
+void AgonesSdk::write_metrics(MetricsText& m) const {
+  m.gauge("skirmish_agones_ready", "1 once the Agones SDK sidecar took Ready", ready_ ? 1.0 : 0.0);
+  m.counter("skirmish_agones_calls_total", "requests to the Agones SDK sidecar", static_cast<double>(calls_));
+  m.counter("skirmish_agones_failures_total", "of them unanswered or not 2xx", static_cast<double>(failures_));
+}
+
+}  // namespace skirmish::server

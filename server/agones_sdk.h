@@ -1,0 +1,56 @@
+// The daemon as an Agones game server: it tells the SDK sidecar (REST, on localhost) that it is
+// Ready once it listens (retried each second until the sidecar answers: the sidecar may start
+// after us), Health every 2 s, its player count as the label "players" when it changes, and
+// Shutdown at the end of a graceful stop. Nothing waits on the sidecar: a sidecar that is down
+// or answers errors costs a log line (once per kind of trouble), never the game.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "server/local_http_client.h"
+
+namespace skirmish::server {
+
+class MetricsText;
+
+class AgonesSdk {
+ public:
+  // `players`: how many players the daemon holds now.
+  AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players);
+  AgonesSdk(const AgonesSdk&) = delete;
+  AgonesSdk& operator=(const AgonesSdk&) = delete;
+
+  // Once listening: Ready (until it is taken), then Health and the player label every 2 s.
+  void start();
+  // The graceful stop is done: Shutdown. The request keeps the loop alive until it is answered
+  // or times out (2 s); the timer is closed.
+  void shutdown();
+
+  bool ready() const { return ready_; }
+  void write_metrics(MetricsText& m) const;
+
+  static constexpr std::uint64_t kHealthPeriodMs = 2000;
+
+ private:
+  static void on_timer(uv_timer_t* t);
+  void send_ready();
+  void beat();
+  // Logs the first failure of each kind, and the first success after failures.
+  void note(const char* what, int status);
+
+  LocalHttpClient http_;
+  std::function<std::size_t()> players_;
+  uv_timer_t timer_;
+  bool ready_ = false;
+  bool ready_in_flight_ = false;
+  bool stopping_ = false;
+  std::int64_t label_sent_ = -1;  // the player count the sidecar last took; -1: none
+  bool failing_ = false;
+  std::uint64_t calls_ = 0, failures_ = 0;
+};
+
+}  // namespace skirmish::server
