@@ -35,6 +35,18 @@ std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text)
   return std::nullopt;
 }
 
+// An X-Forwarded-For entry without its port: "1.2.3.4:5678" -> "1.2.3.4",
+// "[2001:db8::1]:443" -> "2001:db8::1"; a bare IPv6 address (several colons) is left alone.
+std::string_view without_port(std::string_view entry) {
+  if (!entry.empty() && entry.front() == '[') {
+    const std::size_t close = entry.find(']');
+    return close == std::string_view::npos ? entry : entry.substr(1, close - 1);
+  }
+  const std::size_t colon = entry.find(':');
+  if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) return entry.substr(0, colon);
+  return entry;
+}
+
 bool is_mapped_v4(const std::array<std::uint8_t, 16>& a) {
   for (int i = 0; i < 10; ++i) {
     if (a[static_cast<std::size_t>(i)] != 0) return false;
@@ -90,7 +102,7 @@ std::string client_address(const AddressSet& trusted, std::string_view peer, con
   std::string_view rest = *forwarded_for;
   while (!rest.empty() && trusted.contains(client)) {
     const std::size_t comma = rest.rfind(',');
-    const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    const std::string_view entry = without_port(trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1)));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
     if (!parse_address(entry)) break;  // not an address: keep the last trusted hop
     client = std::string(entry);

@@ -30,9 +30,28 @@ class AddressSet {
 };
 
 // The client's address for a request from `peer` carrying `forwarded_for` (the header's value,
-// or nullptr): `peer` itself unless it is trusted; then each address of the header from the
-// right, as long as the one before it was trusted. An entry that is not an address ends the
-// walk at the last trusted one.
+// every X-Forwarded-For line joined with ", " in order; or nullptr): `peer` itself unless it
+// is trusted; then each address of the header from the right, as long as the one before it
+// was trusted. An entry may carry a port ("1.2.3.4:5678", "[2001:db8::1]:443"), which is
+// dropped. An entry that is not an address ends the walk at the last trusted one. (The
+// RFC 7239 "Forwarded" header is not read.)
 std::string client_address(const AddressSet& trusted, std::string_view peer, const std::string* forwarded_for);
+
+// The joined value of every line of header `lower_name` in `headers` (name, value pairs),
+// ", " between them; nullopt when there is none.
+template <class Headers>
+std::optional<std::string> joined_header(const Headers& headers, std::string_view lower_name) {
+  std::optional<std::string> out;
+  for (const auto& h : headers) {
+    if (h.name != lower_name) continue;
+    if (out) {
+      *out += ", ";
+      *out += h.value;
+    } else {
+      out = h.value;
+    }
+  }
+  return out;
+}
 
 }  // namespace skirmish::protocol

@@ -35,7 +35,7 @@ void AgonesSdk::send_ready() {
   calls_++;
   http_.request("POST", "/ready", "{}", [this](int status) {
     ready_in_flight_ = false;
-    note("ready", status);
+    note(kReady, "ready", status);
     if (status / 100 != 2 || ready_ || stopping_) return;
     ready_ = true;
     spdlog::info("agones: ready");
@@ -46,13 +46,13 @@ void AgonesSdk::send_ready() {
 
 void AgonesSdk::beat() {
   calls_++;
-  http_.request("POST", "/health", "{}", [this](int status) { note("health", status); });
+  http_.request("POST", "/health", "{}", [this](int status) { note(kHealth, "health", status); });
   const auto players = static_cast<std::int64_t>(players_ ? players_() : 0);
   if (players != label_sent_) {
     calls_++;
     const std::string body = R"({"key":"players","value":")" + std::to_string(players) + "\"}";
     http_.request("PUT", "/metadata/label", body, [this, players](int status) {
-      note("label", status);
+      note(kLabel, "label", status);
       if (status / 100 == 2) label_sent_ = players;
     });
   }
@@ -65,23 +65,24 @@ void AgonesSdk::shutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
   calls_++;
   http_.request("POST", "/shutdown", "{}", [this](int status) {
-    note("shutdown", status);
+    note(kShutdown, "shutdown", status);
     if (status / 100 == 2) spdlog::info("agones: shutdown sent");
   });
 }
 
-void AgonesSdk::note(const char* what, int status) {
+void AgonesSdk::note(int kind, const char* what, int status) {
+  bool& failing = failing_[kind];
   if (status / 100 == 2) {
-    if (failing_) spdlog::info("agones: the SDK sidecar answers again");
-    failing_ = false;
+    if (failing) spdlog::info("agones: the SDK sidecar takes {} again", what);
+    failing = false;
     return;
   }
   failures_++;
-  if (!failing_) {
+  if (!failing) {
     spdlog::warn("agones: {} got {} from the SDK sidecar; the game goes on, and it is tried again", what,
                  status == 0 ? std::string("no answer") : "HTTP " + std::to_string(status));
   }
-  failing_ = true;
+  failing = true;
 }
 
 void AgonesSdk::write_metrics(MetricsText& m) const {

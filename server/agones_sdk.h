@@ -23,6 +23,7 @@ class AgonesSdk {
   AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players);
   AgonesSdk(const AgonesSdk&) = delete;
   AgonesSdk& operator=(const AgonesSdk&) = delete;
+  // Destroy it only once the loop has run after shutdown() (its timer is closed there).
 
   // Once listening: Ready (until it is taken), then Health and the player label every 2 s.
   void start();
@@ -39,8 +40,9 @@ class AgonesSdk {
   static void on_timer(uv_timer_t* t);
   void send_ready();
   void beat();
-  // Logs the first failure of each kind, and the first success after failures.
-  void note(const char* what, int status);
+  // Logs the first failure of each kind of call, and its first success after failures.
+  void note(int kind, const char* what, int status);
+  enum Kind { kReady, kHealth, kLabel, kShutdown, kKinds };
 
   LocalHttpClient http_;
   std::function<std::size_t()> players_;
@@ -49,7 +51,7 @@ class AgonesSdk {
   bool ready_in_flight_ = false;
   bool stopping_ = false;
   std::int64_t label_sent_ = -1;  // the player count the sidecar last took; -1: none
-  bool failing_ = false;
+  bool failing_[kKinds] = {};
   std::uint64_t calls_ = 0, failures_ = 0;
 };
 

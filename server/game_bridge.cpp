@@ -299,8 +299,12 @@ void FrameAssembler::add_events(float cx, float cy, Stamp since, FrameFormat for
 
 void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known,
                                  Stamp since, std::string& out, bool full, FrameFormat format, FrameHistory* history) {
-  bridge_ = &bridge;
-  if (stamp_ != bridge.stamp_ || pieces_.size() < bridge.encoded_.size()) start_tick(bridge);
+  // Another tick, or another world's bridge (whose stamps and entity ids may be the same).
+  if (bridge_ != &bridge || stamp_ != bridge.stamp_ || pieces_.size() < bridge.encoded_.size()) {
+    if (bridge_ != &bridge) pieces_.clear();
+    bridge_ = &bridge;
+    start_tick(bridge);
+  }
   visible_.clear();
   bridge.visibility_.query(cx, cy, bridge.view_radius_, visible_);
   removed_.clear();

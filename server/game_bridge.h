@@ -61,8 +61,8 @@ class GameBridge {
   // What a client needs to draw the world before it joins.
   protocol::HelloMsg hello() const;
 
-  // Bytes encoded this tick (events in both formats, and the pieces the bridge's own
-  // assembler encoded), for metrics.
+  // Bytes encoded for the latest tick: its events in both formats, and the pieces the bridge's
+  // own assembler encoded for it (those of the tick before until it builds a frame).
   std::size_t encoded_bytes() const;
 
  private:
@@ -203,7 +203,7 @@ class FrameAssembler {
   std::uint8_t encode_position(std::uint32_t index, game::EntityId id, Stamp since, const FrameHistory& history);
   void add_events(float cx, float cy, Stamp since, FrameFormat format);
 
-  const GameBridge* bridge_ = nullptr;  // during build_frame
+  const GameBridge* bridge_ = nullptr;  // whose tick the arenas hold (one assembler may serve several)
   Stamp stamp_ = 0;                     // the tick the arenas hold
   std::vector<Pieces> pieces_;          // indexed like the bridge's entities
   std::string deltas_, fulls_;          // this tick's encoded pieces (arenas emptied each tick)

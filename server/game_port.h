@@ -32,8 +32,10 @@ class GamePort {
  public:
   virtual ~GamePort() = default;
   // A viewer looking at (x, y), clamped to the world; its frames and replies go to `sink`.
-  // `world` names the world it wants (pinned: a join there never goes elsewhere); empty: the
-  // game places it, and may move it to another world when it joins. 0: no world has that name.
+  // `world` names the world it wants (pinned: a plain join stays there, and is refused when it
+  // is full); empty: the game places it, and may move it to another world when it joins. A
+  // join with the token of a player in another world moves it there either way. 0: no world
+  // has that name.
   virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world) = 0;
   // Its transport is gone: its player (if any) waits for its token, for the reconnect window.
   virtual void close_viewer(ViewerId id) = 0;

@@ -28,6 +28,18 @@ constexpr const char* kTooManyBadMessages = "too many malformed messages";
 
 std::string world_name(int index) { return "world-" + std::to_string(index + 1); }
 
+// A Host header fit to build a URL from: a name or address and an optional port, nothing else
+// (it is the client's own text, and it goes into JSON and into other clients' hands).
+bool plausible_host(const std::string& host) {
+  if (host.empty() || host.size() > 255) return false;
+  for (const char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
@@ -55,7 +67,7 @@ void GameService::add_routes() {
   server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
     // Absolute URLs as this client reached us: wss:// when a trusted proxy says it came over TLS.
     const std::string* host = request.header("host");
-    const std::string authority = host && !host->empty() ? *host : "localhost:" + std::to_string(server_.port());
+    const std::string authority = host && plausible_host(*host) ? *host : "localhost:" + std::to_string(server_.port());
     nlohmann::json list = nlohmann::json::array();
     for (const auto& w : worlds_) {
       const std::string path = "/ws?world=" + w->name();
@@ -112,20 +124,35 @@ void GameService::restore_saved_players() {
   // Older than the reconnect window: nobody could have reclaimed these players anyway.
   if (wall_clock_ms() - state->saved_at_ms > config_.session.reconnect_window_ms) return;
   const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
-  // Each back in its own world; one saved by a run with more worlds than this one goes to the first.
+  // Each back in its own world. One saved in a world this run does not have (it runs fewer) is
+  // placed as a new player would be, so the worlds fill evenly and none past its capacity.
   std::vector<SavedState> per_world(worlds_.size());
+  std::vector<WorldLoad> loads;
+  for (const auto& w : worlds_) loads.push_back(w->load());
+  std::size_t placed_elsewhere = 0;
   for (auto& p : state->players) {
-    std::size_t i = 0;
+    std::optional<std::size_t> at;
     for (std::size_t w = 0; w < worlds_.size(); ++w) {
-      if (worlds_[w]->name() == p.world) i = w;
+      if (worlds_[w]->name() == p.world || (p.world.empty() && w == 0)) at = w;
     }
-    per_world[i].players.push_back(std::move(p));
+    if (!at) {
+      at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players)).value_or(0);
+      placed_elsewhere++;
+    }
+    loads[*at].players++;
+    per_world[*at].players.push_back(std::move(p));
   }
   std::size_t restored = 0;
   for (std::size_t w = 0; w < worlds_.size(); ++w) {
     restored += worlds_[w]->directory().restore(per_world[w], worlds_[w]->world(), expires);
   }
-  spdlog::info("restored {} player(s) saved in {}", restored, path);
+  spdlog::info("restored {} player(s) saved in {}{}", restored, path,
+               placed_elsewhere ? fmt::format(" ({} from worlds this run does not have, placed in others)", placed_elsewhere)
+                                : std::string());
+  if (restored < state->players.size()) {
+    spdlog::warn("{}: {} saved player(s) did not fit (game.max_players) and are lost", path,
+                 state->players.size() - restored);
+  }
 }
 
 void GameService::save_players() const {
@@ -171,8 +198,10 @@ std::uint32_t GameService::placement() const {
 
 std::optional<std::string> GameService::refuse_websocket(const std::string& target) const {
   const auto name = protocol::query_param(target, "world");
-  if (name && !world_named(*name)) return "no world named '" + *name + "' here: see /worlds";
-  return std::nullopt;
+  if (!name || name->empty() || world_named(*name)) return std::nullopt;  // empty: place me
+  bool printable = name->size() <= 64;
+  for (const char c : *name) printable = printable && c >= 0x20 && c < 0x7f;
+  return printable ? "no world named '" + *name + "' here: see /worlds" : std::string("no such world here: see /worlds");
 }
 
 ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world) {
@@ -217,9 +246,10 @@ void GameService::move_viewer(ViewerId id, std::uint32_t to) {
   home.world = to;
   GameWorld& into = *worlds_[to];
   const auto& cfg = config_.game;
-  // It looks at the new world's centre until it joins; its next frame lists its view in full.
+  // It looks at the new world's centre until it joins; its first frame there lists its whole
+  // view as entering (it has no last frame in that world).
   into.tick().add_viewer(id, *sink, cfg.world_width / 2, cfg.world_height / 2);
-  sink->send_message(into.hello());
+  sink->start_over(into.hello());
 }
 
 void GameService::close_viewer(ViewerId id) {

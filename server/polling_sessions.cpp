@@ -84,6 +84,13 @@ void PollingSessions::Sink::send_message(std::string_view json) {
   }
 }
 
+void PollingSessions::Sink::start_over(std::string_view hello) {
+  // Frames of the old world not yet fetched would land after the new hello: drop them.
+  std::string().swap(session_.backlog);
+  session_.backlog_ticks = 0;
+  send_message(hello);
+}
+
 std::string PollingSessions::take_backlog(Session& session) {
   std::string body;
   body.reserve(2 + session.backlog.size() + 64 * session.notices.size());

@@ -45,6 +45,7 @@ class PollingSessions {
     Readiness readiness() const override;
     void send_frame(std::string_view payload) override;
     void send_message(std::string_view json) override;
+    void start_over(std::string_view hello) override;
     void close_for_policy(std::string_view) override {}  // HTTP answers each bad request with its 400
 
    private:

@@ -172,9 +172,16 @@ void Server::on_resume(uv_idle_t* idle) {
 
 std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const protocol::HttpRequest& request) {
   if (trusted_proxies_.empty() || !trusted_proxies_.contains(conn.tcp_ip())) return std::nullopt;
-  const std::string* proto = request.header("x-forwarded-proto");
-  conn.set_secure(proto != nullptr && *proto == "https");
-  std::string client = protocol::client_address(trusted_proxies_, conn.tcp_ip(), request.header("x-forwarded-for"));
+  // The proxy nearest us wrote the last value: "https" (any case) means the client came over TLS.
+  const auto proto = protocol::joined_header(request.headers, "x-forwarded-proto");
+  std::string_view last = proto ? std::string_view(*proto) : std::string_view();
+  if (const std::size_t comma = last.rfind(','); comma != std::string_view::npos) last.remove_prefix(comma + 1);
+  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
+  conn.set_secure(last.size() == 5 && (last[0] | 0x20) == 'h' && (last[1] | 0x20) == 't' && (last[2] | 0x20) == 't' &&
+                  (last[3] | 0x20) == 'p' && (last[4] | 0x20) == 's');
+  // Every X-Forwarded-For line, in order: a proxy may add a line of its own rather than append.
+  const auto forwarded = protocol::joined_header(request.headers, "x-forwarded-for");
+  std::string client = protocol::client_address(trusted_proxies_, conn.tcp_ip(), forwarded ? &*forwarded : nullptr);
   if (conn.ip_counted() && client == conn.ip()) return std::nullopt;
   if (conn.ip_counted()) {
     // A proxy that reuses one connection for several clients: move it to the new one.
@@ -201,11 +208,23 @@ std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const
   if (!path) {
     return protocol::make_reject_response({400, "bad request target", {}});
   }
-  if (const auto route = routes_.find(*path); route != routes_.end()) return route->second(request, origin);
+  // A route that throws (a bug, or input nobody thought of) costs its request a 500, never
+  // the process: an exception must not unwind through libuv.
+  auto run = [&](const Route& route) -> std::optional<protocol::HttpResponse> {
+    try {
+      return route(request, origin);
+    } catch (const std::exception& e) {
+      spdlog::error("conn {} {}: {} {} failed: {}", conn.id(), conn.peer(), request.method, *path, e.what());
+      auto failed = protocol::make_reject_response({500, "internal error", {}});
+      failed.keep_alive = false;
+      return failed;
+    }
+  };
+  if (const auto route = routes_.find(*path); route != routes_.end()) return run(route->second);
   // Prefix routes ("/session/") own everything below them.
   for (auto slash = path->rfind('/'); slash != std::string::npos && slash > 0; slash = path->rfind('/', slash - 1)) {
     if (const auto route = routes_.find(path->substr(0, slash + 1)); route != routes_.end()) {
-      return route->second(request, origin);
+      return run(route->second);
     }
   }
   if (request.method != "GET" && request.method != "HEAD") {

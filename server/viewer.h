@@ -30,6 +30,9 @@ class ViewerSink {
   virtual void send_frame(std::string_view payload) = 0;
   // A message that is not a tick: a reply, or news (session_taken).
   virtual void send_message(std::string_view json) = 0;
+  // The viewer now looks at another world, which `hello` describes: whatever of the old world
+  // was built for it and not yet delivered must not follow the hello (a polling backlog).
+  virtual void start_over(std::string_view hello) { send_message(hello); }
   // The viewer broke the rules too often: end its transport with 1008 and `reason`.
   virtual void close_for_policy(std::string_view reason) = 0;
 };

@@ -60,3 +60,23 @@ TEST_CASE("the client is the rightmost address that is not a trusted proxy", "[p
   CHECK(client_address(trusted, "127.0.0.2", &garbage) == "127.0.0.2");
   CHECK(client_address(AddressSet(), "127.0.0.2", &one) == "127.0.0.2");
 }
+
+TEST_CASE("entries with ports, and several header lines", "[protocol][forwarded]") {
+  const AddressSet trusted = set({"127.0.0.2"});
+  const std::string with_port = "198.51.100.4:5678";
+  const std::string v6_with_port = "[2001:db8::1]:443";
+  const std::string bare_v6 = "2001:db8::2";
+  CHECK(client_address(trusted, "127.0.0.2", &with_port) == "198.51.100.4");
+  CHECK(client_address(trusted, "127.0.0.2", &v6_with_port) == "2001:db8::1");
+  CHECK(client_address(trusted, "127.0.0.2", &bare_v6) == "2001:db8::2");
+  // A proxy that adds a line of its own instead of appending: the client's line comes first.
+  struct H {
+    std::string name, value;
+  };
+  const std::vector<H> lines = {{"x-forwarded-for", "203.0.113.1"}, {"host", "x"}, {"x-forwarded-for", "198.51.100.4"}};
+  const auto joined = skirmish::protocol::joined_header(lines, "x-forwarded-for");
+  REQUIRE(joined);
+  CHECK(*joined == "203.0.113.1, 198.51.100.4");
+  CHECK(client_address(trusted, "127.0.0.2", &*joined) == "198.51.100.4");
+  CHECK_FALSE(skirmish::protocol::joined_header(lines, "forwarded"));
+}

@@ -35,6 +35,14 @@ def get_json(d, path, method="GET", body=None):
     return int(head.split()[1]), json.loads(body) if body else None
 
 
+def wait_until_true(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
 class Client:
     def __init__(self, ws, hello):
         self.ws = ws
@@ -213,6 +221,52 @@ class Worlds(unittest.TestCase):
         self.assertEqual((status, body["code"]), (404, "no_such_world"))
         status, body = get_json(self.d, "/stats.json?world=nowhere")
         self.assertEqual(status, 404)
+
+    def test_a_host_header_that_is_not_a_name_is_not_echoed(self):
+        for host in (b"\xff\xfe", b"a\"b", b"x" * 300):
+            with self.d.connect() as s:
+                s.sendall(b"GET /worlds HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.assertEqual(int(head.split()[1]), 200)
+            url = json.loads(body)["worlds"][0]["url"]
+            self.assertEqual(url, f"ws://localhost:{self.d.port}/ws?world=world-1")
+        self.assertTrue(self.d.alive())
+
+    def test_a_polling_session_moved_to_another_world_gets_nothing_of_the_old_one(self):
+        status, body = get_json(self.d, "/session", "POST", {"type": "watch"})
+        self.assertEqual(status, 200)
+        session = body["session"]
+        self.assertEqual(body["hello"]["world"]["name"], "world-1")
+
+        async def fill_world_1():
+            clients = [await Client.connect(self.d.ws_url("/ws?world=world-1")) for _ in range(2)]
+            for i, c in enumerate(clients):
+                welcome, _ = await c.join(f"filler{i}")
+                self.assertEqual(welcome["world"]["name"], "world-1")
+            return clients
+
+        async def go():
+            clients = await fill_world_1()
+            # The session's backlog now fills with world-1 frames (fillers at the camp) nobody fetches.
+            start = self.d.metrics()['skirmish_ticks_total{world="world-1"}']
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: wait_until_true(lambda: self.d.metrics()['skirmish_ticks_total{world="world-1"}'] >= start + 5))
+            status, replies = get_json(self.d, f"/session/{session}/input", "POST", {"type": "join", "name": "mover"})
+            self.assertEqual(status, 200, replies)
+            self.assertEqual([m["type"] for m in replies], ["hello", "welcome"])
+            self.assertEqual(replies[0]["world"]["name"], "world-2")
+            status, ticks = get_json(self.d, f"/session/{session}/longpoll?timeout=5")
+            self.assertEqual(status, 200)
+            names = {e.get("name") for t in ticks if t["type"] == "tick" for e in t["entities"]}
+            self.assertTrue(ticks and "mover" in names, ticks)
+            self.assertFalse({"filler0", "filler1"} & names, "a world-1 frame followed world-2's hello")
+            for c in clients:
+                await c.ws.close()
+
+        run(go())
 
     def test_polling_sessions_pick_a_world_too(self):
         status, body = get_json(self.d, "/session", "POST", {"type": "join", "name": "poller", "world": "world-2"})

@@ -74,6 +74,13 @@ class NginxFront:
         return "".join(out)
 
     def start(self, timeout=10):
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()  # no nginx left running, no throwaway key left behind
+            raise
+
+    def _start(self, timeout):
         self._certificate()
         self.port = free_port()
         site = os.path.join(self.dir, "skirmish.conf")
@@ -109,7 +116,6 @@ http {{
                 return self
             except OSError:
                 time.sleep(0.05)
-        self.stop()
         raise RuntimeError("nginx did not listen in time: " + self.error_log())
 
     def error_log(self):
