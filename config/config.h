@@ -39,6 +39,10 @@ struct ServerSettings {
   // A WebSocket that stays over that allowance this long without a break is abusive, not
   // bursty: it is closed with 1008. 0 = never.
   int flood_close_ms = 10000;
+  // Event loops serving connections, each on a thread of its own, the connections dealt to
+  // them in turn; a world's frames are built and written on all of them at once. 0: one per
+  // core. 1: everything on the main thread.
+  int io_threads = 0;
   // Reverse proxies (addresses or networks, e.g. "127.0.0.1", "10.0.0.0/8") whose
   // X-Forwarded-For names the client: from them, per-IP limits and logs use that client's
   // address. From anyone else the header is ignored. Empty: no proxy is trusted.

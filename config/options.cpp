@@ -165,6 +165,9 @@ std::vector<Option> build_options() {
   o.push_back(integer("server.flood_close_ms", "SKIRMISH_FLOOD_CLOSE_MS", "--flood-close-ms", 0, kMaxMs,
                       "a WebSocket over that allowance this long without a break is closed with 1008; 0 = never",
                       [](Config& c) -> auto& { return c.server.flood_close_ms; }));
+  o.push_back(integer("server.io_threads", "SKIRMISH_IO_THREADS", "--io-threads", 0, 64,
+                      "event loops (threads) serving connections and building frames; 0 = one per core, 1 = one",
+                      [](Config& c) -> auto& { return c.server.io_threads; }));
   o.push_back(text("server.trusted_proxies", "SKIRMISH_TRUSTED_PROXIES", "--trusted-proxies", ValueKind::StringList, {},
                    "comma-separated proxies (addresses or networks) whose X-Forwarded-For names the client; empty: none",
                    [](Config& c) -> auto& { return c.server.trusted_proxies; }));

@@ -86,9 +86,9 @@ void AgonesSdk::note(int kind, const char* what, int status) {
 }
 
 void AgonesSdk::write_metrics(MetricsText& m) const {
-  m.gauge("skirmish_agones_ready", "1 once the Agones SDK sidecar took Ready", ready_ ? 1.0 : 0.0);
-  m.counter("skirmish_agones_calls_total", "requests to the Agones SDK sidecar", static_cast<double>(calls_));
-  m.counter("skirmish_agones_failures_total", "of them unanswered or not 2xx", static_cast<double>(failures_));
+  m.gauge("skirmish_agones_ready", "1 once the Agones SDK sidecar took Ready", ready_.load() ? 1.0 : 0.0);
+  m.counter("skirmish_agones_calls_total", "requests to the Agones SDK sidecar", static_cast<double>(calls_.load()));
+  m.counter("skirmish_agones_failures_total", "of them unanswered or not 2xx", static_cast<double>(failures_.load()));
 }
 
 }  // namespace skirmish::server

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -47,12 +48,12 @@ class AgonesSdk {
   LocalHttpClient http_;
   std::function<std::size_t()> players_;
   uv_timer_t timer_;
-  bool ready_ = false;
+  std::atomic<bool> ready_{false};  // read by /metrics on any loop
   bool ready_in_flight_ = false;
   bool stopping_ = false;
   std::int64_t label_sent_ = -1;  // the player count the sidecar last took; -1: none
   bool failing_[kKinds] = {};
-  std::uint64_t calls_ = 0, failures_ = 0;
+  std::atomic<std::uint64_t> calls_{0}, failures_{0};
 };
 
 }  // namespace skirmish::server

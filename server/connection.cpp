@@ -131,7 +131,7 @@ void Connection::handle_http(const char* data, std::size_t len) {
     if (status == protocol::HttpRequestParser::Status::NeedMore) return;
     if (status == protocol::HttpRequestParser::Status::Error) {
       const auto& err = http_->error();
-      stats_.handshake_failures[err.status]++;
+      stats_.handshake_failed(err.status);
       spdlog::debug("conn {} {}: bad request: {} {}", id_, peer_, err.status, err.reason);
       respond_and_drain(protocol::serialize_response(protocol::make_reject_response(err)));
       return;
@@ -165,7 +165,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
                                  (connection_header && protocol::header_has_token(*connection_header, "upgrade"));
   if (handshake_attempt) {
     if (auto refusal = host_.refuse_websocket(request.target)) {
-      stats_.handshake_failures[404]++;
+      stats_.handshake_failed(404);
       const auto r = protocol::make_reject_response({404, std::move(*refusal), {}});
       respond_and_drain(protocol::serialize_response(r));
       return false;
@@ -174,7 +174,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   if (handshake_attempt) {
     auto verdict = protocol::parse_upgrade(request, config_.handshake);
     if (auto* reject = std::get_if<protocol::HttpReject>(&verdict)) {
-      stats_.handshake_failures[reject->status]++;
+      stats_.handshake_failed(reject->status);
       spdlog::debug("conn {} {}: handshake refused: {} {}", id_, peer_, reject->status, reject->reason);
       respond_and_drain(protocol::serialize_response(protocol::make_reject_response(*reject)));
       return false;
@@ -331,7 +331,7 @@ void Connection::handle_event(protocol::WsEvent& event) {
     if (!close_sent_) {
       // Echo the peer's code (RFC 6455 5.5.1); a close without a code is answered without one.
       const std::uint16_t code = close->code;
-      stats_.ws_closes[code]++;
+      stats_.closed_with(code);
       close_sent_ = true;
       send_close_frame(code, "");
     }
@@ -342,7 +342,7 @@ void Connection::handle_event(protocol::WsEvent& event) {
 void Connection::fail_protocol(const protocol::WsError& error) {
   spdlog::debug("conn {} {}: protocol error {}: {}", id_, peer_, static_cast<int>(error.code), error.reason);
   if (!close_sent_) {
-    stats_.ws_closes[static_cast<int>(error.code)]++;
+    stats_.closed_with(static_cast<int>(error.code));
     close_sent_ = true;
     send_close_frame(static_cast<std::uint16_t>(error.code), error.reason);
   }
@@ -467,7 +467,7 @@ void Connection::close_websocket(std::uint16_t code, std::string_view reason, bo
   state_ = State::Closing;
   close_sent_ = true;
   arm_deadline(static_cast<std::uint64_t>(config_.server.close_timeout_ms));
-  stats_.ws_closes[code]++;
+  stats_.closed_with(code);
   if (discard_unsent_frames) discard_unsent();
   send_close_frame(code, reason);
 }
@@ -535,7 +535,7 @@ void Connection::on_sweep(std::uint64_t now_ms) {
   if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
       now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms)) {
     // Slowed down for this long and still sending at the limit: abuse, not a burst.
-    stats_.closes_by_reason["flood"]++;
+    stats_.ended("flood");
     spdlog::debug("conn {} {}: over the message allowance for {} ms, closing", id_, peer_, limits.flood_close_ms);
     close_websocket(1008, "too many messages: over server.max_messages_per_second for too long");
   }
@@ -564,7 +564,7 @@ void Connection::check_liveness(std::uint64_t now_ms) {
   }
   if (ping_sent_ms_ != 0) {
     if (now_ms - ping_sent_ms_ >= static_cast<std::uint64_t>(flow.ping_timeout_ms)) {
-      stats_.closes_by_reason["ping_timeout"]++;
+      stats_.ended("ping_timeout");
       spdlog::debug("conn {} {}: no answer to ping, dropping", id_, peer_);
       abort();  // the peer is gone or mute: a close frame would not be read either
     }
@@ -578,7 +578,7 @@ void Connection::check_liveness(std::uint64_t now_ms) {
 
 void Connection::drop_slow(const char* reason, const char* why) {
   if (state_ != State::Open) return;
-  stats_.closes_by_reason[reason]++;
+  stats_.ended(reason);
   spdlog::debug("conn {} {}: closing 1013: {}", id_, peer_, why);
   // The frames it has not read are stale: its close frame goes right after what the
   // kernel already has.
@@ -589,7 +589,7 @@ void Connection::on_deadline() {
   switch (state_) {
     case State::Http:
       spdlog::debug("conn {} {}: request timeout", id_, peer_);
-      stats_.closes_by_reason["request_timeout"]++;
+      stats_.ended("request_timeout");
       if (http_ && http_->started()) {
         respond_and_drain(protocol::serialize_response(
             protocol::make_reject_response({408, "the request did not arrive in time", {}})));
@@ -599,7 +599,7 @@ void Connection::on_deadline() {
       break;
     case State::Closing:
       spdlog::debug("conn {} {}: no close frame from the peer in time", id_, peer_);
-      stats_.closes_by_reason["close_timeout"]++;
+      stats_.ended("close_timeout");
       shutdown_and_drain();
       break;
     case State::Open:

@@ -38,6 +38,8 @@ class Connection {
 
   uv_tcp_t* handle() { return &handle_; }
   ConnId id() const { return id_; }
+  // The loop this connection lives on: others post there to reach it.
+  LoopPort& loop_port() const { return *context_.port; }
   State state() const { return state_; }
   bool is_open() const { return state_ == State::Open; }
   bool upgraded() const { return upgraded_; }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,12 +19,27 @@
 namespace skirmish::server {
 
 class Connection;
-using ConnId = std::uint32_t;
+// Unique for the process's life; the low byte is the index of the event loop that owns it.
+using ConnId = std::uint64_t;
+
+// The event loop a connection lives on, as code on other threads may use it: run a task there
+// (where the connection may be looked up by id), or learn whether the caller is on it already.
+class LoopPort {
+ public:
+  virtual ~LoopPort() = default;
+  virtual bool on_thread() const = 0;
+  // Any thread; false when the loop has stopped (the task is dropped).
+  virtual bool post(std::function<void()> task) = 0;
+  // On the loop's thread: the connection with this id, or nullptr once it is gone.
+  virtual Connection* find(ConnId id) = 0;
+  virtual std::uint8_t index() const = 0;
+};
 
 // Everything a connection uses but does not own: its loop, its limits, the counters it adds
 // to, and the read buffer every connection of the loop shares (reads are handled one at a
 // time, before the next one starts).
 struct ConnectionContext {
+  LoopPort* port = nullptr;
   uv_loop_t* loop = nullptr;
   const config::Config* config = nullptr;
   ServerStats* stats = nullptr;

@@ -12,6 +12,8 @@ namespace skirmish::server {
 
 // CPU time used by the calling thread, in nanoseconds.
 std::uint64_t thread_cpu_ns();
+// CPU time of the whole process (every thread) so far, in nanoseconds.
+std::uint64_t process_cpu_ns();
 
 // Cores this process may use by its cgroup's CPU quota (v1 or v2), at most `cap`; `cap` when
 // there is no quota or it cannot be read. `proc_self_cgroup` and `cgroup_root` are for tests.

@@ -43,11 +43,11 @@ bool plausible_host(const std::string& host) {
 }  // namespace
 
 GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
-    : server_(server), config_(config), ws_(*this), polling_(loop, server, config, *this) {
+    : server_(server), config_(config), ws_(*this), polling_(loop, server, config, *this, mutex()) {
   for (int i = 0; i < config.session.worlds; ++i) {
     // Each world its own map and monsters: the configured seed for the first, then the next ones.
     worlds_.push_back(std::make_unique<GameWorld>(loop, config, world_name(i), config.session.seed + static_cast<std::uint64_t>(i),
-                                                  [this] { return server_.connection_count(); }));
+                                                  [this] { return server_.connection_count(); }, server_, mutex()));
   }
   add_routes();
 }

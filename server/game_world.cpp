@@ -16,7 +16,7 @@ std::int64_t wall_clock_ms() {
 }  // namespace
 
 GameWorld::GameWorld(uv_loop_t* loop, const config::Config& config, std::string name, std::uint64_t seed,
-                     std::function<std::size_t()> connections)
+                     std::function<std::size_t()> connections, FanOutRunner& runner, std::recursive_mutex& mutex)
     : name_(std::move(name)),
       capacity_(static_cast<std::size_t>(config.game.max_players)),
       connections_(std::move(connections)),
@@ -34,7 +34,8 @@ GameWorld::GameWorld(uv_loop_t* loop, const config::Config& config, std::string 
                  sampled_second_ = second;
                  sample_stats();
                }
-             }}) {
+             }},
+            runner, mutex) {
   protocol::HelloMsg hello = tick_.bridge().hello();
   hello.world_name = name_;
   hello_ = protocol::encode_hello(hello);

@@ -21,7 +21,7 @@ class GameWorld {
  public:
   // `connections`: the process's open connections, for the statistics' samples.
   GameWorld(uv_loop_t* loop, const config::Config& config, std::string name, std::uint64_t seed,
-            std::function<std::size_t()> connections);
+            std::function<std::size_t()> connections, FanOutRunner& runner, std::recursive_mutex& mutex);
   GameWorld(const GameWorld&) = delete;
   GameWorld& operator=(const GameWorld&) = delete;
 

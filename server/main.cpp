@@ -57,7 +57,10 @@ int main(int argc, char** argv) {
     srv.set_application(&game);
     // Shutdown goes to Agones last: the players are saved, the connections closed.
     srv.set_on_stopped([&game, &agones] {
-      game.stop();
+      {
+        std::lock_guard<std::recursive_mutex> lock(game.mutex());
+        game.stop();
+      }
       if (agones) agones->shutdown();
     });
     if (!srv.listen()) {
@@ -68,9 +71,15 @@ int main(int argc, char** argv) {
                    SKIRMISH_VERSION, cfg.server.host, srv.port(), cfg.game.tick_rate, cfg.game.world_width,
                    cfg.game.world_height, cfg.game.monster_count,
                    cfg.server.web_root.empty() ? "the binary" : cfg.server.web_root);
-      game.start();
+      {
+        std::lock_guard<std::recursive_mutex> lock(game.mutex());
+        game.start();
+      }
       if (agones_on) {
-        agones.emplace(&loop, agones_port, [&game] { return game.players(); });
+        agones.emplace(&loop, agones_port, [&game] {
+          std::lock_guard<std::recursive_mutex> lock(game.mutex());
+          return game.players();
+        });
         srv.add_metrics_source([&agones](server::MetricsText& m) { agones->write_metrics(m); });
         agones->start();
       }

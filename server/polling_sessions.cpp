@@ -46,8 +46,9 @@ std::string json_array(const std::vector<std::string>& items) {
 
 }  // namespace
 
-PollingSessions::PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game)
-    : server_(server), config_(config), game_(game) {
+PollingSessions::PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game,
+                                 std::recursive_mutex& mutex)
+    : server_(server), config_(config), game_(game), mutex_(mutex) {
   uv_timer_init(loop, &timer_);
   timer_.data = this;
   auto route = [this](const protocol::HttpRequest& r, const RequestOrigin& o) { return handle(r, o); };
@@ -61,6 +62,7 @@ void PollingSessions::start() {
   // does not stretch a client's timeout.
   uv_timer_start(&timer_, [](uv_timer_t* t) {
     auto* self = static_cast<PollingSessions*>(t->data);
+    std::lock_guard<std::recursive_mutex> lock(self->mutex_);
     self->expire(self->server_.now_ms());
   }, 100, 100);
 }
@@ -120,9 +122,11 @@ void PollingSessions::answer_waiting(Session& session, bool keep_alive) {
   waiting_by_conn_.erase(conn);
   waiting_polls_--;
   session.last_seen_ms = server_.now_ms();
-  if (!server_.finish_deferred(conn, json_response(waiting_request, 200, take_backlog(session)))) {
-    session.needs_full = true;  // the frames it held went nowhere: the next one lists the view in full
-  }
+  // If the connection is gone by the time the answer gets there, the frames it held went
+  // nowhere: the session's next frame lists its view in full.
+  server_.finish_deferred(conn, json_response(waiting_request, 200, take_backlog(session)), [this, id = session.id] {
+    if (const auto it = sessions_.find(id); it != sessions_.end()) it->second->needs_full = true;
+  });
 }
 
 void PollingSessions::on_frame(Session& session, std::string_view payload) {

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -23,7 +24,9 @@ namespace skirmish::server {
 
 class PollingSessions {
  public:
-  PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game);
+  // `mutex`: the game's, held by the server around routes; the session timer takes it too.
+  PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game,
+                  std::recursive_mutex& mutex);
   PollingSessions(const PollingSessions&) = delete;
   PollingSessions& operator=(const PollingSessions&) = delete;
 
@@ -47,6 +50,9 @@ class PollingSessions {
     void send_message(std::string_view json) override;
     void start_over(std::string_view hello) override;
     void close_for_policy(std::string_view) override {}  // HTTP answers each bad request with its 400
+    // Its backlog and notices are the game's state: frames are built for it with the game's
+    // mutex held, on loop 0.
+    bool needs_game_lock() const override { return true; }
 
    private:
     PollingSessions& owner_;
@@ -92,6 +98,7 @@ class PollingSessions {
   Server& server_;
   const config::Config& config_;
   GamePort& game_;
+  std::recursive_mutex& mutex_;
   SessionMap sessions_;
   std::unordered_map<ConnId, Session*> waiting_by_conn_;
   std::size_t waiting_polls_ = 0;

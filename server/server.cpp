@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "protocol/http_response.h"
@@ -14,10 +16,15 @@
 namespace skirmish::server {
 
 namespace {
-// Deadlines are checked by one coarse timer over all connections (Valkey's clientsCron),
-// not one timer per connection: timeouts of seconds do not need millisecond precision.
-constexpr std::uint64_t kSweepIntervalMs = 250;
 constexpr const char* kWebSocketPath = "/ws";
+
+std::size_t loop_count(const config::Config& config) {
+  int n = config.server.io_threads;
+  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return static_cast<std::size_t>(std::clamp(n, 1, 64));
+}
+
+std::uint64_t monotonic_ms() { return uv_hrtime() / 1000000; }
 }  // namespace
 
 Server::Server(uv_loop_t* loop, const config::Config& config)
@@ -29,18 +36,46 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
   uv_tcp_init(loop_, &listener_v4_);
   uv_tcp_init(loop_, &listener_v6_);
   listener_v4_.data = listener_v6_.data = this;
-  uv_timer_init(loop_, &sweep_timer_);
-  uv_timer_init(loop_, &grace_timer_);
-  sweep_timer_.data = grace_timer_.data = this;
-  uv_idle_init(loop_, &resume_idle_);
-  resume_idle_.data = this;
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   sigint_.data = sigterm_.data = this;
-  started_ms_ = uv_now(loop_);
+  started_ms_ = monotonic_ms();
+  const std::size_t n = loop_count(config_);
+  ConnectionLoop::Owner& owner = *this;
+  loops_.push_back(std::make_unique<ConnectionLoop>(owner, loop_, 0, config_));
+  for (std::size_t k = 1; k < n; ++k) {
+    auto t = std::make_unique<IoThread>();
+    uv_loop_init(&t->loop);
+    // Set up here, before its thread runs the loop; bound to that thread when it starts.
+    loops_.push_back(std::make_unique<ConnectionLoop>(owner, &t->loop, static_cast<std::uint8_t>(k), config_));
+    io_threads_.push_back(std::move(t));
+  }
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  // The threads end once their loops have nothing left (finish_shutdown closes their handles).
+  for (auto& t : io_threads_) {
+    if (t->thread.joinable()) {
+      t->thread.join();
+    } else {
+      uv_run(&t->loop, UV_RUN_DEFAULT);  // never started: its handles' close callbacks
+    }
+  }
+  for (auto& t : io_threads_) {
+    if (uv_loop_close(&t->loop) != 0) spdlog::warn("an I/O loop closed with handles still open");
+  }
+}
+
+void Server::start_io_threads() {
+  for (std::size_t k = 1; k < loops_.size(); ++k) {
+    ConnectionLoop* cl = loops_[k].get();
+    IoThread* t = io_threads_[k - 1].get();
+    t->thread = std::thread([cl, t] {
+      cl->bind_thread();
+      uv_run(&t->loop, UV_RUN_DEFAULT);
+    });
+  }
+}
 
 bool Server::listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only) {
   sockaddr_storage addr{};
@@ -75,9 +110,11 @@ bool Server::listen() {
   // The default "all IPv4 interfaces" also means IPv6 clients, if the machine has IPv6.
   if (s.host == "0.0.0.0") v6_open_ = listen_on(listener_v6_, "::", port_, true);
 
-  uv_timer_start(&sweep_timer_, on_sweep, kSweepIntervalMs, kSweepIntervalMs);
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  start_io_threads();
+  threads_started_ = true;
+  if (loops_.size() > 1) spdlog::info("{} event loops (server.io_threads)", loops_.size());
   return true;
 }
 
@@ -87,87 +124,57 @@ void Server::on_connection(uv_stream_t* listener, int status) {
     spdlog::warn("accept failed: {}", uv_strerror(status));
     return;
   }
-  const ConnectionContext context{self->loop_, &self->config_, &self->stats_, self->read_buffer_.data(),
-                                  self->read_buffer_.size()};
-  auto* conn = new Connection(*self, context, self->next_id_++);
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
-    conn->abort();  // frees itself in its close callback
+  // The loops take connections in turn. Loop 0 accepts its own; for another, the socket is
+  // accepted here and its descriptor handed over (a libuv handle cannot change loops).
+  const std::size_t k = self->next_loop_;
+  self->next_loop_ = (self->next_loop_ + 1) % self->loops_.size();
+  if (k == 0) {
+    self->loops_[0]->accept(listener);
     return;
   }
-  self->stats_.connections_total++;
-  self->connections_[conn->id()] = conn;
-  conn->start();
-  // A trusted proxy's connection counts under the client its first request names (identify).
-  const bool via_proxy = self->trusted_proxies_.contains(conn->tcp_ip());
-  const int from_ip = via_proxy ? 0 : ++self->per_ip_[std::string(conn->ip())];
-  conn->set_ip_counted(!via_proxy);
-  const auto& cfg = self->config_.server;
-  const char* refused = nullptr;
-  const char* reason = nullptr;
-  if (self->shutting_down_) {
-    refused = "shutting_down";
-    reason = "the server is shutting down";
-  } else if (self->connections_.size() > static_cast<std::size_t>(cfg.max_connections)) {
-    refused = "over_max_connections";
-    reason = "the server is full, try again shortly";
-  } else if (cfg.max_connections_per_ip > 0 && from_ip > cfg.max_connections_per_ip) {
-    refused = "over_max_per_ip";
-    reason = "too many connections from your address";
-  }
-  if (refused) {
-    // Answered as HTTP whatever the client meant to ask: 503 with Retry-After is what a
-    // browser's WebSocket, a load balancer and a person with curl all understand.
-    self->stats_.rejected_by_reason[refused]++;
-    spdlog::debug("conn {} {}: refused: {}", conn->id(), conn->peer(), reason);
-    conn->respond_and_drain(
-        protocol::serialize_response(protocol::make_reject_response({503, reason, {{"Retry-After", "5"}}})));
+  auto* tcp = new uv_tcp_t;
+  uv_tcp_init(self->loop_, tcp);
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
     return;
   }
-  spdlog::debug("conn {} {}: accepted", conn->id(), conn->peer());
+  uv_os_fd_t fd = -1;
+  uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
+  const int owned = ::dup(fd);  // the loop's own descriptor; this handle closes the original
+  uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  if (owned < 0) {
+    spdlog::warn("cannot hand a connection over: dup failed");
+    return;
+  }
+  ConnectionLoop* target = self->loops_[k].get();
+  if (!target->post([target, owned] { target->adopt(owned); })) ::close(owned);
 }
 
-Connection* Server::find(ConnId id) {
-  const auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second;
+std::optional<std::pair<const char*, const char*>> Server::admit(Connection& conn) {
+  if (connection_count() > static_cast<std::size_t>(config_.server.max_connections)) {
+    return std::make_pair("over_max_connections", "the server is full, try again shortly");
+  }
+  // A trusted proxy's connection counts under the client its first request names (identify).
+  std::lock_guard<std::mutex> lock(admission_mutex_);
+  const bool via_proxy = trusted_proxies_.contains(conn.tcp_ip());
+  conn.set_ip_counted(!via_proxy);
+  if (via_proxy) return std::nullopt;
+  const int from_ip = ++per_ip_[std::string(conn.ip())];
+  const int limit = config_.server.max_connections_per_ip;
+  if (limit > 0 && from_ip > limit) return std::make_pair("over_max_per_ip", "too many connections from your address");
+  return std::nullopt;
+}
+
+void Server::release_ip(Connection& conn) {
+  if (!conn.ip_counted()) return;
+  std::lock_guard<std::mutex> lock(admission_mutex_);
+  if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
 }
 
 std::optional<std::string> Server::refuse_websocket(const std::string& target) const {
   const auto path = protocol::normalize_path(target);
   if (!path || *path != kWebSocketPath) return "no WebSocket endpoint here: use /ws";
   return app_ ? app_->refuse_websocket(target) : std::nullopt;
-}
-
-protocol::HttpResponse Server::health_response(const protocol::HttpRequest& request) const {
-  nlohmann::json body = {
-      {"status", shutting_down_ ? "stopping" : "ok"},
-      {"uptime_s", static_cast<double>(uv_now(loop_) - started_ms_) / 1000.0},
-      {"connections", connections_.size()},
-      {"websockets_opened", stats_.websockets_opened},
-  };
-  if (app_) app_->describe(body);
-  return json_response(request, shutting_down_ ? 503 : 200, body.dump() + "\n");
-}
-
-bool Server::finish_deferred(ConnId id, const protocol::HttpResponse& response) {
-  Connection* c = find(id);
-  if (!c || !c->awaiting_response()) return false;
-  c->finish_deferred(response);
-  return true;
-}
-
-void Server::resume_later(ConnId id) {
-  if (to_resume_.empty() && !stopped_) uv_idle_start(&resume_idle_, on_resume);
-  to_resume_.push_back(id);
-}
-
-void Server::on_resume(uv_idle_t* idle) {
-  auto* self = static_cast<Server*>(idle->data);
-  std::vector<ConnId> ids;
-  ids.swap(self->to_resume_);
-  uv_idle_stop(idle);
-  for (const ConnId id : ids) {
-    if (Connection* c = self->find(id)) c->resume_held_input();
-  }
 }
 
 std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const protocol::HttpRequest& request) {
@@ -183,24 +190,53 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   const auto forwarded = protocol::joined_header(request.headers, "x-forwarded-for");
   std::string client = protocol::client_address(trusted_proxies_, conn.tcp_ip(), forwarded ? &*forwarded : nullptr);
   if (conn.ip_counted() && client == conn.ip()) return std::nullopt;
-  if (conn.ip_counted()) {
-    // A proxy that reuses one connection for several clients: move it to the new one.
-    if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+  int from_ip = 0;
+  {
+    std::lock_guard<std::mutex> lock(admission_mutex_);
+    if (conn.ip_counted()) {
+      // A proxy that reuses one connection for several clients: move it to the new one.
+      if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+    }
+    from_ip = ++per_ip_[client];
   }
-  const int from_ip = ++per_ip_[client];
   conn.set_client(std::move(client));
   conn.set_ip_counted(true);
   const int limit = config_.server.max_connections_per_ip;
   if (limit > 0 && from_ip > limit) {
-    stats_.rejected_by_reason["over_max_per_ip"]++;
+    // Counted by the connection's own loop, whose thread this is.
+    static_cast<ConnectionLoop&>(conn.loop_port()).stats().rejected("over_max_per_ip");
     spdlog::debug("conn {} {}: refused: too many connections from your address", conn.id(), conn.peer());
-    auto r = protocol::make_reject_response({503, "too many connections from your address", {{"Retry-After", "5"}}});
-    return r;
+    return protocol::make_reject_response({503, "too many connections from your address", {{"Retry-After", "5"}}});
   }
   return std::nullopt;
 }
 
-std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const protocol::HttpRequest& request) {
+protocol::HttpResponse Server::health_response(const protocol::HttpRequest& request) const {
+  const bool stopping = shutting_down_.load();
+  nlohmann::json body = {
+      {"status", stopping ? "stopping" : "ok"},
+      {"uptime_s", static_cast<double>(monotonic_ms() - started_ms_) / 1000.0},
+      {"connections", connection_count()},
+      {"websockets_opened", stats().websockets_opened},
+      {"loops", loops_.size()},
+  };
+  if (app_) app_->describe(body);
+  return json_response(request, stopping ? 503 : 200, body.dump() + "\n");
+}
+
+std::size_t Server::connection_count() const {
+  std::size_t n = 0;
+  for (const auto& l : loops_) n += l->size();
+  return n;
+}
+
+ServerStats::Snapshot Server::stats() const {
+  ServerStats::Snapshot total;
+  for (const auto& l : loops_) total += l->stats().snapshot();
+  return total;
+}
+
+std::optional<protocol::HttpResponse> Server::respond(Connection& conn, const protocol::HttpRequest& request) {
   const RequestOrigin origin{conn.id(), conn.ip(), conn.secure()};
   const auto path = protocol::normalize_path(request.target);
   protocol::HttpResponse r;
@@ -209,8 +245,11 @@ std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const
     return protocol::make_reject_response({400, "bad request target", {}});
   }
   // A route that throws (a bug, or input nobody thought of) costs its request a 500, never
-  // the process: an exception must not unwind through libuv.
-  auto run = [&](const Route& route) -> std::optional<protocol::HttpResponse> {
+  // the process: an exception must not unwind through libuv. Routes are the application's:
+  // its mutex is held.
+  auto run_route = [&](const Route& route) -> std::optional<protocol::HttpResponse> {
+    std::unique_lock<std::recursive_mutex> lock;
+    if (app_) lock = std::unique_lock<std::recursive_mutex>(app_->mutex());
     try {
       return route(request, origin);
     } catch (const std::exception& e) {
@@ -220,11 +259,11 @@ std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const
       return failed;
     }
   };
-  if (const auto route = routes_.find(*path); route != routes_.end()) return run(route->second);
+  if (const auto route = routes_.find(*path); route != routes_.end()) return run_route(route->second);
   // Prefix routes ("/session/") own everything below them.
   for (auto slash = path->rfind('/'); slash != std::string::npos && slash > 0; slash = path->rfind('/', slash - 1)) {
     if (const auto route = routes_.find(path->substr(0, slash + 1)); route != routes_.end()) {
-      return run(route->second);
+      return run_route(route->second);
     }
   }
   if (request.method != "GET" && request.method != "HEAD") {
@@ -232,8 +271,6 @@ std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const
     reject.keep_alive = request.keep_alive;
     return reject;
   }
-  if (*path == "/healthz") return health_response(request);
-  if (*path == "/metrics") return metrics_response(request);
   if (*path == kWebSocketPath) {
     auto reject = protocol::make_reject_response(
         {426, "this is the WebSocket endpoint: connect with a WebSocket client",
@@ -241,43 +278,50 @@ std::optional<protocol::HttpResponse> Server::on_request(Connection& conn, const
     reject.keep_alive = request.keep_alive;
     return reject;
   }
+  if (*path == "/healthz" || *path == "/metrics") {
+    std::unique_lock<std::recursive_mutex> lock;
+    if (app_) lock = std::unique_lock<std::recursive_mutex>(app_->mutex());
+    return *path == "/healthz" ? health_response(request) : metrics_response(request);
+  }
   return files_.respond(*path, request);
 }
 
 protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& request) const {
   MetricsText m;
+  const ServerStats::Snapshot st = stats();
   std::size_t queued_sum = 0, queued_max = 0, websockets = 0;
-  for (const auto& [id, conn] : connections_) {
-    queued_sum += conn->queued_bytes();
-    queued_max = std::max(queued_max, conn->queued_bytes());
-    if (conn->is_open()) websockets++;
+  for (const auto& l : loops_) {
+    queued_sum += l->queued_sum();
+    queued_max = std::max(queued_max, l->queued_max());
+    websockets += l->websockets();
   }
-  m.gauge("skirmish_connections", "TCP connections open now", static_cast<double>(connections_.size()));
+  m.gauge("skirmish_connections", "TCP connections open now", static_cast<double>(connection_count()));
   m.gauge("skirmish_websockets", "WebSocket connections open now", static_cast<double>(websockets));
-  m.counter("skirmish_connections_total", "TCP connections accepted", static_cast<double>(stats_.connections_total));
+  m.gauge("skirmish_event_loops", "event loops serving connections (server.io_threads)", static_cast<double>(loops_.size()));
+  m.counter("skirmish_connections_total", "TCP connections accepted", static_cast<double>(st.connections_total));
   m.labelled("counter", "skirmish_connections_rejected_total", "connections refused before any request", "reason",
-             stats_.rejected_by_reason);
-  m.counter("skirmish_http_requests_total", "HTTP requests answered", static_cast<double>(stats_.http_requests));
-  m.counter("skirmish_websockets_opened_total", "WebSocket handshakes accepted",
-            static_cast<double>(stats_.websockets_opened));
+             st.rejected_by_reason);
+  m.counter("skirmish_http_requests_total", "HTTP requests answered", static_cast<double>(st.http_requests));
+  m.counter("skirmish_websockets_opened_total", "WebSocket handshakes accepted", static_cast<double>(st.websockets_opened));
   m.labelled("counter", "skirmish_handshake_failures_total", "requests refused, by HTTP status", "status",
-             stats_.handshake_failures);
+             st.handshake_failures);
   m.labelled("counter", "skirmish_websocket_closes_total", "close frames sent or echoed, by close code", "code",
-             stats_.ws_closes);
+             st.ws_closes);
   m.labelled("counter", "skirmish_connections_ended_total", "connections ended by the server, by reason", "reason",
-             stats_.closes_by_reason);
-  m.counter("skirmish_frames_received_total", "WebSocket frames received", static_cast<double>(stats_.frames_in));
-  m.counter("skirmish_frames_sent_total", "WebSocket frames sent", static_cast<double>(stats_.frames_out));
-  m.counter("skirmish_bytes_received_total", "bytes received", static_cast<double>(stats_.bytes_in));
-  m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(stats_.bytes_out));
+             st.closes_by_reason);
+  m.counter("skirmish_frames_received_total", "WebSocket frames received", static_cast<double>(st.frames_in));
+  m.counter("skirmish_frames_sent_total", "WebSocket frames sent", static_cast<double>(st.frames_out));
+  m.counter("skirmish_bytes_received_total", "bytes received", static_cast<double>(st.bytes_in));
+  m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(st.bytes_out));
   m.counter("skirmish_messages_over_rate_total", "client messages that waited for server.max_messages_per_second",
-            static_cast<double>(stats_.messages_over_rate));
+            static_cast<double>(st.messages_over_rate));
   m.counter("skirmish_pings_coalesced_total", "pings answered only by the pong of a later ping sent with them",
-            static_cast<double>(stats_.pings_coalesced));
+            static_cast<double>(st.pings_coalesced));
   m.counter("skirmish_reads_paused_total", "times a connection's reading paused for that limit",
-            static_cast<double>(stats_.reads_paused));
-  m.gauge("skirmish_queued_bytes", "bytes waiting to be sent, all connections", static_cast<double>(queued_sum));
-  m.gauge("skirmish_queued_bytes_max", "bytes waiting to be sent, the worst connection",
+            static_cast<double>(st.reads_paused));
+  m.gauge("skirmish_queued_bytes", "bytes waiting to be sent, all connections (as of the last sweep)",
+          static_cast<double>(queued_sum));
+  m.gauge("skirmish_queued_bytes_max", "bytes waiting to be sent, the worst connection (as of the last sweep)",
           static_cast<double>(queued_max));
   if (app_) app_->write_metrics(m);
   for (const auto& source : metrics_sources_) source(m);
@@ -289,41 +333,73 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   return r;
 }
 
-void Server::on_open(Connection& conn, const protocol::HttpRequest& request) {
-  stats_.websockets_opened++;
-  spdlog::debug("conn {} {}: websocket open", conn.id(), conn.peer());
-  if (shutting_down_) {
-    conn.close_websocket(1001, "server shutting down");
-    return;
-  }
-  if (app_) app_->on_open(conn, request);
+void Server::opened(Connection& conn, const protocol::HttpRequest& request) {
+  if (!app_) return;
+  std::lock_guard<std::recursive_mutex> lock(app_->mutex());
+  app_->on_open(conn, request);
 }
 
-void Server::on_text(Connection& conn, std::string_view text) {
-  if (app_) app_->on_text(conn, text);
+void Server::text(Connection& conn, std::string_view text) {
+  if (!app_) return;
+  std::lock_guard<std::recursive_mutex> lock(app_->mutex());
+  app_->on_text(conn, text);
 }
 
-void Server::on_binary(Connection& conn, std::string_view data) {
-  if (app_) app_->on_binary(conn, data);
+void Server::binary(Connection& conn, std::string_view data) {
+  if (!app_) return;
+  std::lock_guard<std::recursive_mutex> lock(app_->mutex());
+  app_->on_binary(conn, data);
 }
 
-void Server::on_closed(Connection& conn) {
-  spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
-  connections_.erase(conn.id());
-  if (conn.ip_counted()) {
-    if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
-  }
-  if (conn.upgraded() && app_) app_->on_close(conn);
+void Server::closed(Connection& conn) {
+  release_ip(conn);
+  if (!app_) return;
+  std::lock_guard<std::recursive_mutex> lock(app_->mutex());
+  if (conn.upgraded()) app_->on_close(conn);
   if (conn.awaiting_response() && deferred_gone_) deferred_gone_(conn.id());
-  if (shutting_down_) maybe_finish_shutdown();
 }
 
-void Server::on_sweep(uv_timer_t* t) {
-  auto* self = static_cast<Server*>(t->data);
-  const std::uint64_t now = uv_now(self->loop_);
-  // Walking the map while connections close is safe: they leave it only in their close
-  // callback, which libuv runs later, and nothing here accepts new ones.
-  for (auto& [id, conn] : self->connections_) conn->on_sweep(now);
+void Server::finish_deferred(ConnId id, protocol::HttpResponse response, std::function<void()> if_gone) {
+  const std::size_t k = static_cast<std::size_t>(id & 0xff);
+  if (k >= loops_.size()) return;
+  ConnectionLoop* target = loops_[k].get();
+  auto deliver = [this, target, id, response = std::move(response), if_gone = std::move(if_gone)] {
+    if (target->finish_deferred(id, response) || !if_gone) return;
+    std::unique_lock<std::recursive_mutex> lock;
+    if (app_) lock = std::unique_lock<std::recursive_mutex>(app_->mutex());
+    if_gone();
+  };
+  if (target->on_thread()) {
+    deliver();
+  } else if (!target->post(std::move(deliver)) && if_gone) {
+    if_gone();  // that loop has stopped: the connection is gone (the caller holds the mutex)
+  }
+}
+
+void Server::run(const std::vector<std::uint8_t>& wanted, const std::function<void(std::size_t)>& work) {
+  {
+    std::lock_guard<std::mutex> lock(fan_out_mutex_);
+    fan_out_pending_ = 0;
+  }
+  for (std::size_t k = 1; k < loops_.size() && k < wanted.size(); ++k) {
+    if (!wanted[k]) continue;
+    {
+      std::lock_guard<std::mutex> lock(fan_out_mutex_);
+      fan_out_pending_++;
+    }
+    const bool posted = loops_[k]->post([this, &work, k] {
+      work(k);
+      std::lock_guard<std::mutex> lock(fan_out_mutex_);
+      if (--fan_out_pending_ == 0) fan_out_done_.notify_one();
+    });
+    if (!posted) {
+      std::lock_guard<std::mutex> lock(fan_out_mutex_);
+      fan_out_pending_--;
+    }
+  }
+  if (!wanted.empty() && wanted[0]) work(0);
+  std::unique_lock<std::mutex> lock(fan_out_mutex_);
+  fan_out_done_.wait(lock, [this] { return fan_out_pending_ == 0; });
 }
 
 void Server::on_signal(uv_signal_t* s, int signum) {
@@ -333,47 +409,57 @@ void Server::on_signal(uv_signal_t* s, int signum) {
 }
 
 void Server::begin_shutdown() {
-  if (shutting_down_) return;
-  shutting_down_ = true;
+  if (shutting_down_.exchange(true)) return;
   if (v4_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v4_), nullptr);
   if (v6_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v6_), nullptr);
   v4_open_ = v6_open_ = false;
-  // Requests the application holds (long polls) are answered first, with "Connection: close".
-  if (app_) app_->on_server_stopping();
-  for (auto& [id, c] : connections_) {  // safe to walk: see on_sweep
-    if (c->state() == Connection::State::Open) {
-      // A client far behind gets its close frame next, not after its stale tick frames.
-      c->close_websocket(1001, "server shutting down", c->over_soft_limit());
-    } else if (c->state() == Connection::State::Http) {
-      // Between requests (or inside one that has not arrived whole): nothing to answer.
-      c->abort();
+  // Requests the application holds (long polls) are answered first, with "Connection: close";
+  // on the other loops those answers are posted ahead of the loop's own shutdown below.
+  if (app_) {
+    std::lock_guard<std::recursive_mutex> lock(app_->mutex());
+    app_->on_server_stopping();
+  }
+  for (std::size_t k = 1; k < loops_.size(); ++k) {
+    ConnectionLoop* l = loops_[k].get();
+    if (!threads_started_) {
+      l->begin_shutdown();  // never ran (listen failed): no connection, nothing else touches it
+    } else if (!l->post([l] { l->begin_shutdown(); })) {
+      loop_empty(static_cast<std::uint8_t>(k));
     }
   }
-  uv_timer_start(&grace_timer_, on_grace_expired, static_cast<std::uint64_t>(config_.server.shutdown_grace_ms), 0);
-  maybe_finish_shutdown();
+  loops_[0]->begin_shutdown();
 }
 
-void Server::on_grace_expired(uv_timer_t* t) {
-  auto* self = static_cast<Server*>(t->data);
-  spdlog::info("shutdown grace over: dropping {} connection(s)", self->connections_.size());
-  for (auto& [id, conn] : self->connections_) conn->abort();  // safe to walk: see on_sweep
-  self->maybe_finish_shutdown();
-}
-
-void Server::maybe_finish_shutdown() {
-  if (stopped_ || !connections_.empty()) return;
-  stopped_ = true;
-  // Every handle of ours is closed, so uv_run returns once these close callbacks have run.
-  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&grace_timer_),
-                         reinterpret_cast<uv_handle_t*>(&resume_idle_),
-                         reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_)}) {
-    if (!uv_is_closing(h)) uv_close(h, nullptr);
+void Server::loop_empty(std::uint8_t index) {
+  if (index != 0) {
+    // Told on loop 0's thread, where the count lives.
+    loops_[0]->post([this] {
+      if (++loops_empty_ == loops_.size()) finish_shutdown();
+    });
+    return;
   }
-  for (uv_tcp_t* l : {&listener_v4_, &listener_v6_}) {
-    auto* h = reinterpret_cast<uv_handle_t*>(l);
+  if (++loops_empty_ == loops_.size()) finish_shutdown();
+}
+
+void Server::finish_shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
+                         reinterpret_cast<uv_handle_t*>(&listener_v4_), reinterpret_cast<uv_handle_t*>(&listener_v6_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
   if (on_stopped_) on_stopped_();
+  // Every loop's own handles close; each thread's uv_run then returns, and uv_run on loop 0
+  // once these close callbacks have run. The destructor joins the threads.
+  for (std::size_t k = 1; k < loops_.size(); ++k) {
+    ConnectionLoop* l = loops_[k].get();
+    if (threads_started_) {
+      l->post([l] { l->close_handles(); });
+    } else {
+      l->close_handles();  // its loop runs once more in the destructor, for the close callbacks
+    }
+  }
+  loops_[0]->close_handles();
 }
 
 }  // namespace skirmish::server

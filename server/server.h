@@ -1,14 +1,25 @@
-// The daemon's event loop: listeners, the connection registry, timers and signals.
-// This (with the rest of server/) is the only code that touches libuv.
+// The daemon's front: the listeners, the event loops that own the connections (loop 0 on the
+// main thread, server.io_threads - 1 more on threads of their own), routes, /healthz,
+// /metrics, signals and the graceful stop. This (with the rest of server/) is the only code
+// that touches libuv.
+//
+// Threads: each loop handles its own connections' bytes; what they ask of the application
+// (the game: WebSocket messages, routes, /healthz and /metrics numbers) runs on the
+// connection's loop with the application's mutex held, so the game state is only ever
+// touched by one thread at a time. A tick's frames are built and written on every loop at
+// once (FanOutRunner), with no lock held.
 #pragma once
 
 #include <uv.h>
 
-#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -17,12 +28,15 @@
 #include "protocol/handshake.h"
 #include "protocol/http_types.h"
 #include "server/connection.h"
-#include "server/connection_host.h"
+#include "server/connection_loop.h"
+#include "server/fan_out.h"
 #include "server/server_stats.h"
 #include "server/static_files.h"
 #include "server/ws_application.h"
 
 namespace skirmish::server {
+
+class MetricsText;
 
 // Who asked for a request a route answers: its connection, by id (a deferred answer finds
 // nothing once it is gone), and the client's address (per-IP limits; a trusted proxy's client).
@@ -32,63 +46,77 @@ struct RequestOrigin {
   bool secure = false;  // a trusted proxy said the client came over TLS (its URLs are https/wss)
 };
 
-class Server final : private ConnectionHost {
+class Server final : private ConnectionLoop::Owner, public FanOutRunner {
  public:
   Server(uv_loop_t* loop, const config::Config& config);
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
   ~Server();
 
-  // Binds and listens; returns false (after logging why) when the address is unusable.
+  // Binds and listens, and starts the other loops' threads; returns false (after logging why)
+  // when the address is unusable.
   bool listen();
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
-  // Stops accepting, closes every WebSocket with 1001 and lets the loop end once they are
-  // gone or the shutdown grace has passed. Idempotent.
+  // Stops accepting, closes every WebSocket with 1001 and lets the loops end once they are
+  // gone or the shutdown grace has passed. Idempotent. Loop 0's thread.
   void begin_shutdown();
-  bool shutting_down() const { return shutting_down_; }
+  bool shutting_down() const override { return shutting_down_.load(); }
 
   void set_application(WsApplication* app) { app_ = app; }
   // Serves requests whose normalised path is `path`, or starts with it when it ends in '/',
-  // before static files. A handler that returns nullopt answers later with finish_deferred()
-  // (a long poll); if the connection goes away first, `on_gone` is told its id.
+  // before static files, with the application's mutex held. A handler that returns nullopt
+  // answers later with finish_deferred() (a long poll); if the connection goes away first,
+  // `on_gone` is told its id. Add routes before listen().
   using Route = std::function<std::optional<protocol::HttpResponse>(const protocol::HttpRequest&, const RequestOrigin&)>;
   void add_route(std::string path, Route handler) { routes_[std::move(path)] = std::move(handler); }
   void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) { deferred_gone_ = std::move(on_gone); }
-  // Answers a request a route deferred. Returns false when that connection is gone.
-  bool finish_deferred(ConnId id, const protocol::HttpResponse& response);
+  // Answers a request a route deferred, on the loop that holds its connection (any thread).
+  // When that connection is gone by then, `if_gone` runs instead, with the application's
+  // mutex held.
+  void finish_deferred(ConnId id, protocol::HttpResponse response, std::function<void()> if_gone = {});
+  // Called once the stop is complete (every connection gone), on loop 0, before the loops'
+  // handles close.
+  void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
   // More numbers for /metrics (e.g. the Agones sidecar's), after the application's.
   void add_metrics_source(std::function<void(MetricsText&)> source) { metrics_sources_.push_back(std::move(source)); }
-  // Called on every shutdown completion, after every handle of ours is closed.
-  void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
 
   uv_loop_t* loop() { return loop_; }
   std::uint64_t now_ms() const { return uv_now(loop_); }
   const config::Config& config() const { return config_; }
-  ServerStats& stats() { return stats_; }
-  std::size_t connection_count() const { return connections_.size(); }
+  std::size_t connection_count() const;
+  // Every loop's counters added up.
+  ServerStats::Snapshot stats() const;
+
+  // FanOutRunner: one tick's frames built on every loop at once.
+  std::size_t loops() const override { return loops_.size(); }
+  void run(const std::vector<std::uint8_t>& wanted, const std::function<void(std::size_t)>& work) override;
 
  private:
-  // ConnectionHost: what connections ask of us.
-  std::optional<std::string> refuse_websocket(const std::string& target) const override;
+  // A further loop: its own libuv loop and connections, run by a thread of its own.
+  struct IoThread {
+    uv_loop_t loop;
+    std::thread thread;
+  };
+
+  // ConnectionLoop::Owner: what every loop asks of the server, on its own thread.
+  std::optional<std::pair<const char*, const char*>> admit(Connection& conn) override;
   std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) override;
-  // Routes, files, /healthz, /metrics; upgrades are handled by the connection.
-  std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) override;
-  void on_open(Connection& conn, const protocol::HttpRequest& request) override;
-  void on_text(Connection& conn, std::string_view text) override;
-  void on_binary(Connection& conn, std::string_view data) override;
-  void on_closed(Connection& conn) override;
-  void resume_later(ConnId id) override;
-  Connection* find(ConnId id);
+  std::optional<std::string> refuse_websocket(const std::string& target) const override;
+  std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) override;
+  void opened(Connection& conn, const protocol::HttpRequest& request) override;
+  void text(Connection& conn, std::string_view text) override;
+  void binary(Connection& conn, std::string_view data) override;
+  void closed(Connection& conn) override;
+  void loop_empty(std::uint8_t index) override;
 
   static void on_connection(uv_stream_t* listener, int status);
-  static void on_sweep(uv_timer_t* t);
   static void on_signal(uv_signal_t* s, int signum);
-  static void on_grace_expired(uv_timer_t* t);
-  static void on_resume(uv_idle_t* idle);
 
   bool listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only);
-  void maybe_finish_shutdown();
+  void start_io_threads();
+  void finish_shutdown();
+  void release_ip(Connection& conn);
   protocol::HttpResponse health_response(const protocol::HttpRequest& request) const;
   protocol::HttpResponse metrics_response(const protocol::HttpRequest& request) const;
 
@@ -98,7 +126,6 @@ class Server final : private ConnectionHost {
   WsApplication* app_ = nullptr;
   std::function<void()> on_stopped_;
   std::vector<std::function<void(MetricsText&)>> metrics_sources_;
-  ServerStats stats_;
 
   // Listeners: the configured address and, when that is the IPv4 wildcard, the IPv6 one too.
   uv_tcp_t listener_v4_;
@@ -106,24 +133,32 @@ class Server final : private ConnectionHost {
   bool v4_open_ = false;
   bool v6_open_ = false;
   int port_ = 0;
+  std::size_t next_loop_ = 0;  // accepted connections go to the loops in turn
 
-  uv_timer_t sweep_timer_;
-  uv_timer_t grace_timer_;
-  uv_idle_t resume_idle_;
-  std::vector<ConnId> to_resume_;
+  // loops_[0] runs on loop_; loops_[k] (k >= 1) on io_threads_[k - 1].
+  std::vector<std::unique_ptr<ConnectionLoop>> loops_;
+  std::vector<std::unique_ptr<IoThread>> io_threads_;
+  std::size_t loops_empty_ = 0;  // loop 0's thread: loops that have closed all their connections
+  bool threads_started_ = false;
+
   uv_signal_t sigint_;
   uv_signal_t sigterm_;
-  bool shutting_down_ = false;
+  std::atomic<bool> shutting_down_{false};
   bool stopped_ = false;
   std::uint64_t started_ms_ = 0;
 
-  ConnId next_id_ = 1;
-  std::unordered_map<ConnId, Connection*> connections_;
-  std::unordered_map<std::string, Route> routes_;
+  std::unordered_map<std::string, Route> routes_;  // fixed once listening: read by every loop
   std::function<void(ConnId)> deferred_gone_;
+
+  // Admission, shared by every loop.
+  std::mutex admission_mutex_;
   std::unordered_map<std::string, int> per_ip_;  // open connections by client address
   protocol::AddressSet trusted_proxies_;         // server.trusted_proxies
-  std::array<char, 64 * 1024> read_buffer_;
+
+  // run(): the loops still building this tick's frames.
+  std::mutex fan_out_mutex_;
+  std::condition_variable fan_out_done_;
+  std::size_t fan_out_pending_ = 0;
 };
 
 }  // namespace skirmish::server

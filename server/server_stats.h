@@ -1,30 +1,101 @@
-// Counters the server keeps for /healthz, /metrics and the shutdown log line.
+// Counters the server keeps for /healthz, /metrics and the shutdown log line. Each event loop
+// has its own (its connections add to it); /metrics, run on any loop, reads every loop's, so
+// the counters are atomic and the maps keyed by reason are behind a mutex: a reader gets a
+// Snapshot.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 
 namespace skirmish::server {
 
 struct ServerStats {
-  std::uint64_t connections_total = 0;
-  std::uint64_t http_requests = 0;
-  std::uint64_t websockets_opened = 0;
-  std::map<int, std::uint64_t> handshake_failures;  // by HTTP status
-  std::map<int, std::uint64_t> ws_closes;           // by close code we sent or echoed
-  std::uint64_t frames_in = 0;
-  std::uint64_t frames_out = 0;
-  std::uint64_t bytes_in = 0;
-  std::uint64_t bytes_out = 0;
+  using Counter = std::atomic<std::uint64_t>;
+  Counter connections_total{0};
+  Counter http_requests{0};
+  Counter websockets_opened{0};
+  Counter frames_in{0};
+  Counter frames_out{0};
+  Counter bytes_in{0};
+  Counter bytes_out{0};
+  Counter messages_over_rate{0};   // made to wait: over server.max_messages_per_second
+  Counter pings_coalesced{0};      // pings answered by the pong of a later ping (RFC 6455 5.5.3)
+  Counter reads_paused{0};         // times a connection's reading paused for that limit
+
+  void handshake_failed(int status) { bump(handshake_failures_, status); }
+  void closed_with(int code) { bump(ws_closes_, code); }
   // Connections we ended for a reason other than a close handshake: request_timeout,
   // close_timeout, ping_timeout, slow_hard_limit, slow_soft_limit, flood.
-  std::map<std::string, std::uint64_t> closes_by_reason;
+  void ended(const std::string& reason) { bump(closes_by_reason_, reason); }
   // Connections refused before any request: over_max_connections, over_max_per_ip, shutting_down.
-  std::map<std::string, std::uint64_t> rejected_by_reason;
-  std::uint64_t messages_over_rate = 0;   // made to wait: over server.max_messages_per_second
-  std::uint64_t pings_coalesced = 0;      // pings answered by the pong of a later ping (RFC 6455 5.5.3)
-  std::uint64_t reads_paused = 0;         // times a connection's reading paused for that limit
+  void rejected(const std::string& reason) { bump(rejected_by_reason_, reason); }
+
+  // Plain values, as they stood (each counter read once; the maps together).
+  struct Snapshot {
+    std::uint64_t connections_total = 0, http_requests = 0, websockets_opened = 0;
+    std::uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
+    std::uint64_t messages_over_rate = 0, pings_coalesced = 0, reads_paused = 0;
+    std::map<int, std::uint64_t> handshake_failures;  // by HTTP status
+    std::map<int, std::uint64_t> ws_closes;           // by close code we sent or echoed
+    std::map<std::string, std::uint64_t> closes_by_reason;
+    std::map<std::string, std::uint64_t> rejected_by_reason;
+    // Adds another loop's numbers to these.
+    Snapshot& operator+=(const Snapshot& other);
+  };
+  Snapshot snapshot() const;
+
+ private:
+  template <class Key>
+  void bump(std::map<Key, std::uint64_t>& map, const Key& key) {
+    std::lock_guard<std::mutex> lock(maps_mutex_);
+    map[key]++;
+  }
+  mutable std::mutex maps_mutex_;
+  std::map<int, std::uint64_t> handshake_failures_;
+  std::map<int, std::uint64_t> ws_closes_;
+  std::map<std::string, std::uint64_t> closes_by_reason_;
+  std::map<std::string, std::uint64_t> rejected_by_reason_;
 };
+
+inline ServerStats::Snapshot ServerStats::snapshot() const {
+  Snapshot s;
+  s.connections_total = connections_total.load();
+  s.http_requests = http_requests.load();
+  s.websockets_opened = websockets_opened.load();
+  s.frames_in = frames_in.load();
+  s.frames_out = frames_out.load();
+  s.bytes_in = bytes_in.load();
+  s.bytes_out = bytes_out.load();
+  s.messages_over_rate = messages_over_rate.load();
+  s.pings_coalesced = pings_coalesced.load();
+  s.reads_paused = reads_paused.load();
+  std::lock_guard<std::mutex> lock(maps_mutex_);
+  s.handshake_failures = handshake_failures_;
+  s.ws_closes = ws_closes_;
+  s.closes_by_reason = closes_by_reason_;
+  s.rejected_by_reason = rejected_by_reason_;
+  return s;
+}
+
+inline ServerStats::Snapshot& ServerStats::Snapshot::operator+=(const Snapshot& o) {
+  connections_total += o.connections_total;
+  http_requests += o.http_requests;
+  websockets_opened += o.websockets_opened;
+  frames_in += o.frames_in;
+  frames_out += o.frames_out;
+  bytes_in += o.bytes_in;
+  bytes_out += o.bytes_out;
+  messages_over_rate += o.messages_over_rate;
+  pings_coalesced += o.pings_coalesced;
+  reads_paused += o.reads_paused;
+  for (const auto& [k, v] : o.handshake_failures) handshake_failures[k] += v;
+  for (const auto& [k, v] : o.ws_closes) ws_closes[k] += v;
+  for (const auto& [k, v] : o.closes_by_reason) closes_by_reason[k] += v;
+  for (const auto& [k, v] : o.rejected_by_reason) rejected_by_reason[k] += v;
+  return *this;
+}
 
 }  // namespace skirmish::server

@@ -4,11 +4,13 @@
 
 namespace skirmish::server {
 
-TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick)
+TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick,
+                       std::recursive_mutex* stats_mutex)
     : loop_(loop),
       period_ns_(1'000'000'000ULL / static_cast<std::uint64_t>(rate_hz)),
       max_catch_up_(max_catch_up),
-      on_tick_(std::move(on_tick)) {
+      on_tick_(std::move(on_tick)),
+      stats_mutex_(stats_mutex) {
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
 }
@@ -30,6 +32,8 @@ void TickDriver::stop() {
 void TickDriver::on_timer(uv_timer_t* t) { static_cast<TickDriver*>(t->data)->run_due_ticks(); }
 
 void TickDriver::run_due_ticks() {
+  std::unique_lock<std::recursive_mutex> lock;
+  if (stats_mutex_) lock = std::unique_lock<std::recursive_mutex>(*stats_mutex_);
   const std::uint64_t now = uv_hrtime();
   // Tick k (1-based) is due at start + k * period.
   const std::uint64_t due_total = (now - start_ns_) / period_ns_;
@@ -51,7 +55,9 @@ void TickDriver::run_due_ticks() {
     }
     ticks_run_ += owed;
     catch_up_ticks_ += owed - 1;
+    if (lock) lock.unlock();
     on_tick_(static_cast<std::uint32_t>(owed));
+    if (stats_mutex_) lock.lock();
     durations_.observe(static_cast<double>(uv_hrtime() - now) / 1e9);
   }
   if (running_) schedule_next();

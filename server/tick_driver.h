@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 
 #include "server/metrics_text.h"
 
@@ -16,8 +17,11 @@ namespace skirmish::server {
 
 class TickDriver {
  public:
-  // `on_tick(steps)`: `steps` >= 1 ticks are due now.
-  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick);
+  // `on_tick(steps)`: `steps` >= 1 ticks are due now. `stats_mutex`, when given, is held while
+  // the counters below change (others read them from other threads holding it); never around
+  // on_tick, which takes what it needs itself.
+  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick,
+             std::recursive_mutex* stats_mutex = nullptr);
   TickDriver(const TickDriver&) = delete;
   TickDriver& operator=(const TickDriver&) = delete;
 
@@ -46,6 +50,7 @@ class TickDriver {
   std::uint64_t period_ns_;
   int max_catch_up_;
   std::function<void(std::uint32_t)> on_tick_;
+  std::recursive_mutex* stats_mutex_;
   std::uint64_t start_ns_ = 0;
   std::uint64_t ticks_run_ = 0;   // ticks counted from start_ns_ (dropped ones included)
   std::uint64_t late_ticks_ = 0;

@@ -35,8 +35,18 @@ class ViewerSink {
   virtual void start_over(std::string_view hello) { send_message(hello); }
   // The viewer broke the rules too often: end its transport with 1008 and `reason`.
   virtual void close_for_policy(std::string_view reason) = 0;
+
+  // Threads. A tick's frames for this viewer are built and sent on the event loop it lives on
+  // (readiness and send_frame are called on that loop's thread only, with no lock held), or,
+  // when it needs the game's lock, on loop 0 with that lock held. send_message and
+  // close_for_policy may be called on any thread, with the game's lock held.
+  virtual std::uint8_t loop() const { return 0; }
+  virtual bool needs_game_lock() const { return false; }
 };
 
+// Written under the game's lock, except for the delivery state (resync, known, history,
+// last_frame), which only the fan-out on the viewer's loop touches while a tick's frames are
+// being built. A viewer removed meanwhile keeps its memory (sink set to null) until that is over.
 struct Viewer {
   ViewerSink* sink = nullptr;
   ViewerId id = 0;

@@ -30,7 +30,23 @@ void WebSocketViewers::Sink::send_frame(std::string_view payload) {
 }
 
 void WebSocketViewers::Sink::send_message(std::string_view json) {
-  if (conn_.is_open()) conn_.send_text(json);
+  if (port_.on_thread()) {
+    if (conn_.is_open()) conn_.send_text(json);
+    return;
+  }
+  port_.post([port = &port_, id = id_, text = std::string(json)] {
+    if (Connection* c = port->find(id); c && c->is_open()) c->send_text(text);
+  });
+}
+
+void WebSocketViewers::Sink::close_for_policy(std::string_view reason) {
+  if (port_.on_thread()) {
+    conn_.close_websocket(1008, reason);
+    return;
+  }
+  port_.post([port = &port_, id = id_, why = std::string(reason)] {
+    if (Connection* c = port->find(id)) c->close_websocket(1008, why);
+  });
 }
 
 void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& request) {

@@ -26,17 +26,23 @@ class WebSocketViewers {
  private:
   class Sink final : public ViewerSink {
    public:
-    Sink(Connection& conn, FrameFormat format) : conn_(conn), format_(format) {}
+    Sink(Connection& conn, FrameFormat format) : conn_(conn), port_(conn.loop_port()), id_(conn.id()), format_(format) {}
     Readiness readiness() const override;
     FrameFormat frame_format() const override { return format_; }
     void send_frame(std::string_view payload) override;
+    // From another loop's thread these are posted to the connection's loop, where they find it
+    // by id (it may be gone by then).
     void send_message(std::string_view json) override;
-    void close_for_policy(std::string_view reason) override { conn_.close_websocket(1008, reason); }
+    void close_for_policy(std::string_view reason) override;
+    std::uint8_t loop() const override { return port_.index(); }
     ViewerId viewer = 0;
 
    private:
     // Valid for the sink's whole life: the server tells us on_close() before it frees it.
+    // Used directly only on its loop's thread.
     Connection& conn_;
+    LoopPort& port_;
+    ConnId id_;
     FrameFormat format_;
   };
   GamePort& game_;

@@ -15,28 +15,33 @@ std::int64_t wall_clock_ms() {
 
 }  // namespace
 
-WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks)
+WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks,
+                     FanOutRunner& runner, std::recursive_mutex& mutex)
     : loop_(loop),
       config_(config),
       hooks_(std::move(hooks)),
+      runner_(runner),
+      mutex_(mutex),
       world_(config.game, seed),
       bridge_(world_, config.session.view_radius),
       ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks,
-             [this](std::uint32_t steps) { tick(steps); }) {
+             [this](std::uint32_t steps) { tick(steps); }, &mutex),
+      loops_(runner.loops()),
+      wanted_(runner.loops(), 0) {
   scheduler_.set_min_k(config.session.send_every_ticks);
 }
 
 void WorldTick::add_viewer(ViewerId id, ViewerSink& sink, float view_x, float view_y) {
-  Viewer v;
-  v.sink = &sink;
-  v.id = id;
-  v.view_x = view_x;
-  v.view_y = view_y;
-  v.format = sink.frame_format();
+  auto v = std::make_unique<Viewer>();
+  v->sink = &sink;
+  v->id = id;
+  v->view_x = view_x;
+  v->view_y = view_y;
+  v->format = sink.frame_format();
   // Round-robin phases: at any k, consecutive viewers fall on different ticks.
-  v.phase = next_phase_;
+  v->phase = next_phase_;
   next_phase_ = static_cast<std::uint8_t>((next_phase_ + 1) % SendScheduler::kPhases);
-  index_of_[v.id] = static_cast<std::uint32_t>(viewers_.size());
+  index_of_[id] = static_cast<std::uint32_t>(viewers_.size());
   viewers_.push_back(std::move(v));
 }
 
@@ -45,32 +50,40 @@ game::EntityId WorldTick::remove_viewer(ViewerId id) {
   if (it == index_of_.end()) return 0;
   const std::uint32_t i = it->second;
   index_of_.erase(it);
-  const game::EntityId player = viewers_[i].player;
+  std::unique_ptr<Viewer> gone = std::move(viewers_[i]);
+  const game::EntityId player = gone->player;
   if (i + 1 != viewers_.size()) {
     viewers_[i] = std::move(viewers_.back());
-    index_of_[viewers_[i].id] = i;
+    index_of_[viewers_[i]->id] = i;
   }
   viewers_.pop_back();
+  if (fanning_out_) {
+    // A loop may still hold it in this tick's jobs: it is skipped (no sink) and freed after.
+    gone->sink = nullptr;
+    graveyard_.push_back(std::move(gone));
+  }
   return player;
 }
 
 Viewer* WorldTick::find(ViewerId id) {
   const auto it = index_of_.find(id);
-  return it == index_of_.end() ? nullptr : &viewers_[it->second];
+  return it == index_of_.end() ? nullptr : viewers_[it->second].get();
 }
 
 std::size_t WorldTick::player_viewer_count() const {
   std::size_t n = 0;
-  for (const Viewer& v : viewers_) n += v.player != 0;
+  for (const auto& v : viewers_) n += v->player != 0;
   return n;
 }
 
 void WorldTick::tick(std::uint32_t steps) {
   const std::uint64_t started_ns = uv_hrtime();
+  std::unique_lock<std::recursive_mutex> lock(mutex_);
   const std::uint64_t now_ms = uv_now(loop_);
   if (hooks_.before_tick) hooks_.before_tick(now_ms);
   inputs_.clear();
-  for (Viewer& v : viewers_) {
+  for (auto& vp : viewers_) {
+    Viewer& v = *vp;
     v.inputs_this_tick = 0;
     if (v.player == 0) continue;
     inputs_.push_back({v.player, v.move_dx, v.move_dy, v.attack});
@@ -90,11 +103,32 @@ void WorldTick::tick(std::uint32_t steps) {
     bridge_.encode_tick(wall_clock_ms(), online);
     stats_.steps++;
   }
-  const std::uint64_t fan_start = thread_cpu_ns();
-  const std::uint64_t frames_before = stats_.frames;
-  fan_out();
-  const std::uint64_t fan_cpu = thread_cpu_ns() - fan_start;
-  measure_load(fan_cpu, stats_.frames - frames_before, steps > 1);
+  plan_fan_out();
+  // The frames: every loop builds its own viewers' at once from the encoded tick, which
+  // nothing changes until they are done (the next encode is in the next tick, under the lock
+  // this one takes back first). Viewers removed meanwhile wait in the graveyard.
+  fanning_out_ = true;
+  lock.unlock();
+  runner_.run(wanted_, [this](std::size_t k) { run_jobs(loops_[k]); });
+  lock.lock();
+  run_jobs(locked_);
+  fanning_out_ = false;
+  graveyard_.clear();
+
+  std::uint64_t frames = 0, fan_cpu = 0;
+  auto collect = [&](LoopWork& w) {
+    frames += w.frames;
+    fan_cpu += w.cpu_ns;
+    stats_.frames += w.frames;
+    stats_.bytes += w.bytes;
+    stats_.player_frames += w.player_frames;
+    stats_.skipped += w.skipped;
+    w.frames = w.bytes = w.player_frames = w.skipped = w.cpu_ns = 0;
+    w.jobs.clear();
+  };
+  for (LoopWork& w : loops_) collect(w);
+  collect(locked_);
+  measure_load(fan_cpu, frames, steps > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
   scheduler_.update({load_, late_, capacity_frames_}, players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
@@ -102,7 +136,9 @@ void WorldTick::tick(std::uint32_t steps) {
 
 void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late) {
   const std::uint64_t now = uv_hrtime();
-  const std::uint64_t cpu = thread_cpu_ns();
+  // With several loops, the CPU all of them used (reading, writing, building frames) is what
+  // the process may have; with one, this thread's is.
+  const std::uint64_t cpu = runner_.loops() > 1 ? process_cpu_ns() : thread_cpu_ns();
   if (last_turn_ns_ != 0 && now > last_turn_ns_) {
     // CPU used since the last turn (the tick, and all the reading and writing in between)
     // against the CPU the process may use in that wall time.
@@ -133,16 +169,7 @@ void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, 
   last_turn_cpu_ns_ = cpu;
 }
 
-void WorldTick::serve(Viewer& v) {
-  switch (v.sink->readiness()) {
-    case ViewerSink::Readiness::Ready: break;
-    case ViewerSink::Readiness::Resync: v.resync = true; break;
-    case ViewerSink::Readiness::Skip:
-      // Frames would pile up behind unread ones: skip, and resync once it can take one.
-      stats_.skipped++;
-      v.resync = true;
-      return;
-  }
+void WorldTick::add_job(Viewer& v) {
   float cx = v.view_x, cy = v.view_y;
   if (v.player != 0) {
     if (const game::Entity* me = world_.find(v.player, v.player_index)) {
@@ -152,29 +179,58 @@ void WorldTick::serve(Viewer& v) {
       v.player = 0;  // removed from the world (should not happen while attached)
     }
   }
-  bridge_.build_frame(cx, cy, v.known, v.last_frame, payload_, v.resync, v.format,
-                      v.format == FrameFormat::Binary ? &v.history : nullptr);
-  v.resync = false;
-  v.last_frame = bridge_.stamp();
-  v.sink->send_frame(payload_);
-  stats_.frames++;
-  stats_.bytes += payload_.size();
-  if (v.player != 0) stats_.player_frames++;
+  const Job job{&v, cx, cy, v.player != 0};
+  if (v.sink->needs_game_lock()) {
+    locked_.jobs.push_back(job);
+    return;
+  }
+  const std::size_t k = std::min<std::size_t>(v.sink->loop(), loops_.size() - 1);
+  loops_[k].jobs.push_back(job);
+  wanted_[k] = 1;
 }
 
-void WorldTick::fan_out() {
+void WorldTick::run_jobs(LoopWork& work) {
+  if (work.jobs.empty()) return;
+  const std::uint64_t cpu_start = thread_cpu_ns();
+  for (const Job& job : work.jobs) serve(work, job);
+  work.cpu_ns += thread_cpu_ns() - cpu_start;
+}
+
+void WorldTick::serve(LoopWork& work, const Job& job) {
+  Viewer& v = *job.viewer;
+  if (v.sink == nullptr) return;  // removed while this tick's frames were being built
+  switch (v.sink->readiness()) {
+    case ViewerSink::Readiness::Ready: break;
+    case ViewerSink::Readiness::Resync: v.resync = true; break;
+    case ViewerSink::Readiness::Skip:
+      // Frames would pile up behind unread ones: skip, and resync once it can take one.
+      work.skipped++;
+      v.resync = true;
+      return;
+  }
+  work.assembler.build_frame(bridge_, job.cx, job.cy, v.known, v.last_frame, work.payload, v.resync, v.format,
+                             v.format == FrameFormat::Binary ? &v.history : nullptr);
+  v.resync = false;
+  v.last_frame = bridge_.stamp();
+  v.sink->send_frame(work.payload);
+  work.frames++;
+  work.bytes += work.payload.size();
+  if (job.player) work.player_frames++;
+}
+
+void WorldTick::plan_fan_out() {
   bridge_.prepare_views();
+  std::fill(wanted_.begin(), wanted_.end(), 0);
   const std::uint64_t tick = world_.tick();
   const Stamp stamp = bridge_.stamp();
   shed_last_tick_ = 0;
-  // Sinks may end their transport while served (a send over the hard limit), but viewers
-  // are removed only from that transport's close callback, later: indices stay valid.
   if (!scheduler_.limited()) {
     std::size_t not_due = 0;
-    for (Viewer& v : viewers_) {
+    for (auto& vp : viewers_) {
+      Viewer& v = *vp;
       const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
       if (scheduler_.due(tick, v.phase, v.player != 0, waited)) {
-        serve(v);
+        add_job(v);
       } else {
         not_due++;
       }
@@ -187,10 +243,13 @@ void WorldTick::fan_out() {
   due_players_.clear();
   due_watchers_.clear();
   for (std::uint32_t i = 0; i < viewers_.size(); ++i) {
-    Viewer& v = viewers_[i];
+    Viewer& v = *viewers_[i];
     const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
     if (!scheduler_.due(tick, v.phase, v.player != 0, waited)) continue;
-    if (v.sink->readiness() == ViewerSink::Readiness::Skip) {
+    // Whether it can take a frame is known on its own loop only (its connection's state);
+    // on this one, ask now.
+    const bool here = v.sink->needs_game_lock() || v.sink->loop() == 0;
+    if (here && v.sink->readiness() == ViewerSink::Readiness::Skip) {
       // It cannot take a frame (over its soft limit, an unpolled session, closing): it must
       // not take a slot of the budget either, or such viewers, always the longest waiting,
       // would fill it every tick.
@@ -212,10 +271,10 @@ void WorldTick::fan_out() {
   auto serve_longest_waiting = [&](std::vector<std::uint32_t>& list, std::size_t budget) {
     if (list.size() > budget) {
       std::nth_element(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(budget), list.end(),
-                       [&](std::uint32_t a, std::uint32_t b) { return viewers_[a].last_frame < viewers_[b].last_frame; });
+                       [&](std::uint32_t a, std::uint32_t b) { return viewers_[a]->last_frame < viewers_[b]->last_frame; });
     }
     const std::size_t n = std::min(budget, list.size());
-    for (std::size_t j = 0; j < n; ++j) serve(viewers_[list[j]]);
+    for (std::size_t j = 0; j < n; ++j) add_job(*viewers_[list[j]]);
     shed_last_tick_ += list.size() - n;
   };
   serve_longest_waiting(due_players_, player_budget);

@@ -1,13 +1,20 @@
-// One world's tick: inputs -> step -> encode -> fan-out, on its loop. Viewers live in a dense
-// array walked once per tick; each is served through its ViewerSink, so the tick does not
-// know which transport a viewer uses. When the loop falls behind, the world still steps every
+// One world's tick: inputs -> step -> encode -> fan-out, on its loop. Viewers live in an array
+// walked once per tick; each is served through its ViewerSink, so the tick does not know
+// which transport a viewer uses. When the loop falls behind, the world still steps every
 // tick (game time stays real) and the SendScheduler lowers the send rate instead.
+//
+// Threads: the tick holds the game's mutex while it steps, encodes and decides who is due;
+// then, with no lock held, every event loop builds and writes its own viewers' frames from
+// the encoded tick at once (FanOutRunner), each with its own FrameAssembler; then viewers
+// that need the game's lock (polling sessions) are served on this loop with it held.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -15,6 +22,7 @@
 #include "config/config.h"
 #include "game/world.h"
 #include "server/cpu_allowance.h"
+#include "server/fan_out.h"
 #include "server/game_bridge.h"
 #include "server/send_scheduler.h"
 #include "server/tick_driver.h"
@@ -38,7 +46,9 @@ class WorldTick {
     std::function<std::size_t()> online_players;            // what frames report as "players"
     std::function<void(double turn_ms)> after_tick;         // e.g. sample statistics
   };
-  WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks);
+  // `mutex`: the game's (held by the caller around everything else it calls here).
+  WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks, FanOutRunner& runner,
+            std::recursive_mutex& mutex);
   WorldTick(const WorldTick&) = delete;
   WorldTick& operator=(const WorldTick&) = delete;
 
@@ -49,7 +59,7 @@ class WorldTick {
   void add_viewer(ViewerId id, ViewerSink& sink, float view_x, float view_y);
   // The viewer is gone; returns the player it controlled (0: none) for the caller to detach.
   game::EntityId remove_viewer(ViewerId id);
-  // nullptr once removed. Valid until the next add_viewer / remove_viewer.
+  // nullptr once removed. The address is stable while the viewer is here.
   Viewer* find(ViewerId id);
   std::size_t viewer_count() const { return viewers_.size(); }
   std::size_t player_viewer_count() const;
@@ -67,27 +77,53 @@ class WorldTick {
   std::size_t shed_last_tick() const { return shed_last_tick_; }
 
  private:
+  // One due viewer's frame, as planned with the lock held: where its view is centred.
+  struct Job {
+    Viewer* viewer;
+    float cx, cy;
+    bool player;  // as planned: the viewer's control fields may change meanwhile
+  };
+  // What one event loop builds in a tick, and its counts.
+  struct LoopWork {
+    std::vector<Job> jobs;
+    FrameAssembler assembler;
+    std::string payload;  // scratch: one viewer's frame
+    std::uint64_t frames = 0, bytes = 0, player_frames = 0, skipped = 0, cpu_ns = 0;
+  };
+
   void tick(std::uint32_t steps);
-  void fan_out();
-  void serve(Viewer& v);
+  // With the lock held: who is due, and on which loop each is served.
+  void plan_fan_out();
+  void add_job(Viewer& v);
+  void run_jobs(LoopWork& work);
+  void serve(LoopWork& work, const Job& job);
   // After a turn's fan-out: its CPU and frames, and whether the turn was late.
   void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late);
 
   uv_loop_t* loop_;
   const config::Config& config_;
   Hooks hooks_;
+  FanOutRunner& runner_;
+  std::recursive_mutex& mutex_;
   game::World world_;
   GameBridge bridge_;
   TickDriver ticks_;
   SendScheduler scheduler_;
   CpuAllowance allowance_;
   SendStats stats_;
-  std::vector<Viewer> viewers_;  // dense: removal moves the last one into the gap
+  // Each viewer on the heap, so its address holds while other loops build frames for it;
+  // removal moves the last pointer into the gap.
+  std::vector<std::unique_ptr<Viewer>> viewers_;
   std::unordered_map<ViewerId, std::uint32_t> index_of_;  // for messages and removal, never per tick
+  // Viewers removed while frames were being built (their sink null), freed once that is over.
+  std::vector<std::unique_ptr<Viewer>> graveyard_;
+  bool fanning_out_ = false;  // under the lock
+  std::vector<LoopWork> loops_;     // by event loop
+  LoopWork locked_;                 // viewers that need the lock (polling sessions), on loop 0
+  std::vector<std::uint8_t> wanted_;  // loops with jobs this tick
   std::uint8_t next_phase_ = 0;
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   std::vector<std::uint32_t> due_players_, due_watchers_;  // scratch at the shed level
-  std::string payload_;                                   // scratch: one viewer's frame
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;
   double late_ = 0;             // share of recent turns that were late (smoothed)

@@ -1,7 +1,9 @@
 // What runs on top of the WebSocket endpoint (the game). The server hands it each open
-// WebSocket; the connection stays valid until on_close(), and it answers through it.
+// WebSocket; the connection stays valid until on_close(), and it answers through it, on the
+// connection's own loop (Connection::loop_port() to reach it from another).
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +20,10 @@ class MetricsText;
 class WsApplication {
  public:
   virtual ~WsApplication() = default;
+  // Held by the server around every call below and every route, on whichever loop's thread
+  // makes it, and by the application's own timers: the application's state is touched by one
+  // thread at a time. Recursive: a call may lead to another (an answer that ends a request).
+  std::recursive_mutex& mutex() { return mutex_; }
   // Why a handshake on this request target (its path is the endpoint's) cannot open, e.g. it
   // names no world of ours: answered 404 with this reason. nullopt: it may open.
   virtual std::optional<std::string> refuse_websocket(const std::string& /*target*/) const { return std::nullopt; }
@@ -33,6 +39,9 @@ class WsApplication {
   // Adds the application's numbers to /metrics (Prometheus text) and /healthz.
   virtual void write_metrics(MetricsText& out) const = 0;
   virtual void describe(nlohmann::json& health) const = 0;
+
+ private:
+  std::recursive_mutex mutex_;
 };
 
 }  // namespace skirmish::server

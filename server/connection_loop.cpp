@@ -1,0 +1,177 @@
+#include "server/connection_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "protocol/http_response.h"
+
+namespace skirmish::server {
+
+namespace {
+// Deadlines are checked by one coarse timer over all connections (Valkey's clientsCron),
+// not one timer per connection: timeouts of seconds do not need millisecond precision.
+constexpr std::uint64_t kSweepIntervalMs = 250;
+}  // namespace
+
+ConnectionLoop::ConnectionLoop(Owner& owner, uv_loop_t* loop, std::uint8_t index, const config::Config& config)
+    : owner_(owner), loop_(loop), index_(index), config_(config), thread_(std::this_thread::get_id()), inbox_(loop) {
+  uv_timer_init(loop_, &sweep_timer_);
+  uv_timer_init(loop_, &grace_timer_);
+  sweep_timer_.data = grace_timer_.data = this;
+  uv_idle_init(loop_, &resume_idle_);
+  resume_idle_.data = this;
+  uv_timer_start(&sweep_timer_, on_sweep, kSweepIntervalMs, kSweepIntervalMs);
+}
+
+Connection* ConnectionLoop::make_connection() {
+  const ConnectionContext context{this, loop_, &config_, &stats_, read_buffer_.data(), read_buffer_.size()};
+  // The loop's index in the low byte: anyone can tell from an id which loop owns it.
+  const ConnId id = (next_seq_++ << 8) | index_;
+  return new Connection(*this, context, id);
+}
+
+void ConnectionLoop::accept(uv_stream_t* listener) {
+  auto* conn = make_connection();
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
+    conn->abort();  // frees itself in its close callback
+    return;
+  }
+  started(conn);
+}
+
+void ConnectionLoop::adopt(uv_os_sock_t fd) {
+  auto* conn = make_connection();
+  if (uv_tcp_open(conn->handle(), fd) != 0) {
+    ::close(fd);
+    conn->abort();
+    return;
+  }
+  started(conn);
+}
+
+void ConnectionLoop::started(Connection* conn) {
+  stats_.connections_total++;
+  connections_[conn->id()] = conn;
+  count_.store(connections_.size(), std::memory_order_relaxed);
+  conn->start();
+  std::optional<std::pair<const char*, const char*>> refused;
+  if (shutting_down_) {
+    refused = std::make_pair("shutting_down", "the server is shutting down");
+  } else {
+    refused = owner_.admit(*conn);
+  }
+  if (refused) {
+    // Answered as HTTP whatever the client meant to ask: 503 with Retry-After is what a
+    // browser's WebSocket, a load balancer and a person with curl all understand.
+    stats_.rejected(refused->first);
+    spdlog::debug("conn {} {}: refused: {}", conn->id(), conn->peer(), refused->second);
+    conn->respond_and_drain(
+        protocol::serialize_response(protocol::make_reject_response({503, refused->second, {{"Retry-After", "5"}}})));
+    return;
+  }
+  spdlog::debug("conn {} {}: accepted", conn->id(), conn->peer());
+}
+
+Connection* ConnectionLoop::find(ConnId id) {
+  const auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
+bool ConnectionLoop::finish_deferred(ConnId id, const protocol::HttpResponse& response) {
+  Connection* conn = find(id);
+  if (!conn || !conn->awaiting_response()) return false;
+  conn->finish_deferred(response);
+  return true;
+}
+
+void ConnectionLoop::on_open(Connection& conn, const protocol::HttpRequest& request) {
+  stats_.websockets_opened++;
+  websockets_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("conn {} {}: websocket open", conn.id(), conn.peer());
+  if (shutting_down_ || owner_.shutting_down()) {
+    conn.close_websocket(1001, "server shutting down");
+    return;
+  }
+  owner_.opened(conn, request);
+}
+
+void ConnectionLoop::on_closed(Connection& conn) {
+  spdlog::debug("conn {} {}: closed", conn.id(), conn.peer());
+  connections_.erase(conn.id());
+  count_.store(connections_.size(), std::memory_order_relaxed);
+  if (conn.upgraded()) websockets_.fetch_sub(1, std::memory_order_relaxed);
+  owner_.closed(conn);
+  maybe_empty();
+}
+
+void ConnectionLoop::resume_later(ConnId id) {
+  to_resume_.push_back(id);
+  uv_idle_start(&resume_idle_, on_resume);
+}
+
+void ConnectionLoop::on_resume(uv_idle_t* idle) {
+  auto* self = static_cast<ConnectionLoop*>(idle->data);
+  std::vector<ConnId> ids;
+  ids.swap(self->to_resume_);
+  uv_idle_stop(idle);
+  for (const ConnId id : ids) {
+    if (Connection* c = self->find(id)) c->resume_held_input();
+  }
+}
+
+void ConnectionLoop::on_sweep(uv_timer_t* t) {
+  auto* self = static_cast<ConnectionLoop*>(t->data);
+  const std::uint64_t now = uv_now(self->loop_);
+  // Walking the map while connections close is safe: they leave it only in their close
+  // callback, which libuv runs later, and nothing here accepts new ones.
+  std::size_t sum = 0, most = 0;
+  for (auto& [id, conn] : self->connections_) {
+    conn->on_sweep(now);
+    sum += conn->queued_bytes();
+    most = std::max(most, conn->queued_bytes());
+  }
+  self->queued_sum_.store(sum, std::memory_order_relaxed);
+  self->queued_max_.store(most, std::memory_order_relaxed);
+}
+
+void ConnectionLoop::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  for (auto& [id, c] : connections_) {  // safe to walk: see on_sweep
+    if (c->state() == Connection::State::Open) {
+      // A client far behind gets its close frame next, not after its stale tick frames.
+      c->close_websocket(1001, "server shutting down", c->over_soft_limit());
+    } else if (c->state() == Connection::State::Http && !c->awaiting_response()) {
+      // Between requests (or inside one that has not arrived whole): nothing to answer.
+      c->abort();
+    }
+  }
+  uv_timer_start(&grace_timer_, on_grace_expired, static_cast<std::uint64_t>(config_.server.shutdown_grace_ms), 0);
+  maybe_empty();
+}
+
+void ConnectionLoop::on_grace_expired(uv_timer_t* t) {
+  auto* self = static_cast<ConnectionLoop*>(t->data);
+  spdlog::info("shutdown grace over: dropping {} connection(s)", self->connections_.size());
+  for (auto& [id, conn] : self->connections_) conn->abort();  // safe to walk: see on_sweep
+  self->maybe_empty();
+}
+
+void ConnectionLoop::maybe_empty() {
+  if (!shutting_down_ || reported_empty_ || !connections_.empty()) return;
+  reported_empty_ = true;
+  owner_.loop_empty(index_);
+}
+
+void ConnectionLoop::close_handles() {
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&grace_timer_),
+                         reinterpret_cast<uv_handle_t*>(&resume_idle_)}) {
+    if (!uv_is_closing(h)) uv_close(h, nullptr);
+  }
+  inbox_.close();
+}
+
+}  // namespace skirmish::server
