@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -298,6 +299,12 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.gauge("skirmish_connections", "TCP connections open now", static_cast<double>(connection_count()));
   m.gauge("skirmish_websockets", "WebSocket connections open now", static_cast<double>(websockets));
   m.gauge("skirmish_event_loops", "event loops serving connections (server.io_threads)", static_cast<double>(loops_.size()));
+  {
+    std::map<int, double> per_loop;
+    for (const auto& l : loops_) per_loop[l->index()] = static_cast<double>(l->size());
+    m.labelled("gauge", "skirmish_loop_connections", "TCP connections open now, by the event loop that owns them", "loop",
+               per_loop);
+  }
   m.counter("skirmish_connections_total", "TCP connections accepted", static_cast<double>(st.connections_total));
   m.labelled("counter", "skirmish_connections_rejected_total", "connections refused before any request", "reason",
              st.rejected_by_reason);

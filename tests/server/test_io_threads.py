@@ -1,0 +1,199 @@
+"""Several event loops (server.io_threads): connections dealt over the loops, one world's frames
+built on all of them, and a stress of joins, leaves, reconnects with tokens and abrupt closes
+across loops and worlds while the worlds tick. Watchers keep a view of their world the whole
+time and check that every frame applies to what they hold (no delta for an entity they were
+never sent, no removal of one they do not hold, tick numbers only going up). The test command
+also runs this file against a ThreadSanitizer build of the daemon (scripts/tsan.sh)."""
+import asyncio
+import json
+import os
+import random
+import time
+import unittest
+
+import websockets
+
+from daemon import Daemon, wait_until
+
+TIMEOUT = 10
+SANITIZED = os.environ.get("SKIRMISH_TSAN") == "1"  # everything is slower under TSan
+
+
+def run(coro, limit=120):
+    return asyncio.run(asyncio.wait_for(coro, limit))
+
+
+class Watcher:
+    """A spectator that keeps its view and checks each frame against it."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.held = {}
+        self.last_tick = None
+        self.frames = 0
+        self.problems = []
+
+    def apply(self, frame):
+        if self.last_tick is not None and frame["tick"] <= self.last_tick:
+            self.problems.append(f"tick {frame['tick']} after {self.last_tick}")
+        self.last_tick = frame["tick"]
+        if frame.get("full"):
+            self.held.clear()
+        for e in frame["entities"]:
+            if e["id"] not in self.held and "kind" not in e:
+                self.problems.append(f"delta for entity {e['id']} never sent (tick {frame['tick']})")
+            self.held.setdefault(e["id"], {}).update(e)
+        for rid in frame["removed"]:
+            if self.held.pop(rid, None) is None:
+                self.problems.append(f"removed {rid} not held (tick {frame['tick']})")
+        self.frames += 1
+
+    async def watch(self, until):
+        while time.monotonic() < until:
+            try:
+                msg = json.loads(await asyncio.wait_for(self.ws.recv(), TIMEOUT))
+            except asyncio.TimeoutError:
+                self.problems.append("no frame for 10 s")
+                return
+            if msg["type"] == "tick":
+                self.apply(msg)
+
+
+async def player_life(url, rng, until, outcome):
+    """Joins, moves, leaves, rejoins, drops its connection and comes back with its token,
+    over and over, until `until`."""
+    token = None
+    name = f"p{rng.randrange(1 << 30)}"
+    while time.monotonic() < until:
+        world = rng.choice(["", "?world=world-1", "?world=world-2"])
+        ws = await websockets.connect(url + world, max_queue=None, open_timeout=TIMEOUT)
+        try:
+            hello = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            assert hello["type"] == "hello", hello
+            await ws.send(json.dumps({"type": "join", "name": name, **({"token": token} if token else {})}))
+            while True:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+                if msg["type"] == "welcome":
+                    if token and not msg["resumed"]:
+                        outcome["lost_tokens"] += 1
+                    token = msg["token"]
+                    outcome["joins"] += 1
+                    break
+                if msg["type"] == "error":
+                    raise AssertionError(msg)
+            for _ in range(rng.randrange(3, 15)):
+                await ws.send(json.dumps({"type": "input", "move": [rng.uniform(-1, 1), rng.uniform(-1, 1)],
+                                          "attack": rng.random() < 0.3}))
+                await asyncio.sleep(rng.uniform(0.01, 0.08))
+            choice = rng.random()
+            if choice < 0.3:
+                await ws.send(json.dumps({"type": "leave"}))  # gone for good: a new player next
+                token = None
+                await ws.close()
+            elif choice < 0.6:
+                ws.transport.abort()  # the connection just dies; the token brings the player back
+            else:
+                await ws.close()
+        finally:
+            if not ws.closed:
+                ws.transport.abort()
+    outcome["lives"] += 1
+
+
+class IoThreads(unittest.TestCase):
+    def test_loops_share_connections_and_frames_under_churn(self):
+        d = Daemon("--io-threads", "3", "--worlds", "2", "--lively-players", "4", "--monsters", "60",
+                   "--world-size", "1600", "--reconnect-window-ms", "30000", "--state-file", "state.json").start()
+        try:
+            health = json.loads(d_get(d, "/healthz"))
+            self.assertEqual(health["loops"], 3)
+            url = d.ws_url()
+            duration = 12 if SANITIZED else 8
+            outcome = {"joins": 0, "lives": 0, "lost_tokens": 0}
+
+            async def go():
+                watchers = []
+                for world in ("world-1", "world-2", "world-1", "world-2", "world-1", "world-2"):
+                    ws = await websockets.connect(f"{url}?world={world}&x=800&y=800", max_queue=None,
+                                                  open_timeout=TIMEOUT)
+                    await asyncio.wait_for(ws.recv(), TIMEOUT)  # hello
+                    watchers.append(Watcher(ws))
+                # Connections are dealt over the loops in turn: each loop holds some.
+                per_loop = {k: v for k, v in d.metrics().items() if k.startswith("skirmish_loop_connections{")}
+                self.assertEqual(len(per_loop), 3)
+                self.assertTrue(all(v >= 1 for v in per_loop.values()), per_loop)
+                until = time.monotonic() + duration
+                rng = random.Random(15)
+                players = [player_life(url, random.Random(rng.random()), until, outcome) for _ in range(24)]
+                await asyncio.gather(*(w.watch(until) for w in watchers), *players)
+                for w in watchers:
+                    await w.ws.close()
+                return watchers
+
+            watchers = run(go(), limit=duration + 60)
+            for i, w in enumerate(watchers):
+                self.assertEqual(w.problems, [], f"watcher {i}")
+                self.assertGreater(w.frames, duration * (5 if SANITIZED else 15), f"watcher {i} frames")
+            self.assertEqual(outcome["lives"], 24)
+            self.assertGreater(outcome["joins"], 24)
+            self.assertEqual(outcome["lost_tokens"], 0, "a token did not bring its player back")
+            # Every connection closed is gone from every loop.
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_connections"] <= 1, timeout=15))
+            self.assertTrue(d.alive())
+        finally:
+            code = d.stop()
+        self.assertEqual(code, 0)
+
+    def test_one_world_is_built_on_every_loop(self):
+        """Frames for one world's viewers on two loops: both loops' threads work during ticks."""
+        d = Daemon("--io-threads", "2", "--monsters", "100", "--state-file", "").start()
+        try:
+            async def go():
+                sockets = []
+                for i in range(60):
+                    ws = await websockets.connect(d.ws_url(f"/ws?x={400 + i * 30}&y=1600"), max_queue=None,
+                                                  open_timeout=TIMEOUT)
+                    sockets.append(ws)
+                before = thread_cpu(d.proc.pid)
+                deadline = time.monotonic() + 3
+
+                async def drain(ws):
+                    while time.monotonic() < deadline:
+                        await asyncio.wait_for(ws.recv(), TIMEOUT)
+                await asyncio.gather(*(drain(ws) for ws in sockets))
+                after = thread_cpu(d.proc.pid)
+                for ws in sockets:
+                    await ws.close()
+                return {tid: after[tid] - before.get(tid, 0) for tid in after}
+
+            used = run(go())
+            busy = [tid for tid, ticks in used.items() if ticks >= 2]  # >= 20 ms of CPU in 3 s
+            self.assertGreaterEqual(len(busy), 2, f"CPU ticks by thread: {used}")
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
+def thread_cpu(pid):
+    """CPU time (clock ticks) of each thread of `pid`, from /proc."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[int(tid)] = int(fields[11]) + int(fields[12])  # utime + stime
+        except OSError:
+            pass
+    return out
+
+
+def d_get(d, path):
+    with d.connect() as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data.partition(b"\r\n\r\n")[2]
+
+
+if __name__ == "__main__":
+    unittest.main()
