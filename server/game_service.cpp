@@ -416,6 +416,21 @@ void GameService::write_metrics(MetricsText& m) const {
   std::vector<std::pair<std::string, const DurationHistogram*>> durations;
   for (const auto& w : worlds_) durations.emplace_back(w->name(), &w->tick().ticks().durations());
   m.histograms("skirmish_tick_duration_seconds", "time to step the world and send every frame", "world", durations);
+  std::vector<std::pair<std::string, const DurationHistogram*>> fanouts;
+  for (const auto& w : worlds_) fanouts.emplace_back(w->name(), &w->tick().fanout_durations());
+  m.histograms("skirmish_fanout_duration_seconds",
+               "time from the start of a tick's fan-out (frames built on every event loop at once) to its last write",
+               "world", fanouts);
+  std::vector<std::pair<std::string, const DurationHistogram*>> sends;
+  for (const auto& w : worlds_) sends.emplace_back(w->name(), &w->tick().send_delays());
+  m.histograms("skirmish_frame_send_delay_seconds",
+               "per tick frame: from the end of its tick's encoding to its write (its wait in the fan-out)", "world",
+               sends);
+  per_world("counter", "skirmish_tick_serial_cpu_seconds_total",
+            "CPU of the part of the ticks done once, on the world's loop: inputs, steps, encoding, planning",
+            [](W w) { return static_cast<double>(w.tick().serial_cpu_ns()) / 1e9; });
+  per_world("counter", "skirmish_fanout_cpu_seconds_total", "CPU of building and writing the ticks' frames, every loop",
+            [](W w) { return static_cast<double>(w.tick().fanout_cpu_ns()) / 1e9; });
   per_world("gauge", "skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)",
             [](W w) { return w.tick().load(); });
   per_world("gauge", "skirmish_fanout_load", "the part of that load spent building and writing this world's tick frames",

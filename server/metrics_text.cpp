@@ -12,6 +12,12 @@ void DurationHistogram::observe(double seconds) {
   sum += seconds;
 }
 
+void DurationHistogram::merge(const DurationHistogram& other) {
+  for (std::size_t i = 0; i < std::size(counts); ++i) counts[i] += other.counts[i];
+  total += other.total;
+  sum += other.sum;
+}
+
 double DurationHistogram::quantile(double q) const {
   if (total == 0) return 0;
   const auto want = static_cast<std::uint64_t>(q * static_cast<double>(total) + 0.5);

@@ -78,6 +78,7 @@ std::size_t WorldTick::player_viewer_count() const {
 
 void WorldTick::tick(std::uint32_t steps) {
   const std::uint64_t started_ns = uv_hrtime();
+  const std::uint64_t started_cpu = thread_cpu_ns();
   std::unique_lock<std::recursive_mutex> lock(mutex_);
   const std::uint64_t now_ms = uv_now(loop_);
   if (hooks_.before_tick) hooks_.before_tick(now_ms);
@@ -104,14 +105,18 @@ void WorldTick::tick(std::uint32_t steps) {
     stats_.steps++;
   }
   plan_fan_out();
+  encoded_ns_ = uv_hrtime();
   // The frames: every loop builds its own viewers' at once from the encoded tick, which
   // nothing changes until they are done (the next encode is in the next tick, under the lock
   // this one takes back first). Viewers removed meanwhile wait in the graveyard.
   fanning_out_ = true;
+  serial_cpu_ns_ += thread_cpu_ns() - started_cpu;
+  const std::uint64_t fan_start = uv_hrtime();
   lock.unlock();
   runner_.run(wanted_, [this](std::size_t k) { run_jobs(loops_[k]); });
   lock.lock();
   run_jobs(locked_);
+  fanout_durations_.observe(static_cast<double>(uv_hrtime() - fan_start) / 1e9);
   fanning_out_ = false;
   graveyard_.clear();
 
@@ -123,11 +128,14 @@ void WorldTick::tick(std::uint32_t steps) {
     stats_.bytes += w.bytes;
     stats_.player_frames += w.player_frames;
     stats_.skipped += w.skipped;
+    send_delays_.merge(w.send_delays);
+    w.send_delays = DurationHistogram();
     w.frames = w.bytes = w.player_frames = w.skipped = w.cpu_ns = 0;
     w.jobs.clear();
   };
   for (LoopWork& w : loops_) collect(w);
   collect(locked_);
+  fanout_cpu_ns_ += fan_cpu;
   measure_load(fan_cpu, frames, steps > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
   scheduler_.update({load_, late_, capacity_frames_}, players, viewers_.size() - players);
@@ -213,6 +221,7 @@ void WorldTick::serve(LoopWork& work, const Job& job) {
   v.resync = false;
   v.last_frame = bridge_.stamp();
   v.sink->send_frame(work.payload);
+  work.send_delays.observe(static_cast<double>(uv_hrtime() - encoded_ns_) / 1e9);
   work.frames++;
   work.bytes += work.payload.size();
   if (job.player) work.player_frames++;

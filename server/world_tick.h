@@ -75,6 +75,14 @@ class WorldTick {
   double capacity_frames() const { return capacity_frames_; }
   // Due viewers shed in the last tick.
   std::size_t shed_last_tick() const { return shed_last_tick_; }
+  // Wall time from the start of a tick's fan-out (frames built on every loop) to its last write.
+  const DurationHistogram& fanout_durations() const { return fanout_durations_; }
+  // Per frame: from the end of its tick's encoding to its write, i.e. its wait in the fan-out.
+  const DurationHistogram& send_delays() const { return send_delays_; }
+  // CPU of the part of each tick that is done once, on the world's loop (inputs, steps,
+  // encoding, planning), and of the fan-out summed over every loop, since start.
+  std::uint64_t serial_cpu_ns() const { return serial_cpu_ns_; }
+  std::uint64_t fanout_cpu_ns() const { return fanout_cpu_ns_; }
 
  private:
   // One due viewer's frame, as planned with the lock held: where its view is centred.
@@ -89,6 +97,7 @@ class WorldTick {
     FrameAssembler assembler;
     std::string payload;  // scratch: one viewer's frame
     std::uint64_t frames = 0, bytes = 0, player_frames = 0, skipped = 0, cpu_ns = 0;
+    DurationHistogram send_delays;  // this tick's frames: encoded -> written
   };
 
   void tick(std::uint32_t steps);
@@ -130,6 +139,10 @@ class WorldTick {
   double frame_cpu_ns_ = 0;     // fan-out CPU per frame (smoothed)
   double capacity_frames_ = 1e18;  // frames a tick the spare CPU allows at the target load
   std::size_t shed_last_tick_ = 0;
+  DurationHistogram fanout_durations_;
+  DurationHistogram send_delays_;
+  std::uint64_t encoded_ns_ = 0;  // when this tick's encoding ended (read by every loop's fan-out)
+  std::uint64_t serial_cpu_ns_ = 0, fanout_cpu_ns_ = 0;
   double player_carry_ = 0, watcher_carry_ = 0;  // fractions of a frame owed by the budget
 };
 
