@@ -86,7 +86,7 @@ def wait_port(proc):
     raise RuntimeError("the daemon did not start")
 
 
-def one_run(loops, players, duration, tmp):
+def one_run(loops, players, duration, tmp, rep):
     world = max(1000, round(math.sqrt(players * AREA_PER_PLAYER)))
     obstacles = max(12, int(12 * (world / 3200) ** 2))
     daemon = subprocess.Popen([DAEMON, "--host", "127.0.0.1", "--port", "0", "--io-threads", str(loops),
@@ -96,8 +96,8 @@ def one_run(loops, players, duration, tmp):
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         port = wait_port(daemon)
-        marker = os.path.join(tmp, f"marker-{loops}-{players}")
-        report = os.path.join(tmp, f"report-{loops}-{players}.json")
+        marker = os.path.join(tmp, f"marker-{loops}-{players}-{rep}")
+        report = os.path.join(tmp, f"report-{loops}-{players}-{rep}.json")
         tester = subprocess.Popen([LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
                                    "--ramp", "1000", "--duration", str(duration), "--behavior", "fight",
                                    "--input-rate", "5", "--report", report, "--marker", marker],
@@ -156,19 +156,22 @@ def main():
             for players in [int(p) for p in args.players.split(",")]:
                 # Alternate which goes first, so a drift of the machine does not favour one.
                 for loops in ((1, 2) if rep % 2 == 0 else (2, 1)):
-                    r = one_run(loops, players, args.duration, tmp)
+                    r = one_run(loops, players, args.duration, tmp, rep)
                     r["rep"] = rep
                     results.append(r)
                     print(json.dumps(r), flush=True)
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)
+    def f(v, spec):
+        return "-" if v is None else format(v, spec)
     print("\n| players | loops | delay p50 / p99 (ms) | delivered | send delay p50 / p99 (ms) | fan-out p50 (ms) | CPU µs/frame | cores | serial share |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['players']} | {r['loops']} | {r['delay_p50_ms']:.1f} / {r['delay_p99_ms']:.1f} | {r['delivered']:.4f} | "
-              f"{r['send_delay_p50_ms']:.2f} / {r['send_delay_p99_ms']:.2f} | {r['fanout_p50_ms']:.2f} | "
-              f"{r['cpu_us_per_frame']:.2f} | {r['cpu_cores']:.2f} | {r['serial_share']:.3f} |")
+        print(f"| {r['players']} | {r['loops']} | {f(r['delay_p50_ms'], '.1f')} / {f(r['delay_p99_ms'], '.1f')} | "
+              f"{f(r['delivered'], '.4f')} | {f(r['send_delay_p50_ms'], '.2f')} / {f(r['send_delay_p99_ms'], '.2f')} | "
+              f"{f(r['fanout_p50_ms'], '.2f')} | {f(r['cpu_us_per_frame'], '.2f')} | {f(r['cpu_cores'], '.2f')} | "
+              f"{f(r['serial_share'], '.3f')} |")
 
 
 if __name__ == "__main__":

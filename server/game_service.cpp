@@ -97,6 +97,18 @@ void GameService::stop() {
   if (started_) save_players();
 }
 
+void GameService::on_text(Connection& conn, std::string_view text) {
+  // Decoded at the edge, on the connection's loop, before the lock: loops decode in parallel.
+  auto decoded = protocol::decode_client_message(text);
+  std::lock_guard<std::recursive_mutex> lock(mutex());
+  ws_.on_message(conn, decoded);
+}
+
+void GameService::on_binary(Connection& conn, std::string_view data) {
+  std::lock_guard<std::recursive_mutex> lock(mutex());
+  ws_.on_binary(conn, data);
+}
+
 std::size_t GameService::players() const {
   std::size_t n = 0;
   for (const auto& w : worlds_) n += w->world().player_count();

@@ -36,8 +36,8 @@ class GameService final : public WsApplication, private GamePort {
 
   std::optional<std::string> refuse_websocket(const std::string& target) const override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override { ws_.on_open(conn, request); }
-  void on_text(Connection& conn, std::string_view text) override { ws_.on_text(conn, text); }
-  void on_binary(Connection& conn, std::string_view data) override { ws_.on_binary(conn, data); }
+  void on_text(Connection& conn, std::string_view text) override;
+  void on_binary(Connection& conn, std::string_view data) override;
   void on_close(Connection& conn) override { ws_.on_close(conn); }
   void on_server_stopping() override { polling_.answer_all_waiting(); }
   void write_metrics(MetricsText& out) const override;

@@ -347,15 +347,11 @@ void Server::opened(Connection& conn, const protocol::HttpRequest& request) {
 }
 
 void Server::text(Connection& conn, std::string_view text) {
-  if (!app_) return;
-  std::lock_guard<std::recursive_mutex> lock(app_->mutex());
-  app_->on_text(conn, text);
+  if (app_) app_->on_text(conn, text);  // the application takes its mutex once it has decoded
 }
 
 void Server::binary(Connection& conn, std::string_view data) {
-  if (!app_) return;
-  std::lock_guard<std::recursive_mutex> lock(app_->mutex());
-  app_->on_binary(conn, data);
+  if (app_) app_->on_binary(conn, data);
 }
 
 void Server::closed(Connection& conn) {

@@ -65,10 +65,9 @@ void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& re
   sinks_[conn.id()] = std::move(sink);
 }
 
-void WebSocketViewers::on_text(Connection& conn, std::string_view text) {
+void WebSocketViewers::on_message(Connection& conn, std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded) {
   const auto it = sinks_.find(conn.id());
   if (it == sinks_.end()) return;
-  auto decoded = protocol::decode_client_message(text);
   if (auto* error = std::get_if<protocol::DecodeError>(&decoded)) {
     game_.reject(it->second->viewer, *error);
   } else {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 
 #include "protocol/http_types.h"
 #include "server/connection.h"
@@ -18,7 +19,8 @@ class WebSocketViewers {
   explicit WebSocketViewers(GamePort& game) : game_(game) {}
 
   void on_open(Connection& conn, const protocol::HttpRequest& request);
-  void on_text(Connection& conn, std::string_view text);
+  // A text message, decoded by the caller (before it took the game's lock).
+  void on_message(Connection& conn, std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
   void on_binary(Connection& conn, std::string_view data);
   void on_close(Connection& conn);
   std::size_t size() const { return sinks_.size(); }

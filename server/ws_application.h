@@ -20,8 +20,8 @@ class MetricsText;
 class WsApplication {
  public:
   virtual ~WsApplication() = default;
-  // Held by the server around every call below and every route, on whichever loop's thread
-  // makes it, and by the application's own timers: the application's state is touched by one
+  // Held by the server around every call below (but on_text and on_binary) and every route,
+  // on whichever loop's thread makes it, and by the application's own timers: the application's state is touched by one
   // thread at a time. Recursive: a call may lead to another (an answer that ends a request).
   std::recursive_mutex& mutex() { return mutex_; }
   // Why a handshake on this request target (its path is the endpoint's) cannot open, e.g. it
@@ -29,6 +29,8 @@ class WsApplication {
   virtual std::optional<std::string> refuse_websocket(const std::string& /*target*/) const { return std::nullopt; }
   // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
   virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;
+  // These two come without the mutex held: a message is decoded (the costly part) before it
+  // is taken, so loops decode in parallel; the application takes it for the rest.
   virtual void on_text(Connection& conn, std::string_view text) = 0;
   virtual void on_binary(Connection& conn, std::string_view data) = 0;
   // The socket is gone (closed cleanly or not); the connection is freed right after.
