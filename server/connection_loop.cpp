@@ -17,7 +17,9 @@ constexpr std::uint64_t kSweepIntervalMs = 250;
 }  // namespace
 
 ConnectionLoop::ConnectionLoop(Owner& owner, uv_loop_t* loop, std::uint8_t index, const config::Config& config)
-    : owner_(owner), loop_(loop), index_(index), config_(config), thread_(std::this_thread::get_id()), inbox_(loop) {
+    : owner_(owner), loop_(loop), index_(index), config_(config), inbox_(loop) {
+  // Loop 0 is the constructing (main) thread's; the others are bound when their thread starts.
+  if (index == 0) bind_thread();
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
   sweep_timer_.data = grace_timer_.data = this;

@@ -54,9 +54,9 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   std::uint8_t index() const override { return index_; }
   uv_loop_t* loop() { return loop_; }
   // The loop's thread is the caller.
-  bool on_thread() const override { return std::this_thread::get_id() == thread_; }
+  bool on_thread() const override { return std::this_thread::get_id() == thread_.load(); }
   // Called on the loop's thread before it handles anything.
-  void bind_thread() { thread_ = std::this_thread::get_id(); }
+  void bind_thread() { thread_.store(std::this_thread::get_id()); }
   // Any thread: `task` runs on this loop. False when the loop has stopped (dropped).
   bool post(std::function<void()> task) override { return inbox_.post(std::move(task)); }
 
@@ -113,7 +113,8 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   uv_loop_t* loop_;
   std::uint8_t index_;
   const config::Config& config_;
-  std::thread::id thread_;
+  // The thread that runs the loop; until it starts, none (nobody is "on" it).
+  std::atomic<std::thread::id> thread_;
   LoopInbox inbox_;
   ServerStats stats_;
   uv_timer_t sweep_timer_;

@@ -85,7 +85,7 @@ double cgroup_cpu_cores(double cap, const std::string& proc_self_cgroup, const s
 
 double CpuAllowance::cores() {
   constexpr int kRefreshEvery = 20;  // about once a second at 20 ticks/s
-  if (calls_++ % kRefreshEvery == 0) cores_ = cgroup_cpu_cores();
+  if (calls_++ % kRefreshEvery == 0) cores_ = cgroup_cpu_cores(cap_);
   return cores_;
 }
 

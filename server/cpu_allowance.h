@@ -22,12 +22,15 @@ double cgroup_cpu_cores(double cap = 1.0, const std::string& proc_self_cgroup = 
 
 class CpuAllowance {
  public:
+  // `cap`: the most the process can use whatever its quota (its threads that do the work).
+  explicit CpuAllowance(double cap = 1.0) : cap_(cap), cores_(cap) {}
   // Cores allowed now (the quota is read again every `refresh_every` calls: an operator may
   // move the process into a cgroup, or change its quota, while it runs).
   double cores();
 
  private:
-  double cores_ = 1.0;
+  double cap_;
+  double cores_;
   int calls_ = 0;
 };
 

@@ -6,7 +6,8 @@
 namespace skirmish::server {
 
 void setup_logging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_st("skirmishd");
+  // _mt: every event loop (server.io_threads) logs from its own thread.
+  auto logger = spdlog::stderr_logger_mt("skirmishd");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(level));
   // Warnings and the start-up line must reach a supervisor (or a test) at once.

@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
       }
     }
     uv_run(&loop, UV_RUN_DEFAULT);
+    // The other loops may still run tasks that reach the game: they end before it does.
+    srv.join_loops();
     const auto& st = srv.stats();
     spdlog::info("stopped: {} connections, {} websockets, {} http requests, {} frames in, {} frames out, "
                  "{} bytes in, {} bytes out",

@@ -211,7 +211,8 @@ std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, co
     session.dormant = false;
   }
   const bool has_news = !session.backlog.empty() || !session.notices.empty();
-  if ((!long_poll && !dormant) || has_news) {
+  // Stopping: nothing waits any more (the waiting ones were answered when the stop began).
+  if ((!long_poll && !dormant) || has_news || server_.shutting_down()) {
     (long_poll ? stats.long_polls : stats.polls)++;
     return json_response(request, 200, take_backlog(session));
   }

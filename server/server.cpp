@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +12,7 @@
 
 #include "protocol/http_response.h"
 #include "protocol/request_target.h"
+#include "server/cpu_allowance.h"
 #include "server/json_response.h"
 #include "server/metrics_text.h"
 
@@ -21,7 +23,12 @@ constexpr const char* kWebSocketPath = "/ws";
 
 std::size_t loop_count(const config::Config& config) {
   int n = config.server.io_threads;
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n <= 0) {
+    // One per core the process may use: the machine's, or fewer under a cgroup CPU quota (a
+    // container limited to 2 CPUs on a 64-core node gets 2 loops, not 64).
+    const double cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
+    n = static_cast<int>(std::ceil(cgroup_cpu_cores(cores)));
+  }
   return static_cast<std::size_t>(std::clamp(n, 1, 64));
 }
 
@@ -54,16 +61,31 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
 }
 
 Server::~Server() {
+  if (!stopped_) {
+    // Unwinding without a stop (an exception after listen): the loops still have their
+    // sweep timers and inboxes; close them, or their threads would never end.
+    for (std::size_t k = 1; k < loops_.size(); ++k) {
+      ConnectionLoop* l = loops_[k].get();
+      if (!threads_started_ || !l->post([l] { l->close_handles(); })) {
+        if (!threads_started_) l->close_handles();
+      }
+    }
+  }
+  join_loops();
+  for (auto& t : io_threads_) {
+    if (uv_loop_close(&t->loop) != 0) spdlog::warn("an I/O loop closed with handles still open");
+  }
+}
+
+void Server::join_loops() {
   // The threads end once their loops have nothing left (finish_shutdown closes their handles).
   for (auto& t : io_threads_) {
     if (t->thread.joinable()) {
       t->thread.join();
-    } else {
+    } else if (!t->ran) {
+      t->ran = true;
       uv_run(&t->loop, UV_RUN_DEFAULT);  // never started: its handles' close callbacks
     }
-  }
-  for (auto& t : io_threads_) {
-    if (uv_loop_close(&t->loop) != 0) spdlog::warn("an I/O loop closed with handles still open");
   }
 }
 
@@ -238,6 +260,13 @@ ServerStats::Snapshot Server::stats() const {
 }
 
 std::optional<protocol::HttpResponse> Server::respond(Connection& conn, const protocol::HttpRequest& request) {
+  auto response = route_or_file(conn, request);
+  // Stopping: whatever is answered now ends its connection, so no idle one is left behind.
+  if (response && shutting_down()) response->keep_alive = false;
+  return response;
+}
+
+std::optional<protocol::HttpResponse> Server::route_or_file(Connection& conn, const protocol::HttpRequest& request) {
   const RequestOrigin origin{conn.id(), conn.ip(), conn.secure()};
   const auto path = protocol::normalize_path(request.target);
   protocol::HttpResponse r;
@@ -366,16 +395,19 @@ void Server::finish_deferred(ConnId id, protocol::HttpResponse response, std::fu
   const std::size_t k = static_cast<std::size_t>(id & 0xff);
   if (k >= loops_.size()) return;
   ConnectionLoop* target = loops_[k].get();
-  auto deliver = [this, target, id, response = std::move(response), if_gone = std::move(if_gone)] {
-    if (target->finish_deferred(id, response) || !if_gone) return;
+  if (shutting_down()) response.keep_alive = false;
+  // Shared: the task may run, or (its loop stopped) not, and the caller then calls it.
+  auto gone = std::make_shared<std::function<void()>>(std::move(if_gone));
+  auto deliver = [this, target, id, response = std::move(response), gone] {
+    if (target->finish_deferred(id, response) || !*gone) return;
     std::unique_lock<std::recursive_mutex> lock;
     if (app_) lock = std::unique_lock<std::recursive_mutex>(app_->mutex());
-    if_gone();
+    (*gone)();
   };
   if (target->on_thread()) {
     deliver();
-  } else if (!target->post(std::move(deliver)) && if_gone) {
-    if_gone();  // that loop has stopped: the connection is gone (the caller holds the mutex)
+  } else if (!target->post(std::move(deliver)) && *gone) {
+    (*gone)();  // that loop has stopped: the connection is gone (the caller holds the mutex)
   }
 }
 

@@ -82,7 +82,12 @@ class Server final : private ConnectionLoop::Owner, public FanOutRunner {
   void add_metrics_source(std::function<void(MetricsText&)> source) { metrics_sources_.push_back(std::move(source)); }
 
   uv_loop_t* loop() { return loop_; }
-  std::uint64_t now_ms() const { return uv_now(loop_); }
+  // After loop 0's uv_run has returned: waits for the other loops' threads to end (they run
+  // what was posted to them first). Call it before destroying what their tasks may touch
+  // (the application). Idempotent.
+  void join_loops();
+  // Monotonic milliseconds, the clock of libuv's loops; readable from any thread.
+  std::uint64_t now_ms() const { return uv_hrtime() / 1000000; }
   const config::Config& config() const { return config_; }
   std::size_t connection_count() const;
   // Every loop's counters added up.
@@ -97,6 +102,7 @@ class Server final : private ConnectionLoop::Owner, public FanOutRunner {
   struct IoThread {
     uv_loop_t loop;
     std::thread thread;
+    bool ran = false;  // never started, but run once to close its handles
   };
 
   // ConnectionLoop::Owner: what every loop asks of the server, on its own thread.
@@ -104,6 +110,7 @@ class Server final : private ConnectionLoop::Owner, public FanOutRunner {
   std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) override;
   std::optional<std::string> refuse_websocket(const std::string& target) const override;
   std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) override;
+  std::optional<protocol::HttpResponse> route_or_file(Connection& conn, const protocol::HttpRequest& request);
   void opened(Connection& conn, const protocol::HttpRequest& request) override;
   void text(Connection& conn, std::string_view text) override;
   void binary(Connection& conn, std::string_view data) override;

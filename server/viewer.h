@@ -58,6 +58,9 @@ struct Viewer {
   float move_dx = 0, move_dy = 0;
   bool attack = false;
   bool resync = false;       // its frames were skipped: the next one lists its view in full
+  // Its loop found it could not take a frame (delivery state): a budget does not count it
+  // until it can again; it is still asked every due tick.
+  bool blocked = false;
   FrameFormat format = FrameFormat::Json;
   FrameHistory history;  // v2 only
   std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)

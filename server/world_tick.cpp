@@ -26,6 +26,7 @@ WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_
       bridge_(world_, config.session.view_radius),
       ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks,
              [this](std::uint32_t steps) { tick(steps); }, &mutex),
+      allowance_(static_cast<double>(runner.loops())),
       loops_(runner.loops()),
       wanted_(runner.loops(), 0) {
   scheduler_.set_min_k(config.session.send_every_ticks);
@@ -214,8 +215,10 @@ void WorldTick::serve(LoopWork& work, const Job& job) {
       // Frames would pile up behind unread ones: skip, and resync once it can take one.
       work.skipped++;
       v.resync = true;
+      v.blocked = true;
       return;
   }
+  v.blocked = false;
   work.assembler.build_frame(bridge_, job.cx, job.cy, v.known, v.last_frame, work.payload, v.resync, v.format,
                              v.format == FrameFormat::Binary ? &v.history : nullptr);
   v.resync = false;
@@ -255,15 +258,19 @@ void WorldTick::plan_fan_out() {
     Viewer& v = *viewers_[i];
     const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
     if (!scheduler_.due(tick, v.phase, v.player != 0, waited)) continue;
-    // Whether it can take a frame is known on its own loop only (its connection's state);
-    // on this one, ask now.
+    // It cannot take a frame (over its soft limit, an unpolled session, closing): it must
+    // not take a slot of the budget either, or such viewers, always the longest waiting,
+    // would fill it every tick. On this loop that is asked now; on another, its connection's
+    // state is that loop's to read: it is asked there (a job outside the budget), and what
+    // it said last time decides.
     const bool here = v.sink->needs_game_lock() || v.sink->loop() == 0;
     if (here && v.sink->readiness() == ViewerSink::Readiness::Skip) {
-      // It cannot take a frame (over its soft limit, an unpolled session, closing): it must
-      // not take a slot of the budget either, or such viewers, always the longest waiting,
-      // would fill it every tick.
       stats_.skipped++;
       v.resync = true;
+      continue;
+    }
+    if (!here && v.blocked) {
+      add_job(v);
       continue;
     }
     (v.player != 0 ? due_players_ : due_watchers_).push_back(i);

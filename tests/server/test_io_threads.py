@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import time
 import unittest
 
@@ -175,6 +176,70 @@ class IoThreads(unittest.TestCase):
             self.assertGreaterEqual(ticks[1], 0.25 * sum(ticks), f"CPU ticks by thread: {used}")
         finally:
             self.assertEqual(d.stop(), 0)
+
+
+class Stopping(unittest.TestCase):
+    def test_a_graceful_stop_reaches_every_loop(self):
+        """SIGTERM with WebSockets and waiting long polls on every loop: each WebSocket gets
+        1001, each long poll its answer with Connection: close, and the daemon is done well
+        inside its grace (nothing waits for the grace to run out)."""
+        d = Daemon("--io-threads", "3", "--shutdown-grace-ms", "8000", "--state-file", "").start()
+
+        async def go():
+            sockets = []
+            for _ in range(6):
+                ws = await websockets.connect(d.ws_url(), max_queue=None, open_timeout=TIMEOUT)
+                await asyncio.wait_for(ws.recv(), TIMEOUT)
+                sockets.append(ws)
+            loop = asyncio.get_running_loop()
+            polls = []
+            for _ in range(6):
+                # Each session's long poll on a connection of its own: dealt over the loops.
+                status, body = await loop.run_in_executor(None, lambda: http(d, "POST", "/session", {"type": "watch"}))
+                assert status == 200, body
+                session = json.loads(body)["session"]
+                await loop.run_in_executor(None, lambda s=session: http(d, "GET", f"/session/{s}/poll"))
+                reader, writer = await asyncio.open_connection("127.0.0.1", d.port)
+                writer.write(f"GET /session/{session}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+                await writer.drain()
+                polls.append((reader, writer))
+            per_loop = {k: v for k, v in d.metrics().items() if k.startswith("skirmish_loop_connections{")}
+            self.assertTrue(all(v >= 2 for v in per_loop.values()), per_loop)
+            started = time.monotonic()
+            d.proc.send_signal(signal.SIGTERM)
+            codes = []
+            for ws in sockets:
+                try:
+                    while True:
+                        await asyncio.wait_for(ws.recv(), TIMEOUT)
+                except websockets.exceptions.ConnectionClosed as e:
+                    codes.append(e.code)
+            answers = []
+            for reader, writer in polls:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+                answers.append(head)
+                writer.close()
+            return codes, answers, started
+
+        codes, answers, started = run(go())
+        self.assertEqual(codes, [1001] * 6)
+        for head in answers:
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+            self.assertIn(b"Connection: close", head)
+        self.assertEqual(d.proc.wait(timeout=15), 0)
+        self.assertLess(time.monotonic() - started, 5, "the stop waited for its grace to run out")
+
+
+def http(d, method, path, body=None):
+    payload = json.dumps(body).encode() if body is not None else b""
+    with d.connect() as s:
+        s.sendall(f"{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode() + payload)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), rest
 
 
 def thread_cpu(pid):
