@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
 
@@ -13,15 +12,11 @@
 #include "server/metrics_text.h"
 #include "server/saved_players.h"
 #include "server/server.h"
+#include "server/wall_clock.h"
 
 namespace skirmish::server {
 
 namespace {
-
-std::int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 // 1008 is the close code for "you broke our rules" (RFC 6455 7.4.1).
 constexpr const char* kTooManyBadMessages = "too many malformed messages";

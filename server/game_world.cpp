@@ -1,19 +1,9 @@
 #include "server/game_world.h"
 
-#include <chrono>
-
 #include "protocol/game_messages.h"
+#include "server/wall_clock.h"
 
 namespace skirmish::server {
-
-namespace {
-
-std::int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 GameWorld::GameWorld(uv_loop_t* loop, const config::Config& config, std::string name, std::uint64_t seed,
                      std::function<std::size_t()> connections, FanOutRunner& runner, std::recursive_mutex& mutex)

@@ -1,19 +1,11 @@
 #include "server/world_tick.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 
+#include "server/wall_clock.h"
+
 namespace skirmish::server {
-
-namespace {
-
-std::int64_t wall_clock_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks,
                      FanOutRunner& runner, std::recursive_mutex& mutex)
