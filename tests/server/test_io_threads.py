@@ -180,10 +180,36 @@ class IoThreads(unittest.TestCase):
 
 class Stopping(unittest.TestCase):
     def test_a_graceful_stop_reaches_every_loop(self):
-        """SIGTERM with WebSockets and waiting long polls on every loop: each WebSocket gets
-        1001, each long poll its answer with Connection: close, and the daemon is done well
-        inside its grace (nothing waits for the grace to run out)."""
+        """SIGTERM with WebSockets and long polls on every loop: each WebSocket gets 1001, each
+        long poll its answer with Connection: close, and the daemon is done well inside its
+        grace (nothing waits for the grace to run out)."""
         d = Daemon("--io-threads", "3", "--shutdown-grace-ms", "8000", "--state-file", "").start()
+
+        async def keep_polling(session, stopped, polling):
+            """Long polls one after another on one connection, as the polling client does: a tick
+            answers each (every tick is news), and the next one is asked at once. Returns the
+            answer that came with Connection: close, or None if the daemon closed the connection
+            while no poll was waiting on it (between an answer and the next request)."""
+            reader, writer = await asyncio.open_connection("127.0.0.1", d.port)
+            try:
+                for _ in range(2000):
+                    writer.write(f"GET /session/{session}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+                    try:
+                        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
+                    except asyncio.IncompleteReadError as e:
+                        self.assertTrue(stopped.is_set(), "closed before the stop")
+                        self.assertEqual(e.partial, b"")
+                        return None
+                    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                    await reader.readexactly(length)
+                    if b"Connection: close" in head:
+                        self.assertTrue(stopped.is_set(), head)
+                        return head
+                    if not polling.done():
+                        polling.set_result(True)
+                self.fail("the long polls never saw the stop")
+            finally:
+                writer.close()
 
         async def go():
             sockets = []
@@ -192,20 +218,19 @@ class Stopping(unittest.TestCase):
                 await asyncio.wait_for(ws.recv(), TIMEOUT)
                 sockets.append(ws)
             loop = asyncio.get_running_loop()
-            polls = []
+            stopped = asyncio.Event()
+            polls, polling = [], []
             for _ in range(6):
-                # Each session's long poll on a connection of its own: dealt over the loops.
+                # Each session's long polls on a connection of its own: dealt over the loops.
                 status, body = await loop.run_in_executor(None, lambda: http(d, "POST", "/session", {"type": "watch"}))
                 assert status == 200, body
-                session = json.loads(body)["session"]
-                await loop.run_in_executor(None, lambda s=session: http(d, "GET", f"/session/{s}/poll"))
-                reader, writer = await asyncio.open_connection("127.0.0.1", d.port)
-                writer.write(f"GET /session/{session}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
-                await writer.drain()
-                polls.append((reader, writer))
+                polling.append(loop.create_future())
+                polls.append(asyncio.create_task(keep_polling(json.loads(body)["session"], stopped, polling[-1])))
+            await asyncio.wait_for(asyncio.gather(*polling), TIMEOUT)  # each has had an answer
             per_loop = {k: v for k, v in d.metrics().items() if k.startswith("skirmish_loop_connections{")}
             self.assertTrue(all(v >= 2 for v in per_loop.values()), per_loop)
             started = time.monotonic()
+            stopped.set()
             d.proc.send_signal(signal.SIGTERM)
             codes = []
             for ws in sockets:
@@ -214,18 +239,17 @@ class Stopping(unittest.TestCase):
                         await asyncio.wait_for(ws.recv(), TIMEOUT)
                 except websockets.exceptions.ConnectionClosed as e:
                     codes.append(e.code)
-            answers = []
-            for reader, writer in polls:
-                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
-                answers.append(head)
-                writer.close()
+            answers = await asyncio.gather(*polls)
             return codes, answers, started
 
         codes, answers, started = run(go())
         self.assertEqual(codes, [1001] * 6)
-        for head in answers:
+        answered = [head for head in answers if head is not None]
+        # A poll is asked again within a moment of each answer, so nearly always all six are
+        # waiting when the stop comes; at least most of them must get the closing answer.
+        self.assertGreaterEqual(len(answered), 4, answers)
+        for head in answered:
             self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
-            self.assertIn(b"Connection: close", head)
         self.assertEqual(d.proc.wait(timeout=15), 0)
         self.assertLess(time.monotonic() - started, 5, "the stop waited for its grace to run out")
 
