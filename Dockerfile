@@ -14,7 +14,7 @@ RUN TARGET=skirmishd scripts/build.sh /src/build -DSKIRMISH_TESTS=OFF && strip b
 FROM debian:bookworm-slim
 # Only the shared libraries skirmishd links against (the web demo is inside the binary).
 RUN apt-get update -qq \
- && apt-get install -y -qq --no-install-recommends libuv1 libspdlog1.10 libfmt9 libssl3 curl \
+ && apt-get install -y -qq --no-install-recommends libuv1 libspdlog1.10 libfmt9 libssl3 libhiredis0.14 curl \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/skirmish --create-home skirmish

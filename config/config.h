@@ -43,6 +43,9 @@ struct ServerSettings {
   // them in turn; a world's frames are built and written on all of them at once. 0: one per
   // core. 1: everything on the main thread.
   int io_threads = 0;
+  // How browsers reach this process ("https://eu1.example.com", "http://10.0.0.5:8080"): the
+  // fleet hands it out in world URLs. Empty: ws://localhost:PORT.
+  std::string public_url;
   // Reverse proxies (addresses or networks, e.g. "127.0.0.1", "10.0.0.0/8") whose
   // X-Forwarded-For names the client: from them, per-IP limits and logs use that client's
   // address. From anyone else the header is ignored. Empty: no proxy is trusted.
@@ -112,6 +115,16 @@ struct FleetSettings {
   // API on localhost:$AGONES_SDK_HTTP_PORT (default 9358), that it is ready, healthy, how many
   // players it holds, and that it is shutting down. "auto": when AGONES_SDK_HTTP_PORT is set.
   std::string agones = "auto";
+  // Redis as the fleet's directory, "redis://host:port"; empty: this process is alone. Each
+  // process publishes its worlds there, lists everyone's in /worlds, places players anywhere
+  // in the fleet with a seat reservation, and keeps player records there for resuming on
+  // another process. Redis being down costs the fleet view, never the process's own game.
+  std::string redis_url;
+  // How often a process publishes its worlds and reads the fleet's; its entry lives three
+  // heartbeats, so a process that died leaves the directory within three or four.
+  int heartbeat_ms = 1000;
+  // How long a seat reservation waits for its player to connect and join.
+  int seat_hold_ms = 10000;
 };
 
 struct Config {

@@ -1,5 +1,7 @@
 #include "config/config_loader.h"
 
+#include "config/endpoint_url.h"
+
 #include <CLI/CLI.hpp>
 
 #include <unistd.h>
@@ -211,6 +213,13 @@ void check_consistency(const Config& c) {
   check_state_file(c.session.state_file);
   if (auto why = protocol::AddressSet().add_all(c.server.trusted_proxies)) {
     throw ConfigError("server.trusted_proxies: " + *why);
+  }
+  std::string why;
+  if (!c.fleet.redis_url.empty() && !parse_redis_url(c.fleet.redis_url, why)) {
+    throw ConfigError("fleet.redis_url = \"" + c.fleet.redis_url + "\": " + why);
+  }
+  if (!c.server.public_url.empty() && !parse_public_url(c.server.public_url, why)) {
+    throw ConfigError("server.public_url = \"" + c.server.public_url + "\": " + why);
   }
   if (c.flow.hard_limit_bytes < c.flow.soft_limit_bytes) {
     throw ConfigError("websocket.hard_limit_bytes (" + std::to_string(c.flow.hard_limit_bytes) +

@@ -168,6 +168,10 @@ std::vector<Option> build_options() {
   o.push_back(integer("server.io_threads", "SKIRMISH_IO_THREADS", "--io-threads", 0, 64,
                       "event loops (threads) serving connections and building frames; 0 = one per core, 1 = one",
                       [](Config& c) -> auto& { return c.server.io_threads; }));
+  o.push_back(text("server.public_url", "SKIRMISH_PUBLIC_URL", "--public-url", ValueKind::String, {},
+                   "how browsers reach this process (http[s]://host[:port]); the fleet gives it out in world URLs; "
+                   "empty: ws://localhost:PORT",
+                   [](Config& c) -> auto& { return c.server.public_url; }));
   o.push_back(text("server.trusted_proxies", "SKIRMISH_TRUSTED_PROXIES", "--trusted-proxies", ValueKind::StringList, {},
                    "comma-separated proxies (addresses or networks) whose X-Forwarded-For names the client; empty: none",
                    [](Config& c) -> auto& { return c.server.trusted_proxies; }));
@@ -294,6 +298,16 @@ std::vector<Option> build_options() {
                    "talk to the Agones SDK sidecar on localhost:$AGONES_SDK_HTTP_PORT (default 9358): ready, "
                    "health every 2 s, players, shutdown; auto = when AGONES_SDK_HTTP_PORT is set",
                    [](Config& c) -> auto& { return c.fleet.agones; }));
+  o.push_back(text("fleet.redis_url", "SKIRMISH_REDIS_URL", "--redis-url", ValueKind::String, {},
+                   "redis://host:port of the fleet's directory (worlds, seat reservations, player records); "
+                   "empty: no fleet",
+                   [](Config& c) -> auto& { return c.fleet.redis_url; }));
+  o.push_back(integer("fleet.heartbeat_ms", "SKIRMISH_FLEET_HEARTBEAT_MS", "--fleet-heartbeat-ms", 100, 60000,
+                      "how often the process publishes its worlds and reads the fleet's; an entry lives 3 heartbeats",
+                      [](Config& c) -> auto& { return c.fleet.heartbeat_ms; }));
+  o.push_back(integer("fleet.seat_hold_ms", "SKIRMISH_SEAT_HOLD_MS", "--seat-hold-ms", 1000, 600000,
+                      "how long a seat reservation waits for its player to connect and join",
+                      [](Config& c) -> auto& { return c.fleet.seat_hold_ms; }));
   {
     Option kinds;
     kinds.key = "game.monster_kinds";

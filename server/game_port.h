@@ -35,8 +35,8 @@ class GamePort {
   // `world` names the world it wants (pinned: a plain join stays there, and is refused when it
   // is full); empty: the game places it, and may move it to another world when it joins. A
   // join with the token of a player in another world moves it there either way. 0: no world
-  // has that name.
-  virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world) = 0;
+  // has that name. `seat`: the seat reservation the fleet placed it with ("" for none).
+  virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat) = 0;
   // Its transport is gone: its player (if any) waits for its token, for the reconnect window.
   virtual void close_viewer(ViewerId id) = 0;
   // A message from the viewer; answers go to its sink.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 
+#include "config/endpoint_url.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
 #include "server/json_response.h"
@@ -35,6 +36,14 @@ bool plausible_host(const std::string& host) {
   return true;
 }
 
+// The scheme and authority browsers use for this client's URLs: the Host it came with when
+// that is plausible, else localhost and our port.
+std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& origin, int port) {
+  const std::string* host = request.header("host");
+  const std::string authority = host && plausible_host(*host) ? *host : "localhost:" + std::to_string(port);
+  return (origin.secure ? "wss://" : "ws://") + authority;
+}
+
 }  // namespace
 
 GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
@@ -43,6 +52,11 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
     // Each world its own map and monsters: the configured seed for the first, then the next ones.
     worlds_.push_back(std::make_unique<GameWorld>(loop, config, world_name(i), config.session.seed + static_cast<std::uint64_t>(i),
                                                   [this] { return server_.connection_count(); }, server_, mutex()));
+  }
+  if (!config.fleet.redis_url.empty()) {
+    fleet_ = std::make_unique<FleetDirectory>(loop, config, mutex(),
+                                              FleetDirectory::Hooks{[this] { return own_worlds(); },
+                                                                    [this] { return player_records(); }});
   }
   add_routes();
 }
@@ -60,9 +74,10 @@ void GameService::add_routes() {
     return json_response(request, 200, body.dump());
   });
   server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
-    // Absolute URLs as this client reached us: wss:// when a trusted proxy says it came over TLS.
-    const std::string* host = request.header("host");
-    const std::string authority = host && plausible_host(*host) ? *host : "localhost:" + std::to_string(server_.port());
+    // Our worlds with absolute URLs as this client reached us (wss:// when a trusted proxy says
+    // it came over TLS); the fleet's other worlds as their processes published them.
+    const std::string base = base_for(request, origin, server_.port());
+    const std::string process = fleet_ ? fleet_->id() : "";
     nlohmann::json list = nlohmann::json::array();
     for (const auto& w : worlds_) {
       const std::string path = "/ws?world=" + w->name();
@@ -72,11 +87,119 @@ void GameService::add_routes() {
                       {"tick_rate", w->world().config().tick_rate},
                       {"viewers", w->tick().viewer_count()},
                       {"path", path},
-                      {"url", (origin.secure ? "wss://" : "ws://") + authority + path}});
+                      {"url", base + path},
+                      {"process", process},
+                      {"local", true}});
     }
+    if (fleet_) {
+      for (const auto& w : fleet_->remote_worlds()) {
+        list.push_back({{"name", w.name},
+                        {"players", w.players},
+                        {"capacity", w.capacity},
+                        {"tick_rate", w.tick_rate},
+                        {"url", w.url},
+                        {"process", w.process},
+                        {"local", false}});
+      }
+    }
+    nlohmann::json fleet = {{"redis", !fleet_ ? "off" : fleet_->up() ? "up" : "down"},
+                            {"processes", fleet_ ? fleet_->processes() : 1}};
     return json_response(request, 200,
-                         nlohmann::json{{"worlds", list}, {"placement", worlds_[placement()]->name()}}.dump());
+                         nlohmann::json{{"worlds", list}, {"placement", worlds_[placement()]->name()}, {"fleet", fleet}}.dump());
   });
+  server_.add_route("/place", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
+    return place(request, origin);
+  });
+}
+
+std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpRequest& request,
+                                                         const RequestOrigin& origin) {
+  if (request.method != "POST" && request.method != "GET") {
+    auto r = json_response(request, 405, protocol::encode_error("method_not_allowed", "use POST /place"));
+    r.headers.push_back({"Allow", "GET, POST"});
+    return r;
+  }
+  if (!fleet_ || !fleet_->up()) return place_locally(request, origin);
+  // Every world of the fleet, in the order a new player should try them: place_player's choice
+  // first, then its choice among the rest, and so on.
+  std::vector<FleetWorld> all = own_worlds();
+  for (auto& w : all) w.players += fleet_->reserved(w.name);
+  for (const auto& w : fleet_->remote_worlds()) all.push_back(w);
+  std::vector<WorldLoad> loads;
+  for (const auto& w : all) loads.push_back({w.players, w.capacity});
+  std::vector<FleetWorld> order;
+  while (auto next = place_player(loads, static_cast<std::size_t>(config_.session.lively_players))) {
+    order.push_back(all[*next]);
+    loads[*next].players = loads[*next].capacity;
+  }
+  if (order.empty()) stats_.joins_refused++;
+  const std::string base = base_for(request, origin, server_.port());
+  fleet_->reserve(std::move(order), [this, request, origin_conn = origin.conn, secure = origin.secure, base](
+                                        std::optional<std::pair<FleetWorld, std::string>> got, bool full) {
+    protocol::HttpResponse answer;
+    if (got) {
+      const auto& [w, seat] = *got;
+      // Our own worlds as this client reached us; others' as their processes publish them.
+      const std::string url = (w.local ? base + "/ws?world=" + w.name : w.url) + "&seat=" + seat;
+      answer = json_response(request, 200,
+                             nlohmann::json{{"world", w.name}, {"url", url}, {"seat", seat}, {"process", w.process},
+                                            {"local", w.local}, {"hold_ms", config_.fleet.seat_hold_ms}}
+                                 .dump());
+    } else if (full) {
+      answer = json_response(request, 503,
+                             protocol::encode_error("server_full", "every world of the fleet is full: try again later"));
+    } else {
+      answer = place_locally(request, RequestOrigin{origin_conn, {}, secure});  // Redis failed on the way: this process still has room
+    }
+    server_.finish_deferred(origin_conn, std::move(answer));
+  });
+  return std::nullopt;
+}
+
+protocol::HttpResponse GameService::place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin) {
+  std::vector<WorldLoad> loads;
+  for (const auto& w : worlds_) loads.push_back({w->load().players + seats_held(*w), w->load().capacity});
+  const auto at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players));
+  if (!at) {
+    stats_.joins_refused++;
+    return json_response(request, 503, protocol::encode_error("server_full", "every world is full: try again later"));
+  }
+  const GameWorld& w = *worlds_[*at];
+  return json_response(request, 200,
+                       nlohmann::json{{"world", w.name()},
+                                      {"url", base_for(request, origin, server_.port()) + "/ws?world=" + w.name()},
+                                      {"process", fleet_ ? fleet_->id() : ""},
+                                      {"local", true}}
+                           .dump());
+}
+
+std::size_t GameService::seats_held(const GameWorld& w) const { return fleet_ ? fleet_->reserved(w.name()) : 0; }
+
+std::vector<FleetWorld> GameService::own_worlds() const {
+  std::string scheme = "ws://", authority = "localhost:" + std::to_string(server_.port());
+  std::string why;
+  if (const auto pub = config::parse_public_url(config_.server.public_url, why)) {
+    scheme = pub->secure ? "wss://" : "ws://";
+    authority = pub->authority;
+  }
+  std::vector<FleetWorld> out;
+  for (const auto& w : worlds_) {
+    out.push_back({fleet_ ? fleet_->id() : "", w->name(), scheme + authority + "/ws?world=" + w->name(),
+                   w->world().player_count(), static_cast<std::size_t>(config_.game.max_players),
+                   w->world().config().tick_rate, true});
+  }
+  return out;
+}
+
+std::vector<SavedPlayer> GameService::player_records() const {
+  std::vector<SavedPlayer> out;
+  for (const auto& w : worlds_) {
+    for (auto& p : w->directory().snapshot(w->world(), wall_clock_ms()).players) {
+      p.world = w->name();
+      out.push_back(std::move(p));
+    }
+  }
+  return out;
 }
 
 void GameService::start() {
@@ -84,12 +207,14 @@ void GameService::start() {
   restore_saved_players();
   for (auto& w : worlds_) w->start();
   polling_.start();
+  if (fleet_) fleet_->start();
 }
 
 void GameService::stop() {
   for (auto& w : worlds_) w->stop();
   polling_.stop();
   if (started_) save_players();
+  if (fleet_) fleet_->stop();
 }
 
 void GameService::on_text(Connection& conn, std::string_view text) {
@@ -199,7 +324,7 @@ GameWorld* GameService::world_named(std::string_view name) const {
 std::uint32_t GameService::placement() const {
   std::vector<WorldLoad> loads;
   loads.reserve(worlds_.size());
-  for (const auto& w : worlds_) loads.push_back(w->load());
+  for (const auto& w : worlds_) loads.push_back({w->load().players + seats_held(*w), w->load().capacity});
   return static_cast<std::uint32_t>(place_player(loads, static_cast<std::size_t>(config_.session.lively_players)).value_or(0));
 }
 
@@ -211,8 +336,9 @@ std::optional<std::string> GameService::refuse_websocket(const std::string& targ
   return printable ? "no world named '" + *name + "' here: see /worlds" : std::string("no such world here: see /worlds");
 }
 
-ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world) {
+ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat) {
   Home home;
+  home.seat = std::string(seat.substr(0, 64));
   if (!world.empty()) {
     const GameWorld* named = world_named(world);
     if (!named) return 0;
@@ -328,6 +454,10 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     return;
   }
   Home& home = homes_.at(id);
+  if (home.looking_up) {
+    viewer->sink->send_message(protocol::encode_error("already_joining", "this connection's join is under way"));
+    return;
+  }
   bool resumed = false;
   game::EntityId player = 0;
   std::string player_token;
@@ -341,6 +471,15 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
         resumed = true;
       }
     }
+    // Not ours: the fleet may know it (its process died, or the player moved on). The join
+    // waits for Redis, when its answer may come later (not a polling session's first answer).
+    if (!resumed && fleet_ && fleet_->up() && !home.looked_up && viewer->sink->answers_later()) {
+      home.looking_up = true;
+      fleet_->find_player(token, [this, id, name, token](std::optional<SavedPlayer> record) {
+        join_after_lookup(id, name, token, std::move(record));
+      });
+      return;
+    }
   }
   if (!resumed && !home.pinned && (w->full() || w->load().players >= static_cast<std::size_t>(config_.session.lively_players))) {
     // It was placed when it connected; worlds have filled since: place the player afresh.
@@ -351,7 +490,9 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   PlayerDirectory& directory = w->directory();
   ViewerSink* sink = w->tick().find(id)->sink;
   if (!resumed) {
-    player = world.add_player(name);
+    // Seats the fleet reserved here are taken by their players; a join without one leaves them.
+    const bool room = !home.seat.empty() || w->load().players + seats_held(*w) < w->load().capacity;
+    player = room ? world.add_player(name) : 0;
     if (player == 0) {
       stats_.joins_refused++;
       sink->send_message(protocol::encode_error(
@@ -382,6 +523,13 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   protocol::WelcomeMsg welcome{player, cfg.tick_rate, cfg.world_width, cfg.world_height, config_.session.view_radius,
                                player_token, resumed, w->name()};
   sink->send_message(protocol::encode_welcome(welcome));
+  if (fleet_) {
+    if (auto record = directory.record(world, player)) {
+      record->world = w->name();
+      fleet_->joined(w->name(), home.seat, std::move(*record));
+    }
+  }
+  home.seat.clear();
   spdlog::debug("{} player {} ({}) in {}", resumed ? "resumed" : "joined as", player, name, w->name());
 }
 
@@ -389,8 +537,38 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   if (viewer.player == 0) return;
   const game::EntityId player = viewer.player;
   viewer.player = 0;
+  if (fleet_) {
+    if (const std::string* token = world.directory().token_of(player)) fleet_->forget_player(*token);
+  }
   world.world().remove_player(player);
   world.directory().forget(player);
+}
+
+void GameService::join_after_lookup(ViewerId id, std::string name, const std::string& token,
+                                     std::optional<SavedPlayer> record) {
+  const auto it = homes_.find(id);
+  if (it == homes_.end()) return;  // the viewer went meanwhile: nothing to bring back
+  Home& home = it->second;
+  home.looking_up = false;
+  home.looked_up = true;
+  const Viewer* viewer = find(id);
+  if (!viewer || viewer->player != 0) return;
+  if (record) {
+    // Back in the viewer's world, or the first other one with room, as an away player that
+    // the join below resumes at once.
+    record->token = token;
+    SavedState state;
+    state.players.push_back(*record);
+    const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
+    bool back = false;
+    for (std::uint32_t k = 0; k < worlds_.size() && !back; ++k) {
+      GameWorld& w = *worlds_[(home.world + k) % worlds_.size()];
+      if (w.load().players + seats_held(w) >= w.load().capacity) continue;
+      back = w.directory().restore(state, w.world(), expires) == 1;
+    }
+    if (!back) spdlog::info("a player from the fleet's records found no room here; it joins afresh");
+  }
+  join(id, std::move(name), token);
 }
 
 void GameService::write_metrics(MetricsText& m) const {
@@ -498,6 +676,7 @@ void GameService::write_metrics(MetricsText& m) const {
   m.counter("skirmish_http_sessions_refused_total", "polling sessions refused over polling.max_sessions or max_sessions_per_ip",
             static_cast<double>(stats_.sessions_refused));
   m.counter("skirmish_resumes_total", "players reclaimed with a token", static_cast<double>(stats_.resumes));
+  if (fleet_) fleet_->write_metrics(m);
 }
 
 void GameService::describe(nlohmann::json& health) const {
@@ -517,6 +696,12 @@ void GameService::describe(nlohmann::json& health) const {
   health["tick_rate"] = first.config().tick_rate;
   health["send_level"] = worlds_.front()->tick().scheduler().level();
   health["worlds"] = std::move(worlds);
+  // Redis down is no ill health: this process serves its own worlds all the same.
+  if (fleet_) {
+    fleet_->describe(health);
+  } else {
+    health["fleet"] = {{"redis", "off"}};
+  }
 }
 
 }  // namespace skirmish::server

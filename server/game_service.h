@@ -7,12 +7,14 @@
 #include <uv.h>
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
+#include "server/fleet_directory.h"
 #include "server/game_port.h"
 #include "server/game_world.h"
 #include "server/polling_sessions.h"
@@ -48,10 +50,13 @@ class GameService final : public WsApplication, private GamePort {
   struct Home {
     std::uint32_t world = 0;
     bool pinned = false;
+    std::string seat;          // the fleet's reservation it came with, until it joins
+    bool looking_up = false;   // its join waits for Redis to find its token
+    bool looked_up = false;    // Redis was asked already: the join goes on without it
   };
 
   // GamePort: what the transports ask of the game.
-  ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world) override;
+  ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat) override;
   void close_viewer(ViewerId id) override;
   void handle(ViewerId id, protocol::ClientMsg& message) override;
   void reject(ViewerId id, const protocol::DecodeError& error) override;
@@ -71,6 +76,17 @@ class GameService final : public WsApplication, private GamePort {
   void move_viewer(ViewerId id, std::uint32_t to);
   void join(ViewerId id, std::string name, const std::string& token);
   void leave(Viewer& viewer, GameWorld& world);
+  // A player whose token only the fleet's Redis knew: back from its record (when there is one
+  // and it fits), then joined as if it had been here all along.
+  void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record);
+  // Seats the fleet holds in a world for players on their way (0 without a fleet).
+  std::size_t seats_held(const GameWorld& w) const;
+  // The fleet's view of our worlds, and where browsers reach each (server.public_url).
+  std::vector<FleetWorld> own_worlds() const;
+  std::vector<SavedPlayer> player_records() const;
+  // POST /place: a world with room anywhere in the fleet, with a seat when the fleet is up.
+  std::optional<protocol::HttpResponse> place(const protocol::HttpRequest& request, const RequestOrigin& origin);
+  protocol::HttpResponse place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin);
   void restore_saved_players();
   void save_players() const;
   void add_routes();
@@ -81,6 +97,7 @@ class GameService final : public WsApplication, private GamePort {
   std::vector<std::unique_ptr<GameWorld>> worlds_;
   std::unordered_map<ViewerId, Home> homes_;  // per message, never per tick
   ViewerId next_viewer_ = 1;
+  std::unique_ptr<FleetDirectory> fleet_;  // with fleet.redis_url
   WebSocketViewers ws_;
   PollingSessions polling_;
   std::random_device random_;  // tokens and session ids: wholly random, 128 bits each

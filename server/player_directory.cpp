@@ -64,6 +64,13 @@ SavedState PlayerDirectory::snapshot(const game::World& world, std::int64_t now_
   return state;
 }
 
+std::optional<SavedPlayer> PlayerDirectory::record(const game::World& world, game::EntityId player) const {
+  const auto it = token_by_player_.find(player);
+  const game::Entity* e = world.find(player);
+  if (it == token_by_player_.end() || !e) return std::nullopt;
+  return SavedPlayer{*it->second, e->id, e->name, e->x, e->y, e->hp, e->score, {}};
+}
+
 std::size_t PlayerDirectory::restore(const SavedState& state, game::World& world, std::uint64_t expires_ms) {
   std::size_t restored = 0;
   for (const auto& p : state.players) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -47,6 +48,8 @@ class PlayerDirectory {
 
   // Every player of the directory still in `world`, as the state file holds them.
   SavedState snapshot(const game::World& world, std::int64_t now_wall_ms) const;
+  // One player of the directory as the state file holds it (its world left empty), or nullopt.
+  std::optional<SavedPlayer> record(const game::World& world, game::EntityId player) const;
   // Puts saved players back into `world` as away players, reclaimable until `expires_ms`;
   // a token already known is skipped. Returns how many came back.
   std::size_t restore(const SavedState& state, game::World& world, std::uint64_t expires_ms);

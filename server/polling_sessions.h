@@ -53,6 +53,7 @@ class PollingSessions {
     // Its backlog and notices are the game's state: frames are built for it with the game's
     // mutex held, on loop 0.
     bool needs_game_lock() const override { return true; }
+    bool answers_later() const override { return false; }
 
    private:
     PollingSessions& owner_;

@@ -63,8 +63,9 @@ bool whole_number(const json& v) {
 
 bool finite(const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }
 
-// One record, checked as a join is; nullopt when it is not a player a join could make.
-std::optional<SavedPlayer> read_player(const json& p) {
+}  // namespace
+
+std::optional<SavedPlayer> player_from_json(const json& p) {
   if (!p.is_object()) return std::nullopt;
   const auto token = p.find("token");
   const auto name = p.find("name");
@@ -96,16 +97,16 @@ std::optional<SavedPlayer> read_player(const json& p) {
   return out;
 }
 
-}  // namespace
+json player_to_json(const SavedPlayer& p) {
+  json record = {{"token", p.token}, {"id", p.id}, {"name", p.name}, {"x", p.x}, {"y", p.y},
+                 {"hp", p.hp}, {"score", p.score}};
+  if (!p.world.empty()) record["world"] = p.world;
+  return record;
+}
 
 std::optional<std::string> save_state(const std::string& path, const SavedState& state) {
   json players = json::array();
-  for (const auto& p : state.players) {
-    json record = {{"token", p.token}, {"id", p.id}, {"name", p.name}, {"x", p.x}, {"y", p.y},
-                   {"hp", p.hp}, {"score", p.score}};
-    if (!p.world.empty()) record["world"] = p.world;
-    players.push_back(std::move(record));
-  }
+  for (const auto& p : state.players) players.push_back(player_to_json(p));
   const json doc = {{"version", 1}, {"saved_at_ms", state.saved_at_ms}, {"players", players}};
   const std::string tmp = path + ".tmp";
   if (auto error = write_file_synced(tmp, doc.dump() + "\n")) {
@@ -142,7 +143,7 @@ std::optional<SavedState> load_state(const std::string& path, std::uintmax_t max
   }
   state.saved_at_ms = saved_at.get<std::int64_t>();
   for (const json& p : doc["players"]) {
-    if (auto player = read_player(p)) {
+    if (auto player = player_from_json(p)) {
       state.players.push_back(std::move(*player));
     } else {
       state.skipped++;

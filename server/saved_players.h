@@ -4,6 +4,8 @@
 // gets its own player back after a restart or an upgrade.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +32,12 @@ struct SavedState {
 // escape to six bytes a byte, numbers and keys), so a file over max_players of these is
 // not ours.
 constexpr std::uintmax_t kMaxSavedPlayerBytes = 512;
+
+// One player as the state file (and the fleet's player records) hold it.
+nlohmann::json player_to_json(const SavedPlayer& p);
+// One record, checked as a join is (see load_state); nullopt when it is not a player a join
+// could make.
+std::optional<SavedPlayer> player_from_json(const nlohmann::json& p);
 
 // Writes atomically and durably: a temporary file, fsync'ed, renamed over the old one,
 // and the folder fsync'ed so the rename survives a power cut. Returns an error message.

@@ -42,6 +42,10 @@ class ViewerSink {
   // close_for_policy may be called on any thread, with the game's lock held.
   virtual std::uint8_t loop() const { return 0; }
   virtual bool needs_game_lock() const { return false; }
+  // Whether the answer to a join may come later, as a message of its own (a WebSocket), or
+  // must come within the call (a polling session's POST /session answers with it). A join
+  // with a token only the fleet's Redis knows waits for Redis only when it may.
+  virtual bool answers_later() const { return true; }
 };
 
 // Written under the game's lock, except for the delivery state (resync, known, history,

@@ -58,7 +58,9 @@ void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& re
   const float y = query_number(request.target, "y").value_or(cfg.world_height / 2);
   // The handshake was refused unless `world` is empty or names one of ours.
   const std::string world = protocol::query_param(request.target, "world").value_or("");
-  sink->viewer = game_.open_viewer(*sink, x, y, world);
+  // A seat the fleet reserved for this player (/place gave it in the URL).
+  const std::string seat = protocol::query_param(request.target, "seat").value_or("");
+  sink->viewer = game_.open_viewer(*sink, x, y, world, seat);
   // The shared hello goes straight to the kernel as the payload of its frame: no copy per
   // connection of a hello that lists every obstacle (tens of KB in a big world).
   conn.send_text(game_.hello(sink->viewer));

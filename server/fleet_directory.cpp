@@ -1,0 +1,342 @@
+#include "server/fleet_directory.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <random>
+#include <set>
+
+#include "config/endpoint_url.h"
+#include "server/metrics_text.h"
+
+namespace skirmish::server {
+
+using nlohmann::json;
+
+namespace {
+
+// Takes a seat in one world, atomically: the world's process must be alive (its entry is
+// there), and its players plus the reservations not yet expired must leave room. Reservations
+// expire by Redis's own clock, so the processes' clocks do not matter.
+// KEYS: players count, seats, process entry. ARGV: capacity, seat id, hold ms.
+// 1: taken; 0: full; -1: the process is gone.
+constexpr const char* kReserveScript = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local players = tonumber(redis.call('GET', KEYS[1]) or '0')
+if players + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]) * 2)
+return 1
+)lua";
+
+// A seat became a player: the count and the reservation change together, so no one in
+// between sees the seat free and the player not yet counted.
+// KEYS: players count, seats. ARGV: players, seat id ("" for none), count ttl ms.
+constexpr const char* kTakeSeatScript = R"lua(
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+if ARGV[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return 1
+)lua";
+
+// Drops expired reservations and counts the rest, for each seats key given.
+constexpr const char* kCountSeatsScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i, k in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', k, '-inf', now)
+  out[i] = redis.call('ZCARD', k)
+end
+return out
+)lua";
+
+std::string random_hex(int bytes) {
+  std::random_device rd;
+  std::string out;
+  for (int i = 0; i < bytes; ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", static_cast<unsigned>(rd() & 0xff));
+    out += b;
+  }
+  return out;
+}
+
+config::RedisEndpoint endpoint(const config::Config& c) {
+  std::string why;
+  return config::parse_redis_url(c.fleet.redis_url, why).value_or(config::RedisEndpoint{"127.0.0.1", 6379});
+}
+
+// A world of a process's published entry; nullopt when the entry is not ours to trust.
+std::optional<FleetWorld> world_from_json(const json& w, const std::string& process) {
+  if (!w.is_object() || !w.contains("name") || !w["name"].is_string() || !w.contains("url") || !w["url"].is_string()) {
+    return std::nullopt;
+  }
+  FleetWorld out;
+  out.process = process;
+  out.name = w["name"].get<std::string>();
+  out.url = w["url"].get<std::string>();
+  out.players = w.value("players", std::size_t{0});
+  out.capacity = w.value("capacity", std::size_t{0});
+  out.tick_rate = w.value("tick_rate", 0);
+  return out;
+}
+
+}  // namespace
+
+FleetDirectory::FleetDirectory(uv_loop_t* loop, const config::Config& config, std::recursive_mutex& mutex, Hooks hooks)
+    : loop_(loop),
+      config_(config),
+      mutex_(mutex),
+      hooks_(std::move(hooks)),
+      id_(random_hex(6)),
+      entry_ttl_ms_(3 * static_cast<std::uint64_t>(config.fleet.heartbeat_ms)),
+      record_ttl_ms_(static_cast<std::uint64_t>(config.session.reconnect_window_ms) +
+                     10 * static_cast<std::uint64_t>(config.fleet.heartbeat_ms)),
+      redis_(loop, endpoint(config).host, endpoint(config).port, config.fleet.heartbeat_ms),
+      inbox_(loop) {
+  uv_timer_init(loop_, &heartbeat_);
+  heartbeat_.data = this;
+  redis_.set_on_change([this](bool up) { on_redis(up); });
+}
+
+void FleetDirectory::start() {
+  spdlog::info("fleet: this process is {} in the directory at {}", id_, config_.fleet.redis_url);
+  redis_.start();
+  const auto period = static_cast<std::uint64_t>(config_.fleet.heartbeat_ms);
+  uv_timer_start(&heartbeat_, on_heartbeat, period, period);
+}
+
+void FleetDirectory::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  if (up_) {
+    // Out of the directory now rather than when the entry expires: nobody is sent here.
+    redis_.command({"SREM", key("processes"), id_});
+    std::vector<std::string> del{"DEL", key("process:" + id_)};
+    for (const auto& w : hooks_.worlds()) {
+      del.push_back(world_key("players", id_, w.name));
+      del.push_back(world_key("seats", id_, w.name));
+    }
+    redis_.command(del);
+    // The players' records stay: a player of this process may resume on another.
+    write_records(hooks_.players());
+  }
+  up_ = false;
+  redis_.stop();
+  inbox_.close();
+  uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_), nullptr);
+}
+
+void FleetDirectory::on_loop0(std::function<void()> task) {
+  inbox_.post([this, task = std::move(task)] {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (!stopping_) task();
+  });
+}
+
+void FleetDirectory::on_heartbeat(uv_timer_t* t) {
+  auto* self = static_cast<FleetDirectory*>(t->data);
+  std::lock_guard<std::recursive_mutex> lock(self->mutex_);
+  self->heartbeat();
+}
+
+void FleetDirectory::on_redis(bool up) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  up_ = up;
+  if (!up) {
+    // Stale entries would send players to processes that may be gone: only ours are listed.
+    remote_.clear();
+    remote_processes_ = 0;
+    return;
+  }
+  spdlog::info("fleet: joined the directory as {}", id_);
+  heartbeat();
+  // What changed while Redis was away: every player's record, afresh.
+  write_records(hooks_.players());
+}
+
+void FleetDirectory::heartbeat() {
+  if (stopping_ || !redis_.up()) return;
+  beats_++;
+  publish();
+  refresh();
+  // Records are refreshed every few beats (and on each join): their TTL covers the gap.
+  if (beats_ % 5 == 0) write_records(hooks_.players());
+}
+
+void FleetDirectory::publish() {
+  const auto worlds = hooks_.worlds();
+  json list = json::array();
+  std::vector<std::string> count_seats{"EVAL", kCountSeatsScript, std::to_string(worlds.size())};
+  const std::string ttl = std::to_string(entry_ttl_ms_);
+  for (const auto& w : worlds) {
+    list.push_back({{"name", w.name}, {"players", w.players}, {"capacity", w.capacity}, {"tick_rate", w.tick_rate},
+                    {"url", w.url}});
+    redis_.command({"SET", world_key("players", id_, w.name), std::to_string(w.players), "PX", ttl});
+    count_seats.push_back(world_key("seats", id_, w.name));
+  }
+  redis_.command({"SADD", key("processes"), id_});
+  redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"worlds", list}}.dump(), "PX", ttl});
+  std::vector<std::string> names;
+  for (const auto& w : worlds) names.push_back(w.name);
+  redis_.command(count_seats, [this, names](const RedisClient::Reply& r) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (r.kind != RedisClient::Reply::Kind::Array || r.elements.size() != names.size()) return;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      reserved_[names[i]] = static_cast<std::size_t>(std::max(0LL, r.elements[i].integer));
+    }
+  });
+}
+
+void FleetDirectory::refresh() {
+  redis_.command({"SMEMBERS", key("processes")}, [this](const RedisClient::Reply& members) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (stopping_ || members.kind != RedisClient::Reply::Kind::Array) return;
+    std::vector<std::string> ids;
+    std::vector<std::string> mget{"MGET"};
+    for (const auto& m : members.elements) {
+      if (m.kind != RedisClient::Reply::Kind::String || m.text == id_) continue;
+      ids.push_back(m.text);
+      mget.push_back(key("process:" + m.text));
+    }
+    if (ids.empty()) {
+      remote_.clear();
+      remote_processes_ = 0;
+      return;
+    }
+    redis_.command(mget, [this, ids](const RedisClient::Reply& entries) {
+      std::lock_guard<std::recursive_mutex> relock(mutex_);
+      if (stopping_ || entries.kind != RedisClient::Reply::Kind::Array || entries.elements.size() != ids.size()) return;
+      std::vector<FleetWorld> worlds;
+      std::size_t alive = 0;
+      std::vector<std::string> gone{"SREM", key("processes")};
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto& e = entries.elements[i];
+        if (e.kind != RedisClient::Reply::Kind::String) {
+          gone.push_back(ids[i]);  // its entry expired: it stopped beating
+          continue;
+        }
+        const json doc = json::parse(e.text, nullptr, false);
+        if (!doc.is_object() || !doc.contains("worlds") || !doc["worlds"].is_array()) continue;
+        alive++;
+        for (const auto& w : doc["worlds"]) {
+          if (auto world = world_from_json(w, ids[i])) worlds.push_back(std::move(*world));
+        }
+      }
+      if (gone.size() > 2) redis_.command(gone);
+      remote_ = std::move(worlds);
+      remote_processes_ = alive;
+    });
+  });
+}
+
+void FleetDirectory::write_records(const std::vector<SavedPlayer>& records) {
+  const std::string ttl = std::to_string(record_ttl_ms_);
+  for (const auto& p : records) {
+    json record = player_to_json(p);
+    record["process"] = id_;
+    redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl});
+  }
+}
+
+std::size_t FleetDirectory::reserved(const std::string& world) const {
+  const auto it = reserved_.find(world);
+  return it == reserved_.end() ? 0 : it->second;
+}
+
+void FleetDirectory::reserve(std::vector<FleetWorld> candidates, Reserved done) {
+  auto list = std::make_shared<std::vector<FleetWorld>>(std::move(candidates));
+  on_loop0([this, list, done = std::move(done)]() mutable { try_reserve(list, 0, std::move(done)); });
+}
+
+void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candidates, std::size_t at, Reserved done) {
+  if (at >= candidates->size()) {
+    seats_full_++;
+    done(std::nullopt, true);
+    return;
+  }
+  const FleetWorld& w = (*candidates)[at];
+  const std::string seat = random_hex(12);
+  redis_.command({"EVAL", kReserveScript, "3", world_key("players", w.process, w.name),
+                  world_key("seats", w.process, w.name), key("process:" + w.process), std::to_string(w.capacity), seat,
+                  std::to_string(config_.fleet.seat_hold_ms)},
+                 [this, candidates, at, seat, done = std::move(done)](const RedisClient::Reply& r) mutable {
+                   std::lock_guard<std::recursive_mutex> lock(mutex_);
+                   if (r.kind != RedisClient::Reply::Kind::Integer) {
+                     seats_failed_++;
+                     if (r.kind == RedisClient::Reply::Kind::Error) spdlog::warn("fleet: seat reservation failed: {}", r.text);
+                     done(std::nullopt, false);
+                     return;
+                   }
+                   if (r.integer != 1) {
+                     try_reserve(candidates, at + 1, std::move(done));
+                     return;
+                   }
+                   seats_taken_++;
+                   const FleetWorld& chosen = (*candidates)[at];
+                   if (chosen.process == id_) reserved_[chosen.name]++;  // seen at once by direct joins here
+                   done(std::make_pair(chosen, seat), false);
+                 });
+}
+
+void FleetDirectory::joined(const std::string& world, const std::string& seat, SavedPlayer record) {
+  if (!seat.empty()) {
+    auto it = reserved_.find(world);
+    if (it != reserved_.end() && it->second > 0) it->second--;
+  }
+  on_loop0([this, world, seat, record = std::move(record)] {
+    if (!redis_.up()) return;  // the next connection writes every record afresh
+    // The count as it is when the command goes (commands go in order): never an older one.
+    std::size_t players = 0;
+    for (const auto& w : hooks_.worlds()) {
+      if (w.name == world) players = w.players;
+    }
+    redis_.command({"EVAL", kTakeSeatScript, "2", world_key("players", id_, world), world_key("seats", id_, world),
+                    std::to_string(players), seat, std::to_string(entry_ttl_ms_)});
+    write_records({record});
+  });
+}
+
+void FleetDirectory::forget_player(const std::string& token) {
+  on_loop0([this, token] { redis_.command({"DEL", key("player:" + token)}); });
+}
+
+void FleetDirectory::find_player(const std::string& token, std::function<void(std::optional<SavedPlayer>)> done) {
+  on_loop0([this, token, done = std::move(done)]() mutable {
+    redis_.command({"GET", key("player:" + token)}, [this, done = std::move(done)](const RedisClient::Reply& r) {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      std::optional<SavedPlayer> found;
+      if (r.kind == RedisClient::Reply::Kind::String) {
+        found = player_from_json(json::parse(r.text, nullptr, false));
+        if (found) records_found_++;
+      }
+      done(std::move(found));
+    });
+  });
+}
+
+void FleetDirectory::write_metrics(MetricsText& m) const {
+  m.gauge("skirmish_fleet_redis_up", "1 while the fleet's Redis directory is reachable", up_ ? 1 : 0);
+  m.counter("skirmish_fleet_redis_losses_total", "connections to Redis lost", static_cast<double>(redis_.losses()));
+  m.gauge("skirmish_fleet_processes", "live processes in the fleet, this one included", static_cast<double>(processes()));
+  m.gauge("skirmish_fleet_worlds", "worlds in the fleet, this process's included",
+          static_cast<double>(remote_.size() + hooks_.worlds().size()));
+  m.labelled("counter", "skirmish_seat_reservations_total", "seat reservations asked of Redis, by result", "result",
+             std::map<std::string, double>{{"taken", static_cast<double>(seats_taken_)},
+                                           {"full", static_cast<double>(seats_full_)},
+                                           {"error", static_cast<double>(seats_failed_)}});
+  m.counter("skirmish_fleet_records_found_total", "players found in Redis by a token this process did not know",
+            static_cast<double>(records_found_));
+}
+
+void FleetDirectory::describe(json& health) const {
+  health["fleet"] = {{"redis", up_ ? "up" : "down"},
+                     {"process", id_},
+                     {"processes", processes()},
+                     {"worlds", remote_.size() + hooks_.worlds().size()}};
+}
+
+}  // namespace skirmish::server

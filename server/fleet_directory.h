@@ -1,0 +1,128 @@
+// This process as one member of a fleet whose directory is Redis (fleet.redis_url). Every
+// heartbeat it publishes its worlds (name, players, capacity, tick rate, URL) under a key that
+// lives three heartbeats, and reads everyone else's; it places players anywhere in the fleet
+// with seat reservations that Redis checks atomically (players + live reservations below the
+// capacity), and keeps player records (token -> name, score, ...) in Redis so a player whose
+// process died resumes on another.
+//
+// Redis is only ever talked to from loop 0, asynchronously (RedisClient); when it is down the
+// process serves its own worlds, lists only those, and places players locally without seats.
+// Threads: every method is called with the game's mutex held, from any loop; what must reach
+// Redis is posted to loop 0, and every answer is handled there with the mutex held again.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "server/loop_inbox.h"
+#include "server/redis_client.h"
+#include "server/saved_players.h"
+
+namespace skirmish::server {
+
+class MetricsText;
+
+// A world somewhere in the fleet, as its process published it.
+struct FleetWorld {
+  std::string process;  // the publishing process's id
+  std::string name;
+  std::string url;  // where a browser opens its WebSocket: ws(s)://host:port/ws?world=NAME
+  std::size_t players = 0;
+  std::size_t capacity = 0;
+  int tick_rate = 0;
+  bool local = false;  // one of this process's own
+};
+
+class FleetDirectory {
+ public:
+  struct Hooks {
+    // This process's worlds now (process, url and local filled in by the directory too).
+    std::function<std::vector<FleetWorld>()> worlds;
+    // The records of every player this process holds, for Redis (each with its world).
+    std::function<std::vector<SavedPlayer>()> players;
+  };
+
+  FleetDirectory(uv_loop_t* loop, const config::Config& config, std::recursive_mutex& mutex, Hooks hooks);
+  FleetDirectory(const FleetDirectory&) = delete;
+  FleetDirectory& operator=(const FleetDirectory&) = delete;
+
+  // Loop 0: connects and starts the heartbeat.
+  void start();
+  // Loop 0: leaves the directory (the process's keys are deleted, players' records kept) and
+  // disconnects. Destroy the directory only after the loop has run again.
+  void stop();
+
+  const std::string& id() const { return id_; }
+  bool up() const { return up_; }
+  // The other processes' worlds as of the last heartbeat; none while Redis is down.
+  const std::vector<FleetWorld>& remote_worlds() const { return remote_; }
+  // Live processes in the fleet, this one included (1 while Redis is down).
+  std::size_t processes() const { return up_ ? remote_processes_ + 1 : 1; }
+  // Seats reserved in one of our worlds and not yet taken, as last seen (a direct join,
+  // without a seat, must leave them free).
+  std::size_t reserved(const std::string& world) const;
+
+  // A seat in the first of `candidates` (in the order to try) that has room. `done` runs on
+  // loop 0 with the mutex held: the world and the seat, or nullopt with `full` true when every
+  // candidate refused, false when Redis failed (then the caller places locally).
+  using Reserved = std::function<void(std::optional<std::pair<FleetWorld, std::string>>, bool full)>;
+  void reserve(std::vector<FleetWorld> candidates, Reserved done);
+  // A player joined (or resumed in) our world `world`; `seat` is the reservation it came with
+  // ("" for none). The world's count and the reservation change together in Redis, and
+  // `record` is written there for resuming elsewhere.
+  void joined(const std::string& world, const std::string& seat, SavedPlayer record);
+  // The player left for good: its record goes.
+  void forget_player(const std::string& token);
+  // The record of `token` from Redis; nullopt when there is none or Redis cannot say. `done`
+  // runs on loop 0 with the mutex held.
+  void find_player(const std::string& token, std::function<void(std::optional<SavedPlayer>)> done);
+
+  void write_metrics(MetricsText& m) const;
+  void describe(nlohmann::json& health) const;
+
+ private:
+  static void on_heartbeat(uv_timer_t* t);
+  // Loop 0: run `task` there with the mutex held.
+  void on_loop0(std::function<void()> task);
+  void on_redis(bool up);
+  void heartbeat();
+  void publish();
+  void refresh();
+  void write_records(const std::vector<SavedPlayer>& records);
+  void try_reserve(std::shared_ptr<std::vector<FleetWorld>> candidates, std::size_t at, Reserved done);
+  std::string key(const std::string& what) const { return "skirmish:" + what; }
+  std::string world_key(const char* what, const std::string& process, const std::string& world) const {
+    return "skirmish:" + std::string(what) + ":" + process + ":" + world;
+  }
+
+  uv_loop_t* loop_;
+  const config::Config& config_;
+  std::recursive_mutex& mutex_;
+  Hooks hooks_;
+  std::string id_;
+  std::uint64_t entry_ttl_ms_;   // a process's entry: three heartbeats
+  std::uint64_t record_ttl_ms_;  // a player's record: its reconnect window and the refresh period
+  RedisClient redis_;
+  LoopInbox inbox_;
+  uv_timer_t heartbeat_;
+  std::uint64_t beats_ = 0;
+  bool stopping_ = false;
+  std::atomic<bool> up_{false};
+  // Under the mutex.
+  std::vector<FleetWorld> remote_;
+  std::size_t remote_processes_ = 0;
+  std::map<std::string, std::size_t> reserved_;  // our world -> seats held in it
+  std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0;
+};
+
+}  // namespace skirmish::server

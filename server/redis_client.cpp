@@ -1,0 +1,275 @@
+#include "server/redis_client.h"
+
+#include <hiredis/adapters/libuv.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <netdb.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace skirmish::server {
+
+namespace {
+
+// A server that holds our commands this long without answering any is treated as gone.
+constexpr std::uint64_t kStallMs = 3000;
+// stop(): how long answers to the last commands (the fleet's goodbye) may take.
+constexpr std::uint64_t kStopWaitMs = 1000;
+
+RedisClient::Reply convert(const redisReply* r) {
+  RedisClient::Reply out;
+  if (!r) return out;
+  switch (r->type) {
+    case REDIS_REPLY_NIL: out.kind = RedisClient::Reply::Kind::Nil; break;
+    case REDIS_REPLY_INTEGER:
+      out.kind = RedisClient::Reply::Kind::Integer;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+    case REDIS_REPLY_ERROR:
+      out.kind = r->type == REDIS_REPLY_STRING   ? RedisClient::Reply::Kind::String
+                 : r->type == REDIS_REPLY_STATUS ? RedisClient::Reply::Kind::Status
+                                                 : RedisClient::Reply::Kind::Error;
+      out.text.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.kind = RedisClient::Reply::Kind::Array;
+      out.elements.reserve(r->elements);
+      for (std::size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+      break;
+    default: break;
+  }
+  return out;
+}
+
+}  // namespace
+
+// What a command's answer goes to; owned by hiredis until its callback runs (with the answer,
+// or with none when the connection goes).
+struct RedisClient::Pending {
+  RedisClient* client;
+  Callback done;
+};
+
+RedisClient::RedisClient(uv_loop_t* loop, std::string host, int port, int retry_ms)
+    : loop_(loop), host_(std::move(host)), port_(port), retry_ms_(std::max(100, retry_ms)) {
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+}
+
+RedisClient::~RedisClient() {
+  // stop() and a loop run came first; this is for a client that never started.
+  if (ctx_) {
+    ctx_->data = nullptr;
+    redisAsyncFree(ctx_);
+  }
+}
+
+void RedisClient::start() {
+  started_ = true;
+  resolve();
+  // One timer does everything periodic: the next attempt while down, the stall watchdog while
+  // up, the deadline while stopping.
+  uv_timer_start(&timer_, on_timer, static_cast<std::uint64_t>(retry_ms_), static_cast<std::uint64_t>(retry_ms_));
+}
+
+void RedisClient::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  if (ctx_ && up_) {
+    // Sends what was queued, waits for the answers, then closes (on_disconnect).
+    stop_deadline_ms_ = uv_now(loop_) + kStopWaitMs;
+    redisAsyncDisconnect(ctx_);
+    uv_timer_start(&timer_, on_timer, 50, 50);
+    return;
+  }
+  if (ctx_) {
+    redisAsyncContext* c = ctx_;
+    ctx_ = nullptr;
+    c->data = nullptr;
+    redisAsyncFree(c);
+  }
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&timer_))) uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+}
+
+void RedisClient::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<RedisClient*>(t->data);
+  const std::uint64_t now = uv_now(self->loop_);
+  if (self->stopping_) {
+    if (self->ctx_ && now < self->stop_deadline_ms_) return;
+    if (self->ctx_) {
+      redisAsyncContext* c = self->ctx_;
+      self->ctx_ = nullptr;
+      c->data = nullptr;
+      redisAsyncFree(c);  // the answers did not come: their callbacks get none
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->timer_), nullptr);
+    return;
+  }
+  if (self->ctx_ && !self->up_ && now - self->last_answer_ms_ > kStallMs) {
+    self->lost("no answer to the connection attempt in " + std::to_string(kStallMs / 1000) + " s", true);
+    return;
+  }
+  if (self->ctx_ && self->up_ && self->outstanding_ > 0 && now - self->last_answer_ms_ > kStallMs) {
+    self->lost("no answer in " + std::to_string(kStallMs / 1000) + " s", true);
+    return;
+  }
+  if (!self->ctx_ && !self->resolving_) self->resolve();
+}
+
+void RedisClient::resolve() {
+  resolving_ = std::make_unique<uv_getaddrinfo_t>();
+  resolving_->data = this;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  const int rc = uv_getaddrinfo(loop_, resolving_.get(), on_resolved, host_.c_str(), nullptr, &hints);
+  if (rc != 0) {
+    resolving_.reset();
+    note_trouble(std::string("cannot look up ") + host_ + ": " + uv_strerror(rc));
+  }
+}
+
+void RedisClient::on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res) {
+  auto* self = static_cast<RedisClient*>(req->data);
+  std::unique_ptr<uv_getaddrinfo_t> done = std::move(self->resolving_);
+  if (self->stopping_) {
+    uv_freeaddrinfo(res);
+    return;
+  }
+  if (status != 0 || !res) {
+    uv_freeaddrinfo(res);
+    self->note_trouble("cannot look up " + self->host_ + ": " + uv_strerror(status));
+    return;
+  }
+  char address[INET6_ADDRSTRLEN] = {};
+  if (res->ai_family == AF_INET6) {
+    uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(res->ai_addr), address, sizeof address);
+  } else {
+    uv_ip4_name(reinterpret_cast<const sockaddr_in*>(res->ai_addr), address, sizeof address);
+  }
+  uv_freeaddrinfo(res);
+  self->connect_to(address);
+}
+
+void RedisClient::connect_to(const std::string& address) {
+  // A numeric address: hiredis does no lookup of its own, and the connect does not block.
+  redisAsyncContext* c = redisAsyncConnect(address.c_str(), port_);
+  if (!c) {
+    note_trouble("out of memory");
+    return;
+  }
+  if (c->err) {
+    const std::string why = c->errstr;
+    redisAsyncFree(c);
+    note_trouble(why);
+    return;
+  }
+  c->data = this;
+  if (redisLibuvAttach(c, loop_) != REDIS_OK) {
+    redisAsyncFree(c);
+    note_trouble("cannot attach to the event loop");
+    return;
+  }
+  redisAsyncSetConnectCallback(c, on_connect);
+  redisAsyncSetDisconnectCallback(c, on_disconnect);
+  ctx_ = c;
+  last_answer_ms_ = uv_now(loop_);
+}
+
+void RedisClient::on_connect(const redisAsyncContext* ctx, int status) {
+  auto* self = static_cast<RedisClient*>(ctx->data);
+  if (!self || ctx != self->ctx_) return;
+  if (status != REDIS_OK) {
+    // hiredis frees the context once this returns.
+    const std::string why = ctx->errstr;
+    self->ctx_ = nullptr;
+    self->note_trouble(why);
+    return;
+  }
+  self->up_ = true;
+  self->outstanding_ = 0;
+  self->last_answer_ms_ = uv_now(self->loop_);
+  spdlog::info("connected to Redis at {}:{}", self->host_, self->port_);
+  self->troubled_ = false;
+  if (self->on_change_) self->on_change_(true);
+}
+
+void RedisClient::on_disconnect(const redisAsyncContext* ctx, int status) {
+  auto* self = static_cast<RedisClient*>(ctx->data);
+  if (!self || ctx != self->ctx_) return;
+  // hiredis frees the context once this returns.
+  self->ctx_ = nullptr;
+  if (self->stopping_) {
+    self->up_ = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(&self->timer_), nullptr);
+    return;
+  }
+  self->lost(status == REDIS_OK ? "the connection closed" : ctx->errstr, false);
+}
+
+void RedisClient::lost(const std::string& why, bool free_it) {
+  redisAsyncContext* c = ctx_;
+  ctx_ = nullptr;
+  outstanding_ = 0;
+  const bool was_up = up_;
+  up_ = false;
+  if (c && free_it) {
+    c->data = nullptr;
+    redisAsyncFree(c);  // waiting commands' callbacks run now, with no answer
+  }
+  if (was_up) {
+    losses_++;
+    spdlog::warn("lost Redis at {}:{}: {}; serving this process's own worlds and trying again every {} ms", host_,
+                 port_, why, retry_ms_);
+    troubled_ = true;
+    if (on_change_) on_change_(false);
+  } else {
+    note_trouble(why);
+  }
+}
+
+void RedisClient::note_trouble(const std::string& why) {
+  if (troubled_) return;  // once per spell of trouble
+  troubled_ = true;
+  spdlog::warn("cannot reach Redis at {}:{}: {}; serving this process's own worlds and trying again every {} ms",
+               host_, port_, why, retry_ms_);
+}
+
+void RedisClient::command(const std::vector<std::string>& args, Callback done) {
+  if (!ctx_ || !up_ || stopping_) {
+    if (done) done(Reply{});
+    return;
+  }
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  argv.reserve(args.size());
+  lens.reserve(args.size());
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* pending = new Pending{this, std::move(done)};
+  if (redisAsyncCommandArgv(ctx_, on_reply, pending, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+      REDIS_OK) {
+    Callback cb = std::move(pending->done);
+    delete pending;
+    if (cb) cb(Reply{});
+    return;
+  }
+  if (outstanding_++ == 0) last_answer_ms_ = uv_now(loop_);
+}
+
+void RedisClient::on_reply(redisAsyncContext* ctx, void* reply, void* privdata) {
+  std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
+  RedisClient* self = static_cast<RedisClient*>(ctx->data);
+  if (self && reply) {
+    if (self->outstanding_ > 0) self->outstanding_--;
+    self->last_answer_ms_ = uv_now(self->loop_);
+  }
+  if (pending->done) pending->done(convert(static_cast<const redisReply*>(reply)));
+}
+
+}  // namespace skirmish::server

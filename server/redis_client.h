@@ -1,0 +1,82 @@
+// One asynchronous Redis connection on one libuv loop (hiredis and its libuv adapter). It
+// connects, and after a loss connects again every `retry_ms`, without ever blocking the loop:
+// the host name is resolved with uv_getaddrinfo, the connect is non-blocking, and a server
+// that takes commands but stops answering is dropped after a few seconds. A command sent
+// while there is no connection fails at once. Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct redisAsyncContext;
+
+namespace skirmish::server {
+
+class RedisClient {
+ public:
+  struct Reply {
+    // Failed: no connection, or it was lost before the answer came.
+    enum class Kind { Failed, Nil, Integer, String, Status, Error, Array };
+    Kind kind = Kind::Failed;
+    long long integer = 0;
+    std::string text;  // String, Status, Error
+    std::vector<Reply> elements;
+    bool failed() const { return kind == Kind::Failed || kind == Kind::Error; }
+  };
+  using Callback = std::function<void(const Reply&)>;
+
+  RedisClient(uv_loop_t* loop, std::string host, int port, int retry_ms);
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+  // Destroy it only after stop() and a run of the loop (its handles close there).
+  ~RedisClient();
+
+  // Told each time the connection comes up (true) or goes away (false).
+  void set_on_change(std::function<void(bool up)> cb) { on_change_ = std::move(cb); }
+  void start();
+  // No more reconnects: commands already sent get their answers (for at most a second),
+  // then the connection and the timer close.
+  void stop();
+  bool up() const { return up_; }
+  // Connections lost since start (not counting failed attempts to connect).
+  std::uint64_t losses() const { return losses_; }
+  // Sends a command; `done` (if any) gets its answer, or Failed. Arguments are binary-safe.
+  void command(const std::vector<std::string>& args, Callback done = {});
+
+ private:
+  struct Pending;
+  static void on_timer(uv_timer_t* t);
+  static void on_resolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
+  static void on_connect(const redisAsyncContext* ctx, int status);
+  static void on_disconnect(const redisAsyncContext* ctx, int status);
+  static void on_reply(redisAsyncContext* ctx, void* reply, void* privdata);
+  void resolve();
+  void connect_to(const std::string& address);
+  // The connection is unusable: forget it (freeing it when `free_it`), and try again later.
+  void lost(const std::string& why, bool free_it);
+  void note_trouble(const std::string& why);
+
+  uv_loop_t* loop_;
+  std::string host_;
+  int port_;
+  int retry_ms_;
+  uv_timer_t timer_;
+  std::unique_ptr<uv_getaddrinfo_t> resolving_;  // while a lookup runs
+  redisAsyncContext* ctx_ = nullptr;             // connecting or connected
+  bool up_ = false;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool troubled_ = false;  // the trouble was logged; the next success is logged too
+  std::uint64_t losses_ = 0;
+  std::size_t outstanding_ = 0;         // commands sent without an answer yet
+  std::uint64_t last_answer_ms_ = 0;    // loop time of the last answer (or of the first send)
+  std::uint64_t stop_deadline_ms_ = 0;  // stopping: when to give up on answers
+  std::function<void(bool)> on_change_;
+};
+
+}  // namespace skirmish::server
