@@ -105,7 +105,9 @@ void RedisClient::on_timer(uv_timer_t* t) {
       c->data = nullptr;
       redisAsyncFree(c);  // the answers did not come: their callbacks get none
     }
-    uv_close(reinterpret_cast<uv_handle_t*>(&self->timer_), nullptr);
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->timer_))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->timer_), nullptr);
+    }
     return;
   }
   if (self->ctx_ && !self->up_ && now - self->last_answer_ms_ > kStallMs) {
@@ -204,7 +206,9 @@ void RedisClient::on_disconnect(const redisAsyncContext* ctx, int status) {
   self->ctx_ = nullptr;
   if (self->stopping_) {
     self->up_ = false;
-    uv_close(reinterpret_cast<uv_handle_t*>(&self->timer_), nullptr);
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&self->timer_))) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->timer_), nullptr);
+    }
     return;
   }
   self->lost(status == REDIS_OK ? "the connection closed" : ctx->errstr, false);

@@ -7,6 +7,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,7 +45,7 @@ class RedisClient {
   void stop();
   bool up() const { return up_; }
   // Connections lost since start (not counting failed attempts to connect).
-  std::uint64_t losses() const { return losses_; }
+  std::uint64_t losses() const { return losses_.load(); }
   // Sends a command; `done` (if any) gets its answer, or Failed. Arguments are binary-safe.
   void command(const std::vector<std::string>& args, Callback done = {});
 
@@ -72,7 +73,7 @@ class RedisClient {
   bool started_ = false;
   bool stopping_ = false;
   bool troubled_ = false;  // the trouble was logged; the next success is logged too
-  std::uint64_t losses_ = 0;
+  std::atomic<std::uint64_t> losses_{0};  // read by /metrics on any loop
   std::size_t outstanding_ = 0;         // commands sent without an answer yet
   std::uint64_t last_answer_ms_ = 0;    // loop time of the last answer (or of the first send)
   std::uint64_t stop_deadline_ms_ = 0;  // stopping: when to give up on answers

@@ -109,7 +109,11 @@ std::string other_value_text(const Option& o) {
       s << v;
       return s.str();
     }
-    case ValueKind::String: return "some-value";
+    case ValueKind::String:
+      // URLs must be URLs of their kind; other strings take any word.
+      if (o.key == "server.public_url") return "https://play.example.com";
+      if (o.key == "fleet.redis_url") return "redis://127.0.0.1:6390";
+      return "some-value";
     case ValueKind::Choice: return o.choices.front() == def.get<std::string>() ? o.choices.back() : o.choices.front();
     case ValueKind::StringList:
       // Lists of addresses must hold addresses; other lists take any words.
@@ -267,6 +271,15 @@ TEST_CASE("every option is set by its key in the file", "[config]") {
     INFO(o.key << " = " << value.dump());
     CHECK(o.get(load({"--config", file.path()}).config) == value);
   }
+}
+
+TEST_CASE("the fleet's URLs must be URLs of their kind, named with the reason when not", "[config]") {
+  CHECK_THROWS_WITH(load({"--redis-url", "localhost:6379"}),
+                    Catch::Contains("fleet.redis_url") && Catch::Contains("redis://"));
+  CHECK_THROWS_WITH(load({"--public-url", "play.example.com/game"}),
+                    Catch::Contains("server.public_url") && Catch::Contains("http://"));
+  CHECK(load({"--redis-url", "redis://10.0.0.7:6379", "--public-url", "https://eu1.example.com"})
+            .config.fleet.redis_url == "redis://10.0.0.7:6379");
 }
 
 TEST_CASE("server.trusted_proxies must be addresses or networks, named when not", "[config]") {
