@@ -15,21 +15,23 @@ using nlohmann::json;
 
 namespace {
 
-// Takes a seat in one world, atomically: the world's process must be alive (its entry is
-// there), and its players plus the reservations not yet expired must leave room. Reservations
-// expire by Redis's own clock, so the processes' clocks do not matter.
-// KEYS: players count, seats, process entry. ARGV: capacity, seat id, hold ms.
-// 1: taken; 0: full; -1: the process is gone.
-constexpr const char* kReserveScript = R"lua(
+// A seat in one world, atomically: the seat the player already holds, if it names one that
+// has not expired; else a new one, when the world's process is alive (its entry is there) and
+// its players plus the reservations not yet expired leave room. Reservations expire by
+// Redis's own clock, so the processes' clocks do not matter.
+// KEYS: players count, seats, process entry. ARGV: capacity, seat held ('' for none), new seat
+// id, hold ms. 1: the held seat is good; 2: the new seat is taken; 0: full; -1: no process.
+constexpr const char* kSeatScript = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if ARGV[2] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 1 end
 local players = tonumber(redis.call('GET', KEYS[1]) or '0')
 if players + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]) * 2)
-return 1
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
+return 2
 )lua";
 
 // A seat became a player: the count and the reservation change together, so no one in
@@ -109,21 +111,28 @@ void FleetDirectory::start() {
   uv_timer_start(&heartbeat_, on_heartbeat, period, period);
 }
 
+void FleetDirectory::leave() {
+  if (left_) return;
+  left_ = true;
+  if (!redis_.up()) return;
+  // Out of the directory now rather than when the entry expires: nobody is sent here.
+  redis_.command({"SREM", key("processes"), id_});
+  std::vector<std::string> del{"DEL", key("process:" + id_)};
+  for (const auto& w : hooks_.worlds()) {
+    del.push_back(world_key("players", id_, w.name));
+    del.push_back(world_key("seats", id_, w.name));
+  }
+  redis_.command(del);
+  // The players' records stay, fresh: the players are told to go (1001) and may resume on
+  // another process within moments. Written now, not at the end of the stop, so that a
+  // record written there by then is not overwritten by this one.
+  write_records(hooks_.players(false));
+}
+
 void FleetDirectory::stop() {
   if (stopping_) return;
+  leave();
   stopping_ = true;
-  if (up_) {
-    // Out of the directory now rather than when the entry expires: nobody is sent here.
-    redis_.command({"SREM", key("processes"), id_});
-    std::vector<std::string> del{"DEL", key("process:" + id_)};
-    for (const auto& w : hooks_.worlds()) {
-      del.push_back(world_key("players", id_, w.name));
-      del.push_back(world_key("seats", id_, w.name));
-    }
-    redis_.command(del);
-    // The players' records stay: a player of this process may resume on another.
-    write_records(hooks_.players());
-  }
   up_ = false;
   redis_.stop();
   inbox_.close();
@@ -148,23 +157,28 @@ void FleetDirectory::on_redis(bool up) {
   up_ = up;
   if (!up) {
     // Stale entries would send players to processes that may be gone: only ours are listed.
+    // Reservations can be neither made nor taken: direct joins need not leave room for them.
     remote_.clear();
     remote_processes_ = 0;
+    reserved_.clear();
     return;
   }
+  if (left_) return;  // stopping: not back into the directory
   spdlog::info("fleet: joined the directory as {}", id_);
   heartbeat();
   // What changed while Redis was away: every player's record, afresh.
-  write_records(hooks_.players());
+  write_records(hooks_.players(false));
 }
 
 void FleetDirectory::heartbeat() {
-  if (stopping_ || !redis_.up()) return;
+  if (stopping_ || left_ || !redis_.up()) return;
   beats_++;
   publish();
   refresh();
-  // Records are refreshed every few beats (and on each join): their TTL covers the gap.
-  if (beats_ % 5 == 0) write_records(hooks_.players());
+  // The records of players playing here are refreshed every few beats (and written on each
+  // join and each disconnect): their TTL covers the gap. Away players' records are left to
+  // run out: such a player may be playing on another process now, whose record is newer.
+  if (beats_ % 5 == 0) write_records(hooks_.players(true));
 }
 
 void FleetDirectory::publish() {
@@ -179,7 +193,9 @@ void FleetDirectory::publish() {
     count_seats.push_back(world_key("seats", id_, w.name));
   }
   redis_.command({"SADD", key("processes"), id_});
-  redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"worlds", list}}.dump(), "PX", ttl});
+  // The process's own address: its worlds' URLs without the path.
+  const std::string url = worlds.empty() ? std::string() : worlds.front().url.substr(0, worlds.front().url.find("/ws?"));
+  redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"url", url}, {"worlds", list}}.dump(), "PX", ttl});
   std::vector<std::string> names;
   for (const auto& w : worlds) names.push_back(w.name);
   redis_.command(count_seats, [this, names](const RedisClient::Reply& r) {
@@ -260,9 +276,7 @@ void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candid
   }
   const FleetWorld& w = (*candidates)[at];
   const std::string seat = random_hex(12);
-  redis_.command({"EVAL", kReserveScript, "3", world_key("players", w.process, w.name),
-                  world_key("seats", w.process, w.name), key("process:" + w.process), std::to_string(w.capacity), seat,
-                  std::to_string(config_.fleet.seat_hold_ms)},
+  redis_.command(seat_command(w, "", seat),
                  [this, candidates, at, seat, done = std::move(done)](const RedisClient::Reply& r) mutable {
                    std::lock_guard<std::recursive_mutex> lock(mutex_);
                    if (r.kind != RedisClient::Reply::Kind::Integer) {
@@ -271,7 +285,7 @@ void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candid
                      done(std::nullopt, false);
                      return;
                    }
-                   if (r.integer != 1) {
+                   if (r.integer != 2) {
                      try_reserve(candidates, at + 1, std::move(done));
                      return;
                    }
@@ -280,6 +294,36 @@ void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candid
                    if (chosen.process == id_) reserved_[chosen.name]++;  // seen at once by direct joins here
                    done(std::make_pair(chosen, seat), false);
                  });
+}
+
+std::vector<std::string> FleetDirectory::seat_command(const FleetWorld& w, const std::string& held,
+                                                      const std::string& fresh) const {
+  return {"EVAL", kSeatScript, "3", world_key("players", w.process, w.name), world_key("seats", w.process, w.name),
+          key("process:" + w.process), std::to_string(w.capacity), held, fresh,
+          std::to_string(config_.fleet.seat_hold_ms)};
+}
+
+void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
+  on_loop0([this, world = std::move(world), held = std::move(held), done = std::move(done)]() mutable {
+    const std::string fresh = random_hex(12);
+    redis_.command(seat_command(world, held, fresh), [this, name = world.name, held, fresh,
+                                                      done = std::move(done)](const RedisClient::Reply& r) {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      if (r.kind != RedisClient::Reply::Kind::Integer || r.integer < 0) {
+        seats_failed_++;
+        done(Claim::Failed, "");
+      } else if (r.integer == 1) {
+        done(Claim::Held, held);
+      } else if (r.integer == 2) {
+        seats_taken_++;
+        reserved_[name]++;
+        done(Claim::Taken, fresh);
+      } else {
+        seats_full_++;
+        done(Claim::Full, "");
+      }
+    });
+  });
 }
 
 void FleetDirectory::joined(const std::string& world, const std::string& seat, SavedPlayer record) {
@@ -298,6 +342,10 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
                     std::to_string(players), seat, std::to_string(entry_ttl_ms_)});
     write_records({record});
   });
+}
+
+void FleetDirectory::update_player(SavedPlayer record) {
+  on_loop0([this, record = std::move(record)] { write_records({record}); });
 }
 
 void FleetDirectory::forget_player(const std::string& token) {

@@ -48,8 +48,9 @@ class FleetDirectory {
   struct Hooks {
     // This process's worlds now (process, url and local filled in by the directory too).
     std::function<std::vector<FleetWorld>()> worlds;
-    // The records of every player this process holds, for Redis (each with its world).
-    std::function<std::vector<SavedPlayer>()> players;
+    // The records of the players this process holds, for Redis (each with its world): those
+    // playing now (`online_only`), or every one, away ones too.
+    std::function<std::vector<SavedPlayer>(bool online_only)> players;
   };
 
   FleetDirectory(uv_loop_t* loop, const config::Config& config, std::recursive_mutex& mutex, Hooks hooks);
@@ -58,8 +59,11 @@ class FleetDirectory {
 
   // Loop 0: connects and starts the heartbeat.
   void start();
-  // Loop 0: leaves the directory (the process's keys are deleted, players' records kept) and
-  // disconnects. Destroy the directory only after the loop has run again.
+  // Loop 0, as the graceful stop begins: out of the directory at once (nobody is placed here
+  // any more), and every player's record written as it is now, for resuming elsewhere.
+  void leave();
+  // Loop 0: leaves (if it has not) and disconnects. Destroy the directory only after the loop
+  // has run again.
   void stop();
 
   const std::string& id() const { return id_; }
@@ -77,10 +81,20 @@ class FleetDirectory {
   // candidate refused, false when Redis failed (then the caller places locally).
   using Reserved = std::function<void(std::optional<std::pair<FleetWorld, std::string>>, bool full)>;
   void reserve(std::vector<FleetWorld> candidates, Reserved done);
+  // A seat in our world `world` for a player joining here: the seat `held` if it is still
+  // reserved there (Held), else a new one if the world has room (Taken), else Full; Failed
+  // when Redis cannot say (the caller then judges by what it knows). `done` runs on loop 0
+  // with the mutex held, with the seat.
+  enum class Claim { Held, Taken, Full, Failed };
+  using Claimed = std::function<void(Claim, std::string seat)>;
+  void claim(FleetWorld world, std::string held, Claimed done);
   // A player joined (or resumed in) our world `world`; `seat` is the reservation it came with
   // ("" for none). The world's count and the reservation change together in Redis, and
   // `record` is written there for resuming elsewhere.
   void joined(const std::string& world, const std::string& seat, SavedPlayer record);
+  // A player's record changed in a way worth keeping now (its connection went: it may come
+  // back on another process).
+  void update_player(SavedPlayer record);
   // The player left for good: its record goes.
   void forget_player(const std::string& token);
   // The record of `token` from Redis; nullopt when there is none or Redis cannot say. `done`
@@ -99,6 +113,8 @@ class FleetDirectory {
   void publish();
   void refresh();
   void write_records(const std::vector<SavedPlayer>& records);
+  // EVAL of the seat script for world `w`: keep `held`, or take `fresh`.
+  std::vector<std::string> seat_command(const FleetWorld& w, const std::string& held, const std::string& fresh) const;
   void try_reserve(std::shared_ptr<std::vector<FleetWorld>> candidates, std::size_t at, Reserved done);
   std::string key(const std::string& what) const { return "skirmish:" + what; }
   std::string world_key(const char* what, const std::string& process, const std::string& world) const {
@@ -117,6 +133,7 @@ class FleetDirectory {
   uv_timer_t heartbeat_;
   std::uint64_t beats_ = 0;
   bool stopping_ = false;
+  bool left_ = false;
   std::atomic<bool> up_{false};
   // Under the mutex.
   std::vector<FleetWorld> remote_;

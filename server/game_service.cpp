@@ -36,9 +36,13 @@ bool plausible_host(const std::string& host) {
   return true;
 }
 
-// The scheme and authority browsers use for this client's URLs: the Host it came with when
-// that is plausible, else localhost and our port.
-std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& origin, int port) {
+// The scheme and authority browsers use for this client's URLs: server.public_url when the
+// operator set it (behind a shared front door the Host may name another process), else the
+// Host it came with when that is plausible, else localhost and our port.
+std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& origin, int port,
+                     const std::string& public_url) {
+  std::string why;
+  if (const auto pub = config::parse_public_url(public_url, why)) return (pub->secure ? "wss://" : "ws://") + pub->authority;
   const std::string* host = request.header("host");
   const std::string authority = host && plausible_host(*host) ? *host : "localhost:" + std::to_string(port);
   return (origin.secure ? "wss://" : "ws://") + authority;
@@ -56,7 +60,7 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
   if (!config.fleet.redis_url.empty()) {
     fleet_ = std::make_unique<FleetDirectory>(loop, config, mutex(),
                                               FleetDirectory::Hooks{[this] { return own_worlds(); },
-                                                                    [this] { return player_records(); }});
+                                                                    [this](bool online_only) { return player_records(online_only); }});
   }
   add_routes();
 }
@@ -76,7 +80,7 @@ void GameService::add_routes() {
   server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
     // Our worlds with absolute URLs as this client reached us (wss:// when a trusted proxy says
     // it came over TLS); the fleet's other worlds as their processes published them.
-    const std::string base = base_for(request, origin, server_.port());
+    const std::string base = base_for(request, origin, server_.port(), config_.server.public_url);
     const std::string process = fleet_ ? fleet_->id() : "";
     nlohmann::json list = nlohmann::json::array();
     for (const auto& w : worlds_) {
@@ -97,6 +101,7 @@ void GameService::add_routes() {
                         {"players", w.players},
                         {"capacity", w.capacity},
                         {"tick_rate", w.tick_rate},
+                        {"path", "/ws?world=" + w.name},
                         {"url", w.url},
                         {"process", w.process},
                         {"local", false}});
@@ -132,8 +137,7 @@ std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpReq
     order.push_back(all[*next]);
     loads[*next].players = loads[*next].capacity;
   }
-  if (order.empty()) stats_.joins_refused++;
-  const std::string base = base_for(request, origin, server_.port());
+  const std::string base = base_for(request, origin, server_.port(), config_.server.public_url);
   fleet_->reserve(std::move(order), [this, request, origin_conn = origin.conn, secure = origin.secure, base](
                                         std::optional<std::pair<FleetWorld, std::string>> got, bool full) {
     protocol::HttpResponse answer;
@@ -146,6 +150,7 @@ std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpReq
                                             {"local", w.local}, {"hold_ms", config_.fleet.seat_hold_ms}}
                                  .dump());
     } else if (full) {
+      stats_.joins_refused++;
       answer = json_response(request, 503,
                              protocol::encode_error("server_full", "every world of the fleet is full: try again later"));
     } else {
@@ -167,7 +172,7 @@ protocol::HttpResponse GameService::place_locally(const protocol::HttpRequest& r
   const GameWorld& w = *worlds_[*at];
   return json_response(request, 200,
                        nlohmann::json{{"world", w.name()},
-                                      {"url", base_for(request, origin, server_.port()) + "/ws?world=" + w.name()},
+                                      {"url", base_for(request, origin, server_.port(), config_.server.public_url) + "/ws?world=" + w.name()},
                                       {"process", fleet_ ? fleet_->id() : ""},
                                       {"local", true}}
                            .dump());
@@ -191,10 +196,16 @@ std::vector<FleetWorld> GameService::own_worlds() const {
   return out;
 }
 
-std::vector<SavedPlayer> GameService::player_records() const {
+void GameService::on_server_stopping() {
+  polling_.answer_all_waiting();
+  if (fleet_) fleet_->leave();
+}
+
+std::vector<SavedPlayer> GameService::player_records(bool online_only) const {
   std::vector<SavedPlayer> out;
   for (const auto& w : worlds_) {
     for (auto& p : w->directory().snapshot(w->world(), wall_clock_ms()).players) {
+      if (online_only && w->directory().owner(p.id) == 0) continue;
       p.world = w->name();
       out.push_back(std::move(p));
     }
@@ -399,6 +410,13 @@ void GameService::close_viewer(ViewerId id) {
   }
   w.world().set_away(player, true);
   w.directory().detach(player, server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms));
+  if (fleet_) {
+    // As it is now, for its token to find on whichever process it comes back to.
+    if (auto record = w.directory().record(w.world(), player)) {
+      record->world = w.name();
+      fleet_->update_player(std::move(*record));
+    }
+  }
 }
 
 bool GameService::has_player(ViewerId id) {
@@ -481,17 +499,34 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
       return;
     }
   }
-  if (!resumed && !home.pinned && (w->full() || w->load().players >= static_cast<std::size_t>(config_.session.lively_players))) {
+  if (!resumed && !home.pinned && !home.seat_checked &&
+      (w->full() || w->load().players >= static_cast<std::size_t>(config_.session.lively_players))) {
     // It was placed when it connected; worlds have filled since: place the player afresh.
     if (const std::uint32_t to = placement(); to != home.world && !worlds_[to]->full()) move_viewer(id, to);
   }
   w = worlds_[home.world].get();
+  if (!resumed && fleet_ && fleet_->up() && !home.seat_checked && viewer->sink->answers_later()) {
+    // With the fleet, a place here is a seat in Redis like any other: the one it came with if
+    // Redis still holds it (checked, not trusted), else a new one, so that another process
+    // placing players here at this moment cannot give the same place away.
+    home.looking_up = true;
+    const std::uint32_t at = home.world;
+    fleet_->claim(own_worlds()[at], home.seat,
+                  [this, id, name, token](FleetDirectory::Claim claim, std::string seat) {
+                    join_after_claim(id, name, token, claim, std::move(seat));
+                  });
+    return;
+  }
+  // This attempt's seat, and a fresh start for the connection's next join (after a leave).
+  const std::string seat = std::move(home.seat);
+  home.seat.clear();
+  home.seat_checked = home.looked_up = false;
   game::World& world = w->world();
   PlayerDirectory& directory = w->directory();
   ViewerSink* sink = w->tick().find(id)->sink;
   if (!resumed) {
     // Seats the fleet reserved here are taken by their players; a join without one leaves them.
-    const bool room = !home.seat.empty() || w->load().players + seats_held(*w) < w->load().capacity;
+    const bool room = !seat.empty() || w->load().players + seats_held(*w) < w->load().capacity;
     player = room ? world.add_player(name) : 0;
     if (player == 0) {
       stats_.joins_refused++;
@@ -526,10 +561,9 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   if (fleet_) {
     if (auto record = directory.record(world, player)) {
       record->world = w->name();
-      fleet_->joined(w->name(), home.seat, std::move(*record));
+      fleet_->joined(w->name(), seat, std::move(*record));
     }
   }
-  home.seat.clear();
   spdlog::debug("{} player {} ({}) in {}", resumed ? "resumed" : "joined as", player, name, w->name());
 }
 
@@ -542,6 +576,26 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   }
   world.world().remove_player(player);
   world.directory().forget(player);
+}
+
+void GameService::join_after_claim(ViewerId id, std::string name, const std::string& token,
+                                    FleetDirectory::Claim claim, std::string seat) {
+  const auto it = homes_.find(id);
+  if (it == homes_.end()) return;  // gone meanwhile; a seat it took expires unused
+  Home& home = it->second;
+  home.looking_up = false;
+  home.seat_checked = true;
+  home.seat = std::move(seat);
+  const Viewer* viewer = find(id);
+  if (!viewer || viewer->player != 0) return;
+  if (claim == FleetDirectory::Claim::Full) {
+    home.seat_checked = home.looked_up = false;
+    stats_.joins_refused++;
+    viewer->sink->send_message(protocol::encode_error(
+        "server_full", "this world is full, its last places held for players on their way: try again later, or /place"));
+    return;
+  }
+  join(id, std::move(name), token);  // with the seat (Held, Taken), or judged locally (Failed)
 }
 
 void GameService::join_after_lookup(ViewerId id, std::string name, const std::string& token,
@@ -563,7 +617,9 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
     bool back = false;
     for (std::uint32_t k = 0; k < worlds_.size() && !back; ++k) {
       GameWorld& w = *worlds_[(home.world + k) % worlds_.size()];
-      if (w.load().players + seats_held(w) >= w.load().capacity) continue;
+      // A seat it holds here is one of those held: its own place.
+      const std::size_t held = seats_held(w) - (k == 0 && !home.seat.empty() && seats_held(w) > 0 ? 1 : 0);
+      if (w.load().players + held >= w.load().capacity) continue;
       back = w.directory().restore(state, w.world(), expires) == 1;
     }
     if (!back) spdlog::info("a player from the fleet's records found no room here; it joins afresh");

@@ -41,7 +41,7 @@ class GameService final : public WsApplication, private GamePort {
   void on_text(Connection& conn, std::string_view text) override;
   void on_binary(Connection& conn, std::string_view data) override;
   void on_close(Connection& conn) override { ws_.on_close(conn); }
-  void on_server_stopping() override { polling_.answer_all_waiting(); }
+  void on_server_stopping() override;
   void write_metrics(MetricsText& out) const override;
   void describe(nlohmann::json& health) const override;
 
@@ -52,7 +52,8 @@ class GameService final : public WsApplication, private GamePort {
     bool pinned = false;
     std::string seat;          // the fleet's reservation it came with, until it joins
     bool looking_up = false;   // its join waits for Redis to find its token
-    bool looked_up = false;    // Redis was asked already: the join goes on without it
+    bool looked_up = false;    // Redis was asked for its token already
+    bool seat_checked = false; // Redis was asked for its seat already (`seat` is what it said)
   };
 
   // GamePort: what the transports ask of the game.
@@ -79,11 +80,14 @@ class GameService final : public WsApplication, private GamePort {
   // A player whose token only the fleet's Redis knew: back from its record (when there is one
   // and it fits), then joined as if it had been here all along.
   void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record);
+  // The fleet's answer about a joining player's seat: join on with it, or refuse.
+  void join_after_claim(ViewerId id, std::string name, const std::string& token, FleetDirectory::Claim claim,
+                        std::string seat);
   // Seats the fleet holds in a world for players on their way (0 without a fleet).
   std::size_t seats_held(const GameWorld& w) const;
   // The fleet's view of our worlds, and where browsers reach each (server.public_url).
   std::vector<FleetWorld> own_worlds() const;
-  std::vector<SavedPlayer> player_records() const;
+  std::vector<SavedPlayer> player_records(bool online_only) const;
   // POST /place: a world with room anywhere in the fleet, with a seat when the fleet is up.
   std::optional<protocol::HttpResponse> place(const protocol::HttpRequest& request, const RequestOrigin& origin);
   protocol::HttpResponse place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin);

@@ -1,6 +1,5 @@
 #include "server/redis_client.h"
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <netdb.h>
@@ -42,6 +41,60 @@ RedisClient::Reply convert(const redisReply* r) {
     default: break;
   }
   return out;
+}
+
+// hiredis's own libuv adapter (hiredis/adapters/libuv.h, 0.14) drops a poll error on the
+// floor: a refused connect is then never noticed, and the context waits forever. This one is
+// the same but for that: an error is handed to hiredis as "readable and writable", and hiredis
+// then finds the socket's error itself (a failed connect, a reset) and calls back with it.
+struct UvEvents {
+  redisAsyncContext* context;
+  uv_poll_t handle;
+  int events;
+};
+
+void uv_events_poll(uv_poll_t* handle, int status, int events) {
+  auto* p = static_cast<UvEvents*>(handle->data);
+  if (status != 0) events = UV_READABLE | UV_WRITABLE;
+  if (p->context != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(p->context);
+  if (p->context != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(p->context);
+}
+
+void uv_events_update(UvEvents* p, int add, int remove) {
+  p->events = (p->events | add) & ~remove;
+  if (p->events) {
+    uv_poll_start(&p->handle, p->events, uv_events_poll);
+  } else {
+    uv_poll_stop(&p->handle);
+  }
+}
+
+void uv_events_add_read(void* d) { uv_events_update(static_cast<UvEvents*>(d), UV_READABLE, 0); }
+void uv_events_del_read(void* d) { uv_events_update(static_cast<UvEvents*>(d), 0, UV_READABLE); }
+void uv_events_add_write(void* d) { uv_events_update(static_cast<UvEvents*>(d), UV_WRITABLE, 0); }
+void uv_events_del_write(void* d) { uv_events_update(static_cast<UvEvents*>(d), 0, UV_WRITABLE); }
+
+void uv_events_cleanup(void* d) {
+  auto* p = static_cast<UvEvents*>(d);
+  p->context = nullptr;  // the context is being freed: no more calls into it
+  uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), [](uv_handle_t* h) { delete static_cast<UvEvents*>(h->data); });
+}
+
+bool attach(redisAsyncContext* ac, uv_loop_t* loop) {
+  if (ac->ev.data != nullptr) return false;
+  auto* p = new UvEvents{ac, {}, 0};
+  if (uv_poll_init(loop, &p->handle, ac->c.fd) != 0) {
+    delete p;
+    return false;
+  }
+  p->handle.data = p;
+  ac->ev.addRead = uv_events_add_read;
+  ac->ev.delRead = uv_events_del_read;
+  ac->ev.addWrite = uv_events_add_write;
+  ac->ev.delWrite = uv_events_del_write;
+  ac->ev.cleanup = uv_events_cleanup;
+  ac->ev.data = p;
+  return true;
 }
 
 }  // namespace
@@ -170,7 +223,7 @@ void RedisClient::connect_to(const std::string& address) {
     return;
   }
   c->data = this;
-  if (redisLibuvAttach(c, loop_) != REDIS_OK) {
+  if (!attach(c, loop_)) {
     redisAsyncFree(c);
     note_trouble("cannot attach to the event loop");
     return;

@@ -1,4 +1,4 @@
-// One asynchronous Redis connection on one libuv loop (hiredis and its libuv adapter). It
+// One asynchronous Redis connection on one libuv loop (hiredis, on an adapter of our own). It
 // connects, and after a loss connects again every `retry_ms`, without ever blocking the loop:
 // the host name is resolved with uv_getaddrinfo, the connect is non-blocking, and a server
 // that takes commands but stops answering is dropped after a few seconds. A command sent

@@ -1,0 +1,582 @@
+"""A fleet on Redis with real parts only: a real redis-server (Debian's) on a free loopback port,
+started, killed (SIGKILL) and restarted by the test, and three real skirmishd processes
+(`--worlds 2` each, `--redis-url`, `--public-url http://127.0.0.1:PORT`). It checks the fleet
+view (every process's /worlds lists all six worlds within 2 s of the last start, each pointing
+at the process that runs it), seat limits under a burst of 500 concurrent placements (no world
+is ever granted more seats than it holds, every granted seat gets its welcome, and a player
+who comes without a seat does not take one another process reserved), a `kill -9`
+of one process (its worlds leave the others' /worlds within 5 s; its players resume, with their
+tokens and names, in another process), Redis killed and restarted mid-game (every player keeps
+getting frames; /healthz says "down", then "up" within about a heartbeat of Redis's return, as a
+process retries every heartbeat; the fleet view and the players' records come back), and a
+daemon whose Redis is down from the start (it still serves the demo and a game, places locally,
+and joins the fleet by itself once Redis answers)."""
+import asyncio
+import http.client
+import json
+import re
+import time
+import unittest
+from urllib.parse import parse_qs, urlsplit
+
+import websockets
+
+from daemon import Daemon
+from redis_server import RedisServer, free_port
+
+TIMEOUT = 5
+PROCESSES = 3
+WORLDS = 2  # per process: world-1, world-2 (the same names in every process)
+CAPACITY = 30  # --max-players: players one world holds
+BURST = 500
+HEARTBEAT = 1.0  # fleet.heartbeat_ms, the default, in seconds
+# Redis back: a process retries every heartbeat, so it is up again within one (and a bit).
+BACK_WITHIN = 2.5 * HEARTBEAT
+
+
+def run(coro, timeout=60):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def http_json(port, path, method="GET", timeout=TIMEOUT):
+    """(status, parsed JSON body or None) of one request to the daemon on port."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=b"" if method == "POST" else None)
+        r = conn.getresponse()
+        body = r.read()
+        return r.status, json.loads(body) if body else None
+    finally:
+        conn.close()
+
+
+def http_text(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    try:
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode(errors="replace")
+    finally:
+        conn.close()
+
+
+def poll_until(check, timeout, what, step=0.05):
+    """Asks check() (which returns (done, value)) until done, at most timeout seconds; returns
+    (value, seconds it took). From outside, the fleet's state has no event to await: this is a
+    bounded poll of an HTTP endpoint with short pauses."""
+    start = time.monotonic()
+    deadline = start + timeout
+    while True:
+        done, value = check()
+        if done:
+            return value, time.monotonic() - start
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s; last seen: {value!r}")
+        time.sleep(step)
+
+
+def worlds_of(d):
+    status, body = http_json(d.port, "/worlds")
+    assert status == 200, (status, body)
+    return body
+
+
+def fleet_health(d):
+    status, body = http_json(d.port, "/healthz")
+    assert status == 200, (status, body)  # 200 also while Redis is down
+    return body["fleet"]
+
+
+def error_code(body):
+    """The code of an error answer: {"type":"error","code":...} as every other HTTP error of the
+    daemon (POST /session), or {"error":{"code":...}}."""
+    if isinstance(body.get("error"), dict):
+        return body["error"].get("code")
+    return body.get("code") if body.get("type") == "error" else None
+
+
+def redis_is(daemons, state, processes=None):
+    """A check for poll_until: every process's /healthz says fleet.redis is state."""
+    def check():
+        seen = [fleet_health(d) for d in daemons]
+        return all(h["redis"] == state and processes in (None, h["processes"]) for h in seen), seen
+    return check
+
+
+def world_key(w):
+    return w["process"], w["name"]
+
+
+async def recv_json(ws, timeout=TIMEOUT):
+    raw = await asyncio.wait_for(ws.recv(), timeout)
+    assert isinstance(raw, str), raw
+    return json.loads(raw)
+
+
+async def recv_until(ws, *kinds, limit=2000):
+    """The first message of one of kinds; ticks and anything else before it are skipped."""
+    for _ in range(limit):
+        msg = await recv_json(ws)
+        if msg["type"] in kinds:
+            return msg
+    raise AssertionError(f"none of {kinds} came")
+
+
+async def connect(url):
+    ws = await websockets.connect(url, max_size=None, max_queue=None, open_timeout=TIMEOUT)
+    hello = await recv_json(ws)
+    assert hello["type"] == "hello", hello
+    return ws, hello
+
+
+async def join(url, name, token=None):
+    """Connects to url and joins; (ws, hello, the answer to join: welcome or error)."""
+    ws, hello = await connect(url)
+    msg = {"type": "join", "name": name}
+    if token:
+        msg["token"] = token
+    await ws.send(json.dumps(msg))
+    return ws, hello, await recv_until(ws, "welcome", "error")
+
+
+async def own_record(ws, player, timeout=3.0):
+    """The full record of our own player in the tick frames (sent when it enters our view)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg = await recv_json(ws)
+        if msg["type"] == "tick":
+            for e in msg["entities"]:
+                if e["id"] == player and "name" in e:
+                    return e
+    raise AssertionError(f"no full record of player {player} within {timeout} s")
+
+
+async def place_burst(ports, n):
+    """n POST /place at once, spread round-robin over ports: every connection is opened first,
+    then all n requests are written together. [(port, status, body)]."""
+    connected = 0
+    all_connected = asyncio.Event()
+    go = asyncio.Event()
+
+    async def one(i):
+        nonlocal connected
+        port = ports[i % len(ports)]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        connected += 1
+        if connected == n:
+            all_connected.set()
+        await go.wait()
+        writer.write(f"POST /place HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n"
+                     f"Connection: close\r\n\r\n".encode())
+        await writer.drain()
+        data = await reader.read()  # the answer, then the daemon closes (Connection: close)
+        writer.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        try:
+            return port, int(head.split()[1]), json.loads(body)
+        except (ValueError, IndexError):
+            return port, int(head.split()[1]) if len(head.split()) > 1 else 0, {"unparsed": data.decode(errors="replace")}
+
+    tasks = [asyncio.create_task(one(i)) for i in range(n)]
+    await asyncio.wait_for(all_connected.wait(), 20)
+    go.set()
+    return await asyncio.wait_for(asyncio.gather(*tasks), 30)
+
+
+class Watcher:
+    """Reads one connection in the background: when each tick frame came, pongs, and whether
+    (and how) the connection closed."""
+
+    def __init__(self, ws, label):
+        self.ws = ws
+        self.label = label
+        self.frames = []
+        self.pongs = []
+        self.closed = None
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self):
+        try:
+            async for raw in self.ws:
+                msg = json.loads(raw)
+                if msg["type"] == "tick":
+                    self.frames.append(time.monotonic())
+                elif msg["type"] == "pong":
+                    self.pongs.append(msg["t"])
+            self.closed = f"closed: {self.ws.close_code} {self.ws.close_reason!r}"
+        except websockets.ConnectionClosed as e:
+            self.closed = f"closed: {e!r}"
+
+    def frames_between(self, t0, t1):
+        return [t for t in self.frames if t0 <= t <= t1]
+
+    def largest_gap(self):
+        return max((b - a for a, b in zip(self.frames, self.frames[1:])), default=float("inf"))
+
+    async def stop(self):
+        assert self.closed is None, f"{self.label}: {self.closed}"
+        await self.ws.close()
+        await asyncio.wait_for(self.task, TIMEOUT)
+
+
+async def wait_async(predicate, timeout, what, step=0.05):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        await asyncio.sleep(step)
+
+
+class Fleet(unittest.TestCase):
+    def setUp(self):
+        self.redis = RedisServer().start()
+        self.addCleanup(self.redis.stop)
+        self.daemons = []
+
+    def tearDown(self):
+        # Every process still running stops cleanly (exit 0), whatever state Redis is in.
+        for d in self.daemons:
+            if d.alive():
+                self.assertEqual(d.stop(), 0, "".join(d.lines[-40:]))
+
+    def start_daemon(self, *args, redis_url=None, worlds=WORLDS):
+        port = free_port()
+        d = Daemon("--worlds", str(worlds), "--monsters", "20", "--state-file", "",
+                   "--redis-url", redis_url or self.redis.url, "--public-url", f"http://127.0.0.1:{port}",
+                   *args, port=port)
+        self.addCleanup(d.kill)
+        d.start()
+        self.daemons.append(d)
+        return d
+
+    def start_fleet(self, *args):
+        return [self.start_daemon(*args) for _ in range(PROCESSES)]
+
+    def process_ids(self, daemons):
+        """{process id: port}, from each process's own (local) worlds."""
+        ids = {}
+        for d in daemons:
+            local = {w["process"] for w in worlds_of(d)["worlds"] if w["local"]}
+            self.assertEqual(len(local), 1, local)
+            ids[local.pop()] = d.port
+        self.assertEqual(len(ids), len(daemons), "every process has an id of its own")
+        return ids
+
+    def wait_for_full_view(self, daemons, timeout, worlds=WORLDS):
+        expected = len(daemons) * worlds
+
+        def check():
+            views = [worlds_of(d) for d in daemons]
+            return all(len(v["worlds"]) == expected for v in views), views
+        return poll_until(check, timeout, f"every process listing all {expected} worlds")
+
+    # a. The fleet view.
+    def test_every_process_lists_the_whole_fleet(self):
+        daemons = self.start_fleet()
+        views, _ = self.wait_for_full_view(daemons, 2.0)  # counted from the last start
+        ports = self.process_ids(daemons)
+        for d, view in zip(daemons, views):
+            self.assertEqual(view["fleet"]["redis"], "up", view)
+            self.assertEqual(view["fleet"]["processes"], PROCESSES, view)
+            keys = [world_key(w) for w in view["worlds"]]
+            self.assertEqual(len(set(keys)), PROCESSES * WORLDS, "each (process, world) once")
+            self.assertEqual(set(keys), {(p, f"world-{i}") for p in ports for i in range(1, WORLDS + 1)})
+            for w in view["worlds"]:
+                port = ports[w["process"]]
+                # Each world's URL points at the process that runs it, as its --public-url says.
+                self.assertEqual(w["url"], f"ws://127.0.0.1:{port}/ws?world={w['name']}", w)
+                self.assertEqual(w["local"], port == d.port, w)
+                self.assertEqual((w["players"], w["capacity"], w["tick_rate"]), (0, 10000, 20), w)
+                self.assertEqual(w.get("path"), f"/ws?world={w['name']}", w)
+            health = fleet_health(d)
+            self.assertEqual((health["redis"], health["processes"], health["worlds"]),
+                             ("up", PROCESSES, PROCESSES * WORLDS), health)
+            m = d.metrics()
+            self.assertEqual(m["skirmish_fleet_redis_up"], 1)
+            self.assertEqual(m["skirmish_fleet_processes"], PROCESSES)
+            self.assertEqual(m["skirmish_fleet_worlds"], PROCESSES * WORLDS)
+        # What the real Redis holds: the directory the processes read.
+        members = {m.decode() for m in self.redis.command("SMEMBERS", "skirmish:processes")}
+        self.assertEqual(members, set(ports))
+        for pid, port in ports.items():
+            entry = json.loads(self.redis.command("GET", f"skirmish:process:{pid}"))
+            self.assertEqual(entry["id"], pid)
+            self.assertIn(f"127.0.0.1:{port}", entry.get("url", ""), entry)
+            self.assertEqual(sorted(w["name"] for w in entry["worlds"]), ["world-1", "world-2"])
+            ttl = self.redis.command("PTTL", f"skirmish:process:{pid}")
+            self.assertTrue(0 < ttl <= 3 * 1000, ttl)  # 3 heartbeats of the default 1000 ms
+        # A browser sent to a remote world's URL reaches it.
+        remote = next(w for w in views[0]["worlds"] if not w["local"])
+
+        async def visit():
+            ws, hello = await connect(remote["url"])
+            self.assertEqual(hello["world"]["name"], remote["name"])
+            await ws.close()
+        run(visit())
+
+    # b. Seat limits under a burst.
+    def test_a_burst_of_placements_never_overfills_a_world(self):
+        daemons = self.start_fleet("--max-players", str(CAPACITY), "--lively-players", str(CAPACITY),
+                                   "--seat-hold-ms", "30000")
+        self.wait_for_full_view(daemons, 2.0)
+        ports = self.process_ids(daemons)
+        total = PROCESSES * WORLDS * CAPACITY
+
+        results = run(place_burst([d.port for d in daemons], BURST))
+        granted = [(port, body) for port, status, body in results if status == 200]
+        refused = [(port, status, body) for port, status, body in results if status != 200]
+        for port, status, body in refused:
+            self.assertEqual(status, 503, body)
+            self.assertEqual(error_code(body), "server_full", body)
+        per_world = {}
+        for port, g in granted:
+            self.assertIn("seat", g, g)
+            self.assertEqual(g["local"], ports[g["process"]] == port, g)
+            url = urlsplit(g["url"])
+            q = parse_qs(url.query)
+            self.assertEqual((url.scheme, url.netloc, url.path), ("ws", f"127.0.0.1:{ports[g['process']]}", "/ws"), g)
+            self.assertEqual((q["world"], q["seat"]), ([g["world"]], [str(g["seat"])]), g)
+            where = (g["process"], g["world"])
+            per_world[where] = per_world.get(where, 0) + 1
+        self.assertEqual(len({str(g["seat"]) for _, g in granted}), len(granted), "every seat is its own")
+        self.assertLessEqual(max(per_world.values()), CAPACITY, per_world)
+        # 503 only when no world in the fleet had room: every seat was given, none twice.
+        self.assertEqual(len(granted), total, per_world)
+        self.assertEqual(len(refused), BURST - total)
+
+        # Every granted seat is honoured: its player connects where it was sent and is welcomed.
+        async def take_seats():
+            answers = await asyncio.gather(*(join(g["url"], f"p{i}") for i, (_, g) in enumerate(granted)))
+            try:
+                for (_, g), (ws, hello, answer) in zip(granted, answers):
+                    self.assertEqual(answer["type"], "welcome", (g, answer))
+                    self.assertEqual(answer["world"]["name"], g["world"], (g, answer))
+                # Fresh for its own worlds, as of the last heartbeat for the others'.
+                counted, _ = await asyncio.to_thread(
+                    poll_until, lambda: self._fleet_players(daemons, total), 4.0, "every process counting every player")
+                for d, view in zip(daemons, counted):
+                    for w in view["worlds"]:
+                        self.assertLessEqual(w["players"], w["capacity"], w)
+                        self.assertEqual(w["capacity"], CAPACITY, w)
+                        if w["local"]:
+                            self.assertEqual(w["players"], per_world.get(world_key(w), 0), w)
+                # The fleet is full: a placement anywhere is refused.
+                for d in daemons:
+                    status, body = await asyncio.to_thread(http_json, d.port, "/place", "POST")
+                    self.assertEqual((status, error_code(body)), (503, "server_full"), body)
+            finally:
+                await asyncio.gather(*(ws.close() for ws, _, _ in answers))
+        run(take_seats())
+        for d in daemons:
+            m = d.metrics()
+            self.assertGreater(m.get('skirmish_seat_reservations_total{result="taken"}', 0), 0)
+
+    # b'. A seat reserved from another process is not given to a player who comes without one.
+    def test_a_join_without_a_seat_does_not_take_a_seat_reserved_elsewhere(self):
+        daemons = [self.start_daemon("--max-players", "2", worlds=1) for _ in range(2)]
+        self.wait_for_full_view(daemons, 2.0, worlds=1)
+        ports = self.process_ids(daemons)
+        a, b = daemons
+        # b places until the fleet is full: two seats in its own world, two in a's.
+        grants = []
+        for _ in range(5):
+            status, body = http_json(b.port, "/place", "POST")
+            if status != 200:
+                self.assertEqual((status, error_code(body)), (503, "server_full"), body)
+                break
+            grants.append(body)
+        self.assertEqual(sorted(ports[g["process"]] for g in grants), sorted([a.port, a.port, b.port, b.port]), grants)
+
+        async def go():
+            # Straight to a's world right after b reserved all of it, with no seat or one that
+            # was never reserved: a must say full (else a holder of a real seat is refused, or
+            # the world overfills).
+            intruders, answers = [], {}
+            for label, path in (("no seat", "/ws?world=world-1"), ("a made-up seat", "/ws?world=world-1&seat=made-up")):
+                ws, _, answer = await join(a.ws_url(path), "intruder")
+                intruders.append(ws)
+                answers[label] = (answer["type"], answer.get("code"))
+            holders = []
+            try:
+                self.assertEqual(answers, {label: ("error", "server_full") for label in answers})
+                for g in grants:
+                    ws, _, welcome = await join(g["url"], "holder")
+                    holders.append(ws)
+                    self.assertEqual(welcome["type"], "welcome", (g, welcome))
+            finally:
+                for ws in holders + intruders:
+                    await ws.close()
+        run(go())
+
+    def _fleet_players(self, daemons, total):
+        views = [worlds_of(d) for d in daemons]
+        sums = [sum(w["players"] for w in v["worlds"]) for v in views]
+        return all(len(v["worlds"]) == PROCESSES * WORLDS and s == total for v, s in zip(views, sums)), views
+
+    # c. kill -9 of one process.
+    def test_a_killed_process_leaves_the_fleet_and_its_players_resume_elsewhere(self):
+        daemons = self.start_fleet()
+        self.wait_for_full_view(daemons, 2.0)
+        ports = self.process_ids(daemons)
+        pid_of = {port: pid for pid, port in ports.items()}
+        victim, survivors = daemons[0], daemons[1:]
+        victim_id = pid_of[victim.port]
+        names = ["ann", "bob", "cid", "dee"]
+
+        def record(token):
+            raw = self.redis.command("GET", f"skirmish:player:{token}")
+            return json.loads(raw) if raw else None
+
+        def gone():
+            views = [worlds_of(d) for d in survivors]
+            return all(not any(w["process"] == victim_id for w in v["worlds"]) and len(v["worlds"]) == 2 * WORLDS
+                       and v["fleet"]["processes"] == PROCESSES - 1 for v in views), views
+
+        async def go():
+            players = []
+            for i, name in enumerate(names):
+                ws, _, welcome = await join(victim.ws_url(f"/ws?world=world-{i % WORLDS + 1}"), name)
+                self.assertEqual(welcome["type"], "welcome", welcome)
+                players.append((name, welcome, await own_record(ws, welcome["id"]), ws))
+            # Written to Redis on join (asynchronously): wait until all are there before the kill.
+            await asyncio.to_thread(poll_until, lambda: (all(record(w["token"]) for _, w, _, _ in players), None),
+                                    3.0, "every player's record in Redis")
+
+            victim.kill()  # SIGKILL: no goodbye to Redis, no state file
+            killed = time.monotonic()
+            await asyncio.to_thread(poll_until, gone, 5.0 - (time.monotonic() - killed),
+                                    "the killed process's worlds leaving /worlds")
+            for _, _, _, ws in players:
+                await asyncio.wait_for(ws.wait_closed(), TIMEOUT)  # their process is gone
+
+            for i, (name, welcome, first, _) in enumerate(players):
+                d = survivors[i % len(survivors)]
+                # Another name in the join: the player's own comes back with its record.
+                ws, _, back = await join(d.ws_url("/ws"), "someone-else", welcome["token"])
+                try:
+                    self.assertEqual(back["type"], "welcome", back)
+                    self.assertIs(back["resumed"], True, back)
+                    self.assertEqual(back["token"], welcome["token"])
+                    self.assertIn(back["world"]["name"], [f"world-{k}" for k in range(1, WORLDS + 1)])
+                    mine = await own_record(ws, back["id"])
+                    self.assertEqual(mine["name"], name, mine)
+                    self.assertEqual(mine["score"], first["score"], mine)
+                    # It lives in d now, and its record says so.
+                    await asyncio.to_thread(poll_until, lambda: ((r := record(welcome["token"])) is not None
+                                                                 and r.get("process") == pid_of[d.port], r),
+                                            3.0, "the record naming its new process")
+                finally:
+                    await ws.close()
+        run(go())
+
+    # d. Redis killed and restarted mid-game.
+    def test_redis_killed_and_restarted_mid_game(self):
+        daemons = self.start_fleet()
+        self.wait_for_full_view(daemons, 2.0)
+        outage = 2.5  # seconds Redis stays down once every process has noticed: 2+ heartbeats
+
+        async def go():
+            watchers, tokens = [], []
+            for i, d in enumerate(daemons):
+                ws, _, welcome = await join(d.ws_url("/ws"), f"steady{i}")
+                self.assertEqual(welcome["type"], "welcome", welcome)
+                watchers.append(Watcher(ws, f"player of process {i}"))
+                tokens.append(welcome["token"])
+            await wait_async(lambda: all(len(w.frames) >= 5 for w in watchers), TIMEOUT, "frames flowing")
+
+            await asyncio.to_thread(self.redis.kill)
+            await asyncio.to_thread(poll_until, redis_is(daemons, "down"), BACK_WITHIN, "/healthz saying Redis is down")
+            down = time.monotonic()
+            for d in daemons:
+                # Alone, each still answers: its own worlds, a local placement without a seat.
+                view = await asyncio.to_thread(worlds_of, d)
+                self.assertEqual(view["fleet"]["redis"], "down", view)
+                self.assertEqual(sorted(w["name"] for w in view["worlds"]), ["world-1", "world-2"], view)
+                self.assertTrue(all(w["local"] for w in view["worlds"]), view)
+                status, placed = await asyncio.to_thread(http_json, d.port, "/place", "POST")
+                self.assertEqual(status, 200, placed)
+                self.assertNotIn("seat", placed)
+                self.assertIs(placed["local"], True, placed)
+                self.assertEqual(d.metrics()["skirmish_fleet_redis_up"], 0)
+            # Players are answered at once, and a new one can join.
+            for i, w in enumerate(watchers):
+                await w.ws.send(json.dumps({"type": "ping", "t": 1000 + i}))
+            await wait_async(lambda: all(w.pongs for w in watchers), TIMEOUT, "pongs while Redis is down")
+            ws, _, welcome = await join(daemons[0].ws_url("/ws"), "newcomer")
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            await ws.close()
+            await asyncio.sleep(max(0.0, outage - (time.monotonic() - down)))  # the outage itself
+
+            restarted = time.monotonic()
+            await asyncio.to_thread(self.redis.start)  # same port, empty (nothing was saved)
+            await asyncio.to_thread(poll_until, redis_is(daemons, "up"), BACK_WITHIN, "/healthz saying Redis is up again")
+            await asyncio.to_thread(self.wait_for_full_view, daemons, 2.0)
+            # The new Redis is empty: each process wrote its players' records again.
+            await asyncio.to_thread(poll_until, lambda: (all(self.redis.command("GET", f"skirmish:player:{t}") for t in tokens),
+                                                         None), 2.0, "the players' records back in Redis")
+            back = time.monotonic()
+            await wait_async(lambda: all(len(w.frames_between(back, float("inf"))) >= 5 for w in watchers),
+                             TIMEOUT, "frames after Redis came back")
+            for w in watchers:
+                # Nobody noticed: no close, frames all along, also while Redis was down.
+                self.assertIsNone(w.closed, w.label)
+                during = w.frames_between(down, restarted)
+                self.assertGreaterEqual(len(during), 10 * outage, f"{w.label}: {len(during)} frames while Redis was down")
+                self.assertLess(w.largest_gap(), 1.0, f"{w.label}: a {w.largest_gap():.2f} s gap between frames")
+                await w.stop()
+        run(go())
+        for d in daemons:
+            # Logged once each way, however many heartbeats found Redis away.
+            lost = [i for i, line in enumerate(d.lines) if "lost Redis" in line]
+            self.assertEqual(len(lost), 1, "".join(line for line in d.lines if "Redis" in line))
+            back = [line for line in d.lines[lost[0]:] if re.search(r"Redis is back|connected to Redis", line)]
+            self.assertEqual(len(back), 1, "".join(line for line in d.lines if "Redis" in line))
+            m = d.metrics()
+            self.assertEqual(m["skirmish_fleet_redis_up"], 1)
+            self.assertEqual(m["skirmish_fleet_redis_losses_total"], 1)
+        members = {m.decode() for m in self.redis.command("SMEMBERS", "skirmish:processes")}
+        self.assertEqual(len(members), PROCESSES, "every process published itself again")
+
+    # e. Redis down at start.
+    def test_redis_down_at_start_still_serves_the_game(self):
+        nowhere = free_port()  # nothing listens there
+        d = self.start_daemon(redis_url=f"redis://127.0.0.1:{nowhere}")
+        status, page = http_text(d.port, "/")
+        self.assertEqual(status, 200)
+        self.assertIn("<title>", page)
+        poll_until(redis_is([d], "down"), 3.0, "/healthz saying Redis is down")
+        self.assertEqual(http_json(d.port, "/healthz")[1]["status"], "ok")
+        view = worlds_of(d)
+        self.assertEqual(view["fleet"]["redis"], "down", view)
+        self.assertEqual([w["name"] for w in view["worlds"]], ["world-1", "world-2"])
+        status, placed = http_json(d.port, "/place", "POST")
+        self.assertEqual(status, 200, placed)
+        self.assertNotIn("seat", placed)
+        self.assertIs(placed["local"], True, placed)
+        url = urlsplit(placed["url"])
+        self.assertEqual((url.netloc, url.path, parse_qs(url.query)), (f"127.0.0.1:{d.port}", "/ws", {"world": [placed["world"]]}))
+        self.assertEqual(d.metrics()["skirmish_fleet_redis_up"], 0)
+
+        async def play():
+            ws, hello, welcome = await join(placed["url"], "alone")
+            try:
+                self.assertEqual(welcome["type"], "welcome", welcome)
+                self.assertEqual(welcome["world"]["name"], placed["world"])
+                ticks = 0
+                while ticks < 10:
+                    ticks += (await recv_json(ws))["type"] == "tick"
+            finally:
+                await ws.close()
+        run(play())
+        # Redis appears on that port: the process joins the fleet by itself.
+        late = RedisServer(port=nowhere).start()
+        self.addCleanup(late.stop)
+        poll_until(redis_is([d], "up", processes=1), BACK_WITHIN, "/healthz saying Redis is up once it starts")
+        # However many attempts failed before, the trouble was logged once.
+        trouble = [line for line in d.lines if re.search(r"lost Redis|cannot reach Redis", line)]
+        self.assertEqual(len(trouble), 1, "".join(trouble))
+        self.assertEqual(len(late.command("SMEMBERS", "skirmish:processes")), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
