@@ -41,9 +41,10 @@ export class Hud {
     this.set('transport', el.connTransport, `· ${TRANSPORT_LABELS[state.transport] || state.transport}`);
     el.connDot.className = `dot ${c}`;
     // The world we are in, where the server has several (not known yet: named if hello did).
-    const world = state.worldCount !== 1 ? state.worldName : null;
+    // Another process of the fleet: its host too (where we were sent, or picked).
+    const world = state.worldCount !== 1 || state.worldWhere ? state.worldName : null;
     el.connWorld.hidden = !world;
-    this.set('world', el.connWorld, world ? `· ${world}` : '');
+    this.set('world', el.connWorld, world ? `· ${world}${state.worldWhere ? ` @ ${state.worldWhere}` : ''}` : '');
 
     this.set('rtt', el.rtt, state.rttMs == null ? '–' : `${Math.round(state.rttMs)} ms`);
     this.set('delay', el.delay, state.tickDelayMs == null ? '–' : `${Math.round(state.tickDelayMs)} ms`);

@@ -6,8 +6,15 @@
 // A server with several worlds: the join card lists them (worlds.js); a chosen one pins the
 // connection to it (`?world=NAME` in the page's URL does the same), "Place me" lets the
 // server place us, and may move us to another world when we join (a new hello, then welcome).
+// A fleet of processes (issue 16): Play with "Place me" asks POST /place, which names a world
+// with room and the URL to connect to (maybe another process's, with a seat reserved for us):
+// the page connects there and joins; an older server (404/405) or a network error: as before.
+// The list may hold other processes' worlds too; picking one connects to its URL. Wherever
+// the player was sent, reconnects go back to that URL (a reload too: the session keeps it),
+// and the join carries its token; if that process stays unreachable, the page comes back to
+// its own server, and the token brings the player back there when the fleet knows it.
 
-import { createTransport, transportFromUrl, wireFromUrl, worldFromUrl } from './net.js';
+import { createTransport, transportFromUrl, wireFromUrl, worldFromUrl, defaultUrl, isPageServer } from './net.js';
 import {
   state, on, me, setConnection, setTransport, setWire, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests,
 } from './state.js';
@@ -18,13 +25,14 @@ import { Effects } from './fx.js';
 import { Renderer } from './render.js';
 import { Hud } from './hud.js';
 import { Minimap } from './minimap.js';
-import { WorldPicker } from './worlds.js';
+import { WorldPicker, isElsewhere, requestPlacement, whereLabel } from './worlds.js';
 
 const PING_MS = 2000;
 const INPUT_REPEAT_MS = 100;  // movement is held server-side; repeat it at 10 Hz anyway
 const INPUT_MIN_GAP_MS = 50;  // never more than 20 inputs/s (the server takes 4 per tick)
 const WATCH_PAN_SPEED = 500;  // units/s for spectators panning with the keys
 const WATCH_MIN_GAP_MS = 100;
+const SENT_TO_DOWNS = 2;      // drops in a row on a placement's (or another process's) URL before giving it up
 
 const $ = (id) => document.getElementById(id);
 const session = loadSession();
@@ -44,6 +52,13 @@ const picker = new WorldPicker({
 });
 let joinPending = false;  // a join went out on this connection and its welcome (or error) has not come
 let connStarted = false;  // conn.connect() was called (startConnection, at the end)
+// Where the connection goes when not where the picker says: a placement being followed (POST
+// /place's answer: {world, url, seat, process, local}; its seat stays in the URL until the
+// join has used it), another process's world picked from the list, or (after a reload) the
+// process our player was sent to. null: the picker's choice (a local world, or "Place me").
+let sentTo = session.playing && session.at ? { ...session.at, seat: null, local: false } : null;
+let sentToDowns = 0;      // drops in a row while connecting to sentTo
+let placing = false;      // a POST /place is on its way: a hello meanwhile does not join
 
 // ---------------------------------------------------------------- connection
 
@@ -53,6 +68,9 @@ const conn = createTransport(transportFromUrl(), {
     state.timelines.extraDelayMs = batchDelayMs();
   },
   onOpen(wasReconnect) {
+    sentToDowns = 0;
+    // Polling talks to our own server only (net.js): the process we were sent to is not reached.
+    if (sentTo && !sentTo.local && conn.kind !== 'ws') forgetPlacement();
     setTransport(conn.kind);
     setWire(conn.wire);
     state.timelines.extraDelayMs = batchDelayMs();
@@ -69,7 +87,16 @@ const conn = createTransport(transportFromUrl(), {
   onDown(code) {
     state.joined = false;
     joinPending = false;
-    if (picker.choice) picker.refresh();  // is the world we ask for still there? (worldsListed)
+    // Another process we were sent to that stays unreachable (killed?): the next retry goes
+    // to our own server instead; the join's token brings the player back where it can. Our
+    // own server's placement likewise (restarted with fewer worlds?): unpinned, it places us,
+    // and the token finds the player in whichever world it is.
+    if (sentTo && ++sentToDowns >= SENT_TO_DOWNS) {
+      if (!sentTo.local) console.info(`skirmish: ${sentTo.url} is unreachable; connecting to this page's server instead`);
+      forgetPlacement();
+    }
+    // Is the world we ask for still there? (worldsListed; not while our own server is down)
+    if (picker.choice || (sentTo && !sentTo.local)) picker.refresh();
     state.downCode = code ?? null;
     setConnection('reconnecting', 0);
   },
@@ -84,7 +111,7 @@ const conn = createTransport(transportFromUrl(), {
 }, {
   watchPoint: () => state.spectator,
   wire: wireFromUrl(),
-  world: () => picker.choice,
+  endpoint,
 });
 setTransport(conn.kind);
 
@@ -99,6 +126,7 @@ function handleMessage(msg) {
   switch (msg.type) {
     case 'hello':
       applyHello(msg);
+      noteServer();
       fx.clear();
       hud.clearFeed();
       predictor.reset(null, null);
@@ -106,22 +134,31 @@ function handleMessage(msg) {
       // Our join moved us to another world (its hello, on this connection): the welcome follows.
       if (joinPending) break;
       // Resume: a reconnect, a restarted server or a reloaded tab all land here. A tab whose
-      // player was taken over stays a spectator until it says otherwise.
-      if (session.playing && session.name && state.mode !== 'taken') sendJoin();
+      // player was taken over stays a spectator until it says otherwise. (While a placement is
+      // asked for, the join waits for it: it goes where the answer sends us.)
+      if (placing) conn.send({ type: 'watch', x: state.spectator.x, y: state.spectator.y });
+      else if (session.playing && session.name && state.mode !== 'taken') sendJoin();
       else conn.send({ type: 'watch', x: state.spectator.x, y: state.spectator.y });
       break;
     case 'welcome':
       joinPending = false;
       applyWelcome(msg);
+      seatUsed();
       // Pinned to one world, our player lives in another (a token brings it back where it
       // is): follow it, so that reconnecting goes straight there.
-      if (picker.choice && state.worldName && state.worldName !== picker.choice) {
+      if (sentTo) {
+        if (state.worldName && state.worldName !== sentTo.world) {
+          sentTo = { ...sentTo, world: state.worldName, url: withParam(sentTo.url, 'world', state.worldName) };
+        }
+      } else if (picker.choice && state.worldName && state.worldName !== picker.choice) {
         picker.setChoice(state.worldName);
         setUrlWorld(state.worldName);
       }
       updateStatsLink();
       session.token = msg.token;
       session.playing = true;
+      // Another process: a reload goes back there (session.js).
+      session.at = sentTo && !sentTo.local ? { url: sentTo.url, world: sentTo.world, process: sentTo.process || null } : null;
       saveSession(session);
       predictor.reset(null, null);
       showPrompt(false);
@@ -136,16 +173,19 @@ function handleMessage(msg) {
     case 'pong':
       applyPong(msg);
       break;
-    case 'error':
+    case 'error': {
+      const answersJoin = joinPending;
       joinPending = false;
-      handleError(msg);
+      if (answersJoin) seatUsed();  // a seat is good for one join: a new Play asks /place again
+      handleError(msg, answersJoin);
       break;
+    }
     default:
       break;  // a newer server's message: ignore
   }
 }
 
-function handleError(msg) {
+function handleError(msg, answersJoin = false) {
   // `not_joined` while we think we play: over HTTP polling that is how a player taken over
   // elsewhere shows (the session's `session_taken` never reaches it), so treat it the same.
   if ((msg.code === 'session_taken' || (msg.code === 'not_joined' && state.joined)) && session.token) {
@@ -157,10 +197,18 @@ function handleError(msg) {
     saveSession(session);
     state.mode = 'prompt';
     showPrompt(true, msg.code !== 'server_full' ? msg.message
-      : picker.choice ? `${picker.choice} is full right now. Pick another world, try again in a moment, or watch.`
+      : picker.choice ? `${chosenName()} is full right now. Pick another world, try again in a moment, or watch.`
         : 'The server is full right now. Try again in a moment, or watch.');
   } else if (msg.code !== 'already_joined' && msg.code !== 'not_joined') {
     console.warn(`skirmish: server error ${msg.code}: ${msg.message}`);
+    if (answersJoin && !state.joined && state.mode === 'play') {
+      // Our join was refused for a reason we do not know (a seat that expired?): say so, and
+      // let Play try again rather than wait for a welcome that will not come.
+      session.playing = false;
+      saveSession(session);
+      state.mode = 'prompt';
+      showPrompt(true, `Could not join: ${msg.message || msg.code}. Try again, or watch.`);
+    }
   }
 }
 
@@ -204,6 +252,7 @@ $('take-back').addEventListener('click', () => {
 $('taken-watch').addEventListener('click', () => {
   $('taken').hidden = true;
   session.token = null;
+  session.at = null;
   session.playing = false;
   saveSession(session);
   state.mode = 'watch';
@@ -218,11 +267,32 @@ function sendJoin() {
 
 // ---------------------------------------------------------------- worlds
 
+// Where the transport connects (read at each connect; net.js): {world, url} or null.
+function endpoint() {
+  if (sentTo) return { world: sentTo.world, url: sentTo.url };
+  return isLocalKey(picker.choice) ? { world: picker.choice } : null;
+}
+
+// The picker's key of one of our own worlds (its name; another process's world is keyed by its URL).
+function isLocalKey(key) {
+  return !!key && !key.includes('://');
+}
+
+// The name of the world picked on the card (a key is a local world's name, another's URL).
+function chosenName() {
+  const w = picker.world(picker.choice);
+  return w ? w.name : picker.choice;
+}
+
 // The player picked a world (or "Place me") on the join card: watch it at once, on a new
-// connection pinned to it (or placed by the server); Play then joins there.
-function switchWorld(name) {
-  setUrlWorld(name);
-  if (!connStarted) return;  // the first connect asks picker.choice itself
+// connection pinned to it (or placed by the server); Play then joins there. Another
+// process's world: its URL (the page's `?world=` names our own worlds only).
+function switchWorld(key) {
+  const w = picker.world(key);
+  sentTo = isElsewhere(w) ? { world: w.name, url: w.url, seat: null, process: w.process == null ? null : String(w.process), local: false } : null;
+  sentToDowns = 0;
+  setUrlWorld(sentTo ? null : key);
+  if (!connStarted) return;  // the first connect asks endpoint() itself
   $('join-error').hidden = true;
   state.joined = false;
   joinPending = false;
@@ -230,23 +300,134 @@ function switchWorld(name) {
   conn.reconnect();
 }
 
+// Play with "Place me": POST /place says where (maybe another process, with a seat held for
+// us a few seconds); connect there, and the hello joins (where we already are: join now). 503: every world is full. An older
+// server (no `fleet` in /worlds, or /place answers 404 or 405) or no answer: join where we
+// are, the server places us as before.
+async function placeAndJoin() {
+  placing = true;
+  let answer;
+  try {
+    // Only a server whose /worlds speaks of a fleet has /place: an older one is not asked
+    // (its 404 or 405 would only be logged by the browser as an error).
+    const doc = picker.doc || await picker.refresh();
+    answer = doc && doc.fleet ? await requestPlacement() : { kind: 'unsupported' };
+  } finally {
+    placing = false;
+  }
+  if (picker.choice) {
+    // The player picked a world meanwhile (its connection's hello did not join): join there.
+    if (state.mode === 'play' && session.playing && conn.isOpen && !state.joined && !joinPending) sendJoin();
+    return;
+  }
+  if (state.mode !== 'play' || !session.playing) return;  // the player went to watch meanwhile
+  if (answer.kind === 'full') {
+    session.playing = false;
+    saveSession(session);
+    state.mode = 'prompt';
+    showPrompt(true, 'Every world is full right now. Try again in a moment, or watch.');
+    return;
+  }
+  if (answer.kind !== 'placed') {
+    if (conn.isOpen) sendJoin();  // else: sent on the next hello
+    return;
+  }
+  const at = answer.at;
+  // Our own process: the page's own origin reaches it (the answer's host may be a name this
+  // browser does not use, e.g. localhost); its path and query (world, seat) as given.
+  let url = at.url;
+  if (at.local) {
+    const u = new URL(at.url);
+    url = defaultUrl(u.pathname + u.search);
+  }
+  sentTo = { ...at, url };
+  sentToDowns = 0;
+  // Our own server already shows us that world (it placed this connection there): join on it
+  // rather than reconnect for nothing; later connects go to the placement's URL. A seat is
+  // redeemed only by connecting with it.
+  if (at.local && at.seat == null && conn.isOpen && isPageServer(conn.connectedUrl || '') && state.worldName === at.world) {
+    sendJoin();
+    return;
+  }
+  state.joined = false;
+  joinPending = false;
+  setConnection('connecting');
+  if (connStarted) conn.reconnect();
+  else startConnection();
+}
+
+// The join went out on the seat's connection and was answered: the seat is used (or refused);
+// reconnects go to the same world without it.
+function seatUsed() {
+  if (sentTo && sentTo.seat != null) {
+    sentTo = { ...sentTo, seat: null, url: withParam(sentTo.url, 'seat', null) };
+  }
+}
+
+// The process (or our own world) we were sent to is gone or unreachable: our own server
+// from now on, placing us.
+function forgetPlacement() {
+  sentTo = null;
+  sentToDowns = 0;
+  if (picker.choice && !isLocalKey(picker.choice)) picker.setChoice(null);  // it was picked from the list: "Place me" now
+  if (session.at) {
+    session.at = null;
+    saveSession(session);
+  }
+}
+
+// Where the new connection (its hello) is: the HUD names another process's host.
+function noteServer() {
+  const url = conn.connectedUrl;
+  state.serverUrl = url;
+  state.worldWhere = url && !isPageServer(url) ? whereLabel({ url, process: sentTo && sentTo.process }) : null;
+}
+
+/** `url` with its query parameter `name` set to `value` (removed for null). */
+function withParam(url, name, value) {
+  try {
+    const u = new URL(url);
+    if (value == null) u.searchParams.delete(name);
+    else u.searchParams.set(name, value);
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 // A fresh /worlds answer: the tagline, the HUD (a world's name only where there are several),
 // and a pinned world that is not there (a stale link): let the server place us instead.
 function worldsListed(doc) {
   state.worldCount = doc ? doc.worlds.length : null;
+  const processes = doc && doc.fleet && doc.fleet.processes > 1 ? doc.fleet.processes : 0;
   $('tagline').textContent = doc && doc.worlds.length > 1
-    ? `A realtime monster fight. This server runs ${doc.worlds.length} worlds: pick one, or let it place you.`
+    ? `A realtime monster fight. ${processes ? `${processes} servers run` : 'This server runs'} ${doc.worlds.length} worlds: pick one, or let ${processes ? 'them' : 'it'} place you.`
     : 'A realtime monster fight. Everyone on this server shares the same world.';
   if (doc && picker.choice && !picker.has(picker.choice)) {
-    const gone = picker.choice;
+    const gone = sentTo && sentTo.url === picker.choice ? `${sentTo.world} @ ${whereLabel(sentTo)}` : picker.choice;
     picker.setChoice(null);
     switchWorld(null);
     if (!$('overlay').hidden) {
       $('join-error').textContent = `There is no world "${gone}" on this server: it will place you.`;
       $('join-error').hidden = false;
     }
+  } else if (doc && sentTo && !sentTo.local && !sentTo.seat && doc.fleet && doc.fleet.redis === 'up' &&
+             !doc.worlds.some((w) => isElsewhere(w) && sameWorld(w.url, sentTo.url))) {
+    // The fleet no longer lists the process we were sent to (it died): the next connect goes
+    // to our own server (the token brings the player back there, from the fleet's records).
+    forgetPlacement();
   }
   updateStatsLink();
+}
+
+// Two world URLs name the same world of the same process (a seat or the order of the query aside).
+function sameWorld(a, b) {
+  try {
+    const u = new URL(a), v = new URL(b);
+    return u.host === v.host && u.pathname === v.pathname && u.searchParams.get('world') === v.searchParams.get('world');
+  } catch {
+    return false;
+  }
 }
 
 // The page's own URL says which world it is pinned to, so that a reload stays there.
@@ -257,10 +438,15 @@ function setUrlWorld(name) {
   history.replaceState(history.state, '', u);
 }
 
-// "server stats" opens the charts of the world we are in.
+// "server stats" opens the charts of the world we are in (on its process's server).
 function updateStatsLink() {
-  const name = state.worldCount !== 1 ? state.worldName : null;
-  $('stats-link').href = name ? `stats.html?world=${encodeURIComponent(name)}` : 'stats.html';
+  const name = state.worldCount !== 1 || state.worldWhere ? state.worldName : null;
+  let base = '';
+  if (state.worldWhere && state.serverUrl) {
+    const u = new URL(state.serverUrl);
+    base = `${u.protocol === 'wss:' ? 'https:' : 'http:'}//${u.host}/`;
+  }
+  $('stats-link').href = name ? `${base}stats.html?world=${encodeURIComponent(name)}` : `${base}stats.html`;
 }
 
 function ping() {
@@ -332,7 +518,10 @@ form.addEventListener('submit', (e) => {
   state.mode = 'play';
   $('play').disabled = true;  // re-enabled by welcome (or an error)
   $('play').textContent = conn.isOpen ? 'Joining…' : 'Connecting…';
-  if (conn.isOpen) sendJoin();  // else: sent on the next hello
+  // "Place me" for a new player: the server (the fleet) says where. A token brings its
+  // player back wherever it is: join where we are.
+  if (!picker.choice && !session.token) placeAndJoin();
+  else if (conn.isOpen) sendJoin();  // else: sent on the next hello
   nameInput.blur();
 });
 
@@ -352,6 +541,7 @@ $('leave').addEventListener('click', () => {
   applyLeft();
   session.playing = false;
   session.token = null;
+  session.at = null;
   saveSession(session);
   state.mode = 'prompt';
   showPrompt(true);
@@ -469,12 +659,13 @@ function frame(now) {
 
 // Pinned by the page's URL: see that the world exists before connecting (a stale link's
 // connect would only fail, noisily); worldsListed lets the server place us if it does not.
+// Sent to another process before a reload: the same check (the fleet still lists it?).
 function startConnection() {
   if (connStarted) return;
   connStarted = true;
   conn.connect();
 }
-if (picker.choice) {
+if (picker.choice || sentTo) {
   picker.refresh().finally(startConnection);
   setTimeout(startConnection, 2000);  // a slow answer does not hold the game up
 } else {

@@ -5,7 +5,8 @@
 //   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.reconnect(); t.close()
 //   t.kind ('ws' | 'longpoll' | 'poll'), t.isOpen, t.meter ({requests, bytesIn, deliveries}),
 //   t.deliveryLagMs (how late a tick can be merely because of how it is fetched),
-//   t.wire ('v2': binary ticks, 'json', or null before the first connection opens)
+//   t.wire ('v2': binary ticks, 'json', or null before the first connection opens),
+//   t.connectedUrl (where the latest connect went: a WebSocket's URL, or the polled origin)
 //
 //   handlers: onOpen(wasReconnect), onMessage(msg), onDown(code), onRetryScheduled(at),
 //             onFatal(code, reason), onKind(kind) (optional: the transport in use changed)
@@ -37,6 +38,12 @@
 // then sends that world's `hello` on the same connection, and a v2 socket starts a new
 // decoder from it (the server's next frame for it is a full one). reconnect() drops the
 // connection and opens a new one at once (to switch worlds).
+//
+// A fleet (several processes, POST /place): options.endpoint(), read at each connect instead of
+// options.world(), may name a whole WebSocket URL (`url`: this process's or another's, with
+// `?world=NAME` and maybe `&seat=SEAT`), which a WebSocket then connects to as it is, and
+// reconnects to after a drop. The polling API has no cross-origin access, so HTTP polling
+// always talks to the page's own server, and takes `world` only from an endpoint on it.
 
 import { TickV2Decoder } from './tick_v2.js';
 
@@ -91,6 +98,17 @@ export function defaultUrl(path = '/ws') {
   return scheme + location.host + path;
 }
 
+/** True when the ws(s):// (or http(s)://) `url` reaches the page's own server (same host and scheme family). */
+export function isPageServer(url) {
+  try {
+    const u = new URL(url, location.href);
+    const secure = u.protocol === 'wss:' || u.protocol === 'https:';
+    return u.host === location.host && secure === (location.protocol === 'https:');
+  } catch {
+    return false;
+  }
+}
+
 /**
  * @param {'auto'|'ws'|'longpoll'|'poll'} kind
  * @param {object} handlers see the top of this file
@@ -100,6 +118,8 @@ export function defaultUrl(path = '/ws') {
  *   watchPoint: where an HTTP spectator session starts looking;
  *   wire: 'json' offers no subprotocol to the WebSocket (default 'v2': offer skirmish.v2);
  *   world: the world to connect to, read at each connect (null or '': the server places us)
+ *   endpoint: instead of world, read at each connect: {world?: string|null, url?: string|null}
+ *     (url: a whole ws(s):// URL a WebSocket connects to as it is, maybe another server's)
  */
 export function createTransport(kind, handlers, options = {}) {
   if (kind === 'auto') return new AutoTransport(handlers, options);
@@ -165,12 +185,16 @@ class BaseTransport {
     this.wire = kind === 'ws' ? null : 'json';  // a WebSocket knows once its server has answered
     this.watchdog = null;
     this.switching = false;  // reconnect() in progress: the next open is not a recovery from a drop
+    this.connectedUrl = null;  // where the latest connect went (a WebSocket's URL, or the polled origin)
   }
 
-  /** The world this connection asks for (options.world, read now), or null. */
-  worldNow() {
-    const w = this.opts.world ? this.opts.world() : null;
-    return typeof w === 'string' && w ? w : null;
+  /** Where this connection goes (options.endpoint, else options.world, read now): {world, url}. */
+  endpointNow() {
+    const ep = this.opts.endpoint ? this.opts.endpoint() || {} : { world: this.opts.world ? this.opts.world() : null };
+    return {
+      world: typeof ep.world === 'string' && ep.world ? ep.world : null,
+      url: typeof ep.url === 'string' && ep.url ? ep.url : null,
+    };
   }
 
   // Called by connect(): not stopped any more, watchdog running, no retry pending.
@@ -299,7 +323,9 @@ class WsTransport extends BaseTransport {
     this.drop();
     let ws;
     try {
-      const url = withWorld(this.url, this.worldNow());
+      const ep = this.endpointNow();
+      const url = ep.url || withWorld(this.url, ep.world);
+      this.connectedUrl = url;
       ws = this.offerV2 ? new WebSocket(url, SUBPROTOCOL_V2) : new WebSocket(url);
     } catch (err) {
       setTimeout(() => this.lost(4001), 0);  // after connect() returns, like a failed socket
@@ -420,8 +446,12 @@ class HttpTransport extends BaseTransport {
     let r;
     try {
       const body = { type: 'watch', x: Math.round(p.x), y: Math.round(p.y) };
-      const world = this.worldNow();
+      // Polling reaches only the page's own server: a world elsewhere is not asked for here
+      // (the server places us, and a token brings our player back where it can).
+      const ep = this.endpointNow();
+      const world = ep.url && !isPageServer(ep.url) ? null : ep.world;
       if (world) body.world = world;
+      this.connectedUrl = new URL(this.base || '/', location.href).origin;
       r = await this.request('POST', '/session', body, gen);
     } catch {
       if (gen === this.gen) this.lost(4000);
@@ -592,6 +622,7 @@ class AutoTransport {
   get meter() { return this.inner ? this.inner.meter : { requests: 0, bytesIn: 0, deliveries: 0 }; }
   get deliveryLagMs() { return this.inner ? this.inner.deliveryLagMs : 0; }
   get wire() { return this.inner ? this.inner.wire : null; }
+  get connectedUrl() { return this.inner ? this.inner.connectedUrl : null; }
 
   connect() {
     this.stopped = false;

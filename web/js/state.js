@@ -23,6 +23,11 @@ export const state = {
   kinds: new Map(),          // monster kind name -> {max_hp, speed, attack_range, aggro_radius}
   worldName: null,           // hello's (and welcome's) world.name, e.g. "world-2"; null from an older server
   worldCount: null,          // worlds on the server (GET /worlds; main.js), null while not known
+  // Where the connection went (main.js): the WebSocket's URL (maybe another process of a fleet,
+  // sent there by POST /place or picked from the list), or the page's origin when polling;
+  // worldWhere: that process's host when it is not the page's own server, else null.
+  serverUrl: null,
+  worldWhere: null,
 
   // Who we are.
   mode: 'prompt',            // 'prompt' (name overlay) | 'play' | 'watch' | 'taken' (another tab has our player)
@@ -271,6 +276,9 @@ export function exposeForTests(extra = {}) {
     get joined() { return state.joined; },
     get resumed() { return state.resumed; },
     get reconnects() { return state.reconnects; },
+    /** Where the connection went: a WebSocket's URL (maybe another process's), or the polled origin. */
+    get serverUrl() { return state.serverUrl; },
+    get worldWhere() { return state.worldWhere; },
     get world() { return Object.freeze({ width: state.world.width, height: state.world.height, obstacles: state.world.obstacles.length }); },
     /** Every entity in view, as frozen copies. */
     snapshot() { return Object.freeze([...state.entities.values()].map(copy)); },
