@@ -327,12 +327,15 @@ void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
 }
 
 void FleetDirectory::joined(const std::string& world, const std::string& seat, SavedPlayer record) {
-  if (!seat.empty()) {
-    auto it = reserved_.find(world);
-    if (it != reserved_.end() && it->second > 0) it->second--;
-  }
+  // The local count of held seats is not lowered here: the seat may be made up (a resume does
+  // not check it), and counting one seat too many until the next heartbeat only errs on the
+  // side of room.
   on_loop0([this, world, seat, record = std::move(record)] {
     if (!redis_.up()) return;  // the next connection writes every record afresh
+    if (left_) {
+      write_records({record});  // stopping: out of the directory, but the record is worth having
+      return;
+    }
     // The count as it is when the command goes (commands go in order): never an older one.
     std::size_t players = 0;
     for (const auto& w : hooks_.worlds()) {

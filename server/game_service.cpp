@@ -404,6 +404,9 @@ void GameService::close_viewer(ViewerId id) {
   const game::EntityId player = w.tick().remove_viewer(id);
   if (player == 0 || w.directory().owner(player) != id) return;
   if (config_.session.reconnect_window_ms <= 0) {
+    if (fleet_) {
+      if (const std::string* token = w.directory().token_of(player)) fleet_->forget_player(*token);
+    }
     w.world().remove_player(player);
     w.directory().forget(player);
     return;
@@ -719,7 +722,8 @@ void GameService::write_metrics(MetricsText& m) const {
   m.counter("skirmish_binary_messages_total", "binary messages (answered with an error)",
             static_cast<double>(stats_.binary_messages));
   m.counter("skirmish_joins_total", "players created", static_cast<double>(stats_.joins));
-  m.counter("skirmish_joins_refused_total", "joins refused because the world was full (game.max_players)",
+  m.counter("skirmish_joins_refused_total",
+            "joins (and POST /place requests) refused because the world, or every world, was full",
             static_cast<double>(stats_.joins_refused));
   m.gauge("skirmish_http_sessions", "HTTP polling sessions", static_cast<double>(polling_.size()));
   m.gauge("skirmish_polls_waiting", "long polls waiting for news", static_cast<double>(polling_.waiting()));
