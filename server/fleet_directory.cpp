@@ -15,20 +15,30 @@ using nlohmann::json;
 
 namespace {
 
-// A seat in one world, atomically: the seat the player already holds, if it names one that
-// has not expired; else a new one, when the world's process is alive (its entry is there) and
-// its players plus the reservations not yet expired leave room. Reservations expire by
-// Redis's own clock, so the processes' clocks do not matter.
+// A place in one world, atomically, when the world's process is alive (its entry is there).
+// Reservations expire by Redis's own clock, so the processes' clocks do not matter.
+// ARGV[5] 'reserve' (POST /place): a new seat (ARGV[3]) held for ARGV[4] ms, when the players
+// plus the reservations not yet expired leave room. 'join' (a player joining now): the seat it
+// holds (ARGV[2]) if it has not expired, else room as above; either way the place becomes a
+// player at once (the seat gone, the count one up), so one seat lets in one player only.
 // KEYS: players count, seats, process entry. ARGV: capacity, seat held ('' for none), new seat
-// id, hold ms. 1: the held seat is good; 2: the new seat is taken; 0: full; -1: no process.
+// id, hold ms, mode. 1: the held seat was used; 2: a new place; 0: full; -1: no process.
 constexpr const char* kSeatScript = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if ARGV[2] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 1 end
-local players = tonumber(redis.call('GET', KEYS[1]) or '0')
+local joining = ARGV[5] == 'join'
+if joining and ARGV[2] ~= '' and redis.call('ZREM', KEYS[2], ARGV[2]) == 1 then
+  redis.call('INCR', KEYS[1])
+  return 1
+end
+local players = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
 if players + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[1]) then return 0 end
+if joining then
+  redis.call('INCR', KEYS[1])
+  return 2
+end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[3])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
 return 2
@@ -55,6 +65,32 @@ end
 return out
 )lua";
 
+// Process ids are ours: random_hex(6). Anything else in the set is not one of ours.
+bool plausible_id(const std::string& id) {
+  if (id.size() != 12) return false;
+  for (const char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// Printable ASCII of at most `max` bytes: safe to put into JSON and in front of players.
+bool printable(const std::string& s, std::size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (const char c : s) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// A count that fits: a non-negative integer up to `max`.
+std::optional<std::size_t> count_of(const json& v, std::size_t max) {
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<std::int64_t>() >= 0)) return std::nullopt;
+  const auto n = v.get<std::uint64_t>();
+  if (n > max) return std::nullopt;
+  return static_cast<std::size_t>(n);
+}
+
 std::string random_hex(int bytes) {
   std::random_device rd;
   std::string out;
@@ -71,20 +107,33 @@ config::RedisEndpoint endpoint(const config::Config& c) {
   return config::parse_redis_url(c.fleet.redis_url, why).value_or(config::RedisEndpoint{"127.0.0.1", 6379});
 }
 
-// A world of a process's published entry; nullopt when the entry is not ours to trust.
+// A world of a process's published entry; nullopt when it is not what our processes publish
+// (whoever can write to Redis can write anything there, and it must not cost us the process).
 std::optional<FleetWorld> world_from_json(const json& w, const std::string& process) {
-  if (!w.is_object() || !w.contains("name") || !w["name"].is_string() || !w.contains("url") || !w["url"].is_string()) {
-    return std::nullopt;
-  }
+  if (!w.is_object()) return std::nullopt;
+  const auto name = w.find("name");
+  const auto url = w.find("url");
+  if (name == w.end() || !name->is_string() || url == w.end() || !url->is_string()) return std::nullopt;
   FleetWorld out;
   out.process = process;
-  out.name = w["name"].get<std::string>();
-  out.url = w["url"].get<std::string>();
-  out.players = w.value("players", std::size_t{0});
-  out.capacity = w.value("capacity", std::size_t{0});
-  out.tick_rate = w.value("tick_rate", 0);
+  out.name = name->get<std::string>();
+  out.url = url->get<std::string>();
+  if (!printable(out.name, 64) || !printable(out.url, 512)) return std::nullopt;
+  if (out.url.rfind("ws://", 0) != 0 && out.url.rfind("wss://", 0) != 0) return std::nullopt;
+  const auto players = count_of(w.value("players", json()), 1u << 30);
+  const auto capacity = count_of(w.value("capacity", json()), 1u << 30);
+  const auto tick_rate = count_of(w.value("tick_rate", json()), 1000);
+  if (!players || !capacity || !tick_rate) return std::nullopt;
+  out.players = *players;
+  out.capacity = *capacity;
+  out.tick_rate = static_cast<int>(*tick_rate);
   return out;
 }
+
+// What one process may put in the fleet's view at most, and the view at most: a hostile
+// entry must not make every /place try thousands of worlds.
+constexpr std::size_t kMaxWorldsPerProcess = 64;
+constexpr std::size_t kMaxFleetWorlds = 4096;
 
 }  // namespace
 
@@ -126,23 +175,29 @@ void FleetDirectory::leave() {
   // The players' records stay, fresh: the players are told to go (1001) and may resume on
   // another process within moments. Written now, not at the end of the stop, so that a
   // record written there by then is not overwritten by this one.
-  write_records(hooks_.players(false));
+  write_records(hooks_.players(true));
 }
 
 void FleetDirectory::stop() {
   if (stopping_) return;
   leave();
+  // What is still waiting for loop 0 (records of players who just went) goes out first.
+  inbox_.close();
   stopping_ = true;
   up_ = false;
   redis_.stop();
-  inbox_.close();
   uv_close(reinterpret_cast<uv_handle_t*>(&heartbeat_), nullptr);
 }
 
 void FleetDirectory::on_loop0(std::function<void()> task) {
   inbox_.post([this, task = std::move(task)] {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
-    if (!stopping_) task();
+    if (stopping_) return;
+    try {
+      task();
+    } catch (const std::exception& e) {
+      spdlog::error("fleet: {}", e.what());  // a bug, or something odd from Redis: not the process's end
+    }
   });
 }
 
@@ -166,8 +221,9 @@ void FleetDirectory::on_redis(bool up) {
   if (left_) return;  // stopping: not back into the directory
   spdlog::info("fleet: joined the directory as {}", id_);
   heartbeat();
-  // What changed while Redis was away: every player's record, afresh.
-  write_records(hooks_.players(false));
+  // What changed while Redis was away: the records of those playing here, afresh. (Away ones
+  // may be playing on another process by now, whose record is newer.)
+  write_records(hooks_.players(true));
 }
 
 void FleetDirectory::heartbeat() {
@@ -192,10 +248,11 @@ void FleetDirectory::publish() {
     redis_.command({"SET", world_key("players", id_, w.name), std::to_string(w.players), "PX", ttl});
     count_seats.push_back(world_key("seats", id_, w.name));
   }
-  redis_.command({"SADD", key("processes"), id_});
-  // The process's own address: its worlds' URLs without the path.
+  // The process's own address: its worlds' URLs without the path. The entry before the set's
+  // member: a reader who finds the member and no entry drops the member.
   const std::string url = worlds.empty() ? std::string() : worlds.front().url.substr(0, worlds.front().url.find("/ws?"));
   redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"url", url}, {"worlds", list}}.dump(), "PX", ttl});
+  redis_.command({"SADD", key("processes"), id_});
   std::vector<std::string> names;
   for (const auto& w : worlds) names.push_back(w.name);
   redis_.command(count_seats, [this, names](const RedisClient::Reply& r) {
@@ -215,6 +272,7 @@ void FleetDirectory::refresh() {
     std::vector<std::string> mget{"MGET"};
     for (const auto& m : members.elements) {
       if (m.kind != RedisClient::Reply::Kind::String || m.text == id_) continue;
+      if (!plausible_id(m.text)) continue;  // not one of ours: left alone
       ids.push_back(m.text);
       mget.push_back(key("process:" + m.text));
     }
@@ -238,8 +296,13 @@ void FleetDirectory::refresh() {
         const json doc = json::parse(e.text, nullptr, false);
         if (!doc.is_object() || !doc.contains("worlds") || !doc["worlds"].is_array()) continue;
         alive++;
+        std::size_t taken = 0;
         for (const auto& w : doc["worlds"]) {
-          if (auto world = world_from_json(w, ids[i])) worlds.push_back(std::move(*world));
+          if (taken == kMaxWorldsPerProcess || worlds.size() == kMaxFleetWorlds) break;
+          if (auto world = world_from_json(w, ids[i])) {
+            worlds.push_back(std::move(*world));
+            taken++;
+          }
         }
       }
       if (gone.size() > 2) redis_.command(gone);
@@ -276,7 +339,7 @@ void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candid
   }
   const FleetWorld& w = (*candidates)[at];
   const std::string seat = random_hex(12);
-  redis_.command(seat_command(w, "", seat),
+  redis_.command(seat_command(w, "", seat, false),
                  [this, candidates, at, seat, done = std::move(done)](const RedisClient::Reply& r) mutable {
                    std::lock_guard<std::recursive_mutex> lock(mutex_);
                    if (r.kind != RedisClient::Reply::Kind::Integer) {
@@ -297,17 +360,17 @@ void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candid
 }
 
 std::vector<std::string> FleetDirectory::seat_command(const FleetWorld& w, const std::string& held,
-                                                      const std::string& fresh) const {
+                                                      const std::string& fresh, bool joining) const {
   return {"EVAL", kSeatScript, "3", world_key("players", w.process, w.name), world_key("seats", w.process, w.name),
           key("process:" + w.process), std::to_string(w.capacity), held, fresh,
-          std::to_string(config_.fleet.seat_hold_ms)};
+          std::to_string(config_.fleet.seat_hold_ms), joining ? "join" : "reserve"};
 }
 
 void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
   on_loop0([this, world = std::move(world), held = std::move(held), done = std::move(done)]() mutable {
     const std::string fresh = random_hex(12);
-    redis_.command(seat_command(world, held, fresh), [this, name = world.name, held, fresh,
-                                                      done = std::move(done)](const RedisClient::Reply& r) {
+    redis_.command(seat_command(world, held, fresh, true), [this, held,
+                                                            done = std::move(done)](const RedisClient::Reply& r) {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       if (r.kind != RedisClient::Reply::Kind::Integer || r.integer < 0) {
         seats_failed_++;
@@ -315,9 +378,7 @@ void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
       } else if (r.integer == 1) {
         done(Claim::Held, held);
       } else if (r.integer == 2) {
-        seats_taken_++;
-        reserved_[name]++;
-        done(Claim::Taken, fresh);
+        done(Claim::Taken, "");  // a place, not a seat: counted as a player already
       } else {
         seats_full_++;
         done(Claim::Full, "");

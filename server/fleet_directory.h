@@ -114,7 +114,9 @@ class FleetDirectory {
   void refresh();
   void write_records(const std::vector<SavedPlayer>& records);
   // EVAL of the seat script for world `w`: keep `held`, or take `fresh`.
-  std::vector<std::string> seat_command(const FleetWorld& w, const std::string& held, const std::string& fresh) const;
+  // `joining`: a player takes the place now (see kSeatScript).
+  std::vector<std::string> seat_command(const FleetWorld& w, const std::string& held, const std::string& fresh,
+                                        bool joining) const;
   void try_reserve(std::shared_ptr<std::vector<FleetWorld>> candidates, std::size_t at, Reserved done);
   std::string key(const std::string& what) const { return "skirmish:" + what; }
   std::string world_key(const char* what, const std::string& process, const std::string& world) const {

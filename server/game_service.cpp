@@ -119,9 +119,10 @@ void GameService::add_routes() {
 
 std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpRequest& request,
                                                          const RequestOrigin& origin) {
-  if (request.method != "POST" && request.method != "GET") {
+  // POST only: each answer holds a seat for a while, which a prefetching GET must not do.
+  if (request.method != "POST") {
     auto r = json_response(request, 405, protocol::encode_error("method_not_allowed", "use POST /place"));
-    r.headers.push_back({"Allow", "GET, POST"});
+    r.headers.push_back({"Allow", "POST"});
     return r;
   }
   if (!fleet_ || !fleet_->up()) return place_locally(request, origin);
@@ -522,14 +523,17 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   }
   // This attempt's seat, and a fresh start for the connection's next join (after a leave).
   const std::string seat = std::move(home.seat);
+  const bool granted = home.place_granted;
   home.seat.clear();
-  home.seat_checked = home.looked_up = false;
+  home.seat_checked = home.looked_up = home.place_granted = false;
   game::World& world = w->world();
   PlayerDirectory& directory = w->directory();
   ViewerSink* sink = w->tick().find(id)->sink;
   if (!resumed) {
     // Seats the fleet reserved here are taken by their players; a join without one leaves them.
-    const bool room = !seat.empty() || w->load().players + seats_held(*w) < w->load().capacity;
+    // Redis gave this player its place (the fleet's count has it already); else a seat it came
+    // with while Redis could not be asked is trusted; else the reservations seen must fit.
+    const bool room = granted || !seat.empty() || w->load().players + seats_held(*w) < w->load().capacity;
     player = room ? world.add_player(name) : 0;
     if (player == 0) {
       stats_.joins_refused++;
@@ -589,6 +593,7 @@ void GameService::join_after_claim(ViewerId id, std::string name, const std::str
   home.looking_up = false;
   home.seat_checked = true;
   home.seat = std::move(seat);
+  home.place_granted = claim == FleetDirectory::Claim::Held || claim == FleetDirectory::Claim::Taken;
   const Viewer* viewer = find(id);
   if (!viewer || viewer->player != 0) return;
   if (claim == FleetDirectory::Claim::Full) {
@@ -610,6 +615,11 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
   home.looked_up = true;
   const Viewer* viewer = find(id);
   if (!viewer || viewer->player != 0) return;
+  // Another connection with the same token may have brought it back meanwhile: then the join
+  // below resumes that one, and no second copy is made.
+  for (const auto& w : worlds_) {
+    if (w->directory().find(token) != 0) record.reset();
+  }
   if (record) {
     // Back in the viewer's world, or the first other one with room, as an away player that
     // the join below resumes at once.

@@ -53,7 +53,8 @@ class GameService final : public WsApplication, private GamePort {
     std::string seat;          // the fleet's reservation it came with, until it joins
     bool looking_up = false;   // its join waits for Redis to find its token
     bool looked_up = false;    // Redis was asked for its token already
-    bool seat_checked = false; // Redis was asked for its seat already (`seat` is what it said)
+    bool seat_checked = false; // Redis was asked for its place already
+    bool place_granted = false;  // and gave it one (its seat, or a free place): counted there
   };
 
   // GamePort: what the transports ask of the game.

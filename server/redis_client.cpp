@@ -124,18 +124,21 @@ void RedisClient::start() {
   started_ = true;
   resolve();
   // One timer does everything periodic: the next attempt while down, the stall watchdog while
-  // up, the deadline while stopping.
-  uv_timer_start(&timer_, on_timer, static_cast<std::uint64_t>(retry_ms_), static_cast<std::uint64_t>(retry_ms_));
+  // up, the deadline while stopping. It ticks at least twice a second, whatever the retry
+  // period, so a stalled server is noticed within about kStallMs.
+  const auto tick = static_cast<std::uint64_t>(std::min(retry_ms_, 500));
+  uv_timer_start(&timer_, on_timer, tick, tick);
 }
 
 void RedisClient::stop() {
   if (stopping_) return;
   stopping_ = true;
   if (ctx_ && up_) {
-    // Sends what was queued, waits for the answers, then closes (on_disconnect).
+    // Sends what was queued, waits for the answers, then closes (on_disconnect, which may run
+    // within this call and close the timer: so the deadline's timer is started first).
     stop_deadline_ms_ = uv_now(loop_) + kStopWaitMs;
-    redisAsyncDisconnect(ctx_);
     uv_timer_start(&timer_, on_timer, 50, 50);
+    redisAsyncDisconnect(ctx_);
     return;
   }
   if (ctx_) {
@@ -171,7 +174,7 @@ void RedisClient::on_timer(uv_timer_t* t) {
     self->lost("no answer in " + std::to_string(kStallMs / 1000) + " s", true);
     return;
   }
-  if (!self->ctx_ && !self->resolving_) self->resolve();
+  if (!self->ctx_ && !self->resolving_ && now >= self->next_attempt_ms_) self->resolve();
 }
 
 void RedisClient::resolve() {
@@ -268,6 +271,7 @@ void RedisClient::on_disconnect(const redisAsyncContext* ctx, int status) {
 }
 
 void RedisClient::lost(const std::string& why, bool free_it) {
+  next_attempt_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(retry_ms_);
   redisAsyncContext* c = ctx_;
   ctx_ = nullptr;
   outstanding_ = 0;
@@ -289,6 +293,7 @@ void RedisClient::lost(const std::string& why, bool free_it) {
 }
 
 void RedisClient::note_trouble(const std::string& why) {
+  next_attempt_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(retry_ms_);
   if (troubled_) return;  // once per spell of trouble
   troubled_ = true;
   spdlog::warn("cannot reach Redis at {}:{}: {}; serving this process's own worlds and trying again every {} ms",

@@ -77,6 +77,7 @@ class RedisClient {
   std::size_t outstanding_ = 0;         // commands sent without an answer yet
   std::uint64_t last_answer_ms_ = 0;    // loop time of the last answer (or of the first send)
   std::uint64_t stop_deadline_ms_ = 0;  // stopping: when to give up on answers
+  std::uint64_t next_attempt_ms_ = 0;   // down: when to try again
   std::function<void(bool)> on_change_;
 };
 

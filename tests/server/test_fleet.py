@@ -399,7 +399,13 @@ class Fleet(unittest.TestCase):
             holders = []
             try:
                 self.assertEqual(answers, {label: ("error", "server_full") for label in answers})
-                for g in grants:
+                # One seat lets in one player: two connections with the same seat at once (two
+                # tabs, or a copied link) get one place between them.
+                twice = await asyncio.gather(join(grants[0]["url"], "first"), join(grants[0]["url"], "second"))
+                holders += [ws for ws, _, _ in twice]
+                self.assertEqual(sorted((answer["type"], answer.get("code")) for _, _, answer in twice),
+                                 [("error", "server_full"), ("welcome", None)], twice)
+                for g in grants[1:]:
                     ws, _, welcome = await join(g["url"], "holder")
                     holders.append(ws)
                     self.assertEqual(welcome["type"], "welcome", (g, welcome))
@@ -407,6 +413,39 @@ class Fleet(unittest.TestCase):
                 for ws in holders + intruders:
                     await ws.close()
         run(go())
+
+    # b''. Whoever can write to Redis can write anything there: it must not cost a process.
+    def test_hostile_entries_in_redis_are_ignored(self):
+        daemons = [self.start_daemon(worlds=1) for _ in range(2)]
+        self.wait_for_full_view(daemons, 2.0, worlds=1)
+        bad_world = {"name": "evil", "url": "ws://127.0.0.1:1/ws?world=evil", "capacity": 10, "tick_rate": 20}
+        entries = {
+            "aaaaaaaaaaaa": {"id": "x", "worlds": [dict(bad_world, players="many")]},  # a string for a count
+            "bbbbbbbbbbbb": {"id": "x", "worlds": [dict(bad_world, players=None, capacity=[1])]},
+            "cccccccccccc": {"id": "x", "worlds": [dict(bad_world, name="\u0001bad", players=1)]},  # unprintable
+            "dddddddddddd": {"id": "x", "worlds": [dict(bad_world, name=f"w{i}", players=0) for i in range(5000)]},
+            "eeeeeeeeeeee": "not an object",
+        }
+        for pid, entry in entries.items():
+            self.redis.command("SET", f"skirmish:process:{pid}", json.dumps(entry), "PX", "60000")
+            self.redis.command("SADD", "skirmish:processes", pid)
+        self.redis.command("SADD", "skirmish:processes", b"\xff\xfenot-utf8", "../../etc")
+        # Every process has read the hostile entries once it lists the worlds of the one entry
+        # that is only too long (the others are refused whole).
+        for d in daemons:
+            poll_until(lambda d=d: (any(w["name"] == "w0" for w in worlds_of(d)["worlds"]), None),
+                       3 * HEARTBEAT, "the hostile entries read")
+        for d in daemons:
+            self.assertIsNone(d.proc.poll(), "the daemon died")
+            view = worlds_of(d)
+            names = sorted(w["name"] for w in view["worlds"])
+            # The two real worlds, and at most 64 of the one entry that publishes too many.
+            self.assertEqual(names.count("world-1"), 2, names)
+            self.assertLessEqual(len(names), 2 + 64, len(names))
+            self.assertNotIn("evil", names)
+            status, body = http_json(d.port, "/place", "POST")
+            self.assertIn(status, (200, 503), body)
+            self.assertEqual(http_json(d.port, "/healthz")[0], 200)
 
     def _fleet_players(self, daemons, total):
         views = [worlds_of(d) for d in daemons]
