@@ -1,13 +1,15 @@
 #include "server/agones_sdk.h"
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "server/metrics_text.h"
 
 namespace skirmish::server {
 
-AgonesSdk::AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players)
-    : http_(loop, port), players_(std::move(players)) {
+AgonesSdk::AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players,
+                     std::function<void(const std::string&)> on_world)
+    : http_(loop, port), players_(std::move(players)), on_world_(std::move(on_world)) {
   uv_timer_init(loop, &timer_);
   timer_.data = this;
   spdlog::info("agones: talking to the SDK sidecar on localhost:{}", port);
@@ -33,7 +35,7 @@ void AgonesSdk::send_ready() {
   if (ready_in_flight_ || stopping_) return;
   ready_in_flight_ = true;
   calls_++;
-  http_.request("POST", "/ready", "{}", [this](int status) {
+  http_.request("POST", "/ready", "{}", [this](int status, const std::string&) {
     ready_in_flight_ = false;
     note(kReady, "ready", status);
     if (status / 100 != 2 || ready_ || stopping_) return;
@@ -46,12 +48,33 @@ void AgonesSdk::send_ready() {
 
 void AgonesSdk::beat() {
   calls_++;
-  http_.request("POST", "/health", "{}", [this](int status) { note(kHealth, "health", status); });
+  http_.request("POST", "/health", "{}", [this](int status, const std::string&) { note(kHealth, "health", status); });
+  // Our GameServer, for the label an allocation may set: the world its players should get.
+  calls_++;
+  http_.request("GET", "/gameserver", "", [this](int status, const std::string& body) {
+    note(kGameServer, "gameserver", status);
+    if (status / 100 != 2) return;
+    const auto doc = nlohmann::json::parse(body, nullptr, false);
+    std::string world;
+    if (doc.is_object()) {
+      const auto meta = doc.find("object_meta");
+      if (meta != doc.end() && meta->is_object()) {
+        const auto labels = meta->find("labels");
+        if (labels != meta->end() && labels->is_object()) {
+          const auto label = labels->find(kWorldLabel);
+          if (label != labels->end() && label->is_string()) world = label->get<std::string>();
+        }
+      }
+    }
+    if (world == world_label_) return;
+    world_label_ = world;
+    if (on_world_) on_world_(world);
+  });
   const auto players = static_cast<std::int64_t>(players_ ? players_() : 0);
   if (players != label_sent_) {
     calls_++;
     const std::string body = R"({"key":"players","value":")" + std::to_string(players) + "\"}";
-    http_.request("PUT", "/metadata/label", body, [this, players](int status) {
+    http_.request("PUT", "/metadata/label", body, [this, players](int status, const std::string&) {
       note(kLabel, "label", status);
       if (status / 100 == 2) label_sent_ = players;
     });
@@ -64,7 +87,7 @@ void AgonesSdk::shutdown() {
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
   calls_++;
-  http_.request("POST", "/shutdown", "{}", [this](int status) {
+  http_.request("POST", "/shutdown", "{}", [this](int status, const std::string&) {
     note(kShutdown, "shutdown", status);
     if (status / 100 == 2) spdlog::info("agones: shutdown sent");
   });

@@ -1,8 +1,10 @@
 // The daemon as an Agones game server: it tells the SDK sidecar (REST, on localhost) that it is
 // Ready once it listens (retried each second until the sidecar answers: the sidecar may start
 // after us), Health every 2 s, its player count as the label "players" when it changes, and
-// Shutdown at the end of a graceful stop. Nothing waits on the sidecar: a sidecar that is down
-// or answers errors costs a log line (once per kind of trouble), never the game.
+// Shutdown at the end of a graceful stop. With each Health it reads its GameServer: an
+// allocation that sets the label skirmish/world names the world new players go to. Nothing
+// waits on the sidecar: a sidecar that is down or answers errors costs a log line (once per
+// kind of trouble), never the game.
 #pragma once
 
 #include <uv.h>
@@ -20,8 +22,12 @@ class MetricsText;
 
 class AgonesSdk {
  public:
-  // `players`: how many players the daemon holds now.
-  AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players);
+  // `players`: how many players the daemon holds now. `on_world`: the GameServer's label
+  // skirmish/world changed (to "" when it went).
+  AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> players,
+            std::function<void(const std::string&)> on_world = {});
+  // The label an allocation sets (GameServerAllocation metadata) to pick the world.
+  static constexpr const char* kWorldLabel = "skirmish/world";
   AgonesSdk(const AgonesSdk&) = delete;
   AgonesSdk& operator=(const AgonesSdk&) = delete;
   // Destroy it only once the loop has run after shutdown() (its timer is closed there).
@@ -43,10 +49,12 @@ class AgonesSdk {
   void beat();
   // Logs the first failure of each kind of call, and its first success after failures.
   void note(int kind, const char* what, int status);
-  enum Kind { kReady, kHealth, kLabel, kShutdown, kKinds };
+  enum Kind { kReady, kHealth, kLabel, kShutdown, kGameServer, kKinds };
 
   LocalHttpClient http_;
   std::function<std::size_t()> players_;
+  std::function<void(const std::string&)> on_world_;
+  std::string world_label_;  // as last read
   uv_timer_t timer_;
   std::atomic<bool> ready_{false};  // read by /metrics on any loop
   bool ready_in_flight_ = false;

@@ -163,9 +163,7 @@ std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpReq
 }
 
 protocol::HttpResponse GameService::place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin) {
-  std::vector<WorldLoad> loads;
-  for (const auto& w : worlds_) loads.push_back({w->load().players + seats_held(*w), w->load().capacity});
-  const auto at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players));
+  const auto at = local_choice();
   if (!at) {
     stats_.joins_refused++;
     return json_response(request, 503, protocol::encode_error("server_full", "every world is full: try again later"));
@@ -333,12 +331,33 @@ GameWorld* GameService::world_named(std::string_view name) const {
   return nullptr;
 }
 
-std::uint32_t GameService::placement() const {
+void GameService::prefer_world(const std::string& world) {
+  if (world == preferred_world_) return;
+  preferred_world_ = world;
+  if (world.empty()) {
+    spdlog::info("new players are placed in any world again");
+  } else if (world_named(world)) {
+    spdlog::info("new players go to {} while it has room (the allocation says so)", world);
+  } else {
+    spdlog::warn("the allocation names world '{}', which this process does not have: placing as usual", world);
+  }
+}
+
+std::optional<std::uint32_t> GameService::local_choice() const {
+  // A world the allocation picked comes first while it has room.
+  for (std::uint32_t i = 0; i < worlds_.size() && !preferred_world_.empty(); ++i) {
+    const GameWorld& w = *worlds_[i];
+    if (w.name() == preferred_world_ && w.load().players + seats_held(w) < w.load().capacity) return i;
+  }
   std::vector<WorldLoad> loads;
   loads.reserve(worlds_.size());
   for (const auto& w : worlds_) loads.push_back({w->load().players + seats_held(*w), w->load().capacity});
-  return static_cast<std::uint32_t>(place_player(loads, static_cast<std::size_t>(config_.session.lively_players)).value_or(0));
+  const auto at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players));
+  if (!at) return std::nullopt;
+  return static_cast<std::uint32_t>(*at);
 }
+
+std::uint32_t GameService::placement() const { return local_choice().value_or(0); }
 
 std::optional<std::string> GameService::refuse_websocket(const std::string& target) const {
   const auto name = protocol::query_param(target, "world");

@@ -35,6 +35,9 @@ class GameService final : public WsApplication, private GamePort {
   void stop();
   // Players in every world (connected, or within their reconnect window).
   std::size_t players() const;
+  // New players who name no world go to `world` while it has room (an Agones allocation's
+  // label picked it); "" (or a name we do not have): placed as usual.
+  void prefer_world(const std::string& world);
 
   std::optional<std::string> refuse_websocket(const std::string& target) const override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override { ws_.on_open(conn, request); }
@@ -73,6 +76,8 @@ class GameService final : public WsApplication, private GamePort {
   // The world a viewer that named none starts in: where a new player would be placed (the
   // first world when all are full: it can watch).
   std::uint32_t placement() const;
+  // Where a new player who names no world goes here; nullopt when every world is full.
+  std::optional<std::uint32_t> local_choice() const;
   Viewer* find(ViewerId id, GameWorld** world = nullptr);
   // Moves a viewer without a player to another world, and sends it that world's hello.
   void move_viewer(ViewerId id, std::uint32_t to);
@@ -109,6 +114,7 @@ class GameService final : public WsApplication, private GamePort {
   // Set once the worlds run: only then may stop() save them over the state file (a daemon
   // that never started, e.g. its port was taken, must not replace the saved players with none).
   bool started_ = false;
+  std::string preferred_world_;  // prefer_world()
 };
 
 }  // namespace skirmish::server

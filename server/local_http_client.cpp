@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "protocol/http_response_parser.h"
+
 namespace skirmish::server {
 
 struct LocalHttpClient::Call {
@@ -14,8 +16,8 @@ struct LocalHttpClient::Call {
   uv_connect_t connect{};
   uv_write_t write{};
   std::string out;
-  std::string in;
-  char buf[512];
+  protocol::HttpResponseParser in{kMaxBody};
+  char buf[4096];
   Done done;
   int open_handles = 2;  // tcp and timer: freed when both have closed
   bool finished = false;
@@ -75,17 +77,12 @@ void LocalHttpClient::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) 
 void LocalHttpClient::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* call = static_cast<Call*>(stream->data);
   if (call->finished) return;
-  if (nread < 0) return finish(call, 0);  // closed before a whole status line
-  call->in.append(buf->base, static_cast<std::size_t>(nread));
-  const std::size_t eol = call->in.find("\r\n");
-  if (eol == std::string::npos) {
-    if (call->in.size() > 1024) finish(call, 0);  // not HTTP
-    return;
-  }
-  // "HTTP/1.1 200 OK": the status is all we need.
-  const std::size_t space = call->in.find(' ');
-  const int status = space != std::string::npos && space < eol ? std::atoi(call->in.c_str() + space + 1) : 0;
-  finish(call, status >= 100 && status <= 599 ? status : 0);
+  using Status = protocol::HttpResponseParser::Status;
+  // The end of the connection ends a body sent without a length; anything else it cuts short.
+  const Status s = nread < 0 ? call->in.finish() : call->in.feed(buf->base, static_cast<std::size_t>(nread));
+  if (s == Status::NeedMore) return;
+  const int status = call->in.status();
+  finish(call, s == Status::Complete && status >= 100 && status <= 599 ? status : 0);
 }
 
 void LocalHttpClient::on_timeout(uv_timer_t* timer) {
@@ -108,7 +105,7 @@ void LocalHttpClient::finish(Call* call, int status) {
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&call->timer))) uv_close(reinterpret_cast<uv_handle_t*>(&call->timer), on_closed);
   Done done = std::move(call->done);
   call->done = nullptr;
-  if (done) done(status);
+  if (done) done(status, status != 0 ? call->in.body() : std::string());
 }
 
 void LocalHttpClient::on_closed(uv_handle_t* handle) {

@@ -1,6 +1,7 @@
 // One-shot HTTP/1.1 requests to a port on this machine (a sidecar such as Agones' SDK server),
-// on the loop, never blocking it: connect, send, read the status line, close. Each call ends
-// exactly once, with the status or 0 (refused, reset, or no answer within its timeout).
+// on the loop, never blocking it: connect, send, read the answer, close. Each call ends
+// exactly once, with the status and the body, or 0 (refused, reset, not HTTP, a body over
+// 64 KiB, or no whole answer within its timeout).
 #pragma once
 
 #include <uv.h>
@@ -13,7 +14,7 @@ namespace skirmish::server {
 
 class LocalHttpClient {
  public:
-  using Done = std::function<void(int status)>;  // 0: no answer
+  using Done = std::function<void(int status, const std::string& body)>;  // 0: no answer
 
   LocalHttpClient(uv_loop_t* loop, int port) : loop_(loop), port_(port) {}
   LocalHttpClient(const LocalHttpClient&) = delete;
@@ -35,6 +36,7 @@ class LocalHttpClient {
   static void on_timeout(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
   static void finish(Call* call, int status);
+  static constexpr std::size_t kMaxBody = 64 * 1024;
 
   uv_loop_t* loop_;
   int port_;

@@ -76,10 +76,16 @@ int main(int argc, char** argv) {
         game.start();
       }
       if (agones_on) {
-        agones.emplace(&loop, agones_port, [&game] {
-          std::lock_guard<std::recursive_mutex> lock(game.mutex());
-          return game.players();
-        });
+        agones.emplace(
+            &loop, agones_port,
+            [&game] {
+              std::lock_guard<std::recursive_mutex> lock(game.mutex());
+              return game.players();
+            },
+            [&game](const std::string& world) {
+              std::lock_guard<std::recursive_mutex> lock(game.mutex());
+              game.prefer_world(world);
+            });
         srv.add_metrics_source([&agones](server::MetricsText& m) { agones->write_metrics(m); });
         agones->start();
       }

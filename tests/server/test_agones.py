@@ -1,14 +1,16 @@
 """The daemon under Agones, against a stand-in for the Agones SDK sidecar: no Agones SDK server
 can run on our machines (it needs a Kubernetes cluster), so AgonesSdkStandIn below serves the
-documented REST endpoints (POST /ready, /health, /shutdown; PUT /metadata/label) on a free
-loopback port and records every call. It checks: Ready once listening (also when the sidecar
-starts after the daemon), Health every 2 s, the player count as a label, Shutdown at the end
-of a graceful stop, and that a sidecar that fails never costs the game."""
+documented REST endpoints (POST /ready, /health, /shutdown; PUT /metadata/label; GET
+/gameserver) on a free loopback port and records every call. It checks: Ready once listening
+(also when the sidecar starts after the daemon), Health every 2 s, the player count as a label,
+Shutdown at the end of a graceful stop, an allocation's label skirmish/world picking the world
+new players go to, and that a sidecar that fails never costs the game."""
 import asyncio
 import json
 import threading
 import time
 import unittest
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import websockets
@@ -23,9 +25,31 @@ class AgonesSdkStandIn:
     def __init__(self, port=0, status=200):
         self.calls = []
         self.status = status
+        self.labels = {}  # the GameServer's labels, as an allocation would set them
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # for the chunked GameServer below
+
+            def do_GET(self):
+                outer.calls.append((time.monotonic(), self.command, self.path, ""))
+                if self.path != "/gameserver":
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                # As the SDK server's REST gateway (Go's net/http) sends a body of some size:
+                # chunked, in more than one chunk.
+                body = json.dumps({"object_meta": {"name": "stand-in-gameserver", "labels": dict(outer.labels)},
+                                   "status": {"state": "Ready", "address": "127.0.0.1"}}).encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                half = len(body) // 2
+                for chunk in (body[:half], body[half:], b""):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
             def _serve(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode() if length else ""
@@ -133,6 +157,41 @@ class Agones(unittest.TestCase):
             if sdk:
                 sdk.stop()
         self.assertEqual(code, 0)
+
+    def test_an_allocation_label_picks_the_world_of_new_players(self):
+        sdk = AgonesSdkStandIn()
+        d = Daemon("--agones", "on", "--worlds", "2", "--state-file", "",
+                   env={"AGONES_SDK_HTTP_PORT": str(sdk.port)}).start()
+
+        def placement():
+            with urllib.request.urlopen(d.url("/worlds"), timeout=5) as r:
+                return json.load(r)["placement"]
+
+        async def join_one():
+            ws = await websockets.connect(d.ws_url(), max_queue=None)
+            await ws.recv()
+            await ws.send(json.dumps({"type": "join", "name": "allocated"}))
+            while (msg := json.loads(await ws.recv()))["type"] != "welcome":
+                pass
+            await ws.close()
+            return msg["world"]["name"]
+
+        try:
+            wait_until(lambda: sdk.paths("GET", "/gameserver"), timeout=5)
+            self.assertEqual(placement(), "world-1")
+            # The allocator sets the label; the daemon reads it with its next Health.
+            sdk.labels["skirmish/world"] = "world-2"
+            wait_until(lambda: placement() == "world-2", timeout=5)
+            self.assertEqual(asyncio.run(join_one()), "world-2")
+            # A name the process does not have is no pick; the label gone, placing as before.
+            sdk.labels["skirmish/world"] = "world-9"
+            wait_until(lambda: placement() == "world-1", timeout=5)
+            sdk.labels.clear()
+            self.assertEqual(asyncio.run(join_one()), "world-1")
+            self.assertEqual(d.metrics()["skirmish_agones_failures_total"], 0)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            sdk.stop()
 
     def test_off_means_off(self):
         sdk = AgonesSdkStandIn()
