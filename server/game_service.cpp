@@ -36,13 +36,20 @@ bool plausible_host(const std::string& host) {
   return true;
 }
 
+// "ws(s)://authority" of server.public_url, or nullopt when the operator set none.
+std::optional<std::string> public_base(const std::string& public_url) {
+  std::string why;
+  const auto pub = config::parse_public_url(public_url, why);
+  if (!pub) return std::nullopt;
+  return (pub->secure ? "wss://" : "ws://") + pub->authority;
+}
+
 // The scheme and authority browsers use for this client's URLs: server.public_url when the
 // operator set it (behind a shared front door the Host may name another process), else the
 // Host it came with when that is plausible, else localhost and our port.
 std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& origin, int port,
                      const std::string& public_url) {
-  std::string why;
-  if (const auto pub = config::parse_public_url(public_url, why)) return (pub->secure ? "wss://" : "ws://") + pub->authority;
+  if (auto base = public_base(public_url)) return *base;
   const std::string* host = request.header("host");
   const std::string authority = host && plausible_host(*host) ? *host : "localhost:" + std::to_string(port);
   return (origin.secure ? "wss://" : "ws://") + authority;
@@ -180,15 +187,11 @@ protocol::HttpResponse GameService::place_locally(const protocol::HttpRequest& r
 std::size_t GameService::seats_held(const GameWorld& w) const { return fleet_ ? fleet_->reserved(w.name()) : 0; }
 
 std::vector<FleetWorld> GameService::own_worlds() const {
-  std::string scheme = "ws://", authority = "localhost:" + std::to_string(server_.port());
-  std::string why;
-  if (const auto pub = config::parse_public_url(config_.server.public_url, why)) {
-    scheme = pub->secure ? "wss://" : "ws://";
-    authority = pub->authority;
-  }
+  const std::string base =
+      public_base(config_.server.public_url).value_or("ws://localhost:" + std::to_string(server_.port()));
   std::vector<FleetWorld> out;
   for (const auto& w : worlds_) {
-    out.push_back({fleet_ ? fleet_->id() : "", w->name(), scheme + authority + "/ws?world=" + w->name(),
+    out.push_back({fleet_ ? fleet_->id() : "", w->name(), base + "/ws?world=" + w->name(),
                    w->world().player_count(), static_cast<std::size_t>(config_.game.max_players),
                    w->world().config().tick_rate, true});
   }
