@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """One world served from 1 and from 2 event loops (server.io_threads), in the same run, at
 3,000 and 5,000 fighting players (issue 15). For each: what players see (skirmish-load: frame
-delay from the tick's ts to arrival, p50/p99, and delivery), the daemon's CPU per delivered
-frame (/proc), and the daemon's own numbers from /metrics: each frame's wait from the end of
-its tick's encoding to its write (the server-side delay), the fan-out's wall time, and the
-serial part of a tick (inputs, steps, encoding, planning) against all of the tick's CPU.
+delay from the tick's ts to arrival, p50/p99, and delivery), the same delay to the kernel's
+receive time of the frame (skirmish-load --kernel-timestamps: without the tester's own
+queueing), the daemon's CPU per delivered frame (/proc), and the daemon's own numbers from
+/metrics: each frame's wait from the end of its tick's encoding to its write (the server-side
+delay), the fan-out's wall time, and the serial part of a tick (inputs, steps, encoding,
+planning) against all of the tick's CPU.
 
   bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--out results.json]
 
@@ -100,7 +102,7 @@ def one_run(loops, players, duration, tmp, rep):
         report = os.path.join(tmp, f"report-{loops}-{players}-{rep}.json")
         tester = subprocess.Popen([LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
                                    "--ramp", "1000", "--duration", str(duration), "--behavior", "fight",
-                                   "--input-rate", "5", "--report", report, "--marker", marker],
+                                   "--input-rate", "5", "--kernel-timestamps", "--report", report, "--marker", marker],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # The measured window: from the tester's "start" mark to its "end".
         while not (os.path.exists(marker) and "start" in open(marker).read()):
@@ -116,6 +118,7 @@ def one_run(loops, players, duration, tmp, rep):
         tester.wait(timeout=120)
         with open(report) as f:
             r = json.load(f)["measured"]
+        kernel = r.get("server_delay_ms") or {}  # frame ts -> the kernel's receive time
         frames = m1['skirmish_tick_frames_sent_total{world="world-1"}'] - m0['skirmish_tick_frames_sent_total{world="world-1"}']
         serial = m1['skirmish_tick_serial_cpu_seconds_total{world="world-1"}'] - m0['skirmish_tick_serial_cpu_seconds_total{world="world-1"}']
         fan = m1['skirmish_fanout_cpu_seconds_total{world="world-1"}'] - m0['skirmish_fanout_cpu_seconds_total{world="world-1"}']
@@ -124,6 +127,7 @@ def one_run(loops, players, duration, tmp, rep):
         return {
             "loops": loops, "players": players,
             "delay_p50_ms": r["delay_ms"]["p50"], "delay_p99_ms": r["delay_ms"]["p99"],
+            "kernel_delay_p50_ms": kernel.get("p50"), "kernel_delay_p99_ms": kernel.get("p99"),
             "delivered": r["delivered_ratio_by_time"],
             "frames_per_s": frames / (t1 - t0),
             "cpu_cores": (c1 - c0) / (t1 - t0),
@@ -165,10 +169,11 @@ def main():
             json.dump(results, f, indent=1)
     def f(v, spec):
         return "-" if v is None else format(v, spec)
-    print("\n| players | loops | delay p50 / p99 (ms) | delivered | send delay p50 / p99 (ms) | fan-out p50 (ms) | CPU µs/frame | cores | serial share |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| players | loops | delay p50 / p99 (ms) | kernel delay p50 / p99 (ms) | delivered | send delay p50 / p99 (ms) | fan-out p50 (ms) | CPU µs/frame | cores | serial share |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         print(f"| {r['players']} | {r['loops']} | {f(r['delay_p50_ms'], '.1f')} / {f(r['delay_p99_ms'], '.1f')} | "
+              f"{f(r['kernel_delay_p50_ms'], '.1f')} / {f(r['kernel_delay_p99_ms'], '.1f')} | "
               f"{f(r['delivered'], '.4f')} | {f(r['send_delay_p50_ms'], '.2f')} / {f(r['send_delay_p99_ms'], '.2f')} | "
               f"{f(r['fanout_p50_ms'], '.2f')} | {f(r['cpu_us_per_frame'], '.2f')} | {f(r['cpu_cores'], '.2f')} | "
               f"{f(r['serial_share'], '.3f')} |")

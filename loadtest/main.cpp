@@ -53,6 +53,7 @@ struct Options {
   std::string name_prefix = "bot";
   std::uint64_t seed = 1;
   double handshake_timeout = 10;
+  bool kernel_timestamps = false;
 };
 
 std::int64_t unix_ms() {
@@ -121,6 +122,13 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
   std::printf("  %-34s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms\n", "delay (frame ts -> arrival)",
               d["p50"].get<double>(), d["p90"].get<double>(), d["p99"].get<double>(), d["p99_9"].get<double>(),
               d["max"].get<double>());
+  if (m["server_delay_ms"].is_object()) {
+    const auto& k = m["server_delay_ms"];
+    std::printf("  %-34s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms  (%llu frames)\n",
+                "server-side delay (frame ts -> kernel receive)", k["p50"].get<double>(), k["p90"].get<double>(),
+                k["p99"].get<double>(), k["p99_9"].get<double>(), k["max"].get<double>(),
+                static_cast<unsigned long long>(k["count"].get<std::uint64_t>()));
+  }
   std::printf("  %-34s %.2f MB/s, %.0f B per client per s, %.0f B per frame\n", "received",
               m["bytes_in_per_s"].get<double>() / 1e6, m["bytes_per_client_per_s"].get<double>(),
               m["bytes_per_frame"].get<double>());
@@ -177,6 +185,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed for directions and mask keys");
   app.add_option("--handshake-timeout", o.handshake_timeout, "seconds a connect + upgrade may take")
       ->check(CLI::Range(0.1, 600.0));
+  app.add_flag("--kernel-timestamps", o.kernel_timestamps,
+               "also measure the server-side delay: frame ts -> the kernel's receive time (SO_TIMESTAMPNS), "
+               "without the tester's own queueing; reads each socket with recvmsg through a uv_poll_t on a dup "
+               "of its fd (libuv's read() returns no control messages)");
   CLI11_PARSE(app, argc, argv);
 
   const auto url = sl::parse_ws_url(o.url);
@@ -201,7 +213,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(csv,
                  "t_s,phase,connected,joined,frames,frames_per_s,bytes_per_s,delay_p50_ms,delay_p99_ms,delay_max_ms,"
-                 "missing,inputs,errors,disconnects,entities_per_view,tester_cpu_pct\n");
+                 "missing,inputs,errors,disconnects,entities_per_view,tester_cpu_pct%s\n",
+                 o.kernel_timestamps ? ",server_delay_p50_ms,server_delay_p99_ms" : "");
   }
 
   // Client i goes to thread i % threads.
@@ -220,6 +233,7 @@ int main(int argc, char** argv) {
     wc.name_prefix = o.name_prefix;
     wc.seed = o.seed * 1000003u + static_cast<std::uint64_t>(t) + 1;
     wc.handshake_timeout_s = o.handshake_timeout;
+    wc.kernel_timestamps = o.kernel_timestamps;
     if (o.protocol == "v2") wc.subprotocol = "skirmish.v2";
     workers.push_back(std::make_unique<sl::Worker>(std::move(wc), std::move(mine)));
   }
@@ -281,15 +295,21 @@ int main(int argc, char** argv) {
     }
     const char* phase_name = phase == Phase::Ramp ? "ramp" : "measure";
     const double frames = static_cast<double>(interval.c.frames);
+    char server_delay[48] = "";
+    if (o.kernel_timestamps) {
+      std::snprintf(server_delay, sizeof server_delay, "  server-side p99 %7.1f ms",
+                    sl::us_to_ms(interval.server_delay_us.percentile(99)));
+    }
     std::fprintf(stderr,
-                 "[%4ds] %-7s connected %6d/%d joined %6d  frames/s %8.0f  MB/s %7.2f  delay p99 %7.1f ms  missing %llu  "
+                 "[%4ds] %-7s connected %6d/%d joined %6d  frames/s %8.0f  MB/s %7.2f  delay p99 %7.1f ms%s  missing %llu  "
                  "errors %llu  disc %llu  tester cpu %3.0f%%\n",
                  second, phase_name, connected, o.clients, joined, frames, static_cast<double>(interval.c.bytes_in) / 1e6,
-                 sl::us_to_ms(interval.delay_us.percentile(99)), static_cast<unsigned long long>(interval.c.missing),
+                 sl::us_to_ms(interval.delay_us.percentile(99)), server_delay,
+                 static_cast<unsigned long long>(interval.c.missing),
                  static_cast<unsigned long long>(interval.c.error_total()),
                  static_cast<unsigned long long>(interval.c.disconnect_total()), cpu_pct);
     if (csv) {
-      std::fprintf(csv, "%d,%s,%d,%d,%llu,%.0f,%llu,%.3f,%.3f,%.3f,%llu,%llu,%llu,%llu,%.2f,%.1f\n", second, phase_name,
+      std::fprintf(csv, "%d,%s,%d,%d,%llu,%.0f,%llu,%.3f,%.3f,%.3f,%llu,%llu,%llu,%llu,%.2f,%.1f", second, phase_name,
                    connected, joined, static_cast<unsigned long long>(interval.c.frames), frames,
                    static_cast<unsigned long long>(interval.c.bytes_in), sl::us_to_ms(interval.delay_us.percentile(50)),
                    sl::us_to_ms(interval.delay_us.percentile(99)), sl::us_to_ms(interval.delay_us.max()),
@@ -300,6 +320,12 @@ int main(int argc, char** argv) {
                    interval.c.view_frames > 0
                        ? static_cast<double>(interval.c.view_entities_sum) / static_cast<double>(interval.c.view_frames)
                        : 0.0, cpu_pct);
+      // Two more columns with --kernel-timestamps.
+      if (o.kernel_timestamps) {
+        std::fprintf(csv, ",%.3f,%.3f", sl::us_to_ms(interval.server_delay_us.percentile(50)),
+                     sl::us_to_ms(interval.server_delay_us.percentile(99)));
+      }
+      std::fputc('\n', csv);
       std::fflush(csv);
     }
 
@@ -358,7 +384,8 @@ int main(int argc, char** argv) {
   }
 
   const double clients_avg = measured_seconds > 0 ? connected_sum / measured_seconds : 0;
-  nlohmann::json measured_json = sl::summarize(measured, measured_seconds, clients_avg, expected_by_time);
+  nlohmann::json measured_json =
+      sl::summarize(measured, measured_seconds, clients_avg, expected_by_time, o.kernel_timestamps);
   if (window_ended) measured_json["per_client"] = sl::summarize_clients(client_windows);
   const double run_s = std::chrono::duration<double>(cpu_end.at - cpu_start.at).count();
   const nlohmann::json cpu_json = {
@@ -370,7 +397,7 @@ int main(int argc, char** argv) {
       {"measured_sys_s", cpu_window_end.sys_s - cpu_window_start.sys_s},
       {"measured_percent_of_one_core", cpu_percent(cpu_window_start, cpu_window_end)},
   };
-  const nlohmann::json total_json = sl::summarize(total, run_s, clients_avg, 0);
+  const nlohmann::json total_json = sl::summarize(total, run_s, clients_avg, 0, o.kernel_timestamps);
   print_summary(o, measured_json, total_json, cpu_json, connected_at_start);
 
   if (!o.report.empty()) {
@@ -388,7 +415,8 @@ int main(int argc, char** argv) {
           {"view_fraction", o.view_fraction},
           {"threads", threads},
           {"name_prefix", o.name_prefix},
-          {"seed", o.seed}}},
+          {"seed", o.seed},
+          {"kernel_timestamps", o.kernel_timestamps}}},
         {"tick_rate", tick_rate},
         {"interrupted", g_interrupted.load()},
         {"clients", {{"requested", o.clients}, {"connected_at_window_start", connected_at_start}}},

@@ -88,7 +88,8 @@ nlohmann::json summarize_clients(const std::vector<ClientWindow>& windows) {
   };
 }
 
-nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time) {
+nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time,
+                         bool kernel_timestamps) {
   const Counters& c = s.c;
   const auto frames = static_cast<double>(c.frames);
   nlohmann::json disconnects = nlohmann::json::object();
@@ -117,6 +118,7 @@ nlohmann::json summarize(const IntervalStats& s, double seconds, double clients,
       {"view_inconsistent", c.view_inconsistent},
       {"unparsed_frames", c.unparsed},
       {"delay_ms", percentiles_ms(s.delay_us)},
+      {"server_delay_ms", kernel_timestamps ? percentiles_ms(s.server_delay_us) : nlohmann::json()},
       {"connects_ok", c.connects_ok},
       {"connect_failures", c.connect_failures},
       {"connect_ms", percentiles_ms(s.connect_us)},

@@ -40,11 +40,15 @@ struct Counters {
 struct IntervalStats {
   Counters c;
   Histogram delay_us;    // frame ts to arrival, microseconds (ts has millisecond resolution)
+  // Frame ts to the kernel's receive time of the bytes (SO_TIMESTAMPNS), microseconds: the
+  // server-side delay without the tester's own queueing. Only with --kernel-timestamps.
+  Histogram server_delay_us;
   Histogram connect_us;  // TCP connect + upgrade handshake, microseconds
 
   void merge(const IntervalStats& o) {
     c.merge(o.c);
     delay_us.merge(o.delay_us);
+    server_delay_us.merge(o.server_delay_us);
     connect_us.merge(o.connect_us);
   }
   void reset() { *this = IntervalStats{}; }
@@ -77,6 +81,9 @@ double us_to_ms(std::uint64_t us);
 
 // A JSON summary of a window of `seconds` seconds with `clients` joined clients on average;
 // `expected_by_time` is the tick frames an ideal run would deliver (clients x rate x time).
-nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time);
+// "server_delay_ms" has the shape of "delay_ms" when `kernel_timestamps` (the run read the
+// kernel's receive times), else null.
+nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time,
+                         bool kernel_timestamps = false);
 
 }  // namespace skirmish::loadtest

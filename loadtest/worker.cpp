@@ -4,11 +4,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <ctime>
+#include <fcntl.h>
 #include <optional>
+#include <unistd.h>
 
 #include "loadtest/frame_scanner.h"
+#include "loadtest/kernel_timestamp.h"
 #include "loadtest/tick_tracker.h"
 #include "loadtest/view_state.h"
 #include "protocol/frame_decoder.h"
@@ -20,6 +24,7 @@ namespace skirmish::loadtest {
 namespace {
 
 constexpr std::size_t kReadBufferBytes = 256 * 1024;
+constexpr int kReadsPerPoll = 32;  // as libuv's own read loop: then other sockets get a turn
 constexpr std::uint64_t kInputTimerMs = 10;
 constexpr std::uint64_t kSweepTimerMs = 50;
 constexpr std::uint16_t kNormalClose = 1000;
@@ -57,6 +62,12 @@ struct Worker::Client {
   State state = State::Pending;
   uv_tcp_t tcp{};
   uv_connect_t connect_req{};
+  // --kernel-timestamps: reads go through this poll on a dup of tcp's fd (its own fd number,
+  // so libuv's per-fd watchers do not clash); tcp keeps the writes. polling: poll is
+  // initialised and must be closed; its close callback closes dup_fd.
+  uv_poll_t poll{};
+  int dup_fd = -1;
+  bool polling = false;
   std::uint64_t started_ns = 0;  // when the connect began; later, when our close began
   std::optional<UpgradeResponseReader> upgrade;
   protocol::FrameDecoder decoder{protocol::WsLimits{}, protocol::Role::Client};
@@ -214,6 +225,7 @@ void Worker::on_connect(uv_connect_t* req, int status) {
     return;
   }
   uv_tcp_nodelay(&c.tcp, 1);
+  if (w.config_.kernel_timestamps && !w.start_timestamped_reads(c)) return;
   c.state = Client::State::Handshaking;
   std::array<std::uint8_t, 16> nonce{};
   for (std::size_t i = 0; i < nonce.size(); i += 8) {
@@ -222,8 +234,40 @@ void Worker::on_connect(uv_connect_t* req, int status) {
   }
   const std::string key = make_websocket_key(nonce);
   c.upgrade.emplace(key, w.config_.subprotocol);
-  uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), on_alloc, on_read);
+  if (!w.config_.kernel_timestamps) uv_read_start(reinterpret_cast<uv_stream_t*>(&c.tcp), on_alloc, on_read);
   w.write(c, build_upgrade_request(w.config_.url, key, w.config_.subprotocol));
+}
+
+// SO_TIMESTAMPNS on the socket, and a poll on a dup of its fd to read it with recvmsg. On
+// failure the client counts as a failed connect and closes.
+bool Worker::start_timestamped_reads(Client& c) {
+  uv_os_fd_t fd = -1;
+  int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&c.tcp), &fd);
+  if (rc == 0) rc = enable_kernel_timestamps(fd);  // -errno: libuv's error codes on Unix
+  if (rc == 0) {
+    c.dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (c.dup_fd < 0) rc = -errno;
+  }
+  if (rc == 0) {
+    rc = uv_poll_init(&loop_, &c.poll, c.dup_fd);
+    if (rc < 0) {
+      ::close(c.dup_fd);
+      c.dup_fd = -1;
+    } else {
+      c.poll.data = &c;
+      c.polling = true;
+      open_handles_++;
+      rc = uv_poll_start(&c.poll, UV_READABLE, on_poll);
+    }
+  }
+  if (rc < 0) {
+    error(uv_error_kind("kernel timestamps", rc));
+    interval_.c.connect_failures++;
+    attempts_done_++;
+    close_client(c);
+    return false;
+  }
+  return true;
 }
 
 // ---- reading
@@ -240,23 +284,59 @@ void Worker::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (nread == 0) return;
   std::lock_guard lock(w.mu_);
   if (nread < 0) {
-    if (c.state == Client::State::Handshaking) {
-      w.error(uv_error_kind("handshake", static_cast<int>(nread)));
-      w.interval_.c.connect_failures++;
-      w.attempts_done_++;
-    } else if (!c.we_closed && !c.peer_closed) {
-      c.close_code = kAbnormalClose;
-      w.interval_.c.disconnects[kAbnormalClose]++;
-      if (nread != UV_EOF) w.error(uv_error_kind("read", static_cast<int>(nread)));
-    }
-    w.close_client(c);
+    w.on_read_end(c, static_cast<int>(nread));
     return;
   }
-  // The monotonic clock only while the window is open: one clock read per read, not per frame.
-  w.on_bytes(c, buf->base, static_cast<std::size_t>(nread), wall_clock_us(), w.window_open_ ? uv_hrtime() / 1000 : 0);
+  w.on_received(c, buf->base, static_cast<std::size_t>(nread), 0);
 }
 
-void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us, std::uint64_t mono_us) {
+void Worker::on_poll(uv_poll_t* p, int status, int) {
+  auto& c = *static_cast<Client*>(p->data);
+  Worker& w = *c.worker;
+  std::lock_guard lock(w.mu_);
+  w.read_with_timestamps(c, status);
+}
+
+// As libuv's read loop does: at most kReadsPerPoll reads, and a short read means the socket
+// was drained (the poll is level-triggered, so it comes back for what is left). After a poll
+// error (POLLERR: libuv stopped the poll and says UV_EBADF) read on to what the socket says
+// (its bytes, then EOF or its error, as read() would give libuv), else close with the poll's.
+void Worker::read_with_timestamps(Client& c, int status) {
+  const int reads = status < 0 ? 1024 : kReadsPerPoll;
+  for (int i = 0; i < reads && c.state != Client::State::Closed; ++i) {
+    std::uint64_t kernel_rx_ns = 0;
+    const ssize_t n = recv_with_timestamp(c.dup_fd, read_buffer_.data(), read_buffer_.size(), &kernel_rx_ns);
+    if (n == -EAGAIN) break;
+    if (n <= 0) {
+      on_read_end(c, n == 0 ? UV_EOF : static_cast<int>(n));  // -errno: libuv's codes on Unix
+      return;
+    }
+    on_received(c, read_buffer_.data(), static_cast<std::size_t>(n), kernel_rx_ns);
+    if (status >= 0 && static_cast<std::size_t>(n) < read_buffer_.size()) return;
+  }
+  if (status < 0) on_read_end(c, status);
+}
+
+void Worker::on_received(Client& c, const char* data, std::size_t len, std::uint64_t kernel_rx_ns) {
+  // The monotonic clock only while the window is open: one clock read per read, not per frame.
+  on_bytes(c, data, len, {wall_clock_us(), window_open_ ? uv_hrtime() / 1000 : 0, kernel_rx_ns / 1000});
+}
+
+void Worker::on_read_end(Client& c, int status) {
+  if (c.state == Client::State::Closed) return;
+  if (c.state == Client::State::Handshaking) {
+    error(uv_error_kind("handshake", status));
+    interval_.c.connect_failures++;
+    attempts_done_++;
+  } else if (!c.we_closed && !c.peer_closed) {
+    c.close_code = kAbnormalClose;
+    interval_.c.disconnects[kAbnormalClose]++;
+    if (status != UV_EOF) error(uv_error_kind("read", status));
+  }
+  close_client(c);
+}
+
+void Worker::on_bytes(Client& c, const char* data, std::size_t len, const Arrival& at) {
   if (c.state == Client::State::Handshaking) {
     const auto status = c.upgrade->feed(data, len);
     if (status == UpgradeResponseReader::Status::NeedMore) return;
@@ -270,7 +350,7 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_
     const std::string rest(c.upgrade->trailing());
     c.upgrade.reset();
     on_open(c);
-    if (!rest.empty()) on_bytes(c, rest.data(), rest.size(), now_us, mono_us);
+    if (!rest.empty()) on_bytes(c, rest.data(), rest.size(), at);
     return;
   }
   if (c.state != Client::State::Open && c.state != Client::State::Closing) return;
@@ -280,7 +360,7 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_
   const auto err = c.decoder.feed(reinterpret_cast<const std::uint8_t*>(data), len, events);
   for (auto& event : events) {
     if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
-      on_text(c, text->data, now_us, mono_us);
+      on_text(c, text->data, at);
     } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
       send_frame(c, static_cast<int>(protocol::Opcode::Pong), ping->payload);
     } else if (auto* close = std::get_if<protocol::Close>(&event)) {
@@ -294,7 +374,7 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, std::uint64_
       close_client(c);
       return;
     } else if (auto* binary = std::get_if<protocol::BinaryMessage>(&event)) {
-      on_binary(c, binary->data, now_us, mono_us);
+      on_binary(c, binary->data, at);
       if (c.state != Client::State::Open && c.state != Client::State::Closing) return;
     }
   }
@@ -317,14 +397,16 @@ void Worker::on_open(Client& c) {
   c.next_input_ns = uv_hrtime() + static_cast<std::uint64_t>(rng_.uniform() * period_ns);
 }
 
-void Worker::on_tick(Client& c, std::uint64_t tick, std::int64_t ts_ms, std::uint64_t now_us, std::uint64_t mono_us) {
+void Worker::on_tick(Client& c, std::uint64_t tick, std::int64_t ts_ms, const Arrival& at) {
   interval_.c.frames++;
   const std::uint64_t stale_before = c.ticks.stale();
   interval_.c.missing += c.ticks.on_tick(tick);
   interval_.c.stale += c.ticks.stale() - stale_before;
-  if (window_open_) c.window.on_tick(tick, mono_us);
+  if (window_open_) c.window.on_tick(tick, at.mono_us);
   const std::uint64_t ts_us = static_cast<std::uint64_t>(ts_ms) * 1000u;
-  interval_.delay_us.record(now_us > ts_us ? now_us - ts_us : 0);
+  interval_.delay_us.record(at.now_us > ts_us ? at.now_us - ts_us : 0);
+  // Every frame of a read gets that read's kernel time: when its last segment arrived.
+  if (at.kernel_rx_us != 0) interval_.server_delay_us.record(at.kernel_rx_us > ts_us ? at.kernel_rx_us - ts_us : 0);
 }
 
 void Worker::apply_view(Client& c, const TickBody& body) {
@@ -334,7 +416,7 @@ void Worker::apply_view(Client& c, const TickBody& body) {
   for (const EntityRecord& r : body.entities) interval_.c.view_moved_sum += (r.has_x && !r.has_kind) ? 1 : 0;
 }
 
-void Worker::on_binary(Client& c, std::string_view data, std::uint64_t now_us, std::uint64_t mono_us) {
+void Worker::on_binary(Client& c, std::string_view data, const Arrival& at) {
   if (config_.subprotocol.empty()) {
     error("binary message");
     return;
@@ -351,7 +433,7 @@ void Worker::on_binary(Client& c, std::string_view data, std::uint64_t now_us, s
     close_client(c);
     return;
   }
-  on_tick(c, msg.tick, msg.ts_ms, now_us, mono_us);
+  on_tick(c, msg.tick, msg.ts_ms, at);
   if (!c.tracks_view) return;
   static thread_local TickBody body;
   body.clear();
@@ -365,9 +447,9 @@ void Worker::on_binary(Client& c, std::string_view data, std::uint64_t now_us, s
   apply_view(c, body);
 }
 
-void Worker::on_text(Client& c, std::string_view text, std::uint64_t now_us, std::uint64_t mono_us) {
+void Worker::on_text(Client& c, std::string_view text, const Arrival& at) {
   if (const auto header = scan_tick_header(text)) {
-    on_tick(c, header->tick, header->ts_ms, now_us, mono_us);
+    on_tick(c, header->tick, header->ts_ms, at);
     if (!c.tracks_view) return;
     static thread_local TickBody body;
     body.clear();
@@ -487,11 +569,26 @@ void Worker::close_client(Client& c) {
   if (c.state == Client::State::Open || c.state == Client::State::Closing) connected_--;
   if (c.joined) joined_--;
   c.state = Client::State::Closed;
+  if (c.polling) {
+    c.polling = false;
+    uv_poll_stop(&c.poll);
+    uv_close(reinterpret_cast<uv_handle_t*>(&c.poll), on_poll_closed);
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&c.tcp), on_closed);
 }
 
 void Worker::on_closed(uv_handle_t* h) {
   Worker& w = *static_cast<Client*>(h->data)->worker;
+  w.open_handles_--;
+  w.maybe_finish();
+}
+
+// The poll is off the loop now: the socket's last fd can go (tcp's was closed by uv_close).
+void Worker::on_poll_closed(uv_handle_t* h) {
+  auto& c = *static_cast<Client*>(h->data);
+  ::close(c.dup_fd);
+  c.dup_fd = -1;
+  Worker& w = *c.worker;
   w.open_handles_--;
   w.maybe_finish();
 }

@@ -41,6 +41,10 @@ struct WorkerConfig {
   double close_timeout_s = 2;
   // The WebSocket subprotocol to offer: "skirmish.v2" for binary ticks, empty for JSON.
   std::string subprotocol;
+  // --kernel-timestamps: read each socket with recvmsg (through a uv_poll_t on a dup of its
+  // fd) to get the kernel's receive time (SO_TIMESTAMPNS), and record frame ts -> that time
+  // as the server-side delay. libuv's own read() returns no control messages.
+  bool kernel_timestamps = false;
 };
 
 // A client's totals at the end of the run, for the report and the integration test.
@@ -88,13 +92,26 @@ class Worker {
   void close_client(Client& c);
   void send_frame(Client& c, int opcode, std::string_view payload);
   void write(Client& c, std::string bytes);
-  // now_us: wall clock (against the frames' ts); mono_us: monotonic, for the window's rates
-  // (read only while the window is open, 0 otherwise).
-  void on_bytes(Client& c, const char* data, std::size_t len, std::uint64_t now_us, std::uint64_t mono_us);
-  void on_text(Client& c, std::string_view text, std::uint64_t now_us, std::uint64_t mono_us);
-  void on_binary(Client& c, std::string_view data, std::uint64_t now_us, std::uint64_t mono_us);
-  // A tick frame's header, in either format: counts the frame, its gap and its delay.
-  void on_tick(Client& c, std::uint64_t tick, std::int64_t ts_ms, std::uint64_t now_us, std::uint64_t mono_us);
+  // When a read's bytes arrived. now_us: wall clock (against the frames' ts); mono_us:
+  // monotonic, for the window's rates (read only while the window is open, 0 otherwise);
+  // kernel_rx_us: the kernel's receive time of the read (SO_TIMESTAMPNS, wall clock), 0
+  // without --kernel-timestamps or when the kernel gave none.
+  struct Arrival {
+    std::uint64_t now_us = 0, mono_us = 0, kernel_rx_us = 0;
+  };
+  // Both read paths (libuv's on_read, and on_poll's recvmsg with --kernel-timestamps) end
+  // here, under mu_: on_received with each read's bytes, on_read_end with EOF (UV_EOF) or an
+  // error, which closes the client.
+  void on_received(Client& c, const char* data, std::size_t len, std::uint64_t kernel_rx_ns);
+  void on_read_end(Client& c, int status);
+  void on_bytes(Client& c, const char* data, std::size_t len, const Arrival& at);
+  void on_text(Client& c, std::string_view text, const Arrival& at);
+  void on_binary(Client& c, std::string_view data, const Arrival& at);
+  // A tick frame's header, in either format: counts the frame, its gap and its delays.
+  void on_tick(Client& c, std::uint64_t tick, std::int64_t ts_ms, const Arrival& at);
+  // --kernel-timestamps: reads what waits on the client's dup fd (recvmsg) into on_received.
+  void read_with_timestamps(Client& c, int status);
+  bool start_timestamped_reads(Client& c);
   void apply_view(Client& c, const TickBody& body);
   void on_open(Client& c);
   void begin_stop();
@@ -107,6 +124,8 @@ class Worker {
   static void on_connect(uv_connect_t* req, int status);
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_poll(uv_poll_t* p, int status, int events);
+  static void on_poll_closed(uv_handle_t* h);
   static void on_write(uv_write_t* req, int status);
   static void on_closed(uv_handle_t* h);
   static void on_ramp_timer(uv_timer_t* t);

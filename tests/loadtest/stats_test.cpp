@@ -62,3 +62,24 @@ TEST_CASE("per-client rates: clients without a rate or a gap count only for the 
   CHECK(j["tick_gap"]["clients"] == 1);
   CHECK(j["tick_gap"]["max"] == 1);
 }
+
+TEST_CASE("summary: server_delay_ms only with kernel timestamps, shaped as delay_ms", "[loadtest]") {
+  skirmish::loadtest::IntervalStats s;
+  for (std::uint64_t us : {1000u, 2000u, 3000u}) s.delay_us.record(us + 5000);
+  for (std::uint64_t us : {1000u, 2000u, 3000u}) s.server_delay_us.record(us);
+  s.c.frames = 3;
+  const auto without = skirmish::loadtest::summarize(s, 1.0, 1.0, 3.0);
+  REQUIRE(without.contains("server_delay_ms"));
+  CHECK(without["server_delay_ms"].is_null());
+  const auto with = skirmish::loadtest::summarize(s, 1.0, 1.0, 3.0, true);
+  REQUIRE(with["server_delay_ms"].is_object());
+  for (const auto& [key, value] : with["delay_ms"].items()) CHECK(with["server_delay_ms"].contains(key));
+  CHECK(with["server_delay_ms"]["count"] == 3);
+  CHECK(with["server_delay_ms"]["p50"].get<double>() == Approx(2.0).epsilon(0.01));
+  CHECK(with["delay_ms"]["p50"].get<double>() == Approx(7.0).epsilon(0.01));
+
+  skirmish::loadtest::IntervalStats sum;
+  sum.merge(s);
+  sum.merge(s);
+  CHECK(sum.server_delay_us.count() == 6);
+}

@@ -39,7 +39,7 @@ class LoadIntegrationTest(unittest.TestCase):
         self.addCleanup(self.daemon.kill)
         self.tmp = tempfile.mkdtemp(prefix="skirmish-load-test-")
 
-    def run_load(self, behavior):
+    def run_load(self, behavior, *extra):
         report = os.path.join(self.tmp, f"{behavior}.json")
         csv = os.path.join(self.tmp, f"{behavior}.csv")
         marker = os.path.join(self.tmp, f"{behavior}.marker")
@@ -47,7 +47,7 @@ class LoadIntegrationTest(unittest.TestCase):
         proc = subprocess.run(
             [LOAD, "--url", self.daemon.ws_url(), "--clients", str(CLIENTS), "--ramp", "50", "--duration",
              str(DURATION), "--behavior", behavior, "--input-rate", "5", "--threads", "2", "--report", report,
-             "--csv", csv, "--marker", marker, "--name-prefix", "it-"],
+             "--csv", csv, "--marker", marker, "--name-prefix", "it-", *extra],
             capture_output=True, text=True, timeout=60)
         elapsed = time.monotonic() - started
         self.assertEqual(proc.returncode, 0, proc.stderr + proc.stdout)
@@ -85,6 +85,16 @@ class LoadIntegrationTest(unittest.TestCase):
         self.assertGreater(m["delivered_ratio_by_time"], 0.9, m)
         self.assertLess(m["delivered_ratio_by_time"], 1.1, m)
         self.assertEqual(m["delay_ms"]["count"], m["frames"])
+        if r["options"]["kernel_timestamps"]:
+            # Every frame came with the kernel's receive time, which is before the tester read it.
+            self.assertEqual(m["server_delay_ms"]["count"], m["frames"])
+            self.assertEqual(t["server_delay_ms"]["count"], t["frames"])
+            self.assertGreater(m["server_delay_ms"]["p50"], 0)
+            self.assertLessEqual(m["server_delay_ms"]["p50"], m["delay_ms"]["p50"])
+            self.assertEqual(rows[0].split(",")[-2:], ["server_delay_p50_ms", "server_delay_p99_ms"])
+        else:
+            self.assertIsNone(m["server_delay_ms"])
+            self.assertEqual(rows[0].split(",")[-1], "tester_cpu_pct")
         # Per client over the window: every client got every tick, at the tick rate, and game
         # time advanced at the tick rate.
         w = m["per_client"]
@@ -143,6 +153,14 @@ class LoadIntegrationTest(unittest.TestCase):
         self.assertLess(r["measured"]["inputs_per_s"], CLIENTS * 5 * 1.2)
         self.assertIn("skirmish-load summary", proc.stdout)
         self.assertIn("tester CPU", proc.stdout)
+        received = self.check_report(r, marks, rows, elapsed)
+        self.check_against_daemon(received, before)
+
+    def test_kernel_timestamps_count_every_frame(self):
+        # Reads through recvmsg on a dup of each socket (uv_poll): the same counts as libuv's reads.
+        before = tick_frames_sent(self.daemon) or 0
+        r, marks, rows, elapsed, proc = self.run_load("wander", "--kernel-timestamps")
+        self.assertIn("server-side delay (frame ts -> kernel receive)", proc.stdout)
         received = self.check_report(r, marks, rows, elapsed)
         self.check_against_daemon(received, before)
 
