@@ -60,6 +60,10 @@ class Connection {
   // A trusted proxy said the client reached it over TLS (X-Forwarded-Proto: https).
   bool secure() const { return secure_; }
   void set_secure(bool secure) { secure_ = secure; }
+  // The application's own state for this connection (not owned here: the application frees
+  // it when it hears the connection closed). Set and read on the connection's loop only.
+  void* app_data() const { return app_data_; }
+  void set_app_data(void* data) { app_data_ = data; }
   // Bytes accepted for sending but not yet handed to the kernel.
   std::size_t queued_bytes() const { return queued_bytes_; }
   // True while more than websocket.soft_limit_bytes wait to be sent: the peer reads slower
@@ -188,6 +192,7 @@ class Connection {
   std::string client_ip_;  // set by set_client(); empty: the TCP peer's
   bool ip_counted_ = false;
   bool secure_ = false;
+  void* app_data_ = nullptr;
   std::string subprotocol_;
   // Exactly one of these is alive: the HTTP parser before the upgrade, the frame decoder after.
   std::unique_ptr<protocol::HttpRequestParser> http_;

@@ -1,8 +1,12 @@
-// Runs one tick's fan-out on every event loop that holds viewers of the world, in parallel:
-// each loop builds and writes its own viewers' frames from the tick's encoded pieces, which
-// nobody changes until the last loop is done. The world's tick knows how many loops there
-// are and which loop each viewer is on; not how they run.
+// The event loops as a world sees them. A world lives on one loop, its home (world i on loop
+// i mod server.io_threads): its timer fires there and its tick steps and encodes there. Its
+// fan-out runs on every loop that holds viewers of the world, in parallel: each loop builds
+// and writes its own viewers' frames from the tick's encoded pieces, which nobody changes
+// until the last loop is done. The world's tick knows how many loops there are and which loop
+// each viewer is on; not how they run.
 #pragma once
+
+#include <uv.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -15,19 +19,33 @@ class FanOutRunner {
  public:
   virtual ~FanOutRunner() = default;
   virtual std::size_t loops() const = 0;
-  // On loop 0's thread, holding no lock another loop may wait for: calls work(k) on loop k's
-  // thread for every k >= 1 with wanted[k], and work(0) on the caller's thread when wanted[0];
-  // returns once every call has returned.
-  virtual void run(const std::vector<std::uint8_t>& wanted, const std::function<void(std::size_t)>& work) = 0;
+  // Loop k's libuv loop (for a world's timer: initialise it before the loops' threads run).
+  virtual uv_loop_t* uv_loop(std::size_t k) = 0;
+  // Runs `task` on loop k's thread: now, when the caller is on it or the loops' threads do
+  // not run (yet, or any more); else posted there.
+  virtual void on_loop(std::size_t k, std::function<void()> task) = 0;
+  // On loop `home`'s thread, holding no lock another loop may wait for: calls work(k) on loop
+  // k's thread for every k with wanted[k] (work(home) on the caller's) and returns once every
+  // call has returned. Several worlds may run at once from different homes: a loop that waits
+  // for its own world's fan-out meanwhile does its share of the others'.
+  virtual void run(std::size_t home, const std::vector<std::uint8_t>& wanted,
+                   const std::function<void(std::size_t)>& work) = 0;
 };
 
 // One loop, the caller's: what a daemon with server.io_threads = 1, and the unit tests, use.
 class InlineFanOut final : public FanOutRunner {
  public:
+  explicit InlineFanOut(uv_loop_t* loop) : loop_(loop) {}
   std::size_t loops() const override { return 1; }
-  void run(const std::vector<std::uint8_t>& wanted, const std::function<void(std::size_t)>& work) override {
+  uv_loop_t* uv_loop(std::size_t) override { return loop_; }
+  void on_loop(std::size_t, std::function<void()> task) override { task(); }
+  void run(std::size_t, const std::vector<std::uint8_t>& wanted,
+           const std::function<void(std::size_t)>& work) override {
     if (!wanted.empty() && wanted[0]) work(0);
   }
+
+ private:
+  uv_loop_t* loop_;
 };
 
 }  // namespace skirmish::server

@@ -59,10 +59,13 @@ std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& 
 
 GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
     : server_(server), config_(config), ws_(*this), polling_(loop, server, config, *this, mutex()) {
+  FanOutRunner& loops = server_.loops();
   for (int i = 0; i < config.session.worlds; ++i) {
-    // Each world its own map and monsters: the configured seed for the first, then the next ones.
-    worlds_.push_back(std::make_unique<GameWorld>(loop, config, world_name(i), config.session.seed + static_cast<std::uint64_t>(i),
-                                                  [this] { return server_.connection_count(); }, server_, mutex()));
+    // Each world its own map and monsters: the configured seed for the first, then the next
+    // ones; and its own home loop, dealt in turn, so worlds step and encode on different cores.
+    const std::size_t home = static_cast<std::size_t>(i) % loops.loops();
+    worlds_.push_back(std::make_unique<GameWorld>(home, config, world_name(i), config.session.seed + static_cast<std::uint64_t>(i),
+                                                  [this] { return server_.connection_count(); }, loops, mutex()));
   }
   if (!config.fleet.redis_url.empty()) {
     fleet_ = std::make_unique<FleetDirectory>(loop, config, mutex(),
@@ -97,6 +100,7 @@ void GameService::add_routes() {
                       {"capacity", config_.game.max_players},
                       {"tick_rate", w->world().config().tick_rate},
                       {"viewers", w->tick().viewer_count()},
+                      {"loop", w->tick().home()},
                       {"path", path},
                       {"url", base + path},
                       {"process", process},
@@ -233,6 +237,9 @@ void GameService::stop() {
 void GameService::on_text(Connection& conn, std::string_view text) {
   // Decoded at the edge, on the connection's loop, before the lock: loops decode in parallel.
   auto decoded = protocol::decode_client_message(text);
+  // An input goes to its world's queue without the game's lock (the world applies it at its
+  // next tick); everything else, and an input of a viewer in no world, is handled with it.
+  if (ws_.queue_input(conn, decoded)) return;
   std::lock_guard<std::recursive_mutex> lock(mutex());
   ws_.on_message(conn, decoded);
 }
@@ -387,6 +394,7 @@ ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::strin
   const auto& cfg = config_.game;
   worlds_[home.world]->tick().add_viewer(id, sink, std::clamp(x, 0.0f, cfg.world_width),
                                          std::clamp(y, 0.0f, cfg.world_height));
+  sink.route_inputs(&worlds_[home.world]->tick().inputs());
   homes_[id] = home;
   return id;
 }
@@ -416,6 +424,7 @@ void GameService::move_viewer(ViewerId id, std::uint32_t to) {
   // It looks at the new world's centre until it joins; its first frame there lists its whole
   // view as entering (it has no last frame in that world).
   into.tick().add_viewer(id, *sink, cfg.world_width / 2, cfg.world_height / 2);
+  sink->route_inputs(&into.tick().inputs());
   sink->start_over(into.hello());
 }
 
@@ -675,6 +684,8 @@ void GameService::write_metrics(MetricsText& m) const {
   per_world("gauge", "skirmish_world_capacity", "players the world takes at most (game.max_players)",
             [&](W) { return config_.game.max_players; });
   per_world("gauge", "skirmish_monsters", "monsters in the world", [](W w) { return w.world().monster_count(); });
+  per_world("gauge", "skirmish_world_loop", "the event loop the world steps and encodes on (its home; world i on loop i mod server.io_threads)",
+            [](W w) { return w.tick().home(); });
   m.gauge("skirmish_game_clients", "WebSocket clients of the game (players and spectators)",
           static_cast<double>(ws_.size()));
   per_world("gauge", "skirmish_viewers", "viewers of the world (WebSocket clients and polling sessions)",
@@ -735,21 +746,28 @@ void GameService::write_metrics(MetricsText& m) const {
   per_world("gauge", "skirmish_viewers_shed", "due viewers not served in the last tick (a budget in force)",
             [](W w) { return w.tick().shed_last_tick(); });
   per_world("counter", "skirmish_frames_shed_total", "frames due but not sent (a budget in force)",
-            [](W w) { return w.tick().send_stats().shed; });
-  per_world("counter", "skirmish_tick_frames_sent_total", "tick frames sent", [](W w) { return w.tick().send_stats().frames; });
+            [](W w) { return w.tick().tick_stats().shed; });
+  per_world("counter", "skirmish_tick_frames_sent_total", "tick frames sent", [](W w) { return w.tick().tick_stats().frames; });
   per_world("counter", "skirmish_tick_frames_withheld_total",
             "tick frames a viewer did not get because of the send rate (not its turn at k > 1, or shed); the next carries the changes",
-            [](W w) { return w.tick().send_stats().withheld; });
+            [](W w) { return w.tick().tick_stats().withheld; });
   per_world("counter", "skirmish_tick_frames_sent_players_total", "tick frames sent to viewers with a player",
-            [](W w) { return w.tick().send_stats().player_frames; });
+            [](W w) { return w.tick().tick_stats().player_frames; });
   per_world("counter", "skirmish_tick_bytes_sent_total", "bytes of tick frames sent",
-            [](W w) { return w.tick().send_stats().bytes; });
+            [](W w) { return w.tick().tick_stats().bytes; });
   per_world("counter", "skirmish_tick_frames_skipped_total",
             "tick frames not built for viewers that could not take one (over the soft limit, an unpolled session)",
-            [](W w) { return w.tick().send_stats().skipped; });
-  m.counter("skirmish_inputs_total", "inputs accepted", static_cast<double>(stats_.inputs_applied));
-  m.counter("skirmish_inputs_dropped_total", "inputs over game.max_inputs_per_tick, dropped",
-            static_cast<double>(stats_.inputs_dropped));
+            [](W w) { return w.tick().tick_stats().skipped; });
+  // Polling sessions' inputs are applied with their request; WebSocket inputs at their world's tick.
+  std::uint64_t applied = stats_.inputs_applied, dropped = stats_.inputs_dropped;
+  for (const auto& w : worlds_) {
+    applied += w->tick().tick_stats().inputs_applied;
+    dropped += w->tick().tick_stats().inputs_dropped;
+  }
+  m.counter("skirmish_inputs_total", "inputs accepted", static_cast<double>(applied));
+  m.counter("skirmish_inputs_dropped_total",
+            "inputs dropped: over game.max_inputs_per_tick, or their viewer gone before its world's tick",
+            static_cast<double>(dropped));
   m.counter("skirmish_bad_messages_total", "malformed game messages", static_cast<double>(stats_.bad_messages));
   m.counter("skirmish_binary_messages_total", "binary messages (answered with an error)",
             static_cast<double>(stats_.binary_messages));

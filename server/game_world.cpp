@@ -5,12 +5,12 @@
 
 namespace skirmish::server {
 
-GameWorld::GameWorld(uv_loop_t* loop, const config::Config& config, std::string name, std::uint64_t seed,
+GameWorld::GameWorld(std::size_t home, const config::Config& config, std::string name, std::uint64_t seed,
                      std::function<std::size_t()> connections, FanOutRunner& runner, std::recursive_mutex& mutex)
     : name_(std::move(name)),
       capacity_(static_cast<std::size_t>(config.game.max_players)),
       connections_(std::move(connections)),
-      tick_(loop, config, seed,
+      tick_(home, config, seed,
             {[this](std::uint64_t now_ms) {
                for (const game::EntityId p : directory_.take_expired(now_ms)) world().remove_player(p);
              },
@@ -32,7 +32,7 @@ GameWorld::GameWorld(uv_loop_t* loop, const config::Config& config, std::string 
 }
 
 void GameWorld::sample_stats() {
-  const SendStats& s = tick_.send_stats();
+  const TickStats& s = tick_.tick_stats();
   const SendScheduler& sched = tick_.scheduler();
   const std::size_t viewers = tick_.viewer_count();
   const std::size_t player_viewers = tick_.player_viewer_count();

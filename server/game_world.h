@@ -3,8 +3,6 @@
 // decides which viewer is in which; a world knows nothing of the others or of transports.
 #pragma once
 
-#include <uv.h>
-
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -19,8 +17,9 @@ namespace skirmish::server {
 
 class GameWorld {
  public:
-  // `connections`: the process's open connections, for the statistics' samples.
-  GameWorld(uv_loop_t* loop, const config::Config& config, std::string name, std::uint64_t seed,
+  // `connections`: the process's open connections, for the statistics' samples. The world
+  // ticks on loop `home` of `runner`.
+  GameWorld(std::size_t home, const config::Config& config, std::string name, std::uint64_t seed,
             std::function<std::size_t()> connections, FanOutRunner& runner, std::recursive_mutex& mutex);
   GameWorld(const GameWorld&) = delete;
   GameWorld& operator=(const GameWorld&) = delete;

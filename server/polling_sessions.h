@@ -51,7 +51,7 @@ class PollingSessions {
     void start_over(std::string_view hello) override;
     void close_for_policy(std::string_view) override {}  // HTTP answers each bad request with its 400
     // Its backlog and notices are the game's state: frames are built for it with the game's
-    // mutex held, on loop 0.
+    // mutex held, on the world's home loop (answers go to their connection's loop).
     bool needs_game_lock() const override { return true; }
     bool answers_later() const override { return false; }
 

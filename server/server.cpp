@@ -58,6 +58,13 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
     loops_.push_back(std::make_unique<ConnectionLoop>(owner, &t->loop, static_cast<std::uint8_t>(k), config_));
     io_threads_.push_back(std::move(t));
   }
+  std::vector<ConnectionLoop*> loops;
+  std::vector<uv_loop_t*> uv_loops;
+  for (auto& l : loops_) {
+    loops.push_back(l.get());
+    uv_loops.push_back(l->loop());
+  }
+  fan_out_ = std::make_unique<LoopFanOut>(std::move(loops), std::move(uv_loops), threads_started_);
 }
 
 Server::~Server() {
@@ -409,32 +416,6 @@ void Server::finish_deferred(ConnId id, protocol::HttpResponse response, std::fu
   } else if (!target->post(std::move(deliver)) && *gone) {
     (*gone)();  // that loop has stopped: the connection is gone (the caller holds the mutex)
   }
-}
-
-void Server::run(const std::vector<std::uint8_t>& wanted, const std::function<void(std::size_t)>& work) {
-  {
-    std::lock_guard<std::mutex> lock(fan_out_mutex_);
-    fan_out_pending_ = 0;
-  }
-  for (std::size_t k = 1; k < loops_.size() && k < wanted.size(); ++k) {
-    if (!wanted[k]) continue;
-    {
-      std::lock_guard<std::mutex> lock(fan_out_mutex_);
-      fan_out_pending_++;
-    }
-    const bool posted = loops_[k]->post([this, &work, k] {
-      work(k);
-      std::lock_guard<std::mutex> lock(fan_out_mutex_);
-      if (--fan_out_pending_ == 0) fan_out_done_.notify_one();
-    });
-    if (!posted) {
-      std::lock_guard<std::mutex> lock(fan_out_mutex_);
-      fan_out_pending_--;
-    }
-  }
-  if (!wanted.empty() && wanted[0]) work(0);
-  std::unique_lock<std::mutex> lock(fan_out_mutex_);
-  fan_out_done_.wait(lock, [this] { return fan_out_pending_ == 0; });
 }
 
 void Server::on_signal(uv_signal_t* s, int signum) {

@@ -30,6 +30,7 @@
 #include "server/connection.h"
 #include "server/connection_loop.h"
 #include "server/fan_out.h"
+#include "server/loop_fan_out.h"
 #include "server/server_stats.h"
 #include "server/static_files.h"
 #include "server/ws_application.h"
@@ -46,7 +47,7 @@ struct RequestOrigin {
   bool secure = false;  // a trusted proxy said the client came over TLS (its URLs are https/wss)
 };
 
-class Server final : private ConnectionLoop::Owner, public FanOutRunner {
+class Server final : private ConnectionLoop::Owner {
  public:
   Server(uv_loop_t* loop, const config::Config& config);
   Server(const Server&) = delete;
@@ -93,9 +94,9 @@ class Server final : private ConnectionLoop::Owner, public FanOutRunner {
   // Every loop's counters added up.
   ServerStats::Snapshot stats() const;
 
-  // FanOutRunner: one tick's frames built on every loop at once.
-  std::size_t loops() const override { return loops_.size(); }
-  void run(const std::vector<std::uint8_t>& wanted, const std::function<void(std::size_t)>& work) override;
+  // The loops as the worlds use them: a world's home loop, and its tick's frames built on
+  // every loop at once.
+  FanOutRunner& loops() { return *fan_out_; }
 
  private:
   // A further loop: its own libuv loop and connections, run by a thread of its own.
@@ -162,10 +163,7 @@ class Server final : private ConnectionLoop::Owner, public FanOutRunner {
   std::unordered_map<std::string, int> per_ip_;  // open connections by client address
   protocol::AddressSet trusted_proxies_;         // server.trusted_proxies
 
-  // run(): the loops still building this tick's frames.
-  std::mutex fan_out_mutex_;
-  std::condition_variable fan_out_done_;
-  std::size_t fan_out_pending_ = 0;
+  std::unique_ptr<LoopFanOut> fan_out_;  // over loops_
 };
 
 }  // namespace skirmish::server

@@ -13,6 +13,8 @@
 
 namespace skirmish::server {
 
+class InputQueue;
+
 class ViewerSink {
  public:
   enum class Readiness : std::uint8_t {
@@ -35,10 +37,14 @@ class ViewerSink {
   virtual void start_over(std::string_view hello) { send_message(hello); }
   // The viewer broke the rules too often: end its transport with 1008 and `reason`.
   virtual void close_for_policy(std::string_view reason) = 0;
+  // The viewer is now in the world whose inputs go to `queue` (called with the game's lock
+  // held, any thread). A transport that reads inputs on another loop pushes them there
+  // without the game's lock; one that does not (polling) ignores it.
+  virtual void route_inputs(InputQueue* /*queue*/) {}
 
   // Threads. A tick's frames for this viewer are built and sent on the event loop it lives on
   // (readiness and send_frame are called on that loop's thread only, with no lock held), or,
-  // when it needs the game's lock, on loop 0 with that lock held. send_message and
+  // when it needs the game's lock, on the world's home loop with that lock held. send_message and
   // close_for_policy may be called on any thread, with the game's lock held.
   virtual std::uint8_t loop() const { return 0; }
   virtual bool needs_game_lock() const { return false; }

@@ -61,6 +61,7 @@ void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& re
   // A seat the fleet reserved for this player (/place gave it in the URL).
   const std::string seat = protocol::query_param(request.target, "seat").value_or("");
   sink->viewer = game_.open_viewer(*sink, x, y, world, seat);
+  conn.set_app_data(sink.get());  // for queue_input, which runs without the game's lock
   // The shared hello goes straight to the kernel as the payload of its frame: no copy per
   // connection of a hello that lists every obstacle (tens of KB in a big world).
   conn.send_text(game_.hello(sink->viewer));
@@ -77,6 +78,19 @@ void WebSocketViewers::on_message(Connection& conn, std::variant<protocol::Clien
   }
 }
 
+bool WebSocketViewers::queue_input(Connection& conn,
+                                   const std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded) {
+  const auto* msg = std::get_if<protocol::ClientMsg>(&decoded);
+  const auto* input = msg ? std::get_if<protocol::InputMsg>(msg) : nullptr;
+  if (input == nullptr) return false;
+  // Set on open and cleared on close, both on this loop's thread: the sink lives while it is set.
+  auto* sink = static_cast<Sink*>(conn.app_data());
+  InputQueue* queue = sink ? sink->inputs.load(std::memory_order_acquire) : nullptr;
+  if (queue == nullptr) return false;
+  queue->push({sink->viewer, input->dx, input->dy, input->attack});
+  return true;
+}
+
 void WebSocketViewers::on_binary(Connection& conn, std::string_view) {
   // Answered but not held against the client: binary frames are valid WebSocket, just not
   // our protocol, and a generic client (a conformance suite, a proxy's probe) may send some.
@@ -89,6 +103,7 @@ void WebSocketViewers::on_binary(Connection& conn, std::string_view) {
 void WebSocketViewers::on_close(Connection& conn) {
   const auto it = sinks_.find(conn.id());
   if (it == sinks_.end()) return;
+  conn.set_app_data(nullptr);
   game_.close_viewer(it->second->viewer);
   sinks_.erase(it);
 }

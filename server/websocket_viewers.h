@@ -3,6 +3,7 @@
 // messages for the game.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string_view>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 #include "protocol/http_types.h"
 #include "server/connection.h"
 #include "server/game_port.h"
+#include "server/input_queue.h"
 
 namespace skirmish::server {
 
@@ -21,6 +23,9 @@ class WebSocketViewers {
   void on_open(Connection& conn, const protocol::HttpRequest& request);
   // A text message, decoded by the caller (before it took the game's lock).
   void on_message(Connection& conn, std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
+  // On the connection's loop, without the game's lock: when `decoded` is an input of a viewer
+  // in a world, queues it for that world's next tick and returns true.
+  bool queue_input(Connection& conn, const std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
   void on_binary(Connection& conn, std::string_view data);
   void on_close(Connection& conn);
   std::size_t size() const { return sinks_.size(); }
@@ -37,7 +42,10 @@ class WebSocketViewers {
     void send_message(std::string_view json) override;
     void close_for_policy(std::string_view reason) override;
     std::uint8_t loop() const override { return port_.index(); }
+    void route_inputs(InputQueue* queue) override { inputs.store(queue, std::memory_order_release); }
     ViewerId viewer = 0;
+    // Its world's input queue (written under the game's lock, read by its loop without it).
+    std::atomic<InputQueue*> inputs{nullptr};
 
    private:
     // Valid for the sink's whole life: the server tells us on_close() before it frees it.

@@ -3,25 +3,41 @@
 #include <algorithm>
 #include <cmath>
 
+#include "protocol/game_messages.h"
 #include "server/wall_clock.h"
 
 namespace skirmish::server {
 
-WorldTick::WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks,
+WorldTick::WorldTick(std::size_t home, const config::Config& config, std::uint64_t seed, Hooks hooks,
                      FanOutRunner& runner, std::recursive_mutex& mutex)
-    : loop_(loop),
+    : home_(std::min(home, runner.loops() - 1)),
+      loop_(runner.uv_loop(home_)),
       config_(config),
       hooks_(std::move(hooks)),
       runner_(runner),
       mutex_(mutex),
       world_(config.game, seed),
       bridge_(world_, config.session.view_radius),
-      ticks_(loop, config.game.tick_rate, config.session.max_catch_up_ticks,
+      ticks_(loop_, config.game.tick_rate, config.session.max_catch_up_ticks,
              [this](std::uint32_t steps) { tick(steps); }, &mutex),
       allowance_(static_cast<double>(runner.loops())),
       loops_(runner.loops()),
       wanted_(runner.loops(), 0) {
   scheduler_.set_min_k(config.session.send_every_ticks);
+}
+
+void WorldTick::start() {
+  runner_.on_loop(home_, [this] {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    ticks_.start();
+  });
+}
+
+void WorldTick::stop() {
+  runner_.on_loop(home_, [this] {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    ticks_.stop();
+  });
 }
 
 void WorldTick::add_viewer(ViewerId id, ViewerSink& sink, float view_x, float view_y) {
@@ -75,6 +91,7 @@ void WorldTick::tick(std::uint32_t steps) {
   std::unique_lock<std::recursive_mutex> lock(mutex_);
   const std::uint64_t now_ms = uv_now(loop_);
   if (hooks_.before_tick) hooks_.before_tick(now_ms);
+  apply_queued_inputs();
   inputs_.clear();
   for (auto& vp : viewers_) {
     Viewer& v = *vp;
@@ -106,7 +123,7 @@ void WorldTick::tick(std::uint32_t steps) {
   serial_cpu_ns_ += thread_cpu_ns() - started_cpu;
   const std::uint64_t fan_start = uv_hrtime();
   lock.unlock();
-  runner_.run(wanted_, [this](std::size_t k) { run_jobs(loops_[k]); });
+  runner_.run(home_, wanted_, [this](std::size_t k) { run_jobs(loops_[k]); });
   lock.lock();
   run_jobs(locked_);
   fanout_durations_.observe(static_cast<double>(uv_hrtime() - fan_start) / 1e9);
@@ -133,6 +150,28 @@ void WorldTick::tick(std::uint32_t steps) {
   const std::size_t players = inputs_.size();  // one input per viewer with a player
   scheduler_.update({load_, late_, capacity_frames_}, players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
+}
+
+void WorldTick::apply_queued_inputs() {
+  input_queue_.take(arrived_);
+  const int max_per_tick = config_.session.max_inputs_per_tick;
+  for (const QueuedInput& in : arrived_) {
+    Viewer* v = find(in.viewer);
+    if (v == nullptr || v->inputs_this_tick >= max_per_tick) {
+      stats_.inputs_dropped++;  // gone (closed, or moved to another world), or over the limit
+      continue;
+    }
+    if (v->player == 0) {
+      // It left (or was taken over) after the input was read: as if it had come a bit later.
+      v->sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
+      continue;
+    }
+    v->inputs_this_tick++;
+    stats_.inputs_applied++;
+    v->move_dx = in.dx;
+    v->move_dy = in.dy;
+    v->attack = v->attack || in.attack;
+  }
 }
 
 void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late) {
@@ -255,7 +294,7 @@ void WorldTick::plan_fan_out() {
     // would fill it every tick. On this loop that is asked now; on another, its connection's
     // state is that loop's to read: it is asked there (a job outside the budget), and what
     // it said last time decides.
-    const bool here = v.sink->needs_game_lock() || v.sink->loop() == 0;
+    const bool here = v.sink->needs_game_lock() || v.sink->loop() == home_;
     if (here && v.sink->readiness() == ViewerSink::Readiness::Skip) {
       stats_.skipped++;
       v.resync = true;

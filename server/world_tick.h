@@ -1,4 +1,4 @@
-// One world's tick: inputs -> step -> encode -> fan-out, on its loop. Viewers live in an array
+// One world's tick: inputs -> step -> encode -> fan-out, on its home loop. Viewers live in an array
 // walked once per tick; each is served through its ViewerSink, so the tick does not know
 // which transport a viewer uses. When the loop falls behind, the world still steps every
 // tick (game time stays real) and the SendScheduler lowers the send rate instead.
@@ -6,7 +6,8 @@
 // Threads: the tick holds the game's mutex while it steps, encodes and decides who is due;
 // then, with no lock held, every event loop builds and writes its own viewers' frames from
 // the encoded tick at once (FanOutRunner), each with its own FrameAssembler; then viewers
-// that need the game's lock (polling sessions) are served on this loop with it held.
+// that need the game's lock (polling sessions) are served on the home loop with it held.
+// Worlds with different homes tick at the same time; their serial parts take turns at the lock.
 #pragma once
 
 #include <uv.h>
@@ -24,19 +25,22 @@
 #include "server/cpu_allowance.h"
 #include "server/fan_out.h"
 #include "server/game_bridge.h"
+#include "server/input_queue.h"
 #include "server/send_scheduler.h"
 #include "server/tick_driver.h"
 #include "server/viewer.h"
 
 namespace skirmish::server {
 
-struct SendStats {
+struct TickStats {  // a world's counts since start, under the game's lock
   std::uint64_t frames = 0, bytes = 0;       // tick frames sent
   std::uint64_t player_frames = 0;           // ... of them to viewers with a player
   std::uint64_t skipped = 0;                 // not built: the sink could not take one (resync next)
   std::uint64_t shed = 0;                    // due but not served: over the budget
   std::uint64_t withheld = 0;                // not sent by the send rate: not due (k > 1) or shed
   std::uint64_t steps = 0;                   // simulation steps (every tick, whatever was sent)
+  std::uint64_t inputs_applied = 0;          // queued inputs applied at a tick
+  std::uint64_t inputs_dropped = 0;          // ... dropped: over game.max_inputs_per_tick, or their viewer gone
 };
 
 class WorldTick {
@@ -46,14 +50,18 @@ class WorldTick {
     std::function<std::size_t()> online_players;            // what frames report as "players"
     std::function<void(double turn_ms)> after_tick;         // e.g. sample statistics
   };
-  // `mutex`: the game's (held by the caller around everything else it calls here).
-  WorldTick(uv_loop_t* loop, const config::Config& config, std::uint64_t seed, Hooks hooks, FanOutRunner& runner,
+  // `mutex`: the game's (held by the caller around everything else it calls here). The
+  // world's timer lives on loop `home` of `runner`; construct this before that loop's thread
+  // runs, or on it.
+  WorldTick(std::size_t home, const config::Config& config, std::uint64_t seed, Hooks hooks, FanOutRunner& runner,
             std::recursive_mutex& mutex);
   WorldTick(const WorldTick&) = delete;
   WorldTick& operator=(const WorldTick&) = delete;
 
-  void start() { ticks_.start(); }
-  void stop() { ticks_.stop(); }
+  // Any thread, the game's lock held: the timer starts (stops) on the home loop.
+  void start();
+  void stop();
+  std::size_t home() const { return home_; }
 
   // `id` is the caller's, unique among this world's viewers.
   void add_viewer(ViewerId id, ViewerSink& sink, float view_x, float view_y);
@@ -64,12 +72,14 @@ class WorldTick {
   std::size_t viewer_count() const { return viewers_.size(); }
   std::size_t player_viewer_count() const;
 
+  // Where viewers' loops put their inputs for the next tick (any thread).
+  InputQueue& inputs() { return input_queue_; }
   game::World& world() { return world_; }
   const game::World& world() const { return world_; }
   const GameBridge& bridge() const { return bridge_; }
   const TickDriver& ticks() const { return ticks_; }
   const SendScheduler& scheduler() const { return scheduler_; }
-  const SendStats& send_stats() const { return stats_; }
+  const TickStats& tick_stats() const { return stats_; }
   double load() const { return load_; }
   double fanout_load() const { return fanout_load_; }
   double capacity_frames() const { return capacity_frames_; }
@@ -101,6 +111,8 @@ class WorldTick {
   };
 
   void tick(std::uint32_t steps);
+  // With the lock held, at a tick's start: the queued inputs, in arrival order, to their viewers.
+  void apply_queued_inputs();
   // With the lock held: who is due, and on which loop each is served.
   void plan_fan_out();
   void add_job(Viewer& v);
@@ -109,7 +121,8 @@ class WorldTick {
   // After a turn's fan-out: its CPU and frames, and whether the turn was late.
   void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late);
 
-  uv_loop_t* loop_;
+  std::size_t home_;
+  uv_loop_t* loop_;  // the home loop's
   const config::Config& config_;
   Hooks hooks_;
   FanOutRunner& runner_;
@@ -119,7 +132,7 @@ class WorldTick {
   TickDriver ticks_;
   SendScheduler scheduler_;
   CpuAllowance allowance_;
-  SendStats stats_;
+  TickStats stats_;
   // Each viewer on the heap, so its address holds while other loops build frames for it;
   // removal moves the last pointer into the gap.
   std::vector<std::unique_ptr<Viewer>> viewers_;
@@ -128,10 +141,12 @@ class WorldTick {
   std::vector<std::unique_ptr<Viewer>> graveyard_;
   bool fanning_out_ = false;  // under the lock
   std::vector<LoopWork> loops_;     // by event loop
-  LoopWork locked_;                 // viewers that need the lock (polling sessions), on loop 0
+  LoopWork locked_;                 // viewers that need the lock (polling sessions), on the home loop
   std::vector<std::uint8_t> wanted_;  // loops with jobs this tick
   std::uint8_t next_phase_ = 0;
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
+  InputQueue input_queue_;
+  std::vector<QueuedInput> arrived_;       // scratch: what the queue held at this tick
   std::vector<std::uint32_t> due_players_, due_watchers_;  // scratch at the shed level
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;

@@ -11,6 +11,7 @@ import random
 import signal
 import time
 import unittest
+import urllib.request
 
 import websockets
 
@@ -174,6 +175,81 @@ class IoThreads(unittest.TestCase):
             self.assertGreaterEqual(sum(ticks), 8, f"CPU ticks by thread: {used}")
             self.assertGreaterEqual(len(ticks), 2, f"CPU ticks by thread: {used}")
             self.assertGreaterEqual(ticks[1], 0.25 * sum(ticks), f"CPU ticks by thread: {used}")
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
+class WorldsOnLoops(unittest.TestCase):
+    def test_two_worlds_step_on_two_loops_at_their_own_rate(self):
+        """World i lives on loop i mod io_threads: with two loops, each world's simulation runs
+        on its own thread (seen from /proc), and both keep 20 ticks a second."""
+        monsters = "3000" if SANITIZED else "10000"  # a simulation heavy enough to show in /proc
+        d = Daemon("--io-threads", "2", "--worlds", "2", "--monsters", monsters, "--state-file", "").start()
+        try:
+            with urllib.request.urlopen(d.url("/worlds"), timeout=TIMEOUT) as r:
+                listed = {w["name"]: w for w in json.load(r)["worlds"]}
+            self.assertEqual(listed["world-1"]["loop"], 0)
+            self.assertEqual(listed["world-2"]["loop"], 1)
+            m0, before, t0 = d.metrics(), thread_cpu(d.proc.pid), time.monotonic()
+            # Bounded: the window ends after 4 s of wall time whatever the daemon does.
+            time.sleep(4)
+            m1, after, t1 = d.metrics(), thread_cpu(d.proc.pid), time.monotonic()
+            for world in ("world-1", "world-2"):
+                self.assertEqual(m1[f'skirmish_world_loop{{world="{world}"}}'], listed[world]["loop"])
+                key = f'skirmish_ticks_total{{world="{world}"}}'
+                rate = (m1[key] - m0[key]) / (t1 - t0)
+                self.assertGreater(rate, 18, f"{world}: {rate:.1f} ticks/s")
+                self.assertLess(rate, 22, f"{world}: {rate:.1f} ticks/s")
+            used = sorted((after[t] - before.get(t, 0) for t in after), reverse=True)
+            # Nobody is connected: the work is the two simulations. On one loop one thread
+            # would do both; here each of the two busiest threads does a good share.
+            self.assertGreaterEqual(sum(used), 10, f"CPU ticks by thread: {used}")
+            self.assertGreaterEqual(used[1], 0.3 * sum(used), f"CPU ticks by thread: {used}")
+        finally:
+            self.assertEqual(d.stop(), 0)
+
+
+    def test_inputs_from_every_loop_reach_each_world_in_arrival_order(self):
+        """Inputs read on any loop go to their world's queue, without the game's lock, and are
+        applied at its next tick in the order they came: the last of a burst wins."""
+        d = Daemon("--io-threads", "2", "--worlds", "2", "--monsters", "0", "--obstacles", "0",
+                   "--state-file", "").start()
+        try:
+            async def player(world, name):
+                ws = await websockets.connect(d.ws_url(f"/ws?world={world}"), max_queue=None, open_timeout=TIMEOUT)
+                await ws.send(json.dumps({"type": "join", "name": name}))
+                me, pos, tick = None, None, None
+                while pos is None:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+                    if msg["type"] == "welcome":
+                        me = msg["id"]
+                    elif msg["type"] == "tick" and me is not None:
+                        for e in msg["entities"]:
+                            if e["id"] == me:
+                                pos, tick = (e["x"], e["y"]), msg["tick"]
+                start = pos
+                # One burst: right, left, then down. Applied in order, "down" is what holds.
+                for move in ([1, 0], [-1, 0], [0, 1]):
+                    await ws.send(json.dumps({"type": "input", "move": move}))
+                while msg["type"] != "tick" or msg["tick"] < tick + 12:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+                    if msg["type"] == "tick":
+                        for e in msg["entities"]:
+                            if e["id"] == me and "x" in e:
+                                pos = (e.get("x", pos[0]), e.get("y", pos[1]))
+                await ws.close()
+                return pos[0] - start[0], pos[1] - start[1]
+
+            # Four connections dealt over two loops: each world has players read on both loops.
+            async def all_players():
+                return await asyncio.gather(*(player(w, f"p{i}") for i, w in
+                                              enumerate(["world-1", "world-1", "world-2", "world-2"])))
+            moves = run(all_players())
+            for dx, dy in moves:
+                self.assertGreater(dy, 50, moves)        # about 10 units a tick for 10+ ticks
+                self.assertLessEqual(abs(dx), 10.5, moves)  # at most one tick of an earlier move
+            m = d.metrics()
+            self.assertEqual(m["skirmish_inputs_total"] + m.get("skirmish_inputs_dropped_total", 0), 12)
         finally:
             self.assertEqual(d.stop(), 0)
 

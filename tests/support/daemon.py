@@ -78,6 +78,7 @@ class Daemon:
         for line in self.proc.stdout:
             self.lines.append(line)
             self._queue.put(line)
+        self.proc.stdout.close()  # only this thread reads it: closed at EOF, no ResourceWarning
         self._queue.put(None)
 
     def wait_for_log(self, pattern, timeout=10):
