@@ -78,7 +78,8 @@ double cpu_percent(const CpuSample& a, const CpuSample& b) {
   return wall > 0 ? 100.0 * ((b.user_s - a.user_s) + (b.sys_s - a.sys_s)) / wall : 0.0;
 }
 
-// Raises the open-file limit to the hard limit: every client is a socket.
+// Raises the open-file limit to the hard limit: every client is a socket (two descriptors
+// with --kernel-timestamps: the socket and the duplicate it is read through).
 void raise_file_limit(int clients) {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
@@ -198,7 +199,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto behavior = sl::parse_behavior(o.behavior);
-  raise_file_limit(o.clients);
+  raise_file_limit(o.kernel_timestamps ? 2 * o.clients : o.clients);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);

@@ -468,9 +468,14 @@ void GameService::reject(ViewerId id, const protocol::DecodeError& error) {
 }
 
 void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
-  Viewer* found = find(id);
+  GameWorld* in = nullptr;
+  Viewer* found = find(id, &in);
   if (!found) return;
   Viewer& viewer = *found;
+  // Inputs this viewer sent before this message wait in its world's queue: they go first (a
+  // join, a leave or a move must not overtake them), and with them the rest of the queue,
+  // which the tick would have applied as they are.
+  if (!std::holds_alternative<protocol::InputMsg>(msg)) in->tick().apply_queued_inputs();
   if (auto* input = std::get_if<protocol::InputMsg>(&msg)) {
     if (viewer.player == 0) {
       viewer.sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
@@ -529,7 +534,9 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     if (!resumed && fleet_ && fleet_->up() && !home.looked_up && viewer->sink->answers_later()) {
       home.looking_up = true;
       fleet_->find_player(token, [this, id, name, token](std::optional<SavedPlayer> record) {
-        join_after_lookup(id, name, token, std::move(record));
+        on_viewer_loop(id, [this, id, name, token, record = std::move(record)]() mutable {
+          join_after_lookup(id, name, token, std::move(record));
+        });
       });
       return;
     }
@@ -548,7 +555,9 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     const std::uint32_t at = home.world;
     fleet_->claim(own_worlds()[at], home.seat,
                   [this, id, name, token](FleetDirectory::Claim claim, std::string seat) {
-                    join_after_claim(id, name, token, claim, std::move(seat));
+                    on_viewer_loop(id, [this, id, name, token, claim, seat = std::move(seat)]() mutable {
+                      join_after_claim(id, name, token, claim, std::move(seat));
+                    });
                   });
     return;
   }
@@ -614,6 +623,15 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   }
   world.world().remove_player(player);
   world.directory().forget(player);
+}
+
+void GameService::on_viewer_loop(ViewerId id, std::function<void()> then) {
+  const Viewer* v = find(id);
+  if (!v) return;  // gone meanwhile
+  server_.loops().on_loop(v->sink->loop(), [this, then = std::move(then)] {
+    std::lock_guard<std::recursive_mutex> lock(mutex());
+    then();
+  });
 }
 
 void GameService::join_after_claim(ViewerId id, std::string name, const std::string& token,

@@ -6,6 +6,7 @@
 
 #include <uv.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -86,6 +87,12 @@ class GameService final : public WsApplication, private GamePort {
   // A player whose token only the fleet's Redis knew: back from its record (when there is one
   // and it fits), then joined as if it had been here all along.
   void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record);
+  // Runs `then` with the game's lock held on the loop of viewer `id`'s connection (now, when
+  // that is this thread). A join the fleet's answer continues (on loop 0) goes there first:
+  // only a viewer's own loop moves it to another world, since other loops may be building
+  // frames for it meanwhile (a world on another home loop fans out while loop 0 is free), and
+  // so its new world's hello goes out before any frame of that world.
+  void on_viewer_loop(ViewerId id, std::function<void()> then);
   // The fleet's answer about a joining player's seat: join on with it, or refuse.
   void join_after_claim(ViewerId id, std::string name, const std::string& token, FleetDirectory::Claim claim,
                         std::string seat);

@@ -34,6 +34,7 @@ void WorldTick::start() {
 }
 
 void WorldTick::stop() {
+  stopped_ = true;  // the caller holds the lock: a tick that takes it after this does nothing
   runner_.on_loop(home_, [this] {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
     ticks_.stop();
@@ -89,6 +90,7 @@ void WorldTick::tick(std::uint32_t steps) {
   const std::uint64_t started_ns = uv_hrtime();
   const std::uint64_t started_cpu = thread_cpu_ns();
   std::unique_lock<std::recursive_mutex> lock(mutex_);
+  if (stopped_) return;  // the players are being saved: the world stays as they were
   const std::uint64_t now_ms = uv_now(loop_);
   if (hooks_.before_tick) hooks_.before_tick(now_ms);
   apply_queued_inputs();

@@ -60,6 +60,8 @@ class WorldTick {
 
   // Any thread, the game's lock held: the timer starts (stops) on the home loop.
   void start();
+  // No tick steps once this has returned (a last one may be under way on the home loop: it
+  // holds the lock the caller holds, so it has finished or not begun).
   void stop();
   std::size_t home() const { return home_; }
 
@@ -74,6 +76,9 @@ class WorldTick {
 
   // Where viewers' loops put their inputs for the next tick (any thread).
   InputQueue& inputs() { return input_queue_; }
+  // With the lock held: the queued inputs, in arrival order, to their viewers. At each tick's
+  // start, and before a viewer's other messages (they must not overtake its inputs).
+  void apply_queued_inputs();
   game::World& world() { return world_; }
   const game::World& world() const { return world_; }
   const GameBridge& bridge() const { return bridge_; }
@@ -111,8 +116,7 @@ class WorldTick {
   };
 
   void tick(std::uint32_t steps);
-  // With the lock held, at a tick's start: the queued inputs, in arrival order, to their viewers.
-  void apply_queued_inputs();
+
   // With the lock held: who is due, and on which loop each is served.
   void plan_fan_out();
   void add_job(Viewer& v);
@@ -140,6 +144,7 @@ class WorldTick {
   // Viewers removed while frames were being built (their sink null), freed once that is over.
   std::vector<std::unique_ptr<Viewer>> graveyard_;
   bool fanning_out_ = false;  // under the lock
+  bool stopped_ = false;      // under the lock: stop() was called
   std::vector<LoopWork> loops_;     // by event loop
   LoopWork locked_;                 // viewers that need the lock (polling sessions), on the home loop
   std::vector<std::uint8_t> wanted_;  // loops with jobs this tick
