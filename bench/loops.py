@@ -8,7 +8,7 @@ queueing), the daemon's CPU per delivered frame (/proc), and the daemon's own nu
 delay), the fan-out's wall time, and the serial part of a tick (inputs, steps, encoding,
 planning) against all of the tick's CPU.
 
-  bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--out results.json]
+  bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--protocol json|v2] [--out results.json]
 
 Builds nothing: build first (scripts/build.sh). The tester and the daemon share the machine's
 cores (nothing is pinned), as they would on a 2-core box: say so when reading the numbers."""
@@ -88,7 +88,7 @@ def wait_port(proc):
     raise RuntimeError("the daemon did not start")
 
 
-def one_run(loops, players, duration, tmp, rep):
+def one_run(loops, players, duration, tmp, rep, protocol="json"):
     world = max(1000, round(math.sqrt(players * AREA_PER_PLAYER)))
     obstacles = max(12, int(12 * (world / 3200) ** 2))
     daemon = subprocess.Popen([DAEMON, "--host", "127.0.0.1", "--port", "0", "--io-threads", str(loops),
@@ -102,7 +102,7 @@ def one_run(loops, players, duration, tmp, rep):
         report = os.path.join(tmp, f"report-{loops}-{players}-{rep}.json")
         tester = subprocess.Popen([LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
                                    "--ramp", "1000", "--duration", str(duration), "--behavior", "fight",
-                                   "--input-rate", "5", "--kernel-timestamps", "--report", report, "--marker", marker],
+                                   "--input-rate", "5", "--protocol", protocol, "--kernel-timestamps", "--report", report, "--marker", marker],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # The measured window: from the tester's "start" mark to its "end".
         while not (os.path.exists(marker) and "start" in open(marker).read()):
@@ -150,6 +150,7 @@ def main():
     ap.add_argument("--players", default="3000,5000")
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--protocol", default="json", choices=["json", "v2"], help="the players' frames")
     ap.add_argument("--out")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -160,7 +161,7 @@ def main():
             for players in [int(p) for p in args.players.split(",")]:
                 # Alternate which goes first, so a drift of the machine does not favour one.
                 for loops in ((1, 2) if rep % 2 == 0 else (2, 1)):
-                    r = one_run(loops, players, args.duration, tmp, rep)
+                    r = one_run(loops, players, args.duration, tmp, rep, args.protocol)
                     r["rep"] = rep
                     results.append(r)
                     print(json.dumps(r), flush=True)
