@@ -8,7 +8,7 @@ queueing), the daemon's CPU per delivered frame (/proc), and the daemon's own nu
 delay), the fan-out's wall time, and the serial part of a tick (inputs, steps, encoding,
 planning) against all of the tick's CPU.
 
-  bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--protocol json|v2] [--out results.json]
+  bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--protocol json|v2] [--tester-nice 19] [--out results.json]
 
 Builds nothing: build first (scripts/build.sh). The tester and the daemon share the machine's
 cores (nothing is pinned), as they would on a 2-core box: say so when reading the numbers."""
@@ -88,7 +88,7 @@ def wait_port(proc):
     raise RuntimeError("the daemon did not start")
 
 
-def one_run(loops, players, duration, tmp, rep, protocol="json"):
+def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0):
     world = max(1000, round(math.sqrt(players * AREA_PER_PLAYER)))
     obstacles = max(12, int(12 * (world / 3200) ** 2))
     daemon = subprocess.Popen([DAEMON, "--host", "127.0.0.1", "--port", "0", "--io-threads", str(loops),
@@ -100,7 +100,9 @@ def one_run(loops, players, duration, tmp, rep, protocol="json"):
         port = wait_port(daemon)
         marker = os.path.join(tmp, f"marker-{loops}-{players}-{rep}")
         report = os.path.join(tmp, f"report-{loops}-{players}-{rep}.json")
-        tester = subprocess.Popen([LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
+        # With tester_nice the tester yields the cores to the daemon whenever both want them, as
+        # a tester on another machine would: its kernel receive times do not depend on when it reads.
+        tester = subprocess.Popen(["nice", "-n", str(tester_nice), LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
                                    "--ramp", "1000", "--duration", str(duration), "--behavior", "fight",
                                    "--input-rate", "5", "--protocol", protocol, "--kernel-timestamps", "--report", report, "--marker", marker],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -151,6 +153,8 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--protocol", default="json", choices=["json", "v2"], help="the players' frames")
+    ap.add_argument("--tester-nice", type=int, default=0,
+                    help="run the tester at this nice level (19: the daemon first, as if the tester were elsewhere)")
     ap.add_argument("--out")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -161,7 +165,7 @@ def main():
             for players in [int(p) for p in args.players.split(",")]:
                 # Alternate which goes first, so a drift of the machine does not favour one.
                 for loops in ((1, 2) if rep % 2 == 0 else (2, 1)):
-                    r = one_run(loops, players, args.duration, tmp, rep, args.protocol)
+                    r = one_run(loops, players, args.duration, tmp, rep, args.protocol, args.tester_nice)
                     r["rep"] = rep
                     results.append(r)
                     print(json.dumps(r), flush=True)
