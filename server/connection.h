@@ -99,6 +99,11 @@ class Connection {
   void resume_held_input();
   // Sends a final HTTP response, then shuts our side down and waits for the peer's EOF.
   void respond_and_drain(const std::string& response);
+  // Ends an HTTP connection that has nothing to answer (between requests, at a stop): our FIN,
+  // then whatever the peer still sends is read and dropped until its EOF (at most
+  // server.close_timeout_ms), so a request already on its way meets an orderly close, which a
+  // client retries, and not a reset.
+  void close_idle() { shutdown_and_drain(); }
   // Drops the TCP connection now, queued bytes and all. Idempotent.
   void abort();
   // Called by the server's coarse sweep timer: request and close timeouts, pings for

@@ -147,8 +147,10 @@ void ConnectionLoop::begin_shutdown() {
       // A client far behind gets its close frame next, not after its stale tick frames.
       c->close_websocket(1001, "server shutting down", c->over_soft_limit());
     } else if (c->state() == Connection::State::Http && !c->awaiting_response()) {
-      // Between requests (or inside one that has not arrived whole): nothing to answer.
-      c->abort();
+      // Between requests (or inside one that has not arrived whole): nothing to answer. Its
+      // next request may be on its way: closed in order (FIN, its bytes read and dropped),
+      // not reset, so the client sees the connection end and asks again elsewhere.
+      c->close_idle();
     }
   }
   uv_timer_start(&grace_timer_, on_grace_expired, static_cast<std::uint64_t>(config_.server.shutdown_grace_ms), 0);

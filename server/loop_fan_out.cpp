@@ -18,16 +18,18 @@ void LoopFanOut::on_loop(std::size_t k, std::function<void()> task) {
   }
 }
 
+void LoopFanOut::run_front(Queue& q, std::unique_lock<std::mutex>& lock) {
+  auto share = std::move(q.shares.front());
+  q.shares.pop_front();
+  lock.unlock();
+  if (!share->taken.exchange(true)) share->run();  // else its inbox task or a wait ran it
+  lock.lock();
+}
+
 void LoopFanOut::drain(std::size_t k) {
   Queue& q = *queues_[k];
   std::unique_lock<std::mutex> lock(q.mutex);
-  while (!q.shares.empty()) {
-    auto share = std::move(q.shares.front());
-    q.shares.pop_front();
-    lock.unlock();
-    if (!share->taken.exchange(true)) share->run();
-    lock.lock();
-  }
+  while (!q.shares.empty()) run_front(q, lock);
 }
 
 void LoopFanOut::run(std::size_t home, const std::vector<std::uint8_t>& wanted,
@@ -64,15 +66,10 @@ void LoopFanOut::run(std::size_t home, const std::vector<std::uint8_t>& wanted,
   std::unique_lock<std::mutex> lock(mine.mutex);
   while (pending > 0) {
     if (!mine.shares.empty()) {
-      // Another world's fan-out wants this loop: do it while ours finishes elsewhere.
-      auto share = std::move(mine.shares.front());
-      mine.shares.pop_front();
-      lock.unlock();
-      if (!share->taken.exchange(true)) share->run();
-      lock.lock();
-      continue;
+      run_front(mine, lock);  // another world's fan-out wants this loop: do it while ours finishes
+    } else {
+      mine.wake.wait(lock);
     }
-    mine.wake.wait(lock);
   }
 }
 

@@ -46,6 +46,9 @@ class LoopFanOut final : public FanOutRunner {
   };
   // On loop k's thread: runs the shares waiting in its queue.
   void drain(std::size_t k);
+  // Takes `q`'s first share and runs it unless it ran already; `lock` holds q.mutex, released
+  // while the share runs.
+  static void run_front(Queue& q, std::unique_lock<std::mutex>& lock);
 
   std::vector<ConnectionLoop*> loops_;
   std::vector<uv_loop_t*> uv_loops_;

@@ -1,5 +1,6 @@
 """Plain HTTP against the real daemon: static files, ETag/304, methods, paths, health."""
 import json
+import signal
 import socket
 import unittest
 
@@ -179,6 +180,31 @@ class Timeouts(unittest.TestCase):
                     break
                 self.assertIsNotNone(cut_at, "the trickling client was never cut off")
                 self.assertTrue(got.startswith(b"HTTP/1.1 408") or got == b"", got[:40])
+
+
+class Stopping(unittest.TestCase):
+    def test_an_idle_keep_alive_connection_is_closed_in_order_at_a_stop(self):
+        """At SIGTERM a connection between requests gets our FIN, and a request that was already
+        on its way is read and dropped, not met with a reset: the client sees an orderly end
+        (and asks again elsewhere). The daemon then exits as soon as the client closes."""
+        d = Daemon("--shutdown-grace-ms", "8000", "--close-timeout-ms", "8000", "--state-file", "").start()
+        try:
+            s = d.connect()
+            s.settimeout(10)
+            status, _, _ = get(s, "/healthz")
+            self.assertEqual(status, 200)
+            d.proc.send_signal(signal.SIGTERM)
+            self.assertEqual(s.recv(1), b"")  # our FIN: nothing more will be answered
+            # The next request, sent into the half-closed connection: read and dropped. A
+            # closed socket answers it with RST, and the send after it fails (EPIPE).
+            for _ in range(2):
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertEqual(s.recv(1), b"")
+            self.assertTrue(d.alive(), "the daemon waits for the client's end (its close timeout)")
+            s.close()
+            self.assertEqual(d.proc.wait(timeout=5), 0)
+        finally:
+            d.kill()
 
 
 if __name__ == "__main__":
