@@ -13,8 +13,6 @@
 namespace skirmish::server {
 
 struct GameStats {
-  std::uint64_t inputs_applied = 0;
-  std::uint64_t inputs_dropped = 0;  // polling inputs over game.max_inputs_per_tick (WebSocket ones: the world's TickStats)
   std::uint64_t bad_messages = 0;
   std::uint64_t binary_messages = 0;
   std::uint64_t joins = 0;

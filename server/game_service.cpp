@@ -481,15 +481,7 @@ void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
       viewer.sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
       return;
     }
-    if (viewer.inputs_this_tick >= config_.session.max_inputs_per_tick) {
-      stats_.inputs_dropped++;
-      return;
-    }
-    viewer.inputs_this_tick++;
-    stats_.inputs_applied++;
-    viewer.move_dx = input->dx;
-    viewer.move_dy = input->dy;
-    viewer.attack = viewer.attack || input->attack;
+    in->tick().apply_input(viewer, input->dx, input->dy, input->attack);
   } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
     viewer.sink->send_message(protocol::encode_pong(ping->t, wall_clock_ms()));
   } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
@@ -776,8 +768,7 @@ void GameService::write_metrics(MetricsText& m) const {
   per_world("counter", "skirmish_tick_frames_skipped_total",
             "tick frames not built for viewers that could not take one (over the soft limit, an unpolled session)",
             [](W w) { return w.tick().tick_stats().skipped; });
-  // Polling sessions' inputs are applied with their request; WebSocket inputs at their world's tick.
-  std::uint64_t applied = stats_.inputs_applied, dropped = stats_.inputs_dropped;
+  std::uint64_t applied = 0, dropped = 0;
   for (const auto& w : worlds_) {
     applied += w->tick().tick_stats().inputs_applied;
     dropped += w->tick().tick_stats().inputs_dropped;

@@ -156,24 +156,29 @@ void WorldTick::tick(std::uint32_t steps) {
 
 void WorldTick::apply_queued_inputs() {
   input_queue_.take(arrived_);
-  const int max_per_tick = config_.session.max_inputs_per_tick;
   for (const QueuedInput& in : arrived_) {
     Viewer* v = find(in.viewer);
-    if (v == nullptr || v->inputs_this_tick >= max_per_tick) {
-      stats_.inputs_dropped++;  // gone (closed, or moved to another world), or over the limit
-      continue;
-    }
-    if (v->player == 0) {
+    if (v == nullptr) {
+      stats_.inputs_dropped++;  // gone (closed, or moved to another world)
+    } else if (v->player == 0) {
       // It left (or was taken over) after the input was read: as if it had come a bit later.
       v->sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
-      continue;
+    } else {
+      apply_input(*v, in.dx, in.dy, in.attack);
     }
-    v->inputs_this_tick++;
-    stats_.inputs_applied++;
-    v->move_dx = in.dx;
-    v->move_dy = in.dy;
-    v->attack = v->attack || in.attack;
   }
+}
+
+void WorldTick::apply_input(Viewer& v, float dx, float dy, bool attack) {
+  if (v.inputs_this_tick >= config_.session.max_inputs_per_tick) {
+    stats_.inputs_dropped++;
+    return;
+  }
+  v.inputs_this_tick++;
+  stats_.inputs_applied++;
+  v.move_dx = dx;
+  v.move_dy = dy;
+  v.attack = v.attack || attack;
 }
 
 void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late) {

@@ -39,7 +39,7 @@ struct TickStats {  // a world's counts since start, under the game's lock
   std::uint64_t shed = 0;                    // due but not served: over the budget
   std::uint64_t withheld = 0;                // not sent by the send rate: not due (k > 1) or shed
   std::uint64_t steps = 0;                   // simulation steps (every tick, whatever was sent)
-  std::uint64_t inputs_applied = 0;          // queued inputs applied at a tick
+  std::uint64_t inputs_applied = 0;          // inputs applied (WebSocket: queued; polling: with the request)
   std::uint64_t inputs_dropped = 0;          // ... dropped: over game.max_inputs_per_tick, or their viewer gone
 };
 
@@ -79,6 +79,10 @@ class WorldTick {
   // With the lock held: the queued inputs, in arrival order, to their viewers. At each tick's
   // start, and before a viewer's other messages (they must not overtake its inputs).
   void apply_queued_inputs();
+  // With the lock held: one input of `v`, a viewer here with a player (a queued one, or a
+  // polling session's with its request). Its movement holds until the next input, its attack
+  // counts at the next tick; over game.max_inputs_per_tick a tick it is dropped. Counted.
+  void apply_input(Viewer& v, float dx, float dy, bool attack);
   game::World& world() { return world_; }
   const game::World& world() const { return world_; }
   const GameBridge& bridge() const { return bridge_; }
