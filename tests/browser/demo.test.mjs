@@ -210,7 +210,7 @@ async function step(name, fn) {
     results.push({ name, ok: true });
     console.log(`  ok ${name} (${Date.now() - t0} ms)${note ? ` - ${note}` : ''}`);
   } catch (err) {
-    results.push({ name, ok: false });
+    results.push({ name, ok: false, error: String(err && err.message || err) });
     stopAfterFailure = true;  // the steps build on each other
     console.log(`  FAIL ${name} (${Date.now() - t0} ms)\n      ${String(err && err.stack || err).split('\n').join('\n      ')}`);
   }
@@ -630,6 +630,10 @@ try {
   // ---------------------------------------------------------------- issue 12: play-testing
   // Each step opens its own browser context (in one more browser), so none depends on another.
   group();
+  // The first steps' pages are done with: closed, so that they do not keep drawing, polling and
+  // taking frames (CPU) beside the later steps for the rest of the run.
+  for (const c of [mobile, nows, polled, context]) await c?.close().catch(() => {});
+  mobile = nows = polled = context = null;
   extra = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROME_ARGS });
   const newPage = async (label, opts = {}) => {
     const ctx = await extra.newContext({ viewport: { width: 1280, height: 720 }, ...opts });
@@ -1341,6 +1345,17 @@ try {
       const doc = await r.json();
       return Object.fromEntries(doc.worlds.map((w) => [w.name, w.players]));
     };
+    // The page forgets its player at once on "leave"; the server counts it gone when the
+    // message arrives, on another connection than a fetch of /worlds: wait for the count.
+    const playersUntil = async (ok, what) => {
+      let n = await players();
+      for (let i = 0; i < 100 && !ok(n); i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        n = await players();
+      }
+      assert(ok(n), `${what}: ${JSON.stringify(n)}`);
+      return n;
+    };
     // The world the page's HUD names, once connected there and ticking.
     const inWorld = (p, name, timeout = 10000) => waitFor(p, (w) => window.skirmish.connection === 'open' && window.skirmish.lastTick !== null &&
       !document.getElementById('conn-world').hidden && document.getElementById('conn-world').textContent === `· ${w}`, name, timeout)
@@ -1455,8 +1470,7 @@ try {
       assert(await sk(c.p, () => window.skirmish.reconnects) === 0, 'following a placement is not a reconnect');
       await c.p.click('#leave');
       await waitFor(c.p, () => !window.skirmish.joined, undefined, 5000);
-      n = await players();
-      assert(n['world-2'] === 1, `dave left: ${JSON.stringify(n)}`);
+      await playersUntil((m) => m['world-2'] === 1, 'dave left');
 
       // (6b) The second spectator joins, its /place answering 404 as an older daemon's would:
       // the page joins where it is, as before, and the server moves it to world-2 on its socket.
@@ -1572,6 +1586,7 @@ try {
       // fleet's Redis the token would bring erin back; without one it is a new player).
       await d.p.click('#leave');
       await waitFor(d.p, () => !window.skirmish.joined, undefined, 5000);
+      await playersUntil((m) => m['world-1'] === 1, 'carol left');
       await rDaemon.stop('SIGKILL');
       const home = `ws://127.0.0.1:${wPort}/ws`;
       await waitFor(f.p, (url) => window.skirmish.connection === 'open' && window.skirmish.serverUrl === url && window.skirmish.joined, home, 15000)
@@ -1588,7 +1603,10 @@ try {
       const s = await open('worlds-stats', '/stats.html');
       const asked = [];
       s.p.on('request', (r) => { if (r.url().includes('stats.json')) asked.push(new URL(r.url()).search); });
-      await waitFor(s.p, () => !document.getElementById('world-pick').hidden && document.getElementById('world-select').options.length === 2 && window.statsPage.world === 'world-1', undefined, 5000);
+      await waitFor(s.p, () => !document.getElementById('world-pick').hidden && document.getElementById('world-select').options.length === 2 && window.statsPage.world === 'world-1', undefined, 10000)
+        .catch(async () => { throw new Error(`the stats page shows no world selector on world-1: ${JSON.stringify(await sk(s.p, () => ({
+          pickHidden: document.getElementById('world-pick').hidden, options: [...document.getElementById('world-select').options].map((o) => o.value),
+          world: window.statsPage.world, status: document.getElementById('status').textContent, url: location.href })))}; asked ${asked}`); });
       await s.p.selectOption('#world-select', 'world-2');
       await waitFor(s.p, () => window.statsPage.world === 'world-2', undefined, 5000);
       assert(asked.includes('?world=world-2'), `the charts poll /stats.json?world=world-2: ${asked}`);
@@ -1711,7 +1729,7 @@ try {
     assert(foreignRequests.length === 0, `requests outside the daemon: ${foreignRequests.join(', ')}`);
   });
 } catch (err) {
-  results.push({ name: 'setup', ok: false });
+  results.push({ name: 'setup', ok: false, error: String(err && err.message || err) });
   console.log(`  FAIL setup: ${err && err.stack || err}`);
 } finally {
   await mobile?.close().catch(() => {});
@@ -1728,5 +1746,9 @@ try {
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
 console.log(`screenshots in ${SHOTS}`);
+// The failures again, last: a CI log that keeps only its tail still says what failed and why.
+for (const r of results.filter((x) => !x.ok && !x.skipped)) {
+  console.log(`failed: ${r.name}${r.error ? `\n  ${r.error.slice(0, 1500)}` : ''}`);
+}
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
