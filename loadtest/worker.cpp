@@ -8,6 +8,7 @@
 #include <cmath>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <optional>
 #include <unistd.h>
 
@@ -297,6 +298,13 @@ void Worker::on_poll(uv_poll_t* p, int status, int) {
   w.read_with_timestamps(c, status);
 }
 
+// A socket's pending error (SO_ERROR) as -errno, or 0.
+static int pending_socket_error(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 ? -err : 0;
+}
+
 // As libuv's read loop does: at most kReadsPerPoll reads, and a short read means the socket
 // was drained (the poll is level-triggered, so it comes back for what is left). After a poll
 // error (POLLERR: libuv stopped the poll and says UV_EBADF) read on to what the socket says
@@ -314,7 +322,12 @@ void Worker::read_with_timestamps(Client& c, int status) {
     on_received(c, read_buffer_.data(), static_cast<std::size_t>(n), kernel_rx_ns);
     if (status >= 0 && static_cast<std::size_t>(n) < read_buffer_.size()) return;
   }
-  if (status < 0) on_read_end(c, status);
+  if (status < 0) {
+    // The socket read clean to EAGAIN: name what it still says, else the poll (libuv reports
+    // POLLERR as UV_EBADF, which is no read's error).
+    const int err = pending_socket_error(c.dup_fd);
+    on_read_end(c, err != 0 ? err : status, err != 0 ? "read" : "poll");
+  }
 }
 
 void Worker::on_received(Client& c, const char* data, std::size_t len, std::uint64_t kernel_rx_ns) {
@@ -322,7 +335,7 @@ void Worker::on_received(Client& c, const char* data, std::size_t len, std::uint
   on_bytes(c, data, len, {wall_clock_us(), window_open_ ? uv_hrtime() / 1000 : 0, kernel_rx_ns / 1000});
 }
 
-void Worker::on_read_end(Client& c, int status) {
+void Worker::on_read_end(Client& c, int status, const char* what) {
   if (c.state == Client::State::Closed) return;
   if (c.state == Client::State::Handshaking) {
     error(uv_error_kind("handshake", status));
@@ -331,7 +344,7 @@ void Worker::on_read_end(Client& c, int status) {
   } else if (!c.we_closed && !c.peer_closed) {
     c.close_code = kAbnormalClose;
     interval_.c.disconnects[kAbnormalClose]++;
-    if (status != UV_EOF) error(uv_error_kind("read", status));
+    if (status != UV_EOF) error(uv_error_kind(what, status));
   }
   close_client(c);
 }

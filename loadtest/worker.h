@@ -101,9 +101,9 @@ class Worker {
   };
   // Both read paths (libuv's on_read, and on_poll's recvmsg with --kernel-timestamps) end
   // here, under mu_: on_received with each read's bytes, on_read_end with EOF (UV_EOF) or an
-  // error, which closes the client.
+  // error (`what` names where it came from in the report), which closes the client.
   void on_received(Client& c, const char* data, std::size_t len, std::uint64_t kernel_rx_ns);
-  void on_read_end(Client& c, int status);
+  void on_read_end(Client& c, int status, const char* what = "read");
   void on_bytes(Client& c, const char* data, std::size_t len, const Arrival& at);
   void on_text(Client& c, std::string_view text, const Arrival& at);
   void on_binary(Client& c, std::string_view data, const Arrival& at);
