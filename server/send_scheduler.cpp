@@ -19,18 +19,15 @@ double SendScheduler::plan(double p_all, double w_all) {
   const double p = p_all / min_k_, w = w_all / min_k_;
   double fp = p, fw = w;
   if (p + w > budget_) {
-    const double watcher_floor = w_all / kMaxK * kWatcherFloor;
-    const double player_floor = p_all / kMaxK;
+    // Watchers keep half of them every 4th tick before players give anything up, but never
+    // more than half the budget: at a budget cut deep (a storm of handshakes took the CPU),
+    // a few players would otherwise wait many ticks for the sake of hundreds of watchers.
+    const double watcher_floor = std::min(w_all / kMaxK * kWatcherFloor, budget_ * kWatcherBudgetShare);
     if (budget_ >= p + watcher_floor) {
       fw = budget_ - p;  // players whole, watchers what is left
-    } else if (budget_ >= player_floor + watcher_floor) {
-      fw = watcher_floor;
-      fp = budget_ - watcher_floor;
     } else {
-      // Both past their floors: shed in proportion, never to nothing.
-      const double scale = std::max(budget_ / (player_floor + watcher_floor), kMinShare);
-      fp = player_floor * scale;
-      fw = watcher_floor * scale;
+      fw = watcher_floor;  // players give up rate, past every 4th tick shed fairly too
+      fp = budget_ - watcher_floor;
     }
   }
   player_frames_ = fp;
@@ -54,16 +51,23 @@ void SendScheduler::update(const Measure& m, std::size_t players, std::size_t wa
     const bool over = m.load > tuning_.high || m.late > tuning_.late;
     if (over) {
       // Down to what the measured cost of a frame says fits, and at least a step down (the
-      // measure may lag); never to nothing.
+      // measure may lag), but at most by half a step. When the load is not the fan-out's (a
+      // storm of handshakes) the spare CPU reads as nothing: below players whole and watchers
+      // at their floor, while the steady capacity carries that, only a step at a time, or a
+      // storm cuts the budget to nothing and players wait seconds for it to grow back.
       const double now = std::min(budget_, planned_);
-      budget_ = std::max(1.0, std::min(m.capacity, now * 0.95));
+      const double players_first = p / min_k_ + std::min(w / min_k_, w / kMaxK * kWatcherFloor);
+      budget_ = std::max({1.0, now * 0.5, std::min(m.capacity, now * 0.95),
+                          std::min({players_first, m.steady_capacity, now * 0.95})});
       since_adjust_ = 0;
     } else if (m.load < tuning_.low && m.late < tuning_.late / 2 && limited()) {
       const double now = std::max(budget_, planned_);
-      // Far below the target the measured cost of a frame is stale (a burst of joins
-      // inflated it): grow at the full step, or a budget cut in a burst takes many seconds
-      // to come back. The check above cuts again if that overshoots.
-      budget_ = m.load < tuning_.low / 2 ? now * 1.3 : std::clamp(m.capacity, now * 1.02, now * 1.3);
+      // Far below the target the measured cost of a frame may be stale (a burst of joins
+      // inflated it, so the capacity reads low): grow at the full step at least, or to the
+      // capacity at once if that is more, or a budget cut in a burst takes many seconds to
+      // come back. The check above cuts again if that overshoots.
+      budget_ = m.load < tuning_.low / 2 ? std::max(now * 1.3, m.capacity)
+                                         : std::clamp(m.capacity, now * 1.02, now * 1.3);
       if (budget_ >= all) budget_ = 1e18;  // everything fits: no budget at all
       since_adjust_ = 0;
     }

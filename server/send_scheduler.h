@@ -9,15 +9,16 @@
 // of frames per tick, cut when the loop's CPU load passes `high` and raised when it falls
 // under `low` (in between nothing moves: that band is the hysteresis). The budget goes to
 // players first; watchers get what is left, but never less than kWatcherFloor of a frame
-// every 4th tick before players give anything up. A class given F frames a tick for N
-// viewers is served every k = N / F ticks (1 to 4, round-robin phases), and within that the
-// F due viewers that have waited longest (so rates between k and k + 1 ticks are possible,
-// and past k = 4 viewers are shed fairly). Levels, for people and metrics:
+// every 4th tick (nor more than half the budget for that floor) before players give anything
+// up. A class given F frames a tick for N viewers is served every k = N / F ticks (1 to 4,
+// round-robin phases), and within that the F due viewers that have waited longest (so rates
+// between k and k + 1 ticks are possible, and past k = 4 viewers are shed fairly). Levels, for people and metrics:
 //   0    everyone every tick
 //   1-3  watchers every 2nd, 3rd, 4th tick
 //   4    watchers beyond that, down to kWatcherFloor of them each 4th tick (players still every tick)
 //   5-7  players every 2nd, 3rd, 4th tick (watchers at the floor)
-//   8    still too much: both classes shed further, in proportion
+//   8    still too much: players below every 4th tick too (watchers keep their floor, or
+//        half the budget if that is less)
 // Pure: the caller measures the load and walks the viewers.
 #pragma once
 
@@ -33,7 +34,8 @@ class SendScheduler {
   static constexpr int kShedLevel = 8;
   // From level 4 up, the least share of due watchers served before players give up rate.
   static constexpr double kWatcherFloor = 0.5;
-  static constexpr double kMinShare = 0.05;
+  // ... but never more than this share of the budget (players keep the rest).
+  static constexpr double kWatcherBudgetShare = 0.5;
   // The phase period: every k in 1..kMaxK divides it, so a viewer's phase works at any k.
   static constexpr std::uint8_t kPhases = 12;
 
@@ -50,6 +52,9 @@ class SendScheduler {
     double load = 0;      // CPU used over CPU allowed (smoothed)
     double late = 0;      // share of recent turns that started a period or more late
     double capacity = 0;  // frames a tick the CPU left after everything else allows at kTargetLoad
+    // The same from what everything else took over the last several seconds: a storm of
+    // handshakes hardly moves it, a heavy simulation does. Unknown: no floor from it.
+    double steady_capacity = 1e18;
   };
   SendScheduler() = default;
   explicit SendScheduler(Tuning t) : tuning_(t) {}
@@ -57,8 +62,11 @@ class SendScheduler {
   void set_min_k(int k) { min_k_ = k < 1 ? 1 : (k > kMaxK ? kMaxK : k); }
 
   // Once per tick, with what the loop measured and the viewers of each class now. Over the
-  // band (or late), the budget drops to the measured capacity (at least 5 % less than now);
-  // under it, it rises towards the capacity (by at most 30 % at a time); in it, nothing moves.
+  // band (or late), the budget drops to the measured capacity (at least 5 % less than now, at
+  // most half); below players whole and watchers at their floor, while the steady capacity
+  // carries that, only 5 % a step: a burst of load that is not the fan-out's is not a reason
+  // for the players to wait. Under the band it rises towards the capacity (by at most 30 % at a time,
+  // or at once when the load is under half the band's floor); in it, nothing moves.
   void update(const Measure& m, std::size_t players, std::size_t watchers);
 
   int level() const { return level_; }

@@ -150,7 +150,7 @@ void WorldTick::tick(std::uint32_t steps) {
   fanout_cpu_ns_ += fan_cpu;
   measure_load(fan_cpu, frames, steps > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
-  scheduler_.update({load_, late_, capacity_frames_}, players, viewers_.size() - players);
+  scheduler_.update({load_, late_, capacity_frames_, steady_capacity_frames_}, players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
 }
 
@@ -206,10 +206,15 @@ void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, 
     }
     // What is left for frames once everything else (the simulation, reading, the sweep) has
     // had its share, at the load the scheduler aims for, in frames a tick.
+    const double base = std::max(0.0, load_ - fanout_load_);
+    // The same base over about 5 s (100 ticks at 20 Hz): a storm of handshakes hardly moves
+    // it, a simulation that stays heavy does.
+    constexpr double kSteadyWeight = 0.01;
+    steady_base_ = steady_base_ < 0 ? base : steady_base_ * (1 - kSteadyWeight) + base * kSteadyWeight;
     if (frame_cpu_ns_ > 0) {
-      const double base = std::max(0.0, load_ - fanout_load_);
-      const double spare_ns = (SendScheduler::kTargetLoad - base) * cores * static_cast<double>(ticks_.period_ns());
-      capacity_frames_ = std::max(0.0, spare_ns / frame_cpu_ns_);
+      const double tick_ns = cores * static_cast<double>(ticks_.period_ns());
+      capacity_frames_ = std::max(0.0, (SendScheduler::kTargetLoad - base) * tick_ns / frame_cpu_ns_);
+      steady_capacity_frames_ = std::max(0.0, (SendScheduler::kTargetLoad - steady_base_) * tick_ns / frame_cpu_ns_);
     }
   }
   last_turn_ns_ = now;

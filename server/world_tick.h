@@ -162,6 +162,8 @@ class WorldTick {
   double late_ = 0;             // share of recent turns that were late (smoothed)
   double frame_cpu_ns_ = 0;     // fan-out CPU per frame (smoothed)
   double capacity_frames_ = 1e18;  // frames a tick the spare CPU allows at the target load
+  double steady_base_ = -1;        // load that is not fan-out, smoothed over seconds (-1: none yet)
+  double steady_capacity_frames_ = 1e18;  // ... and the frames a tick that leaves room for
   std::size_t shed_last_tick_ = 0;
   DurationHistogram fanout_durations_;
   DurationHistogram send_delays_;

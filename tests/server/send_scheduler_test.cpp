@@ -12,12 +12,17 @@ using skirmish::server::SendScheduler;
 
 namespace {
 // Runs `ticks` ticks at a load that follows the plan: `cost` is the load of one frame a tick
-// (the loop's CPU per frame against what it may use), plus `base` for everything else.
-void run_at_cost(SendScheduler& s, double cost, double base, std::size_t players, std::size_t watchers, int ticks) {
+// (the loop's CPU per frame against what it may use), plus `base` for everything else, which
+// has been `steady_base` over the last seconds (by default: `base`, it has not changed).
+void run_at_cost(SendScheduler& s, double cost, double base, std::size_t players, std::size_t watchers, int ticks,
+                 double steady_base = -1) {
+  if (steady_base < 0) steady_base = base;
   for (int i = 0; i < ticks; ++i) {
     const double served = s.limited() ? s.player_frames() + s.watcher_frames() : double(players + watchers);
     // The loop measures the load and, from the fan-out's CPU per frame, what would fit.
-    s.update({base + cost * served, 0.0, (SendScheduler::kTargetLoad - base) / cost}, players, watchers);
+    s.update({base + cost * served, 0.0, (SendScheduler::kTargetLoad - base) / cost,
+              (SendScheduler::kTargetLoad - steady_base) / cost},
+             players, watchers);
   }
 }
 }  // namespace
@@ -52,12 +57,14 @@ TEST_CASE("under load watchers lose send rate first, then players, then viewers 
   CHECK(u.level() > SendScheduler::kShedWatchersLevel);
   CHECK(u.k_players() > 1);
   CHECK(u.watcher_frames() == Approx(1000 / 4.0 * SendScheduler::kWatcherFloor));
-  // Capacity for 20 frames a tick: everything is shed, but never to nothing.
+  // Capacity for 20 frames a tick: everything is shed, but never to nothing, and the
+  // watchers' floor takes no more than half of it.
   SendScheduler v;
   run_at_cost(v, 0.85 / 20, 0.02, 1000, 1000, 400);
   CHECK(v.level() == SendScheduler::kShedLevel);
   CHECK(v.player_frames() > 0);
   CHECK(v.watcher_frames() > 0);
+  CHECK(v.watcher_frames() <= v.player_frames() + 1e-9);
   CHECK(v.player_frames() + v.watcher_frames() < 60);
 }
 
@@ -164,6 +171,46 @@ TEST_CASE("a heavy base load (the simulation) does not drive the budget to nothi
   CHECK(s.player_frames() > fits * 0.9);
   CHECK(s.player_frames() < 10000);
   CHECK(s.k_players() == 1);
+}
+
+TEST_CASE("a storm of handshakes does not take a few players' rate, and the budget is back soon after",
+          "[server][send_rate]") {
+  // 10 players and 1,500 watchers, about 600 frames a tick fit. Then for 2 s something that is
+  // not the fan-out (a storm of handshakes) takes more than the whole CPU: the spare CPU reads
+  // as nothing, so the budget is cut step after step. The loop's base load over the last
+  // seconds (smoothed as WorldTick does, 1 % a tick) rises much more slowly.
+  SendScheduler s;
+  const double cost = 0.85 / 600;
+  run_at_cost(s, cost, 0.02, 10, 1500, 200);
+  const double settled = s.player_frames() + s.watcher_frames();
+  CHECK(settled > 500);
+  double steady = 0.02;
+  for (int i = 0; i < 40; ++i) {
+    steady = steady * 0.99 + 1.2 * 0.01;
+    run_at_cost(s, cost, 1.2, 10, 1500, 1, steady);
+    // Every player every tick; the watchers give up their rate down to their floor, and
+    // below it 5 % a step (8 steps in 2 s).
+    CHECK(s.k_players() == 1);
+    CHECK(s.player_frames() == Approx(10));
+    CHECK(s.watcher_frames() >= 1500 / 4.0 * SendScheduler::kWatcherFloor * 0.6);
+  }
+  CHECK(s.watcher_frames() < settled / 2);
+  // The storm is over: within a second (the smoothed load falls over a few ticks) the budget
+  // is back.
+  int ticks = 0;
+  while (s.player_frames() + s.watcher_frames() < settled * 0.9 && ticks < 20) {
+    steady = steady * 0.99 + 0.02 * 0.01;
+    run_at_cost(s, cost, ticks < 5 ? 0.6 : 0.02, 10, 1500, 1, steady);
+    ++ticks;
+    CHECK(s.player_frames() == Approx(10));
+  }
+  CHECK(ticks < 20);
+
+  // A storm that lasts (the base load stays over the whole CPU): what the players and the
+  // watchers' floor need is more than the steady capacity too, and the budget goes on down.
+  for (int i = 0; i < 400; ++i) run_at_cost(s, cost, 1.2, 10, 1500, 1, steady = steady * 0.99 + 1.2 * 0.01);
+  CHECK(s.player_frames() + s.watcher_frames() < 20);
+  CHECK(s.player_frames() >= s.watcher_frames());
 }
 
 TEST_CASE("a loop that keeps running late is over, however idle its CPU looks", "[server][send_rate]") {
