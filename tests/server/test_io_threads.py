@@ -157,12 +157,23 @@ class IoThreads(unittest.TestCase):
                                                   open_timeout=TIMEOUT)
                     sockets.append(ws)
                 before = thread_cpu(d.proc.pid)
-                deadline = time.monotonic() + 4
+                # Until the daemon's threads have done enough work to see how it was shared
+                # (CPU time in /proc counts 10 ms ticks; a fast machine needs longer), at most 20 s.
+                deadline = time.monotonic() + 20
+                enough = asyncio.Event()
+
+                async def measure():
+                    while time.monotonic() < deadline:
+                        await asyncio.sleep(0.25)
+                        now = thread_cpu(d.proc.pid)
+                        if sum(now[t] - before.get(t, 0) for t in now) >= 16:
+                            break
+                    enough.set()
 
                 async def drain(ws):
-                    while time.monotonic() < deadline:
+                    while not enough.is_set():
                         await asyncio.wait_for(ws.recv(), TIMEOUT)
-                await asyncio.gather(*(drain(ws) for ws in sockets))
+                await asyncio.gather(measure(), *(drain(ws) for ws in sockets))
                 after = thread_cpu(d.proc.pid)
                 for ws in sockets:
                     await ws.close()
