@@ -12,7 +12,8 @@
 // every 4th tick (nor more than half the budget for that floor) before players give anything
 // up. A class given F frames a tick for N viewers is served every k = N / F ticks (1 to 4,
 // round-robin phases), and within that the F due viewers that have waited longest (so rates
-// between k and k + 1 ticks are possible, and past k = 4 viewers are shed fairly). Levels, for people and metrics:
+// between k and k + 1 ticks are possible, and past k = 4 viewers are shed fairly).
+// Levels, for people and metrics:
 //   0    everyone every tick
 //   1-3  watchers every 2nd, 3rd, 4th tick
 //   4    watchers beyond that, down to kWatcherFloor of them each 4th tick (players still every tick)
@@ -65,8 +66,8 @@ class SendScheduler {
   // band (or late), the budget drops to the measured capacity (at least 5 % less than now, at
   // most half); below players whole and watchers at their floor, while the steady capacity
   // carries that, only 5 % a step: a burst of load that is not the fan-out's is not a reason
-  // for the players to wait. Under the band it rises towards the capacity (by at most 30 % at a time,
-  // or at once when the load is under half the band's floor); in it, nothing moves.
+  // for the players to wait. Under the band it rises towards the capacity (by at most 30 % at
+  // a time, or at once when the load is under half the band's floor); in it, nothing moves.
   void update(const Measure& m, std::size_t players, std::size_t watchers);
 
   int level() const { return level_; }
