@@ -1558,8 +1558,12 @@ try {
       const atRemote = (p) => waitFor(p, (url) => window.skirmish.connection === 'open' && window.skirmish.lastTick !== null &&
         window.skirmish.serverUrl === url, remote.url, 10000);
       await atRemote(f.p);
+      // The HUD is drawn after the connection opens (a fresh root's CI saw "· world-1" read in
+      // between): wait for it, then say what it showed if it never came.
+      const hudWant = `· world-1 @ 127.0.0.1:${rPort}`;
+      await waitFor(f.p, (want) => document.getElementById('conn-world').textContent === want, hudWant, 5000).catch(() => {});
       const hudText = await f.p.textContent('#conn-world');
-      assert(hudText === `· world-1 @ 127.0.0.1:${rPort}`, `the HUD names the world and its host: "${hudText}"`);
+      assert(hudText === hudWant, `the HUD names the world and its host: "${hudText}"`);
       assert(f.rec.sockets[f.rec.sockets.length - 1].url() === remote.url, `a WebSocket to the other origin: ${f.rec.sockets.map((w) => w.url())}`);
       assert(!new URL(f.p.url()).searchParams.has('world'), `?world= names our own worlds only: ${f.p.url()}`);
       await joinAs(f.p, 'erin');
