@@ -22,7 +22,7 @@ double SendScheduler::plan(double p_all, double w_all) {
     // Watchers keep half of them every 4th tick before players give anything up, but never
     // more than half the budget: at a budget cut deep (a storm of handshakes took the CPU),
     // a few players would otherwise wait many ticks for the sake of hundreds of watchers.
-    const double watcher_floor = std::min(w_all / kMaxK * kWatcherFloor, budget_ * kWatcherBudgetShare);
+    const double watcher_floor = std::min(watcher_floor_of(w_all), budget_ * kWatcherBudgetShare);
     if (budget_ >= p + watcher_floor) {
       fw = budget_ - p;  // players whole, watchers what is left
     } else {
@@ -56,7 +56,7 @@ void SendScheduler::update(const Measure& m, std::size_t players, std::size_t wa
       // at their floor, while the steady capacity carries that, only a step at a time, or a
       // storm cuts the budget to nothing and players wait seconds for it to grow back.
       const double now = std::min(budget_, planned_);
-      const double players_first = p / min_k_ + std::min(w / min_k_, w / kMaxK * kWatcherFloor);
+      const double players_first = p / min_k_ + watcher_floor_of(w);
       budget_ = std::max({1.0, now * 0.5, std::min(m.capacity, now * 0.95),
                           std::min({players_first, m.steady_capacity, now * 0.95})});
       since_adjust_ = 0;

@@ -93,6 +93,9 @@ class SendScheduler {
   }
 
  private:
+  // Frames a tick that serve kWatcherFloor of `watchers` every kMaxK-th tick (never more than
+  // the watchers at any send interval: min_k_ is at most kMaxK).
+  static double watcher_floor_of(double watchers) { return watchers / kMaxK * kWatcherFloor; }
   // Splits budget_ between the classes and sets k and the level; returns the frames a tick
   // that plan serves.
   double plan(double players, double watchers);
