@@ -20,6 +20,9 @@ ConnectionLoop::ConnectionLoop(Owner& owner, uv_loop_t* loop, std::uint8_t index
     : owner_(owner), loop_(loop), index_(index), config_(config), inbox_(loop) {
   // Loop 0 is the constructing (main) thread's; the others are bound when their thread starts.
   if (index == 0) bind_thread();
+  // The send scheduler reads how long each loop waits for I/O (a loop that never does cannot
+  // keep up, whatever the CPU numbers say); libuv counts it only when asked, before it runs.
+  uv_loop_configure(loop_, UV_METRICS_IDLE_TIME);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
   sweep_timer_.data = grace_timer_.data = this;

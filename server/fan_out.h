@@ -20,6 +20,7 @@ class FanOutRunner {
   virtual ~FanOutRunner() = default;
   virtual std::size_t loops() const = 0;
   // Loop k's libuv loop (for a world's timer: initialise it before the loops' threads run).
+  // It counts its idle time (UV_METRICS_IDLE_TIME), which a world's tick reads.
   virtual uv_loop_t* uv_loop(std::size_t k) = 0;
   // Runs `task` on loop k's thread: now, when the caller is on it or the loops' threads do
   // not run (yet, or any more); else posted there.
@@ -35,7 +36,7 @@ class FanOutRunner {
 // One loop, the caller's: what a daemon with server.io_threads = 1, and the unit tests, use.
 class InlineFanOut final : public FanOutRunner {
  public:
-  explicit InlineFanOut(uv_loop_t* loop) : loop_(loop) {}
+  explicit InlineFanOut(uv_loop_t* loop) : loop_(loop) { uv_loop_configure(loop_, UV_METRICS_IDLE_TIME); }
   std::size_t loops() const override { return 1; }
   uv_loop_t* uv_loop(std::size_t) override { return loop_; }
   void on_loop(std::size_t, std::function<void()> task) override { task(); }

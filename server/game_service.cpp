@@ -730,10 +730,17 @@ void GameService::write_metrics(MetricsText& m) const {
             [](W w) { return static_cast<double>(w.tick().fanout_cpu_ns()) / 1e9; });
   per_world("gauge", "skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)",
             [](W w) { return w.tick().load(); });
+  per_world("gauge", "skirmish_loop_busy",
+            "wall-time share the busiest of the world's event loops spent not waiting for I/O (smoothed; near 1: "
+            "it cannot keep up, whatever the CPU load says)",
+            [](W w) { return w.tick().busy(); });
   per_world("gauge", "skirmish_fanout_load", "the part of that load spent building and writing this world's tick frames",
             [](W w) { return w.tick().fanout_load(); });
   per_world("gauge", "skirmish_send_capacity_frames", "tick frames a tick the CPU left over allows, by the measured cost of a frame",
             [](W w) { return w.tick().capacity_frames() >= 1e17 ? -1.0 : w.tick().capacity_frames(); });
+  per_world("gauge", "skirmish_send_wall_capacity_frames",
+            "tick frames a tick whose fan-out ends in time, by the loops' busy wall time (-1: not measured yet)",
+            [](W w) { return w.tick().wall_capacity_frames() >= 1e17 ? -1.0 : w.tick().wall_capacity_frames(); });
   per_world("gauge", "skirmish_send_budget_frames", "tick frames a tick the send budget allows (-1: no budget)",
             [](W w) { return w.tick().scheduler().budget() >= 1e17 ? -1.0 : w.tick().scheduler().budget(); });
   per_world("gauge", "skirmish_send_level",

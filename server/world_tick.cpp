@@ -22,7 +22,8 @@ WorldTick::WorldTick(std::size_t home, const config::Config& config, std::uint64
              [this](std::uint32_t steps) { tick(steps); }, &mutex),
       allowance_(static_cast<double>(runner.loops())),
       loops_(runner.loops()),
-      wanted_(runner.loops(), 0) {
+      wanted_(runner.loops(), 0),
+      idle_ns_(runner.loops(), 0) {
   scheduler_.set_min_k(config.session.send_every_ticks);
 }
 
@@ -128,7 +129,8 @@ void WorldTick::tick(std::uint32_t steps) {
   runner_.run(home_, wanted_, [this](std::size_t k) { run_jobs(loops_[k]); });
   lock.lock();
   run_jobs(locked_);
-  fanout_durations_.observe(static_cast<double>(uv_hrtime() - fan_start) / 1e9);
+  const std::uint64_t fan_wall_ns = uv_hrtime() - fan_start;
+  fanout_durations_.observe(static_cast<double>(fan_wall_ns) / 1e9);
   fanning_out_ = false;
   graveyard_.clear();
 
@@ -148,9 +150,13 @@ void WorldTick::tick(std::uint32_t steps) {
   for (LoopWork& w : loops_) collect(w);
   collect(locked_);
   fanout_cpu_ns_ += fan_cpu;
-  measure_load(fan_cpu, frames, steps > 1);
+  measure_load(fan_cpu, fan_wall_ns, frames, steps > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
-  scheduler_.update({load_, late_, capacity_frames_, steady_capacity_frames_}, players, viewers_.size() - players);
+  // Whichever runs out first, the CPU the daemon may use or the wall time its loops have,
+  // sets the pace.
+  scheduler_.update({std::max(load_, busy_), late_, std::min(capacity_frames_, wall_capacity_frames_),
+                     steady_capacity_frames_},
+                    players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
 }
 
@@ -181,8 +187,10 @@ void WorldTick::apply_input(Viewer& v, float dx, float dy, bool attack) {
   v.attack = v.attack || attack;
 }
 
-void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late) {
+void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_wall_ns, std::uint64_t frames,
+                             bool late) {
   const std::uint64_t now = uv_hrtime();
+  measure_busy(now, fanout_wall_ns, frames);
   // With several loops, the CPU all of them used (reading, writing, building frames) is what
   // the process may have; with one, this thread's is.
   const std::uint64_t cpu = runner_.loops() > 1 ? process_cpu_ns() : thread_cpu_ns();
@@ -219,6 +227,38 @@ void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, 
   }
   last_turn_ns_ = now;
   last_turn_cpu_ns_ = cpu;
+}
+
+void WorldTick::measure_busy(std::uint64_t now, std::uint64_t fanout_wall_ns, std::uint64_t frames) {
+  // Each loop's time idle in epoll since the last turn (libuv counts it; the call is
+  // thread-safe). The home loop counts as busy while it waits for the other loops' shares:
+  // it cannot read its own sockets meanwhile either.
+  double busy = 0;
+  for (std::size_t k = 0; k < idle_ns_.size(); ++k) {
+    const std::uint64_t idle = uv_metrics_idle_time(runner_.uv_loop(k));
+    if (last_turn_ns_ != 0 && now > last_turn_ns_ && (k == home_ || wanted_[k])) {
+      const double idle_share = static_cast<double>(idle - idle_ns_[k]) / static_cast<double>(now - last_turn_ns_);
+      busy = std::max(busy, 1.0 - idle_share);
+    }
+    idle_ns_[k] = idle;
+  }
+  if (last_turn_ns_ == 0 || now <= last_turn_ns_) return;
+  constexpr double kWeight = 0.3;  // as the CPU load's
+  busy_ = busy_ * (1 - kWeight) + std::clamp(busy, 0.0, 1.0) * kWeight;
+  const auto period = static_cast<double>(ticks_.period_ns());
+  fanout_wall_share_ = fanout_wall_share_ * (1 - kWeight) + static_cast<double>(fanout_wall_ns) / period * kWeight;
+  if (frames > 0) {
+    const double per_frame = static_cast<double>(fanout_wall_ns) / static_cast<double>(frames);
+    frame_wall_ns_ = frame_wall_ns_ == 0 ? per_frame : frame_wall_ns_ * (1 - kWeight) + per_frame * kWeight;
+  }
+  // The frames a tick whose fan-out ends in time: what is not the fan-out (the steps, the
+  // reading) keeps its share of the period, the fan-out gets the rest up to the target. A
+  // loop is busy for at most the whole period while a fan-out may run past it, so the
+  // fan-out's wall time, not the busy share, says how far over it is.
+  if (frame_wall_ns_ > 0) {
+    const double base = std::clamp(busy_ - fanout_wall_share_, 0.0, SendScheduler::kTargetLoad);
+    wall_capacity_frames_ = (SendScheduler::kTargetLoad - base) * period / frame_wall_ns_;
+  }
 }
 
 void WorldTick::add_job(Viewer& v) {

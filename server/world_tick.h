@@ -92,6 +92,10 @@ class WorldTick {
   double load() const { return load_; }
   double fanout_load() const { return fanout_load_; }
   double capacity_frames() const { return capacity_frames_; }
+  // Share of the last turns the busiest of this world's loops was not waiting for I/O
+  // (smoothed), and the frames a tick whose fan-out would end in time by that measure.
+  double busy() const { return busy_; }
+  double wall_capacity_frames() const { return wall_capacity_frames_; }
   // Due viewers shed in the last tick.
   std::size_t shed_last_tick() const { return shed_last_tick_; }
   // Wall time from the start of a tick's fan-out (frames built on every loop) to its last write.
@@ -126,8 +130,13 @@ class WorldTick {
   void add_job(Viewer& v);
   void run_jobs(LoopWork& work);
   void serve(LoopWork& work, const Job& job);
-  // After a turn's fan-out: its CPU and frames, and whether the turn was late.
-  void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t frames, bool late);
+  // After a turn's fan-out: its CPU, wall time and frames, and whether the turn was late.
+  void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_wall_ns, std::uint64_t frames, bool late);
+  // The wall-time side of that (from measure_load, before it moves last_turn_ns_): the CPU
+  // allowance counts a core per loop, but on a machine shared with other busy processes and
+  // no cgroup quota the loops get less, the CPU load reads low and the fan-out runs into the
+  // next tick. How much of the turn the busiest loop spent not waiting for I/O shows that.
+  void measure_busy(std::uint64_t now, std::uint64_t fanout_wall_ns, std::uint64_t frames);
 
   std::size_t home_;
   uv_loop_t* loop_;  // the home loop's
@@ -152,6 +161,7 @@ class WorldTick {
   std::vector<LoopWork> loops_;     // by event loop
   LoopWork locked_;                 // viewers that need the lock (polling sessions), on the home loop
   std::vector<std::uint8_t> wanted_;  // loops with jobs this tick
+  std::vector<std::uint64_t> idle_ns_;  // by loop: its libuv idle time at the last turn
   std::uint8_t next_phase_ = 0;
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   InputQueue input_queue_;
@@ -163,7 +173,11 @@ class WorldTick {
   double frame_cpu_ns_ = 0;     // fan-out CPU per frame (smoothed)
   double capacity_frames_ = 1e18;  // frames a tick the spare CPU allows at the target load
   double steady_base_ = -1;        // load that is not fan-out, smoothed over seconds (-1: none yet)
-  double steady_capacity_frames_ = 1e18;  // ... and the frames a tick that leaves room for
+  double steady_capacity_frames_ = 1e18;  // the same frames a tick by steady_base_
+  double busy_ = 0;                 // see busy()
+  double fanout_wall_share_ = 0;    // the fan-out's wall time over the tick period (smoothed)
+  double frame_wall_ns_ = 0;        // fan-out wall time per frame (smoothed)
+  double wall_capacity_frames_ = 1e18;  // see wall_capacity_frames()
   std::size_t shed_last_tick_ = 0;
   DurationHistogram fanout_durations_;
   DurationHistogram send_delays_;
