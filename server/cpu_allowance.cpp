@@ -1,8 +1,10 @@
 #include "server/cpu_allowance.h"
 
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
+#include <thread>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -83,9 +85,19 @@ double cgroup_cpu_cores(double cap, const std::string& proc_self_cgroup, const s
   return cores > 0 ? std::min(cap, cores) : cap;
 }
 
+double affinity_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  // More CPUs than a cpu_set_t holds (or no answer): all of them.
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+double usable_cores() { return cgroup_cpu_cores(affinity_cores()); }
+
 double CpuAllowance::cores() {
   constexpr int kRefreshEvery = 20;  // about once a second at 20 ticks/s
-  if (calls_++ % kRefreshEvery == 0) cores_ = cgroup_cpu_cores(cap_);
+  if (calls_++ % kRefreshEvery == 0) cores_ = cgroup_cpu_cores(std::min(cap_, affinity_cores()));
   return cores_;
 }
 

@@ -2,7 +2,8 @@
 // daemon capped by its cgroup (a container's --cpus, a Kubernetes CPU limit, cgroup v1
 // cpu.cfs_quota_us or v2 cpu.max) has less than a core, and wall-clock busy time does not
 // show it until the kernel throttles it, when it is already late. Load is the loop thread's
-// CPU time over the CPU the cgroup allows it in the same wall time (at most one core).
+// CPU time over the CPU the cgroup allows it in the same wall time (at most a core a loop, and
+// at most the CPUs its affinity lets it run on).
 #pragma once
 
 #include <cstdint>
@@ -20,12 +21,19 @@ std::uint64_t process_cpu_ns();
 double cgroup_cpu_cores(double cap = 1.0, const std::string& proc_self_cgroup = "/proc/self/cgroup",
                         const std::string& cgroup_root = "/sys/fs/cgroup");
 
+// CPUs the calling thread may run on (its affinity: `taskset`, `docker run --cpuset-cpus`, a
+// Kubernetes static CPU policy), which threads it starts inherit.
+double affinity_cores();
+// What this process may use: those CPUs, or fewer under a cgroup quota.
+double usable_cores();
+
 class CpuAllowance {
  public:
   // `cap`: the most the process can use whatever its quota (its threads that do the work).
   explicit CpuAllowance(double cap = 1.0) : cap_(cap), cores_(cap) {}
-  // Cores allowed now (the quota is read again every `refresh_every` calls: an operator may
-  // move the process into a cgroup, or change its quota, while it runs).
+  // Cores allowed now: `cap`, or fewer by the affinity or the quota (both read again every
+  // `refresh_every` calls: an operator may move the process into a cgroup, change its quota
+  // or pin it while it runs).
   double cores();
 
  private:

@@ -24,10 +24,10 @@ constexpr const char* kWebSocketPath = "/ws";
 std::size_t loop_count(const config::Config& config) {
   int n = config.server.io_threads;
   if (n <= 0) {
-    // One per core the process may use: the machine's, or fewer under a cgroup CPU quota (a
-    // container limited to 2 CPUs on a 64-core node gets 2 loops, not 64).
-    const double cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
-    n = static_cast<int>(std::ceil(cgroup_cpu_cores(cores)));
+    // One per core the process may use: the CPUs it may run on, or fewer under a cgroup CPU
+    // quota (a container limited to 2 CPUs on a 64-core node gets 2 loops, not 64; a daemon
+    // pinned to one CPU gets one loop, not two taking turns on it).
+    n = static_cast<int>(std::ceil(usable_cores()));
   }
   return static_cast<std::size_t>(std::clamp(n, 1, 64));
 }

@@ -6,6 +6,7 @@ never sent, no removal of one they do not hold, tick numbers only going up). The
 also runs this file against a ThreadSanitizer build of the daemon (scripts/tsan.sh)."""
 import asyncio
 import json
+import math
 import os
 import random
 import signal
@@ -19,6 +20,27 @@ from daemon import Daemon, wait_until
 
 TIMEOUT = 10
 SANITIZED = os.environ.get("SKIRMISH_TSAN") == "1"  # everything is slower under TSan
+
+
+def cgroup_cpu_quota():
+    """This process's cgroup CPU quota in cores (v2 cpu.max or v1 cpu.cfs_quota_us), or None."""
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            names = [f"/sys/fs/cgroup{path}/cpu.max"] if not controllers else (
+                [f"/sys/fs/cgroup/{controllers}{path}/cpu.cfs_quota_us"] if "cpu" in controllers.split(",") else [])
+            for name in names:
+                try:
+                    with open(name) as q:
+                        text = q.read().split()
+                except OSError:
+                    continue
+                if name.endswith("cpu.max") and text and text[0] != "max":
+                    return int(text[0]) / int(text[1])
+                if name.endswith("cfs_quota_us") and text and int(text[0]) > 0:
+                    with open(name.replace("cfs_quota_us", "cfs_period_us")) as p:
+                        return int(text[0]) / int(p.read())
+    return None
 
 
 def run(coro, limit=120):
@@ -188,6 +210,18 @@ class IoThreads(unittest.TestCase):
             self.assertGreaterEqual(ticks[1], 0.25 * sum(ticks), f"CPU ticks by thread: {used}")
         finally:
             self.assertEqual(d.stop(), 0)
+
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs two CPUs to run on")
+    def test_by_default_one_loop_per_cpu_the_daemon_may_run_on(self):
+        """server.io_threads 0: as many loops as CPUs the daemon may run on (its affinity, as
+        taskset or docker run --cpuset-cpus sets it), not as many as the machine has: two loops
+        taking turns on one CPU only add hand-offs, and count a core that is not there."""
+        cpus = sorted(os.sched_getaffinity(0))
+        with Daemon("--state-file", "", cpus={cpus[0]}) as d:
+            self.assertEqual(d.metrics()["skirmish_event_loops"], 1)
+        quota = cgroup_cpu_quota()
+        with Daemon("--state-file", "", cpus=set(cpus[:2])) as d:
+            self.assertEqual(d.metrics()["skirmish_event_loops"], 2 if quota is None or quota >= 2 else math.ceil(quota))
 
 
 class WorldsOnLoops(unittest.TestCase):

@@ -42,13 +42,14 @@ def parse_metrics(text):
 
 
 class Daemon:
-    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1"):
+    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1", cpus=None):
         self.binary = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
         # A scratch working directory: the daemon saves its players there on shutdown.
         self.cwd = cwd or tempfile.mkdtemp(prefix="skirmishd-test-")
         self.host = host
         self.args = ["--host", host, "--port", str(port), "--log-level", log_level, *args]
         self.env = dict(os.environ, **(env or {}))
+        self.cpus = cpus  # the CPUs it may run on (its affinity); None: this process's
         self.proc = None
         self.port = None
         self.lines = []
@@ -57,7 +58,8 @@ class Daemon:
     def start(self, timeout=15):
         self.proc = subprocess.Popen([self.binary, *self.args], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace",
-                                     cwd=self.cwd)
+                                     cwd=self.cwd,
+                                     preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None)
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
