@@ -166,7 +166,8 @@ std::vector<Option> build_options() {
                       "a WebSocket over that allowance this long without a break is closed with 1008; 0 = never",
                       [](Config& c) -> auto& { return c.server.flood_close_ms; }));
   o.push_back(integer("server.io_threads", "SKIRMISH_IO_THREADS", "--io-threads", 0, 64,
-                      "event loops (threads) serving connections and building frames; 0 = one per core, 1 = one",
+                      "event loops (threads) serving connections and building frames; 0 = one per CPU the process "
+                      "may run on (its affinity; fewer under a cgroup CPU quota), 1 = one",
                       [](Config& c) -> auto& { return c.server.io_threads; }));
   o.push_back(text("server.public_url", "SKIRMISH_PUBLIC_URL", "--public-url", ValueKind::String, {},
                    "how browsers reach this process (http[s]://host[:port]); the fleet gives it out in world URLs; "

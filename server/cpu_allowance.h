@@ -39,7 +39,7 @@ class CpuAllowance {
  private:
   double cap_;
   double cores_;
-  int calls_ = 0;
+  unsigned calls_ = 0;  // wraps after years, harmlessly
 };
 
 }  // namespace skirmish::server

