@@ -71,6 +71,25 @@ def cgroup_usable():
     return None
 
 
+def cores_to_serve_every_watcher(d):
+    """What serving every watcher every tick costs on this machine, in cores: 2 s of what the
+    daemon sent and the CPU it used for it."""
+    m0, cpu0, t0 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
+    time.sleep(2)  # a measuring window, not a wait for an event
+    m1, cpu1, t1 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
+    used = (cpu1 - cpu0) / (t1 - t0)
+    sent = (m1["skirmish_tick_frames_sent_total"] - m0["skirmish_tick_frames_sent_total"]) / (t1 - t0)
+    return used * WATCHERS * TICK_RATE / sent if sent > 0 else float("inf")
+
+
+def print_history(samples):
+    """/stats.json's samples, a second at a time: level, every how many ticks players and
+    watchers were served, the frames a second each player and each watcher got, late ticks."""
+    print("level/k players/k watchers/player rate/watcher rate/late: " + " ".join(
+        f"{s['send_level']}/{s['k_players']}/{s['k_watchers']}/{s['send_rate_players']:.1f}/"
+        f"{s['send_rate_watchers']:.1f}/{s['late_ticks']:.0f}" for s in samples))
+
+
 def cpu_list(cpus):
     """A set of CPU numbers as taskset -c reads them."""
     return ",".join(str(c) for c in sorted(cpus))
@@ -150,15 +169,9 @@ class Overload(unittest.TestCase):
                 # The players come once the watchers are in: a storm of handshakes is its own load.
                 self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_viewers", 0) >= WATCHERS, timeout=30),
                                 "the watchers never all connected")
-                # What serving every watcher every tick costs on this machine: 2 s of what the
-                # daemon sent and the CPU it used for it. Then the quota that makes that
-                # OVERLOAD times what it gets (never more than QUOTA_US).
-                m0, cpu0, t0 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
-                time.sleep(2)  # a measuring window, not a wait for an event
-                m1, cpu1, t1 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
-                used = (cpu1 - cpu0) / (t1 - t0)
-                sent = (m1["skirmish_tick_frames_sent_total"] - m0["skirmish_tick_frames_sent_total"]) / (t1 - t0)
-                full = used * WATCHERS * TICK_RATE / sent if sent > 0 else float("inf")
+                # The quota that makes serving every watcher every tick OVERLOAD times what the
+                # daemon gets (never more than QUOTA_US).
+                full = cores_to_serve_every_watcher(d)
                 quota = int(max(MIN_QUOTA_US, min(QUOTA_US, 100000 * full / OVERLOAD)))
                 cap.set_quota(quota)
                 # The players come once the daemon has lowered its send rate to fit the new
@@ -197,11 +210,7 @@ class Overload(unittest.TestCase):
               f"{m.get('skirmish_frames_shed_total', 0):.0f}, withheld {m['skirmish_tick_frames_withheld_total']:.0f}; "
               f"late ticks {m.get('skirmish_ticks_late_total', 0):.0f}; CPU stolen by the hypervisor {steal:.2f} s "
               f"over {elapsed:.1f} s")
-        # A second at a time: level, every how many ticks players and watchers were served,
-        # the frames a second each player and each watcher got, and the late ticks.
-        print("level/k players/k watchers/player rate/watcher rate/late: " + " ".join(
-            f"{s['send_level']}/{s['k_players']}/{s['k_watchers']}/{s['send_rate_players']:.1f}/"
-            f"{s['send_rate_watchers']:.1f}/{s['late_ticks']:.0f}" for s in history[-16:]))
+        print_history(history[-16:])
         # The daemon was overloaded, and said so: it withheld frames rather than ticks.
         self.assertGreater(m["skirmish_tick_frames_withheld_total"], 0)
         self.assertGreaterEqual(m["skirmish_send_level"], 1)
@@ -246,16 +255,10 @@ class Overload(unittest.TestCase):
             self.addCleanup(stop_process, watchers)
             self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_viewers", 0) >= WATCHERS, timeout=30),
                             "the watchers never all connected")
-            # What serving every watcher every tick costs on this machine, as in the test
-            # above; then the busy process, with a weight that leaves the daemon 1 /
-            # SHARED_OVERLOAD of that: a moderate overload, which the CPU load does not show
-            # and late ticks only now and then.
-            m0, cpu0, t0 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
-            time.sleep(2)  # a measuring window, not a wait for an event
-            m1, cpu1, t1 = d.metrics(), process_cpu_seconds(d.proc.pid), time.monotonic()
-            used = (cpu1 - cpu0) / (t1 - t0)
-            sent = (m1["skirmish_tick_frames_sent_total"] - m0["skirmish_tick_frames_sent_total"]) / (t1 - t0)
-            full = used * WATCHERS * TICK_RATE / sent if sent > 0 else float("inf")
+            # The busy process, with a weight that leaves the daemon 1 / SHARED_OVERLOAD of what
+            # serving every watcher every tick takes: a moderate overload, which the CPU load
+            # does not show and late ticks only now and then.
+            full = cores_to_serve_every_watcher(d)
             share = min(0.9, max(MIN_SHARE, full / SHARED_OVERLOAD))
             shares = max(2, int(1024 * share / (1 - share)))
             group.set_shares(shares)
@@ -306,9 +309,7 @@ class Overload(unittest.TestCase):
               f"{delta('skirmish_ticks_late_total'):.0f}; players: frames/s min {pc['frame_rate']['min']:.1f}, "
               f"largest tick gap {pc['tick_gap']['max']}, delay p99 {p['measured']['delay_ms']['p99']:.0f} ms; "
               f"watchers: frames/s min {wc['frame_rate']['min']:.2f} p50 {wc['frame_rate']['p50']:.2f}")
-        print("level/k players/k watchers/player rate/watcher rate/late: " + " ".join(
-            f"{s['send_level']}/{s['k_players']}/{s['k_watchers']}/{s['send_rate_players']:.1f}/"
-            f"{s['send_rate_watchers']:.1f}/{s['late_ticks']:.0f}" for s in history[-20:]))
+        print_history(history[-20:])
         # The watchers were still there, and it shed where the CPU load alone would not have asked it to.
         self.assertGreaterEqual(m["skirmish_viewers"], WATCHERS)  # the players have left by then
         self.assertGreaterEqual(m["skirmish_send_level"], 1)
