@@ -4,9 +4,9 @@
 #include <time.h>
 
 #include <algorithm>
-#include <thread>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 namespace skirmish::server {
@@ -97,7 +97,7 @@ double usable_cores() { return cgroup_cpu_cores(affinity_cores()); }
 
 double CpuAllowance::cores() {
   constexpr int kRefreshEvery = 20;  // about once a second at 20 ticks/s
-  if (calls_++ % kRefreshEvery == 0) cores_ = cgroup_cpu_cores(std::min(cap_, affinity_cores()));
+  if (calls_++ % kRefreshEvery == 0) cores_ = std::min(cap_, usable_cores());
   return cores_;
 }
 

@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from daemon import Daemon, wait_until
+from daemon import Daemon, taskset, wait_until
 from raw_ws import http_request
 
 LOAD = os.path.abspath(os.environ.get("SKIRMISH_LOAD", "build/loadtest/skirmish-load"))
@@ -90,11 +90,6 @@ def print_history(samples):
         f"{s['send_rate_watchers']:.1f}/{s['late_ticks']:.0f}" for s in samples))
 
 
-def cpu_list(cpus):
-    """A set of CPU numbers as taskset -c reads them."""
-    return ",".join(str(c) for c in sorted(cpus))
-
-
 def stop_process(proc):
     """Ends a helper process this test started, if it still runs."""
     if proc.poll() is None:
@@ -142,8 +137,7 @@ class CpuCap:
 class Overload(unittest.TestCase):
     def load(self, tmp, name, behavior, clients, duration, *extra, cpus=None):
         report = os.path.join(tmp, f"{name}.json")
-        pin = ["taskset", "-c", cpu_list(cpus)] if cpus else []
-        proc = subprocess.Popen([*pin, LOAD, "--url", self.daemon.ws_url(), "--clients", str(clients), "--ramp", "1000",
+        proc = subprocess.Popen([*taskset(cpus), LOAD, "--url", self.daemon.ws_url(), "--clients", str(clients), "--ramp", "1000",
                                  "--duration", str(duration), "--behavior", behavior, "--report", report, *extra],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         return proc, report
@@ -263,7 +257,7 @@ class Overload(unittest.TestCase):
             shares = max(2, int(1024 * share / (1 - share)))
             group.set_shares(shares)
             # Busy for at most two minutes, whatever happens to this test.
-            hog = subprocess.Popen(["taskset", "-c", cpu_list(daemon_cpu), sys.executable, "-c",
+            hog = subprocess.Popen([*taskset(daemon_cpu), sys.executable, "-c",
                                     "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end: pass"])
             self.addCleanup(stop_process, hog)
             hog_group = CpuCap(hog.pid, None)

@@ -41,6 +41,12 @@ def parse_metrics(text):
     return values
 
 
+def taskset(cpus):
+    """The command prefix that runs a program on these CPUs only (its affinity); none for None.
+    taskset execs the program in its own process, so the pid is the program's."""
+    return ["taskset", "-c", ",".join(str(c) for c in sorted(cpus))] if cpus else []
+
+
 class Daemon:
     def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1", cpus=None):
         self.binary = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
@@ -56,9 +62,7 @@ class Daemon:
         self._queue = queue.Queue()
 
     def start(self, timeout=15):
-        # taskset execs the daemon in its own process: proc.pid is the daemon's.
-        pin = ["taskset", "-c", ",".join(str(c) for c in sorted(self.cpus))] if self.cpus else []
-        self.proc = subprocess.Popen([*pin, self.binary, *self.args], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*taskset(self.cpus), self.binary, *self.args], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace",
                                      cwd=self.cwd)
         threading.Thread(target=self._pump, daemon=True).start()
