@@ -52,7 +52,7 @@ void VisibilityIndex::query(float x, float y, float r, std::vector<World::Visibl
       if (dx * dx + dy * dy <= r2) out.push_back({it->id, it->index});
     }
   }
-  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), World::VisibleRef::by_id);
+  std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(), World::VisibleRef::ById{});
 }
 
 }  // namespace skirmish::game

@@ -247,7 +247,7 @@ void World::query_visible(float x, float y, float r, std::vector<VisibleRef>& ou
     const float dx = e.x - x, dy = e.y - y;
     if (e.visible && dx * dx + dy * dy <= r2) out.push_back({e.id, i});
   });
-  std::sort(out.begin() + static_cast<ptrdiff_t>(first), out.end(), VisibleRef::by_id);
+  std::sort(out.begin() + static_cast<ptrdiff_t>(first), out.end(), VisibleRef::ById{});
 }
 
 namespace {

@@ -33,20 +33,4 @@ class FanOutRunner {
                    const std::function<void(std::size_t)>& work) = 0;
 };
 
-// One loop, the caller's: what a daemon with server.io_threads = 1, and the unit tests, use.
-class InlineFanOut final : public FanOutRunner {
- public:
-  explicit InlineFanOut(uv_loop_t* loop) : loop_(loop) { uv_loop_configure(loop_, UV_METRICS_IDLE_TIME); }
-  std::size_t loops() const override { return 1; }
-  uv_loop_t* uv_loop(std::size_t) override { return loop_; }
-  void on_loop(std::size_t, std::function<void()> task) override { task(); }
-  void run(std::size_t, const std::vector<std::uint8_t>& wanted,
-           const std::function<void(std::size_t)>& work) override {
-    if (!wanted.empty() && wanted[0]) work(0);
-  }
-
- private:
-  uv_loop_t* loop_;
-};
-
 }  // namespace skirmish::server
