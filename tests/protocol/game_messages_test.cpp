@@ -243,6 +243,82 @@ TEST_CASE("input with attack false decodes to no attack", "[protocol][messages]"
   CHECK_FALSE(decoded<InputMsg>(R"({"type":"input","attack":false})").attack);
 }
 
+TEST_CASE("a later duplicate key overrides an earlier one in an input, as in any message", "[protocol][messages]") {
+  const InputMsg m = decoded<InputMsg>(
+      R"({"seq":1,"type":"input","move":[1,1],"attack":true,"seq":2,"move":[-0.5,0.25],"attack":false})");
+  CHECK(m.seq == 2);
+  CHECK(m.dx == -0.5f);
+  CHECK(m.dy == 0.25f);
+  CHECK_FALSE(m.attack);
+  CHECK(std::holds_alternative<PingMsg>(std::get<ClientMsg>(decode_client_message(std::string_view(R"({"type":"input","type":"ping"})")))));
+  CHECK(decoded<InputMsg>(R"({"type":"ping","type":"input","seq":3})").seq == 3);
+  CHECK(error_code(R"({"type":"input","seq":5,"seq":-1})") == "bad_field");
+  CHECK(decoded<InputMsg>(R"({"type":"input","seq":-1,"seq":5})").seq == 5);
+}
+
+// Inputs are read from the text without a DOM; every other answer comes from the parsed JSON.
+// Both must agree on every text (the game message fuzzer checks the same on random ones).
+TEST_CASE("an input read from text is what the parsed JSON decodes to", "[protocol][messages]") {
+  const std::vector<std::string> texts = {
+      R"({"type":"input","seq":17,"move":[0.5,-0.25],"attack":true})",
+      R"( { "attack" : false , "move" : [ -0 , 0.0 ] , "type" : "input" , "seq" : 0 } )",
+      R"({"type":"input","move":[-0.0,-1e-320]})",
+      R"({"type":"input","move":[18446744073709551615,-9223372036854775808]})",
+      R"({"type":"input","extra":null,"more":"x","n":-3,"f":2.5,"b":true})",
+      R"({"type":"input","extra":{"a":1}})",
+      R"({"type":"input","extra":[1,2]})",
+      R"({"type":"input","move":[[1],2]})",
+      R"({"type":"input","move":[1,{"a":2}]})",
+      R"({"type":"input","move":[1e400,0]})",
+      R"({"type":"input","seq":4294967296})",
+      R"({"type":"input","seq":-0})",
+      R"({"type":"input","seq":1.0})",
+      R"({"type":"input","attack":1})",
+      R"({"type":"input","type":1})",
+      R"({"type":"\u0069nput","seq":9})",
+      R"({"type":"input"} )",
+      R"({"type":"input"}x)",
+      R"({"type":"input",})",
+      R"({"type":"input"})",
+      R"({"seq":1})",
+      R"([{"type":"input"}])",
+      R"("input")",
+      R"(17)",
+      R"({})",
+      R"({"type":"watch","x":1,"y":2})",
+      R"({"type":"join","name":"ann"})",
+  };
+  for (const std::string& text : texts) {
+    INFO(text);
+    const auto from_text = decode_client_message(std::string_view(text));
+    const json j = json::parse(text, nullptr, false);
+    if (j.is_discarded()) {
+      REQUIRE(std::holds_alternative<DecodeError>(from_text));
+      CHECK(std::get<DecodeError>(from_text).code == "bad_json");
+      continue;
+    }
+    const auto from_json = decode_client_message(j);
+    REQUIRE(from_text.index() == from_json.index());
+    if (const auto* e = std::get_if<DecodeError>(&from_text)) {
+      CHECK(e->code == std::get<DecodeError>(from_json).code);
+      CHECK(e->message == std::get<DecodeError>(from_json).message);
+      continue;
+    }
+    const ClientMsg& a = std::get<ClientMsg>(from_text);
+    const ClientMsg& b = std::get<ClientMsg>(from_json);
+    REQUIRE(a.index() == b.index());
+    if (const auto* ia = std::get_if<InputMsg>(&a)) {
+      const auto& ib = std::get<InputMsg>(b);
+      CHECK(ia->seq == ib.seq);
+      CHECK(ia->attack == ib.attack);
+      CHECK(std::signbit(ia->dx) == std::signbit(ib.dx));
+      CHECK(ia->dx == ib.dx);
+      CHECK(std::signbit(ia->dy) == std::signbit(ib.dy));
+      CHECK(ia->dy == ib.dy);
+    }
+  }
+}
+
 // ---- ping, leave, watch ------------------------------------------------------------------------
 
 TEST_CASE("ping keeps the client's clock", "[protocol][messages]") {
