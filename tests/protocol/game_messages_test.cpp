@@ -259,7 +259,7 @@ TEST_CASE("a later duplicate key overrides an earlier one in an input, as in any
 // Inputs are read from the text without a DOM; every other answer comes from the parsed JSON.
 // Both must agree on every text (the game message fuzzer checks the same on random ones).
 TEST_CASE("an input read from text is what the parsed JSON decodes to", "[protocol][messages]") {
-  const std::vector<std::string> texts = {
+  std::vector<std::string> texts = {
       R"({"type":"input","seq":17,"move":[0.5,-0.25],"attack":true})",
       R"( { "attack" : false , "move" : [ -0 , 0.0 ] , "type" : "input" , "seq" : 0 } )",
       R"({"type":"input","move":[-0.0,-1e-320]})",
@@ -285,9 +285,30 @@ TEST_CASE("an input read from text is what the parsed JSON decodes to", "[protoc
       R"("input")",
       R"(17)",
       R"({})",
+      R"({"\u0074ype":"input","s\u0065q":3})",
+      R"({"type":"input","seq\u0000":3})",
+      R"({"type":"input","seq":18446744073709551616})",
+      R"({"type":"input","seq":1e400})",
+      R"({"type":"input","move":[]})",
+      R"({"type":"input","move":[1,2,3]})",
+      R"({"type":"input","move":["1",2]})",
+      R"({"type":"input","move":[null,0]})",
+      R"({"type":"input","move":[1,1],"move":[1]})",
+      R"({"type":"input","attack":true,"attack":null})",
+      R"({"type":"input","move":[-0.0,-0e0]})",
+      R"({"type":"input"}/**/)",
+      "{\"type\":\"input\",\"name\":\"\xff\"}",
+      "",
+      "  ",
+      R"({"type":"ping","t":5})",
+      R"({"type":"leave"})",
       R"({"type":"watch","x":1,"y":2})",
       R"({"type":"join","name":"ann"})",
   };
+  std::string padded = R"({"type":"input","seq":7,"pad":")";
+  padded += std::string(4096 - padded.size() - 2, 'x') + "\"}";
+  REQUIRE(padded.size() == 4096);
+  texts.push_back(padded);
   for (const std::string& text : texts) {
     INFO(text);
     const auto from_text = decode_client_message(std::string_view(text));
@@ -307,6 +328,12 @@ TEST_CASE("an input read from text is what the parsed JSON decodes to", "[protoc
     const ClientMsg& a = std::get<ClientMsg>(from_text);
     const ClientMsg& b = std::get<ClientMsg>(from_json);
     REQUIRE(a.index() == b.index());
+    if (const auto* pa = std::get_if<PingMsg>(&a)) CHECK(pa->t == std::get<PingMsg>(b).t);
+    if (const auto* wa = std::get_if<WatchMsg>(&a)) {
+      CHECK(wa->x == std::get<WatchMsg>(b).x);
+      CHECK(wa->y == std::get<WatchMsg>(b).y);
+    }
+    if (const auto* ja = std::get_if<JoinMsg>(&a)) CHECK(ja->name == std::get<JoinMsg>(b).name);
     if (const auto* ia = std::get_if<InputMsg>(&a)) {
       const auto& ib = std::get<InputMsg>(b);
       CHECK(ia->seq == ib.seq);
