@@ -2,37 +2,14 @@
 // message or a DecodeError; the encoders' output for what it decoded must be valid JSON; and
 // the text path (inputs read without a DOM) answers exactly what the parsed-JSON path does.
 #include <cstdlib>
-#include <cstring>
-#include <variant>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "protocol/game_messages.h"
+#include "tests/support/decoded_alike.h"
 
 using namespace skirmish::protocol;
-
-namespace {
-
-bool same_answer(const std::variant<ClientMsg, DecodeError>& a, const std::variant<ClientMsg, DecodeError>& b) {
-  if (a.index() != b.index()) return false;
-  if (const auto* ea = std::get_if<DecodeError>(&a)) {
-    const auto& eb = std::get<DecodeError>(b);
-    return ea->code == eb.code && ea->message == eb.message;
-  }
-  const auto& ma = std::get<ClientMsg>(a);
-  const auto& mb = std::get<ClientMsg>(b);
-  if (ma.index() != mb.index()) return false;
-  if (const auto* ia = std::get_if<InputMsg>(&ma)) {
-    const auto& ib = std::get<InputMsg>(mb);
-    // Bitwise: -0.0 and 0.0 must not differ either.
-    return ia->seq == ib.seq && ia->attack == ib.attack && std::memcmp(&ia->dx, &ib.dx, sizeof ia->dx) == 0 &&
-           std::memcmp(&ia->dy, &ib.dy, sizeof ia->dy) == 0;
-  }
-  return true;  // the other types come from the same DOM code on both paths
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -42,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (j.is_discarded()) {
       const auto* err = std::get_if<DecodeError>(&result);
       if (err == nullptr || err->code != "bad_json") std::abort();
-    } else if (!same_answer(result, decode_client_message(j))) {
+    } else if (!skirmish::testing::decoded_alike(result, decode_client_message(j))) {
       std::abort();
     }
   }
