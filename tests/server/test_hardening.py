@@ -17,7 +17,7 @@ import unittest
 
 import websockets
 
-from daemon import Daemon, wait_until
+from daemon import Daemon, built_with, wait_until
 from raw_ws import FrameReader, ResponseReader, client_frame, close_code, http_request, open_websocket, upgrade_request
 
 BINARY = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
@@ -336,7 +336,7 @@ class PollingSessions(unittest.TestCase):
             self.assertTrue(wait_until(lambda: d.metrics()["skirmish_backlog_resyncs_total"] >= 2000, timeout=7))
             # What stays is a session's own state, not its frames. (Not under AddressSanitizer,
             # whose allocator keeps freed memory in quarantine.)
-            sanitized = os.environ.get("SKIRMISH_SANITIZED") == "1"
+            sanitized = built_with("SKIRMISH_SANITIZED")
             if not sanitized:
                 self.assertTrue(wait_until(lambda: rss_kib(d.proc.pid) - base < 24 * 1024, timeout=5),
                                 f"2,000 dormant sessions hold {rss_kib(d.proc.pid) - base} KiB of RSS")

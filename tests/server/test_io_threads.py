@@ -16,13 +16,12 @@ import urllib.request
 
 import websockets
 
-from daemon import Daemon, wait_until
+from daemon import Daemon, built_with, wait_until
 
 TIMEOUT = 10
 # Everything is slower under a sanitizer: under ASan a tick of 10,000 monsters takes about the
 # whole 50 ms period here, so a slower machine drops ticks; under TSan more still.
-SANITIZED = any(os.environ.get(name, "0") not in ("", "0", "OFF", "FALSE")
-                for name in ("SKIRMISH_SANITIZED", "SKIRMISH_TSAN"))
+SANITIZED = built_with("SKIRMISH_SANITIZED") or built_with("SKIRMISH_TSAN")
 
 
 def cgroup_cpu_quota():

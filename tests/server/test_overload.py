@@ -16,7 +16,7 @@ import tempfile
 import time
 import unittest
 
-from daemon import Daemon, taskset, wait_until
+from daemon import Daemon, built_with, taskset, wait_until
 from raw_ws import http_request
 
 LOAD = os.path.abspath(os.environ.get("SKIRMISH_LOAD", "build/loadtest/skirmish-load"))
@@ -60,7 +60,7 @@ def process_cpu_seconds(pid):
 
 
 def cgroup_usable():
-    if os.environ.get("SKIRMISH_SANITIZED", "0") not in ("", "0", "OFF", "FALSE"):
+    if built_with("SKIRMISH_SANITIZED"):
         return "the sanitizers multiply the daemon's CPU cost"
     if os.geteuid() != 0:
         return "capping the daemon's CPU needs root"

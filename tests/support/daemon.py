@@ -16,6 +16,12 @@ import time
 LISTEN_RE = re.compile(r"listening on \S+?:(\d+) ")
 
 
+def built_with(variable):
+    """Whether the daemon under test was built with a CMake switch that CTest passes on as an
+    environment variable ($<BOOL:...>: "1" or "0"), e.g. SKIRMISH_SANITIZED, SKIRMISH_TSAN."""
+    return os.environ.get(variable, "0") not in ("", "0", "OFF", "FALSE")
+
+
 def wait_until(predicate, timeout=10.0, step=0.05):
     """Polls a condition about the daemon's state (from outside there is no event to await)."""
     deadline = time.monotonic() + timeout
