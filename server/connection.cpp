@@ -270,9 +270,13 @@ void Connection::process_held_frames() {
     }
     protocol::WsEvent& event = held_events_[held_pos_];
     const bool ping = std::holds_alternative<protocol::Ping>(event);
-    // Only a close matters once ours is sent; everything else is discarded, at no cost.
-    const bool costs_nothing = state_ == State::Closing || std::holds_alternative<protocol::Close>(event) ||
-                      (ping && held_pings_ > 1);  // answered by the later ping's pong (RFC 6455 5.5.3)
+    // Only a close matters once ours is sent; everything else is discarded, at no cost. Each
+    // ping gets its own pong while the allowance pays for it; past it, a ping with a later one
+    // waiting is answered by that one's pong (RFC 6455 5.5.3), so a flood of pings costs no
+    // more than one.
+    const bool coalesced = ping && held_pings_ > 1 && rate > 0 && !messages_.ready(rate, now);
+    const bool costs_nothing =
+        state_ == State::Closing || std::holds_alternative<protocol::Close>(event) || coalesced;
     if (!costs_nothing && rate > 0 && !messages_.take(rate, now)) {
       // Over the allowance: the rest waits, in order, with the socket unread (TCP pushes
       // back on the sender); the sweep resumes us once the allowance has refilled.
@@ -286,7 +290,7 @@ void Connection::process_held_frames() {
     stats_.frames_in++;
     if (ping) {
       held_pings_--;
-      if (held_pings_ > 0) {
+      if (coalesced) {
         stats_.pings_coalesced++;
         continue;
       }

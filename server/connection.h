@@ -171,7 +171,7 @@ class Connection {
   // (A vector read from held_pos_, not a deque: an idle connection holds no block for it.)
   std::vector<protocol::WsEvent> held_events_;
   std::size_t held_pos_ = 0;
-  std::size_t held_pings_ = 0;    // pings among them: all but the last are answered by its pong
+  std::size_t held_pings_ = 0;    // pings among them (past the allowance, all but the last share its pong)
   std::optional<protocol::WsError> held_error_;  // the decoder failed after the held events
   // Bytes accepted for sending and not yet written, in order: whole frames (or responses),
   // except the front one, which the kernel may have taken part of. The first `in_flight_`

@@ -358,7 +358,8 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.counter("skirmish_bytes_sent_total", "bytes handed to the kernel or queued", static_cast<double>(st.bytes_out));
   m.counter("skirmish_messages_over_rate_total", "client messages that waited for server.max_messages_per_second",
             static_cast<double>(st.messages_over_rate));
-  m.counter("skirmish_pings_coalesced_total", "pings answered only by the pong of a later ping sent with them",
+  m.counter("skirmish_pings_coalesced_total",
+            "pings past the message allowance answered only by the pong of a later ping sent with them",
             static_cast<double>(st.pings_coalesced));
   m.counter("skirmish_reads_paused_total", "times a connection's reading paused for that limit",
             static_cast<double>(st.reads_paused));

@@ -136,6 +136,13 @@ class Frames(unittest.TestCase):
             s.sendall(client_frame(0x9, b"hello?"))
             self.assertEqual(r.read_until(0xA), b"hello?")
 
+    def test_pings_sent_together_each_get_their_pong_in_order(self):
+        # Autobahn's case 2.10: ten pings in one write, within the message allowance.
+        with self.d.connect() as s:
+            r = open_websocket(s)
+            s.sendall(b"".join(client_frame(0x9, b"payload-%d" % i) for i in range(10)))
+            self.assertEqual([r.read_until(0xA) for _ in range(10)], [b"payload-%d" % i for i in range(10)])
+
     def test_unmasked_frame_is_1002(self):
         self.assertEqual(self.violation_close_code(client_frame(0x1, b"hi", mask=False)), 1002)
 
