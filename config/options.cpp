@@ -187,7 +187,8 @@ std::vector<Option> build_options() {
                       64 << 20, "largest WebSocket message accepted; more is closed with 1009",
                       [](Config& c) -> auto& { return c.ws.max_message_size; }));
   o.push_back(integer("websocket.soft_limit_bytes", "SKIRMISH_SOFT_LIMIT_BYTES", "--soft-limit-bytes", 1024, 1 << 30,
-                      "queued outgoing bytes over which a client's tick frames are skipped",
+                      "queued outgoing bytes over which a client's tick frames are skipped (and an HTTP client's pipelined "
+                      "requests wait until it reads the answers)",
                       [](Config& c) -> auto& { return c.flow.soft_limit_bytes; }));
   o.push_back(integer("websocket.hard_limit_bytes", "SKIRMISH_HARD_LIMIT_BYTES", "--hard-limit-bytes", 1024, 1 << 30,
                       "queued outgoing bytes over which a client is closed (1013, try again later)",

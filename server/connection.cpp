@@ -148,6 +148,15 @@ void Connection::handle_http(const char* data, std::size_t len) {
       pause_reading();
       return;
     }
+    if (over_soft_limit()) {
+      // A client that pipelines requests and does not read the answers: the next requests
+      // wait, and so does the socket (TCP pushes back), until it has read what is queued
+      // (on_write_done). Otherwise the answers would pile up here without bound.
+      held_input_.assign(data, len);
+      answers_unread_ = true;
+      stop_reading();
+      return;
+    }
   }
 }
 
@@ -230,7 +239,7 @@ void Connection::finish_deferred(const protocol::HttpResponse& response) {
 }
 
 void Connection::resume_held_input() {
-  if (rate_paused_) return;
+  if (rate_paused_ || answers_unread_) return;
   if (state_ == State::Open || state_ == State::Closing) {
     process_held_frames();
     if ((state_ == State::Open || state_ == State::Closing) && !rate_paused_ && !has_held_events()) start_reading();
@@ -244,7 +253,9 @@ void Connection::resume_held_input() {
   }
   // Reading stopped for the request rate waits until the held requests are answered, so
   // that bytes are taken in order.
-  if (state_ == State::Http && !awaiting_response_ && !rate_paused_ && held_input_.empty()) start_reading();
+  if (state_ == State::Http && !awaiting_response_ && !rate_paused_ && !answers_unread_ && held_input_.empty()) {
+    start_reading();
+  }
 }
 
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
@@ -459,6 +470,10 @@ void Connection::on_write_done(uv_write_t* req, int status) {
     self->start_write();
   } else if (self->write_shut_ && !self->shutdown_issued_ && self->state_ == State::Draining) {
     self->issue_shutdown();
+  } else if (self->answers_unread_) {
+    // The client read every answer: its held requests go next, from the loop's idle callback.
+    self->answers_unread_ = false;
+    if (self->state_ == State::Http) self->host_.resume_later(self->id_);
   }
 }
 
@@ -522,6 +537,10 @@ void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
 void Connection::pause_reading() {
   if (!rate_paused_) stats_.reads_paused++;
   rate_paused_ = true;
+  stop_reading();
+}
+
+void Connection::stop_reading() {
   if (reading_stopped_) return;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
   reading_stopped_ = true;
@@ -549,7 +568,7 @@ void Connection::on_sweep(std::uint64_t now_ms) {
     // its sweep); resume_held_input() starts reading again once they are all handled.
     if ((state_ == State::Http && !held_input_.empty()) || has_held_events()) {
       host_.resume_later(id_);
-    } else {
+    } else if (!answers_unread_) {
       start_reading();
     }
   }

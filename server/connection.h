@@ -142,6 +142,7 @@ class Connection {
   void issue_shutdown();
   // Over server.max_messages_per_second: stop reading until the sweep sees the allowance refilled.
   void pause_reading();
+  void stop_reading();   // uv_read_stop, once
   void start_reading();  // undoes uv_read_stop (after a pause, and before draining)
   void arm_deadline(std::uint64_t from_now_ms);
   void on_deadline();
@@ -162,10 +163,11 @@ class Connection {
   bool upgraded_ = false;         // became a WebSocket: the application knows this id
   bool awaiting_response_ = false;
   bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
+  bool answers_unread_ = false;   // HTTP answers over the soft limit wait unread: so do requests
   bool reading_stopped_ = false;  // uv_read_stop is in effect
   bool writing_ = false;          // a uv_write of out_ is under way
   bool shutdown_issued_ = false;  // uv_shutdown called (once the queue had drained)
-  std::string held_input_;        // bytes pipelined behind a deferred request
+  std::string held_input_;        // bytes pipelined behind a deferred request, or held by a pause
   // WebSocket events decoded but not yet handled because the allowance ran out, in order;
   // reading stays stopped while any are held, so this is at most one read's worth.
   // (A vector read from held_pos_, not a deque: an idle connection holds no block for it.)

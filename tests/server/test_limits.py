@@ -64,6 +64,31 @@ class SlowReaders(unittest.TestCase):
             self.assertTrue(d.alive())
 
 
+    def test_pipelined_requests_wait_while_their_answers_go_unread_and_all_are_answered(self):
+        soft = 65536
+        with Daemon("--soft-limit-bytes", str(soft), log_level="info") as d:
+            with d.connect() as s:
+                status, _, body = http_request(s, b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertEqual(status, 200)
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(10)
+                s.connect(("127.0.0.1", d.port))
+                # 150 requests (within the message allowance) are 8 KB; their answers 4.5 MB.
+                s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 150)
+                self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes_max"] > 0))
+                # The daemon stops taking requests once the unread answers pass the soft limit:
+                # at most that plus one answer waits (the rest are unread requests in the kernel).
+                self.assertLessEqual(metrics(d)["skirmish_queued_bytes_max"], soft + len(body) + 1024)
+                reader = ResponseReader(s)
+                for i in range(150):
+                    status, _, got = reader.read()
+                    self.assertEqual((status, len(got)), (200, len(body)), f"answer {i}")
+                    self.assertEqual(got, body, f"answer {i}")
+            self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes"] == 0))
+            self.assertTrue(d.alive())
+
+
 class Liveness(unittest.TestCase):
     def test_a_silent_peer_is_pinged_then_dropped(self):
         with Daemon("--ping-interval-ms", "200", "--ping-timeout-ms", "300", "--tick-rate", "1") as d:
