@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/http_types.h"  // joined_header, for the X-Forwarded-For lines
+
 namespace skirmish::protocol {
 
 // A set of addresses and networks: "10.0.0.7", "10.0.0.0/8", "::1", "fd00::/8".
@@ -36,22 +38,5 @@ class AddressSet {
 // dropped. An entry that is not an address ends the walk at the last trusted one. (The
 // RFC 7239 "Forwarded" header is not read.)
 std::string client_address(const AddressSet& trusted, std::string_view peer, const std::string* forwarded_for);
-
-// The joined value of every line of header `lower_name` in `headers` (name, value pairs),
-// ", " between them; nullopt when there is none.
-template <class Headers>
-std::optional<std::string> joined_header(const Headers& headers, std::string_view lower_name) {
-  std::optional<std::string> out;
-  for (const auto& h : headers) {
-    if (h.name != lower_name) continue;
-    if (out) {
-      *out += ", ";
-      *out += h.value;
-    } else {
-      out = h.value;
-    }
-  }
-  return out;
-}
 
 }  // namespace skirmish::protocol

@@ -79,7 +79,8 @@ std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, co
   if (!req.header("host")) return reject(400, "missing Host header");
   const std::string* upgrade = req.header("upgrade");
   if (!upgrade || !header_has_token(*upgrade, "websocket")) return reject(400, "Upgrade header must contain 'websocket'");
-  const std::string* connection = req.header("connection");
+  // Connection and Sec-WebSocket-Protocol are lists: several lines read as one (RFC 9110 5.3).
+  const std::optional<std::string> connection = joined_header(req.headers, "connection");
   if (!connection || !header_has_token(*connection, "upgrade")) {
     return reject(400, "Connection header must contain 'Upgrade'");
   }
@@ -102,7 +103,7 @@ std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, co
 
   UpgradeAccept accept;
   accept.accept_key = compute_accept_key(key_value);
-  if (const std::string* offered = req.header("sec-websocket-protocol")) {
+  if (const std::optional<std::string> offered = joined_header(req.headers, "sec-websocket-protocol")) {
     // Our preference order wins; the client's list only says what it can speak.
     for (const auto& ours : policy.subprotocols) {
       if (header_has_token(*offered, ours)) {

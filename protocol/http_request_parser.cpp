@@ -1,5 +1,6 @@
 #include "protocol/http_request_parser.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace skirmish::protocol {
@@ -111,6 +112,8 @@ int HttpRequestParser::on_method_complete(llhttp_t* p) { return self(p)->count_h
 int HttpRequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
   s->request_.target.append(at, len);
+  // Over the limit before any header: the target is what is too long (RFC 9112 3: 414).
+  if (s->header_bytes_ + len > s->limits_.max_header_bytes) return s->fail(414, "request target is too long");
   return s->count_header_bytes(len);
 }
 
@@ -159,12 +162,44 @@ int HttpRequestParser::on_headers_complete(llhttp_t* p) {
   s->request_.version_minor = p->http_minor;
   s->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
   s->upgrade_ = p->upgrade != 0;
-  // RFC 9112 3.2: a request with more than one Host line gets a 400, whatever it asks for.
-  if (s->request_.header_count("host") > 1) return s->fail(400, "more than one Host header");
+  // RFC 9112 3.2: a request with more than one Host line gets a 400, whatever it asks for,
+  // and so does an HTTP/1.1 request with none.
+  const std::size_t hosts = s->request_.header_count("host");
+  if (hosts > 1) return s->fail(400, "more than one Host header");
+  if (hosts == 0 && p->http_minor >= 1) return s->fail(400, "an HTTP/1.1 request needs a Host header");
+  if (!s->to_origin_form()) return s->fail(400, "bad request target");
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
     return s->fail(413, "request body is too large");
   }
   return 0;
+}
+
+bool HttpRequestParser::to_origin_form() {
+  // RFC 9112 3.2.2: a server MUST accept the absolute-form ("http://host:port/path?q", what
+  // clients send to proxies), and its authority replaces the Host header. What follows sees
+  // the origin-form only.
+  std::string& target = request_.target;
+  std::size_t scheme = 0;
+  for (const std::string_view prefix : {"http://", "https://"}) {
+    if (target.size() >= prefix.size() &&
+        std::equal(prefix.begin(), prefix.end(), target.begin(), [](char want, char got) {
+          return want == std::tolower(static_cast<unsigned char>(got));
+        })) {
+      scheme = prefix.size();
+    }
+  }
+  if (scheme == 0) return true;
+  const std::size_t path = target.find_first_of("/?#", scheme);
+  std::string authority = target.substr(scheme, path == std::string::npos ? std::string::npos : path - scheme);
+  if (authority.empty() || authority.find('@') != std::string::npos) return false;  // no host, or userinfo
+  std::string rest = path == std::string::npos ? std::string("/") : target.substr(path);
+  if (rest.front() != '/') rest.insert(rest.begin(), '/');
+  target = std::move(rest);
+  for (auto& h : request_.headers) {
+    if (h.name == "host") h.value = authority;
+  }
+  if (request_.header_count("host") == 0) request_.headers.push_back({"host", std::move(authority)});
+  return true;
 }
 
 int HttpRequestParser::on_body(llhttp_t* p, const char* at, std::size_t len) {

@@ -54,6 +54,8 @@ class HttpRequestParser {
   static int on_message_complete(llhttp_t* p);
 
   int fail(int status, const char* reason);
+  // Rewrites an absolute-form target to the origin-form; false when it is malformed.
+  bool to_origin_form();
   int count_header_bytes(std::size_t len);
 
   HttpLimits limits_;

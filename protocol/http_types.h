@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,5 +55,24 @@ struct HttpReject {
   std::string reason;
   std::vector<HttpHeader> headers;
 };
+
+// The joined value of every line of header `lower_name` in `headers` (name, value pairs),
+// ", " between them; nullopt when there is none. A list-valued header (Connection,
+// Sec-WebSocket-Protocol, X-Forwarded-For) may come as several lines, which mean the same as
+// one line with their values joined by commas (RFC 9110 5.3).
+template <class Headers>
+std::optional<std::string> joined_header(const Headers& headers, std::string_view lower_name) {
+  std::optional<std::string> out;
+  for (const auto& h : headers) {
+    if (h.name != lower_name) continue;
+    if (out) {
+      *out += ", ";
+      *out += h.value;
+    } else {
+      out = h.value;
+    }
+  }
+  return out;
+}
 
 }  // namespace skirmish::protocol

@@ -429,3 +429,14 @@ TEST_CASE("headers that may repeat (Connection, Sec-WebSocket-Protocol) still ma
   r.headers.push_back({"sec-websocket-protocol", "chat"});
   acceptance(r);
 }
+
+TEST_CASE("Connection and Sec-WebSocket-Protocol on several lines read as one list (RFC 9110 5.3)",
+          "[protocol][handshake]") {
+  HttpRequest r = browser_request();
+  remove_header(r, "connection");
+  r.headers.push_back({"connection", "keep-alive"});
+  r.headers.push_back({"connection", "Upgrade"});
+  r.headers.push_back({"sec-websocket-protocol", "chat"});
+  r.headers.push_back({"sec-websocket-protocol", "skirmish.v2"});
+  CHECK(acceptance(r, subprotocols({"skirmish.v2", "skirmish.v1"})).subprotocol == "skirmish.v2");
+}

@@ -483,11 +483,40 @@ TEST_CASE("headers over max_header_bytes are refused with 431", "[protocol][http
   CHECK_FALSE(o.error_reason.empty());
 }
 
-TEST_CASE("a request target over max_header_bytes is refused with 431", "[protocol][http]") {
+TEST_CASE("a request target over max_header_bytes is refused with 414", "[protocol][http]") {
+  // RFC 9112 3: the target alone is too long, so 414 URI Too Long, not 431.
   const std::string wire = "GET /" + std::string(600, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
   const Outcome o = parse_every_way(wire, limits(512));
   CHECK(o.status == Status::Error);
-  CHECK(o.error_status == 431);
+  CHECK(o.error_status == 414);
+}
+
+TEST_CASE("an HTTP/1.1 request without Host is refused with 400; HTTP/1.0 may leave it out", "[protocol][http]") {
+  const Outcome o = parse_every_way("GET /healthz HTTP/1.1\r\nAccept: */*\r\n\r\n");
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 400);
+  CHECK(o.error_reason.find("Host") != std::string::npos);
+  CHECK(parse_every_way("GET /healthz HTTP/1.0\r\n\r\n").status == Status::Complete);
+}
+
+TEST_CASE("an absolute-form target becomes the origin-form and its authority the Host", "[protocol][http]") {
+  // RFC 9112 3.2.2: accepted, and the target's authority replaces the Host header.
+  const Outcome o = parse_every_way("GET HTTP://example.com:8080/worlds?x=1 HTTP/1.1\r\nHost: other\r\n\r\n");
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.target == "/worlds?x=1");
+  CHECK(o.headers == Headers{{"host", "example.com:8080"}});
+  const Outcome bare = parse_every_way("GET https://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  REQUIRE(bare.status == Status::Complete);
+  CHECK(bare.target == "/");
+  const Outcome query = parse_every_way("GET http://example.com?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  REQUIRE(query.status == Status::Complete);
+  CHECK(query.target == "/?q=1");
+  for (const std::string wire : {"GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n",
+                                 "GET http://user@h/x HTTP/1.1\r\nHost: h\r\n\r\n"}) {
+    const Outcome bad = parse_every_way(wire);
+    CHECK(bad.status == Status::Error);
+    CHECK(bad.error_status == 400);
+  }
 }
 
 TEST_CASE("headers over the limit are refused with 431 before the header section ends", "[protocol][http]") {
@@ -551,8 +580,8 @@ TEST_CASE("more than max_header_count headers are refused with 431", "[protocol]
 }
 
 TEST_CASE("exactly max_header_count headers are accepted", "[protocol][http]") {
-  std::string wire = "GET / HTTP/1.1\r\n";
-  for (int i = 0; i < 10; ++i) wire += "X-H" + std::to_string(i) + ": v\r\n";
+  std::string wire = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 9; ++i) wire += "X-H" + std::to_string(i) + ": v\r\n";
   wire += "\r\n";
   const Outcome o = parse_every_way(wire, limits(8192, 1024, 10));
   REQUIRE(o.status == Status::Complete);

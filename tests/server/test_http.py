@@ -120,6 +120,24 @@ class StaticFiles(unittest.TestCase):
             self.assertEqual(h.get("connection"), "close")
             self.assertEqual(s.recv(10), b"")  # the server closed after answering
 
+    def test_http11_without_host_is_400_and_a_long_target_414(self):
+        with self.d.connect() as s:
+            status, _, body = http_request(s, b"GET /healthz HTTP/1.1\r\n\r\n")
+            self.assertEqual(status, 400)
+            self.assertIn(b"Host", body)
+        with self.d.connect() as s:
+            self.assertEqual(http_request(s, b"GET /healthz HTTP/1.0\r\n\r\n")[0], 200)
+        with self.d.connect() as s:
+            self.assertEqual(http_request(s, b"GET /?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n")[0], 414)
+
+    def test_an_absolute_form_target_is_served_and_names_the_host(self):
+        # RFC 9112 3.2.2: accepted, and its authority stands for Host (here in /worlds' URLs).
+        with self.d.connect() as s:
+            status, _, body = http_request(
+                s, b"GET http://play.example:8080/worlds HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status, 200)
+        self.assertTrue(json.loads(body)["worlds"][0]["url"].startswith("ws://play.example:8080/ws"), body)
+
     def test_headers_over_the_limit_get_431(self):
         with self.d.connect() as s:
             status, _, _ = get(s, "/", "X-Big: " + "a" * 9000 + "\r\n")

@@ -277,6 +277,17 @@ class HandshakeRouting(unittest.TestCase):
             self.assertEqual(status, 400)
             self.assertIn(b"Upgrade", body)
 
+    def test_handshake_with_an_absolute_form_target_and_list_headers_on_several_lines(self):
+        with Daemon() as d:
+            with d.connect() as s:
+                req = (b"GET http://127.0.0.1:%d/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                       b"Connection: keep-alive\r\nConnection: Upgrade\r\n"
+                       b"Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: skirmish.v2\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n" % d.port)
+                status, h, _ = http_request(s, req)
+            self.assertEqual(status, 101)
+            self.assertEqual(h.get("sec-websocket-protocol"), "skirmish.v2")
+
     def test_handshake_to_another_path_is_404(self):
         with Daemon() as d:
             with d.connect() as s:
