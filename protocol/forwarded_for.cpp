@@ -4,15 +4,11 @@
 
 #include <cstdlib>
 
+#include "protocol/header_text.h"
+
 namespace skirmish::protocol {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // An IPv4 or IPv6 address (no port, no brackets) as 16 bytes, IPv4 mapped into IPv6.
 std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text) {

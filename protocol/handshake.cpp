@@ -6,23 +6,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "protocol/header_text.h"
+
 namespace skirmish::protocol {
 
 namespace {
 
 constexpr std::string_view kWebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // A key is valid when it is canonical base64 of exactly 16 bytes: 22 symbols then "==".
 // Checked by hand: EVP_DecodeBlock takes a '=' in the middle as a zero symbol.

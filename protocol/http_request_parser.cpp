@@ -1,7 +1,8 @@
 #include "protocol/http_request_parser.h"
 
-#include <algorithm>
 #include <cctype>
+
+#include "protocol/header_text.h"
 
 namespace skirmish::protocol {
 
@@ -53,6 +54,7 @@ void HttpRequestParser::reset() {
   complete_ = false;
   failed_ = false;
   upgrade_ = false;
+  continue_wanted_ = false;
 }
 
 int HttpRequestParser::fail(int status, const char* reason) {
@@ -171,6 +173,10 @@ int HttpRequestParser::on_headers_complete(llhttp_t* p) {
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
     return s->fail(413, "request body is too large");
   }
+  // An HTTP/1.0 client's expectation is ignored (RFC 9110 10.1.1); only a body to come counts.
+  const std::string* expect = s->request_.header("expect");
+  const bool body_follows = (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+  s->continue_wanted_ = expect && p->http_minor >= 1 && body_follows && iequals(trim(*expect), "100-continue");
   return 0;
 }
 
@@ -181,12 +187,7 @@ bool HttpRequestParser::to_origin_form() {
   std::string& target = request_.target;
   std::size_t scheme = 0;
   for (const std::string_view prefix : {"http://", "https://"}) {
-    if (target.size() >= prefix.size() &&
-        std::equal(prefix.begin(), prefix.end(), target.begin(), [](char want, char got) {
-          return want == std::tolower(static_cast<unsigned char>(got));
-        })) {
-      scheme = prefix.size();
-    }
+    if (istarts_with(target, prefix)) scheme = prefix.size();
   }
   if (scheme == 0) return true;
   const std::size_t path = target.find_first_of("/?#", scheme);
@@ -212,6 +213,7 @@ int HttpRequestParser::on_body(llhttp_t* p, const char* at, std::size_t len) {
 int HttpRequestParser::on_message_complete(llhttp_t* p) {
   auto* s = self(p);
   s->complete_ = true;
+  s->continue_wanted_ = false;  // the body came with the headers: no need to ask for it
   // Stop right after this request so the caller gets the remaining bytes back.
   return HPE_PAUSED;
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "protocol/http_types.h"
 
@@ -35,6 +36,11 @@ class HttpRequestParser {
   const HttpReject& error() const { return error_; }
   // True once any byte of a request has arrived (for telling idle from slow).
   bool started() const { return started_; }
+  // True once, after feed() returned NeedMore, when the request's headers said
+  // "Expect: 100-continue" and its body has not come: the client waits for an interim
+  // "100 Continue" before sending it (RFC 9110 10.1.1). A request refused from its headers
+  // alone (413, 431) gets its final answer instead.
+  bool take_continue() { return std::exchange(continue_wanted_, false); }
 
   // Forgets the request and gets ready for the next one on the same connection.
   void reset();
@@ -69,6 +75,7 @@ class HttpRequestParser {
   bool complete_ = false;
   bool failed_ = false;
   bool upgrade_ = false;
+  bool continue_wanted_ = false;
 };
 
 }  // namespace skirmish::protocol

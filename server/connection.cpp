@@ -128,7 +128,11 @@ void Connection::handle_http(const char* data, std::size_t len) {
   while (len > 0 && state_ == State::Http) {
     std::size_t consumed = 0;
     const auto status = http_->feed(data, len, consumed);
-    if (status == protocol::HttpRequestParser::Status::NeedMore) return;
+    if (status == protocol::HttpRequestParser::Status::NeedMore) {
+      // The client holds its body back until told to go on (RFC 9110 10.1.1).
+      if (http_->take_continue()) send("HTTP/1.1 100 Continue\r\n\r\n");
+      return;
+    }
     if (status == protocol::HttpRequestParser::Status::Error) {
       const auto& err = http_->error();
       stats_.handshake_failed(err.status);

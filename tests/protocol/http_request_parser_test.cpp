@@ -698,3 +698,30 @@ TEST_CASE("mutated requests end the same whole and byte by byte, never past thei
     }
   }
 }
+
+TEST_CASE("Expect: 100-continue asks for an interim answer once, only while the body is to come",
+          "[protocol][http]") {
+  const std::string head =
+      "POST /session HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nExpect: 100-Continue\r\n\r\n";
+  HttpRequestParser parser(HttpLimits{});
+  std::size_t consumed = 0;
+  REQUIRE(parser.feed(head.data(), head.size(), consumed) == Status::NeedMore);
+  CHECK(parser.take_continue());
+  CHECK_FALSE(parser.take_continue());
+  REQUIRE(parser.feed("{}", 2, consumed) == Status::Complete);
+  CHECK(parser.request().body == "{}");
+
+  // The body in the same bytes as the headers: nothing to ask for.
+  HttpRequestParser whole(HttpLimits{});
+  const std::string all = head + "{}";
+  REQUIRE(whole.feed(all.data(), all.size(), consumed) == Status::Complete);
+  CHECK_FALSE(whole.take_continue());
+
+  // No body, or HTTP/1.0 (whose expectation is ignored): nothing either.
+  for (const std::string wire : {"GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n",
+                                 "POST /session HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"}) {
+    HttpRequestParser p(HttpLimits{});
+    p.feed(wire.data(), wire.size(), consumed);
+    CHECK_FALSE(p.take_continue());
+  }
+}

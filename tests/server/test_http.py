@@ -130,6 +130,18 @@ class StaticFiles(unittest.TestCase):
         with self.d.connect() as s:
             self.assertEqual(http_request(s, b"GET /?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: t\r\n\r\n")[0], 414)
 
+    def test_expect_100_continue_gets_the_interim_answer_before_the_body(self):
+        body = b'{"name":"ann"}'
+        with self.d.connect() as s:
+            s.sendall(b"POST /session HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % len(body))
+            reader = ResponseReader(s)
+            self.assertEqual(reader.read()[0], 100)
+            s.sendall(body)
+            status, _, answer = reader.read()
+        self.assertEqual(status, 200, answer)
+        self.assertIn("id", json.loads(answer))
+
     def test_an_absolute_form_target_is_served_and_names_the_host(self):
         # RFC 9112 3.2.2: accepted, and its authority stands for Host (here in /worlds' URLs).
         with self.d.connect() as s:
