@@ -15,8 +15,10 @@ namespace skirmish::protocol {
 // says how many bytes it used; the rest of the buffer belongs to the next request (keep-
 // alive pipelining) or, after an upgrade, to the WebSocket frame decoder.
 //
-// Errors are sticky and carry their answer: 400 for malformed syntax, 431 for headers
-// over the limit, 413 for a body over the limit, 505 for an HTTP major version other than 1.
+// Errors are sticky and carry their answer: 400 for malformed syntax (and an HTTP/1.1
+// request without Host), 414 for a target and 431 for headers over the limit, 413 for a body
+// (or chunk extensions) over the limit, 501 for a transfer coding other than chunked, 505 for
+// an HTTP major version other than 1.
 class HttpRequestParser {
  public:
   enum class Status { NeedMore, Complete, Error };
@@ -57,6 +59,7 @@ class HttpRequestParser {
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len);
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, std::size_t len);
+  static int on_chunk_extension(llhttp_t* p, const char* at, std::size_t len);
   static int on_message_complete(llhttp_t* p);
 
   int fail(int status, const char* reason);
@@ -70,6 +73,7 @@ class HttpRequestParser {
   HttpRequest request_;
   HttpReject error_;
   std::size_t header_bytes_ = 0;
+  std::size_t extension_bytes_ = 0;  // chunk extensions (";name=value" after a chunk size)
   bool in_value_ = false;
   bool started_ = false;
   bool complete_ = false;

@@ -725,3 +725,20 @@ TEST_CASE("Expect: 100-continue asks for an interim answer once, only while the 
     CHECK_FALSE(p.take_continue());
   }
 }
+
+TEST_CASE("chunk extensions are read up to the header limit, then refused with 413", "[protocol][http]") {
+  const std::string head = "POST /session HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const Outcome small = parse_every_way(head + "2;name=value\r\n{}\r\n0\r\n\r\n", limits(512));
+  REQUIRE(small.status == Status::Complete);
+  CHECK(small.body == "{}");
+  const Outcome big = parse_every_way(head + "2;x=" + std::string(600, 'e') + "\r\n{}\r\n0\r\n\r\n", limits(512));
+  CHECK(big.status == Status::Error);
+  CHECK(big.error_status == 413);
+}
+
+TEST_CASE("a transfer coding other than chunked is refused with 501", "[protocol][http]") {
+  const Outcome o = parse_every_way(
+      "POST /session HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+  CHECK(o.status == Status::Error);
+  CHECK(o.error_status == 501);
+}
