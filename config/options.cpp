@@ -178,7 +178,7 @@ std::vector<Option> build_options() {
                    [](Config& c) -> auto& { return c.server.trusted_proxies; }));
   // http
   o.push_back(integer("http.max_header_bytes", "SKIRMISH_MAX_HEADER_BYTES", "--max-header-bytes", 256, 1 << 20,
-                      "request line plus headers; more gets 431 (414 when the target alone is over it); "
+                      "request line plus headers; more gets 431 (414 when the request line alone is over it); "
                       "chunk extensions get as many, then 413",
                       [](Config& c) -> auto& { return c.http.max_header_bytes; }));
   o.push_back(integer("http.max_body_bytes", "SKIRMISH_MAX_BODY_BYTES", "--max-body-bytes", 0, 16 << 20,

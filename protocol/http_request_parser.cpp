@@ -41,6 +41,8 @@ HttpRequestParser::HttpRequestParser(HttpLimits limits) : limits_(limits) {
   settings_.on_body = on_body;
   settings_.on_chunk_extension_name = on_chunk_extension;
   settings_.on_chunk_extension_value = on_chunk_extension;
+  settings_.on_chunk_extension_name_complete = on_chunk_extension_complete;
+  settings_.on_chunk_extension_value_complete = on_chunk_extension_complete;
   settings_.on_message_complete = on_message_complete;
   reset();
 }
@@ -179,7 +181,8 @@ int HttpRequestParser::on_headers_complete(llhttp_t* p) {
     std::string_view rest = *codings;
     while (!rest.empty()) {
       const std::size_t comma = rest.find(',');
-      if (!iequals(trim(rest.substr(0, comma)), "chunked")) {
+      const std::string_view coding = trim(rest.substr(0, comma));  // empty elements count for nothing
+      if (!coding.empty() && !iequals(coding, "chunked")) {
         return s->fail(501, "only the chunked transfer coding is supported");
       }
       if (comma == std::string_view::npos) break;
@@ -228,13 +231,19 @@ int HttpRequestParser::on_body(llhttp_t* p, const char* at, std::size_t len) {
 
 // Chunk extensions are read and dropped, but llhttp (before 9.1.3) sets them no bound: a
 // client could stream gigabytes of one for the whole request timeout (CVE-2024-22019). They
-// get as many bytes as the headers.
-int HttpRequestParser::on_chunk_extension(llhttp_t* p, const char*, std::size_t len) {
-  auto* s = self(p);
-  s->extension_bytes_ += len;
-  if (s->extension_bytes_ > s->limits_.max_header_bytes) return s->fail(413, "chunk extensions are too large");
+// get as many bytes as the headers: their names' and values' bytes, and one for each name and
+// value however empty (";;;;" is all separators), counted once whatever the reads' split.
+int HttpRequestParser::count_extension_bytes(std::size_t len) {
+  extension_bytes_ += len;
+  if (extension_bytes_ > limits_.max_header_bytes) return fail(413, "chunk extensions are too large");
   return 0;
 }
+
+int HttpRequestParser::on_chunk_extension(llhttp_t* p, const char*, std::size_t len) {
+  return self(p)->count_extension_bytes(len);
+}
+
+int HttpRequestParser::on_chunk_extension_complete(llhttp_t* p) { return self(p)->count_extension_bytes(1); }
 
 int HttpRequestParser::on_message_complete(llhttp_t* p) {
   auto* s = self(p);

@@ -60,12 +60,14 @@ class HttpRequestParser {
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, std::size_t len);
   static int on_chunk_extension(llhttp_t* p, const char* at, std::size_t len);
+  static int on_chunk_extension_complete(llhttp_t* p);
   static int on_message_complete(llhttp_t* p);
 
   int fail(int status, const char* reason);
   // Rewrites an absolute-form target to the origin-form; false when it is malformed.
   bool to_origin_form();
   int count_header_bytes(std::size_t len);
+  int count_extension_bytes(std::size_t len);
 
   HttpLimits limits_;
   llhttp_settings_t settings_;

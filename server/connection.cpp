@@ -116,8 +116,9 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 }
 
 void Connection::handle_http(const char* data, std::size_t len) {
-  if (awaiting_response_) {
-    // Pipelined behind a deferred request; bounded like any request's headers.
+  if (awaiting_response_ || !held_input_.empty()) {
+    // Pipelined behind a deferred request, or behind held bytes a resume has yet to take
+    // (a long poll answered just before this read): in order, bounded like any request.
     if (held_input_.size() + len > config_.http.max_header_bytes + config_.http.max_body_bytes) {
       abort();
       return;
@@ -173,7 +174,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   }
   // Anything that looks like a handshake is judged as one, so a broken handshake gets the
   // 4xx that names what is wrong rather than a page or a generic 426.
-  const std::string* connection_header = request.header("connection");
+  const auto connection_header = protocol::joined_header(request.headers, "connection");
   const bool handshake_attempt = protocol::wants_websocket(request) || request.header("sec-websocket-key") ||
                                  (connection_header && protocol::header_has_token(*connection_header, "upgrade"));
   if (handshake_attempt) {
@@ -254,6 +255,11 @@ void Connection::resume_held_input() {
     std::string held;
     held.swap(held_input_);
     handle_http(held.data(), held.size());
+  }
+  if (state_ == State::Open || state_ == State::Closing) {
+    // The held bytes ended in a handshake: the WebSocket reads from here on.
+    if (!rate_paused_ && !has_held_events()) start_reading();
+    return;
   }
   // Reading stopped for the request rate waits until the held requests are answered, so
   // that bytes are taken in order.

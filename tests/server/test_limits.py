@@ -10,7 +10,8 @@ import unittest
 import websockets
 
 from daemon import Daemon, wait_until
-from raw_ws import ResponseReader, client_frame, close_code, http_request, open_websocket
+from raw_ws import (FrameReader, ResponseReader, client_frame, close_code, http_request, open_websocket,
+                    upgrade_request)
 
 
 def metrics(d, allow_refusal=False):
@@ -87,6 +88,24 @@ class SlowReaders(unittest.TestCase):
                     self.assertEqual(got, body, f"answer {i}")
             self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes"] == 0))
             self.assertTrue(d.alive())
+
+    def test_a_handshake_held_behind_unread_answers_opens_a_websocket_that_listens(self):
+        with Daemon("--soft-limit-bytes", "65536", log_level="info") as d:
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.settimeout(10)
+                s.connect(("127.0.0.1", d.port))
+                # The answers to the GETs pass the soft limit, so the handshake behind them waits.
+                s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 20 + upgrade_request())
+                reader = ResponseReader(s)
+                for i in range(20):
+                    self.assertEqual(reader.read()[0], 200, f"answer {i}")
+                s.settimeout(5)
+                status, _, _ = reader.read()
+                self.assertEqual(status, 101)
+                frames = FrameReader(s, reader.buf)
+                s.sendall(client_frame(0x9, b"still listening?"))
+                self.assertEqual(frames.read_until(0xA), b"still listening?")
 
 
 class Liveness(unittest.TestCase):
