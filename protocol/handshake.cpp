@@ -31,14 +31,7 @@ HttpReject reject(int status, std::string reason) { return HttpReject{status, st
 }  // namespace
 
 bool header_has_token(std::string_view value, std::string_view token) {
-  while (!value.empty()) {
-    const auto comma = value.find(',');
-    const std::string_view item = trim(value.substr(0, comma));
-    if (iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
+  return any_list_item(value, [&](std::string_view item) { return iequals(item, token); });
 }
 
 std::string compute_accept_key(std::string_view key) {

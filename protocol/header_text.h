@@ -28,4 +28,16 @@ inline bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// Whether `pred` holds for an element of the comma-separated list `list` (RFC 9110 5.6.1),
+// each element trimmed; empty elements are passed too.
+template <class Pred>
+bool any_list_item(std::string_view list, Pred&& pred) {
+  while (true) {
+    const auto comma = list.find(',');
+    if (pred(trim(list.substr(0, comma)))) return true;
+    if (comma == std::string_view::npos) return false;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace skirmish::protocol

@@ -120,8 +120,9 @@ int HttpRequestParser::on_url(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
   s->request_.target.append(at, len);
   // Over the limit before any header: the target is what is too long (RFC 9112 3: 414).
-  if (s->header_bytes_ + len > s->limits_.max_header_bytes) return s->fail(414, "request target is too long");
-  return s->count_header_bytes(len);
+  s->header_bytes_ += len;
+  if (s->header_bytes_ > s->limits_.max_header_bytes) return s->fail(414, "request target is too long");
+  return 0;
 }
 
 int HttpRequestParser::on_version(llhttp_t* p, const char*, std::size_t len) {
@@ -177,17 +178,10 @@ int HttpRequestParser::on_headers_complete(llhttp_t* p) {
   if (!s->to_origin_form()) return s->fail(400, "bad request target");
   // llhttp reads a body whose last coding is chunked and ignores the codings before it: a
   // body we would read as plain bytes when it is, say, gzip. RFC 9112 6.1: 501.
-  if (const auto codings = joined_header(s->request_.headers, "transfer-encoding")) {
-    std::string_view rest = *codings;
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      const std::string_view coding = trim(rest.substr(0, comma));  // empty elements count for nothing
-      if (!coding.empty() && !iequals(coding, "chunked")) {
-        return s->fail(501, "only the chunked transfer coding is supported");
-      }
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+  // (Empty list elements count for nothing.)
+  const auto codings = joined_header(s->request_.headers, "transfer-encoding");
+  if (codings && any_list_item(*codings, [](std::string_view c) { return !c.empty() && !iequals(c, "chunked"); })) {
+    return s->fail(501, "only the chunked transfer coding is supported");
   }
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s->limits_.max_body_bytes) {
     return s->fail(413, "request body is too large");

@@ -24,6 +24,15 @@ def slow_closes(m):
             m.get('skirmish_connections_ended_total{reason="slow_soft_limit"}', 0))
 
 
+def unread_socket(d, timeout=10):
+    """A client connection with a 4 KiB receive window: what it does not read soon backs up."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", d.port))
+    return s
+
+
 class SlowReaders(unittest.TestCase):
     def test_a_client_that_never_reads_is_dropped_and_others_keep_their_ticks(self):
         # Dense world, every monster in view: about a megabyte per second per client.
@@ -31,9 +40,7 @@ class SlowReaders(unittest.TestCase):
                 "--soft-limit-bytes", "65536", "--hard-limit-bytes", "1048576",
                 "--slow-client-timeout-ms", "1000")
         with Daemon(*args, log_level="info") as d:
-            slow = socket.socket()
-            slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-            slow.connect(("127.0.0.1", d.port))
+            slow = unread_socket(d, timeout=None)
             slow.sendall(b"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 
@@ -64,17 +71,13 @@ class SlowReaders(unittest.TestCase):
             slow.close()
             self.assertTrue(d.alive())
 
-
     def test_pipelined_requests_wait_while_their_answers_go_unread_and_all_are_answered(self):
         soft = 65536
         with Daemon("--soft-limit-bytes", str(soft), log_level="info") as d:
             with d.connect() as s:
                 status, _, body = http_request(s, b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n")
             self.assertEqual(status, 200)
-            with socket.socket() as s:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                s.settimeout(10)
-                s.connect(("127.0.0.1", d.port))
+            with unread_socket(d) as s:
                 # 150 requests (within the message allowance) are 8 KB; their answers 4.5 MB.
                 s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 150)
                 self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes_max"] > 0))
@@ -91,10 +94,7 @@ class SlowReaders(unittest.TestCase):
 
     def test_a_handshake_held_behind_unread_answers_opens_a_websocket_that_listens(self):
         with Daemon("--soft-limit-bytes", "65536", log_level="info") as d:
-            with socket.socket() as s:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-                s.settimeout(10)
-                s.connect(("127.0.0.1", d.port))
+            with unread_socket(d) as s:
                 # The answers to the GETs pass the soft limit, so the handshake behind them waits.
                 s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 20 + upgrade_request())
                 reader = ResponseReader(s)
