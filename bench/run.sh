@@ -17,6 +17,7 @@
 #   TICK_RATE=20              AREA_PER_PLAYER=100000 (world units^2 per player)
 #   MONSTERS_PER_PLAYER=0.5   TESTER_THREADS=1   DAEMON_CPU=0   TESTER_CPU=1
 #   VIEW_FRACTION=1           share of clients that read whole frames (see skirmish-load --help)
+#   PROTOCOL=json             the players' wire: json (v1 text ticks) or v2 (binary, as the demo plays)
 #   WARMUP=10                 clients that play for 2 s before the idle sample (0: none), so that
 #                             "idle" has its code paged in and RSS per player counts what scales
 #   SKIRMISHD=build/server/skirmishd   SKIRMISH_LOAD=build/loadtest/skirmish-load
@@ -38,6 +39,7 @@ AREA_PER_PLAYER=${AREA_PER_PLAYER:-100000}
 MONSTERS_PER_PLAYER=${MONSTERS_PER_PLAYER:-0.5}
 TESTER_THREADS=${TESTER_THREADS:-1}
 VIEW_FRACTION=${VIEW_FRACTION:-1}
+PROTOCOL=${PROTOCOL:-json}
 DAEMON_CPU=${DAEMON_CPU:-0}
 TESTER_CPU=${TESTER_CPU:-1}
 CONFIG=${1:-}
@@ -146,7 +148,7 @@ run_one() {  # run_one N REPEAT
 
   local marker=$OUT/$tag.marker
   taskset -c "$TESTER_CPU" "$SKIRMISH_LOAD" --url "ws://127.0.0.1:$PORT/ws" --clients "$n" --ramp "$RAMP" \
-    --duration "$DURATION" --behavior "$BEHAVIOR" --input-rate "$INPUT_RATE" --threads "$TESTER_THREADS" --view-fraction "$VIEW_FRACTION" \
+    --duration "$DURATION" --behavior "$BEHAVIOR" --input-rate "$INPUT_RATE" --threads "$TESTER_THREADS" --view-fraction "$VIEW_FRACTION" --protocol "$PROTOCOL" \
     --report "$OUT/$tag.json" --csv "$OUT/$tag.csv" --marker "$marker" >"$OUT/$tag.summary.txt" 2>"$OUT/$tag.live.txt" &
   local tester=$! start end frames0=null frames1=null
   wait_for_marker "$marker" start "$tester" || { echo "bench: tester ended before its window" >&2; tail "$OUT/$tag.live.txt" >&2; exit 1; }
