@@ -289,23 +289,28 @@ void WorldTick::add_job(Viewer& v) {
   wanted_[k] = 1;
 }
 
-std::uint32_t WorldTick::cell_of(float x, float y) const {
+std::uint64_t WorldTick::cell_of(float x, float y) const {
+  // Views centred off the map (a spectator's) count as its edge.
   const float size = std::max(1.0f, static_cast<float>(config_.session.view_radius));
-  const auto columns = static_cast<std::uint32_t>(world_.config().world_width / size) + 1;
-  const auto column = static_cast<std::uint32_t>(std::clamp(x / size, 0.0f, static_cast<float>(columns - 1)));
-  const auto row = static_cast<std::uint32_t>(std::clamp(y / size, 0.0f, 65535.0f));
-  return row * columns + column;
+  const auto& world = world_.config();
+  const float last_column = std::floor(world.world_width / size), last_row = std::floor(world.world_height / size);
+  const auto column = static_cast<std::uint64_t>(std::clamp(x / size, 0.0f, last_column));
+  const auto row = static_cast<std::uint64_t>(std::clamp(y / size, 0.0f, last_row));
+  return row * (static_cast<std::uint64_t>(last_column) + 1) + column;
 }
 
 void WorldTick::run_jobs(LoopWork& work) {
   if (work.jobs.empty()) return;
   const std::uint64_t cpu_start = thread_cpu_ns();
   std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) { return a.cell < b.cell; });
-  // Every other tick from the far end, so that no part of the map always waits longest.
-  if (bridge_.stamp() % 2 == 1) std::reverse(work.jobs.begin(), work.jobs.end());
+  // Each tick starts somewhere else in that order and wraps around, so that no part of the map
+  // always waits longest. (Not every other tick from the far end: a viewer served every 2nd
+  // or 4th tick would always come at the same end.) The start is the stamp hashed (Fibonacci).
+  const std::size_t n = work.jobs.size();
+  const std::size_t start = static_cast<std::size_t>((bridge_.stamp() * 0x9E3779B97F4A7C15ULL) >> 32) % n;
+  std::rotate(work.jobs.begin(), work.jobs.begin() + static_cast<std::ptrdiff_t>(start), work.jobs.end());
   // Each viewer's own memory (its Viewer, its sink, the ids it knows) is somewhere on the
   // heap: ask for the next ones' while this one's frame is built.
-  const std::size_t n = work.jobs.size();
   for (std::size_t i = 0; i < n; ++i) {
     if (i + 2 < n) __builtin_prefetch(work.jobs[i + 2].viewer);
     if (i + 1 < n) {
