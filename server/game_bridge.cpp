@@ -70,10 +70,18 @@ protocol::EntityView GameBridge::view_of(const game::Entity& e) const {
   return v;
 }
 
-std::uint32_t GameBridge::event_bucket(float x, float y) const {
-  const int bx = std::clamp(static_cast<int>(x / view_radius_), 0, buckets_x_ - 1);
-  const int by = std::clamp(static_cast<int>(y / view_radius_), 0, buckets_y_ - 1);
-  return static_cast<std::uint32_t>(by * buckets_x_ + bx);
+GameBridge::BucketXY GameBridge::bucket_xy(float x, float y) const {
+  // Clamped as floats: a spectator may look from far off the map (a float beyond int's range
+  // converts to int undefined).
+  const auto clamped = [this](float v, int buckets) {
+    return static_cast<int>(std::clamp(v / view_radius_, 0.0f, static_cast<float>(buckets - 1)));
+  };
+  return {clamped(x, buckets_x_), clamped(y, buckets_y_)};
+}
+
+std::uint32_t GameBridge::bucket_of(float x, float y) const {
+  const BucketXY b = bucket_xy(x, y);
+  return static_cast<std::uint32_t>(b.y * buckets_x_ + b.x);
 }
 
 void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
@@ -135,7 +143,7 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
     protocol::append_event(tick.json, {protocol::v2::event_name(code), ev.attacker, ev.target, ev.damage, ev.x, ev.y});
     protocol::v2::encode_event(tick.bin, code, ev.attacker, ev.target, ev.damage,
                                protocol::wire_tenths(ev.x), protocol::wire_tenths(ev.y));
-    tick.events.push_back({event_bucket(ev.x, ev.y), ev.x, ev.y,
+    tick.events.push_back({bucket_of(ev.x, ev.y), ev.x, ev.y,
                            {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(tick.json.size() - at)},
                            {static_cast<std::uint32_t>(bin_at), static_cast<std::uint32_t>(tick.bin.size() - bin_at)}});
   }
@@ -271,8 +279,7 @@ void FrameAssembler::add_events(float cx, float cy, Stamp since, FrameFormat for
   const float view_radius = b.view_radius_;
   const int buckets_x = b.buckets_x_, buckets_y = b.buckets_y_;
   const float r2 = view_radius * view_radius;
-  const int bx = std::clamp(static_cast<int>(cx / view_radius), 0, buckets_x - 1);
-  const int by = std::clamp(static_cast<int>(cy / view_radius), 0, buckets_y - 1);
+  const auto [bx, by] = b.bucket_xy(cx, cy);
   constexpr Stamp kEventTicks = GameBridge::kEventTicks;
   const Stamp oldest = stamp_ >= kEventTicks ? stamp_ - kEventTicks + 1 : 1;
   for (Stamp s = std::max(since + 1, oldest); s <= stamp_; ++s) {

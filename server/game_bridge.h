@@ -65,6 +65,10 @@ class GameBridge {
   // own assembler encoded for it (those of the tick before until it builds a frame).
   std::size_t encoded_bytes() const;
 
+  // The bucket a point is in: view-radius squares numbered row by row, a point off the map in
+  // the nearest. A tick's events are sorted by it; the fan-out builds frames in its order.
+  std::uint32_t bucket_of(float x, float y) const;
+
  private:
   friend class FrameAssembler;
   struct Span {
@@ -114,7 +118,10 @@ class GameBridge {
   void mark_position(Encoded& slot);
   std::uint8_t fields_since(std::uint32_t index, Stamp since) const;
   protocol::EntityView view_of(const game::Entity& e) const;
-  std::uint32_t event_bucket(float x, float y) const;
+  struct BucketXY {
+    int x, y;
+  };
+  BucketXY bucket_xy(float x, float y) const;
   static std::string_view in(const std::string& arena, Span span) { return {arena.data() + span.at, span.len}; }
 
   const game::World& world_;

@@ -279,7 +279,7 @@ void WorldTick::add_job(Viewer& v) {
       v.player = 0;  // removed from the world (should not happen while attached)
     }
   }
-  const Job job{&v, cx, cy, cell_of(cx, cy), v.player != 0};
+  const Job job{&v, cx, cy, bridge_.bucket_of(cx, cy), v.player != 0};
   if (v.sink->needs_game_lock()) {
     locked_.jobs.push_back(job);
     return;
@@ -289,20 +289,10 @@ void WorldTick::add_job(Viewer& v) {
   wanted_[k] = 1;
 }
 
-std::uint64_t WorldTick::cell_of(float x, float y) const {
-  // Views centred off the map (a spectator's) count as its edge.
-  const float size = std::max(1.0f, static_cast<float>(config_.session.view_radius));
-  const auto& world = world_.config();
-  const float last_column = std::floor(world.world_width / size), last_row = std::floor(world.world_height / size);
-  const auto column = static_cast<std::uint64_t>(std::clamp(x / size, 0.0f, last_column));
-  const auto row = static_cast<std::uint64_t>(std::clamp(y / size, 0.0f, last_row));
-  return row * (static_cast<std::uint64_t>(last_column) + 1) + column;
-}
-
 void WorldTick::run_jobs(LoopWork& work) {
   if (work.jobs.empty()) return;
   const std::uint64_t cpu_start = thread_cpu_ns();
-  std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) { return a.cell < b.cell; });
+  std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) { return a.bucket < b.bucket; });
   // Each tick starts somewhere else in that order and wraps around, so that no part of the map
   // always waits longest. (Not every other tick from the far end: a viewer served every 2nd
   // or 4th tick would always come at the same end.) The start is the stamp hashed (Fibonacci).

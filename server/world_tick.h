@@ -112,10 +112,10 @@ class WorldTick {
   struct Job {
     Viewer* viewer;
     float cx, cy;
-    // The view's cell (view-radius squares, row by row): a loop builds its frames in this
-    // order, so that neighbours, who see mostly the same entities, follow each other and find
-    // those entities' pieces and index runs still in the cache.
-    std::uint64_t cell;
+    // The view's bucket (GameBridge::bucket_of): a loop builds its frames in this order, so
+    // that neighbours, who see mostly the same entities, follow each other and find those
+    // entities' pieces and index runs still in the cache.
+    std::uint32_t bucket;
     bool player;  // as planned: the viewer's control fields may change meanwhile
   };
   // What one event loop builds in a tick, and its counts.
@@ -132,7 +132,6 @@ class WorldTick {
   // With the lock held: who is due, and on which loop each is served.
   void plan_fan_out();
   void add_job(Viewer& v);
-  std::uint64_t cell_of(float x, float y) const;
   void run_jobs(LoopWork& work);
   void serve(LoopWork& work, const Job& job);
   // After a turn's fan-out: its CPU, wall time and frames, and whether the turn was late.
