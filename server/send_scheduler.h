@@ -7,7 +7,8 @@
 //
 // Players come before watchers (spectators, polling watchers). The scheduler keeps a budget
 // of frames per tick, cut when the loop's load passes `high` and raised when it falls under
-// `low` (in between nothing moves: that band is the hysteresis). The caller's load is the
+// `low` (in between it only creeps towards the capacity measured at kTargetLoad: that band is
+// the hysteresis). The caller's load is the
 // larger of the CPU's (used over allowed) and the loops' busy wall time, its capacity the
 // smaller of the two measures'; the steady capacity is the CPU's only, so a storm of
 // handshakes does not cut deep, and an overload seen only in wall time cuts players' rate
@@ -71,7 +72,8 @@ class SendScheduler {
   // most half); below players whole and watchers at their floor, while the steady capacity
   // carries that, only 5 % a step: a burst of load that is not the fan-out's is not a reason
   // for the players to wait. Under the band it rises towards the capacity (by at most 30 % at
-  // a time, or at once when the load is under half the band's floor); in it, nothing moves.
+  // a time, or at once when the load is under half the band's floor); in it, under the target
+  // load, it creeps towards the capacity 2 % a step, and above the target nothing moves.
   void update(const Measure& m, std::size_t players, std::size_t watchers);
 
   int level() const { return level_; }
