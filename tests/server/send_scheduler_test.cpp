@@ -219,3 +219,23 @@ TEST_CASE("a loop that keeps running late is over, however idle its CPU looks", 
   CHECK(s.limited());
   CHECK(s.player_frames() + s.watcher_frames() <= 501);
 }
+
+TEST_CASE("a budget cut by one noisy reading creeps back while the load is under the target", "[server][send_rate]") {
+  SendScheduler s;
+  const double cost = 0.85 / 1000, base = 0.02;
+  const double capacity = (SendScheduler::kTargetLoad - base) / cost;
+  run_at_cost(s, cost, base, 4000, 0, 400);
+  REQUIRE(s.limited());
+  CHECK(s.budget() == Approx(capacity).epsilon(0.02));
+  // One reading over the band (a hiccup that is not the fan-out's): the budget is cut 5 %, and
+  // the load that follows (about 0.88) is inside the band, under the target.
+  for (int i = 0; i < 5; ++i) s.update({0.99, 0.0, capacity, capacity}, 4000, 0);
+  const double cut = s.budget();
+  CHECK(cut < capacity * 0.96);
+  CHECK(base + cost * cut > 0.85);
+  // It comes back to the capacity, at most 2 % a step.
+  run_at_cost(s, cost, base, 4000, 0, 5);
+  CHECK(s.budget() <= cut * 1.02 + 1e-9);
+  run_at_cost(s, cost, base, 4000, 0, 200);
+  CHECK(s.budget() == Approx(capacity).epsilon(0.02));
+}
