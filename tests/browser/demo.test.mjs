@@ -258,10 +258,17 @@ const foreignRequests = [];
 
 const shot = (page, file) => page.screenshot({ path: join(SHOTS, file) });
 const sk = (page, expr) => page.evaluate(expr);
-const waitFor = (page, fn, arg, timeout = 10000) => page.waitForFunction(fn, arg, { timeout, polling: 50 });
-// The HUD (connection text, banner) is redrawn in the page's animation frame, so a state seen by
-// a 50 ms poll may not be on screen yet: wait two frames before reading the DOM it drives.
-const painted = (page) => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+// The HUD (connection text, banner, your panel) is redrawn in the page's animation frame, so a
+// state seen by the 50 ms poll may not be on screen yet: every wait ends with two frames painted
+// (at most 2 s of them: a page that does not paint then fails its check instead of hanging).
+const painted = (page) => page.evaluate(() => new Promise((r) => {
+  requestAnimationFrame(() => requestAnimationFrame(r));
+  setTimeout(r, 2000);
+})).catch(() => {});  // the page navigated meanwhile: nothing of the old one to read
+const waitFor = async (page, fn, arg, timeout = 10000) => {
+  await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  await painted(page);
+};
 
 function watchPage(page, label) {
   page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push({ phase, label, text: msg.text() }); });
@@ -312,7 +319,6 @@ try {
 
   await step('(b) it connects', async () => {
     await waitFor(page, () => window.skirmish.connection === 'open' && window.skirmish.lastTick !== null);
-    await painted(page);
     assert(await page.textContent('#conn-text') === 'connected', 'the HUD says connected');
     assert(await sk(page, () => window.skirmish.transport) === 'ws', 'plays over a WebSocket when it can');
     assert(await page.textContent('#conn-transport') === '· websocket', `the HUD names the transport: ${await page.textContent('#conn-transport')}`);
@@ -423,7 +429,6 @@ try {
     await stopped;
     await daemon.start();
     await waitFor(page, () => window.skirmish.connection === 'open' && window.skirmish.joined && window.skirmish.me !== null, undefined, 20000);
-    await painted(page);
     const after = await sk(page, () => ({
       id: window.skirmish.myId, resumed: window.skirmish.resumed, reconnects: window.skirmish.reconnects, me: window.skirmish.me,
     }));
@@ -753,7 +758,6 @@ try {
     assert(attempts >= 1, 'a WebSocket was tried first');
     assert(early_.length === 0, `"connected" shown while on the silent WebSocket: ${JSON.stringify(log)}`);
     assert(fellBackMs < 7000, `fell back in ${fellBackMs} ms`);
-    await painted(p);
     assert(await p.textContent('#conn-text') === 'connected', 'the HUD says connected once the hello came');
     await joinAs(p, 'silent');
     assert(await sk(p, () => window.skirmish.transport) === 'longpoll', 'plays over long polling');
@@ -1679,7 +1683,6 @@ try {
       assert(live.length === 1, `one open WebSocket: ${sockets.map((w) => `${w.url()} ${w.isClosed() ? 'closed' : 'open'}`)}`);
       const info = await sk(p, () => ({ transport: window.skirmish.transport, wire: window.skirmish.wire }));
       assert(info.transport === 'ws' && info.wire === 'v2', `plays over a WebSocket in v2: ${JSON.stringify(info)}`);
-      await painted(p);
       assert(await p.textContent('#conn-text') === 'connected', `the HUD says connected: ${await p.textContent('#conn-text')}`);
       // v2 ticks arrive as binary frames on that socket.
       const noBinary = new Promise((res) => setTimeout(() => res(false), 5000));
