@@ -239,3 +239,16 @@ TEST_CASE("a budget cut by one noisy reading creeps back while the load is under
   run_at_cost(s, cost, base, 4000, 0, 200);
   CHECK(s.budget() == Approx(capacity).epsilon(0.02));
 }
+
+TEST_CASE("inside the band, a budget that everyone fits in is dropped", "[server][send_rate]") {
+  // A heavy base load: the budget settles for 4,000 players, then most of them leave and the
+  // load, everyone served every tick, stays inside the band (0.2 + 800 * 0.00085 = 0.88).
+  SendScheduler s;
+  const double cost = 0.85 / 1000, base = 0.2;
+  run_at_cost(s, cost, base, 4000, 0, 400);
+  REQUIRE(s.limited());
+  run_at_cost(s, cost, base, 800, 0, 20);
+  CHECK_FALSE(s.limited());
+  CHECK(s.level() == 0);
+  CHECK(s.k_players() == 1);
+}
