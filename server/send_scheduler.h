@@ -8,12 +8,11 @@
 // Players come before watchers (spectators, polling watchers). The scheduler keeps a budget
 // of frames per tick, cut when the loop's load passes `high` and raised when it falls under
 // `low` (in between it only creeps towards the capacity measured at kTargetLoad: that band is
-// the hysteresis). The caller's load is the
-// larger of the CPU's (used over allowed) and the loops' busy wall time, its capacity the
-// smaller of the two measures'; the steady capacity is the CPU's only, so a storm of
-// handshakes does not cut deep, and an overload seen only in wall time cuts players' rate
-// 5 % a step. The budget goes to
-// players first; watchers get what is left, but never less than kWatcherFloor of a frame
+// the hysteresis). The caller's load is the larger of the CPU's (used over allowed) and the
+// loops' busy wall time, its capacity the smaller of the two measures'; the steady capacity
+// is the CPU's only, so a storm of handshakes does not cut deep, and an overload seen only in
+// wall time cuts players' rate 5 % a step. The budget goes to players first; watchers get
+// what is left, but never less than kWatcherFloor of a frame
 // every 4th tick (nor more than half the budget for that floor) before players give anything
 // up. A class given F frames a tick for N viewers is served every k = N / F ticks (1 to 4,
 // round-robin phases), and within that the F due viewers that have waited longest (so rates
