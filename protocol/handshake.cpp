@@ -73,8 +73,9 @@ std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, co
   if (!is_valid_key(key_value)) return reject(400, "Sec-WebSocket-Key must be the base64 of 16 bytes");
   const std::string* version = req.header("sec-websocket-version");
   if (!version || trim(*version) != "13") {
+    // RFC 9110 15.5.22: a 426 names the protocol to upgrade to (with its connection option).
     HttpReject r = reject(426, "only WebSocket version 13 is supported");
-    r.headers.push_back({"Sec-WebSocket-Version", "13"});
+    r.headers = {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Version", "13"}};
     return r;
   }
   if (!policy.allowed_origins.empty()) {
@@ -87,9 +88,11 @@ std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, co
   UpgradeAccept accept;
   accept.accept_key = compute_accept_key(key_value);
   if (const std::optional<std::string> offered = joined_header(req.headers, "sec-websocket-protocol")) {
-    // Our preference order wins; the client's list only says what it can speak.
+    // Our preference order wins; the client's list only says what it can speak. Names match
+    // exactly, case included: a client fails a reply naming a subprotocol it did not send
+    // (RFC 6455 4.1), and browsers compare the bytes.
     for (const auto& ours : policy.subprotocols) {
-      if (header_has_token(*offered, ours)) {
+      if (any_list_item(*offered, [&](std::string_view item) { return item == ours; })) {
         accept.subprotocol = ours;
         break;
       }

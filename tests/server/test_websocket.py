@@ -87,6 +87,7 @@ class Handshake(unittest.TestCase):
         status, h, _ = self.handshake(upgrade_request(version="8"))
         self.assertEqual(status, 426)
         self.assertEqual(h["sec-websocket-version"], "13")
+        self.assertEqual(h["upgrade"], "websocket")  # RFC 9110 15.5.22
 
     def test_origin_not_on_the_list_is_403(self):
         status, _, _ = self.handshake(upgrade_request(extra="Origin: http://evil.example\r\n"))
