@@ -414,6 +414,7 @@ void Connection::enqueue(std::string_view first, std::string_view second) {
   OutChunk chunk{std::make_unique_for_overwrite<char[]>(size), size};
   std::memcpy(chunk.bytes.get(), first.data(), first.size());
   if (!second.empty()) std::memcpy(chunk.bytes.get() + first.size(), second.data(), second.size());
+  if (out_.empty()) wrote_ms_ = now_ms();
   out_.push_back(std::move(chunk));
   queued_bytes_ += size;
   if (over_soft_since_ms_ == 0 && queued_bytes_ > flow_soft_limit_) over_soft_since_ms_ = now_ms();
@@ -476,9 +477,19 @@ void Connection::on_write_done(uv_write_t* req, int status) {
     if (status != UV_ECANCELED) self->abort();
     return;
   }
+  self->wrote_ms_ = self->now_ms();
   if (!self->out_.empty()) {
     self->start_write();
-  } else if (self->write_shut_ && !self->shutdown_issued_ && self->state_ == State::Draining) {
+    return;
+  }
+  // The peer has all our answers: its time for the next request, or to answer our FIN,
+  // starts now (on_deadline waited while they were queued).
+  const auto& limits = self->config_.server;
+  if (self->state_ == State::Http && self->deadline_ms_ != 0) {
+    self->arm_deadline(static_cast<std::uint64_t>(limits.request_timeout_ms));
+  }
+  if (self->write_shut_ && !self->shutdown_issued_ && self->state_ == State::Draining) {
+    self->arm_deadline(static_cast<std::uint64_t>(limits.close_timeout_ms));
     self->issue_shutdown();
   } else if (self->answers_unread_) {
     // The client read every answer: its held requests go next, from the loop's idle callback.
@@ -619,6 +630,21 @@ void Connection::drop_slow(const char* reason, const char* why) {
 }
 
 void Connection::on_deadline() {
+  if (!out_.empty() && (state_ == State::Http || state_ == State::Draining)) {
+    // Our answers wait for the peer to read them (pipelined requests, the last with
+    // "Connection: close"): neither its request timeout nor our close timeout runs out
+    // meanwhile, or answers it asked for would be cut off. A peer that reads none of them for
+    // the slow-client timeout is dropped.
+    const std::uint64_t stalled_until = wrote_ms_ + static_cast<std::uint64_t>(config_.flow.slow_client_timeout_ms);
+    if (now_ms() < stalled_until) {
+      deadline_ms_ = stalled_until;
+      return;
+    }
+    spdlog::debug("conn {} {}: our answers were not read in time", id_, peer_);
+    stats_.ended("slow_reader");
+    abort();
+    return;
+  }
   switch (state_) {
     case State::Http:
       spdlog::debug("conn {} {}: request timeout", id_, peer_);

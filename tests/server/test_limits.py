@@ -92,6 +92,54 @@ class SlowReaders(unittest.TestCase):
             self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes"] == 0))
             self.assertTrue(d.alive())
 
+    def test_answers_queued_behind_connection_close_outlast_the_close_timeout(self):
+        # The last of 20 pipelined requests says "Connection: close"; their answers (under the
+        # soft limit, so all are answered at once) back up behind the small buffers, and the
+        # client pauses its reading for 3 close timeouts. Every answer it asked for still
+        # arrives, then the FIN.
+        with Daemon("--close-timeout-ms", "300", "--send-buffer-bytes", "4096", "--soft-limit-bytes", str(1 << 20),
+                    log_level="info") as d:
+            with d.connect() as s:
+                body = http_request(s, b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n")[2]
+            with unread_socket(d) as s:
+                s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 19 +
+                          b"GET /js/main.js HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes"] > 0))
+                time.sleep(0.9)  # the client's pause: what is under test, not a wait for an event
+                reader = ResponseReader(s)
+                for i in range(20):
+                    status, _, got = reader.read()
+                    self.assertEqual((status, got), (200, body), f"answer {i}")
+                self.assertEqual(reader.buf + s.recv(1), b"")  # then our FIN
+            m = metrics(d)
+            self.assertEqual(m.get('skirmish_connections_ended_total{reason="close_timeout"}', 0), 0)
+            self.assertTrue(d.alive())
+
+    def test_answers_queued_on_a_keep_alive_connection_outlast_the_request_timeout(self):
+        # The client's time for its next request starts once it has read our answers.
+        with Daemon("--request-timeout-ms", "300", "--send-buffer-bytes", "4096", log_level="info") as d:
+            with unread_socket(d) as s:
+                s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 20)
+                self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes"] > 0))
+                time.sleep(0.9)  # the client's pause
+                reader = ResponseReader(s)
+                for i in range(20):
+                    self.assertEqual(reader.read()[0], 200, f"answer {i}")
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                self.assertEqual(reader.read()[0], 200)  # the same connection still listens
+            m = metrics(d)
+            self.assertEqual(m.get('skirmish_connections_ended_total{reason="request_timeout"}', 0), 0)
+
+    def test_a_client_that_reads_none_of_its_answers_is_dropped_as_a_slow_reader(self):
+        with Daemon("--request-timeout-ms", "200", "--slow-client-timeout-ms", "600", "--send-buffer-bytes", "4096",
+                    log_level="info") as d:
+            with unread_socket(d) as s:
+                s.sendall(b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n" * 20)
+                self.assertTrue(wait_until(
+                    lambda: metrics(d).get('skirmish_connections_ended_total{reason="slow_reader"}', 0) == 1))
+                self.assertTrue(wait_until(lambda: metrics(d)["skirmish_queued_bytes"] == 0))  # its queue went too
+            self.assertTrue(d.alive())
+
     def test_a_handshake_held_behind_unread_answers_opens_a_websocket_that_listens(self):
         with Daemon("--soft-limit-bytes", "65536", log_level="info") as d:
             with unread_socket(d) as s:
