@@ -590,6 +590,7 @@ class Fleet(unittest.TestCase):
         view = worlds_of(d)
         self.assertEqual(view["fleet"]["redis"], "down", view)
         self.assertEqual([w["name"] for w in view["worlds"]], ["world-1", "world-2"])
+        self.assertEqual(http_json(d.port, "/place")[0], 405)  # a prefetching GET takes no seat
         status, placed = http_json(d.port, "/place", "POST")
         self.assertEqual(status, 200, placed)
         self.assertNotIn("seat", placed)
