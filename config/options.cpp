@@ -195,7 +195,9 @@ std::vector<Option> build_options() {
                       "queued outgoing bytes over which a client is closed (1013, try again later)",
                       [](Config& c) -> auto& { return c.flow.hard_limit_bytes; }));
   o.push_back(integer("websocket.slow_client_timeout_ms", "SKIRMISH_SLOW_CLIENT_TIMEOUT_MS", "--slow-client-timeout-ms",
-                      1, kMaxMs, "a client over the soft limit this long is closed (1013, try again later)",
+                      1, kMaxMs,
+                      "a client over the soft limit this long is closed (1013, try again later); an HTTP client "
+                      "that reads none of its queued answers this long is dropped",
                       [](Config& c) -> auto& { return c.flow.slow_client_timeout_ms; }));
   o.push_back(integer("websocket.ping_interval_ms", "SKIRMISH_PING_INTERVAL_MS", "--ping-interval-ms", 1, kMaxMs,
                       "a connection silent this long is pinged",
