@@ -147,7 +147,9 @@ std::vector<Option> build_options() {
                       "connections held at once; more get 503",
                       [](Config& c) -> auto& { return c.server.max_connections; }));
   o.push_back(integer("server.max_connections_per_ip", "SKIRMISH_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", 0,
-                      1000000, "connections from one client address; more get 503 (0 = no limit)",
+                      1000000,
+                      "connections from one client address; more get 503 (0 = no limit); also the players it may "
+                      "leave away at once, waiting for their tokens (past that, its longest away goes)",
                       [](Config& c) -> auto& { return c.server.max_connections_per_ip; }));
   o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,
                       "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes",

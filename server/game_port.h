@@ -34,7 +34,10 @@ class GamePort {
   // is full); empty: the game places it, and may move it to another world when it joins. A
   // join with the token of a player in another world moves it there either way. 0: no world
   // has that name. `seat`: the seat reservation the fleet placed it with ("" for none).
-  virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat) = 0;
+  // `from`: its client's address, which holds at most server.max_connections_per_ip players
+  // away (waiting for their tokens) at once.
+  virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat,
+                               std::string_view from) = 0;
   // Its transport is gone: its player (if any) waits for its token, for the reconnect window.
   virtual void close_viewer(ViewerId id) = 0;
   // A message from the viewer; answers go to its sink.

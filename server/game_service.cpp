@@ -375,9 +375,11 @@ std::optional<std::string> GameService::refuse_websocket(const std::string& targ
   return printable ? "no world named '" + *name + "' here: see /worlds" : std::string("no such world here: see /worlds");
 }
 
-ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat) {
+ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat,
+                                  std::string_view from) {
   Home home;
   home.seat = std::string(seat.substr(0, 64));
+  home.from = std::string(from);
   if (!world.empty()) {
     const GameWorld* named = world_named(world);
     if (!named) return 0;
@@ -430,6 +432,7 @@ void GameService::close_viewer(ViewerId id) {
   const auto it = homes_.find(id);
   if (it == homes_.end()) return;
   GameWorld& w = *worlds_[it->second.world];
+  const std::string from = std::move(it->second.from);
   homes_.erase(it);
   const game::EntityId player = w.tick().remove_viewer(id);
   if (player == 0 || w.directory().owner(player) != id) return;
@@ -442,7 +445,8 @@ void GameService::close_viewer(ViewerId id) {
     return;
   }
   w.world().set_away(player, true);
-  w.directory().detach(player, server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms));
+  w.directory().detach(player, server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms),
+                       from, static_cast<std::size_t>(std::max(0, config_.server.max_connections_per_ip)));
   if (fleet_) {
     // As it is now, for its token to find on whichever process it comes back to.
     if (auto record = w.directory().record(w.world(), player)) {

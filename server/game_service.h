@@ -59,10 +59,12 @@ class GameService final : public WsApplication, private GamePort {
     bool looked_up = false;    // Redis was asked for its token already
     bool seat_checked = false; // Redis was asked for its place already
     bool place_granted = false;  // and gave it one (its seat, or a free place): counted there
+    std::string from;            // its client's address
   };
 
   // GamePort: what the transports ask of the game.
-  ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat) override;
+  ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat,
+                       std::string_view from) override;
   void close_viewer(ViewerId id) override;
   void handle(ViewerId id, protocol::ClientMsg& message) override;
   void reject(ViewerId id, const protocol::DecodeError& error) override;

@@ -1,5 +1,7 @@
 #include "server/player_directory.h"
 
+#include <algorithm>
+
 namespace skirmish::server {
 
 void PlayerDirectory::add(const std::string& token, game::EntityId player) {
@@ -18,7 +20,7 @@ const std::string* PlayerDirectory::token_of(game::EntityId player) const {
 }
 
 ViewerId PlayerDirectory::attach(game::EntityId player, ViewerId viewer) {
-  detached_.erase(player);
+  stop_waiting(player);
   ViewerId& slot = owner_[player];
   const ViewerId previous = slot == viewer ? 0 : slot;
   slot = viewer;
@@ -30,15 +32,39 @@ ViewerId PlayerDirectory::owner(game::EntityId player) const {
   return it == owner_.end() ? 0 : it->second;
 }
 
-void PlayerDirectory::detach(game::EntityId player, std::uint64_t expires_ms) {
+void PlayerDirectory::detach(game::EntityId player, std::uint64_t expires_ms, std::string_view from,
+                             std::size_t max_away_per_address) {
   owner_.erase(player);
-  detached_[player] = expires_ms;
+  stop_waiting(player);
+  const bool counted = max_away_per_address > 0 && !from.empty();
+  detached_[player] = Away{expires_ms, counted ? std::string(from) : std::string()};
+  if (!counted) return;
+  std::deque<game::EntityId>& away = away_from_[std::string(from)];
+  away.push_back(player);
+  while (away.size() > max_away_per_address) {
+    Away& oldest = detached_.at(away.front());
+    oldest.expires_ms = 0;  // its place goes back at the next take_expired
+    oldest.from.clear();
+    away.pop_front();
+  }
+}
+
+void PlayerDirectory::stop_waiting(game::EntityId player) {
+  const auto it = detached_.find(player);
+  if (it == detached_.end()) return;
+  if (!it->second.from.empty()) {
+    const auto list = away_from_.find(it->second.from);
+    auto& away = list->second;
+    away.erase(std::find(away.begin(), away.end(), player));
+    if (away.empty()) away_from_.erase(list);
+  }
+  detached_.erase(it);
 }
 
 std::vector<game::EntityId> PlayerDirectory::take_expired(std::uint64_t now_ms) {
   std::vector<game::EntityId> expired;
-  for (const auto& [player, expires] : detached_) {
-    if (expires <= now_ms) expired.push_back(player);
+  for (const auto& [player, away] : detached_) {
+    if (away.expires_ms <= now_ms) expired.push_back(player);
   }
   for (const game::EntityId p : expired) forget(p);
   return expired;
@@ -46,7 +72,7 @@ std::vector<game::EntityId> PlayerDirectory::take_expired(std::uint64_t now_ms) 
 
 void PlayerDirectory::forget(game::EntityId player) {
   owner_.erase(player);
-  detached_.erase(player);
+  stop_waiting(player);
   if (const auto it = token_by_player_.find(player); it != token_by_player_.end()) {
     players_by_token_.erase(players_by_token_.find(*it->second));  // by iterator: the key is the node's own
     token_by_player_.erase(it);
@@ -79,7 +105,7 @@ std::size_t PlayerDirectory::restore(const SavedState& state, game::World& world
     if (id == 0) continue;
     add(p.token, id);
     world.set_away(id, true);
-    detached_[id] = expires_ms;
+    detached_[id] = Away{expires_ms, {}};
     restored++;
   }
   return restored;

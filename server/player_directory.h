@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +36,12 @@ class PlayerDirectory {
   // The viewer that controls `player`, or 0.
   ViewerId owner(game::EntityId player) const;
   // The player's viewer is gone: it can be reclaimed with its token until `expires_ms`.
-  void detach(game::EntityId player, std::uint64_t expires_ms);
+  // `from` is its client's address: one address keeps at most `max_away_per_address` players
+  // away (0: any number), and past that its player away the longest expires at once (at the
+  // next take_expired). Else one client that joins and drops in a loop fills the world with
+  // away players nobody will reclaim, and locks everyone else out for the reconnect window.
+  void detach(game::EntityId player, std::uint64_t expires_ms, std::string_view from = {},
+              std::size_t max_away_per_address = 0);
   bool is_detached(game::EntityId player) const { return detached_.count(player) != 0; }
   // Players whose reconnect window has ended at `now_ms`, taken out of the directory.
   std::vector<game::EntityId> take_expired(std::uint64_t now_ms);
@@ -58,8 +64,17 @@ class PlayerDirectory {
   std::unordered_map<std::string, game::EntityId> players_by_token_;
   // Points at the key in players_by_token_ (map keys never move): one copy of each token.
   std::unordered_map<game::EntityId, const std::string*> token_by_player_;
-  std::unordered_map<game::EntityId, ViewerId> owner_;          // attached players
-  std::unordered_map<game::EntityId, std::uint64_t> detached_;  // player -> expiry (loop ms)
+  struct Away {
+    std::uint64_t expires_ms = 0;  // loop ms
+    std::string from;              // counted in away_from_ under this address; empty: not counted
+  };
+  // Ends a player's wait: it is no longer counted against its address.
+  void stop_waiting(game::EntityId player);
+
+  std::unordered_map<game::EntityId, ViewerId> owner_;  // attached players
+  std::unordered_map<game::EntityId, Away> detached_;
+  // Per address, its counted away players, the longest away first.
+  std::unordered_map<std::string, std::deque<game::EntityId>> away_from_;
 };
 
 }  // namespace skirmish::server

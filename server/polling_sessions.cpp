@@ -286,7 +286,7 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   session.ip = ip;
   session.last_seen_ms = server_.now_ms();
   session.viewer = game_.open_viewer(*session.sink, watch_msg ? watch_msg->x : cfg.world_width / 2,
-                                     watch_msg ? watch_msg->y : cfg.world_height / 2, world, "");
+                                     watch_msg ? watch_msg->y : cfg.world_height / 2, world, "", ip);
   if (session.viewer == 0) {
     return error_response(request, 404, "no_such_world", "no world has that name: see /worlds");
   }

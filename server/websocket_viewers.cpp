@@ -60,7 +60,7 @@ void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& re
   const std::string world = protocol::query_param(request.target, "world").value_or("");
   // A seat the fleet reserved for this player (/place gave it in the URL).
   const std::string seat = protocol::query_param(request.target, "seat").value_or("");
-  sink->viewer = game_.open_viewer(*sink, x, y, world, seat);
+  sink->viewer = game_.open_viewer(*sink, x, y, world, seat, conn.ip());
   conn.set_app_data(sink.get());  // for queue_input, which runs without the game's lock
   // The shared hello goes straight to the kernel as the payload of its frame: no copy per
   // connection of a hello that lists every obstacle (tens of KB in a big world).

@@ -2,6 +2,10 @@
 // the window, expiry, and a save that restores the same players. No loop, no sockets.
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
+
 #include "game/world.h"
 #include "server/player_directory.h"
 
@@ -64,6 +68,36 @@ TEST_CASE("a detached player waits for its token until its deadline", "[server][
   CHECK(d.find("t1") == 0);   // an expired player's token names nobody
   CHECK(d.find("t2") == 2);
   CHECK(d.take_expired(100000).empty());
+}
+
+TEST_CASE("one address keeps at most so many players away: its longest away expires at once", "[server][directory]") {
+  PlayerDirectory d;
+  for (game::EntityId p = 1; p <= 6; ++p) {
+    d.add("t" + std::to_string(p), p);
+    d.attach(p, 10 * p);
+  }
+  d.detach(1, 5000, "10.0.0.1", 2);
+  d.detach(2, 5000, "10.0.0.1", 2);
+  d.detach(3, 5000, "10.0.0.2", 2);  // another address counts on its own
+  CHECK(d.take_expired(10).empty());
+  d.detach(4, 5000, "10.0.0.1", 2);  // a third away from 10.0.0.1: player 1 goes
+  CHECK(d.take_expired(10) == std::vector<game::EntityId>{1});
+  CHECK(d.find("t1") == 0);
+  // A player reclaimed in time no longer counts against its address.
+  CHECK(d.attach(2, 99) == 0);
+  d.detach(5, 5000, "10.0.0.1", 2);
+  CHECK(d.take_expired(10).empty());
+  CHECK(d.is_detached(4));
+  CHECK(d.is_detached(5));
+  // Away again later: counted once, as the newest.
+  d.detach(2, 6000, "10.0.0.1", 2);
+  CHECK(d.take_expired(10) == std::vector<game::EntityId>{4});
+  // No limit, or no address: any number wait for their deadline.
+  d.detach(6, 5000, "10.0.0.1", 0);
+  d.detach(3, 5000, "", 1);
+  CHECK(d.take_expired(10).empty());
+  const auto expired = d.take_expired(7000);
+  CHECK(expired.size() == 4);  // 2, 3, 5, 6
 }
 
 TEST_CASE("a snapshot restores the same players, away and reclaimable, under new ids", "[server][directory]") {

@@ -228,6 +228,27 @@ class GameCaps(unittest.TestCase):
             asyncio.run(scenario(d))
             self.assertEqual(metrics(d)["skirmish_joins_refused_total"], 1)
 
+    def test_one_address_that_joins_and_drops_in_a_loop_cannot_fill_the_world(self):
+        # Each dropped player waits for its token (the reconnect window), but one address keeps
+        # at most server.max_connections_per_ip of them: the longest away goes at the next tick.
+        async def join(d, name):
+            async with websockets.connect(d.ws_url()) as ws:
+                await ws.send(json.dumps({"type": "join", "name": name}))
+                for _ in range(100):
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if msg["type"] in ("welcome", "error"):
+                        return msg.get("code", msg["type"])
+            return None
+
+        def players(d):
+            return metrics(d)['skirmish_players{world="world-1"}']
+
+        with Daemon("--max-players", "4", "--max-connections-per-ip", "2", "--reconnect-window-ms", "60000") as d:
+            for i in range(6):
+                self.assertEqual(asyncio.run(join(d, f"drop{i}")), "welcome", f"join {i}")
+                self.assertTrue(wait_until(lambda: players(d) <= 2), f"after join {i}: {players(d)} players held")
+            self.assertEqual(metrics(d)["skirmish_joins_refused_total"], 0)
+
     def test_inputs_over_the_rate_limit_are_dropped_and_counted(self):
         async def scenario(d):
             async with websockets.connect(d.ws_url()) as ws:
