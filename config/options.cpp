@@ -149,7 +149,7 @@ std::vector<Option> build_options() {
   o.push_back(integer("server.max_connections_per_ip", "SKIRMISH_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", 0,
                       1000000,
                       "connections from one client address; more get 503 (0 = no limit); also the players it may "
-                      "leave away at once, waiting for their tokens (past that, its longest away goes)",
+                      "leave away in a world at once, waiting for their tokens (past that, its longest away goes)",
                       [](Config& c) -> auto& { return c.server.max_connections_per_ip; }));
   o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,
                       "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes",
@@ -199,7 +199,7 @@ std::vector<Option> build_options() {
   o.push_back(integer("websocket.slow_client_timeout_ms", "SKIRMISH_SLOW_CLIENT_TIMEOUT_MS", "--slow-client-timeout-ms",
                       1, kMaxMs,
                       "a client over the soft limit this long is closed (1013, try again later); an HTTP client "
-                      "that reads none of its queued answers this long is dropped",
+                      "that reads nothing of its queued answers this long is dropped",
                       [](Config& c) -> auto& { return c.flow.slow_client_timeout_ms; }));
   o.push_back(integer("websocket.ping_interval_ms", "SKIRMISH_PING_INTERVAL_MS", "--ping-interval-ms", 1, kMaxMs,
                       "a connection silent this long is pinged",

@@ -630,11 +630,12 @@ void Connection::drop_slow(const char* reason, const char* why) {
 }
 
 void Connection::on_deadline() {
-  if (!out_.empty() && (state_ == State::Http || state_ == State::Draining)) {
-    // Our answers wait for the peer to read them (pipelined requests, the last with
+  if (!out_.empty() && !upgraded_ && (state_ == State::Http || state_ == State::Draining)) {
+    // Our HTTP answers wait for the peer to read them (pipelined requests, the last with
     // "Connection: close"): neither its request timeout nor our close timeout runs out
-    // meanwhile, or answers it asked for would be cut off. A peer that reads none of them for
-    // the slow-client timeout is dropped.
+    // meanwhile, or answers it asked for would be cut off. A peer that reads nothing for the
+    // slow-client timeout is dropped. (A closing WebSocket keeps its close timeout: what is
+    // queued for it then is stale frames, not answers.)
     const std::uint64_t stalled_until = wrote_ms_ + static_cast<std::uint64_t>(config_.flow.slow_client_timeout_ms);
     if (now_ms() < stalled_until) {
       deadline_ms_ = stalled_until;

@@ -35,7 +35,7 @@ class GamePort {
   // join with the token of a player in another world moves it there either way. 0: no world
   // has that name. `seat`: the seat reservation the fleet placed it with ("" for none).
   // `from`: its client's address, which holds at most server.max_connections_per_ip players
-  // away (waiting for their tokens) at once.
+  // away (waiting for their tokens) in a world at once.
   virtual ViewerId open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat,
                                std::string_view from) = 0;
   // Its transport is gone: its player (if any) waits for its token, for the reconnect window.

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-
 #include <string>
 #include <tuple>
 #include <variant>

@@ -1,10 +1,8 @@
 // The player directory on its own: tokens, attach and takeover, detach and reclaim within
 // the window, expiry, and a save that restores the same players. No loop, no sockets.
 #include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
-
 
 #include "game/world.h"
 #include "server/player_directory.h"
