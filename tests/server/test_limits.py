@@ -24,6 +24,15 @@ def slow_closes(m):
             m.get('skirmish_connections_ended_total{reason="slow_soft_limit"}', 0))
 
 
+async def join_answer(ws):
+    """The answer to a join sent on `ws`: "welcome", or the error's code; None if neither came."""
+    for _ in range(100):
+        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        if msg["type"] in ("welcome", "error"):
+            return msg.get("code", msg["type"])
+    return None
+
+
 def unread_socket(d, timeout=10):
     """A client connection with a 4 KiB receive window: what it does not read soon backs up."""
     s = socket.socket()
@@ -230,14 +239,8 @@ class GameCaps(unittest.TestCase):
             async with websockets.connect(d.ws_url()) as a, websockets.connect(d.ws_url()) as b:
                 await a.send(json.dumps({"type": "join", "name": "one"}))
                 await b.send(json.dumps({"type": "join", "name": "two"}))
-                kinds = []
-                for ws in (a, b):
-                    for _ in range(100):
-                        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                        if msg["type"] in ("welcome", "error"):
-                            kinds.append(msg.get("code", msg["type"]))
-                            break
-                self.assertEqual(sorted(kinds), ["server_full", "welcome"])
+                kinds = [await join_answer(ws) for ws in (a, b)]
+                self.assertEqual(sorted(kinds, key=str), ["server_full", "welcome"])
 
         with Daemon("--max-players", "1") as d:
             asyncio.run(scenario(d))
@@ -250,11 +253,7 @@ class GameCaps(unittest.TestCase):
         async def join(d, name):
             async with websockets.connect(d.ws_url()) as ws:
                 await ws.send(json.dumps({"type": "join", "name": name}))
-                for _ in range(100):
-                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                    if msg["type"] in ("welcome", "error"):
-                        return msg.get("code", msg["type"])
-            return None
+                return await join_answer(ws)
 
         def players(d):
             return metrics(d)['skirmish_players{world="world-1"}']
