@@ -45,8 +45,10 @@ std::string compute_accept_key(std::string_view key) {
 }
 
 bool wants_websocket(const HttpRequest& request) {
-  const std::string* upgrade = request.header("upgrade");
-  return upgrade && header_has_token(*upgrade, "websocket");
+  if (request.header("sec-websocket-key") || request.header("sec-websocket-version")) return true;
+  if (const std::string* upgrade = request.header("upgrade")) return header_has_token(*upgrade, "websocket");
+  const auto connection = joined_header(request.headers, "connection");
+  return connection && header_has_token(*connection, "upgrade");
 }
 
 std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, const HandshakePolicy& policy) {

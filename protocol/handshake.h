@@ -27,8 +27,11 @@ struct UpgradeAccept {
 // base64(SHA-1(key + the RFC's GUID)).
 std::string compute_accept_key(std::string_view sec_websocket_key);
 
-// True when the request asks for a WebSocket (an Upgrade header naming "websocket"):
-// such a request is judged by parse_upgrade and answered 101 or 4xx, never with a file.
+// True when the request is meant as a WebSocket handshake, however broken: an Upgrade header
+// naming "websocket", a Sec-WebSocket-Key or -Version, or "Connection: Upgrade" with no Upgrade
+// header at all. Such a request is judged by parse_upgrade and answered 101 or the 4xx that
+// names what is wrong, never with a file. An upgrade to a protocol we do not speak (h2c, say)
+// is not one: the server ignores the offer and answers the request as it is (RFC 9110 7.8).
 bool wants_websocket(const HttpRequest& request);
 
 // Checks every rule of RFC 6455 section 4.2.1 in order and answers 101 or the refusal:

@@ -172,11 +172,10 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     respond_and_drain(protocol::serialize_response(*refusal));
     return false;
   }
-  // Anything that looks like a handshake is judged as one, so a broken handshake gets the
-  // 4xx that names what is wrong rather than a page or a generic 426.
-  const auto connection_header = protocol::joined_header(request.headers, "connection");
-  const bool handshake_attempt = protocol::wants_websocket(request) || request.header("sec-websocket-key") ||
-                                 (connection_header && protocol::header_has_token(*connection_header, "upgrade"));
+  // Anything meant as a handshake is judged as one, so a broken handshake gets the 4xx that
+  // names what is wrong rather than a page or a generic 426; an offer to upgrade to another
+  // protocol (h2c) is ignored and the request answered as it is.
+  const bool handshake_attempt = protocol::wants_websocket(request);
   if (handshake_attempt) {
     if (auto refusal = host_.refuse_websocket(request.target)) {
       stats_.handshake_failed(404);

@@ -414,12 +414,25 @@ TEST_CASE("wants_websocket is true even for a broken handshake, so it is answere
   CHECK(wants_websocket(r));
 }
 
-TEST_CASE("wants_websocket is false without an Upgrade header or for another protocol", "[protocol][handshake]") {
+TEST_CASE("wants_websocket is true for a handshake missing its Upgrade header", "[protocol][handshake]") {
+  HttpRequest no_upgrade;
+  no_upgrade.headers = {{"host", "h"}, {"connection", "keep-alive, Upgrade"}};
+  CHECK(wants_websocket(no_upgrade));
+  HttpRequest key_only;
+  key_only.headers = {{"host", "h"}, {"sec-websocket-key", "AQIDBAUGBwgJCgsMDQ4PEA=="}};
+  CHECK(wants_websocket(key_only));
+  HttpRequest version_only;
+  version_only.headers = {{"host", "h"}, {"upgrade", "h2c"}, {"sec-websocket-version", "13"}};
+  CHECK(wants_websocket(version_only));
+}
+
+TEST_CASE("wants_websocket is false for a plain request or an upgrade to another protocol", "[protocol][handshake]") {
   HttpRequest plain;
-  plain.headers = {{"host", "h"}, {"connection", "upgrade"}};
+  plain.headers = {{"host", "h"}, {"connection", "keep-alive"}};
   CHECK_FALSE(wants_websocket(plain));
+  // What curl --http2 sends: the server may ignore the offer (RFC 9110 7.8) and answer as HTTP/1.1.
   HttpRequest h2c;
-  h2c.headers = {{"upgrade", "h2c"}};
+  h2c.headers = {{"host", "h"}, {"connection", "Upgrade, HTTP2-Settings"}, {"upgrade", "h2c"}, {"http2-settings", "AAMAAABkAAQCAAAAAAIAAAAA"}};
   CHECK_FALSE(wants_websocket(h2c));
 }
 
