@@ -151,7 +151,8 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
               m["moved_per_view_avg"].get<double>());
   std::printf("  %-34s %llu (%.0f/s)\n", "inputs sent", static_cast<unsigned long long>(m["inputs_sent"].get<std::uint64_t>()),
               m["inputs_per_s"].get<double>());
-  std::printf("  %-34s %s\n", "errors", m["errors"].dump().c_str());
+  std::printf("  %-34s %s\n", "errors in the window", m["errors"].dump().c_str());
+  std::printf("  %-34s %s\n", "errors in the whole run", whole["errors"].dump().c_str());
   std::printf("  %-34s %s\n", "disconnects by close code", m["disconnects"].dump().c_str());
   std::printf("  %-34s %.1f %% of one core in the window (%.1f %% over the run)\n", "tester CPU (user+sys)",
               cpu["measured_percent_of_one_core"].get<double>(), cpu["run_percent_of_one_core"].get<double>());
@@ -163,7 +164,9 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
 int main(int argc, char** argv) {
   Options o;
   CLI::App app{"skirmish-load: plays as thousands of players against skirmishd and measures what they receive"};
-  app.add_option("--url", o.url, "WebSocket URL, e.g. ws://127.0.0.1:8080/ws (an IP literal: no DNS)")->required();
+  app.option_defaults()->always_capture_default();  // --help shows each default
+  app.add_option("--url", o.url, "WebSocket URL, e.g. ws://127.0.0.1:8080/ws (an IP literal or localhost: no DNS)")
+      ->required();
   app.add_option("--clients", o.clients, "simulated players")->check(CLI::Range(1, 1000000));
   app.add_option("--ramp", o.ramp, "connections opened per second")->check(CLI::Range(0.1, 1e6));
   app.add_option("--duration", o.duration, "measured seconds after the ramp")->check(CLI::Range(1.0, 86400.0));
@@ -441,5 +444,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  return g_interrupted ? 130 : 0;
+  if (g_interrupted) return 130;
+  if (connected_at_start == 0) {
+    // Nothing was measured: a wrong URL or a daemon that refused everyone is not a result.
+    std::fprintf(stderr, "skirmish-load: no client was connected when the window started (see the errors above)\n");
+    return 1;
+  }
+  return 0;
 }

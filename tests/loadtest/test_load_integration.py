@@ -164,6 +164,20 @@ class LoadIntegrationTest(unittest.TestCase):
         received = self.check_report(r, marks, rows, elapsed)
         self.check_against_daemon(received, before)
 
+    def test_a_run_where_no_client_connects_fails_and_says_why(self):
+        # A wrong path: every handshake gets 404, nothing is measured, and that is not a result.
+        proc = subprocess.run([LOAD, "--url", self.daemon.ws_url("/nope"), "--clients", "2", "--duration", "1",
+                               "--handshake-timeout", "5"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+        self.assertIn("no client was connected", proc.stderr)
+        whole = re.search(r"errors in the whole run\s+(\{.*\})", proc.stdout)
+        self.assertIsNotNone(whole, proc.stdout)
+        self.assertNotEqual(json.loads(whole.group(1)), {}, "the summary hides why the clients failed")
+
+    def test_help_shows_the_defaults(self):
+        out = subprocess.run([LOAD, "--help"], capture_output=True, text=True, timeout=10).stdout
+        self.assertRegex(out, r"--clients INT[^\n]*=100\n")
+
 
 if __name__ == "__main__":
     unittest.main()
