@@ -72,6 +72,12 @@ bool authority_of(std::string_view url, std::string_view scheme, std::string_vie
 
 }  // namespace
 
+bool is_plain_authority(std::string_view authority) {
+  std::string host, why;
+  int port = 0;
+  return split_authority(authority, host, port, why);
+}
+
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string& why) {
   constexpr std::string_view kScheme = "redis://";
   if (url.substr(0, kScheme.size()) != kScheme) {

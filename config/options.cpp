@@ -5,6 +5,9 @@
 #include <limits>
 #include <string_view>
 
+#include "config/endpoint_url.h"
+#include "protocol/forwarded_for.h"
+
 namespace skirmish::config {
 
 using nlohmann::json;
@@ -60,6 +63,29 @@ Option text(std::string key, std::string env, std::string flag, ValueKind kind, 
   };
   o.get = [access](const Config& c) { return json(access(const_cast<Config&>(c))); };
   return o;
+}
+
+Option checked(Option o, std::function<std::string(const json&)> check) {
+  o.check = std::move(check);
+  return o;
+}
+
+// Checks of values whose kind is right (a string, a list) but whose parts may not be; run where
+// the value is read, so the error names where it came from.
+std::string check_public_url(const json& v) {
+  std::string why;
+  const auto url = v.get<std::string>();
+  return url.empty() || parse_public_url(url, why) ? "" : why;
+}
+
+std::string check_redis_url(const json& v) {
+  std::string why;
+  const auto url = v.get<std::string>();
+  return url.empty() || parse_redis_url(url, why) ? "" : why;
+}
+
+std::string check_trusted_proxies(const json& v) {
+  return protocol::AddressSet().add_all(v.get<std::vector<std::string>>()).value_or("");
 }
 
 std::string check_monster_kinds(const json& v) {
@@ -171,13 +197,17 @@ std::vector<Option> build_options() {
                       "event loops (threads) serving connections and building frames; 0 = one per CPU the process "
                       "may run on (its affinity; fewer under a cgroup CPU quota), 1 = one",
                       [](Config& c) -> auto& { return c.server.io_threads; }));
-  o.push_back(text("server.public_url", "SKIRMISH_PUBLIC_URL", "--public-url", ValueKind::String, {},
-                   "how browsers reach this process (http[s]://host[:port]); the fleet gives it out in world URLs; "
-                   "empty: ws://localhost:PORT",
-                   [](Config& c) -> auto& { return c.server.public_url; }));
-  o.push_back(text("server.trusted_proxies", "SKIRMISH_TRUSTED_PROXIES", "--trusted-proxies", ValueKind::StringList, {},
-                   "comma-separated proxies (addresses or networks) whose X-Forwarded-For names the client; empty: none",
-                   [](Config& c) -> auto& { return c.server.trusted_proxies; }));
+  o.push_back(checked(text("server.public_url", "SKIRMISH_PUBLIC_URL", "--public-url", ValueKind::String, {},
+                           "how browsers reach this process (http[s]://host[:port]); the fleet gives it out in world "
+                           "URLs; empty: ws://localhost:PORT",
+                           [](Config& c) -> auto& { return c.server.public_url; }),
+                      check_public_url));
+  o.push_back(checked(text("server.trusted_proxies", "SKIRMISH_TRUSTED_PROXIES", "--trusted-proxies",
+                           ValueKind::StringList, {},
+                           "comma-separated proxies (addresses or networks) whose X-Forwarded-For names the client; "
+                           "empty: none",
+                           [](Config& c) -> auto& { return c.server.trusted_proxies; }),
+                      check_trusted_proxies));
   // http
   o.push_back(integer("http.max_header_bytes", "SKIRMISH_MAX_HEADER_BYTES", "--max-header-bytes", 256, 1 << 20,
                       "request line plus headers; more gets 431 (414 when the request line alone is over it); "
@@ -305,10 +335,11 @@ std::vector<Option> build_options() {
                    "talk to the Agones SDK sidecar on localhost:$AGONES_SDK_HTTP_PORT (default 9358): ready, "
                    "health every 2 s, players, shutdown; auto = when AGONES_SDK_HTTP_PORT is set",
                    [](Config& c) -> auto& { return c.fleet.agones; }));
-  o.push_back(text("fleet.redis_url", "SKIRMISH_REDIS_URL", "--redis-url", ValueKind::String, {},
-                   "redis://host:port of the fleet's directory (worlds, seat reservations, player records); "
-                   "empty: no fleet",
-                   [](Config& c) -> auto& { return c.fleet.redis_url; }));
+  o.push_back(checked(text("fleet.redis_url", "SKIRMISH_REDIS_URL", "--redis-url", ValueKind::String, {},
+                           "redis://host:port of the fleet's directory (worlds, seat reservations, player records); "
+                           "empty: no fleet",
+                           [](Config& c) -> auto& { return c.fleet.redis_url; }),
+                      check_redis_url));
   o.push_back(integer("fleet.heartbeat_ms", "SKIRMISH_FLEET_HEARTBEAT_MS", "--fleet-heartbeat-ms", 100, 60000,
                       "how often the process publishes its worlds and reads the fleet's; an entry lives 3 heartbeats",
                       [](Config& c) -> auto& { return c.fleet.heartbeat_ms; }));

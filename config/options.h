@@ -23,7 +23,8 @@ struct Option {
   ValueKind kind = ValueKind::Int;
   double min = 0, max = 0;           // Int and Float
   std::vector<std::string> choices;  // Choice
-  // Json options check their own shape: returns what is wrong, or "" when fine.
+  // What a value of the right kind must also be (a Json option's shape, a URL's parts):
+  // returns what is wrong, or "" when fine. Optional except for Json options.
   std::function<std::string(const nlohmann::json&)> check;
   std::function<void(Config&, const nlohmann::json&)> set;  // value already checked
   std::function<nlohmann::json(const Config&)> get;

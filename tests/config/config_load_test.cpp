@@ -289,6 +289,19 @@ TEST_CASE("server.trusted_proxies must be addresses or networks, named when not"
   CHECK(load({"--trusted-proxies", "127.0.0.1, 10.0.0.0/8, ::1"}).config.server.trusted_proxies.size() == 3);
 }
 
+TEST_CASE("a value of the right kind but wrong parts names its key and where it came from", "[config]") {
+  CHECK_THAT(load_error({}, env_of({{"SKIRMISH_TRUSTED_PROXIES", "bogus"}})),
+             Catch::Contains("server.trusted_proxies") && Catch::Contains("(from environment SKIRMISH_TRUSTED_PROXIES)"));
+  CHECK_THAT(load_error({"--public-url", "ftp://x"}),
+             Catch::Contains("server.public_url") && Catch::Contains("(from command line --public-url)"));
+  const TempFile file(json{{"fleet", {{"redis_url", "localhost"}}}});
+  CHECK_THAT(load_error({"--config", file.path()}), Catch::Contains("fleet.redis_url") && Catch::Contains("(from "));
+}
+
+TEST_CASE("an integer's allowed range is written as integers", "[config]") {
+  CHECK_THAT(load_error({"--seed", "-1"}), Catch::Contains("from 0 to 9007199254740991") && !Catch::Contains("e+"));
+}
+
 TEST_CASE("game.world_size sets both the width and the height", "[config]") {
   const LoadResult flag = load({"--world-size", "1000"});
   CHECK(flag.config.game.world_width == 1000.0f);
