@@ -163,8 +163,14 @@ void ConnectionLoop::begin_shutdown() {
 void ConnectionLoop::on_grace_expired(uv_timer_t* t) {
   auto* self = static_cast<ConnectionLoop*>(t->data);
   spdlog::info("shutdown grace over: dropping {} connection(s)", self->connections_.size());
-  for (auto& [id, conn] : self->connections_) conn->abort();  // safe to walk: see on_sweep
-  self->maybe_empty();
+  self->drop_all();
+}
+
+void ConnectionLoop::drop_all() {
+  if (!shutting_down_) return;
+  uv_timer_stop(&grace_timer_);
+  for (auto& [id, conn] : connections_) conn->abort();  // safe to walk: see on_sweep
+  maybe_empty();
 }
 
 void ConnectionLoop::maybe_empty() {

@@ -82,6 +82,9 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   // after server.shutdown_grace_ms the rest are dropped. The owner hears loop_empty() once no
   // connection is left.
   void begin_shutdown();
+  // On this loop's thread, after begin_shutdown: ends the grace now (a second signal) and drops
+  // every connection left.
+  void drop_all();
   // On this loop's thread, after begin_shutdown's loop_empty: closes the loop's own handles.
   void close_handles();
 

@@ -24,14 +24,12 @@ std::string world_name(int index) { return "world-" + std::to_string(index + 1);
 
 // A Host header fit to build a URL from: a name or address and an optional port, nothing else
 // (it is the client's own text, and it goes into JSON and into other clients' hands).
-bool plausible_host(const std::string& host) {
-  if (host.empty() || host.size() > 255) return false;
-  for (const char c : host) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '-' || c == ':' || c == '[' || c == ']';
-    if (!ok) return false;
-  }
-  return true;
+bool plausible_host(const std::string& host) { return host.size() <= 255 && config::is_plain_authority(host); }
+
+// A read-only route's answer to any method but GET and HEAD.
+std::optional<protocol::HttpResponse> refuse_unless_get(const protocol::HttpRequest& request) {
+  if (request.method == "GET" || request.method == "HEAD") return std::nullopt;
+  return method_not_allowed(request, "GET, HEAD", protocol::encode_error("method_not_allowed", "use GET"));
 }
 
 // "ws(s)://authority" of server.public_url, or nullopt when the operator set none.
@@ -75,6 +73,7 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
 
 void GameService::add_routes() {
   server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
+    if (auto refused = refuse_unless_get(request)) return *refused;
     const auto name = protocol::query_param(request.target, "world");
     const GameWorld* world = name ? world_named(*name) : worlds_.front().get();
     if (!world) return json_response(request, 404, protocol::encode_error("no_such_world", "no world has that name: see /worlds"));
@@ -86,6 +85,7 @@ void GameService::add_routes() {
     return json_response(request, 200, body.dump());
   });
   server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
+    if (auto refused = refuse_unless_get(request)) return *refused;
     // Our worlds with absolute URLs as this client reached us (wss:// when a trusted proxy says
     // it came over TLS); the fleet's other worlds as their processes published them.
     const std::string base = base_for(request, origin, server_.port(), config_.server.public_url);
@@ -130,9 +130,7 @@ std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpReq
                                                          const RequestOrigin& origin) {
   // POST only: each answer holds a seat for a while, which a prefetching GET must not do.
   if (request.method != "POST") {
-    auto r = json_response(request, 405, protocol::encode_error("method_not_allowed", "use POST /place"));
-    r.headers.push_back({"Allow", "POST"});
-    return r;
+    return method_not_allowed(request, "POST", protocol::encode_error("method_not_allowed", "use POST /place"));
   }
   if (!fleet_ || !fleet_->up()) return place_locally(request, origin);
   // Every world of the fleet, in the order a new player should try them: place_player's choice
@@ -161,8 +159,9 @@ std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpReq
                                  .dump());
     } else if (full) {
       stats_.joins_refused++;
-      answer = json_response(request, 503,
-                             protocol::encode_error("server_full", "every world of the fleet is full: try again later"));
+      answer = service_unavailable(
+          request, protocol::encode_error("server_full", "every world of the fleet is full: try again later"),
+          kFullRetryAfterS);
     } else {
       answer = place_locally(request, RequestOrigin{origin_conn, {}, secure});  // Redis failed on the way: this process still has room
     }
@@ -175,7 +174,8 @@ protocol::HttpResponse GameService::place_locally(const protocol::HttpRequest& r
   const auto at = local_choice();
   if (!at) {
     stats_.joins_refused++;
-    return json_response(request, 503, protocol::encode_error("server_full", "every world is full: try again later"));
+    return service_unavailable(request, protocol::encode_error("server_full", "every world is full: try again later"),
+                               kFullRetryAfterS);
   }
   const GameWorld& w = *worlds_[*at];
   return json_response(request, 200,
@@ -225,11 +225,12 @@ void GameService::start() {
   if (fleet_) fleet_->start();
 }
 
-void GameService::stop() {
+bool GameService::stop() {
   for (auto& w : worlds_) w->stop();
   polling_.stop();
-  if (started_) save_players();
+  const bool saved = !started_ || save_players();
   if (fleet_) fleet_->stop();
+  return saved;
 }
 
 void GameService::on_text(Connection& conn, std::string_view text) {
@@ -272,7 +273,13 @@ void GameService::restore_saved_players() {
     spdlog::warn("{}: skipped {} saved player(s) that a join would refuse", path, state->skipped);
   }
   // Older than the reconnect window: nobody could have reclaimed these players anyway.
-  if (wall_clock_ms() - state->saved_at_ms > config_.session.reconnect_window_ms) return;
+  const std::int64_t age_ms = wall_clock_ms() - state->saved_at_ms;
+  if (age_ms > config_.session.reconnect_window_ms) {
+    if (state->players.empty()) return;
+    spdlog::warn("{}: {} saved player(s) not restored: saved {} s ago, past game.reconnect_window_ms ({} s)", path,
+                 state->players.size(), age_ms / 1000, config_.session.reconnect_window_ms / 1000);
+    return;
+  }
   const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
   // Each back in its own world. One saved in a world this run does not have (it runs fewer) is
   // placed as a new player would be, so the worlds fill evenly and none past its capacity.
@@ -305,9 +312,9 @@ void GameService::restore_saved_players() {
   }
 }
 
-void GameService::save_players() const {
+bool GameService::save_players() const {
   const std::string& path = config_.session.state_file;
-  if (path.empty()) return;
+  if (path.empty()) return true;
   SavedState state;
   state.saved_at_ms = wall_clock_ms();
   for (const auto& w : worlds_) {
@@ -318,10 +325,11 @@ void GameService::save_players() const {
     }
   }
   if (auto error = save_state(path, state)) {
-    spdlog::warn("could not save players: {}", *error);
-  } else {
-    spdlog::info("saved {} player(s) to {}", state.players.size(), path);
+    spdlog::error("could not save {} player(s): {}", state.players.size(), *error);
+    return false;
   }
+  spdlog::info("saved {} player(s) to {}", state.players.size(), path);
+  return true;
 }
 
 std::string GameService::new_token() {

@@ -32,8 +32,9 @@ class GameService final : public WsApplication, private GamePort {
 
   // Restores players saved by the last run (game.state_file), then starts ticking.
   void start();
-  // Stops ticking and saves the players that can still be reclaimed.
-  void stop();
+  // Stops ticking and saves the players that can still be reclaimed; false when that save
+  // failed (the process should not report a clean stop).
+  [[nodiscard]] bool stop();
   // Players in every world (connected, or within their reconnect window).
   std::size_t players() const;
   // New players who name no world go to `world` while it has room (an Agones allocation's
@@ -107,7 +108,7 @@ class GameService final : public WsApplication, private GamePort {
   std::optional<protocol::HttpResponse> place(const protocol::HttpRequest& request, const RequestOrigin& origin);
   protocol::HttpResponse place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin);
   void restore_saved_players();
-  void save_players() const;
+  bool save_players() const;  // false: the file could not be written
   void add_routes();
 
   Server& server_;

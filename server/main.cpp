@@ -56,10 +56,10 @@ int main(int argc, char** argv) {
     std::optional<server::AgonesSdk> agones;
     srv.set_application(&game);
     // Shutdown goes to Agones last: the players are saved, the connections closed.
-    srv.set_on_stopped([&game, &agones] {
+    srv.set_on_stopped([&game, &agones, &exit_code] {
       {
         std::lock_guard<std::recursive_mutex> lock(game.mutex());
-        game.stop();
+        if (!game.stop()) exit_code = 1;  // the players are lost: a supervisor should hear of it
       }
       if (agones) agones->shutdown();
     });

@@ -14,10 +14,13 @@ namespace {
 
 protocol::HttpResponse error_response(const protocol::HttpRequest& request, int status, std::string_view code,
                                       std::string_view message) {
-  auto r = json_response(request, status, protocol::encode_error(code, message));
-  if (status == 405) r.headers.push_back({"Allow", "GET, POST, DELETE"});
-  if (status == 503) r.headers.push_back({"Retry-After", "2"});
-  return r;
+  // A 503 here is a busy moment (too many sessions or long polls): soon over.
+  if (status == 503) return service_unavailable(request, protocol::encode_error(code, message), 2);
+  return json_response(request, status, protocol::encode_error(code, message));
+}
+
+protocol::HttpResponse wrong_method(const protocol::HttpRequest& request, const char* allow, std::string_view message) {
+  return method_not_allowed(request, allow, protocol::encode_error("bad_method", message));
 }
 
 // The body as a client message, parsed once; a body without "type" gets the one the
@@ -154,7 +157,7 @@ std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::Ht
                                                               const RequestOrigin& origin) {
   const std::string path = protocol::normalize_path(request.target).value_or("");
   if (path == "/session") {
-    if (request.method != "POST") return error_response(request, 405, "bad_method", "POST /session to join");
+    if (request.method != "POST") return wrong_method(request, "POST", "POST /session to join");
     return create(request, origin);
   }
   // /session/{id}[/action]
@@ -168,7 +171,7 @@ std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::Ht
   session.last_seen_ms = server_.now_ms();
 
   if (action.empty()) {
-    if (request.method != "DELETE") return error_response(request, 405, "bad_method", "DELETE /session/{id} to leave");
+    if (request.method != "DELETE") return wrong_method(request, "DELETE", "DELETE /session/{id} to leave");
     answer_waiting(session);
     protocol::ClientMsg leave = protocol::LeaveMsg{};
     game_.handle(session.viewer, leave);
@@ -176,11 +179,11 @@ std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::Ht
     return json_response(request, 204, "");
   }
   if (action == "input") {
-    if (request.method != "POST") return error_response(request, 405, "bad_method", "POST a game message");
+    if (request.method != "POST") return wrong_method(request, "POST", "POST a game message");
     return input(session, request);
   }
   if (action == "poll" || action == "longpoll") {
-    if (request.method != "GET") return error_response(request, 405, "bad_method", "GET to poll");
+    if (request.method != "GET") return wrong_method(request, "GET", "GET to poll");
     return poll(session, request, origin.conn, action == "longpoll");
   }
   return error_response(request, 404, "no_such_action", "use input, poll or longpoll");
@@ -301,7 +304,8 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
     answer = replies.empty() ? std::string() : replies.back();
     if (!game_.has_player(session.viewer)) {
       game_.close_viewer(session.viewer);
-      return json_response(request, 503, answer.empty() ? protocol::encode_error("server_full", "try later") : answer);
+      return service_unavailable(request, answer.empty() ? protocol::encode_error("server_full", "try later") : answer,
+                                 kFullRetryAfterS);
     }
   } else {
     answer = R"({"type":"watching"})";  // a spectator session; it can join later through /input

@@ -421,8 +421,20 @@ void Server::finish_deferred(ConnId id, protocol::HttpResponse response, std::fu
 
 void Server::on_signal(uv_signal_t* s, int signum) {
   auto* self = static_cast<Server*>(s->data);
-  spdlog::info("received {}, shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
-  self->begin_shutdown();
+  const char* name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+  if (!self->shutting_down()) {
+    spdlog::info("received {}, shutting down", name);
+    self->begin_shutdown();
+    return;
+  }
+  // A second signal (Ctrl-C again) means "now": the players are still saved, but nobody's
+  // close handshake is waited for any longer.
+  spdlog::warn("received {} again: dropping every connection now", name);
+  for (std::size_t k = 1; k < self->loops_.size(); ++k) {
+    ConnectionLoop* l = self->loops_[k].get();
+    l->post([l] { l->drop_all(); });
+  }
+  self->loops_[0]->drop_all();
 }
 
 void Server::begin_shutdown() {

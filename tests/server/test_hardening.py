@@ -128,6 +128,27 @@ class SavedPlayers(unittest.TestCase):
         with open(os.path.join(cwd, "skirmishd-state.json"), "rb") as f:
             self.assertEqual(f.read(), before, "a daemon that never ran its world replaced the saved players")
 
+    def test_players_saved_longer_ago_than_the_window_are_named_when_dropped(self):
+        cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
+        player = {"token": "a" * 32, "id": 5, "name": "late", "x": 100, "y": 100, "hp": 50, "score": 3}
+        with open(os.path.join(cwd, "skirmishd-state.json"), "w") as f:
+            json.dump({"version": 1, "saved_at_ms": int(time.time() * 1000) - 60000, "players": [player]}, f)
+        with Daemon("--reconnect-window-ms", "15000", cwd=cwd) as d:
+            line = d.wait_for_log(r"not restored")
+            self.assertRegex(line, r"1 saved player\(s\) not restored: saved 6\d s ago, past game.reconnect_window_ms \(15 s\)")
+
+    def test_a_save_that_fails_at_the_stop_is_not_a_clean_exit(self):
+        cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
+        folder = os.path.join(cwd, "state")
+        os.mkdir(folder)
+        d = Daemon("--state-file", os.path.join(folder, "players.json"), cwd=cwd).start()
+        try:
+            shutil.rmtree(folder)  # the save at the stop cannot write its file
+            self.assertEqual(d.stop(), 1)
+            d.wait_for_log(r"could not save 0 player\(s\)")
+        finally:
+            d.kill()
+
     def test_restored_players_are_checked_as_a_join_and_ids_never_collide(self):
         cwd = tempfile.mkdtemp(prefix="skirmishd-state-")
         now = int(time.time() * 1000)

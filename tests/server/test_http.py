@@ -155,6 +155,30 @@ class StaticFiles(unittest.TestCase):
             status, _, _ = get(s, "/", "X-Big: " + "a" * 9000 + "\r\n")
         self.assertEqual(status, 431)
 
+    def test_an_offer_to_upgrade_to_another_protocol_is_ignored(self):
+        # curl --http2 on a plain URL offers h2c: RFC 9110 7.8 lets us answer as HTTP/1.1, and a
+        # health checker that offers it must see the daemon up (it got 404 as a bad handshake).
+        h2c = ("Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+               "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n")
+        with self.d.connect() as s:
+            status, h, body = get(s, "/healthz", h2c)
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["status"], "ok")
+            # Still HTTP/1.1 on the same connection: the next request is answered too.
+            self.assertEqual(get(s, "/", "Connection: Upgrade\r\nUpgrade: foo/2\r\n")[0], 200)
+        # A handshake at the wrong path is still judged as one.
+        with self.d.connect() as s:
+            self.assertEqual(get(s, "/", "Connection: Upgrade\r\nUpgrade: websocket\r\n")[0], 404)
+
+    def test_routes_refuse_other_methods_naming_their_own(self):
+        # RFC 9110 15.5.6: a 405's Allow lists what that resource takes.
+        for method, path, allow in [("DELETE", "/worlds", "GET, HEAD"), ("POST", "/stats.json", "GET, HEAD"),
+                                    ("PUT", "/healthz", "GET, HEAD"), ("GET", "/place", "POST"),
+                                    ("GET", "/session", "POST")]:
+            with self.d.connect() as s:
+                status, h, _ = get(s, path, "Content-Length: 0\r\n", method=method)
+            self.assertEqual((status, h.get("allow")), (405, allow), f"{method} {path}")
+
     def test_http2_preface_is_refused(self):
         with self.d.connect() as s:
             status, _, _ = http_request(s, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n")

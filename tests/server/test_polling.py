@@ -155,10 +155,14 @@ class Sessions(unittest.TestCase):
         self.assertEqual(second[0], 200)
         self.assertEqual(json.loads(second[2])[0]["t"], 42.0)
 
-    def test_wrong_methods_are_405(self):
-        self.assertEqual(self.h.request("GET", "/session")[0], 405)
+    def test_wrong_methods_are_405_naming_what_the_path_takes(self):
+        status, h, _ = self.h.request("GET", "/session")
+        self.assertEqual((status, h.get("allow")), (405, "POST"))
         sid = self.join()["session"]
-        self.assertEqual(self.h.request("POST", f"/session/{sid}/poll", {})[0], 405)
+        for method, path, allow in [("POST", f"/session/{sid}/poll", "GET"), ("DELETE", f"/session/{sid}/longpoll", "GET"),
+                                    ("GET", f"/session/{sid}/input", "POST"), ("GET", f"/session/{sid}", "DELETE")]:
+            status, h, _ = self.h.request(method, path, {} if method == "POST" else None)
+            self.assertEqual((status, h.get("allow")), (405, allow), f"{method} {path}")
 
 
 class LongPollLimits(unittest.TestCase):

@@ -253,6 +253,20 @@ class RealClient(unittest.TestCase):
         finally:
             d.kill()
 
+    def test_a_second_signal_stops_at_once(self):
+        # Ctrl-C twice: the second does not wait out a long grace for a client that never answers.
+        d = Daemon("--shutdown-grace-ms", "60000", "--close-timeout-ms", "60000").start()
+        try:
+            with d.connect() as s:
+                open_websocket(s)  # never reads, never answers the close
+                d.proc.send_signal(signal.SIGINT)
+                d.wait_for_log(r"received SIGINT, shutting down")
+                d.proc.send_signal(signal.SIGINT)
+                self.assertEqual(d.proc.wait(timeout=10), 0)
+            d.wait_for_log(r"received SIGINT again: dropping every connection now")
+        finally:
+            d.kill()
+
 
 if __name__ == "__main__":
     unittest.main()

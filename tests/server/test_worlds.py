@@ -22,7 +22,8 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 60))
 
 
-def get_json(d, path, method="GET", body=None):
+def get_json(d, path, method="GET", body=None, headers=None):
+    """(status, JSON body); with a dict as `headers`, fills it with the answer's (lower-case names)."""
     with d.connect() as s:
         payload = json.dumps(body).encode() if body is not None else b""
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{d.port}\r\nContent-Type: application/json\r\n" \
@@ -32,6 +33,10 @@ def get_json(d, path, method="GET", body=None):
         while chunk := s.recv(65536):
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
+    if headers is not None:
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
     return int(head.split()[1]), json.loads(body) if body else None
 
 
@@ -174,6 +179,11 @@ class Worlds(unittest.TestCase):
             extra = await Client.connect(self.d.ws_url())
             err, _ = await extra.join("p4")
             self.assertEqual(err["code"], "server_full")
+            # Over HTTP too, with when to ask again.
+            for path, body in (("/place", None), ("/session", {"name": "p5"})):
+                headers = {}
+                status, answer = get_json(self.d, path, "POST", body, headers)
+                self.assertEqual((status, answer["code"], headers.get("retry-after")), (503, "server_full", "5"), path)
             worlds, _ = self.worlds()
             self.assertEqual([w["players"] for w in worlds.values()], [2, 2])
             for c in clients + [pinned, last, extra]:
@@ -223,7 +233,7 @@ class Worlds(unittest.TestCase):
         self.assertEqual(status, 404)
 
     def test_a_host_header_that_is_not_a_name_is_not_echoed(self):
-        for host in (b"\xff\xfe", b"a\"b", b"x" * 300):
+        for host in (b"\xff\xfe", b"a\"b", b"x" * 300, b"[::1", b"x:abc", b"x:99999"):
             with self.d.connect() as s:
                 s.sendall(b"GET /worlds HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
                 data = b""
