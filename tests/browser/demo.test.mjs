@@ -425,6 +425,15 @@ try {
     await waitFor(page, () => window.skirmish.connection === 'reconnecting' && !document.getElementById('banner').hidden, undefined, 10000);
     const banner = await page.textContent('#banner-text');
     assert(/reconnect/i.test(banner), `banner text: ${banner}`);
+    assert(/restarting/i.test(banner), `a close with 1001 (the server stopping) says it is restarting: ${banner}`);
+    // Cut off, your player does not walk through the frozen world (to snap back on reconnect).
+    const held = await sk(page, () => window.skirmish.predicted);
+    await page.keyboard.down('KeyD');
+    await page.waitForTimeout(400);
+    const walked = await sk(page, () => window.skirmish.predicted);
+    await page.keyboard.up('KeyD');
+    assert(held && walked && Math.hypot(walked.x - held.x, walked.y - held.y) < 1,
+      `walked while the server was down: ${JSON.stringify(held)} -> ${JSON.stringify(walked)}`);
     await shot(page, '06-reconnecting.png');
     await stopped;
     await daemon.start();
@@ -446,6 +455,21 @@ try {
     return hasStateFile
       ? `resumed player ${after.id}`
       : `new player ${after.id} (was ${before.id}); same-player check skipped: the daemon has no --state-file`;
+  });
+
+  await step('(f2) a player the server no longer has: a new one, and the page says so', async () => {
+    // What a reconnect after the reconnect window (or a restart without the saved players) meets.
+    const before = await sk(page, () => window.skirmish.myId);
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('skirmish.session'));
+      sessionStorage.setItem('skirmish.session', JSON.stringify({ ...s, token: 'f'.repeat(32), playing: true }));
+    });
+    await page.reload({ waitUntil: 'load' });
+    await waitFor(page, () => window.skirmish.joined && window.skirmish.me !== null, undefined, 15000);
+    assert(await sk(page, () => window.skirmish.resumed) === false, 'a token the server does not know resumed a player');
+    await waitFor(page, () => /start afresh/.test(document.querySelector('#feed li.note')?.textContent || ''), undefined, 5000);
+    const after = await sk(page, () => window.skirmish.myId);
+    return `player ${before} -> ${after}: "${await page.textContent('#feed li.note')}"`;
   });
 
   await step('(g) a narrow touch screen gets the on-screen controls', async () => {

@@ -2,7 +2,7 @@
 // the kill feed and the connection banner. Reads the store; never changes it.
 
 import { state, me, labelOf } from './state.js';
-import { TRANSPORT_LABELS, CLOSE_TRY_AGAIN_LATER } from './net.js';
+import { TRANSPORT_LABELS, CLOSE_TRY_AGAIN_LATER, CLOSE_GOING_AWAY } from './net.js';
 
 const FEED_MAX = 6;
 const FEED_MS = 9000;
@@ -64,7 +64,9 @@ export class Hud {
         ? 'Offline: the server closed the connection.'
         : state.downCode === CLOSE_TRY_AGAIN_LATER
           ? `Connection too slow — reconnecting${when}…`
-          : `Connection lost. Reconnecting${when}…`;
+          : state.downCode === CLOSE_GOING_AWAY
+            ? `The server is restarting — reconnecting${when}…`
+            : `Connection lost. Reconnecting${when}…`;
       this.set('banner', el.bannerText, text);
       el.bannerRetry.hidden = !(c === 'closed' || state.retryAt - now > 1500);
     }
@@ -91,6 +93,16 @@ export class Hud {
     const li = document.createElement('li');
     li.dataset.t = String(now);
     li.append(who(ev.attacker, true), ' ', verb('killed'), ' ', who(ev.target));  // spaces: it reads (and copies) as a sentence
+    this.el.feed.prepend(li);
+    while (this.el.feed.children.length > FEED_MAX) this.el.feed.lastElementChild.remove();
+  }
+
+  /** A line about you in the feed (e.g. that a reconnect found your player gone). */
+  addNote(text, now) {
+    const li = document.createElement('li');
+    li.dataset.t = String(now);
+    li.className = 'note';
+    li.textContent = text;
     this.el.feed.prepend(li);
     while (this.el.feed.children.length > FEED_MAX) this.el.feed.lastElementChild.remove();
   }

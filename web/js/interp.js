@@ -32,6 +32,12 @@ export class Timelines {
     this.batch = null;      // {base, est}: the batch of ticks being handled in this task
     this.shownOffset = null;  // the offset the drawing clock uses: follows `offset` at SLEW
     this.shownAt = null;      // performance.now() of the last renderTime()
+    // Entities that left (out of view, dead, gone) at a tick the drawing clock has not reached:
+    // id -> {tl, untilTick, entity}. They are drawn until then, so that nothing vanishes
+    // before the moves and hits that led up to it are shown.
+    this.leaving = new Map();
+    this.lates = [];        // how late recent ticks arrived against the offset (ms)
+    this.lateMs = 0;        // the second largest of them: the jitter the delay must cover
   }
 
   clear() {
@@ -44,6 +50,9 @@ export class Timelines {
     this.frameGap = 1;
     this.shownDelay = null;
     this.batch = null;
+    this.leaving.clear();
+    this.lates = [];
+    this.lateMs = 0;
   }
 
   // Maps tick numbers to local time. Frames arrive with network jitter, so rather than
@@ -78,6 +87,18 @@ export class Timelines {
     if (base == null || Math.abs(best - base) > 1000 + this.extraDelayMs) this.offset = best;  // first frame, or a stall / restart
     else if (best < base) this.offset = best;
     else this.offset = base + (best - base) * 0.02;
+    // Jitter: a tick that came later than the offset says (long polling hands over two ticks
+    // at once now and then, the older a tick late) needs that much more delay, or the drawing
+    // clock runs past the newest tick and motion stops, then jumps. Batched transports have
+    // their own margin (extraDelayMs) for this.
+    this.lates.push(Math.min(500, Math.max(0, arrival - this.timeOf(tick))));
+    if (this.lates.length > 40) this.lates.shift();
+    this.lateMs = this.lates.length < 2 ? 0 : [...this.lates].sort((a, b) => b - a)[1];
+  }
+
+  // The tick (fractional) drawn at local time `at`.
+  tickAt(at) {
+    return this.offset == null ? -Infinity : (at - this.offset) / this.tickMs;
   }
 
   timeOf(tick) {
@@ -87,7 +108,8 @@ export class Timelines {
   // How far behind "now" we draw: about 100 ms, but always at least ~1.5 frame intervals so
   // that a slow tick rate, or a server sending every k-th tick, still has two samples to blend.
   delayMs() {
-    return Math.max(INTERP_MS, this.tickMs * (this.frameGap + 0.5) + 15) + this.extraDelayMs;
+    const jitter = this.extraDelayMs ? 0 : this.lateMs;
+    return Math.max(INTERP_MS, this.tickMs * (this.frameGap + 0.5) + 15 + jitter) + this.extraDelayMs;
   }
 
   push(id, tick, x, y, jump = false) {
@@ -96,6 +118,7 @@ export class Timelines {
     if (!tl) {
       tl = [];
       this.byId.set(id, tl);
+      this.leaving.delete(id);  // back before its leaving was drawn: it enters anew
     }
     const last = tl[tl.length - 1];
     // Unchanged entities are not sent, so the previous sample may be many ticks old: it held
@@ -116,11 +139,33 @@ export class Timelines {
     this.byId.delete(id);
   }
 
+  // `entity` left as of `tick`: kept, with its timeline, until the drawing clock gets there.
+  retire(id, tick, entity) {
+    const tl = this.byId.get(id);
+    this.byId.delete(id);
+    if (tl && tl.length && entity) this.leaving.set(id, { tl, untilTick: tick, entity });
+  }
+
+  // The entities that left but are still to be drawn at local time `at`, with where
+  // ([{e, p}]); forgets those whose leaving the clock has reached.
+  leavingAt(at) {
+    const out = [];
+    const tick = this.tickAt(at);
+    for (const [id, g] of this.leaving) {
+      if (tick >= g.untilTick) this.leaving.delete(id);
+      else out.push({ e: g.entity, p: this.sampleOf(g.tl, tick) });
+    }
+    return out;
+  }
+
   // The position of `id` at local time `at` (performance.now() based), or null.
   sample(id, at) {
     const tl = this.byId.get(id);
     if (!tl || !tl.length || this.offset == null) return null;
-    const tick = (at - this.offset) / this.tickMs;  // fractional
+    return this.sampleOf(tl, (at - this.offset) / this.tickMs);
+  }
+
+  sampleOf(tl, tick) {
     if (tick <= tl[0].tick) return tl[0];
     for (let i = tl.length - 1; i > 0; i--) {
       const a = tl[i - 1];

@@ -155,6 +155,11 @@ function handleMessage(msg) {
         setUrlWorld(state.worldName);
       }
       updateStatsLink();
+      // We asked for our player back and got a new one: away past the reconnect window, or a
+      // server that restarted without it. Say so, rather than a score back at 0 unexplained.
+      if (session.token && msg.resumed === false) {
+        hud.addNote('Your player was gone (away too long, or the server restarted): you start afresh.', performance.now());
+      }
       session.token = msg.token;
       session.playing = true;
       // Another process: a reload goes back there (session.js).
@@ -609,8 +614,9 @@ function frame(now) {
   else if (state.mode === 'watch') panSpectator(now, dt, move);
   pumpWatch(now);
 
-  // Your own position: predicted while alive, the server's while dead.
-  if (m && m.state !== 'dead') {
+  // Your own position: predicted while alive and connected, else the server's (a player
+  // cut off must not walk through a frozen world, then snap back when it reconnects).
+  if (m && m.state !== 'dead' && state.joined && conn.isOpen) {
     if (!predictor.ready) predictor.reset(m.x, m.y);
     const len = Math.hypot(move[0], move[1]);
     predictor.step(now, dt, len > 1 ? [move[0] / len, move[1] / len] : move, state.world);
@@ -621,12 +627,15 @@ function frame(now) {
   }
 
   const renderAt = state.timelines.renderTime(now);
+  const renderTick = state.timelines.tickAt(renderAt);
   const items = [];
   for (const e of state.entities.values()) {
     const isMe = e.id === state.myId;
+    if (!isMe && e.enteredTick > renderTick) continue;  // its entry is not drawn yet
     const p = isMe && predictor.ready ? { x: predictor.x, y: predictor.y } : state.timelines.sample(e.id, renderAt) || { x: e.x, y: e.y };
     items.push({ e, p, isMe });
   }
+  for (const { e, p } of state.timelines.leavingAt(renderAt)) items.push({ e, p, isMe: false });
   const byId = new Map(items.map((it) => [it.e.id, it.p]));
   // Dead: where you will come back (the server says with respawn_x/y).
   const respawn = m && m.state === 'dead' && typeof m.respawn_x === 'number' && typeof m.respawn_y === 'number'

@@ -61,6 +61,7 @@ const REQUEST_TIMEOUT_MS = 8000;
 const FATAL_CLOSE = new Set([1002, 1007, 1008, 1009]);
 /** Close code of a WebSocket the server dropped for reading too slowly: retried, not fatal. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+export const CLOSE_GOING_AWAY = 1001;  // the server is stopping (a restart, a redeploy)
 /** Our own code for a v2 frame we could not decode: out of step with the server, so reconnect. */
 export const CLOSE_OUT_OF_STEP = 4002;
 export const SUBPROTOCOL_V2 = 'skirmish.v2';

@@ -198,20 +198,23 @@ export function applyTick(msg) {
   // in full: whatever it does not list is gone.
   if (msg.full) {
     const listed = new Set((msg.entities || []).map((e) => e.id));
-    for (const id of [...state.entities.keys()]) {
+    for (const [id, e] of [...state.entities]) {
       if (!listed.has(id)) {
         state.entities.delete(id);
-        tl.remove(id);
+        tl.retire(id, msg.tick, e);
       }
     }
   }
+  // What the first frame of a connection or a resync shows is there already; anything that
+  // enters later is drawn from its first sample's tick, not at once where it will be.
+  const entering = tl.prevTick == null || msg.full ? -Infinity : msg.tick;
 
   const movedNow = new Set();  // ids whose position this frame gives (as of its tick)
   for (const upd of msg.entities || []) {
     let e = state.entities.get(upd.id);
     const isNew = !e;
     if (isNew) {
-      e = { id: upd.id };
+      e = { id: upd.id, enteredTick: entering };
       state.entities.set(upd.id, e);
     }
     const wasDead = e.state === 'dead';
@@ -240,9 +243,11 @@ export function applyTick(msg) {
     emit('event', ev);
   }
 
+  // Gone as of this tick: drawn until the drawing clock gets there (interp.js).
   for (const id of msg.removed || []) {
+    const e = state.entities.get(id);
     state.entities.delete(id);
-    tl.remove(id);
+    tl.retire(id, msg.tick, e);
   }
   emit('tick', msg);
 }
