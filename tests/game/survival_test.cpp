@@ -148,6 +148,22 @@ TEST_CASE("a dead player's respawn spot is chosen at death and used at respawn",
   CHECK(w.find(p)->y == ry);
 }
 
+TEST_CASE("a player holding a move stands at its respawn spot in the tick it comes back", "[game]") {
+  // Frames show a player alive first at the tick it respawns, at respawn_x/y ("where it will
+  // stand"): a held move takes effect from the next tick.
+  World w(open_field(), 3);
+  const EntityId p = w.add_player_at("a", 1040, 1000);
+  w.set_hp(p, 0);
+  const float rx = w.find(p)->respawn_x_, ry = w.find(p)->respawn_y_;
+  int steps = 0;
+  while (!w.find(p)->alive() && steps++ < 200) w.step(input(p, 1, 0));
+  REQUIRE(w.find(p)->alive());
+  CHECK(w.find(p)->x == rx);
+  CHECK(w.find(p)->y == ry);
+  w.step(input(p, 1, 0));
+  CHECK(w.find(p)->x > rx);  // and then it moves
+}
+
 TEST_CASE("with the default tuning a careful newcomer survives its first minute", "[game]") {
   // Careful: stays where it spawned (the camp), and walks away from any monster chasing it.
   // Over many seeds of the default world (200 monsters on 3200x3200), at most one newcomer
