@@ -84,6 +84,20 @@ std::uint32_t GameBridge::bucket_of(float x, float y) const {
   return static_cast<std::uint32_t>(b.y * buckets_x_ + b.x);
 }
 
+void GameBridge::adopt(std::uint32_t index, game::EntityId id) {
+  const auto it = slot_of_.find(id);
+  if (it == slot_of_.end() || it->second == index || it->second >= encoded_.size()) return;
+  const std::uint32_t from = it->second;
+  if (encoded_[from].id != id) return;  // that slot was taken over since: start afresh
+  std::swap(encoded_[index], encoded_[from]);
+  std::swap(last_change_[index], last_change_[from]);
+  std::swap(entered_at_[index], entered_at_[from]);
+  it->second = index;
+  if (const auto other = slot_of_.find(encoded_[from].id); other != slot_of_.end() && other->second == index) {
+    other->second = from;
+  }
+}
+
 void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   ts_ms_ = ts_ms;
   tick_ = world_.tick();
@@ -96,12 +110,15 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
     last_change_.resize(entities.size(), 0);
     entered_at_.resize(entities.size(), 0);
   }
+  for (const game::EntityId gone : world_.removed()) slot_of_.erase(gone);
   for (std::size_t i = 0; i < entities.size(); ++i) {
     const game::Entity& e = entities[i];
+    if (encoded_[i].id != e.id) adopt(static_cast<std::uint32_t>(i), e.id);
     Encoded& slot = encoded_[i];
     if (slot.id != e.id) {
-      // The vector moved under us (an entity was removed): this slot is someone else's, and
-      // what viewers were told of it is unknown here, so every field counts as changed.
+      // A new entity in this slot: nothing is known of what viewers were told of it, so
+      // every field counts as changed.
+      slot_of_[e.id] = static_cast<std::uint32_t>(i);
       slot.id = e.id;
       slot.published = false;
       slot.marks = 0;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "game/visibility_index.h"
@@ -132,6 +133,11 @@ class GameBridge {
   Stamp stamp_ = 0;
   // Indexed like world_.entities(); an entry whose id differs from the entity's is stale.
   std::vector<Encoded> encoded_;
+  // Where each entity's entry is, by id. A removal moves the last entity into the hole
+  // (swap-and-pop): its entry follows it (adopt), so it is not re-sent in full to everyone
+  // as if new. Entries of removed ids are dropped at the next encode_tick.
+  std::unordered_map<game::EntityId, std::uint32_t> slot_of_;
+  void adopt(std::uint32_t index, game::EntityId id);
   // Per entity index, the newest stamp at which anything about it changed (a field, or its
   // entry into the world), and the stamp of that entry: the per-viewer loop reads these 8
   // bytes for an entity it knows and mostly stops there.

@@ -135,6 +135,45 @@ TEST_CASE("a client that applies every frame holds exactly the server's view", "
   }
 }
 
+TEST_CASE("an entity moved by another's removal is not sent again when nothing about it changed",
+          "[server][interest]") {
+  // World::remove_player moves the last entity into the hole; the bridge's record of what
+  // viewers were told follows it, so it is not re-sent in full to everyone as if new.
+  game::World world(small_world(), 5);
+  server::GameBridge bridge(world, 400);
+  const game::EntityId a = world.add_player_at("a", 1000, 1000);
+  world.add_player_at("b", 1010, 1000);
+  const game::EntityId c = world.add_player_at("c", 1020, 1000);
+  ClientView view;
+  std::vector<game::EntityId> known;
+  std::uint64_t last = 0;
+  std::string payload;
+  auto tick = [&] {
+    world.step({});
+    bridge.encode_tick(1000 + static_cast<std::int64_t>(world.tick()), world.player_count());
+    bridge.prepare_views();
+    bridge.build_frame(1000, 1000, known, last, payload);
+    last = bridge.stamp();
+    json frame = view.apply(payload);
+    require_matches_server(view, world, 1000, 1000, 400);
+    return frame;
+  };
+  tick();
+  tick();
+  REQUIRE(world.remove_player(a));
+  REQUIRE(world.entities().front().id == c);  // c now stands where a was
+  const json frame = tick();
+  for (const json& e : frame["entities"]) CHECK(e["id"] != c);
+  CHECK(std::find(frame["removed"].begin(), frame["removed"].end(), json(a)) != frame["removed"].end());
+  // And it is still followed: a change after the move is sent as the change alone.
+  world.set_hp(c, 40);
+  const json changed = tick();
+  REQUIRE(changed["entities"].size() == 1);
+  CHECK(changed["entities"][0]["id"] == c);
+  CHECK(changed["entities"][0]["hp"] == 40);
+  CHECK_FALSE(changed["entities"][0].contains("x"));
+}
+
 TEST_CASE("events reach only the clients whose view contains them", "[server][interest]") {
   game::World world(small_world(), 3);
   server::GameBridge bridge(world, 300);
