@@ -118,7 +118,8 @@ export class Timelines {
     if (!tl) {
       tl = [];
       this.byId.set(id, tl);
-      this.leaving.delete(id);  // back before its leaving was drawn: it enters anew
+      // (Back while its leaving is still to be drawn: the two are drawn in turn, the one that
+      // left until its tick, this one from the tick it entered.)
     }
     const last = tl[tl.length - 1];
     // Unchanged entities are not sent, so the previous sample may be many ticks old: it held
