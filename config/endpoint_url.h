@@ -25,8 +25,4 @@ struct PublicUrl {
 // "http://", "https://", "ws://" or "wss://" then HOST[:PORT], with at most a trailing "/".
 std::optional<PublicUrl> parse_public_url(std::string_view url, std::string& why);
 
-// "HOST[:PORT]" or "[V6][:PORT]" with a port from 1 to 65535 and nothing else: e.g. a Host
-// header fit to build a URL from.
-bool is_plain_authority(std::string_view authority);
-
 }  // namespace skirmish::config

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "config/endpoint_url.h"
+#include "protocol/authority.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
 #include "server/json_response.h"
@@ -24,7 +25,7 @@ std::string world_name(int index) { return "world-" + std::to_string(index + 1);
 
 // A Host header fit to build a URL from: a name or address and an optional port, nothing else
 // (it is the client's own text, and it goes into JSON and into other clients' hands).
-bool plausible_host(const std::string& host) { return host.size() <= 255 && config::is_plain_authority(host); }
+bool plausible_host(const std::string& host) { return host.size() <= 255 && protocol::is_plain_authority(host); }
 
 // A read-only route's answer to any method but GET and HEAD.
 std::optional<protocol::HttpResponse> refuse_unless_get(const protocol::HttpRequest& request) {

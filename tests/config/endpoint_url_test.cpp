@@ -5,7 +5,6 @@
 
 using skirmish::config::parse_public_url;
 using skirmish::config::parse_redis_url;
-using skirmish::config::is_plain_authority;
 
 TEST_CASE("a redis URL gives host and port, 6379 when it names none") {
   std::string why;
@@ -49,15 +48,5 @@ TEST_CASE("a public URL says whether browsers come over TLS, and the authority t
   CHECK(u->authority == "[::1]:9000");
   for (const char* bad : {"", "example.com", "ftp://x", "http://", "http://x/path", "http://x?q", "http://x:99999"}) {
     CHECK_FALSE(parse_public_url(bad, why));
-  }
-}
-
-TEST_CASE("a plain authority is a host or bracketed IPv6 address with at most a port") {
-  for (const char* good : {"localhost", "play.example:8080", "10.0.0.1:1", "[::1]", "[::1]:65535", "a_b-c.d"}) {
-    CHECK(is_plain_authority(good));
-  }
-  for (const char* bad : {"", "[::1", "x:abc", "x:99999", "x:0", "x:", "[::1]x", "a/b", "a b", "u@h", "[g::1]", ":80"}) {
-    INFO(bad);
-    CHECK_FALSE(is_plain_authority(bad));
   }
 }
