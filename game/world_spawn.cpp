@@ -156,8 +156,8 @@ void World::respawn(uint32_t index) {
   if (e.kind == EntityKind::Player) {
     x = e.respawn_x_;  // chosen when it died (kill)
     y = e.respawn_y_;
-    // It stands there this tick, as its respawn_x/y told clients: a held move (or swing) counts
-    // from the next tick.
+    // It stands there this tick, as its respawn_x/y told clients: this tick's move and swing
+    // are dropped (a held move goes on from the next input).
     e.input_dx_ = e.input_dy_ = 0;
     e.input_attack_ = false;
     e.protected_until_tick_ = tick_ + spawn_protection_ticks_;

@@ -45,7 +45,8 @@ class GameBridge {
   GameBridge(const game::World& world, float view_radius);
   ~GameBridge();
 
-  // After each World::step(): notes what changed and encodes the tick's events. Stamps count
+  // After each World::step() (every one: removals are read from World::removed(), which
+  // lists only the last step's): notes what changed and encodes the tick's events. Stamps count
   // these calls from 1; a viewer's frame is "since" the stamp of its previous frame.
   // `online_players` is what frames report as "players": those with a client connected.
   void encode_tick(std::int64_t ts_ms, std::size_t online_players);

@@ -184,6 +184,14 @@ TEST_CASE("v2 and v1 clients hold the same view through a long scripted game", "
     }
     if (i == 500) viewers[2].x = 1000, viewers[2].y = 1000;  // the spectator looks elsewhere
     if (i == 600) join(1010, 1010);
+    if (i == 650) {  // two leave and one joins between two ticks: entities move slots (swap-and-pop)
+      for (const std::size_t p : {std::size_t{0}, std::size_t{3}}) {
+        world.remove_player(players[p]);
+        viewers[p == 0 ? 0 : 4].player = 0;
+        players[p] = 0;
+      }
+      join(990, 1020);
+    }
     const auto& events = world.step(inputs);
     for (const auto& ev : events) {
       if (ev.type == game::EventType::Death) deaths++;

@@ -93,8 +93,7 @@ export class Hud {
     const li = document.createElement('li');
     li.dataset.t = String(now);
     li.append(who(ev.attacker, true), ' ', verb('killed'), ' ', who(ev.target));  // spaces: it reads (and copies) as a sentence
-    this.el.feed.prepend(li);
-    while (this.el.feed.children.length > FEED_MAX) this.el.feed.lastElementChild.remove();
+    this.pushFeed(li);
   }
 
   /** A line about you in the feed (e.g. that a reconnect found your player gone). */
@@ -103,6 +102,10 @@ export class Hud {
     li.dataset.t = String(now);
     li.className = 'note';
     li.textContent = text;
+    this.pushFeed(li);
+  }
+
+  pushFeed(li) {
     this.el.feed.prepend(li);
     while (this.el.feed.children.length > FEED_MAX) this.el.feed.lastElementChild.remove();
   }

@@ -136,15 +136,27 @@ export class Timelines {
     while (tl.length > 2 && tl[1].tick < tick - keepTicks) tl.shift();
   }
 
-  remove(id) {
-    this.byId.delete(id);
-  }
-
-  // `entity` left as of `tick`: kept, with its timeline, until the drawing clock gets there.
+  // `entity` left as of `tick`: kept, with its timeline, until the drawing clock gets there
+  // (drawn from the tick it entered, if the clock is not there yet either). An id may leave
+  // again before the first leaving is drawn: each leaving is kept.
   retire(id, tick, entity) {
     const tl = this.byId.get(id);
     this.byId.delete(id);
-    if (tl && tl.length && entity) this.leaving.set(id, { tl, untilTick: tick, entity });
+    if (!tl || !tl.length || !entity) return;
+    const fromTick = entity.enteredTick ?? -Infinity;
+    const list = this.leaving.get(id);
+    if (list) list.push({ tl, fromTick, untilTick: tick, entity });
+    else this.leaving.set(id, [{ tl, fromTick, untilTick: tick, entity }]);
+    // A tab in the background draws nothing (so leavingAt forgets nothing) while ticks still
+    // come: what is far behind every drawing delay is forgotten here.
+    if (this.leaving.size > 256) {
+      const stale = tick - (KEEP_MS + this.extraDelayMs) / this.tickMs;
+      for (const [other, l] of this.leaving) {
+        const kept = l.filter((g) => g.untilTick >= stale);
+        if (kept.length) this.leaving.set(other, kept);
+        else this.leaving.delete(other);
+      }
+    }
   }
 
   // The entities that left but are still to be drawn at local time `at`, with where
@@ -152,9 +164,14 @@ export class Timelines {
   leavingAt(at) {
     const out = [];
     const tick = this.tickAt(at);
-    for (const [id, g] of this.leaving) {
-      if (tick >= g.untilTick) this.leaving.delete(id);
-      else out.push({ e: g.entity, p: this.sampleOf(g.tl, tick) });
+    for (const [id, list] of this.leaving) {
+      const kept = list.filter((g) => tick < g.untilTick);
+      if (!kept.length) {
+        this.leaving.delete(id);
+        continue;
+      }
+      if (kept.length !== list.length) this.leaving.set(id, kept);
+      for (const g of kept) if (tick >= g.fromTick) out.push({ e: g.entity, p: this.sampleOf(g.tl, tick) });
     }
     return out;
   }
