@@ -65,7 +65,10 @@ std::optional<std::string> normalize_path(std::string_view target) {
   return out;
 }
 
-std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+namespace {
+
+// The raw (still encoded) value of `name` in the target's query; nullopt when absent.
+std::optional<std::string_view> raw_query_value(std::string_view target, std::string_view name) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return std::nullopt;
   std::string_view query = target.substr(q + 1);
@@ -74,13 +77,23 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
     const auto amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
-    }
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> query_param(std::string_view target, std::string_view name) {
+  const auto raw = raw_query_value(target, name);
+  return raw ? percent_decode(*raw, true) : std::nullopt;
+}
+
+bool query_param_malformed(std::string_view target, std::string_view name) {
+  const auto raw = raw_query_value(target, name);
+  return raw && !percent_decode(*raw, true);
 }
 
 }  // namespace skirmish::protocol

@@ -18,6 +18,10 @@ std::optional<std::string> normalize_path(std::string_view target);
 // nullopt when absent or badly encoded.
 std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
+// True when `name` is in the target's query with a value that does not decode ("%zz"): it
+// reads as absent from query_param, so a caller that acts on the value refuses the request.
+bool query_param_malformed(std::string_view target, std::string_view name);
+
 // Percent-decodes `in`; nullopt for a truncated or non-hex escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);
 

@@ -178,9 +178,8 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   const bool handshake_attempt = protocol::wants_websocket(request);
   if (handshake_attempt) {
     if (auto refusal = host_.refuse_websocket(request.target)) {
-      stats_.handshake_failed(404);
-      const auto r = protocol::make_reject_response({404, std::move(*refusal), {}});
-      respond_and_drain(protocol::serialize_response(r));
+      stats_.handshake_failed(refusal->status);
+      respond_and_drain(protocol::serialize_response(protocol::make_reject_response(*refusal)));
       return false;
     }
   }

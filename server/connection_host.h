@@ -50,9 +50,9 @@ struct ConnectionContext {
 class ConnectionHost {
  public:
   virtual ~ConnectionHost() = default;
-  // Why a WebSocket handshake on this request target may not upgrade (not the endpoint's
-  // path, a world we do not have): the reason of its 404. nullopt: it may.
-  virtual std::optional<std::string> refuse_websocket(const std::string& target) const = 0;
+  // Why a WebSocket handshake on this request target may not upgrade: 404 for another path or
+  // a world we do not have, 400 for a query we cannot read. nullopt: it may.
+  virtual std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const = 0;
   // Every request, first: the host may learn who the client is (a trusted proxy's
   // X-Forwarded-For; Connection::set_client) and refuse it (e.g. over its per-IP limit).
   // A response: send it and end the connection.

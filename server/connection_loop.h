@@ -34,7 +34,7 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
     // ("over_max_connections", ...) and its text.
     virtual std::optional<std::pair<const char*, const char*>> admit(Connection& conn) = 0;
     virtual std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) = 0;
-    virtual std::optional<std::string> refuse_websocket(const std::string& target) const = 0;
+    virtual std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const = 0;
     virtual std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) = 0;
     virtual void opened(Connection& conn, const protocol::HttpRequest& request) = 0;
     virtual void text(Connection& conn, std::string_view text) = 0;
@@ -93,7 +93,7 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) override {
     return owner_.identify(conn, request);
   }
-  std::optional<std::string> refuse_websocket(const std::string& target) const override {
+  std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const override {
     return owner_.refuse_websocket(target);
   }
   std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) override {

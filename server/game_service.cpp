@@ -75,6 +75,9 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
 void GameService::add_routes() {
   server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
     if (auto refused = refuse_unless_get(request)) return *refused;
+    if (protocol::query_param_malformed(request.target, "world")) {
+      return json_response(request, 400, protocol::encode_error("bad_field", "world= is not percent-encoded properly"));
+    }
     const auto name = protocol::query_param(request.target, "world");
     const GameWorld* world = name ? world_named(*name) : worlds_.front().get();
     if (!world) return json_response(request, 404, protocol::encode_error("no_such_world", "no world has that name: see /worlds"));
@@ -376,12 +379,16 @@ std::optional<std::uint32_t> GameService::local_choice() const {
 
 std::uint32_t GameService::placement() const { return local_choice().value_or(0); }
 
-std::optional<std::string> GameService::refuse_websocket(const std::string& target) const {
+std::optional<protocol::HttpReject> GameService::refuse_websocket(const std::string& target) const {
+  if (protocol::query_param_malformed(target, "world")) {
+    return protocol::HttpReject{400, "world= is not percent-encoded properly", {}};
+  }
   const auto name = protocol::query_param(target, "world");
   if (!name || name->empty() || world_named(*name)) return std::nullopt;  // empty: place me
   bool printable = name->size() <= 64;
   for (const char c : *name) printable = printable && c >= 0x20 && c < 0x7f;
-  return printable ? "no world named '" + *name + "' here: see /worlds" : std::string("no such world here: see /worlds");
+  return protocol::HttpReject{
+      404, printable ? "no world named '" + *name + "' here: see /worlds" : std::string("no such world here: see /worlds"), {}};
 }
 
 ViewerId GameService::open_viewer(ViewerSink& sink, float x, float y, std::string_view world, std::string_view seat,

@@ -41,7 +41,7 @@ class GameService final : public WsApplication, private GamePort {
   // label picked it); "" (or a name we do not have): placed as usual.
   void prefer_world(const std::string& world);
 
-  std::optional<std::string> refuse_websocket(const std::string& target) const override;
+  std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const override;
   void on_open(Connection& conn, const protocol::HttpRequest& request) override { ws_.on_open(conn, request); }
   void on_text(Connection& conn, std::string_view text) override;
   void on_binary(Connection& conn, std::string_view data) override;

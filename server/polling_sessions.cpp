@@ -220,6 +220,9 @@ std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, co
     return json_response(request, 200, take_backlog(session));
   }
   double wait_ms = config_.polling.longpoll_timeout_ms;
+  if (protocol::query_param_malformed(request.target, "timeout")) {
+    return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
+  }
   if (const auto t = protocol::query_param(request.target, "timeout")) {
     char* end = nullptr;
     const double secs = std::strtod(t->c_str(), &end);

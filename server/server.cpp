@@ -201,9 +201,9 @@ void Server::release_ip(Connection& conn) {
   if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
 }
 
-std::optional<std::string> Server::refuse_websocket(const std::string& target) const {
+std::optional<protocol::HttpReject> Server::refuse_websocket(const std::string& target) const {
   const auto path = protocol::normalize_path(target);
-  if (!path || *path != kWebSocketPath) return "no WebSocket endpoint here: use /ws";
+  if (!path || *path != kWebSocketPath) return protocol::HttpReject{404, "no WebSocket endpoint here: use /ws", {}};
   return app_ ? app_->refuse_websocket(target) : std::nullopt;
 }
 

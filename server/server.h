@@ -109,7 +109,7 @@ class Server final : private ConnectionLoop::Owner {
   // ConnectionLoop::Owner: what every loop asks of the server, on its own thread.
   std::optional<std::pair<const char*, const char*>> admit(Connection& conn) override;
   std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) override;
-  std::optional<std::string> refuse_websocket(const std::string& target) const override;
+  std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const override;
   std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) override;
   std::optional<protocol::HttpResponse> route_or_file(Connection& conn, const protocol::HttpRequest& request);
   void opened(Connection& conn, const protocol::HttpRequest& request) override;

@@ -26,7 +26,9 @@ class WsApplication {
   std::recursive_mutex& mutex() { return mutex_; }
   // Why a handshake on this request target (its path is the endpoint's) cannot open, e.g. it
   // names no world of ours: answered 404 with this reason. nullopt: it may open.
-  virtual std::optional<std::string> refuse_websocket(const std::string& /*target*/) const { return std::nullopt; }
+  virtual std::optional<protocol::HttpReject> refuse_websocket(const std::string& /*target*/) const {
+    return std::nullopt;
+  }
   // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
   virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;
   // These two come without the mutex held: a message is decoded (the costly part) before it

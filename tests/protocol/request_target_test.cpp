@@ -208,3 +208,11 @@ TEST_CASE("percent_decode refuses truncated and non-hex escapes", "[protocol][ta
 TEST_CASE("percent_decode accepts an escape that ends the input", "[protocol][target]") {
   CHECK(percent_decode("ab%41") == Opt("abA"));
 }
+
+TEST_CASE("query_param_malformed tells a badly encoded value from an absent one", "[protocol][target]") {
+  CHECK(query_param_malformed("/ws?world=%zz", "world"));
+  CHECK(query_param_malformed("/ws?a=1&world=x%4", "world"));
+  CHECK_FALSE(query_param_malformed("/ws?world=%41", "world"));
+  CHECK_FALSE(query_param_malformed("/ws?x=%zz", "world"));  // another parameter's escapes are its own
+  CHECK_FALSE(query_param_malformed("/ws", "world"));
+}

@@ -141,6 +141,8 @@ class Sessions(unittest.TestCase):
         sid = self.join()["session"]
         self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "input", "move": "up"})[0], 400)
         self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=soon")[0], 400)
+        # A value that does not decode is refused too, not taken as absent (the default wait).
+        self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=%zz")[0], 400)
 
     def test_requests_pipelined_behind_a_long_poll_are_answered_in_order(self):
         sid = self.join()["session"]

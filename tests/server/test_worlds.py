@@ -232,6 +232,16 @@ class Worlds(unittest.TestCase):
         status, body = get_json(self.d, "/stats.json?world=nowhere")
         self.assertEqual(status, 404)
 
+    def test_a_world_name_that_does_not_decode_is_refused_not_ignored(self):
+        # Read as absent, "%zz" placed the client in some world, or answered world-1's stats.
+        with self.d.connect() as s:
+            status, _, body = http_request(s, upgrade_request("/ws?world=%zz"))
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"percent-encoded", body)
+        status, body = get_json(self.d, "/stats.json?world=world-%2")
+        self.assertEqual((status, body["code"]), (400, "bad_field"))
+        self.assertEqual(get_json(self.d, "/stats.json?world=world-%31")[0], 200)  # "world-1", encoded
+
     def test_a_host_header_that_is_not_a_name_is_not_echoed(self):
         for host in (b"\xff\xfe", b"a\"b", b"x" * 300, b"[::1", b"x:abc", b"x:99999"):
             with self.d.connect() as s:
