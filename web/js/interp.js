@@ -33,7 +33,7 @@ export class Timelines {
     this.shownOffset = null;  // the offset the drawing clock uses: follows `offset` at SLEW
     this.shownAt = null;      // performance.now() of the last renderTime()
     // Entities that left (out of view, dead, gone) at a tick the drawing clock has not reached:
-    // id -> {tl, untilTick, entity}. They are drawn until then, so that nothing vanishes
+    // id -> [{tl, fromTick, untilTick, entity}], one per leaving. They are drawn until then, so that nothing vanishes
     // before the moves and hits that led up to it are shown.
     this.leaving = new Map();
     this.lates = [];        // how late recent ticks arrived against the offset (ms)
@@ -149,13 +149,16 @@ export class Timelines {
     else this.leaving.set(id, [{ tl, fromTick, untilTick: tick, entity }]);
     // A tab in the background draws nothing (so leavingAt forgets nothing) while ticks still
     // come: what is far behind every drawing delay is forgotten here.
-    if (this.leaving.size > 256) {
-      const stale = tick - (KEEP_MS + this.extraDelayMs) / this.tickMs;
-      for (const [other, l] of this.leaving) {
-        const kept = l.filter((g) => g.untilTick >= stale);
-        if (kept.length) this.leaving.set(other, kept);
-        else this.leaving.delete(other);
-      }
+    if (this.leaving.size > 256) this.forgetLeavingsBy(tick - (KEEP_MS + this.extraDelayMs) / this.tickMs);
+  }
+
+  // Forgets the leavings at or before `tick`.
+  forgetLeavingsBy(tick) {
+    for (const [id, list] of this.leaving) {
+      if (list.every((g) => g.untilTick > tick)) continue;
+      const kept = list.filter((g) => g.untilTick > tick);
+      if (kept.length) this.leaving.set(id, kept);
+      else this.leaving.delete(id);
     }
   }
 
@@ -164,14 +167,9 @@ export class Timelines {
   leavingAt(at) {
     const out = [];
     const tick = this.tickAt(at);
-    for (const [id, list] of this.leaving) {
-      const kept = list.filter((g) => tick < g.untilTick);
-      if (!kept.length) {
-        this.leaving.delete(id);
-        continue;
-      }
-      if (kept.length !== list.length) this.leaving.set(id, kept);
-      for (const g of kept) if (tick >= g.fromTick) out.push({ e: g.entity, p: this.sampleOf(g.tl, tick) });
+    this.forgetLeavingsBy(tick);
+    for (const list of this.leaving.values()) {
+      for (const g of list) if (tick >= g.fromTick) out.push({ e: g.entity, p: this.sampleOf(g.tl, tick) });
     }
     return out;
   }
@@ -180,7 +178,7 @@ export class Timelines {
   sample(id, at) {
     const tl = this.byId.get(id);
     if (!tl || !tl.length || this.offset == null) return null;
-    return this.sampleOf(tl, (at - this.offset) / this.tickMs);
+    return this.sampleOf(tl, this.tickAt(at));
   }
 
   sampleOf(tl, tick) {
