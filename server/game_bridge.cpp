@@ -110,6 +110,7 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
     last_change_.resize(entities.size(), 0);
     entered_at_.resize(entities.size(), 0);
   }
+  shared_.reserve(encoded_.size());
   for (const game::EntityId gone : world_.removed()) slot_of_.erase(gone);
   for (std::size_t i = 0; i < entities.size(); ++i) {
     const game::Entity& e = entities[i];
@@ -196,60 +197,53 @@ const GameBridge::PositionMark* GameBridge::position_at(const Encoded& slot, Sta
 }
 
 void FrameAssembler::start_tick(const GameBridge& bridge) {
+  if (sharing_ == Sharing::Shared) {
+    table_ = &bridge.shared_;
+  } else {
+    // Another bridge's stamps may be the same numbers: nothing found before is its.
+    if (bridge_ != &bridge) own_table_.clear();
+    own_table_.reserve(bridge.encoded_.size());
+    table_ = &own_table_;
+  }
+  bridge_ = &bridge;
   stamp_ = bridge.stamp_;
-  reset_arena(deltas_);
-  reset_arena(fulls_);
-  reset_arena(updates2_);
-  reset_arena(fulls2_);
-  if (pieces_.size() < bridge.encoded_.size()) pieces_.resize(bridge.encoded_.size());
+  arena_.reset();
 }
 
-FrameAssembler::Pieces& FrameAssembler::pieces(std::uint32_t index, game::EntityId id) {
-  Pieces& p = pieces_[index];
-  if (p.id != id) {  // the slot changed hands: nothing cached is its
-    p = Pieces();
-    p.id = id;
-  }
-  return p;
+template <class Encode>
+PieceTable::Piece FrameAssembler::obtain(std::uint32_t index, PieceTable::Kind kind, std::uint8_t fields,
+                                         Encode&& encode) {
+  Piece piece;
+  if (table_->find(index, kind, stamp_, fields, piece)) return piece;
+  scratch_.clear();
+  encode(scratch_, piece);
+  const std::string_view kept = arena_.keep(scratch_);
+  piece.data = kept.data();
+  piece.len = static_cast<std::uint32_t>(kept.size());
+  table_->offer(index, kind, stamp_, fields, piece);
+  return piece;
 }
 
 std::string_view FrameAssembler::full_of(std::uint32_t index) {
   const GameBridge::Encoded& slot = bridge_->encoded_[index];
-  Pieces& p = pieces(index, slot.id);
-  if (p.full_stamp != stamp_) {
-    const std::size_t at = fulls_.size();
-    protocol::append_entity_full(fulls_, slot.id, slot.kind_name, slot.name, slot.max_hp, slot.wire);
-    p.full = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls_.size() - at)};
-    p.full_stamp = stamp_;
-  }
-  return GameBridge::in(fulls_, p.full);
+  return obtain(index, PieceTable::kFull, protocol::kFieldAll, [&](std::string& out, Piece&) {
+           protocol::append_entity_full(out, slot.id, slot.kind_name, slot.name, slot.max_hp, slot.wire);
+         }).bytes();
 }
 
 std::string_view FrameAssembler::delta_of(std::uint32_t index, std::uint8_t fields) {
   const GameBridge::Encoded& slot = bridge_->encoded_[index];
-  Pieces& p = pieces(index, slot.id);
-  for (const CachedDelta& d : p.deltas) {
-    if (d.stamp == stamp_ && d.fields == fields) return GameBridge::in(deltas_, d.span);
-  }
-  const std::size_t at = deltas_.size();
-  protocol::append_entity_delta(deltas_, slot.id, slot.kind == 0, slot.wire, fields);
-  CachedDelta& d = p.deltas[p.next_cache];
-  p.next_cache ^= 1;
-  d = {stamp_, fields, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(deltas_.size() - at)}};
-  return GameBridge::in(deltas_, d.span);
+  return obtain(index, PieceTable::kDelta, fields, [&](std::string& out, Piece&) {
+           protocol::append_entity_delta(out, slot.id, slot.kind == 0, slot.wire, fields);
+         }).bytes();
 }
 
 std::string_view FrameAssembler::entering_of(std::uint32_t index) {
   const GameBridge::Encoded& slot = bridge_->encoded_[index];
-  Pieces& p = pieces(index, slot.id);
-  if (p.full2_stamp != stamp_) {
-    const std::size_t at = fulls2_.size();
-    protocol::v2::encode_entering(fulls2_, slot.wire, slot.kind, slot.wire.facing256, slot.max_hp, slot.name,
-                                  bridge_->tick_);
-    p.full2 = {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(fulls2_.size() - at)};
-    p.full2_stamp = stamp_;
-  }
-  return GameBridge::in(fulls2_, p.full2);
+  return obtain(index, PieceTable::kEntering, protocol::kFieldAll, [&](std::string& out, Piece&) {
+           protocol::v2::encode_entering(out, slot.wire, slot.kind, slot.wire.facing256, slot.max_hp, slot.name,
+                                         bridge_->tick_);
+         }).bytes();
 }
 
 std::uint8_t FrameAssembler::encode_position(std::uint32_t index, game::EntityId id, Stamp since,
@@ -272,23 +266,11 @@ std::uint8_t FrameAssembler::encode_position(std::uint32_t index, game::EntityId
   return protocol::v2::encode_position(position_, slot.wire.x10, slot.wire.y10, &predicted);
 }
 
-std::string_view FrameAssembler::update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h,
-                                                std::uint8_t& m) {
+PieceTable::Piece FrameAssembler::update_tail_of(std::uint32_t index, std::uint8_t fields) {
   const GameBridge::Encoded& slot = bridge_->encoded_[index];
-  Pieces& p = pieces(index, slot.id);
-  for (const CachedUpdate& u : p.updates2) {
-    if (u.stamp == stamp_ && u.fields == fields) {
-      h = u.h;
-      m = u.m;
-      return GameBridge::in(updates2_, u.tail);
-    }
-  }
-  const std::size_t at = updates2_.size();
-  protocol::v2::encode_update_tail(updates2_, h, m, slot.wire, fields, slot.kind == 0, bridge_->tick_);
-  CachedUpdate& u = p.updates2[p.next_cache2];
-  p.next_cache2 ^= 1;
-  u = {stamp_, fields, h, m, {static_cast<std::uint32_t>(at), static_cast<std::uint32_t>(updates2_.size() - at)}};
-  return GameBridge::in(updates2_, u.tail);
+  return obtain(index, PieceTable::kUpdateTail, fields, [&](std::string& out, Piece& piece) {
+    protocol::v2::encode_update_tail(out, piece.h, piece.m, slot.wire, fields, slot.kind == 0, bridge_->tick_);
+  });
 }
 
 void FrameAssembler::add_events(float cx, float cy, Stamp since, FrameFormat format) {
@@ -324,11 +306,7 @@ void FrameAssembler::add_events(float cx, float cy, Stamp since, FrameFormat for
 void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known,
                                  Stamp since, std::string& out, bool full, FrameFormat format, FrameHistory* history) {
   // Another tick, or another world's bridge (whose stamps and entity ids may be the same).
-  if (bridge_ != &bridge || stamp_ != bridge.stamp_ || pieces_.size() < bridge.encoded_.size()) {
-    if (bridge_ != &bridge) pieces_.clear();
-    bridge_ = &bridge;
-    start_tick(bridge);
-  }
+  if (bridge_ != &bridge || stamp_ != bridge.stamp_) start_tick(bridge);
   visible_.clear();
   bridge.visibility_.query(cx, cy, bridge.view_radius_, visible_);
   removed_.clear();
@@ -373,11 +351,11 @@ void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, s
       }
     } else if (const std::uint8_t fields = bridge.fields_since(index, since); fields != 0) {
       if (binary) {
-        std::uint8_t h = 0, m = 0;
-        const std::string_view tail = update_tail_of(index, fields, h, m);
+        const Piece tail = update_tail_of(index, fields);
+        std::uint8_t h = tail.h;
         position_.clear();
         if (fields & protocol::kFieldPosition) h |= encode_position(index, id, since, *history);
-        writer2_.add_update(held_index, h, m, position_, tail);
+        writer2_.add_update(held_index, h, tail.m, position_, tail.bytes());
       } else {
         writer_.add_entity(delta_of(index, fields));
       }

@@ -9,9 +9,10 @@
 //
 // Two parts: the bridge itself (encode_tick, prepare_views), which only the world's loop
 // touches, and FrameAssembler, which builds viewers' frames from it. Between one
-// prepare_views() and the next encode_tick() the bridge is only read, and an assembler
-// reads nothing else of the world: several assemblers (one per thread) may then build
-// frames of the same tick at once. Each keeps its own caches of the pieces it encoded.
+// prepare_views() and the next encode_tick() the bridge is only read (but for its table of
+// shared pieces, written through atomics), and an assembler reads nothing else of the world:
+// several assemblers (one per thread) may then build frames of the same tick at once, and
+// those made Shared encode each piece once between them (PieceTable).
 #pragma once
 
 #include <array>
@@ -26,6 +27,8 @@
 #include "protocol/game_messages.h"
 #include "protocol/tick_v2.h"
 #include "server/frame_format.h"
+#include "server/piece_arena.h"
+#include "server/piece_table.h"
 
 namespace skirmish::server {
 
@@ -146,6 +149,9 @@ class GameBridge {
   std::vector<Stamp> entered_at_;
   Stamp players_changed_at_ = 0;
   game::VisibilityIndex visibility_;
+  // The pieces Shared assemblers encoded in this tick (sized in encode_tick; during a
+  // fan-out written only through its atomics).
+  mutable PieceTable shared_;
   int buckets_x_ = 1, buckets_y_ = 1;
   std::array<TickEvents, kEventTicks> event_ring_;  // by stamp % kEventTicks
   std::size_t events_bytes_ = 0;
@@ -159,6 +165,12 @@ class GameBridge {
 // every call: no allocation per viewer per tick.
 class FrameAssembler {
  public:
+  // Alone: the pieces it encodes are its own. Shared: it also takes the pieces the other
+  // Shared assemblers of the same bridge encoded in this tick, and offers its own to them
+  // (the assemblers of one world's loops; see PieceTable).
+  enum class Sharing : std::uint8_t { Alone, Shared };
+  explicit FrameAssembler(Sharing sharing = Sharing::Alone) : sharing_(sharing) {}
+
   // Builds one viewer's tick payload for a view centred on (cx, cy) into `out`, given the ids
   // it knows (sorted) and the stamp of its last frame (`since`; 0 for none), and replaces
   // `known` with what it now knows: entities entering the view are sent in full, known ones
@@ -172,56 +184,34 @@ class FrameAssembler {
   void build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
                    std::string& out, bool full = false, FrameFormat format = FrameFormat::Json,
                    FrameHistory* history = nullptr);
-  // Bytes of pieces encoded in the current tick.
-  std::size_t encoded_bytes() const { return deltas_.size() + fulls_.size() + updates2_.size() + fulls2_.size(); }
+  // Bytes of pieces this assembler encoded in the current tick (not those it found).
+  std::size_t encoded_bytes() const { return arena_.size(); }
 
  private:
-  using Span = GameBridge::Span;
-  struct CachedDelta {
-    Stamp stamp = 0;  // valid in this stamp only (the arena is emptied every tick)
-    std::uint8_t fields = 0;
-    Span span;
-  };
-  // A v2 update's fields after the position, shared by every viewer (the position depends
-  // on what each predicts, and is written per viewer).
-  struct CachedUpdate {
-    Stamp stamp = 0;
-    std::uint8_t fields = 0;
-    std::uint8_t h = 0, m = 0;
-    Span tail;
-  };
-  // Per entity index, this assembler's pieces of the current tick.
-  struct Pieces {
-    game::EntityId id = 0;  // whose pieces these are
-    Span full;  // every field, in fulls_, when full_stamp == the stamp
-    Stamp full_stamp = 0;
-    // A tick's viewers ask for few distinct field sets (one per send phase): the last two
-    // encoded are kept.
-    std::array<CachedDelta, 2> deltas{};
-    std::uint8_t next_cache = 0;
-    Span full2;  // v2's entering record, in fulls2_, when full2_stamp == the stamp
-    Stamp full2_stamp = 0;
-    std::array<CachedUpdate, 2> updates2{};
-    std::uint8_t next_cache2 = 0;
-  };
+  using Piece = PieceTable::Piece;
 
-  // A new tick (or a first one): empties the arenas, sizes the pieces.
+  // A new tick, or another bridge: empties the arena, sizes the table.
   void start_tick(const GameBridge& bridge);
-  Pieces& pieces(std::uint32_t index, game::EntityId id);
+  // The piece of `kind` for entity `index` and `fields` (fulls: kFieldAll): found in the
+  // table, else encode(scratch, piece) writes it (and v2's h, m), and it is kept and offered.
+  template <class Encode>
+  Piece obtain(std::uint32_t index, PieceTable::Kind kind, std::uint8_t fields, Encode&& encode);
   std::string_view full_of(std::uint32_t index);
   std::string_view delta_of(std::uint32_t index, std::uint8_t fields);
   std::string_view entering_of(std::uint32_t index);
   // v2's update tail for `fields` (all but the position), with its h bits and m byte.
-  std::string_view update_tail_of(std::uint32_t index, std::uint8_t fields, std::uint8_t& h, std::uint8_t& m);
+  Piece update_tail_of(std::uint32_t index, std::uint8_t fields);
   // Writes an update's position for a viewer into position_; returns the h bits of its form.
   std::uint8_t encode_position(std::uint32_t index, game::EntityId id, Stamp since, const FrameHistory& history);
   void add_events(float cx, float cy, Stamp since, FrameFormat format);
 
-  const GameBridge* bridge_ = nullptr;  // whose tick the arenas hold (one assembler may serve several)
-  Stamp stamp_ = 0;                     // the tick the arenas hold
-  std::vector<Pieces> pieces_;          // indexed like the bridge's entities
-  std::string deltas_, fulls_;          // this tick's encoded pieces (arenas emptied each tick)
-  std::string updates2_, fulls2_;       // the same for v2
+  Sharing sharing_;
+  const GameBridge* bridge_ = nullptr;  // whose tick the arena holds (one assembler may serve several)
+  Stamp stamp_ = 0;                     // the tick the arena holds
+  PieceTable own_table_;                // an Alone assembler's pieces
+  PieceTable* table_ = nullptr;         // own_table_, or the bridge's (Shared)
+  PieceArena arena_;                    // the bytes of the pieces this assembler encoded in this tick
+  std::string scratch_;                 // one piece being encoded
   std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;
   std::vector<std::uint32_t> entered_now_;  // v2: ids entering in the frame being built

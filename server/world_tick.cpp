@@ -126,9 +126,9 @@ void WorldTick::tick(std::uint32_t steps) {
   serial_cpu_ns_ += thread_cpu_ns() - started_cpu;
   const std::uint64_t fan_start = uv_hrtime();
   lock.unlock();
-  runner_.run(home_, wanted_, [this](std::size_t k) { run_jobs(loops_[k]); });
+  runner_.run(home_, wanted_, [this](std::size_t k) { run_jobs(loops_[k], k); });
   lock.lock();
-  run_jobs(locked_);
+  run_jobs(locked_, home_);
   const std::uint64_t fan_wall_ns = uv_hrtime() - fan_start;
   fanout_durations_.observe(static_cast<double>(fan_wall_ns) / 1e9);
   fanning_out_ = false;
@@ -289,15 +289,19 @@ void WorldTick::add_job(Viewer& v) {
   wanted_[k] = 1;
 }
 
-void WorldTick::run_jobs(LoopWork& work) {
+void WorldTick::run_jobs(LoopWork& work, std::size_t loop) {
   if (work.jobs.empty()) return;
   const std::uint64_t cpu_start = thread_cpu_ns();
   std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) { return a.bucket < b.bucket; });
   // Each tick starts somewhere else in that order and wraps around, so that no part of the map
   // always waits longest. (Not every other tick from the far end: a viewer served every 2nd
   // or 4th tick would always come at the same end.) The start is the stamp hashed (Fibonacci).
+  // Each loop starts its own share of the way further round the map: loops that walked it in
+  // step would all want the same entities' pieces at once and each encode them (PieceTable
+  // lets the first that encodes a piece give it to the others, not the others wait for it).
   const std::size_t n = work.jobs.size();
-  const std::size_t start = static_cast<std::size_t>((bridge_.stamp() * 0x9E3779B97F4A7C15ULL) >> 32) % n;
+  const std::size_t start =
+      static_cast<std::size_t>(((bridge_.stamp() * 0x9E3779B97F4A7C15ULL) >> 32) + loop * n / loops_.size()) % n;
   std::rotate(work.jobs.begin(), work.jobs.begin() + static_cast<std::ptrdiff_t>(start), work.jobs.end());
   // Each viewer's own memory (its Viewer, its sink, the ids it knows) is somewhere on the
   // heap: ask for the next ones' while this one's frame is built.

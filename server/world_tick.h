@@ -5,8 +5,9 @@
 //
 // Threads: the tick holds the game's mutex while it steps, encodes and decides who is due;
 // then, with no lock held, every event loop builds and writes its own viewers' frames from
-// the encoded tick at once (FanOutRunner), each with its own FrameAssembler; then viewers
-// that need the game's lock (polling sessions) are served on the home loop with it held.
+// the encoded tick at once (FanOutRunner), each with its own FrameAssembler (they share the
+// pieces they encode); then viewers that need the game's lock (polling sessions) are served
+// on the home loop with it held.
 // Worlds with different homes tick at the same time; their serial parts take turns at the lock.
 #pragma once
 
@@ -121,7 +122,7 @@ class WorldTick {
   // What one event loop builds in a tick, and its counts.
   struct LoopWork {
     std::vector<Job> jobs;
-    FrameAssembler assembler;
+    FrameAssembler assembler{FrameAssembler::Sharing::Shared};  // each piece encoded once over the loops
     std::string payload;  // scratch: one viewer's frame
     std::uint64_t frames = 0, bytes = 0, player_frames = 0, skipped = 0, cpu_ns = 0;
     DurationHistogram send_delays;  // this tick's frames: encoded -> written
@@ -132,7 +133,8 @@ class WorldTick {
   // With the lock held: who is due, and on which loop each is served.
   void plan_fan_out();
   void add_job(Viewer& v);
-  void run_jobs(LoopWork& work);
+  // On loop `loop` (the home loop for the viewers that need the lock).
+  void run_jobs(LoopWork& work, std::size_t loop);
   void serve(LoopWork& work, const Job& job);
   // After a turn's fan-out: its CPU, wall time and frames, and whether the turn was late.
   void measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_wall_ns, std::uint64_t frames, bool late);
