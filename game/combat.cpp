@@ -1,6 +1,7 @@
 // Hits and deaths, plus the movement primitives every actor shares.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "game/collision.h"
 #include "game/world.h"
@@ -40,7 +41,9 @@ void World::kill(Entity& victim, Entity* killer, int damage) {
   sync(victim);
   if (killer == nullptr) return;
   events_.push_back({EventType::Death, killer->id, victim.id, damage, victim.x, victim.y});
-  if (killer->kind == EntityKind::Player && victim.kind == EntityKind::Monster) {
+  // A score restored from a record may stand at the top already: it stays there.
+  if (killer->kind == EntityKind::Player && victim.kind == EntityKind::Monster &&
+      killer->score < std::numeric_limits<int>::max()) {
     ++killer->score;
     killer->dirty |= kDirtyScore;
   }

@@ -109,10 +109,10 @@ EntityId World::restore_player(std::string name, float x, float y, int hp, int s
   if (player_count_ >= static_cast<size_t>(cfg_.max_players)) return 0;
   Entity e;
   e.kind = EntityKind::Player;
-  e.x = x;
-  e.y = y;
-  // The map may differ from the one the player was saved on.
-  if (blocked(x, y)) find_safe_spot(e.x, e.y);
+  // The map may differ from the one the player was saved on (smaller, or with a rock there).
+  e.x = std::clamp(x, 0.0f, cfg_.world_width);
+  e.y = std::clamp(y, 0.0f, cfg_.world_height);
+  if (blocked(e.x, e.y)) find_safe_spot(e.x, e.y);
   e.max_hp = cfg_.player_max_hp;
   e.hp = hp > 0 ? std::min(hp, e.max_hp) : e.max_hp;
   e.score = std::max(score, 0);

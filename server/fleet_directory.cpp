@@ -120,6 +120,8 @@ std::optional<FleetWorld> world_from_json(const json& w, const std::string& proc
   out.url = url->get<std::string>();
   if (!printable(out.name, 64) || !printable(out.url, 512)) return std::nullopt;
   if (out.url.rfind("ws://", 0) != 0 && out.url.rfind("wss://", 0) != 0) return std::nullopt;
+  // Ours end in /ws?world=NAME, which /place extends with "&seat=...".
+  if (out.url.find("/ws?world=") == std::string::npos) return std::nullopt;
   const auto players = count_of(w.value("players", json()), 1u << 30);
   const auto capacity = count_of(w.value("capacity", json()), 1u << 30);
   const auto tick_rate = count_of(w.value("tick_rate", json()), 1000);
@@ -210,6 +212,7 @@ void FleetDirectory::on_heartbeat(uv_timer_t* t) {
 void FleetDirectory::on_redis(bool up) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   up_ = up;
+  listing_ = Listing::Unknown;
   if (!up) {
     // Stale entries would send players to processes that may be gone: only ours are listed.
     // Reservations can be neither made nor taken: direct joins need not leave room for them.
@@ -219,8 +222,7 @@ void FleetDirectory::on_redis(bool up) {
     return;
   }
   if (left_) return;  // stopping: not back into the directory
-  spdlog::info("fleet: joined the directory as {}", id_);
-  heartbeat();
+  heartbeat();  // "joined the directory" once Redis has taken the entry
   // What changed while Redis was away: the records of those playing here, afresh. (Away ones
   // may be playing on another process by now, whose record is newer.)
   write_records(hooks_.players(true));
@@ -245,18 +247,23 @@ void FleetDirectory::publish() {
   for (const auto& w : worlds) {
     list.push_back({{"name", w.name}, {"players", w.players}, {"capacity", w.capacity}, {"tick_rate", w.tick_rate},
                     {"url", w.url}});
-    redis_.command({"SET", world_key("players", id_, w.name), std::to_string(w.players), "PX", ttl});
+    redis_.command({"SET", world_key("players", id_, w.name), std::to_string(w.players), "PX", ttl}, checked_write());
     count_seats.push_back(world_key("seats", id_, w.name));
   }
   // The process's own address: its worlds' URLs without the path. The entry before the set's
   // member: a reader who finds the member and no entry drops the member.
   const std::string url = worlds.empty() ? std::string() : worlds.front().url.substr(0, worlds.front().url.find("/ws?"));
-  redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"url", url}, {"worlds", list}}.dump(), "PX", ttl});
-  redis_.command({"SADD", key("processes"), id_});
+  redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"url", url}, {"worlds", list}}.dump(), "PX", ttl},
+                 [this](const RedisClient::Reply& r) {
+                   std::lock_guard<std::recursive_mutex> lock(mutex_);
+                   entry_answered(r);
+                 });
+  redis_.command({"SADD", key("processes"), id_}, checked_write());
   std::vector<std::string> names;
   for (const auto& w : worlds) names.push_back(w.name);
   redis_.command(count_seats, [this, names](const RedisClient::Reply& r) {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (r.kind == RedisClient::Reply::Kind::Error) note_error("counting our seats", r.text);
     if (r.kind != RedisClient::Reply::Kind::Array || r.elements.size() != names.size()) return;
     for (std::size_t i = 0; i < names.size(); ++i) {
       reserved_[names[i]] = static_cast<std::size_t>(std::max(0LL, r.elements[i].integer));
@@ -267,7 +274,15 @@ void FleetDirectory::publish() {
 void FleetDirectory::refresh() {
   redis_.command({"SMEMBERS", key("processes")}, [this](const RedisClient::Reply& members) {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
-    if (stopping_ || members.kind != RedisClient::Reply::Kind::Array) return;
+    if (stopping_ || members.kind == RedisClient::Reply::Kind::Failed) return;  // Redis went: on_redis clears the view
+    if (members.kind != RedisClient::Reply::Kind::Array) {
+      // The view cannot be read (the set is of another type, say): an old one would keep
+      // dead processes in it for good.
+      note_error("reading the fleet's processes", members.kind == RedisClient::Reply::Kind::Error ? members.text : "not a set");
+      remote_.clear();
+      remote_processes_ = 0;
+      return;
+    }
     std::vector<std::string> ids;
     std::vector<std::string> mget{"MGET"};
     for (const auto& m : members.elements) {
@@ -283,7 +298,13 @@ void FleetDirectory::refresh() {
     }
     redis_.command(mget, [this, ids](const RedisClient::Reply& entries) {
       std::lock_guard<std::recursive_mutex> relock(mutex_);
-      if (stopping_ || entries.kind != RedisClient::Reply::Kind::Array || entries.elements.size() != ids.size()) return;
+      if (stopping_ || entries.kind == RedisClient::Reply::Kind::Failed) return;
+      if (entries.kind != RedisClient::Reply::Kind::Array || entries.elements.size() != ids.size()) {
+        note_error("reading the fleet's entries", entries.kind == RedisClient::Reply::Kind::Error ? entries.text : "not a list");
+        remote_.clear();
+        remote_processes_ = 0;
+        return;
+      }
       std::vector<FleetWorld> worlds;
       std::size_t alive = 0;
       std::vector<std::string> gone{"SREM", key("processes")};
@@ -305,7 +326,7 @@ void FleetDirectory::refresh() {
           }
         }
       }
-      if (gone.size() > 2) redis_.command(gone);
+      if (gone.size() > 2) redis_.command(gone, checked_write());
       remote_ = std::move(worlds);
       remote_processes_ = alive;
     });
@@ -317,8 +338,56 @@ void FleetDirectory::write_records(const std::vector<SavedPlayer>& records) {
   for (const auto& p : records) {
     json record = player_to_json(p);
     record["process"] = id_;
-    redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl});
+    redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl}, checked_write());
   }
+}
+
+RedisClient::Callback FleetDirectory::checked_write() {
+  return [this](const RedisClient::Reply& r) {
+    if (r.kind != RedisClient::Reply::Kind::Error) return;
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    note_error("a write", r.text);
+  };
+}
+
+void FleetDirectory::entry_answered(const RedisClient::Reply& r) {
+  if (r.kind == RedisClient::Reply::Kind::Failed || stopping_) return;  // Redis went: on_redis says so
+  if (r.kind == RedisClient::Reply::Kind::Status) {
+    if (listing_ != Listing::Listed) spdlog::info("fleet: joined the directory as {}", id_);
+    listing_ = Listing::Listed;
+    refused_why_.clear();
+    return;
+  }
+  redis_errors_++;
+  const std::string why = r.kind == RedisClient::Reply::Kind::Error ? r.text : "an unexpected answer";
+  if (listing_ != Listing::Refused) {
+    spdlog::warn("fleet: Redis refuses this process's entry ({}); placing players only in this process's worlds "
+                 "until it takes it",
+                 why);
+  }
+  listing_ = Listing::Refused;
+  refused_why_ = why;
+}
+
+void FleetDirectory::note_error(const std::string& what, const std::string& error) {
+  redis_errors_++;
+  // Once a minute at most for the same answer: a key of the wrong type is met every heartbeat.
+  constexpr std::uint64_t kQuietMs = 60'000;
+  const std::uint64_t now = uv_now(loop_);
+  if (error == last_error_ && now - last_error_ms_ < kQuietMs) return;
+  last_error_ = error;
+  last_error_ms_ = now;
+  spdlog::warn("fleet: Redis refused {}: {}", what, error);
+}
+
+std::string FleetDirectory::state() const {
+  if (!up_) return "down";
+  switch (listing_.load()) {
+    case Listing::Listed: return "up";
+    case Listing::Refused: return "refusing writes";
+    case Listing::Unknown: break;
+  }
+  return "joining";
 }
 
 std::size_t FleetDirectory::reserved(const std::string& world) const {
@@ -327,35 +396,42 @@ std::size_t FleetDirectory::reserved(const std::string& world) const {
 }
 
 void FleetDirectory::reserve(std::vector<FleetWorld> candidates, Reserved done) {
-  auto list = std::make_shared<std::vector<FleetWorld>>(std::move(candidates));
-  on_loop0([this, list, done = std::move(done)]() mutable { try_reserve(list, 0, std::move(done)); });
+  auto placing = std::make_shared<Placing>();
+  placing->candidates = std::move(candidates);
+  on_loop0([this, placing, done = std::move(done)]() mutable { try_reserve(placing, 0, std::move(done)); });
 }
 
-void FleetDirectory::try_reserve(std::shared_ptr<std::vector<FleetWorld>> candidates, std::size_t at, Reserved done) {
-  if (at >= candidates->size()) {
-    seats_full_++;
-    done(std::nullopt, true);
+void FleetDirectory::try_reserve(std::shared_ptr<Placing> placing, std::size_t at, Reserved done) {
+  if (at >= placing->candidates.size()) {
+    // Full, if every world said so; if Redis could not say for some, the caller judges ours.
+    (placing->failed ? seats_failed_ : seats_full_)++;
+    done(std::nullopt, !placing->failed);
     return;
   }
-  const FleetWorld& w = (*candidates)[at];
+  const FleetWorld& w = placing->candidates[at];
   const std::string seat = random_hex(12);
   redis_.command(seat_command(w, "", seat, false),
-                 [this, candidates, at, seat, done = std::move(done)](const RedisClient::Reply& r) mutable {
+                 [this, placing, at, seat, done = std::move(done)](const RedisClient::Reply& r) mutable {
                    std::lock_guard<std::recursive_mutex> lock(mutex_);
-                   if (r.kind != RedisClient::Reply::Kind::Integer) {
+                   if (r.kind == RedisClient::Reply::Kind::Failed) {
                      seats_failed_++;
-                     if (r.kind == RedisClient::Reply::Kind::Error) spdlog::warn("fleet: seat reservation failed: {}", r.text);
-                     done(std::nullopt, false);
+                     done(std::nullopt, false);  // Redis went: the caller places locally
                      return;
                    }
-                   if (r.integer != 2) {
-                     try_reserve(candidates, at + 1, std::move(done));
+                   const FleetWorld& tried = placing->candidates[at];
+                   if (r.kind != RedisClient::Reply::Kind::Integer || (r.integer < 0 && tried.process == id_)) {
+                     // An error for this world (its keys of another type, say), or Redis lost
+                     // our own entry (flushed, or it refuses our writes): not "full".
+                     if (r.kind == RedisClient::Reply::Kind::Error) note_error("a seat reservation", r.text);
+                     placing->failed = true;
+                   }
+                   if (r.kind != RedisClient::Reply::Kind::Integer || r.integer != 2) {
+                     try_reserve(placing, at + 1, std::move(done));  // full, gone (-1) or failed: the next
                      return;
                    }
                    seats_taken_++;
-                   const FleetWorld& chosen = (*candidates)[at];
-                   if (chosen.process == id_) reserved_[chosen.name]++;  // seen at once by direct joins here
-                   done(std::make_pair(chosen, seat), false);
+                   if (tried.process == id_) reserved_[tried.name]++;  // seen at once by direct joins here
+                   done(std::make_pair(tried, seat), false);
                  });
 }
 
@@ -373,6 +449,7 @@ void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
                                                             done = std::move(done)](const RedisClient::Reply& r) {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       if (r.kind != RedisClient::Reply::Kind::Integer || r.integer < 0) {
+        if (r.kind == RedisClient::Reply::Kind::Error) note_error("a seat claim", r.text);
         seats_failed_++;
         done(Claim::Failed, "");
       } else if (r.integer == 1) {
@@ -403,7 +480,8 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
       if (w.name == world) players = w.players;
     }
     redis_.command({"EVAL", kTakeSeatScript, "2", world_key("players", id_, world), world_key("seats", id_, world),
-                    std::to_string(players), seat, std::to_string(entry_ttl_ms_)});
+                    std::to_string(players), seat, std::to_string(entry_ttl_ms_)},
+                   checked_write());
     write_records({record});
   });
 }
@@ -413,7 +491,7 @@ void FleetDirectory::update_player(SavedPlayer record) {
 }
 
 void FleetDirectory::forget_player(const std::string& token) {
-  on_loop0([this, token] { redis_.command({"DEL", key("player:" + token)}); });
+  on_loop0([this, token] { redis_.command({"DEL", key("player:" + token)}, checked_write()); });
 }
 
 void FleetDirectory::find_player(const std::string& token, std::function<void(std::optional<SavedPlayer>)> done) {
@@ -421,6 +499,7 @@ void FleetDirectory::find_player(const std::string& token, std::function<void(st
     redis_.command({"GET", key("player:" + token)}, [this, done = std::move(done)](const RedisClient::Reply& r) {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       std::optional<SavedPlayer> found;
+      if (r.kind == RedisClient::Reply::Kind::Error) note_error("a player's record", r.text);
       if (r.kind == RedisClient::Reply::Kind::String) {
         found = player_from_json(json::parse(r.text, nullptr, false));
         if (found) records_found_++;
@@ -431,7 +510,10 @@ void FleetDirectory::find_player(const std::string& token, std::function<void(st
 }
 
 void FleetDirectory::write_metrics(MetricsText& m) const {
-  m.gauge("skirmish_fleet_redis_up", "1 while the fleet's Redis directory is reachable", up_ ? 1 : 0);
+  m.gauge("skirmish_fleet_redis_up", "1 while the fleet's Redis directory answers", up_ ? 1 : 0);
+  m.gauge("skirmish_fleet_listed", "1 while Redis holds this process's entry (it is in the fleet)", up() ? 1 : 0);
+  m.counter("skirmish_fleet_redis_errors_total", "error answers from Redis (refused writes, keys of another type)",
+            static_cast<double>(redis_errors_));
   m.counter("skirmish_fleet_redis_losses_total", "connections to Redis lost", static_cast<double>(redis_.losses()));
   m.gauge("skirmish_fleet_processes", "live processes in the fleet, this one included", static_cast<double>(processes()));
   m.gauge("skirmish_fleet_worlds", "worlds in the fleet, this process's included",
@@ -445,10 +527,11 @@ void FleetDirectory::write_metrics(MetricsText& m) const {
 }
 
 void FleetDirectory::describe(json& health) const {
-  health["fleet"] = {{"redis", up_ ? "up" : "down"},
+  health["fleet"] = {{"redis", state()},
                      {"process", id_},
                      {"processes", processes()},
                      {"worlds", remote_.size() + hooks_.worlds().size()}};
+  if (listing_ == Listing::Refused) health["fleet"]["error"] = refused_why_;
 }
 
 }  // namespace skirmish::server

@@ -67,7 +67,12 @@ class FleetDirectory {
   void stop();
 
   const std::string& id() const { return id_; }
-  bool up() const { return up_; }
+  // In the fleet: Redis answers and holds this process's entry. While not, the process places
+  // players only in its own worlds (Redis down, or refusing our writes: out of memory, a
+  // read-only replica, a key of the wrong type).
+  bool up() const { return up_ && listing_ == Listing::Listed; }
+  // "up", "down", or "refusing writes" (Redis answers but will not hold our entry).
+  std::string state() const;
   // The other processes' worlds as of the last heartbeat; none while Redis is down.
   const std::vector<FleetWorld>& remote_worlds() const { return remote_; }
   // Live processes in the fleet, this one included (1 while Redis is down).
@@ -113,11 +118,22 @@ class FleetDirectory {
   void publish();
   void refresh();
   void write_records(const std::vector<SavedPlayer>& records);
+  // A write's answer: an error is counted and logged (see note_error).
+  RedisClient::Callback checked_write();
+  // Our entry's answer: listed, or refused (logged when that changes).
+  void entry_answered(const RedisClient::Reply& r);
+  // Counts an error answer and logs it, unless the same was logged in the last minute.
+  void note_error(const std::string& what, const std::string& error);
   // EVAL of the seat script for world `w`: keep `held`, or take `fresh`.
   // `joining`: a player takes the place now (see kSeatScript).
   std::vector<std::string> seat_command(const FleetWorld& w, const std::string& held, const std::string& fresh,
                                         bool joining) const;
-  void try_reserve(std::shared_ptr<std::vector<FleetWorld>> candidates, std::size_t at, Reserved done);
+  // One reserve(): the worlds to try in order, and whether Redis failed for one of them.
+  struct Placing {
+    std::vector<FleetWorld> candidates;
+    bool failed = false;
+  };
+  void try_reserve(std::shared_ptr<Placing> placing, std::size_t at, Reserved done);
   std::string key(const std::string& what) const { return "skirmish:" + what; }
   std::string world_key(const char* what, const std::string& process, const std::string& world) const {
     return "skirmish:" + std::string(what) + ":" + process + ":" + world;
@@ -136,12 +152,19 @@ class FleetDirectory {
   std::uint64_t beats_ = 0;
   bool stopping_ = false;
   bool left_ = false;
-  std::atomic<bool> up_{false};
+  std::atomic<bool> up_{false};  // Redis answers
+  // Whether Redis took our entry at the last heartbeat (Unknown until it answers).
+  enum class Listing : std::uint8_t { Unknown, Listed, Refused };
+  std::atomic<Listing> listing_{Listing::Unknown};
   // Under the mutex.
   std::vector<FleetWorld> remote_;
   std::size_t remote_processes_ = 0;
   std::map<std::string, std::size_t> reserved_;  // our world -> seats held in it
   std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0;
+  std::uint64_t redis_errors_ = 0;  // error answers to our commands
+  std::string refused_why_;         // Redis's answer when it refused our entry
+  std::string last_error_;          // the last error logged, and when (loop time)
+  std::uint64_t last_error_ms_ = 0;
 };
 
 }  // namespace skirmish::server

@@ -120,7 +120,7 @@ void GameService::add_routes() {
                         {"local", false}});
       }
     }
-    nlohmann::json fleet = {{"redis", !fleet_ ? "off" : fleet_->up() ? "up" : "down"},
+    nlohmann::json fleet = {{"redis", !fleet_ ? "off" : fleet_->state()},
                             {"processes", fleet_ ? fleet_->processes() : 1}};
     return json_response(request, 200,
                          nlohmann::json{{"worlds", list}, {"placement", worlds_[placement()]->name()}, {"fleet", fleet}}.dump());
@@ -659,7 +659,9 @@ void GameService::join_after_claim(ViewerId id, std::string name, const std::str
     home.seat_checked = home.looked_up = false;
     stats_.joins_refused++;
     viewer->sink->send_message(protocol::encode_error(
-        "server_full", "this world is full, its last places held for players on their way: try again later, or /place"));
+        "server_full", seats_held(*worlds_[home.world]) > 0
+                           ? "this world is full, its last places held for players on their way: try again later, or /place"
+                           : "this world is full: try again later, or /place"));
     return;
   }
   join(id, std::move(name), token);  // with the seat (Held, Taken), or judged locally (Failed)

@@ -247,12 +247,22 @@ void RedisClient::on_connect(const redisAsyncContext* ctx, int status) {
     self->note_trouble(why);
     return;
   }
-  self->up_ = true;
+  // Connected is not up: a stopped server's kernel still completes the handshake, another
+  // service on the port takes the connection too, and a server with a password refuses every
+  // command. Up is when it answers PING.
   self->outstanding_ = 0;
   self->last_answer_ms_ = uv_now(self->loop_);
-  spdlog::info("connected to Redis at {}:{}", self->host_, self->port_);
-  self->troubled_ = false;
-  if (self->on_change_) self->on_change_(true);
+  self->send({"PING"}, [self](const Reply& r) {
+    if (r.kind == Reply::Kind::Failed || self->up_ || self->stopping_) return;  // gone: on_disconnect says why
+    if (r.kind != Reply::Kind::Status || r.text != "PONG") {
+      self->lost("it answered PING with \"" + (r.text.empty() ? std::string("?") : r.text) + "\"", true);
+      return;
+    }
+    self->up_ = true;
+    spdlog::info("connected to Redis at {}:{}", self->host_, self->port_);
+    self->troubled_ = false;
+    if (self->on_change_) self->on_change_(true);
+  });
 }
 
 void RedisClient::on_disconnect(const redisAsyncContext* ctx, int status) {
@@ -305,6 +315,10 @@ void RedisClient::command(const std::vector<std::string>& args, Callback done) {
     if (done) done(Reply{});
     return;
   }
+  send(args, std::move(done));
+}
+
+void RedisClient::send(const std::vector<std::string>& args, Callback done) {
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
   argv.reserve(args.size());

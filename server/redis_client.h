@@ -1,8 +1,10 @@
 // One asynchronous Redis connection on one libuv loop (hiredis, on an adapter of our own). It
 // connects, and after a loss connects again every `retry_ms`, without ever blocking the loop:
-// the host name is resolved with uv_getaddrinfo, the connect is non-blocking, and a server
-// that takes commands but stops answering is dropped after a few seconds. A command sent
-// while there is no connection fails at once. Loop thread only.
+// the host name is resolved with uv_getaddrinfo, the connect is non-blocking, the connection
+// is up once the server answers PING (not when TCP connects: a stopped server, another
+// service on the port, or one that wants a password does not), and a server that takes
+// commands but stops answering is dropped after a few seconds. A command sent while it is not
+// up fails at once. Trouble is logged once per spell, until it is up again. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -37,7 +39,7 @@ class RedisClient {
   // Destroy it only after stop() and a run of the loop (its handles close there).
   ~RedisClient();
 
-  // Told each time the connection comes up (true) or goes away (false).
+  // Told each time the connection comes up (true: PING answered) or goes away (false).
   void set_on_change(std::function<void(bool up)> cb) { on_change_ = std::move(cb); }
   void start();
   // No more reconnects: commands already sent get their answers (for at most a second),
@@ -61,6 +63,8 @@ class RedisClient {
   // The connection is unusable: forget it (freeing it when `free_it`), and try again later.
   void lost(const std::string& why, bool free_it);
   void note_trouble(const std::string& why);
+  // Sends a command on the connection, up or not (command() checks).
+  void send(const std::vector<std::string>& args, Callback done);
 
   uv_loop_t* loop_;
   std::string host_;

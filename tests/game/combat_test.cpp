@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <vector>
 
 #include "game/world.h"
@@ -149,6 +150,18 @@ TEST_CASE("a dead monster respawns at its spawn after the delay with full hp", "
   CHECK(back.x == 1000);
   CHECK(back.y == 1000);
   CHECK(back.dirty == kDirtyAll);
+}
+
+TEST_CASE("a score at the top of its range stays there on a kill", "[game]") {
+  // A restored record (the state file, or Redis: anyone who can write there) may say so.
+  World w(open_field(), 1);
+  const EntityId m = w.add_monster_at(0, 1000, 1000);
+  const EntityId p = w.restore_player("top", 1040, 1000, 100, std::numeric_limits<int>::max());
+  REQUIRE(p != 0);
+  w.set_hp(m, 20);
+  const auto events = w.step(input(p, 0, 0, true));
+  REQUIRE(count_events(events, EventType::Death, p) == 1);
+  CHECK(w.find(p)->score == std::numeric_limits<int>::max());
 }
 
 TEST_CASE("only the player dealing the killing blow scores", "[game]") {

@@ -219,6 +219,18 @@ TEST_CASE("state names match the wire names", "[game]") {
   CHECK(std::string(state_name(EntityState::Dead)) == "dead");
 }
 
+TEST_CASE("a restored player stands on the map whatever its record says", "[game]") {
+  World world(open_field(), 7);
+  const EntityId far = world.restore_player("far", 1e30f, -5e4f, 40, 0);
+  REQUIRE(far != 0);
+  const Entity* e = world.find(far);
+  REQUIRE(e);
+  CHECK(e->x >= 0);
+  CHECK(e->x <= open_field().world_width);
+  CHECK(e->y >= 0);
+  CHECK(e->y <= open_field().world_height);
+}
+
 TEST_CASE("a restored player gets an id no other entity has", "[game]") {
   GameConfig cfg = open_field();
   cfg.monster_count = 20;

@@ -427,6 +427,8 @@ class Fleet(unittest.TestCase):
             "cccccccccccc": {"id": "x", "worlds": [dict(bad_world, name="\u0001bad", players=1)]},  # unprintable
             "dddddddddddd": {"id": "x", "worlds": [dict(bad_world, name=f"w{i}", players=0) for i in range(5000)]},
             "eeeeeeeeeeee": "not an object",
+            # No /ws?world= path: /place would append "&seat=" to the host.
+            "ffffffffffff": {"id": "x", "worlds": [dict(bad_world, name="nopath", players=0, url="ws://127.0.0.1:1")]},
         }
         for pid, entry in entries.items():
             self.redis.command("SET", f"skirmish:process:{pid}", json.dumps(entry), "PX", "60000")
@@ -445,6 +447,7 @@ class Fleet(unittest.TestCase):
             self.assertEqual(names.count("world-1"), 2, names)
             self.assertLessEqual(len(names), 2 + 64, len(names))
             self.assertNotIn("evil", names)
+            self.assertNotIn("nopath", names)
             status, body = http_json(d.port, "/place", "POST")
             self.assertIn(status, (200, 503), body)
             self.assertEqual(http_json(d.port, "/healthz")[0], 200)
@@ -618,6 +621,124 @@ class Fleet(unittest.TestCase):
         trouble = [line for line in d.lines if re.search(r"lost Redis|cannot reach Redis", line)]
         self.assertEqual(len(trouble), 1, "".join(trouble))
         self.assertEqual(len(late.command("SMEMBERS", "skirmish:processes")), 1)
+
+    # f. A Redis that answers but will not keep what it is told.
+    def test_a_redis_that_refuses_writes_leaves_placement_local(self):
+        daemons = [self.start_daemon(worlds=1) for _ in range(2)]
+        self.wait_for_full_view(daemons, 2.0, worlds=1)
+        # Out of memory (the default policy, noeviction): every write is refused with OOM, and the
+        # entries the processes can no longer renew expire.
+        self.redis.command("CONFIG", "SET", "maxmemory", "1")
+        poll_until(redis_is(daemons, "refusing writes"), 2.5 * HEARTBEAT, "/healthz saying Redis refuses writes")
+        for d in daemons:
+            health = fleet_health(d)
+            self.assertIn("OOM", health.get("error", ""), health)
+            # Every world is empty: this process places locally (not "every world of the fleet is full").
+            for _ in range(3):
+                status, placed = http_json(d.port, "/place", "POST")
+                self.assertEqual(status, 200, placed)
+                self.assertIs(placed["local"], True, placed)
+                self.assertNotIn("seat", placed)
+            self.assertEqual(worlds_of(d)["fleet"]["redis"], "refusing writes")
+            m = d.metrics()
+            self.assertEqual((m["skirmish_fleet_redis_up"], m["skirmish_fleet_listed"]), (1, 0))
+            self.assertGreater(m["skirmish_fleet_redis_errors_total"], 0)
+        time.sleep(3 * HEARTBEAT)  # more refused heartbeats: logged once all the same
+        self.redis.command("CONFIG", "SET", "maxmemory", "0")
+        poll_until(redis_is(daemons, "up"), BACK_WITHIN, "/healthz saying Redis is up again")
+        self.wait_for_full_view(daemons, 2.0, worlds=1)
+        for d in daemons:
+            status, placed = http_json(d.port, "/place", "POST")
+            self.assertEqual(status, 200, placed)
+            self.assertIn("seat", placed)  # through Redis again
+            refused = [line for line in d.lines if "refuses this process's entry" in line]
+            self.assertEqual(len(refused), 1, "".join(refused))
+            joined = [line for line in d.lines if "joined the directory" in line]
+            self.assertEqual(len(joined), 2, "".join(joined))  # at start, and once Redis took it again
+            self.assertEqual(d.metrics()["skirmish_fleet_listed"], 1)
+
+    # g. A Redis that stops answering without closing (SIGSTOP: the kernel still accepts).
+    def test_a_stalled_redis_is_down_until_it_answers(self):
+        d = self.start_daemon(worlds=1)
+        poll_until(redis_is([d], "up"), 3.0, "/healthz saying Redis is up")
+
+        async def go():
+            ws, _, welcome = await join(d.ws_url("/ws"), "steady")
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            watcher = Watcher(ws, "player")
+            await wait_async(lambda: len(watcher.frames) >= 5, TIMEOUT, "frames flowing")
+            self.redis.pause()
+            try:
+                # Noticed once the heartbeat's commands go unanswered (3 s), then down for good:
+                # a new connection the kernel accepts for it is not up until Redis answers PING.
+                await asyncio.to_thread(poll_until, redis_is([d], "down"), 6.0, "/healthz saying Redis is down")
+                deadline = time.monotonic() + 5 * HEARTBEAT
+                seen = set()
+                while time.monotonic() < deadline:
+                    seen.add(await asyncio.to_thread(lambda: fleet_health(d)["redis"]))
+                    started = time.monotonic()
+                    status, placed = await asyncio.to_thread(http_json, d.port, "/place", "POST")
+                    self.assertEqual(status, 200, placed)
+                    self.assertIs(placed["local"], True, placed)
+                    self.assertLess(time.monotonic() - started, 1.0, "/place waited on the stalled Redis")
+                    await asyncio.sleep(0.1)
+                self.assertEqual(seen, {"down"})
+            finally:
+                self.redis.resume()
+            await asyncio.to_thread(poll_until, redis_is([d], "up"), 4.0 + BACK_WITHIN, "/healthz saying Redis is up again")
+            self.assertLess(watcher.largest_gap(), 1.0, "the game waited on Redis")
+            await watcher.stop()
+        run(go())
+        trouble = [line for line in d.lines if re.search(r"lost Redis|cannot reach Redis", line)]
+        self.assertEqual(len(trouble), 1, "".join(trouble))
+        lost_at = d.lines.index(trouble[0])
+        connected = [line for line in d.lines[lost_at:] if "connected to Redis" in line]
+        self.assertEqual(len(connected), 1, "".join(line for line in d.lines if "Redis" in line))
+
+    # h. Something at the Redis URL that is not a Redis we may use: never up, said once.
+    def test_a_redis_that_wants_a_password_or_is_not_redis_is_never_up(self):
+        locked = RedisServer(password="sekrit").start()
+        self.addCleanup(locked.stop)
+        d = self.start_daemon(worlds=1, redis_url=locked.url)
+        # Pointed at another daemon's HTTP port, as a typo would.
+        typo = self.start_daemon(worlds=1, redis_url=f"redis://127.0.0.1:{d.port}")
+        deadline = time.monotonic() + 4 * HEARTBEAT  # several attempts, one a heartbeat
+        seen = set()
+        while time.monotonic() < deadline:
+            seen |= {fleet_health(d)["redis"], fleet_health(typo)["redis"]}
+            time.sleep(0.1)
+        self.assertEqual(seen, {"down"})
+        for daemon, why in ((d, "NOAUTH"), (typo, "Protocol error")):
+            lines = [line for line in daemon.lines if "Redis" in line and "directory at" not in line]
+            trouble = [line for line in lines if "cannot reach Redis" in line]
+            self.assertEqual(len(trouble), 1, "".join(lines))
+            self.assertIn(why, trouble[0])
+            self.assertFalse([line for line in lines if "connected to Redis" in line], "".join(lines))
+            status, placed = http_json(daemon.port, "/place", "POST")
+            self.assertEqual((status, placed["local"]), (200, True), placed)
+        self.assertEqual(locked.command("SMEMBERS", "skirmish:processes"), [])
+
+    # i. The fleet's set of processes overwritten with a key of another type.
+    def test_an_unreadable_directory_empties_the_view_and_is_logged_once(self):
+        daemons = [self.start_daemon(worlds=1) for _ in range(2)]
+        self.wait_for_full_view(daemons, 2.0, worlds=1)
+        self.redis.command("DEL", "skirmish:processes")
+        self.redis.command("SET", "skirmish:processes", "junk")
+        # The others' worlds can no longer be known alive: only this process's own are listed.
+        for d in daemons:
+            poll_until(lambda d=d: (len(worlds_of(d)["worlds"]) == 1, worlds_of(d)), 2.5 * HEARTBEAT,
+                       "the view down to this process's own world")
+        time.sleep(3 * HEARTBEAT)
+        for d in daemons:
+            self.assertEqual(len(worlds_of(d)["worlds"]), 1)
+            status, placed = http_json(d.port, "/place", "POST")
+            self.assertEqual(status, 200, placed)
+            errors = [line for line in d.lines if "Redis refused" in line and "WRONGTYPE" in line]
+            # Reading the set and adding to it fail each heartbeat; each is logged once.
+            self.assertTrue(1 <= len(errors) <= 2, "".join(errors))
+            self.assertGreaterEqual(d.metrics()["skirmish_fleet_redis_errors_total"], 6)
+        self.redis.command("DEL", "skirmish:processes")
+        self.wait_for_full_view(daemons, 2.5 * HEARTBEAT, worlds=1)
 
 
 if __name__ == "__main__":

@@ -88,26 +88,34 @@ class _Reader:
         raise ConnectionError(f"not a RESP reply: {line!r}")
 
 
-def redis_command(port, *args, host="127.0.0.1", timeout=2.0):
-    """Sends one command on a fresh connection and returns its reply (raises RedisError)."""
+def redis_command(port, *args, host="127.0.0.1", timeout=2.0, password=None):
+    """Sends one command on a fresh connection (after AUTH, with a password) and returns its
+    reply (raises RedisError)."""
     with socket.create_connection((host, port), timeout=timeout) as s:
         s.settimeout(timeout)
+        reader = _Reader(s)
+        if password is not None:
+            s.sendall(encode_command("AUTH", password))
+            if isinstance(answer := reader.reply(), RedisError):
+                raise answer
         s.sendall(encode_command(*args))
-        reply = _Reader(s).reply()
+        reply = reader.reply()
     if isinstance(reply, RedisError):
         raise reply
     return reply
 
 
-def answers_ping(port, host="127.0.0.1", timeout=0.5):
+def answers_ping(port, host="127.0.0.1", timeout=0.5, password=None):
     try:
-        return redis_command(port, "PING", host=host, timeout=timeout) == "PONG"
+        return redis_command(port, "PING", host=host, timeout=timeout, password=password) == "PONG"
     except (OSError, ConnectionError, RedisError):
         return False
 
 
 class RedisServer:
-    def __init__(self, port=None):
+    """`password`: the server wants AUTH (--requirepass); command() gives it."""
+
+    def __init__(self, port=None, password=None):
         if not os.path.exists(REDIS_SERVER):
             raise RuntimeError(f"{REDIS_SERVER} is not installed (scripts/install-deps.sh --test installs redis-server)")
         self.port = port or free_port()
@@ -115,6 +123,7 @@ class RedisServer:
         self.log_path = os.path.join(self.dir, "redis.log")
         self.proc = None
         self.starts = 0
+        self.password = password
 
     @property
     def url(self):
@@ -128,7 +137,8 @@ class RedisServer:
         try:
             self.proc = subprocess.Popen(
                 [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--dir", self.dir, "--daemonize", "no", "--logfile", ""],
+                 "--dir", self.dir, "--daemonize", "no", "--logfile", ""]
+                + (["--requirepass", self.password] if self.password is not None else []),
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir)
         finally:
             log.close()
@@ -136,7 +146,7 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"redis-server exited with {self.proc.returncode} during start-up:\n{self.log()}")
-            if answers_ping(self.port):
+            if answers_ping(self.port, password=self.password):
                 return self
             time.sleep(0.02)  # a short pause between PINGs: nothing else to wait on
         self.kill()
@@ -146,7 +156,14 @@ class RedisServer:
         return self.proc is not None and self.proc.poll() is None
 
     def command(self, *args, timeout=2.0):
-        return redis_command(self.port, *args, timeout=timeout)
+        return redis_command(self.port, *args, timeout=timeout, password=self.password)
+
+    def pause(self):
+        """SIGSTOP: the kernel still accepts connections for it, nothing answers."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
 
     def kill(self):
         """kill -9: no shutdown, no goodbye to its clients (the kernel resets their connections)."""
@@ -159,6 +176,7 @@ class RedisServer:
         """Stops Redis (SIGTERM, then SIGKILL if it lingers) and removes its directory."""
         if self.alive():
             self.proc.terminate()
+            self.proc.send_signal(signal.SIGCONT)  # a paused one gets the SIGTERM too
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
