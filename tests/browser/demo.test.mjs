@@ -27,6 +27,9 @@
 // is shown with its host, joined over a WebSocket to that origin, resumed there after a drop
 // and a reload, and when that process is killed the page comes back to its own server with
 // its token; the stats page picks a world.
+// (u2) a player placed in a world, away past the reconnect window (a phone asleep: the page
+// frozen and offline) while another takes its world's last place, is placed afresh in a world
+// with room when it wakes (not told the server is full), and the feed says why.
 // (v) plays over wss:// through a real nginx (deploy/nginx/skirmish.conf, throwaway certificate:
 // tests/support/nginx_front.py) in front of a daemon that trusts it (--trusted-proxies).
 //
@@ -1659,6 +1662,71 @@ try {
       for (const p of pages) await p.context().close().catch(() => {});
       await rDaemon?.stop('SIGTERM').catch(() => {});
       await wDaemon.stop('SIGTERM').catch(() => {});
+    }
+  });
+
+  await step('(u2) a placed player back after its world filled: placed afresh in a world with room, and told', async () => {
+    phase = 'worlds-refill';
+    const port2 = await freePort();
+    // One place a world, and a player let go 1 s after its connection is seen gone.
+    const d2 = new Daemon(['--host', '127.0.0.1', '--port', String(port2), '--log-level', 'info',
+      '--world-size', '700', '--monsters', '5', '--obstacles', '0',
+      '--worlds', '2', '--max-players', '1', '--lively-players', '1',
+      '--reconnect-window-ms', '1000', '--ping-interval-ms', '500', '--ping-timeout-ms', '500',
+      ...(hasStateFile ? ['--state-file', ''] : []), ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : [])]);
+    const origin2 = `http://127.0.0.1:${port2}`;
+    origins.push(`${origin2}/`, `ws://127.0.0.1:${port2}/`);
+    await d2.start();
+    let p = null;
+    let polling = true;
+    const counts = async () => Object.fromEntries((await (await fetch(`${origin2}/worlds`, { cache: 'no-store' })).json()).worlds.map((w) => [w.name, w.players]));
+    try {
+      p = await newPage('worlds-refill');
+      await p.goto(`${origin2}/`, { waitUntil: 'load', timeout: 15000 });
+      await joinAs(p, 'sleepy');  // "Place me": /place sends it to world-1
+      const where = () => p.textContent('#conn-world');
+      assert(await where() === '· world-1', `placed in world-1: "${await where()}"`);
+      const token = (await sk(p, () => JSON.parse(sessionStorage.getItem('skirmish.session')))).token;
+      // A phone asleep: no traffic either way, until the server has let the player go.
+      const cdp = await p.context().newCDPSession(p);
+      await cdp.send('Network.enable');
+      await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+      await cdp.send('Network.emulateNetworkConditions', { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      let n = await counts();
+      for (let i = 0; i < 100 && n['world-1'] !== 0; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        n = await counts();
+      }
+      assert(n['world-1'] === 0, `the sleeping player was let go: ${JSON.stringify(n)}`);
+      // Meanwhile someone takes world-1's one place (a polling session, kept polled).
+      const r = await fetch(`${origin2}/session`, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'join', name: 'taker', world: 'world-1' }) });
+      const taker = await r.json();
+      assert(r.status === 200 && taker.session, `the polling player joined world-1: ${r.status} ${JSON.stringify(taker)}`);
+      const poller = (async () => {
+        while (polling) await fetch(`${origin2}/session/${taker.session}/poll`, { cache: 'no-store' }).catch(() => {});
+      })();
+      assert((await counts())['world-1'] === 1, 'world-1 is full again');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+      // Awake: the page goes back to world-1 (its placement), its token finds no player and the
+      // world is full; it is placed again, in world-2, and plays there.
+      await waitFor(p, () => window.skirmish.joined && document.getElementById('conn-world').textContent === '· world-2', undefined, 15000)
+        .catch(async () => { throw new Error(`not playing in world-2: "${await where()}", joined ${await sk(p, () => window.skirmish.joined)}, ` +
+          `prompt ${await sk(p, () => !document.getElementById('overlay').hidden && document.getElementById('join-error').textContent)}`); });
+      assert(await sk(p, () => document.getElementById('overlay').hidden), 'no "full" prompt in the way');
+      await waitFor(p, () => /start afresh in another/.test(document.querySelector('#feed li.note')?.textContent || ''), undefined, 5000);
+      const now = (await sk(p, () => JSON.parse(sessionStorage.getItem('skirmish.session')))).token;
+      assert(now && now !== token, 'a new player, with a new token');
+      n = await counts();
+      assert(n['world-1'] === 1 && n['world-2'] === 1, `one in each world: ${JSON.stringify(n)}`);
+      polling = false;
+      await poller;
+      return `back from sleep into a full world-1: placed in world-2, "${await p.textContent('#feed li.note')}"`;
+    } finally {
+      polling = false;
+      await p?.context().close().catch(() => {});
+      await d2.stop('SIGTERM').catch(() => {});
     }
   });
 

@@ -50,7 +50,7 @@ export class Controls {
 
   releaseAll() {
     this.keys.clear();
-    this.mouseAttack = this.touchAttack = this.keyAttack = false;
+    this.mouseAttack = this.touchAttack = this.keyAttack = this.pulse = false;
     this.stickVec = [0, 0];
   }
 

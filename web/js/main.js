@@ -59,6 +59,7 @@ let connStarted = false;  // conn.connect() was called (startConnection, at the 
 let sentTo = session.playing && session.at ? { ...session.at, seat: null, local: false } : null;
 let sentToDowns = 0;      // drops in a row while connecting to sentTo
 let placing = false;      // a POST /place is on its way: a hello meanwhile does not join
+let noteOnWelcome = null; // a line for the feed once we play (a new world's hello empties it)
 
 // ---------------------------------------------------------------- connection
 
@@ -160,6 +161,8 @@ function handleMessage(msg) {
       if (session.token && msg.resumed === false) {
         hud.addNote('Your player was gone (away too long, or the server restarted): you start afresh.', performance.now());
       }
+      if (noteOnWelcome) hud.addNote(noteOnWelcome, performance.now());
+      noteOnWelcome = null;
       session.token = msg.token;
       session.playing = true;
       // Another process: a reload goes back there (session.js).
@@ -197,6 +200,15 @@ function handleError(msg, answersJoin = false) {
     // Another tab (a duplicated one shares sessionStorage) holds this player now: say so,
     // and let this tab take it back or watch. Quietly becoming a new player would lose it.
     showTaken();
+  } else if (msg.code === 'server_full' && answersJoin && session.token && !picker.choice && state.mode === 'play') {
+    // A rejoin with our token found no player (away past the reconnect window), and the world
+    // the connection still follows (where we were placed) has filled since: start afresh in a
+    // world with room, not keep knocking there.
+    session.token = null;
+    forgetPlacement();
+    saveSession(session);
+    noteOnWelcome = 'Your player was gone (away too long), and its world is full: you start afresh in another.';
+    placeAndJoin();
   } else if (msg.code === 'server_full' || (msg.code === 'bad_field' && !state.joined && session.playing)) {
     session.playing = false;
     saveSession(session);
@@ -569,7 +581,10 @@ let inputSeq = 0;
 let lastWatch = { x: NaN, y: NaN, at: -Infinity };
 
 function pumpInput(now, move) {
-  if (!state.joined || !conn.isOpen) return;
+  if (!state.joined || !conn.isOpen) {
+    controls.takePulse();  // a click while not playing (watching) is no attack once we play
+    return;
+  }
   const attack = controls.attackHeld || controls.pulse;
   const changed = move[0] !== lastInput.move[0] || move[1] !== lastInput.move[1] || attack !== lastInput.attack;
   const active = move[0] !== 0 || move[1] !== 0 || attack;
@@ -586,6 +601,29 @@ function panSpectator(now, dt, move) {
   const s = state.spectator;
   s.x = Math.max(0, Math.min(state.world.width, s.x + move[0] * WATCH_PAN_SPEED * dt));
   s.y = Math.max(0, Math.min(state.world.height, s.y + move[1] * WATCH_PAN_SPEED * dt));
+}
+
+// Watching, a drag on the map (a finger: a phone has no keys; or the mouse) moves the view
+// with it.
+let dragFrom = null;  // {id, x, y}: the pointer dragging, where it was last
+$('game').addEventListener('pointerdown', (e) => {
+  if (state.mode === 'watch') dragFrom = { id: e.pointerId, x: e.clientX, y: e.clientY };
+});
+$('game').addEventListener('pointermove', (e) => {
+  if (!dragFrom || e.pointerId !== dragFrom.id) return;
+  if (state.mode !== 'watch') {
+    dragFrom = null;
+    return;
+  }
+  const k = renderer.cam.scale || 1;  // CSS px per world unit
+  const s = state.spectator;
+  s.x = Math.max(0, Math.min(state.world.width, s.x - (e.clientX - dragFrom.x) / k));
+  s.y = Math.max(0, Math.min(state.world.height, s.y - (e.clientY - dragFrom.y) / k));
+  dragFrom.x = e.clientX;
+  dragFrom.y = e.clientY;
+});
+for (const type of ['pointerup', 'pointercancel']) {
+  $('game').addEventListener(type, (e) => { if (dragFrom && e.pointerId === dragFrom.id) dragFrom = null; });
 }
 
 function pumpWatch(now) {

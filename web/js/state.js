@@ -101,6 +101,10 @@ export function labelOf(id) {
   return `${/^[aeiou]/i.test(e.kind || '') ? 'an' : 'a'} ${e.kind || 'monster'}`;
 }
 
+function insideWorld(p) {
+  return !!p && p.x >= 0 && p.y >= 0 && p.x <= state.world.width && p.y <= state.world.height;
+}
+
 export function applyHello(msg) {
   state.protocol = msg.protocol;
   state.tickRate = msg.tick_rate || 20;
@@ -112,6 +116,7 @@ export function applyHello(msg) {
     safeZone: z && typeof z.x === 'number' && typeof z.y === 'number' && z.radius > 0 ? { x: z.x, y: z.y, radius: z.radius } : null,
   };
   state.kinds = new Map((msg.monster_kinds || []).map((k) => [k.name, k]));
+  const sameWorld = state.worldName != null && state.worldName === (typeof w.name === 'string' ? w.name : null);
   state.worldName = typeof w.name === 'string' && w.name ? w.name : null;
   // A new connection (maybe to a restarted server), or a move to another world: forget
   // everything we saw before.
@@ -123,7 +128,9 @@ export function applyHello(msg) {
   state.tickDelays = [];
   state.myId = null;
   state.joined = false;
-  if (state.mode !== 'play') {
+  // A spectator back on the same world (a reconnect) keeps looking where it was; another
+  // world starts at its centre.
+  if (state.mode !== 'play' && !(sameWorld && insideWorld(state.spectator))) {
     state.spectator = { x: state.world.width / 2, y: state.world.height / 2 };
   }
   emit('hello', msg);

@@ -12,7 +12,8 @@
 
 const CHARTS = [
   { title: 'players', series: [['players', 'players']], unit: '', integer: true },
-  { title: 'connections', series: [['connections', 'connections']], unit: '', integer: true },
+  // The process's connections, whichever world is shown (a connection is not in a world until its hello).
+  { title: 'connections (all worlds)', series: [['connections', 'connections']], unit: '', integer: true },
   { title: 'tick duration', series: [['tick_p50_ms', 'p50'], ['tick_p99_ms', 'p99']], unit: ' ms', digits: 2 },
   { title: 'late ticks', series: [['late_ticks', 'per second']], unit: '/s', integer: true },
   { title: 'tick frames sent', series: [['frames_per_s', 'frames/s']], unit: '/s', integer: true },
@@ -277,6 +278,7 @@ function setWorld(name) {
 }
 
 worldSelect.addEventListener('change', () => {
+  missingWorld = null;
   setWorld(worldSelect.value);
   poll();
 });
@@ -292,13 +294,16 @@ function showWorlds(doc) {
   if (typeof doc.world === 'string' && worldSelect.value !== doc.world) worldSelect.value = doc.world;
 }
 
+let missingWorld = null;  // a ?world= the server did not know (shown until another is picked)
+
 async function poll() {
   const asked = world;
   try {
     const res = await fetch(asked ? `stats.json?world=${encodeURIComponent(asked)}` : 'stats.json', { cache: 'no-store' });
     if (asked !== world) return;  // another world was picked meanwhile: its own poll draws it
     if (res.status === 404 && asked) {
-      setWorld(null);  // no such world (any more): show the first
+      setWorld(null);  // no such world (any more): show the first, and say so
+      missingWorld = asked;
       poll();
       return;
     }
@@ -308,7 +313,8 @@ async function poll() {
     showWorlds(doc);
     updateSendPanel(sendPanel, doc.samples);
     charts.forEach((c) => draw(c, doc.samples));
-    status.textContent = `${shownWorld && !worldPick.hidden ? `${shownWorld} · ` : ''}${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
+    status.textContent = `${missingWorld ? `no world "${missingWorld}" here: showing ${shownWorld || 'the first'} · ` : ''}` +
+      `${shownWorld && !worldPick.hidden ? `${shownWorld} · ` : ''}${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
     status.textContent = `cannot reach the server (${err.message}); retrying`;
   }

@@ -93,6 +93,7 @@ class Panel {
       this.countFrom = performance.now() + WARMUP_MS;
       const w = msg.world || {};
       this.world = { width: w.width || 3200, height: w.height || 3200, obstacles: w.obstacles || [] };
+      this.worldName = typeof w.name === 'string' && w.name ? w.name : null;
       this.viewRadius = msg.view_radius || 800;
       this.entities.clear();
       const c = { x: this.world.width / 2, y: this.world.height / 2 };
@@ -327,7 +328,9 @@ function frame(now) {
     panels.forEach((p, i) => p.updateText(now, ks[i]));
     const live = ks.filter((k) => k.connected).length;
     const players = Math.max(...panels.map((p) => p.players));
-    status.textContent = `${live} of ${panels.length} live · ${players} player${players === 1 ? '' : 's'} in the world · ` +
+    // The world the feeds watch (the server's first, with several): named, so its count is not taken for the server's.
+    const name = panels.map((p) => p.worldName).find(Boolean);
+    status.textContent = `${live} of ${panels.length} live · ${players} player${players === 1 ? '' : 's'} in ${name ? name : 'the world'} · ` +
       PANELS.map(({ label }) => label).join(' / ');
   }
   requestAnimationFrame(frame);
