@@ -216,8 +216,7 @@ void FleetDirectory::on_redis(bool up) {
   if (!up) {
     // Stale entries would send players to processes that may be gone: only ours are listed.
     // Reservations can be neither made nor taken: direct joins need not leave room for them.
-    remote_.clear();
-    remote_processes_ = 0;
+    forget_others();
     reserved_.clear();
     return;
   }
@@ -253,12 +252,16 @@ void FleetDirectory::publish() {
   // The process's own address: its worlds' URLs without the path. The entry before the set's
   // member: a reader who finds the member and no entry drops the member.
   const std::string url = worlds.empty() ? std::string() : worlds.front().url.substr(0, worlds.front().url.find("/ws?"));
+  // Both answers decide whether the others can see us (they come in order).
   redis_.command({"SET", key("process:" + id_), json{{"id", id_}, {"url", url}, {"worlds", list}}.dump(), "PX", ttl},
                  [this](const RedisClient::Reply& r) {
                    std::lock_guard<std::recursive_mutex> lock(mutex_);
-                   entry_answered(r);
+                   entry_reply_ = r;
                  });
-  redis_.command({"SADD", key("processes"), id_}, checked_write());
+  redis_.command({"SADD", key("processes"), id_}, [this](const RedisClient::Reply& r) {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    entry_answered(entry_reply_, r);
+  });
   std::vector<std::string> names;
   for (const auto& w : worlds) names.push_back(w.name);
   redis_.command(count_seats, [this, names](const RedisClient::Reply& r) {
@@ -279,8 +282,7 @@ void FleetDirectory::refresh() {
       // The view cannot be read (the set is of another type, say): an old one would keep
       // dead processes in it for good.
       note_error("reading the fleet's processes", members.kind == RedisClient::Reply::Kind::Error ? members.text : "not a set");
-      remote_.clear();
-      remote_processes_ = 0;
+      forget_others();
       return;
     }
     std::vector<std::string> ids;
@@ -292,8 +294,7 @@ void FleetDirectory::refresh() {
       mget.push_back(key("process:" + m.text));
     }
     if (ids.empty()) {
-      remote_.clear();
-      remote_processes_ = 0;
+      forget_others();
       return;
     }
     redis_.command(mget, [this, ids](const RedisClient::Reply& entries) {
@@ -301,8 +302,7 @@ void FleetDirectory::refresh() {
       if (stopping_ || entries.kind == RedisClient::Reply::Kind::Failed) return;
       if (entries.kind != RedisClient::Reply::Kind::Array || entries.elements.size() != ids.size()) {
         note_error("reading the fleet's entries", entries.kind == RedisClient::Reply::Kind::Error ? entries.text : "not a list");
-        remote_.clear();
-        remote_processes_ = 0;
+        forget_others();
         return;
       }
       std::vector<FleetWorld> worlds;
@@ -350,16 +350,18 @@ RedisClient::Callback FleetDirectory::checked_write() {
   };
 }
 
-void FleetDirectory::entry_answered(const RedisClient::Reply& r) {
-  if (r.kind == RedisClient::Reply::Kind::Failed || stopping_) return;  // Redis went: on_redis says so
-  if (r.kind == RedisClient::Reply::Kind::Status) {
+void FleetDirectory::entry_answered(const RedisClient::Reply& entry, const RedisClient::Reply& member) {
+  using Kind = RedisClient::Reply::Kind;
+  if (entry.kind == Kind::Failed || member.kind == Kind::Failed || stopping_) return;  // Redis went: on_redis says so
+  if (entry.kind == Kind::Status && member.kind == Kind::Integer) {
     if (listing_ != Listing::Listed) spdlog::info("fleet: joined the directory as {}", id_);
     listing_ = Listing::Listed;
     refused_why_.clear();
     return;
   }
   redis_errors_++;
-  const std::string why = r.kind == RedisClient::Reply::Kind::Error ? r.text : "an unexpected answer";
+  const RedisClient::Reply& r = entry.kind != Kind::Status ? entry : member;
+  const std::string why = r.kind == Kind::Error ? r.text : "an unexpected answer";
   if (listing_ != Listing::Refused) {
     spdlog::warn("fleet: Redis refuses this process's entry ({}); placing players only in this process's worlds "
                  "until it takes it",
@@ -371,13 +373,20 @@ void FleetDirectory::entry_answered(const RedisClient::Reply& r) {
 
 void FleetDirectory::note_error(const std::string& what, const std::string& error) {
   redis_errors_++;
-  // Once a minute at most for the same answer: a key of the wrong type is met every heartbeat.
+  // Once a minute at most for the same answer to the same command: a key of another type is
+  // met every heartbeat.
   constexpr std::uint64_t kQuietMs = 60'000;
   const std::uint64_t now = uv_now(loop_);
-  if (error == last_error_ && now - last_error_ms_ < kQuietMs) return;
-  last_error_ = error;
-  last_error_ms_ = now;
+  auto& [last, at] = logged_errors_[what];
+  if (error == last && now - at < kQuietMs) return;
+  last = error;
+  at = now;
   spdlog::warn("fleet: Redis refused {}: {}", what, error);
+}
+
+void FleetDirectory::forget_others() {
+  remote_.clear();
+  remote_processes_ = 0;
 }
 
 std::string FleetDirectory::state() const {

@@ -67,11 +67,13 @@ class FleetDirectory {
   void stop();
 
   const std::string& id() const { return id_; }
-  // In the fleet: Redis answers and holds this process's entry. While not, the process places
-  // players only in its own worlds (Redis down, or refusing our writes: out of memory, a
-  // read-only replica, a key of the wrong type).
+  // In the fleet: Redis answers and took this process's entry and its place in the set of
+  // processes. While not, the process places players only in its own worlds (Redis down, or
+  // refusing our writes: out of memory, a read-only replica, a set of another type).
   bool up() const { return up_ && listing_ == Listing::Listed; }
-  // "up", "down", or "refusing writes" (Redis answers but will not hold our entry).
+  // Redis answers (reads work, whether or not it takes our writes).
+  bool connected() const { return up_; }
+  // "up"; "down"; "joining" (answering, our entry not yet answered); or "refusing writes".
   std::string state() const;
   // The other processes' worlds as of the last heartbeat; none while Redis is down.
   const std::vector<FleetWorld>& remote_worlds() const { return remote_; }
@@ -120,10 +122,14 @@ class FleetDirectory {
   void write_records(const std::vector<SavedPlayer>& records);
   // A write's answer: an error is counted and logged (see note_error).
   RedisClient::Callback checked_write();
-  // Our entry's answer: listed, or refused (logged when that changes).
-  void entry_answered(const RedisClient::Reply& r);
-  // Counts an error answer and logs it, unless the same was logged in the last minute.
+  // Our entry's answer, then our place in the set's: listed, or refused (logged when that
+  // changes).
+  void entry_answered(const RedisClient::Reply& entry, const RedisClient::Reply& member);
+  // Counts an error answer and logs it, unless the same answer to the same `what` was logged
+  // in the last minute.
   void note_error(const std::string& what, const std::string& error);
+  // The other processes' worlds are not known (Redis down, or the directory unreadable).
+  void forget_others();
   // EVAL of the seat script for world `w`: keep `held`, or take `fresh`.
   // `joining`: a player takes the place now (see kSeatScript).
   std::vector<std::string> seat_command(const FleetWorld& w, const std::string& held, const std::string& fresh,
@@ -163,8 +169,9 @@ class FleetDirectory {
   std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0;
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry
-  std::string last_error_;          // the last error logged, and when (loop time)
-  std::uint64_t last_error_ms_ = 0;
+  RedisClient::Reply entry_reply_;  // this heartbeat's answer to our entry, until the set's comes
+  // Per `what` of note_error: the last answer logged, and when (loop time).
+  std::map<std::string, std::pair<std::string, std::uint64_t>> logged_errors_;
 };
 
 }  // namespace skirmish::server

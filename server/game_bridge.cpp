@@ -197,11 +197,14 @@ const GameBridge::PositionMark* GameBridge::position_at(const Encoded& slot, Sta
 }
 
 void FrameAssembler::start_tick(const GameBridge& bridge) {
+  // Another bridge's stamps may be the same numbers: nothing found before is its.
+  if (bridge_ != &bridge) {
+    overflow_.clear();
+    own_table_.clear();
+  }
   if (sharing_ == Sharing::Shared) {
     table_ = &bridge.shared_;
   } else {
-    // Another bridge's stamps may be the same numbers: nothing found before is its.
-    if (bridge_ != &bridge) own_table_.clear();
     own_table_.reserve(bridge.encoded_.size());
     table_ = &own_table_;
   }
@@ -215,13 +218,25 @@ PieceTable::Piece FrameAssembler::obtain(std::uint32_t index, PieceTable::Kind k
                                          Encode&& encode) {
   Piece piece;
   if (table_->find(index, kind, stamp_, fields, piece)) return piece;
+  if (!overflow_.empty()) {
+    const Overflow& o = overflow_of(index, kind, fields);
+    if (o.stamp == stamp_ && o.index == index && o.kind == kind && o.fields == fields) return o.piece;
+  }
   scratch_.clear();
   encode(scratch_, piece);
   const std::string_view kept = arena_.keep(scratch_);
   piece.data = kept.data();
   piece.len = static_cast<std::uint32_t>(kept.size());
-  table_->offer(index, kind, stamp_, fields, piece);
+  if (!table_->offer(index, kind, stamp_, fields, piece)) {
+    if (overflow_.empty()) overflow_.resize(kOverflow);
+    overflow_of(index, kind, fields) = {stamp_, index, static_cast<std::uint8_t>(kind), fields, piece};
+  }
   return piece;
+}
+
+FrameAssembler::Overflow& FrameAssembler::overflow_of(std::uint32_t index, PieceTable::Kind kind, std::uint8_t fields) {
+  const std::uint64_t key = (static_cast<std::uint64_t>(index) << 10) ^ (static_cast<std::uint64_t>(kind) << 6) ^ fields;
+  return overflow_[static_cast<std::size_t>((key * 0x9E3779B97F4A7C15ULL) >> 54) % kOverflow];
 }
 
 std::string_view FrameAssembler::full_of(std::uint32_t index) {

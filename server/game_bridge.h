@@ -160,14 +160,15 @@ class GameBridge {
 
 // Builds viewers' frames from a GameBridge, reading it only: one per thread that builds
 // frames. The pieces of a frame (an entity's full record, its delta for a set of fields, v2's
-// entering record and update tail) are encoded the first time one of this assembler's
-// viewers needs them in a tick, and reused by its other viewers; scratch space is reused by
-// every call: no allocation per viewer per tick.
+// entering record and update tail) are encoded the first time a viewer needs them in a tick,
+// and reused by the other viewers (of every Shared assembler of the bridge: its table);
+// scratch space is reused by every call: no allocation per viewer per tick.
 class FrameAssembler {
  public:
-  // Alone: the pieces it encodes are its own. Shared: it also takes the pieces the other
-  // Shared assemblers of the same bridge encoded in this tick, and offers its own to them
-  // (the assemblers of one world's loops; see PieceTable).
+  // Alone: the pieces it encodes are its own (the bridge's own build_frame, tests and
+  // benchmarks). Shared: it also takes the pieces the other Shared assemblers of the same
+  // bridge encoded in this tick, and offers its own to them (the assemblers of one world's
+  // loops; see PieceTable).
   enum class Sharing : std::uint8_t { Alone, Shared };
   explicit FrameAssembler(Sharing sharing = Sharing::Alone) : sharing_(sharing) {}
 
@@ -193,7 +194,8 @@ class FrameAssembler {
   // A new tick, or another bridge: empties the arena, sizes the table.
   void start_tick(const GameBridge& bridge);
   // The piece of `kind` for entity `index` and `fields` (fulls: kFieldAll): found in the
-  // table, else encode(scratch, piece) writes it (and v2's h, m), and it is kept and offered.
+  // table (or the overflow), else encode(scratch, piece) writes it (and v2's h, m), and it is
+  // kept and offered (and put in the overflow if the table declines it).
   template <class Encode>
   Piece obtain(std::uint32_t index, PieceTable::Kind kind, std::uint8_t fields, Encode&& encode);
   std::string_view full_of(std::uint32_t index);
@@ -206,11 +208,22 @@ class FrameAssembler {
   void add_events(float cx, float cy, Stamp since, FrameFormat format);
 
   Sharing sharing_;
-  const GameBridge* bridge_ = nullptr;  // whose tick the arena holds (one assembler may serve several)
+  const GameBridge* bridge_ = nullptr;  // whose tick the arena holds (an Alone one may serve several)
   Stamp stamp_ = 0;                     // the tick the arena holds
   PieceTable own_table_;                // an Alone assembler's pieces
   PieceTable* table_ = nullptr;         // own_table_, or the bridge's (Shared)
   PieceArena arena_;                    // the bytes of the pieces this assembler encoded in this tick
+  // Pieces the table had no entry for (a slot's third field set in a tick: a resync, a viewer
+  // served late), for this assembler's other viewers; direct-mapped, a clash encodes again.
+  struct Overflow {
+    Stamp stamp = 0;
+    std::uint32_t index = 0;
+    std::uint8_t kind = 0, fields = 0;
+    Piece piece;
+  };
+  static constexpr std::size_t kOverflow = 1024;
+  std::vector<Overflow> overflow_;  // kOverflow entries once one is needed
+  Overflow& overflow_of(std::uint32_t index, PieceTable::Kind kind, std::uint8_t fields);
   std::string scratch_;                 // one piece being encoded
   std::vector<game::World::VisibleRef> visible_;
   std::vector<game::EntityId> removed_;

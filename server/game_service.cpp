@@ -541,7 +541,8 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     }
     // Not ours: the fleet may know it (its process died, or the player moved on). The join
     // waits for Redis, when its answer may come later (not a polling session's first answer).
-    if (!resumed && fleet_ && fleet_->up() && !home.looked_up && viewer->sink->answers_later()) {
+    // (A read: asked while Redis answers, even if it refuses our writes.)
+    if (!resumed && fleet_ && fleet_->connected() && !home.looked_up && viewer->sink->answers_later()) {
       home.looking_up = true;
       fleet_->find_player(token, [this, id, name, token](std::optional<SavedPlayer> record) {
         on_viewer_loop(id, [this, id, name, token, record = std::move(record)]() mutable {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -22,8 +22,12 @@ class PieceArena {
 
  private:
   static constexpr std::size_t kBlockBytes = 64 * 1024;
-  std::vector<std::string> blocks_;  // each filled only up to its reserved capacity
-  std::size_t current_ = 0;          // the block being filled
+  struct Block {
+    std::unique_ptr<char[]> bytes;  // never reallocated: what it holds stays put
+    std::size_t size = 0, used = 0;
+  };
+  std::vector<Block> blocks_;
+  std::size_t current_ = 0;  // the block being filled
   std::size_t kept_ = 0;
 };
 

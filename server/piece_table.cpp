@@ -28,8 +28,8 @@ bool PieceTable::find(std::size_t slot, Kind kind, std::uint64_t stamp, std::uin
   return false;
 }
 
-void PieceTable::offer(std::size_t slot, Kind kind, std::uint64_t stamp, std::uint8_t fields, const Piece& piece) {
-  if (slot >= slots_ || stamp == 0) return;
+bool PieceTable::offer(std::size_t slot, Kind kind, std::uint64_t stamp, std::uint8_t fields, const Piece& piece) {
+  if (slot >= slots_ || stamp == 0) return false;
   const std::uint64_t wanted = key(stamp, fields);
   Entry* e = &entries_[slot * kEntries + first_entry(kind)];
   for (std::size_t i = 0; i < entries_of(kind); ++i) {
@@ -39,11 +39,12 @@ void PieceTable::offer(std::size_t slot, Kind kind, std::uint64_t stamp, std::ui
       if (e[i].claim.compare_exchange_weak(seen, wanted, std::memory_order_relaxed)) {
         e[i].piece = piece;
         e[i].ready.store(wanted, std::memory_order_release);
-        return;
+        return true;
       }
     }
-    if (seen == wanted) return;  // someone offered this one first
+    if (seen == wanted) return false;  // someone offered this one first
   }
+  return false;
 }
 
 }  // namespace skirmish::server

@@ -43,8 +43,8 @@ class PieceTable {
   // one was offered. Stamps count from 1.
   bool find(std::size_t slot, Kind kind, std::uint64_t stamp, std::uint8_t fields, Piece& out) const;
   // Keeps the piece unless its kind's entries of this slot already hold this stamp's pieces
-  // (or that one, offered first).
-  void offer(std::size_t slot, Kind kind, std::uint64_t stamp, std::uint8_t fields, const Piece& piece);
+  // (or that one, offered first); says whether it was kept.
+  bool offer(std::size_t slot, Kind kind, std::uint64_t stamp, std::uint8_t fields, const Piece& piece);
 
  private:
   // `claim` and `ready` hold (stamp << 8 | fields): the claim is taken by the one offer kept,

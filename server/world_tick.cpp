@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "protocol/game_messages.h"
+#include "server/fan_out_order.h"
 #include "server/wall_clock.h"
 
 namespace skirmish::server {
@@ -293,15 +294,8 @@ void WorldTick::run_jobs(LoopWork& work, std::size_t loop) {
   if (work.jobs.empty()) return;
   const std::uint64_t cpu_start = thread_cpu_ns();
   std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) { return a.bucket < b.bucket; });
-  // Each tick starts somewhere else in that order and wraps around, so that no part of the map
-  // always waits longest. (Not every other tick from the far end: a viewer served every 2nd
-  // or 4th tick would always come at the same end.) The start is the stamp hashed (Fibonacci).
-  // Each loop starts its own share of the way further round the map: loops that walked it in
-  // step would all want the same entities' pieces at once and each encode them (PieceTable
-  // lets the first that encodes a piece give it to the others, not the others wait for it).
   const std::size_t n = work.jobs.size();
-  const std::size_t start =
-      static_cast<std::size_t>(((bridge_.stamp() * 0x9E3779B97F4A7C15ULL) >> 32) + loop * n / loops_.size()) % n;
+  const std::size_t start = first_job(bridge_.stamp(), loop, loops_.size(), n);
   std::rotate(work.jobs.begin(), work.jobs.begin() + static_cast<std::ptrdiff_t>(start), work.jobs.end());
   // Each viewer's own memory (its Viewer, its sink, the ids it knows) is somewhere on the
   // heap: ask for the next ones' while this one's frame is built.

@@ -1,13 +1,14 @@
 // What building one world's tick frames costs skirmishd itself (no sockets, no kernel) when
 // its viewers are spread over L event loops, each with its own FrameAssembler, with and
-// without the pieces shared between the loops' assemblers (server/shared_pieces.h).
+// without the pieces shared between the loops' assemblers (server/piece_table.h).
 //
 // The scene is bench/run.sh's: N players wandering a map of N x 100,000 square units with N/2
 // monsters, every viewer served every tick. Viewers are dealt to loops round-robin, as the
 // daemon deals connections, and each loop builds its frames in the daemon's order (by map
 // bucket, each loop starting its own share further round). Each configuration replays the
-// same ticks from the same seed. Reported per frame: the builders' thread CPU, and the bytes
-// of pieces encoded. On a machine with fewer cores than loops the loops' threads take turns,
+// same ticks from the same seed. "alone" is each loop's assembler with a table of its own
+// (FrameAssembler::Sharing::Alone: what each loop had before the table was shared), "shared"
+// the daemon's. Reported per frame: the builders' thread CPU, and the bytes of pieces encoded. On a machine with fewer cores than loops the loops' threads take turns,
 // and each turn starts with caches another thread filled; --sequential builds the loops'
 // shares one after another on one thread instead: the work of L loops on L cores, without
 // that (and without two loops ever encoding the same piece at the same moment).
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "game/world.h"
+#include "server/fan_out_order.h"
 #include "server/game_bridge.h"
 
 using namespace skirmish;
@@ -73,8 +75,7 @@ void build_lane(Lane& lane, const server::GameBridge& bridge, std::size_t k, std
   std::sort(vs.begin(), vs.end(), [](const Viewer* a, const Viewer* b) { return a->bucket < b->bucket; });
   const std::size_t n = vs.size();
   if (n == 0) return;
-  const std::size_t start =
-      static_cast<std::size_t>(((bridge.stamp() * 0x9E3779B97F4A7C15ULL) >> 32) + k * n / loops) % n;
+  const std::size_t start = server::first_job(bridge.stamp(), k, loops, n);
   std::uint64_t frames = 0, bytes = 0;
   for (std::size_t i = 0; i < n; ++i) {
     Viewer& v = *vs[(start + i) % n];

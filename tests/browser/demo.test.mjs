@@ -29,7 +29,7 @@
 // its token; the stats page picks a world.
 // (u2) a player placed in a world, away past the reconnect window (a phone asleep: the page
 // frozen and offline) while another takes its world's last place, is placed afresh in a world
-// with room when it wakes (not told the server is full), and the feed says why.
+// with room when it wakes (not told the server is full), and the feed says it is a new player.
 // (v) plays over wss:// through a real nginx (deploy/nginx/skirmish.conf, throwaway certificate:
 // tests/support/nginx_front.py) in front of a daemon that trusts it (--trusted-proxies).
 //
@@ -1704,7 +1704,10 @@ try {
       const taker = await r.json();
       assert(r.status === 200 && taker.session, `the polling player joined world-1: ${r.status} ${JSON.stringify(taker)}`);
       const poller = (async () => {
-        while (polling) await fetch(`${origin2}/session/${taker.session}/poll`, { cache: 'no-store' }).catch(() => {});
+        while (polling) {
+          await fetch(`${origin2}/session/${taker.session}/poll`, { cache: 'no-store' }).catch(() => {});
+          await new Promise((res) => setTimeout(res, 200));
+        }
       })();
       assert((await counts())['world-1'] === 1, 'world-1 is full again');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
@@ -1715,7 +1718,7 @@ try {
         .catch(async () => { throw new Error(`not playing in world-2: "${await where()}", joined ${await sk(p, () => window.skirmish.joined)}, ` +
           `prompt ${await sk(p, () => !document.getElementById('overlay').hidden && document.getElementById('join-error').textContent)}`); });
       assert(await sk(p, () => document.getElementById('overlay').hidden), 'no "full" prompt in the way');
-      await waitFor(p, () => /start afresh in another/.test(document.querySelector('#feed li.note')?.textContent || ''), undefined, 5000);
+      await waitFor(p, () => /start afresh/.test(document.querySelector('#feed li.note')?.textContent || ''), undefined, 5000);
       const now = (await sk(p, () => JSON.parse(sessionStorage.getItem('skirmish.session')))).token;
       assert(now && now !== token, 'a new player, with a new token');
       n = await counts();

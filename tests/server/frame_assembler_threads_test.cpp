@@ -153,8 +153,9 @@ TEST_CASE("shared assemblers encode a tick's pieces once between them", "[server
   }
   INFO("one " << one_bytes << ", two sharing " << shared_bytes << ", two alone " << alone_bytes);
   REQUIRE(one_bytes > 60 * 1000);
-  // Sharing, two encode about what one does (a little more: the table keeps one field set
-  // per kind of piece, and these viewers, served every 1st to 3rd tick, ask for up to three).
+  // Sharing, two encode about what one does (a little more: the table keeps two field sets of
+  // a delta or tail, and these viewers, served every 1st to 3rd tick, ask for up to three; a
+  // third is cached per assembler).
   // Alone, the pieces of every entity both groups see, twice (a quarter more here).
   CHECK(shared_bytes < one_bytes + one_bytes / 20);
   CHECK(alone_bytes > one_bytes + one_bytes / 5);

@@ -731,14 +731,19 @@ class Fleet(unittest.TestCase):
         time.sleep(3 * HEARTBEAT)
         for d in daemons:
             self.assertEqual(len(worlds_of(d)["worlds"]), 1)
+            # Nor can this process add itself: nobody else can see it, so it places locally.
+            self.assertEqual(fleet_health(d)["redis"], "refusing writes")
             status, placed = http_json(d.port, "/place", "POST")
-            self.assertEqual(status, 200, placed)
-            errors = [line for line in d.lines if "Redis refused" in line and "WRONGTYPE" in line]
+            self.assertEqual((status, placed.get("local")), (200, True), placed)
+            self.assertNotIn("seat", placed)
             # Reading the set and adding to it fail each heartbeat; each is logged once.
-            self.assertTrue(1 <= len(errors) <= 2, "".join(errors))
+            reads = [line for line in d.lines if "refused reading the fleet's processes" in line and "WRONGTYPE" in line]
+            entries = [line for line in d.lines if "refuses this process's entry" in line and "WRONGTYPE" in line]
+            self.assertEqual((len(reads), len(entries)), (1, 1), "".join(reads + entries))
             self.assertGreaterEqual(d.metrics()["skirmish_fleet_redis_errors_total"], 6)
         self.redis.command("DEL", "skirmish:processes")
         self.wait_for_full_view(daemons, 2.5 * HEARTBEAT, worlds=1)
+        poll_until(redis_is(daemons, "up"), 2.5 * HEARTBEAT, "/healthz saying Redis is up again")
 
 
 if __name__ == "__main__":

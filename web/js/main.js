@@ -59,7 +59,7 @@ let connStarted = false;  // conn.connect() was called (startConnection, at the 
 let sentTo = session.playing && session.at ? { ...session.at, seat: null, local: false } : null;
 let sentToDowns = 0;      // drops in a row while connecting to sentTo
 let placing = false;      // a POST /place is on its way: a hello meanwhile does not join
-let noteOnWelcome = null; // a line for the feed once we play (a new world's hello empties it)
+let refusedFull = false;   // this Play was refused server_full where we were sent: placed afresh once
 
 // ---------------------------------------------------------------- connection
 
@@ -161,8 +161,7 @@ function handleMessage(msg) {
       if (session.token && msg.resumed === false) {
         hud.addNote('Your player was gone (away too long, or the server restarted): you start afresh.', performance.now());
       }
-      if (noteOnWelcome) hud.addNote(noteOnWelcome, performance.now());
-      noteOnWelcome = null;
+      refusedFull = false;
       session.token = msg.token;
       session.playing = true;
       // Another process: a reload goes back there (session.js).
@@ -200,14 +199,13 @@ function handleError(msg, answersJoin = false) {
     // Another tab (a duplicated one shares sessionStorage) holds this player now: say so,
     // and let this tab take it back or watch. Quietly becoming a new player would lose it.
     showTaken();
-  } else if (msg.code === 'server_full' && answersJoin && session.token && !picker.choice && state.mode === 'play') {
-    // A rejoin with our token found no player (away past the reconnect window), and the world
-    // the connection still follows (where we were placed) has filled since: start afresh in a
-    // world with room, not keep knocking there.
-    session.token = null;
+  } else if (msg.code === 'server_full' && answersJoin && sentTo && !picker.choice && state.mode === 'play' && !refusedFull) {
+    // Where we were placed (our player's world, before it was gone: away past the reconnect
+    // window) has filled since: ask for a place afresh, once, rather than keep knocking there.
+    // The token goes along: wherever its player still is, it comes back; else a new one (and
+    // the welcome says so).
+    refusedFull = true;
     forgetPlacement();
-    saveSession(session);
-    noteOnWelcome = 'Your player was gone (away too long), and its world is full: you start afresh in another.';
     placeAndJoin();
   } else if (msg.code === 'server_full' || (msg.code === 'bad_field' && !state.joined && session.playing)) {
     session.playing = false;
@@ -533,6 +531,7 @@ form.addEventListener('submit', (e) => {
   session.playing = true;
   saveSession(session);
   state.mode = 'play';
+  refusedFull = false;
   $('play').disabled = true;  // re-enabled by welcome (or an error)
   $('play').textContent = conn.isOpen ? 'Joining…' : 'Connecting…';
   // "Place me" for a new player: the server (the fleet) says where. A token brings its
@@ -607,7 +606,9 @@ function panSpectator(now, dt, move) {
 // with it.
 let dragFrom = null;  // {id, x, y}: the pointer dragging, where it was last
 $('game').addEventListener('pointerdown', (e) => {
-  if (state.mode === 'watch') dragFrom = { id: e.pointerId, x: e.clientX, y: e.clientY };
+  if (state.mode !== 'watch') return;
+  dragFrom = { id: e.pointerId, x: e.clientX, y: e.clientY };
+  $('game').setPointerCapture(e.pointerId);  // its moves and release reach us over the panels too
 });
 $('game').addEventListener('pointermove', (e) => {
   if (!dragFrom || e.pointerId !== dragFrom.id) return;
@@ -622,7 +623,7 @@ $('game').addEventListener('pointermove', (e) => {
   dragFrom.x = e.clientX;
   dragFrom.y = e.clientY;
 });
-for (const type of ['pointerup', 'pointercancel']) {
+for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) {
   $('game').addEventListener(type, (e) => { if (dragFrom && e.pointerId === dragFrom.id) dragFrom = null; });
 }
 

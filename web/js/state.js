@@ -110,13 +110,15 @@ export function applyHello(msg) {
   state.tickRate = msg.tick_rate || 20;
   state.viewRadius = msg.view_radius || 800;
   const w = msg.world || {};
+  // The same world again (a reconnect): same name and map size.
+  const sameWorld = state.worldName != null && state.worldName === (typeof w.name === 'string' ? w.name : null) &&
+    state.world.width === (w.width || 3200) && state.world.height === (w.height || 3200);
   const z = w.safe_zone;  // the camp where players join and respawn: no monster comes in
   state.world = {
     width: w.width || 3200, height: w.height || 3200, obstacles: w.obstacles || [],
     safeZone: z && typeof z.x === 'number' && typeof z.y === 'number' && z.radius > 0 ? { x: z.x, y: z.y, radius: z.radius } : null,
   };
   state.kinds = new Map((msg.monster_kinds || []).map((k) => [k.name, k]));
-  const sameWorld = state.worldName != null && state.worldName === (typeof w.name === 'string' ? w.name : null);
   state.worldName = typeof w.name === 'string' && w.name ? w.name : null;
   // A new connection (maybe to a restarted server), or a move to another world: forget
   // everything we saw before.

@@ -313,8 +313,9 @@ async function poll() {
     showWorlds(doc);
     updateSendPanel(sendPanel, doc.samples);
     charts.forEach((c) => draw(c, doc.samples));
-    status.textContent = `${missingWorld ? `no world "${missingWorld}" here: showing ${shownWorld || 'the first'} · ` : ''}` +
-      `${shownWorld && !worldPick.hidden ? `${shownWorld} · ` : ''}${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
+    const named = missingWorld ? `no world "${missingWorld}" here: showing ${shownWorld || 'the first'} · `
+      : shownWorld && !worldPick.hidden ? `${shownWorld} · ` : '';
+    status.textContent = `${named}${doc.samples.length} s of history · updated ${new Date().toLocaleTimeString()}`;
   } catch (err) {
     status.textContent = `cannot reach the server (${err.message}); retrying`;
   }
