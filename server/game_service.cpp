@@ -20,6 +20,9 @@ namespace {
 
 // 1008 is the close code for "you broke our rules" (RFC 6455 7.4.1).
 constexpr const char* kTooManyBadMessages = "too many malformed messages";
+// A world= that does not decode is refused (400), by /stats.json and the handshake alike: read
+// as absent, it would show the first world, or place the client anywhere.
+constexpr const char* kWorldBadlyEncoded = "world= is not percent-encoded properly";
 
 std::string world_name(int index) { return "world-" + std::to_string(index + 1); }
 
@@ -76,7 +79,7 @@ void GameService::add_routes() {
   server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
     if (auto refused = refuse_unless_get(request)) return *refused;
     if (protocol::query_param_malformed(request.target, "world")) {
-      return json_response(request, 400, protocol::encode_error("bad_field", "world= is not percent-encoded properly"));
+      return json_response(request, 400, protocol::encode_error("bad_field", kWorldBadlyEncoded));
     }
     const auto name = protocol::query_param(request.target, "world");
     const GameWorld* world = name ? world_named(*name) : worlds_.front().get();
@@ -381,7 +384,7 @@ std::uint32_t GameService::placement() const { return local_choice().value_or(0)
 
 std::optional<protocol::HttpReject> GameService::refuse_websocket(const std::string& target) const {
   if (protocol::query_param_malformed(target, "world")) {
-    return protocol::HttpReject{400, "world= is not percent-encoded properly", {}};
+    return protocol::HttpReject{400, kWorldBadlyEncoded, {}};
   }
   const auto name = protocol::query_param(target, "world");
   if (!name || name->empty() || world_named(*name)) return std::nullopt;  // empty: place me

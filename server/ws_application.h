@@ -24,8 +24,8 @@ class WsApplication {
   // on whichever loop's thread makes it, and by the application's own timers: the application's state is touched by one
   // thread at a time. Recursive: a call may lead to another (an answer that ends a request).
   std::recursive_mutex& mutex() { return mutex_; }
-  // Why a handshake on this request target (its path is the endpoint's) cannot open, e.g. it
-  // names no world of ours: answered 404 with this reason. nullopt: it may open.
+  // Why a handshake on this request target (its path is the endpoint's) cannot open, answered
+  // with this status and reason (e.g. 404: it names no world of ours). nullopt: it may open.
   virtual std::optional<protocol::HttpReject> refuse_websocket(const std::string& /*target*/) const {
     return std::nullopt;
   }

@@ -597,9 +597,14 @@ function pumpInput(now, move) {
 
 function panSpectator(now, dt, move) {
   if (move[0] === 0 && move[1] === 0) return;
+  moveSpectator(move[0] * WATCH_PAN_SPEED * dt, move[1] * WATCH_PAN_SPEED * dt);
+}
+
+// The spectator's point moves by (dx, dy) world units, and stays on the map.
+function moveSpectator(dx, dy) {
   const s = state.spectator;
-  s.x = Math.max(0, Math.min(state.world.width, s.x + move[0] * WATCH_PAN_SPEED * dt));
-  s.y = Math.max(0, Math.min(state.world.height, s.y + move[1] * WATCH_PAN_SPEED * dt));
+  s.x = Math.max(0, Math.min(state.world.width, s.x + dx));
+  s.y = Math.max(0, Math.min(state.world.height, s.y + dy));
 }
 
 // Watching, a drag on the map (a finger: a phone has no keys; or the mouse) moves the view
@@ -617,9 +622,7 @@ $('game').addEventListener('pointermove', (e) => {
     return;
   }
   const k = renderer.cam.scale || 1;  // CSS px per world unit
-  const s = state.spectator;
-  s.x = Math.max(0, Math.min(state.world.width, s.x - (e.clientX - dragFrom.x) / k));
-  s.y = Math.max(0, Math.min(state.world.height, s.y - (e.clientY - dragFrom.y) / k));
+  moveSpectator(-(e.clientX - dragFrom.x) / k, -(e.clientY - dragFrom.y) / k);
   dragFrom.x = e.clientX;
   dragFrom.y = e.clientY;
 });
