@@ -997,12 +997,23 @@ try {
     return `countdown ${rec.texts.join(' | ')}; back at (${rec.back.x}, ${rec.back.y}), mark (${mk.x}, ${mk.y}); ${rec.numbers.length} number frames, sides ${[...sides]}`;
   });
 
-  await step('(r) phone portrait: kill feed lines whole, no ids; the connection panel small', async () => {
+  await step('(r) phone portrait: kill feed lines whole, no ids; the connection panel small; a dead player\'s panel clear of the touch controls', async () => {
     phase = 'phone';
     const p = await newPage('phone', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     await p.goto(deadlyOrigin + '/', { waitUntil: 'load', timeout: 15000 });
     await joinAs(p, 'Thumbelina of the Woods');  // a long name: the longest feed lines
     await waitFor(p, () => document.querySelectorAll('#feed li').length > 0, undefined, 20000);
+    // A small phone, dead (the countdown makes your panel twice as tall): the touch controls
+    // move up clear of it.
+    await p.setViewportSize({ width: 320, height: 568 });
+    await waitFor(p, () => !document.getElementById('me-dead').hidden, undefined, 5000);
+    await p.waitForTimeout(100);
+    const small = await sk(p, () => Object.fromEntries(['stick', 'touch-attack', 'me-panel'].map((id) => [id, document.getElementById(id).getBoundingClientRect().toJSON()])));
+    await shot(p, '22-phone-small-dead.png');
+    assert(!overlap(small.stick, small['me-panel']) && !overlap(small['touch-attack'], small['me-panel']),
+      `the touch controls cover a dead player's panel at 320x568: ${JSON.stringify(small)}`);
+    assert(small.stick.y >= 0 && small['touch-attack'].y >= 0, `the touch controls are on screen: ${JSON.stringify(small)}`);
+    await p.setViewportSize({ width: 390, height: 844 });
     const feed = await sk(p, () => [...document.querySelectorAll('#feed li')].filter((li) => li.offsetParent).map((li) => {
       const r = li.getBoundingClientRect();
       return { text: li.textContent, sw: li.scrollWidth, cw: li.clientWidth, left: r.left, right: r.right };

@@ -19,6 +19,27 @@ export class Hud {
       watchPanel: $('watch-panel'), feed: $('feed'),
     };
     this.last = {};  // last written text per element: skip no-op DOM writes
+    this.watchBottomPanel();
+  }
+
+  /** How far up the screen your panel (or the watch panel) reaches, as the CSS variable
+   *  --panel-top, so that on a phone the touch controls and the banner sit above it: a dead
+   *  player's panel is twice as tall as a live one's. */
+  watchBottomPanel() {
+    const panels = [this.el.mePanel, this.el.watchPanel];
+    const measure = () => {
+      let top = 0;
+      for (const p of panels) {
+        if (!p.hidden) top = Math.max(top, window.innerHeight - p.getBoundingClientRect().top);
+      }
+      document.documentElement.style.setProperty('--panel-top', `${Math.max(0, Math.round(top))}px`);
+    };
+    if (typeof ResizeObserver === 'function') {
+      const ro = new ResizeObserver(measure);
+      for (const p of panels) ro.observe(p);  // shown or hidden is a change of size too
+    }
+    window.addEventListener('resize', measure);
+    measure();
   }
 
   set(key, el, text) {
