@@ -1,6 +1,8 @@
 #include "protocol/http_request_parser.h"
 
+#include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include "protocol/header_text.h"
 
@@ -11,6 +13,8 @@ HttpRequestParser* self(llhttp_t* p) { return static_cast<HttpRequestParser*>(p-
 // Per header line, ": " and CRLF are not in the spans llhttp reports; count them anyway so
 // the limit means "bytes on the wire" closely enough.
 constexpr std::size_t kHeaderLineOverhead = 4;
+// The bytes of a request kept to judge a method llhttp refused: longer than any method's name.
+constexpr std::size_t kMethodHead = 64;
 }  // namespace
 
 const std::string* HttpRequest::header(std::string_view lower_name) const {
@@ -60,6 +64,8 @@ void HttpRequestParser::reset() {
   failed_ = false;
   upgrade_ = false;
   continue_wanted_ = false;
+  method_head_.clear();
+  judging_method_ = false;
 }
 
 int HttpRequestParser::fail(int status, const char* reason) {
@@ -81,6 +87,15 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
   if (complete_) return Status::Complete;
   if (len == 0) return Status::NeedMore;
   started_ = true;
+  if (method_head_.size() < kMethodHead) {
+    method_head_.append(data, std::min(len, kMethodHead - method_head_.size()));
+  }
+  if (judging_method_) {
+    judge_method();
+    if (failed_) return Status::Error;
+    consumed = len;
+    return Status::NeedMore;
+  }
   const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (err == HPE_OK) {
     consumed = len;
@@ -91,6 +106,13 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
     consumed = pos ? static_cast<std::size_t>(pos - data) : len;
     return Status::Complete;
   }
+  if (!failed_ && err == HPE_INVALID_METHOD) {
+    judging_method_ = true;
+    judge_method();
+    if (failed_) return Status::Error;
+    consumed = len;
+    return Status::NeedMore;
+  }
   if (!failed_) {
     // llhttp's own verdict; its reason strings are terse but accurate ("Invalid method").
     failed_ = true;
@@ -99,6 +121,27 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
     error_.reason = why && *why ? why : llhttp_errno_name(err);
   }
   return Status::Error;
+}
+
+void HttpRequestParser::judge_method() {
+  // tchar (RFC 9110 5.6.2): what a method token is made of.
+  auto tchar = [](unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  };
+  std::size_t i = method_head_.find_first_not_of("\r\n");  // empty lines before a request are allowed
+  if (i == std::string::npos) return;
+  const std::size_t start = i;
+  while (i < method_head_.size() && tchar(static_cast<unsigned char>(method_head_[i]))) ++i;
+  if (i < method_head_.size()) {
+    if (method_head_[i] == ' ' && i > start) {
+      fail(501, "method not implemented");
+    } else {
+      fail(400, "Invalid method");
+    }
+  } else if (method_head_.size() >= kMethodHead) {
+    fail(501, "method not implemented");  // a token longer than any method we know
+  }
 }
 
 int HttpRequestParser::on_message_begin(llhttp_t* p) {

@@ -64,6 +64,10 @@ class HttpRequestParser {
   static int on_message_complete(llhttp_t* p);
 
   int fail(int status, const char* reason);
+  // After llhttp refused the method: 501 if the request starts with a method token (one it
+  // does not know: RFC 9110 9.1 says 501, not 400), 400 if with anything else, or nothing yet
+  // while the bytes so far are the start of a token. Reads method_head_.
+  void judge_method();
   // Rewrites an absolute-form target to the origin-form; false when it is malformed.
   bool to_origin_form();
   int count_header_bytes(std::size_t len);
@@ -82,6 +86,10 @@ class HttpRequestParser {
   bool failed_ = false;
   bool upgrade_ = false;
   bool continue_wanted_ = false;
+  // The first bytes of the request, kept until the method has been judged: llhttp may refuse
+  // a method at its first byte, before the token and its space have come.
+  std::string method_head_;
+  bool judging_method_ = false;
 };
 
 }  // namespace skirmish::protocol

@@ -427,6 +427,47 @@ TEST_CASE("a malformed request line is refused with 400 and a reason", "[protoco
   }
 }
 
+TEST_CASE("a method llhttp does not know is refused with 501, whichever way the bytes come", "[protocol][http]") {
+  // RFC 9110 9.1: an unrecognized method gets 501 (Not Implemented). Methods are
+  // case-sensitive, so "get" is one; a token as long as the bytes kept is one too.
+  const std::vector<std::string> wires = {"FOO / HTTP/1.1\r\nHost: h\r\n\r\n", "get / HTTP/1.1\r\nHost: h\r\n\r\n",
+                                          "GETX / HTTP/1.1\r\n\r\n", "\r\nBREW /pot HTTP/1.1\r\n\r\n",
+                                          "X-Y_Z.1 * HTTP/1.1\r\n\r\n", std::string(70, 'Q') + " / HTTP/1.1\r\n\r\n"};
+  for (const std::string& wire : wires) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 501);
+    CHECK_FALSE(o.error_reason.empty());
+  }
+}
+
+TEST_CASE("bytes that are no method token are refused with 400, not 501", "[protocol][http]") {
+  // A TLS ClientHello on the plain port, a space first, a method with a bad character.
+  const std::vector<std::string> wires = {std::string("\x16\x03\x01\x02\x00\x01\x00\x01", 8), " GET / HTTP/1.1\r\n\r\n",
+                                          "FO(O / HTTP/1.1\r\n\r\n", "FOO\r\n\r\n"};
+  for (const std::string& wire : wires) {
+    INFO(wire);
+    const Outcome o = parse_every_way(wire);
+    CHECK(o.status == Status::Error);
+    CHECK(o.error_status == 400);
+  }
+}
+
+TEST_CASE("an unknown method's first bytes wait for the rest of the token", "[protocol][http]") {
+  HttpRequestParser parser(HttpLimits{});
+  std::size_t consumed = 0;
+  CHECK(parser.feed("FO", 2, consumed) == Status::NeedMore);
+  CHECK(consumed == 2);
+  CHECK(parser.feed("O", 1, consumed) == Status::NeedMore);
+  CHECK(parser.feed(" / HTTP/1.1\r\n", 14, consumed) == Status::Error);
+  CHECK(parser.error().status == 501);
+  parser.reset();
+  const std::string good = "GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+  CHECK(parser.feed(good.data(), good.size(), consumed) == Status::Complete);
+  CHECK(parser.request().method == "GET");
+}
+
 TEST_CASE("a malformed header line is refused with 400", "[protocol][http]") {
   for (const std::string wire : {"GET / HTTP/1.1\r\nA(B): 1\r\n\r\n", "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n",
                                  "GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello"}) {
@@ -693,7 +734,7 @@ TEST_CASE("mutated requests end the same whole and byte by byte, never past thei
     CHECK(whole.every_needmore_consumed_all);
     if (whole.status == Status::Error) {
       CHECK((whole.error_status == 400 || whole.error_status == 413 || whole.error_status == 431 ||
-             whole.error_status == 505));
+             whole.error_status == 501 || whole.error_status == 505));
       CHECK_FALSE(whole.error_reason.empty());
     }
   }

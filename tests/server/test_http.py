@@ -179,6 +179,20 @@ class StaticFiles(unittest.TestCase):
                 status, h, _ = get(s, path, "Content-Length: 0\r\n", method=method)
             self.assertEqual((status, h.get("allow")), (405, allow), f"{method} {path}")
 
+    def test_unknown_method_is_501_and_bytes_that_are_no_method_400(self):
+        # RFC 9110 9.1: a method the server does not recognize gets 501 Not Implemented.
+        for method in ("BREW", "get", "FOO-BAR"):
+            with self.d.connect() as s:
+                status, _, body = get(s, "/", method=method)
+            self.assertEqual(status, 501, f"{method}: {body!r}")
+            self.assertIn(b"not implemented", body.lower())
+        # Not a method at all (a TLS ClientHello on the plain port): a bad request.
+        with self.d.connect() as s:
+            status, _, _ = http_request(s, b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n")
+        self.assertEqual(status, 400)
+        with self.d.connect() as s:
+            self.assertEqual(get(s, "/healthz")[0], 200)
+
     def test_http2_preface_is_refused(self):
         with self.d.connect() as s:
             status, _, _ = http_request(s, b"GET / HTTP/2.0\r\nHost: t\r\n\r\n")
