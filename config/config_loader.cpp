@@ -58,7 +58,7 @@ std::string describe_allowed(const Option& o) {
 
 // Checks a JSON value against the option's kind and range; throws naming key and origin.
 void check_value(const Option& o, const json& v, const std::string& origin) {
-  const std::string shown = v.dump();
+  const std::string shown = (o.shown ? o.shown(v) : v).dump();
   bool ok = false;
   switch (o.kind) {
     case ValueKind::Int:
@@ -248,7 +248,8 @@ json to_json(const Config& config) {
   json out = json::object();
   for (const auto& o : options()) {
     const auto dot = o.key.find('.');
-    out[o.key.substr(0, dot)][o.key.substr(dot + 1)] = o.get(config);
+    const json value = o.get(config);
+    out[o.key.substr(0, dot)][o.key.substr(dot + 1)] = o.shown ? o.shown(value) : value;
   }
   return out;
 }

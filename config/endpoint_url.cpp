@@ -17,19 +17,87 @@ bool authority_of(std::string_view url, std::string_view scheme, std::string_vie
   return true;
 }
 
+constexpr std::string_view kRedisScheme = "redis://";
+
+// RFC 3986 2.1: %XX escapes; false on a '%' not followed by two hex digits.
+bool percent_decode(std::string_view in, std::string& out) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    const int hi = i + 1 < in.size() ? hex(in[i + 1]) : -1;
+    const int lo = i + 2 < in.size() ? hex(in[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+// Where the user information of a redis:// URL ends (its '@'; the last one, so that a
+// password with an unescaped '@' still parses), or npos.
+std::size_t userinfo_end(std::string_view rest) {
+  const std::size_t path = rest.find_first_of("/?#");
+  return rest.substr(0, path).rfind('@');
+}
+
 }  // namespace
 
 std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string& why) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, kScheme.size()) != kScheme) {
-    why = "must start with redis:// (TLS, credentials and databases are not supported)";
+  if (url.substr(0, kRedisScheme.size()) != kRedisScheme) {
+    why = "must start with redis:// (TLS is not supported)";
     return std::nullopt;
   }
-  std::string_view authority;
-  if (!authority_of(url, kScheme, authority, why)) return std::nullopt;
   RedisEndpoint out;
+  std::string_view rest = url.substr(kRedisScheme.size());
+  if (const std::size_t at = userinfo_end(rest); at != std::string_view::npos) {
+    const std::string_view userinfo = rest.substr(0, at);
+    const std::size_t colon = userinfo.find(':');
+    if (colon == std::string_view::npos) {
+      why = "a user needs a password: redis://USER:PASSWORD@HOST:PORT (or redis://:PASSWORD@HOST:PORT)";
+      return std::nullopt;
+    }
+    if (!percent_decode(userinfo.substr(0, colon), out.username) ||
+        !percent_decode(userinfo.substr(colon + 1), out.password)) {
+      why = "the user or password has a '%' that is not followed by two hex digits";
+      return std::nullopt;
+    }
+    if (out.password.empty()) {
+      why = "the password is empty";
+      return std::nullopt;
+    }
+    rest.remove_prefix(at + 1);
+  }
+  const std::string host_part = std::string(kRedisScheme) + std::string(rest);
+  std::string_view authority;
+  if (!authority_of(host_part, kRedisScheme, authority, why)) {
+    if (host_part.find('/', kRedisScheme.size()) != std::string::npos) {
+      why = "a database number or path is not supported: redis://[USER:PASSWORD@]HOST:PORT";
+    }
+    return std::nullopt;
+  }
   if (!protocol::split_authority(authority, out.host, out.port, why)) return std::nullopt;
   return out;
+}
+
+std::string redact_redis_url(std::string_view url) {
+  if (url.substr(0, kRedisScheme.size()) != kRedisScheme) return std::string(url);
+  const std::string_view rest = url.substr(kRedisScheme.size());
+  const std::size_t at = userinfo_end(rest);
+  if (at == std::string_view::npos) return std::string(url);
+  const std::string_view userinfo = rest.substr(0, at);
+  const std::size_t colon = userinfo.find(':');
+  const std::string_view user = userinfo.substr(0, colon);
+  return std::string(kRedisScheme) + std::string(user) + (colon == std::string_view::npos ? "" : ":***") +
+         std::string(rest.substr(at));
 }
 
 std::optional<PublicUrl> parse_public_url(std::string_view url, std::string& why) {

@@ -84,6 +84,12 @@ std::string check_redis_url(const json& v) {
   return url.empty() || parse_redis_url(url, why) ? "" : why;
 }
 
+// A URL that may hold a password: shown with the password hidden.
+Option secret_url(Option o) {
+  o.shown = [](const json& v) { return v.is_string() ? json(redact_redis_url(v.get<std::string>())) : v; };
+  return o;
+}
+
 std::string check_trusted_proxies(const json& v) {
   return protocol::AddressSet().add_all(v.get<std::vector<std::string>>()).value_or("");
 }
@@ -335,11 +341,12 @@ std::vector<Option> build_options() {
                    "talk to the Agones SDK sidecar on localhost:$AGONES_SDK_HTTP_PORT (default 9358): ready, "
                    "health every 2 s, players, shutdown; auto = when AGONES_SDK_HTTP_PORT is set",
                    [](Config& c) -> auto& { return c.fleet.agones; }));
-  o.push_back(checked(text("fleet.redis_url", "SKIRMISH_REDIS_URL", "--redis-url", ValueKind::String, {},
-                           "redis://host:port of the fleet's directory (worlds, seat reservations, player records); "
-                           "empty: no fleet",
-                           [](Config& c) -> auto& { return c.fleet.redis_url; }),
-                      check_redis_url));
+  o.push_back(secret_url(checked(text("fleet.redis_url", "SKIRMISH_REDIS_URL", "--redis-url", ValueKind::String, {},
+                                      "redis://[[user]:password@]host:port of the fleet's directory (worlds, seat "
+                                      "reservations, player records); a password is better given in the environment or "
+                                      "the file than on the command line; empty: no fleet",
+                                      [](Config& c) -> auto& { return c.fleet.redis_url; }),
+                                 check_redis_url)));
   o.push_back(integer("fleet.heartbeat_ms", "SKIRMISH_FLEET_HEARTBEAT_MS", "--fleet-heartbeat-ms", 100, 60000,
                       "how often the process publishes its worlds and reads the fleet's; an entry lives 3 heartbeats",
                       [](Config& c) -> auto& { return c.fleet.heartbeat_ms; }));

@@ -26,6 +26,9 @@ struct Option {
   // What a value of the right kind must also be (a Json option's shape, a URL's parts):
   // returns what is wrong, or "" when fine. Optional except for Json options.
   std::function<std::string(const nlohmann::json&)> check;
+  // How a value is shown in errors and by --print-config, when not as it is (a URL's
+  // password hidden). Optional.
+  std::function<nlohmann::json(const nlohmann::json&)> shown;
   std::function<void(Config&, const nlohmann::json&)> set;  // value already checked
   std::function<nlohmann::json(const Config&)> get;
 };

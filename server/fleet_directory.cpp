@@ -153,10 +153,12 @@ FleetDirectory::FleetDirectory(uv_loop_t* loop, const config::Config& config, st
   uv_timer_init(loop_, &heartbeat_);
   heartbeat_.data = this;
   redis_.set_on_change([this](bool up) { on_redis(up); });
+  const config::RedisEndpoint where = endpoint(config);
+  redis_.set_credentials(where.username, where.password);
 }
 
 void FleetDirectory::start() {
-  spdlog::info("fleet: this process is {} in the directory at {}", id_, config_.fleet.redis_url);
+  spdlog::info("fleet: this process is {} in the directory at {}", id_, config::redact_redis_url(config_.fleet.redis_url));
   redis_.start();
   const auto period = static_cast<std::uint64_t>(config_.fleet.heartbeat_ms);
   uv_timer_start(&heartbeat_, on_heartbeat, period, period);

@@ -252,10 +252,31 @@ void RedisClient::on_connect(const redisAsyncContext* ctx, int status) {
   // command. Up is when it answers PING.
   self->outstanding_ = 0;
   self->last_answer_ms_ = uv_now(self->loop_);
+  if (!self->password_.empty()) {
+    // Pipelined before the PING: a refusal closes the connection, and the PING's answer
+    // then comes as Failed.
+    std::vector<std::string> auth{"AUTH"};
+    if (!self->username_.empty()) auth.push_back(self->username_);
+    auth.push_back(self->password_);
+    self->send(auth, [self](const Reply& r) {
+      if (r.kind != Reply::Kind::Error || self->up_ || self->stopping_) return;
+      // A Redis with no password takes our commands anyway: say so once, and go on.
+      if (r.text.find("without any password configured") != std::string::npos ||
+          r.text.find("no password is set") != std::string::npos) {
+        if (!self->told_no_password_) spdlog::warn("Redis at {}:{} wants no password: {}", self->host_, self->port_, r.text);
+        self->told_no_password_ = true;
+        return;
+      }
+      self->lost("it refused our credentials: " + r.text, true);
+    });
+  }
   self->send({"PING"}, [self](const Reply& r) {
     if (r.kind == Reply::Kind::Failed || self->up_ || self->stopping_) return;  // gone: on_disconnect says why
     if (r.kind != Reply::Kind::Status || r.text != "PONG") {
-      self->lost("it answered PING with \"" + (r.text.empty() ? std::string("?") : r.text) + "\"", true);
+      const bool wants_password = r.text.rfind("NOAUTH", 0) == 0;
+      self->lost("it answered PING with \"" + (r.text.empty() ? std::string("?") : r.text) + "\"" +
+                     (wants_password ? " (a password goes in the URL: redis://:PASSWORD@HOST:PORT)" : ""),
+                 true);
       return;
     }
     self->up_ = true;

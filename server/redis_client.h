@@ -41,6 +41,12 @@ class RedisClient {
 
   // Told each time the connection comes up (true: PING answered) or goes away (false).
   void set_on_change(std::function<void(bool up)> cb) { on_change_ = std::move(cb); }
+  // Sent with AUTH on every connection before anything else, when `password` is not empty
+  // (`username` too, when not empty: a Redis 6 ACL user). Before start().
+  void set_credentials(std::string username, std::string password) {
+    username_ = std::move(username);
+    password_ = std::move(password);
+  }
   void start();
   // No more reconnects: commands already sent get their answers (for at most a second),
   // then the connection and the timer close.
@@ -72,6 +78,8 @@ class RedisClient {
   int retry_ms_;
   uv_timer_t timer_;
   std::unique_ptr<uv_getaddrinfo_t> resolving_;  // while a lookup runs
+  std::string username_, password_;
+  bool told_no_password_ = false;
   redisAsyncContext* ctx_ = nullptr;             // connecting or connected
   bool up_ = false;
   bool started_ = false;

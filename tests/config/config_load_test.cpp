@@ -644,6 +644,17 @@ TEST_CASE("--print-config prints the effective configuration as JSON with every 
   CHECK(doc["game"]["tick_rate"] == 25);
 }
 
+TEST_CASE("a Redis password is used but never shown: not by --print-config, not in an error", "[config]") {
+  const std::string url = "redis://game:hunter2@10.0.0.7:6379";
+  CHECK(load({}, env_of({{"SKIRMISH_REDIS_URL", url}})).config.fleet.redis_url == url);
+  const LoadResult r = load({"--print-config"}, env_of({{"SKIRMISH_REDIS_URL", url}}));
+  CHECK(r.output.find("hunter2") == std::string::npos);
+  CHECK(json::parse(r.output)["fleet"]["redis_url"] == "redis://game:***@10.0.0.7:6379");
+  const std::string error = load_error({"--redis-url", "redis://game:hunter2@10.0.0.7:6379/2"});
+  CHECK_THAT(error, Catch::Contains("fleet.redis_url") && Catch::Contains("database"));
+  CHECK(error.find("hunter2") == std::string::npos);
+}
+
 TEST_CASE("--print-config still refuses a bad value", "[config]") {
   check_names(load_error({"--print-config", "--port", "70000"}), "server.port", "70000", "command line --port");
 }

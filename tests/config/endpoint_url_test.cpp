@@ -24,12 +24,54 @@ TEST_CASE("a redis URL gives host and port, 6379 when it names none") {
 
 TEST_CASE("a redis URL we cannot honour is refused with a reason") {
   for (const char* bad : {"", "127.0.0.1:6379", "rediss://h:1", "redis://", "redis://:6379", "redis://h:0",
-                          "redis://h:65536", "redis://h:12x", "redis://user:pw@h:1", "redis://h:1/0",
+                          "redis://h:65536", "redis://h:12x", "redis://user@h:1", "redis://user:@h:1", "redis://:@h:1",
+                          "redis://:p%zz@h:1", "redis://:p%4@h:1", "redis://:pw@", "redis://:pw@h:1/0", "redis://h:1/0",
                           "redis://[::1", "redis://h h:1", "redis://h:"}) {
     std::string why;
     CHECK_FALSE(parse_redis_url(bad, why));
     CHECK_FALSE(why.empty());
   }
+}
+
+TEST_CASE("a redis URL may carry a password, and a user with it, percent-encoded") {
+  std::string why;
+  auto e = parse_redis_url("redis://:s3cret@10.0.0.5:6380", why);
+  REQUIRE(e);
+  CHECK(e->host == "10.0.0.5");
+  CHECK(e->port == 6380);
+  CHECK(e->username.empty());
+  CHECK(e->password == "s3cret");
+  e = parse_redis_url("redis://game%40eu:p%3Aw%2F%25d@[::1]/", why);
+  REQUIRE(e);
+  CHECK(e->username == "game@eu");
+  CHECK(e->password == "p:w/%d");
+  CHECK(e->host == "::1");
+  CHECK(e->port == 6379);
+  // An '@' left unescaped in the password: the last '@' ends the user information.
+  e = parse_redis_url("redis://:a@b@cache:7000", why);
+  REQUIRE(e);
+  CHECK(e->password == "a@b");
+  CHECK(e->host == "cache");
+  e = parse_redis_url("redis://cache:7000", why);
+  REQUIRE(e);
+  CHECK(e->password.empty());
+}
+
+TEST_CASE("a refused redis URL's reason never holds its password") {
+  for (const char* bad : {"redis://:topsecret@h:0", "redis://u:topsecret@h:1/0", "redis://u:topsecret@", "redis://u:topsecret%zz@h"}) {
+    std::string why;
+    CHECK_FALSE(parse_redis_url(bad, why));
+    CHECK_FALSE(why.empty());
+    CHECK(why.find("topsecret") == std::string::npos);
+  }
+}
+
+TEST_CASE("a redis URL is shown with its password hidden") {
+  CHECK(skirmish::config::redact_redis_url("redis://:s3cret@h:1") == "redis://:***@h:1");
+  CHECK(skirmish::config::redact_redis_url("redis://game:s3cret@h:1/") == "redis://game:***@h:1/");
+  CHECK(skirmish::config::redact_redis_url("redis://:a@b@h:1") == "redis://:***@h:1");
+  CHECK(skirmish::config::redact_redis_url("redis://h:1") == "redis://h:1");
+  CHECK(skirmish::config::redact_redis_url("") == "");
 }
 
 TEST_CASE("a public URL says whether browsers come over TLS, and the authority they write") {

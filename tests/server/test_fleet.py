@@ -17,7 +17,7 @@ import json
 import re
 import time
 import unittest
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import websockets
 
@@ -717,6 +717,31 @@ class Fleet(unittest.TestCase):
             status, placed = http_json(daemon.port, "/place", "POST")
             self.assertEqual((status, placed["local"]), (200, True), placed)
         self.assertEqual(locked.command("SMEMBERS", "skirmish:processes"), [])
+
+    # h2. A Redis with a password: the URL carries it (or an ACL user and its password); it is
+    # sent, and never written to the log. A wrong one is never up, and said once.
+    def test_a_password_in_the_url_is_used_and_never_shown(self):
+        locked = RedisServer(password="sekrit").start()
+        self.addCleanup(locked.stop)
+        self.assertEqual(locked.command("ACL", "SETUSER", "game", "on", ">p@ss:w/rd", "~*", "&*", "+@all"), "OK")
+        plain = self.start_daemon(worlds=1, redis_url=f"redis://:sekrit@127.0.0.1:{locked.port}")
+        user = self.start_daemon(worlds=1, redis_url=f"redis://game:{quote('p@ss:w/rd', safe='')}@127.0.0.1:{locked.port}")
+        wrong = self.start_daemon(worlds=1, redis_url=f"redis://game:nope-nope@127.0.0.1:{locked.port}")
+        poll_until(redis_is([plain, user], "up", processes=2), BACK_WITHIN, "both processes up with their credentials")
+        self.wait_for_full_view([plain, user], BACK_WITHIN, worlds=1)
+        self.assertEqual(len(locked.command("SMEMBERS", "skirmish:processes")), 2)
+        deadline = time.monotonic() + 3 * HEARTBEAT  # several attempts, one a heartbeat
+        seen = set()
+        while time.monotonic() < deadline:
+            seen.add(fleet_health(wrong)["redis"])
+            time.sleep(0.1)
+        self.assertEqual(seen, {"down"})
+        trouble = [line for line in wrong.lines if "cannot reach Redis" in line]
+        self.assertEqual(len(trouble), 1, "".join(line for line in wrong.lines if "Redis" in line))
+        self.assertIn("WRONGPASS", trouble[0])
+        for d, secret in ((plain, "sekrit"), (user, "p@ss"), (user, "p%40ss"), (wrong, "nope-nope")):
+            self.assertFalse([line for line in d.lines if secret in line], f"{secret} in the log")
+            self.assertTrue([line for line in d.lines if "directory at redis://" in line and ":***@" in line])
 
     # i. The fleet's set of processes overwritten with a key of another type.
     def test_an_unreadable_directory_empties_the_view_and_is_logged_once(self):
