@@ -1052,6 +1052,37 @@ try {
     return `feed: ${feed.map((f) => f.text).join(' / ')}; panel ${box.width.toFixed(0)}x${box.height.toFixed(0)} / ${box2.width.toFixed(0)}x${box2.height.toFixed(0)} px`;
   });
 
+  await step('(r2) a phone spectator pans the map with a finger, and the server is told', async () => {
+    phase = 'phone-watch';
+    const p = await newPage('phone-watch', { viewport: { width: 844, height: 390 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const sent = [];
+    p.on('websocket', (ws) => ws.on('framesent', (f) => { if (typeof f.payload === 'string') sent.push(f.payload); }));
+    await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await p.tap('#watch');
+    await waitFor(p, () => window.skirmish.mode === 'watch' && window.skirmish.connection === 'open', undefined, 10000);
+    const before = await sk(p, () => window.skirmish.spectator);
+    const cdp = await p.context().newCDPSession(p);
+    const touch = (type, pts) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: pts.map(([x, y]) => ({ x, y, id: 0 })) });
+    // A finger from the middle of the map 250 px left and 50 px down: the view goes right and up.
+    await touch('touchStart', [[560, 180]]);
+    for (let i = 1; i <= 10; i++) await touch('touchMove', [[560 - i * 25, 180 + i * 5]]);
+    await touch('touchEnd', []);
+    const after = await sk(p, () => window.skirmish.spectator);
+    assert(after.x - before.x > 100 && after.y < before.y && Math.abs(after.x - before.x) > 3 * Math.abs(after.y - before.y),
+      `the view follows the finger: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`);
+    const told = async () => sent.map((t) => { try { return JSON.parse(t); } catch { return null; } })
+      .filter((m) => m && m.type === 'watch').pop();
+    const deadline = Date.now() + 3000;
+    let last = await told();
+    while (Date.now() < deadline && !(last && Math.abs(last.x - after.x) <= 1 && Math.abs(last.y - after.y) <= 1)) {
+      await p.waitForTimeout(100);
+      last = await told();
+    }
+    assert(last && Math.abs(last.x - after.x) <= 1 && Math.abs(last.y - after.y) <= 1, `the server was told the new point: ${JSON.stringify(last)} vs ${JSON.stringify(after)}`);
+    await p.context().close();
+    return `view ${Math.round(before.x)},${Math.round(before.y)} -> ${Math.round(after.x)},${Math.round(after.y)}; told ${JSON.stringify(last)}`;
+  });
+
   await step('(s) frames every 2nd and 3rd tick (a server shedding send rate): monsters still move without hops', async () => {
     phase = 'every-k';
     const out = [];

@@ -273,6 +273,8 @@ export function exposeForTests(extra = {}) {
     get mode() { return state.mode; },
     get me() { return copy(me()); },
     get myId() { return state.myId; },
+    /** Where a spectator looks (the point it watches). */
+    get spectator() { return copy(state.spectator); },
     get predicted() { return state.predicted ? Object.freeze({ ...state.predicted }) : null; },
     get entities() { return state.entities.size; },
     get lastTick() { return state.lastTick; },
