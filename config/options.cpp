@@ -247,7 +247,8 @@ std::vector<Option> build_options() {
                       "kernel send buffer per connection (SO_SNDBUF); 0 = the kernel's own sizing",
                       [](Config& c) -> auto& { return c.flow.send_buffer_bytes; }));
   o.push_back(text("websocket.allowed_origins", "SKIRMISH_ALLOWED_ORIGINS", "--allowed-origins",
-                   ValueKind::StringList, {}, "comma-separated Origin allow-list; empty allows any (else 403)",
+                   ValueKind::StringList, {}, "comma-separated Origin allow-list for WebSocket handshakes (which must carry one) and the "
+                   "polling API (a request without one passes); empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));
   o.push_back(text("websocket.subprotocols", "SKIRMISH_SUBPROTOCOLS", "--subprotocols", ValueKind::StringList, {},
                    "comma-separated subprotocols we accept, in order of preference (skirmish.v2: binary ticks)",

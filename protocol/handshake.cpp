@@ -44,6 +44,13 @@ std::string compute_accept_key(std::string_view key) {
   return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
 }
 
+bool origin_allowed(const HttpRequest& request, const std::vector<std::string>& allowed, bool missing_ok) {
+  if (allowed.empty()) return true;
+  const std::string* origin = request.header("origin");
+  if (!origin) return missing_ok;
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& o) { return iequals(o, trim(*origin)); });
+}
+
 bool wants_websocket(const HttpRequest& request) {
   if (request.header("sec-websocket-key") || request.header("sec-websocket-version")) return true;
   if (const std::string* upgrade = request.header("upgrade")) return header_has_token(*upgrade, "websocket");
@@ -80,12 +87,7 @@ std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, co
     r.headers = {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Version", "13"}};
     return r;
   }
-  if (!policy.allowed_origins.empty()) {
-    const std::string* origin = req.header("origin");
-    const bool allowed = origin && std::any_of(policy.allowed_origins.begin(), policy.allowed_origins.end(),
-                                               [&](const std::string& o) { return iequals(o, trim(*origin)); });
-    if (!allowed) return reject(403, "origin not allowed");
-  }
+  if (!origin_allowed(req, policy.allowed_origins, false)) return reject(403, "origin not allowed");
 
   UpgradeAccept accept;
   accept.accept_key = compute_accept_key(key_value);

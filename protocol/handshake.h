@@ -40,6 +40,10 @@ bool wants_websocket(const HttpRequest& request);
 // version, 403 for an origin not on the allow-list.
 std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& request, const HandshakePolicy& policy);
 
+// Whether the request's Origin is on `allowed` (any, when it is empty); a request without
+// an Origin header passes only when `missing_ok`. Origins compare case-insensitively.
+bool origin_allowed(const HttpRequest& request, const std::vector<std::string>& allowed, bool missing_ok);
+
 // True when the comma-separated header value contains `token`, case-insensitively.
 bool header_has_token(std::string_view value, std::string_view token);
 

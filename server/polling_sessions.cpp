@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "protocol/game_messages.h"
+#include "protocol/handshake.h"
 #include "protocol/request_target.h"
 #include "server/json_response.h"
 
@@ -86,6 +87,7 @@ void PollingSessions::Sink::send_message(std::string_view json) {
     session_.replies->emplace_back(json);
   } else {
     session_.notices.emplace_back(json);
+    owner_.answer_waiting(session_);  // news: a held long poll need not wait for the next tick
   }
 }
 
@@ -156,6 +158,12 @@ void PollingSessions::on_frame(Session& session, std::string_view payload) {
 std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::HttpRequest& request,
                                                               const RequestOrigin& origin) {
   const std::string path = protocol::normalize_path(request.target).value_or("");
+  // websocket.allowed_origins holds here too: a page elsewhere may not make players through
+  // the polling API either (a POST of text/plain needs no CORS preflight). A request without
+  // an Origin passes: browsers leave it out of same-origin GETs, and scripts are no browsers.
+  if (!protocol::origin_allowed(request, config_.handshake.allowed_origins, true)) {
+    return error_response(request, 403, "origin_not_allowed", "this page's origin is not in websocket.allowed_origins");
+  }
   if (path == "/session") {
     if (request.method != "POST") return wrong_method(request, "POST", "POST /session to join");
     return create(request, origin);
@@ -341,7 +349,9 @@ void PollingSessions::expire(std::uint64_t now_ms) {
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     Session& session = *it->second;
     if (session.waiting && now_ms >= session.wait_until_ms) answer_waiting(session);
-    if (session.waiting || now_ms - session.last_seen_ms <= idle_limit) {
+    // Added, not subtracted: a poll answered just now (answer_waiting) stamps the session with
+    // a clock read after now_ms, and now_ms - last_seen_ms would wrap around to "idle for ever".
+    if (session.waiting || session.last_seen_ms + idle_limit >= now_ms) {
       ++it;
       continue;
     }

@@ -2,6 +2,7 @@
 news, empty after their timeout, freed when the client goes away), caps and bad requests."""
 import json
 import socket
+import threading
 import time
 import unittest
 
@@ -182,6 +183,35 @@ class LongPollLimits(unittest.TestCase):
             self.assertLess(elapsed, 0.7)
             h.close()
 
+    def test_long_polls_that_time_out_back_to_back_keep_their_sessions(self):
+        # A long poll answered at its timeout stamps its session seen with a clock a little
+        # ahead of the sweep's: that must not read as idle for ever (unsigned wrap-around).
+        with Daemon("--tick-rate", "1", "--reconnect-window-ms", "15000", "--max-sessions-per-ip", "0") as d:
+            lost, answered = [], []
+
+            def poller(i):
+                h = Http(d)
+                try:
+                    sid = h.request("POST", "/session", {"type": "watch"})[2]["session"]
+                    deadline = time.monotonic() + 4
+                    while time.monotonic() < deadline:
+                        status, _, _ = h.request("GET", f"/session/{sid}/longpoll?timeout=0.1")
+                        answered.append(status)
+                        if status != 200:
+                            lost.append((i, status))
+                            return
+                finally:
+                    h.close()
+
+            threads = [threading.Thread(target=poller, args=(i,)) for i in range(40)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            self.assertGreater(len(answered), 40 * 10)
+            self.assertEqual(lost, [])
+            self.assertEqual(metric(d, "skirmish_http_sessions_expired_total"), 0)
+
     def test_a_client_gone_mid_wait_is_freed(self):
         with Daemon("--tick-rate", "1") as d:
             h = Http(d)
@@ -240,6 +270,25 @@ class Takeover(unittest.TestCase):
             a.close()
             b.close()
 
+    def test_a_held_long_poll_hears_of_the_takeover_at_once_not_at_the_next_tick(self):
+        # A tick every 2 s: news that is not a tick must not wait for one.
+        with Daemon("--tick-rate", "1", "--send-every-ticks", "2") as d:
+            a, b = Http(d), Http(d)
+            wa = a.request("POST", "/session", {"name": "alice"})[2]
+            sid = wa["session"]
+            a.request("GET", f"/session/{sid}/poll")
+            a.sock.sendall(f"GET /session/{sid}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+            self.assertTrue(wait_until(lambda: metric(d, "skirmish_polls_waiting") == 1))
+            start = time.monotonic()
+            self.assertTrue(b.request("POST", "/session", {"name": "alice", "token": wa["token"]})[2]["resumed"])
+            status, _, body = a.reader.read()
+            elapsed = time.monotonic() - start
+            self.assertEqual(status, 200)
+            self.assertIn("session_taken", [m.get("code") for m in json.loads(body)])
+            self.assertLess(elapsed, 0.5)
+            a.close()
+            b.close()
+
     def test_a_watch_session_without_a_point_looks_at_the_centre(self):
         with Daemon() as d:
             h = Http(d)
@@ -247,6 +296,30 @@ class Takeover(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertEqual(body["type"], "watching")
             h.close()
+
+
+class Origins(unittest.TestCase):
+    def test_the_websocket_origin_allow_list_holds_for_polling_too(self):
+        # A page on another site could make players blind with a text/plain POST (no preflight).
+        with Daemon("--allowed-origins", "http://good.example") as d:
+            def post(origin):
+                with d.connect() as s:
+                    body = b'{"name":"x"}'
+                    extra = f"Origin: {origin}\r\n" if origin else ""
+                    s.sendall(f"POST /session HTTP/1.1\r\nHost: t\r\n{extra}Content-Type: text/plain\r\n"
+                              f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+                    status, _, answer = ResponseReader(s).read()
+                    return status, json.loads(answer)
+            status, answer = post("http://evil.example")
+            self.assertEqual((status, answer.get("code")), (403, "origin_not_allowed"), answer)
+            status, good = post("HTTP://GOOD.example")
+            self.assertEqual(status, 200, good)
+            status, _ = post(None)  # no browser, or a same-origin GET: nothing to judge
+            self.assertEqual(status, 200)
+            with d.connect() as s:
+                s.sendall(f"GET /session/{good['session']}/poll HTTP/1.1\r\nHost: t\r\nOrigin: http://evil.example\r\n\r\n".encode())
+                self.assertEqual(ResponseReader(s).read()[0], 403)
+            self.assertEqual(metric(d, "skirmish_http_sessions"), 2)
 
 
 class RequestRate(unittest.TestCase):
