@@ -38,13 +38,14 @@ Connection* ConnectionLoop::make_connection() {
   return new Connection(*this, context, id);
 }
 
-void ConnectionLoop::accept(uv_stream_t* listener) {
+int ConnectionLoop::accept(uv_stream_t* listener) {
   auto* conn = make_connection();
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())) != 0) {
+  if (const int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->handle())); rc != 0) {
     conn->abort();  // frees itself in its close callback
-    return;
+    return rc;
   }
   started(conn);
+  return 0;
 }
 
 void ConnectionLoop::adopt(uv_os_sock_t fd) {

@@ -61,8 +61,9 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   bool post(std::function<void()> task) override { return inbox_.post(std::move(task)); }
 
   // On this loop's thread: take a connection from a listener of this loop, or a socket
-  // accepted on another loop (it is ours to close).
-  void accept(uv_stream_t* listener);
+  // accepted on another loop (it is ours to close). accept() returns uv_accept's error, 0 if
+  // it took the connection.
+  int accept(uv_stream_t* listener);
   void adopt(uv_os_sock_t fd);
   Connection* find(ConnId id) override;
   // Answers a request the owner deferred. False when that connection is gone.

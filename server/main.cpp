@@ -10,11 +10,33 @@
 
 #include "config/config_loader.h"
 #include "server/agones_sdk.h"
+#include "server/file_limit.h"
 #include "server/game_service.h"
 #include "server/logging.h"
 #include "server/server.h"
 
 using namespace skirmish;
+
+namespace {
+
+// Raises the open-file limit, and says once what a hard limit below the configuration's
+// connections means: connections past it are refused unseen.
+void warn_of_file_limit(const skirmish::config::Config& cfg) {
+  const server::FileLimit limit = server::raise_file_limit();
+  const std::uint64_t wanted = static_cast<std::uint64_t>(cfg.server.max_connections) + server::kOwnDescriptors;
+  if (limit.now == 0) return;
+  if (limit.now < wanted) {
+    spdlog::warn("the open-file limit is {}, below server.max_connections ({}) and the daemon's own {}: connections "
+                 "past about {} are refused. Raise the hard limit (ulimit -Hn, LimitNOFILE= for systemd, "
+                 "--ulimit nofile=N:N for docker run) or lower server.max_connections",
+                 limit.now, cfg.server.max_connections, server::kOwnDescriptors,
+                 limit.now > server::kOwnDescriptors ? limit.now - server::kOwnDescriptors : 0);
+  } else if (limit.now != limit.before) {
+    spdlog::debug("open-file limit raised from {} to {}", limit.before, limit.now);
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   config::LoadResult loaded;
@@ -33,6 +55,7 @@ int main(int argc, char** argv) {
   // A peer that resets its connection must cost us an EPIPE from write(), not the process.
   std::signal(SIGPIPE, SIG_IGN);
   server::setup_logging(cfg.server.log_level);
+  warn_of_file_limit(cfg);
 
   // Agones sets AGONES_SDK_HTTP_PORT in a game server's container; fleet.agones decides.
   const char* agones_env = std::getenv("AGONES_SDK_HTTP_PORT");

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <map>
 
@@ -151,7 +152,7 @@ bool Server::listen() {
 void Server::on_connection(uv_stream_t* listener, int status) {
   auto* self = static_cast<Server*>(listener->data);
   if (status < 0) {
-    spdlog::warn("accept failed: {}", uv_strerror(status));
+    self->accept_failed("accept", status);
     return;
   }
   // The loops take connections in turn. Loop 0 accepts its own; for another, the socket is
@@ -159,13 +160,14 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   const std::size_t k = self->next_loop_;
   self->next_loop_ = (self->next_loop_ + 1) % self->loops_.size();
   if (k == 0) {
-    self->loops_[0]->accept(listener);
+    if (const int rc = self->loops_[0]->accept(listener); rc != 0) self->accept_failed("accept", rc);
     return;
   }
   auto* tcp = new uv_tcp_t;
   uv_tcp_init(self->loop_, tcp);
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp)) != 0) {
+  if (const int rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(tcp)); rc != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    self->accept_failed("accept", rc);
     return;
   }
   uv_os_fd_t fd = -1;
@@ -173,11 +175,24 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   const int owned = ::dup(fd);  // the loop's own descriptor; this handle closes the original
   uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
   if (owned < 0) {
-    spdlog::warn("cannot hand a connection over: dup failed");
+    self->accept_failed("dup (to hand it to its loop)", uv_translate_sys_error(errno));
     return;
   }
   ConnectionLoop* target = self->loops_[k].get();
   if (!target->post([target, owned] { target->adopt(owned); })) ::close(owned);
+}
+
+void Server::accept_failed(const char* what, int uv_error) {
+  const std::uint64_t failures = ++accept_failures_;
+  const std::uint64_t now = uv_now(loop_);
+  if (accept_warned_ms_ != 0 && now - accept_warned_ms_ < 10000) return;
+  const std::uint64_t unsaid = failures - accept_failures_said_ - 1;
+  accept_warned_ms_ = now;
+  accept_failures_said_ = failures;
+  const bool out_of_files = uv_error == UV_EMFILE || uv_error == UV_ENFILE;
+  spdlog::warn("a connection could not be taken: {} failed: {}{}{}", what, uv_strerror(uv_error),
+               out_of_files ? " (the open-file limit: see the warning at start, or raise it)" : "",
+               unsaid ? fmt::format("; {} more since the last warning", unsaid) : std::string());
 }
 
 std::optional<std::pair<const char*, const char*>> Server::admit(Connection& conn) {
@@ -342,6 +357,8 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
                per_loop);
   }
   m.counter("skirmish_connections_total", "TCP connections accepted", static_cast<double>(st.connections_total));
+  m.counter("skirmish_accept_failures_total", "connections that could not be taken (out of descriptors, mostly)",
+            static_cast<double>(accept_failures_.load()));
   m.labelled("counter", "skirmish_connections_rejected_total", "connections refused before any request", "reason",
              st.rejected_by_reason);
   m.counter("skirmish_http_requests_total", "HTTP requests answered", static_cast<double>(st.http_requests));

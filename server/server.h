@@ -119,6 +119,7 @@ class Server final : private ConnectionLoop::Owner {
   void loop_empty(std::uint8_t index) override;
 
   static void on_connection(uv_stream_t* listener, int status);
+  void accept_failed(const char* what, int uv_error);
   static void on_signal(uv_signal_t* s, int signum);
 
   bool listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only);
@@ -142,6 +143,11 @@ class Server final : private ConnectionLoop::Owner {
   bool v6_open_ = false;
   int port_ = 0;
   std::size_t next_loop_ = 0;  // accepted connections go to the loops in turn
+  // Connections that could not be taken (out of descriptors, mostly), on loop 0; logged
+  // at most every 10 s with the count since, so a full descriptor table does not flood the log.
+  std::atomic<std::uint64_t> accept_failures_{0};
+  std::uint64_t accept_failures_said_ = 0;
+  std::uint64_t accept_warned_ms_ = 0;
 
   // loops_[0] runs on loop_; loops_[k] (k >= 1) on io_threads_[k - 1].
   std::vector<std::unique_ptr<ConnectionLoop>> loops_;

@@ -233,6 +233,50 @@ class ConnectionCaps(unittest.TestCase):
             self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 9) <= 1))
 
 
+class OpenFileLimit(unittest.TestCase):
+    HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+
+    def test_a_low_soft_limit_is_raised_to_the_hard_one(self):
+        # A login shell's 1024 would cut a daemon configured for 20,000 connections at about a
+        # thousand: the rest accepted and closed unseen by libuv.
+        with Daemon("--io-threads", "2", "--max-connections", "1000", nofile=(256, 4096)) as d:
+            socks = [d.connect() for _ in range(400)]
+            try:
+                answered = sum(http_request(s, self.HEALTHZ)[0] == 200 for s in socks)
+            finally:
+                for s in socks:
+                    s.close()
+            self.assertEqual(answered, 400)
+            self.assertEqual(metrics(d, allow_refusal=True)["skirmish_accept_failures_total"], 0)
+            self.assertFalse([line for line in d.lines if "open-file limit is" in line])
+
+    def test_a_hard_limit_below_max_connections_is_said_at_start_and_overflow_counted_not_logged_each(self):
+        with Daemon("--io-threads", "2", nofile=(300, 300)) as d:
+            said = [line for line in d.lines if "open-file limit is 300" in line]
+            self.assertEqual(len(said), 1, "".join(d.lines))
+            self.assertIn("server.max_connections (20000)", said[0])
+            socks = []
+            for _ in range(500):  # more than the daemon has descriptors for: the kernel takes them all
+                s = socket.socket()
+                s.settimeout(5)
+                s.connect(("127.0.0.1", d.port))
+                socks.append(s)
+            for s in socks[-20:]:  # the last ones cannot have been taken: they are closed, unanswered
+                try:
+                    s.sendall(self.HEALTHZ)
+                    self.assertNotEqual(s.recv(64)[:12], b"HTTP/1.1 200")
+                except OSError:
+                    pass
+            for s in socks:
+                s.close()
+            self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 999) <= 1))
+            self.assertGreater(metrics(d)["skirmish_accept_failures_total"], 0)
+            with d.connect() as s:  # and it serves again
+                self.assertEqual(http_request(s, self.HEALTHZ)[0], 200)
+            logged = [line for line in d.lines if "could not be taken" in line]
+            self.assertTrue(1 <= len(logged) <= 2, "".join(logged))
+
+
 class GameCaps(unittest.TestCase):
     def test_max_players_refuses_the_next_join(self):
         async def scenario(d):

@@ -54,7 +54,8 @@ def taskset(cpus):
 
 
 class Daemon:
-    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1", cpus=None):
+    def __init__(self, *args, port=0, log_level="debug", env=None, cwd=None, host="127.0.0.1", cpus=None,
+                 nofile=None):
         self.binary = os.path.abspath(os.environ.get("SKIRMISHD", "build/server/skirmishd"))
         # A scratch working directory: the daemon saves its players there on shutdown.
         self.cwd = cwd or tempfile.mkdtemp(prefix="skirmishd-test-")
@@ -62,15 +63,20 @@ class Daemon:
         self.args = ["--host", host, "--port", str(port), "--log-level", log_level, *args]
         self.env = dict(os.environ, **(env or {}))
         self.cpus = cpus  # the CPUs it may run on (its affinity); None: this process's
+        self.nofile = nofile  # (soft, hard) open-file limits to start it with; None: this process's
         self.proc = None
         self.port = None
         self.lines = []
         self._queue = queue.Queue()
 
     def start(self, timeout=15):
+        limits = None
+        if self.nofile is not None:
+            import resource
+            limits = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)  # noqa: E731
         self.proc = subprocess.Popen([*taskset(self.cpus), self.binary, *self.args], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=self.env, text=True, errors="replace",
-                                     cwd=self.cwd)
+                                     cwd=self.cwd, preexec_fn=limits)
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
