@@ -52,7 +52,7 @@ export class Renderer {
     this.ground(scene.world, view, px);
     if (scene.world.safeZone) camp(g, scene.world.safeZone, px);
     for (const o of scene.world.obstacles) if (overlaps(o, view)) rock(g, o);
-    if (scene.respawn) respawnMark(g, scene.respawn, scene.now, px);
+    if (scene.respawn) respawnMark(g, scene.respawn, scene.now, px, view);
 
     // Dead players under the living; then top to bottom so nearer things overlap.
     const items = [...scene.items].sort((a, b) => (a.e.state === 'dead') - (b.e.state === 'dead') || a.p.y - b.p.y);
@@ -145,7 +145,7 @@ function camp(g, z, px) {
 }
 
 // Where a dead player will come back: a pulsing dashed ring on the ground, and words.
-function respawnMark(g, r, now, px) {
+function respawnMark(g, r, now, px, view) {
   const pulse = (Math.sin(now / 220) + 1) / 2;
   g.save();
   g.strokeStyle = `rgba(189,244,255,${0.55 + pulse * 0.4})`;
@@ -160,8 +160,15 @@ function respawnMark(g, r, now, px) {
   g.beginPath();
   g.arc(r.x, r.y, 14, 0, Math.PI * 2);
   g.fill();
-  outlinedText(g, 'you will respawn here', r.x, r.y + 34, {
-    font: `700 ${px(13)}px system-ui, sans-serif`, baseline: 'top', width: px(3), stroke: 'rgba(10,14,20,0.85)', fill: '#bdf4ff',
+  // The words stay whole on screen when the ring is near its edge (a ring off screen is on
+  // the minimap): shifted in, never past the ring's own side.
+  const font = `700 ${px(13)}px system-ui, sans-serif`;
+  g.font = font;
+  const half = g.measureText('you will respawn here').width / 2 + px(6);
+  const x = Math.max(Math.min(r.x, view.x1 - half), view.x0 + half);
+  const tx = Math.abs(x - r.x) < half ? x : r.x;
+  outlinedText(g, 'you will respawn here', tx, r.y + 34, {
+    font, baseline: 'top', width: px(3), stroke: 'rgba(10,14,20,0.85)', fill: '#bdf4ff',
   });
   g.restore();
 }
