@@ -1,5 +1,6 @@
 #include "loadtest/behavior.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -47,6 +48,16 @@ Intent fight_step(const Intent& current, std::optional<KnownEntity> self, const 
     out.dy = dy / dist;
   }
   return out;
+}
+
+std::uint64_t inputs_due(std::uint64_t& next_ns, std::uint64_t now_ns, std::uint64_t period_ns,
+                         std::uint64_t max_lag_ns) {
+  if (now_ns < next_ns) return 0;
+  period_ns = std::max<std::uint64_t>(period_ns, 1);
+  const std::uint64_t owed = (now_ns - next_ns) / period_ns + 1;
+  next_ns += owed * period_ns;  // past now, on the same grid: the phase is kept
+  // The newest max_lag_ns worth of them, and at least the newest one; the older are dropped.
+  return std::min(owed, max_lag_ns / period_ns + 1);
 }
 
 std::string encode_input(std::uint32_t seq, const Intent& intent) {

@@ -51,6 +51,14 @@ Intent wander_step(const Intent& current, Rng& rng);
 // monster in view (or our own position unknown) wander instead.
 Intent fight_step(const Intent& current, std::optional<KnownEntity> self, const ViewState& view, Rng& rng);
 
+// How many inputs a client should send at now_ns on its schedule of one every period_ns, the
+// next due at next_ns, which moves on past now_ns (on the same grid: the schedule keeps its
+// phase when a firing comes late). The input timer fires every 10 ms and sends all of them,
+// so rates above its own 100/s hold. After a stall, only the newest max_lag_ns worth of the
+// inputs owed (at least one) are sent and the rest dropped: never a burst of thousands.
+std::uint64_t inputs_due(std::uint64_t& next_ns, std::uint64_t now_ns, std::uint64_t period_ns,
+                         std::uint64_t max_lag_ns);
+
 // {"type":"input","seq":N,"move":[dx,dy],"attack":B}
 std::string encode_input(std::uint32_t seq, const Intent& intent);
 // {"type":"join","name":"..."}

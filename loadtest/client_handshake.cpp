@@ -38,7 +38,8 @@ bool is_ipv4_literal(std::string_view h) {
 
 std::optional<WsUrl> parse_ws_url(std::string_view url) {
   constexpr std::string_view kScheme = "ws://";
-  if (url.substr(0, kScheme.size()) != kScheme) return std::nullopt;
+  // The scheme is case-insensitive (RFC 3986 3.1): WS:// is ws://.
+  if (!iequals(url.substr(0, kScheme.size()), kScheme)) return std::nullopt;
   url.remove_prefix(kScheme.size());
   WsUrl out;
   const auto slash = url.find('/');
@@ -59,7 +60,7 @@ std::optional<WsUrl> parse_ws_url(std::string_view url) {
     const auto colon = authority.find(':');
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
-    if (out.host == "localhost") out.host = "127.0.0.1";
+    if (iequals(out.host, "localhost")) out.host = "127.0.0.1";
     if (!is_ipv4_literal(out.host)) return std::nullopt;
   }
   if (out.host.empty()) return std::nullopt;
@@ -146,11 +147,17 @@ UpgradeResponseReader::Status UpgradeResponseReader::feed(const char* data, std:
 UpgradeResponseReader::Status UpgradeResponseReader::check(std::string_view head) {
   auto line_end = head.find("\r\n");
   const std::string_view status_line = head.substr(0, line_end);
-  // "HTTP/1.1 101 Switching Protocols"
-  if (status_line.substr(0, 9) != "HTTP/1.1 " || status_line.size() < 12) return fail("bad status line");
+  // "HTTP/1.1 101 Switching Protocols". Any HTTP/1.x answer has its status in the same
+  // place, so a plain HTTP/1.0 server's 404 is reported as "status 404", which says what is
+  // wrong; only an HTTP/1.1 answer can upgrade (RFC 6455 4.1).
+  if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 ||
+      !std::isdigit(static_cast<unsigned char>(status_line[7])) || status_line[8] != ' ') {
+    return fail("bad status line");
+  }
   const std::string_view code = status_line.substr(9, 3);
   std::from_chars(code.data(), code.data() + code.size(), http_status_);
   if (http_status_ != 101) return fail("status " + std::to_string(http_status_));
+  if (status_line[7] != '1') return fail("bad status line");  // a 101 that is not HTTP/1.1
   bool upgrade = false, connection = false, accept = false;
   std::string_view selected;
   const std::string expected = protocol::compute_accept_key(key_);

@@ -43,6 +43,18 @@ class Cursor {
     return true;
   }
   bool key(std::string_view& out) { return string(out) && lit(':'); }
+  // true or false (the daemon writes "full":true, and nothing else, but false is JSON too).
+  bool boolean(bool& out) {
+    ws();
+    for (const std::string_view word : {std::string_view("true"), std::string_view("false")}) {
+      if (static_cast<std::size_t>(end_ - p_) >= word.size() && std::string_view(p_, word.size()) == word) {
+        out = word == "true";
+        p_ += word.size();
+        return true;
+      }
+    }
+    return false;
+  }
   template <typename Int>
   bool integer(Int& out) {
     ws();
@@ -188,6 +200,8 @@ bool scan_tick_body(std::string_view text, std::size_t from, TickBody& out) {
       ok = scan_ids(c, out.removed);
     } else if (k == "players") {
       ok = c.integer(out.players);
+    } else if (k == "full") {
+      ok = c.boolean(out.full);
     } else {
       ok = c.skip_value();
     }

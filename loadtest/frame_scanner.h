@@ -2,7 +2,8 @@
 // times a second. The frame starts {"type":"tick","tick":N,"ts":T,...} (docs/protocol.md):
 // scan_tick_header reads those two numbers and nothing else; scan_tick_body reads on from
 // there and picks out what a client needs to keep its view (entity ids, kinds and
-// positions, removed ids), skipping every other value without looking inside it.
+// positions, removed ids, and `full`, which starts the view over), skipping every other
+// value without looking inside it.
 // Both return nothing on input that is not shaped like that; the caller then falls back to
 // a real JSON parser.
 #pragma once
@@ -31,10 +32,14 @@ struct EntityRecord {
 
 struct TickBody {
   std::uint32_t players = 0;
+  // A resync ("full":true, v2's FULL): the frame lists everything in view, and whatever the
+  // client holds that it does not list is gone (docs/protocol.md).
+  bool full = false;
   std::vector<EntityRecord> entities;
   std::vector<std::uint32_t> removed;
   void clear() {
     players = 0;
+    full = false;
     entities.clear();
     removed.clear();
   }

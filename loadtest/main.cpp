@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -80,22 +81,53 @@ double cpu_percent(const CpuSample& a, const CpuSample& b) {
 
 // Raises the open-file limit to the hard limit: every client is a socket (two descriptors
 // with --kernel-timestamps: the socket and the duplicate it is read through).
-void raise_file_limit(int clients) {
+void raise_file_limit(int clients, int per_client) {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
   rl.rlim_cur = rl.rlim_max;
   setrlimit(RLIMIT_NOFILE, &rl);
   getrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < static_cast<rlim_t>(clients) + 64) {
-    std::fprintf(stderr, "warning: open-file limit %llu is below %d clients + 64: raise the hard limit (ulimit -Hn)\n",
-                 static_cast<unsigned long long>(rl.rlim_cur), clients);
+  const long long needed = static_cast<long long>(clients) * per_client + 64;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < static_cast<rlim_t>(needed)) {
+    std::fprintf(stderr,
+                 "warning: open-file limit %llu is below the %lld descriptors this run needs (%d clients x %d + 64): "
+                 "raise the hard limit (ulimit -Hn)\n",
+                 static_cast<unsigned long long>(rl.rlim_cur), needed, clients, per_client);
   }
+}
+
+// Creates (or truncates) an output file at start-up, so a path that cannot be written fails
+// at once, as --csv does, rather than after the whole run (--report) or never (--marker).
+bool can_write(const std::string& path) {
+  if (path.empty()) return true;
+  std::ofstream out(path, std::ios::trunc);
+  return static_cast<bool>(out);
 }
 
 void write_marker(const std::string& path, const char* what) {
   if (path.empty()) return;
   std::ofstream out(path, std::ios::app);
   out << what << ' ' << unix_ms() << '\n';
+  out.flush();
+  if (!out) std::fprintf(stderr, "skirmish-load: cannot write %s\n", path.c_str());
+}
+
+// CLI::Range compares, and NaN compares false with everything, so NaN passed every range
+// (--duration nan never ended, --handshake-timeout nan never timed out). Every floating-point
+// option is checked with this first; its empty description keeps --help as it was.
+const CLI::Validator kFinite(
+    [](std::string& text) {
+      double value = 0;
+      if (CLI::detail::lexical_cast(text, value) && std::isfinite(value)) return std::string();
+      return "must be a finite number, got " + text;
+    },
+    "", "FINITE");
+
+// A whole or fractional number of seconds, as the summary shows it.
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s == std::floor(s) ? "%.0f s" : "%.2f s", s);
+  return buf;
 }
 
 bool resolve(const sl::WsUrl& url, sockaddr_storage& out) {
@@ -107,9 +139,12 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
                    int connected_start) {
   const auto& d = m["delay_ms"];
   const auto& cm = whole["connect_ms"];
-  std::printf("\nskirmish-load summary: %d clients, %s, protocol %s, %.1f inputs/s each, %d thread(s), measured %.0f s\n",
-              o.clients, o.behavior.c_str(), o.protocol.c_str(), o.input_rate, o.threads, m["seconds"].get<double>());
-  std::printf("  %-34s %d / %d (avg joined %.1f)\n", "connected at window start", connected_start, o.clients,
+  // The inputs each connected client actually sent (none for watch and idle), not --input-rate.
+  std::printf("\nskirmish-load summary: %d clients, %s, protocol %s, %.1f inputs/s sent per client, %d thread(s), "
+              "measured %s\n",
+              o.clients, o.behavior.c_str(), o.protocol.c_str(), m["inputs_per_client_per_s"].get<double>(), o.threads,
+              seconds_text(m["seconds"].get<double>()).c_str());
+  std::printf("  %-34s %d / %d (avg connected %.1f)\n", "connected at window start", connected_start, o.clients,
               m["clients_avg"].get<double>());
   std::printf("  %-34s p50 %.2f ms  p99 %.2f ms  (failures %llu)\n", "connect + handshake (whole run)",
               cm["p50"].get<double>(), cm["p99"].get<double>(),
@@ -118,7 +153,7 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
               static_cast<unsigned long long>(m["frames"].get<std::uint64_t>()), m["frames_per_s"].get<double>(),
               static_cast<unsigned long long>(m["missing"].get<std::uint64_t>()),
               static_cast<unsigned long long>(m["stale"].get<std::uint64_t>()));
-  std::printf("  %-34s %.4f %% by tick gaps, %.4f %% of clients x rate x time\n", "delivered",
+  std::printf("  %-34s %.4f %% by tick gaps, %.4f %% of rate x each client's connected time\n", "delivered",
               100 * m["delivered_ratio_by_gaps"].get<double>(), 100 * m["delivered_ratio_by_time"].get<double>());
   std::printf("  %-34s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms\n", "delay (frame ts -> arrival)",
               d["p50"].get<double>(), d["p90"].get<double>(), d["p99"].get<double>(), d["p99_9"].get<double>(),
@@ -168,16 +203,20 @@ int main(int argc, char** argv) {
   app.add_option("--url", o.url, "WebSocket URL, e.g. ws://127.0.0.1:8080/ws (an IP literal or localhost: no DNS)")
       ->required();
   app.add_option("--clients", o.clients, "simulated players")->check(CLI::Range(1, 1000000));
-  app.add_option("--ramp", o.ramp, "connections opened per second")->check(CLI::Range(0.1, 1e6));
-  app.add_option("--duration", o.duration, "measured seconds after the ramp")->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--ramp", o.ramp, "connections opened per second")->check(kFinite)->check(CLI::Range(0.1, 1e6));
+  app.add_option("--duration", o.duration, "measured seconds after the ramp (whole seconds: a fraction rounds up)")
+      ->check(kFinite)
+      ->check(CLI::Range(1.0, 86400.0));
   app.add_option("--protocol", o.protocol, "json (v1 text ticks) | v2 (binary ticks: offers the subprotocol skirmish.v2)")
       ->check(CLI::IsMember({"json", "v2"}));
   app.add_option("--behavior", o.behavior, "idle | wander | fight | watch (a spectator: never joins)")
       ->check(CLI::IsMember({"idle", "wander", "fight", "watch"}));
   app.add_option("--input-rate", o.input_rate, "inputs per second per client (wander, fight)")
+      ->check(kFinite)
       ->check(CLI::Range(0.01, 1000.0));
   app.add_option("--view-fraction", o.view_fraction,
                  "share of clients that read whole frames (views, fight); the rest read only tick and ts")
+      ->check(kFinite)
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--threads", o.threads, "event loops (threads), each owning a share of the clients")
       ->check(CLI::Range(1, 256));
@@ -188,11 +227,21 @@ int main(int argc, char** argv) {
   app.add_option("--name-prefix", o.name_prefix, "player names are PREFIX + client number");
   app.add_option("--seed", o.seed, "seed for directions and mask keys");
   app.add_option("--handshake-timeout", o.handshake_timeout, "seconds a connect + upgrade may take")
+      ->check(kFinite)
       ->check(CLI::Range(0.1, 600.0));
   app.add_flag("--kernel-timestamps", o.kernel_timestamps,
                "also measure the server-side delay: frame ts -> the kernel's receive time (SO_TIMESTAMPNS), "
                "without the tester's own queueing; reads each socket with recvmsg through a uv_poll_t on a dup "
                "of its fd (libuv's read() returns no control messages)");
+  app.footer(
+      "Exit status:\n"
+      "  0    the measured window has a result (also when the server shed frames)\n"
+      "  1    it has none, and a message says why: no client was connected at its start, no tick frame\n"
+      "       arrived in it, or every client connected at its start was disconnected before its end\n"
+      "       (the server went away); the summary and --report are written all the same\n"
+      "  2    a bad --url, or a --report, --csv or --marker that cannot be written (checked at start-up)\n"
+      "  130  interrupted (SIGINT, SIGTERM): the window ends there, its last second at its true length\n"
+      "  105  a bad option value (out of range, or not a finite number); 106 no --url; 109 an unknown argument");
   CLI11_PARSE(app, argc, argv);
 
   const auto url = sl::parse_ws_url(o.url);
@@ -202,11 +251,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto behavior = sl::parse_behavior(o.behavior);
-  raise_file_limit(o.kernel_timestamps ? 2 * o.clients : o.clients);
+  raise_file_limit(o.clients, o.kernel_timestamps ? 2 : 1);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
-  if (!o.marker.empty()) std::ofstream(o.marker, std::ios::trunc);
+  for (const std::string* path : {&o.report, &o.marker}) {
+    if (!can_write(*path)) {
+      std::fprintf(stderr, "skirmish-load: cannot write %s\n", path->c_str());
+      return 2;
+    }
+  }
 
   std::FILE* csv = nullptr;
   if (!o.csv.empty()) {
@@ -251,10 +305,11 @@ int main(int argc, char** argv) {
   sl::IntervalStats total, measured, interval;
   std::vector<sl::ClientWindow> client_windows;  // filled by the take that ends the window
   bool window_ended = false;
-  double measured_seconds = 0, connected_sum = 0, expected_by_time = 0;
+  double measured_seconds = 0;
   int connected_at_start = 0, tick_rate = 0;
   CpuSample cpu_window_start = cpu_start, cpu_window_end = cpu_start, cpu_last = cpu_start;
   const auto t0 = cpu_start.at;
+  auto last_take = t0;  // when the previous second's take was cut
 
   for (int second = 1; phase != Phase::Done; ++second) {
     const auto due = t0 + std::chrono::seconds(second);
@@ -264,6 +319,12 @@ int main(int argc, char** argv) {
     // What this second's take does to the window, decided before it so the workers cut
     // their clients' windows with the interval.
     const bool interrupted = g_interrupted;
+    // Every second is a whole one but the one Ctrl-C cut short: its true length, so rates
+    // over the window agree with the clients' own (per_client, cut at the same take).
+    const auto take_at = Clock::now();
+    const double interval_s =
+        interrupted ? std::max(std::chrono::duration<double>(take_at - last_take).count(), 1e-3) : 1.0;
+    last_take = take_at;
     int done = 0;
     for (auto& w : workers) done += w->attempts_done();
     enum class Step { Stay, StartWindow, EndWindow, Stop } step = Step::Stay;
@@ -292,13 +353,11 @@ int main(int argc, char** argv) {
     total.merge(interval);
     if (phase == Phase::Measure) {
       measured.merge(interval);
-      measured_seconds += 1;
-      // The daemon sends a tick frame to every open connection, joined or not yet.
-      connected_sum += connected;
-      expected_by_time += static_cast<double>(connected) * tick_rate;
+      measured_seconds += interval_s;
     }
     const char* phase_name = phase == Phase::Ramp ? "ramp" : "measure";
-    const double frames = static_cast<double>(interval.c.frames);
+    const double frames = static_cast<double>(interval.c.frames) / interval_s;
+    const double bytes_per_s = static_cast<double>(interval.c.bytes_in) / interval_s;
     char server_delay[48] = "";
     if (o.kernel_timestamps) {
       std::snprintf(server_delay, sizeof server_delay, "  server-side p99 %7.1f ms",
@@ -307,15 +366,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "[%4ds] %-7s connected %6d/%d joined %6d  frames/s %8.0f  MB/s %7.2f  delay p99 %7.1f ms%s  missing %llu  "
                  "errors %llu  disc %llu  tester cpu %3.0f%%\n",
-                 second, phase_name, connected, o.clients, joined, frames, static_cast<double>(interval.c.bytes_in) / 1e6,
+                 second, phase_name, connected, o.clients, joined, frames, bytes_per_s / 1e6,
                  sl::us_to_ms(interval.delay_us.percentile(99)), server_delay,
                  static_cast<unsigned long long>(interval.c.missing),
                  static_cast<unsigned long long>(interval.c.error_total()),
                  static_cast<unsigned long long>(interval.c.disconnect_total()), cpu_pct);
     if (csv) {
-      std::fprintf(csv, "%d,%s,%d,%d,%llu,%.0f,%llu,%.3f,%.3f,%.3f,%llu,%llu,%llu,%llu,%.2f,%.1f", second, phase_name,
-                   connected, joined, static_cast<unsigned long long>(interval.c.frames), frames,
-                   static_cast<unsigned long long>(interval.c.bytes_in), sl::us_to_ms(interval.delay_us.percentile(50)),
+      std::fprintf(csv, "%d,%s,%d,%d,%llu,%.0f,%.0f,%.3f,%.3f,%.3f,%llu,%llu,%llu,%llu,%.2f,%.1f", second, phase_name,
+                   connected, joined, static_cast<unsigned long long>(interval.c.frames), frames, bytes_per_s,
+                   sl::us_to_ms(interval.delay_us.percentile(50)),
                    sl::us_to_ms(interval.delay_us.percentile(99)), sl::us_to_ms(interval.delay_us.max()),
                    static_cast<unsigned long long>(interval.c.missing),
                    static_cast<unsigned long long>(interval.c.inputs_sent),
@@ -343,7 +402,10 @@ int main(int argc, char** argv) {
       connected_at_start = connected;
       cpu_window_start = cpu;
       write_marker(o.marker, "start");
-      std::fprintf(stderr, "measure: window starts (%d/%d connected), %.0f s\n", connected, o.clients, o.duration);
+      // The window is whole seconds (see the loop's EndWindow test): a fraction rounds up.
+      const double window_s = std::ceil(o.duration);
+      std::fprintf(stderr, "measure: window starts (%d/%d connected), %.0f s%s\n", connected, o.clients, window_s,
+                   window_s != o.duration ? " (--duration rounded up to whole seconds)" : "");
     } else if (step == Step::EndWindow) {
       cpu_window_end = cpu;
       write_marker(o.marker, "end");
@@ -387,9 +449,12 @@ int main(int argc, char** argv) {
     }
   }
 
-  const double clients_avg = measured_seconds > 0 ? connected_sum / measured_seconds : 0;
-  nlohmann::json measured_json =
-      sl::summarize(measured, measured_seconds, clients_avg, expected_by_time, o.kernel_timestamps);
+  // What an ideal run delivers: a frame per tick to every open connection (joined or not yet)
+  // for as long as it was open, from each client's own open time (ConnectedTime).
+  const auto client_seconds = [](const sl::IntervalStats& s) { return static_cast<double>(s.c.connected_us) / 1e6; };
+  const double clients_avg = measured_seconds > 0 ? client_seconds(measured) / measured_seconds : 0;
+  nlohmann::json measured_json = sl::summarize(measured, measured_seconds, clients_avg,
+                                               client_seconds(measured) * tick_rate, o.kernel_timestamps);
   if (window_ended) measured_json["per_client"] = sl::summarize_clients(client_windows);
   const double run_s = std::chrono::duration<double>(cpu_end.at - cpu_start.at).count();
   const nlohmann::json cpu_json = {
@@ -401,7 +466,8 @@ int main(int argc, char** argv) {
       {"measured_sys_s", cpu_window_end.sys_s - cpu_window_start.sys_s},
       {"measured_percent_of_one_core", cpu_percent(cpu_window_start, cpu_window_end)},
   };
-  const nlohmann::json total_json = sl::summarize(total, run_s, clients_avg, 0, o.kernel_timestamps);
+  const nlohmann::json total_json = sl::summarize(total, run_s, run_s > 0 ? client_seconds(total) / run_s : 0,
+                                                  client_seconds(total) * tick_rate, o.kernel_timestamps);
   print_summary(o, measured_json, total_json, cpu_json, connected_at_start);
 
   if (!o.report.empty()) {
@@ -445,9 +511,10 @@ int main(int argc, char** argv) {
     }
   }
   if (g_interrupted) return 130;
-  if (connected_at_start == 0) {
-    // Nothing was measured: a wrong URL or a daemon that refused everyone is not a result.
-    std::fprintf(stderr, "skirmish-load: no client was connected when the window started (see the errors above)\n");
+  // Nothing was measured (a wrong URL, a daemon that refused everyone, sent no tick or went
+  // away): that is not a result, whatever the numbers above say.
+  if (const auto why = sl::window_without_result(connected_at_start, measured.c.frames, client_windows)) {
+    std::fprintf(stderr, "skirmish-load: %s\n", why->c_str());
     return 1;
   }
   return 0;

@@ -20,6 +20,7 @@ void Counters::merge(const Counters& o) {
   view_moved_sum += o.view_moved_sum;
   view_inconsistent += o.view_inconsistent;
   unparsed += o.unparsed;
+  connected_us += o.connected_us;
   for (const auto& [k, v] : o.errors) errors[k] += v;
   for (const auto& [k, v] : o.disconnects) disconnects[k] += v;
 }
@@ -88,6 +89,19 @@ nlohmann::json summarize_clients(const std::vector<ClientWindow>& windows) {
   };
 }
 
+std::optional<std::string> window_without_result(int connected_at_start, std::uint64_t window_frames,
+                                                 const std::vector<ClientWindow>& windows) {
+  if (connected_at_start == 0) return "no client was connected when the window started (see the errors above)";
+  if (window_frames == 0) return "no tick frame arrived in the measured window (see the errors above)";
+  const bool someone_stayed =
+      std::any_of(windows.begin(), windows.end(), [](const ClientWindow& w) { return w.open_at_start && w.open_at_end; });
+  if (!someone_stayed) {
+    return "every client connected at the window's start was disconnected before its end: the server went away "
+           "(see the disconnects above)";
+  }
+  return std::nullopt;
+}
+
 nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time,
                          bool kernel_timestamps) {
   const Counters& c = s.c;
@@ -111,6 +125,7 @@ nlohmann::json summarize(const IntervalStats& s, double seconds, double clients,
       {"other_messages", c.other_messages},
       {"inputs_sent", c.inputs_sent},
       {"inputs_per_s", ratio(static_cast<double>(c.inputs_sent), seconds)},
+      {"inputs_per_client_per_s", ratio(static_cast<double>(c.inputs_sent), seconds * clients)},
       {"bytes_out", c.bytes_out},
       {"entities_per_view_avg", ratio(static_cast<double>(c.view_entities_sum), static_cast<double>(c.view_frames))},
       {"view_frames", c.view_frames},

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct Counters {
   std::uint64_t view_moved_sum = 0;     // known entities whose position a frame changed, summed
   std::uint64_t view_inconsistent = 0;  // deltas for unknown ids, removals of unknown ids
   std::uint64_t unparsed = 0;           // tick frames the scanner could not read
+  // Client-microseconds connected (ConnectedTime): x the tick rate, the frames to expect.
+  std::uint64_t connected_us = 0;
   std::map<std::string, std::uint64_t> errors;  // by kind, e.g. "connect: ECONNREFUSED"
   std::map<int, std::uint64_t> disconnects;     // closes we did not ask for, by code (1006: no close frame)
 
@@ -64,6 +67,8 @@ struct ClientWindow {
   bool has_game_rate = false; // two frames read at different moments
   double game_rate = 0;       // ticks advanced per second, first frame to last (TickWindow)
   std::uint64_t max_gap = 0;  // largest step between consecutive ticks (1 = every tick), 0: under two ticks
+  bool open_at_start = false; // connected when the window started
+  bool open_at_end = false;   // still connected when it ended
 };
 
 // Per-client rates over the window, summarised over clients:
@@ -76,11 +81,20 @@ struct ClientWindow {
 // have one).
 nlohmann::json summarize_clients(const std::vector<ClientWindow>& windows);
 
+// Why the measured window holds no result, for the exit status (1, see --help); nothing when
+// it holds one. A run that measured nothing must not pass for a benchmark: no client
+// connected at the window's start, no tick frame in the window, or every client connected at
+// its start gone before its end (the daemon went away). A daemon that sheds frames still
+// gives a result. `windows`: the clients' windows, as the take that ended the window gave them.
+std::optional<std::string> window_without_result(int connected_at_start, std::uint64_t window_frames,
+                                                 const std::vector<ClientWindow>& windows);
+
 // Milliseconds with 3 decimals from a histogram's microseconds.
 double us_to_ms(std::uint64_t us);
 
-// A JSON summary of a window of `seconds` seconds with `clients` joined clients on average;
-// `expected_by_time` is the tick frames an ideal run would deliver (clients x rate x time).
+// A JSON summary of a window of `seconds` seconds with `clients` connected clients on average
+// (Counters::connected_us over the seconds); `expected_by_time` is the tick frames an ideal
+// run would deliver (the tick rate x each client's connected time), 0 when unknown.
 // "server_delay_ms" has the shape of "delay_ms" when `kernel_timestamps` (the run read the
 // kernel's receive times), else null.
 nlohmann::json summarize(const IntervalStats& s, double seconds, double clients, double expected_by_time,

@@ -15,6 +15,8 @@ const KnownEntity* ViewState::find(std::uint32_t id) const {
 
 std::size_t ViewState::apply(const TickBody& frame) {
   std::size_t inconsistent = 0;
+  // A resync lists everything in view: what it does not list is gone, not merely unchanged.
+  if (frame.full) known_.clear();
   // Removals first: an id removed and sent again in the same frame would be a new entry.
   for (const std::uint32_t id : frame.removed) {
     const auto it = std::lower_bound(known_.begin(), known_.end(), id, id_less);

@@ -21,13 +21,15 @@ struct KnownEntity {
 
 class ViewState {
  public:
-  // Applies one frame's entities and removals. Returns how many records did not fit the
+  // Applies one frame's entities and removals; a resync frame (frame.full) first forgets
+  // everything held, since it lists the whole view. Returns how many records did not fit the
   // protocol: a delta for an id that was never sent in full, or a removal of an unknown id.
   std::size_t apply(const TickBody& frame);
 
   std::size_t size() const { return known_.size(); }
   const std::vector<KnownEntity>& entities() const { return known_; }
   const KnownEntity* find(std::uint32_t id) const;
+  // Forgets everything: a new `hello` (another world) starts the view over.
   void clear() { known_.clear(); }
 
   // The nearest monster to (x, y), if any is in view.

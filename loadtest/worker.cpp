@@ -27,6 +27,9 @@ namespace {
 constexpr std::size_t kReadBufferBytes = 256 * 1024;
 constexpr int kReadsPerPoll = 32;  // as libuv's own read loop: then other sockets get a turn
 constexpr std::uint64_t kInputTimerMs = 10;
+// After a stall, at most this much of a client's input schedule (and at least one input) is
+// sent at once; older inputs owed are dropped (inputs_due).
+constexpr std::uint64_t kMaxInputLagNs = 100 * 1000000ull;
 constexpr std::uint64_t kSweepTimerMs = 50;
 constexpr std::uint16_t kNormalClose = 1000;
 constexpr std::uint16_t kAbnormalClose = 1006;  // no close frame: the connection just ended
@@ -70,6 +73,7 @@ struct Worker::Client {
   int dup_fd = -1;
   bool polling = false;
   std::uint64_t started_ns = 0;  // when the connect began; later, when our close began
+  std::uint64_t opened_us = 0;   // when the upgrade completed (uv_hrtime), for ConnectedTime
   std::optional<UpgradeResponseReader> upgrade;
   protocol::FrameDecoder decoder{protocol::WsLimits{}, protocol::Role::Client};
   TickTracker ticks;
@@ -124,6 +128,7 @@ void Worker::join() {
 
 void Worker::take_interval(IntervalStats& into, WindowEdge edge, std::vector<ClientWindow>* window) {
   std::lock_guard lock(mu_);
+  interval_.c.connected_us += connected_time_.take(uv_hrtime() / 1000);
   into.merge(interval_);
   interval_.reset();
   if (edge == WindowEdge::Start) {
@@ -149,14 +154,21 @@ void Worker::end_window(std::vector<ClientWindow>* out) {
   window_open_ = false;
   window_seconds_ = static_cast<double>(uv_hrtime() - window_start_ns_) / 1e9;
   for (const auto& c : clients_) {
+    // in_window says "open at the start" until here; a client that got a frame also counts.
+    const bool open_at_start = c->in_window;
     if (c->window.frames() > 0) c->in_window = true;
-    if (c->in_window && out) out->push_back(window_of(*c));
+    if (c->in_window && out) {
+      ClientWindow w = window_of(*c);
+      w.open_at_start = open_at_start;
+      w.open_at_end = c->state == Client::State::Open;
+      out->push_back(w);
+    }
   }
 }
 
 ClientWindow Worker::window_of(const Client& c) const {
   return {c.index, window_seconds_, c.window.frames(), c.window.has_game_rate(), c.window.game_rate(),
-          c.window.max_gap()};
+          c.window.max_gap(), false, false};
 }
 
 void Worker::run() {
@@ -399,6 +411,8 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, const Arriva
 
 void Worker::on_open(Client& c) {
   c.state = Client::State::Open;
+  c.opened_us = uv_hrtime() / 1000;
+  connected_time_.opened(c.opened_us);
   interval_.c.connects_ok++;
   interval_.connect_us.record((uv_hrtime() - c.started_ns) / 1000);
   connected_++;
@@ -451,6 +465,7 @@ void Worker::on_binary(Client& c, std::string_view data, const Arrival& at) {
   static thread_local TickBody body;
   body.clear();
   body.players = static_cast<std::uint32_t>(msg.players);
+  body.full = msg.full;  // FULL: the decoder dropped its held list, and so does the view
   for (const auto& r : msg.entities) {
     const bool moved = (r.fields & protocol::kFieldPosition) != 0;
     body.entities.push_back({r.id, r.entering, r.kind == "player", moved, moved, static_cast<float>(r.x10) / 10.0f,
@@ -485,6 +500,12 @@ void Worker::on_text(Client& c, std::string_view text, const Arrival& at) {
   if (type == "pong") return;
   if (type == "hello" || type == "welcome") {
     if (msg.contains("tick_rate") && msg["tick_rate"].is_number_integer()) tick_rate_ = msg["tick_rate"].get<int>();
+  }
+  if (type == "hello") {
+    // A later hello (a move to another world) replaces everything: the view starts over, and
+    // a v2 client starts a new held list, as the next frame lists everything as entering.
+    c.view.clear();
+    if (c.v2) c.v2->reset();
   }
   if (type == "hello" && monster_kinds_.empty() && msg.contains("monster_kinds") && msg["monster_kinds"].is_array()) {
     for (const auto& k : msg["monster_kinds"]) {
@@ -560,26 +581,35 @@ void Worker::on_input_timer(uv_timer_t* t) {
   std::lock_guard lock(self->mu_);
   for (std::size_t i = 0; i < self->launched_; ++i) {
     Client& c = *self->clients_[i];
-    if (c.state != Client::State::Open || !c.joined || now < c.next_input_ns) continue;
-    c.next_input_ns += period;
-    if (c.next_input_ns < now) c.next_input_ns = now + period;  // fell behind: do not burst
-    if (self->config_.behavior == Behavior::Fight) {
-      std::optional<KnownEntity> me;
-      if (const KnownEntity* e = c.view.find(c.self_id)) me = *e;
-      c.intent = fight_step(c.intent, me, c.view, self->rng_);
-    } else {
-      c.intent = wander_step(c.intent, self->rng_);
+    if (c.state != Client::State::Open || !c.joined) continue;
+    // Every input due since the last firing (above 100/s, several a firing), bounded after a stall.
+    for (std::uint64_t n = inputs_due(c.next_input_ns, now, period, kMaxInputLagNs); n > 0; --n) {
+      self->send_input(c);
+      if (c.state != Client::State::Open) break;  // the write failed and closed it
     }
-    self->send_frame(c, static_cast<int>(protocol::Opcode::Text), encode_input(++c.seq, c.intent));
-    self->interval_.c.inputs_sent++;
   }
+}
+
+void Worker::send_input(Client& c) {
+  if (config_.behavior == Behavior::Fight) {
+    std::optional<KnownEntity> me;
+    if (const KnownEntity* e = c.view.find(c.self_id)) me = *e;
+    c.intent = fight_step(c.intent, me, c.view, rng_);
+  } else {
+    c.intent = wander_step(c.intent, rng_);
+  }
+  send_frame(c, static_cast<int>(protocol::Opcode::Text), encode_input(++c.seq, c.intent));
+  interval_.c.inputs_sent++;
 }
 
 // ---- closing
 
 void Worker::close_client(Client& c) {
   if (c.state == Client::State::Closed || c.state == Client::State::Pending) return;
-  if (c.state == Client::State::Open || c.state == Client::State::Closing) connected_--;
+  if (c.state == Client::State::Open || c.state == Client::State::Closing) {
+    connected_--;
+    connected_time_.closed(c.opened_us, uv_hrtime() / 1000);
+  }
   if (c.joined) joined_--;
   c.state = Client::State::Closed;
   if (c.polling) {

@@ -20,6 +20,7 @@
 
 #include "loadtest/behavior.h"
 #include "loadtest/client_handshake.h"
+#include "loadtest/connected_time.h"
 #include "loadtest/frame_scanner.h"
 #include "loadtest/stats.h"
 
@@ -71,9 +72,10 @@ class Worker {
   void stop();   // thread-safe: close every connection (politely, bounded) and end the loop
   void join();
 
-  // Thread-safe: adds this second's stats to `into` and starts a new second. With Start,
-  // every client's window starts now; with End, it ends now and each client in it (open at
-  // the start or with a frame since) is appended to `window` (if not null).
+  // Thread-safe: adds this second's stats to `into` (with its clients' connected time up to
+  // now) and starts a new second. With Start, every client's window starts now; with End, it
+  // ends now and each client in it (open at the start or with a frame since) is appended to
+  // `window` (if not null).
   void take_interval(IntervalStats& into, WindowEdge edge = WindowEdge::None,
                      std::vector<ClientWindow>* window = nullptr);
   int connected() const { return connected_.load(std::memory_order_relaxed); }
@@ -91,6 +93,7 @@ class Worker {
   void launch(Client& c);
   void close_client(Client& c);
   void send_frame(Client& c, int opcode, std::string_view payload);
+  void send_input(Client& c);  // the behaviour's next step, as one input message
   void write(Client& c, std::string bytes);
   // When a read's bytes arrived. now_us: wall clock (against the frames' ts); mono_us:
   // monotonic, for the window's rates (read only while the window is open, 0 otherwise);
@@ -150,6 +153,7 @@ class Worker {
 
   std::mutex mu_;  // guards interval_, the window fields and the clients' state
   IntervalStats interval_;
+  ConnectedTime connected_time_;  // cut into interval_.c.connected_us at each take
   bool window_open_ = false;
   std::uint64_t window_start_ns_ = 0;
   double window_seconds_ = 0;  // set when the window ends

@@ -69,3 +69,64 @@ TEST_CASE("input and join messages are the protocol's JSON", "[loadtest]") {
   CHECK(join["type"] == "join");
   CHECK(join["name"] == "bot\"1");
 }
+
+TEST_CASE("inputs due: every input the schedule owes, above the timer's 100 firings a second", "[loadtest]") {
+  constexpr std::uint64_t kMs = 1000000;
+  constexpr std::uint64_t kLag = 100 * kMs;
+  // 500/s (every 2 ms) with the timer firing every 10 ms: 5 a firing, 500 a second.
+  std::uint64_t next = 3 * kMs;
+  std::uint64_t sent = 0;
+  for (std::uint64_t now = 10 * kMs; now <= 1000 * kMs; now += 10 * kMs) sent += inputs_due(next, now, 2 * kMs, kLag);
+  CHECK(sent == 499);  // 3, 5, ..., 999 ms
+  CHECK(next == 1001 * kMs);
+  // Not yet due: nothing, and the schedule stays.
+  next = 50 * kMs;
+  CHECK(inputs_due(next, 49 * kMs, 2 * kMs, kLag) == 0);
+  CHECK(next == 50 * kMs);
+  // Exactly due: one.
+  CHECK(inputs_due(next, 50 * kMs, 2 * kMs, kLag) == 1);
+  CHECK(next == 52 * kMs);
+}
+
+TEST_CASE("inputs due: a late firing catches up and keeps the phase; a stall is not a burst", "[loadtest]") {
+  constexpr std::uint64_t kMs = 1000000;
+  constexpr std::uint64_t kLag = 100 * kMs;
+  // 5/s, the firing 30 ms late: one input, the next still on the 200 ms grid.
+  std::uint64_t next = 200 * kMs;
+  CHECK(inputs_due(next, 230 * kMs, 200 * kMs, kLag) == 1);
+  CHECK(next == 400 * kMs);
+  // 1000/s, a firing 25 ms late: the 26 owed (ms 0..25).
+  next = 0;
+  CHECK(inputs_due(next, 25 * kMs, kMs, kLag) == 26);
+  CHECK(next == 26 * kMs);
+  // 1000/s and the tester stopped for 10 s: only the last 100 ms are sent, then on schedule.
+  next = 1000 * kMs;
+  CHECK(inputs_due(next, 11000 * kMs, kMs, kLag) == 101);
+  CHECK(next == 11001 * kMs);
+  // 5/s and a 10 s stall: one, not 50, and the phase kept (next on the 200 ms grid).
+  next = 200 * kMs;
+  CHECK(inputs_due(next, 10250 * kMs, 200 * kMs, kLag) == 1);
+  CHECK(next == 10400 * kMs);
+}
+
+TEST_CASE("inputs due: bounded and the schedule always moves past now, whatever the numbers", "[loadtest]") {
+  constexpr std::uint64_t kMs = 1000000;
+  constexpr std::uint64_t kLag = 100 * kMs;
+  // A period longer than the lag, late by more than the lag but less than a period: one.
+  std::uint64_t next = 200 * kMs;
+  CHECK(inputs_due(next, 350 * kMs, 200 * kMs, kLag) == 1);
+  CHECK(next == 400 * kMs);
+  Rng rng(7);
+  for (int i = 0; i < 100000; ++i) {
+    const std::uint64_t period = 1 + rng.next() % (2000 * kMs);
+    const std::uint64_t start = rng.next() % (100000 * kMs);
+    const std::uint64_t now = rng.next() % (100000 * kMs);
+    next = start;
+    const std::uint64_t n = inputs_due(next, now, period, kLag);
+    INFO("period " << period << " next " << start << " now " << now);
+    REQUIRE(n <= kLag / period + 1);
+    REQUIRE(next > now);
+    REQUIRE((next - start) % period == 0);
+    REQUIRE((n == 0) == (now < start));
+  }
+}

@@ -100,3 +100,38 @@ TEST_CASE("a wrong accept key, another status or missing headers fail", "[loadte
     CHECK(r.feed(s.data(), s.size()) == Status::Failed);
   }
 }
+
+TEST_CASE("an HTTP/1.0 answer is reported by its status; only an HTTP/1.1 101 upgrades", "[loadtest]") {
+  {
+    // python3 -m http.server answers HTTP/1.0.
+    UpgradeResponseReader r(kKey);
+    const std::string s = "HTTP/1.0 404 File not found\r\nServer: SimpleHTTP/0.6\r\n\r\n";
+    CHECK(r.feed(s.data(), s.size()) == Status::Failed);
+    CHECK(r.http_status() == 404);
+    CHECK(r.error() == "status 404");
+  }
+  {
+    UpgradeResponseReader r(kKey);
+    std::string s = response(kAccept);
+    s.replace(0, 8, "HTTP/1.0");
+    CHECK(r.feed(s.data(), s.size()) == Status::Failed);
+    CHECK(r.error() == "bad status line");
+  }
+  for (const std::string line : {"HTTP/2 404 x", "SSH-2.0-OpenSSH_9.2", "HTTP/1.x 404 x", "HTTP/1.1404 x"}) {
+    UpgradeResponseReader r(kKey);
+    const std::string s = line + "\r\n\r\n";
+    CHECK(r.feed(s.data(), s.size()) == Status::Failed);
+    CHECK(r.error() == "bad status line");
+  }
+}
+
+TEST_CASE("the URL scheme and localhost are case-insensitive", "[loadtest]") {
+  auto u = parse_ws_url("WS://127.0.0.1:8080/ws");
+  REQUIRE(u);
+  CHECK(u->port == 8080);
+  CHECK(u->path == "/ws");  // the path keeps its case
+  CHECK(parse_ws_url("Ws://LOCALHOST:9/Ws")->host == "127.0.0.1");
+  CHECK(parse_ws_url("Ws://LOCALHOST:9/Ws")->path == "/Ws");
+  CHECK_FALSE(parse_ws_url("WSS://127.0.0.1:80/ws"));
+  CHECK_FALSE(parse_ws_url("wx://127.0.0.1:80/ws"));
+}

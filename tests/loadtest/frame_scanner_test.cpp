@@ -82,6 +82,35 @@ TEST_CASE("frames written by the daemon's own writer scan back", "[loadtest]") {
   CHECK(body.removed == std::vector<std::uint32_t>{3, 4});
 }
 
+TEST_CASE("a resync frame says so: full is read, and false or absent is not a resync", "[loadtest]") {
+  using namespace skirmish::protocol;
+  std::string out, monster;
+  append_entity_full(monster, {7, "wolf", 10.5f, -3.25f, 1.0f, 60, 60, 0, "wander", ""});
+  TickFrameWriter w;
+  w.begin(out, 120, 1700000000123, 1, true);  // the daemon's own resync frame
+  w.add_entity(monster);
+  w.finish();
+  auto h = scan_tick_header(out);
+  REQUIRE(h);
+  TickBody body;
+  REQUIRE(scan_tick_body(out, h->end, body));
+  CHECK(body.full);
+  CHECK(body.entities.size() == 1);
+  body.clear();
+  CHECK_FALSE(body.full);
+
+  const std::string not_full = R"({"type":"tick","tick":1,"ts":2,"full":false,"entities":[]})";
+  REQUIRE(scan_tick_body(not_full, scan_tick_header(not_full)->end, body));
+  CHECK_FALSE(body.full);
+  const std::string plain = R"({"type":"tick","tick":1,"ts":2,"entities":[]})";
+  REQUIRE(scan_tick_body(plain, scan_tick_header(plain)->end, body));
+  CHECK_FALSE(body.full);
+  for (const std::string bad : {R"({"type":"tick","tick":1,"ts":2,"full":tru})", R"({"type":"tick","tick":1,"ts":2,"full":1})"}) {
+    TickBody b;
+    CHECK_FALSE(scan_tick_body(bad, scan_tick_header(bad)->end, b));
+  }
+}
+
 TEST_CASE("an empty tick frame scans", "[loadtest]") {
   const std::string f = R"({"type":"tick","tick":1,"ts":2,"players":0,"entities":[],"removed":[],"events":[]})";
   const auto h = scan_tick_header(f);

@@ -83,3 +83,49 @@ TEST_CASE("summary: server_delay_ms only with kernel timestamps, shaped as delay
   sum.merge(s);
   CHECK(sum.server_delay_us.count() == 6);
 }
+
+namespace {
+ClientWindow stayed(std::uint32_t i, bool at_start, bool at_end, std::uint64_t frames) {
+  ClientWindow w = client(i, frames, 20.0, 1);
+  w.open_at_start = at_start;
+  w.open_at_end = at_end;
+  return w;
+}
+}  // namespace
+
+TEST_CASE("a window without a result says why; a normal or shedding one has a result", "[loadtest]") {
+  using skirmish::loadtest::window_without_result;
+  // Everyone stayed and got frames; also when the daemon shed most of them (few frames).
+  CHECK_FALSE(window_without_result(2, 200, {stayed(0, true, true, 100), stayed(1, true, true, 100)}));
+  CHECK_FALSE(window_without_result(2, 10, {stayed(0, true, true, 5), stayed(1, true, true, 5)}));
+  // Some left, one stayed: still a result.
+  CHECK_FALSE(window_without_result(2, 150, {stayed(0, true, false, 50), stayed(1, true, true, 100)}));
+
+  const auto none = window_without_result(0, 0, {});
+  REQUIRE(none);
+  CHECK(none->find("no client was connected") != std::string::npos);
+  // Connected, but not one tick frame (a server that sends something else, or nothing).
+  const auto silent = window_without_result(3, 0, {stayed(0, true, true, 0), stayed(1, true, true, 0)});
+  REQUIRE(silent);
+  CHECK(silent->find("no tick frame") != std::string::npos);
+  // Frames came, then every client was dropped (the daemon was killed mid-window); a client
+  // that connected later and got a frame does not make it a result.
+  const auto gone = window_without_result(2, 120, {stayed(0, true, false, 60), stayed(1, true, false, 60),
+                                                   stayed(2, false, true, 1)});
+  REQUIRE(gone);
+  CHECK(gone->find("disconnected before its end") != std::string::npos);
+}
+
+TEST_CASE("summary: connected time is merged, inputs are per connected client-second", "[loadtest]") {
+  skirmish::loadtest::IntervalStats a, b;
+  a.c.connected_us = 1500000;
+  b.c.connected_us = 500000;
+  a.c.inputs_sent = 30;
+  a.merge(b);
+  CHECK(a.c.connected_us == 2000000);
+  // 2 client-seconds over 1 s: 2 clients on average, 15 inputs each a second.
+  const auto j = skirmish::loadtest::summarize(a, 1.0, 2.0, 40.0);
+  CHECK(j["inputs_per_s"].get<double>() == Approx(30.0));
+  CHECK(j["inputs_per_client_per_s"].get<double>() == Approx(15.0));
+  CHECK(j["expected_by_time"].get<double>() == Approx(40.0));
+}
