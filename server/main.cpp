@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -19,21 +20,24 @@ using namespace skirmish;
 
 namespace {
 
-// Raises the open-file limit, and says once what a hard limit below the configuration's
-// connections means: connections past it are refused unseen.
-void warn_of_file_limit(const skirmish::config::Config& cfg) {
+// Raises the open-file limit; returns the connections it leaves room for (SIZE_MAX: all the
+// configuration asks), and says once what a hard limit below that means.
+std::size_t connections_the_file_limit_allows(const skirmish::config::Config& cfg) {
   const server::FileLimit limit = server::raise_file_limit();
   const std::uint64_t wanted = static_cast<std::uint64_t>(cfg.server.max_connections) + server::kOwnDescriptors;
-  if (limit.now == 0) return;
+  if (limit.now == 0) return SIZE_MAX;
   if (limit.now < wanted) {
-    spdlog::warn("the open-file limit is {}, below server.max_connections ({}) and the daemon's own {}: connections "
-                 "past about {} are refused. Raise the hard limit (ulimit -Hn, LimitNOFILE= for systemd, "
-                 "--ulimit nofile=N:N for docker run) or lower server.max_connections",
-                 limit.now, cfg.server.max_connections, server::kOwnDescriptors,
-                 limit.now > server::kOwnDescriptors ? limit.now - server::kOwnDescriptors : 0);
-  } else if (limit.now != limit.before) {
-    spdlog::debug("open-file limit raised from {} to {}", limit.before, limit.now);
+    const std::uint64_t room = limit.now > 2 * server::kOwnDescriptors ? limit.now - server::kOwnDescriptors
+                                                                       : limit.now / 2;
+    spdlog::warn("the open-file limit is {}, below server.max_connections ({}) and the daemon's own {}: past {} "
+                 "connections the rest get 503, so that saving the players and reporting health still have "
+                 "descriptors. Raise the hard limit (ulimit -Hn, LimitNOFILE= for systemd, --ulimit nofile=N:N "
+                 "for docker run) or lower server.max_connections",
+                 limit.now, cfg.server.max_connections, server::kOwnDescriptors, room);
+    return static_cast<std::size_t>(room);
   }
+  if (limit.now != limit.before) spdlog::debug("open-file limit raised from {} to {}", limit.before, limit.now);
+  return SIZE_MAX;
 }
 
 }  // namespace
@@ -55,7 +59,7 @@ int main(int argc, char** argv) {
   // A peer that resets its connection must cost us an EPIPE from write(), not the process.
   std::signal(SIGPIPE, SIG_IGN);
   server::setup_logging(cfg.server.log_level);
-  warn_of_file_limit(cfg);
+  const std::size_t descriptor_cap = connections_the_file_limit_allows(cfg);
 
   // Agones sets AGONES_SDK_HTTP_PORT in a game server's container; fleet.agones decides.
   const char* agones_env = std::getenv("AGONES_SDK_HTTP_PORT");
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
     server::GameService game(&loop, srv, cfg);
     std::optional<server::AgonesSdk> agones;
     srv.set_application(&game);
+    srv.set_descriptor_cap(descriptor_cap);
     // Shutdown goes to Agones last: the players are saved, the connections closed.
     srv.set_on_stopped([&game, &agones, &exit_code] {
       {

@@ -173,9 +173,10 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   uv_os_fd_t fd = -1;
   uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
   const int owned = ::dup(fd);  // the loop's own descriptor; this handle closes the original
+  const int dup_error = errno;   // before uv_close, which may change it
   uv_close(reinterpret_cast<uv_handle_t*>(tcp), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
   if (owned < 0) {
-    self->accept_failed("dup (to hand it to its loop)", uv_translate_sys_error(errno));
+    self->accept_failed("dup (to hand it to its loop)", uv_translate_sys_error(dup_error));
     return;
   }
   ConnectionLoop* target = self->loops_[k].get();
@@ -191,12 +192,12 @@ void Server::accept_failed(const char* what, int uv_error) {
   accept_failures_said_ = failures;
   const bool out_of_files = uv_error == UV_EMFILE || uv_error == UV_ENFILE;
   spdlog::warn("a connection could not be taken: {} failed: {}{}{}", what, uv_strerror(uv_error),
-               out_of_files ? " (the open-file limit: see the warning at start, or raise it)" : "",
+               out_of_files ? " (the open-file limit: raise it)" : "",
                unsaid ? fmt::format("; {} more since the last warning", unsaid) : std::string());
 }
 
 std::optional<std::pair<const char*, const char*>> Server::admit(Connection& conn) {
-  if (connection_count() > static_cast<std::size_t>(config_.server.max_connections)) {
+  if (connection_count() > std::min(static_cast<std::size_t>(config_.server.max_connections), descriptor_cap_)) {
     return std::make_pair("over_max_connections", "the server is full, try again shortly");
   }
   // A trusted proxy's connection counts under the client its first request names (identify).

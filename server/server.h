@@ -79,6 +79,10 @@ class Server final : private ConnectionLoop::Owner {
   // Called once the stop is complete (every connection gone), on loop 0, before the loops'
   // handles close.
   void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
+  // Connections held at most, when the open-file limit allows fewer than
+  // server.max_connections: the rest of the descriptors stay for the daemon's own (a save of
+  // its players, a health report to Agones, Redis). Before listen().
+  void set_descriptor_cap(std::size_t connections) { descriptor_cap_ = connections; }
   // More numbers for /metrics (e.g. the Agones sidecar's), after the application's.
   void add_metrics_source(std::function<void(MetricsText&)> source) { metrics_sources_.push_back(std::move(source)); }
 
@@ -143,6 +147,7 @@ class Server final : private ConnectionLoop::Owner {
   bool v6_open_ = false;
   int port_ = 0;
   std::size_t next_loop_ = 0;  // accepted connections go to the loops in turn
+  std::size_t descriptor_cap_ = SIZE_MAX;
   // Connections that could not be taken (out of descriptors, mostly), on loop 0; logged
   // at most every 10 s with the count since, so a full descriptor table does not flood the log.
   std::atomic<std::uint64_t> accept_failures_{0};
