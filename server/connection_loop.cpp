@@ -14,6 +14,8 @@ namespace {
 // Deadlines are checked by one coarse timer over all connections (Valkey's clientsCron),
 // not one timer per connection: timeouts of seconds do not need millisecond precision.
 constexpr std::uint64_t kSweepIntervalMs = 250;
+// A sweep this much later than its interval means the loop did not run meanwhile.
+constexpr std::uint64_t kStallMs = 1000;
 }  // namespace
 
 ConnectionLoop::ConnectionLoop(Owner& owner, uv_loop_t* loop, std::uint8_t index, const config::Config& config)
@@ -131,6 +133,17 @@ void ConnectionLoop::on_resume(uv_idle_t* idle) {
 void ConnectionLoop::on_sweep(uv_timer_t* t) {
   auto* self = static_cast<ConnectionLoop*>(t->data);
   const std::uint64_t now = uv_now(self->loop_);
+  // After the loop itself stood still (the process stopped, a long stall), libuv runs the
+  // timers before it reads: a pong or the rest of a request that came meanwhile is waiting
+  // unread, so peers must not be judged silent on this turn. The next sweep judges them,
+  // after the reads (and one turn is all that is skipped, however late the loop keeps being).
+  const bool stood_still = self->last_sweep_ms_ != 0 && now - self->last_sweep_ms_ > kSweepIntervalMs + kStallMs;
+  self->last_sweep_ms_ = now;
+  if (stood_still && !self->skipped_sweep_) {
+    self->skipped_sweep_ = true;
+    return;
+  }
+  self->skipped_sweep_ = false;
   // Walking the map while connections close is safe: they leave it only in their close
   // callback, which libuv runs later, and nothing here accepts new ones.
   std::size_t sum = 0, most = 0;

@@ -122,6 +122,8 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   LoopInbox inbox_;
   ServerStats stats_;
   uv_timer_t sweep_timer_;
+  std::uint64_t last_sweep_ms_ = 0;
+  bool skipped_sweep_ = false;  // the last sweep came after a stall and judged nobody
   uv_timer_t grace_timer_;
   uv_idle_t resume_idle_;
   std::vector<ConnId> to_resume_;

@@ -193,6 +193,29 @@ class Liveness(unittest.TestCase):
             self.assertTrue(wait_until(lambda: metrics(d).get(
                 'skirmish_connections_ended_total{reason="ping_timeout"}', 0) >= 1))
 
+    def test_a_pong_that_came_while_the_daemon_stood_still_counts(self):
+        # The daemon stopped (a VM pause, a CPU quota's throttle) with a ping out; the peer
+        # answered at once. On waking, libuv runs the timers before it reads: the peer must not
+        # be dropped as silent with its pong waiting in the socket.
+        import signal
+        with Daemon("--ping-interval-ms", "2000", "--ping-timeout-ms", "3000", "--monsters", "0") as d:
+            with d.connect(timeout=10) as s:
+                r = open_websocket(s)
+                payload = r.read_until(0x9)
+                os.kill(d.proc.pid, signal.SIGSTOP)
+                try:
+                    s.sendall(client_frame(0xA, payload))
+                    time.sleep(4.5)  # longer than the ping timeout
+                finally:
+                    os.kill(d.proc.pid, signal.SIGCONT)
+                deadline = time.monotonic() + 2
+                while time.monotonic() < deadline:
+                    _, op, payload = r.read_frame()
+                    self.assertNotEqual(op, 0x8, close_code(payload) if op == 0x8 else None)
+                    if op == 0x9:
+                        s.sendall(client_frame(0xA, payload))
+            self.assertEqual(metrics(d).get('skirmish_connections_ended_total{reason="ping_timeout"}', 0), 0)
+
     def test_a_peer_that_answers_pings_stays(self):
         async def scenario(d):
             async with websockets.connect(d.ws_url()) as ws:  # the library answers pings itself
