@@ -180,7 +180,7 @@ std::vector<Option> build_options() {
                       [](Config& c) -> auto& { return c.server.max_connections; }));
   o.push_back(integer("server.max_connections_per_ip", "SKIRMISH_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", 0,
                       1000000,
-                      "connections from one client address; more get 503 (0 = no limit); also the players it may "
+                      "connections from one client address (through a trusted proxy: its WebSockets and long polls); more get 503 (0 = no limit); also the players it may "
                       "leave away in a world at once, waiting for their tokens (past that, its longest away goes)",
                       [](Config& c) -> auto& { return c.server.max_connections_per_ip; }));
   o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/handshake.h"
 #include "protocol/http_response.h"
 #include "protocol/request_target.h"
 #include "server/cpu_allowance.h"
@@ -235,6 +236,21 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   // Every X-Forwarded-For line, in order: a proxy may add a line of its own rather than append.
   const auto forwarded = protocol::joined_header(request.headers, "x-forwarded-for");
   std::string client = protocol::client_address(trusted_proxies_, conn.tcp_ip(), forwarded ? &*forwarded : nullptr);
+  // Through a proxy, only a connection that stays (a WebSocket, a long poll) counts against
+  // its client's address: behind HTTP/2 a browser loads the page's files over as many
+  // upstream connections as it has requests in flight (17 at once for the demo), each gone in
+  // milliseconds. Counting those refused the page's scripts under a limit of 5.
+  const std::string_view target = request.target;
+  const bool stays = protocol::wants_websocket(request) || target.find("/longpoll") != std::string_view::npos;
+  if (!stays) {
+    if (conn.ip_counted()) {
+      std::lock_guard<std::mutex> lock(admission_mutex_);
+      if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
+      conn.set_ip_counted(false);
+    }
+    conn.set_client(std::move(client));
+    return std::nullopt;
+  }
   if (conn.ip_counted() && client == conn.ip()) return std::nullopt;
   int from_ip = 0;
   {

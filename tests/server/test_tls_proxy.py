@@ -4,6 +4,7 @@ over wss:// in both protocols, long polling over https, and server.trusted_proxi
 a trusted proxy does X-Forwarded-For name the client (per-IP limits, logs); from anyone else,
 or without the setting, the header is ignored."""
 import asyncio
+import concurrent.futures
 import http.client
 import json
 import socket
@@ -129,6 +130,12 @@ class TlsProxy(unittest.TestCase):
                 async with self.f.wss(extra_headers={"X-Forwarded-For": "203.0.113.7"}):
                     pass
             self.assertEqual(refused.exception.status_code, 503)
+            # The page's files still load, many at once (as a browser behind HTTP/2 asks them,
+            # nginx opening a connection upstream for each): only connections that stay count.
+            with concurrent.futures.ThreadPoolExecutor(12) as pool:
+                paths = ["/", "/js/main.js", "/js/net.js", "/style.css", "/worlds", "/healthz"] * 2
+                statuses = list(pool.map(lambda p: https_get(self.f.front, self.f.context, p)[0], paths))
+            self.assertEqual(statuses, [200] * len(paths))
             # Straight from 127.0.0.1 (not a trusted proxy): same address, same limit; its
             # own X-Forwarded-For changes nothing.
             self.assertEqual(direct_handshake_status(self.f.d.port, "X-Forwarded-For: 198.51.100.1\r\n"), 503)
