@@ -35,6 +35,9 @@ void AgonesSdk::send_ready() {
   if (ready_in_flight_ || stopping_) return;
   ready_in_flight_ = true;
   calls_++;
+  // A slow answer is waited for, not asked again: a Ready that timed out may have been taken,
+  // and another one landing after an allocation would put an Allocated server back in the
+  // Ready pool.
   http_.request("POST", "/ready", "{}", [this](int status, const std::string&) {
     ready_in_flight_ = false;
     note(kReady, "ready", status);
@@ -43,7 +46,7 @@ void AgonesSdk::send_ready() {
     spdlog::info("agones: ready");
     beat();
     uv_timer_start(&timer_, on_timer, kHealthPeriodMs, kHealthPeriodMs);
-  });
+  }, kReadyTimeoutMs);
 }
 
 void AgonesSdk::beat() {
@@ -102,8 +105,10 @@ void AgonesSdk::note(int kind, const char* what, int status) {
   }
   failures_++;
   if (!failing) {
-    spdlog::warn("agones: {} got {} from the SDK sidecar; the game goes on, and it is tried again", what,
-                 status == 0 ? std::string("no answer") : "HTTP " + std::to_string(status));
+    spdlog::warn("agones: {} got {} from the SDK sidecar; {}", what,
+                 status == 0 ? std::string("no answer") : "HTTP " + std::to_string(status),
+                 kind == kShutdown ? "the process stops all the same (Agones deletes it once it has gone)"
+                                   : "the game goes on, and it is tried again");
   }
   failing = true;
 }

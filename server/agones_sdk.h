@@ -42,6 +42,7 @@ class AgonesSdk {
   void write_metrics(MetricsText& m) const;
 
   static constexpr std::uint64_t kHealthPeriodMs = 2000;
+  static constexpr int kReadyTimeoutMs = 30000;
 
  private:
   static void on_timer(uv_timer_t* t);

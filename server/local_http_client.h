@@ -1,7 +1,7 @@
 // One-shot HTTP/1.1 requests to a port on this machine (a sidecar such as Agones' SDK server),
 // on the loop, never blocking it: connect, send, read the answer, close. Each call ends
 // exactly once, with the status and the body, or 0 (refused, reset, not HTTP, a body over
-// 64 KiB, or no whole answer within its timeout).
+// 1 MiB, or no whole answer within its timeout).
 #pragma once
 
 #include <uv.h>
@@ -36,7 +36,8 @@ class LocalHttpClient {
   static void on_timeout(uv_timer_t* timer);
   static void on_closed(uv_handle_t* handle);
   static void finish(Call* call, int status);
-  static constexpr std::size_t kMaxBody = 64 * 1024;
+  // A GameServer document with many labels, annotations or lists runs past 64 KiB.
+  static constexpr std::size_t kMaxBody = 1024 * 1024;
 
   uv_loop_t* loop_;
   int port_;

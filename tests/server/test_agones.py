@@ -26,6 +26,7 @@ class AgonesSdkStandIn:
         self.calls = []
         self.status = status
         self.labels = {}  # the GameServer's labels, as an allocation would set them
+        self.delays = {}  # path -> seconds to wait before answering (a slow sidecar)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +55,7 @@ class AgonesSdkStandIn:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length).decode() if length else ""
                 outer.calls.append((time.monotonic(), self.command, self.path, body))
+                time.sleep(outer.delays.get(self.path, 0))
                 known = (self.command, self.path) in {("POST", "/ready"), ("POST", "/health"), ("POST", "/shutdown"),
                                                       ("PUT", "/metadata/label")}
                 code = outer.status if known else 404
@@ -188,6 +190,40 @@ class Agones(unittest.TestCase):
             wait_until(lambda: placement() == "world-1", timeout=5)
             sdk.labels.clear()
             self.assertEqual(asyncio.run(join_one()), "world-1")
+            self.assertEqual(d.metrics()["skirmish_agones_failures_total"], 0)
+        finally:
+            self.assertEqual(d.stop(), 0)
+            sdk.stop()
+
+    def test_a_slow_ready_is_waited_for_not_sent_again(self):
+        # A Ready that timed out may have been taken; one more landing after an allocation
+        # would put the allocated server back in the Ready pool.
+        sdk = AgonesSdkStandIn()
+        sdk.delays["/ready"] = 3.5
+        d = Daemon("--agones", "on", "--state-file", "", env={"AGONES_SDK_HTTP_PORT": str(sdk.port)}).start()
+        try:
+            self.assertTrue(wait_until(lambda: d.metrics()["skirmish_agones_ready"] == 1, timeout=8))
+            time.sleep(1.5)
+            self.assertEqual(len(sdk.paths("POST", "/ready")), 1)
+            self.assertTrue(sdk.paths("POST", "/health"))
+        finally:
+            self.assertEqual(d.stop(), 0)
+            sdk.stop()
+
+    def test_a_large_gameserver_document_is_read(self):
+        # Labels, annotations and lists make a GameServer of 100 KB and more.
+        sdk = AgonesSdkStandIn()
+        sdk.labels.update({f"team.example.com/label-{i}": "x" * 200 for i in range(500)})
+        sdk.labels["skirmish/world"] = "world-2"
+        d = Daemon("--agones", "on", "--worlds", "2", "--state-file", "",
+                   env={"AGONES_SDK_HTTP_PORT": str(sdk.port)}).start()
+
+        def placement():
+            with urllib.request.urlopen(d.url("/worlds"), timeout=5) as r:
+                return json.load(r)["placement"]
+
+        try:
+            self.assertTrue(wait_until(lambda: placement() == "world-2", timeout=6))
             self.assertEqual(d.metrics()["skirmish_agones_failures_total"], 0)
         finally:
             self.assertEqual(d.stop(), 0)
