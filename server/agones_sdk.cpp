@@ -89,6 +89,8 @@ void AgonesSdk::shutdown() {
   stopping_ = true;
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
+  // A Ready or Health still waiting on a hung sidecar would hold the stop for its timeout.
+  http_.cancel_all();
   calls_++;
   http_.request("POST", "/shutdown", "{}", [this](int status, const std::string&) {
     note(kShutdown, "shutdown", status);

@@ -31,6 +31,13 @@ LocalHttpClient::~LocalHttpClient() {
   }
 }
 
+void LocalHttpClient::cancel_all() {
+  while (Call* c = calls_) {
+    c->done = nullptr;
+    finish(c, 0);  // unlinks it: calls_ moves on
+  }
+}
+
 void LocalHttpClient::request(const std::string& method, const std::string& path, const std::string& json_body,
                               Done done, int timeout_ms) {
   auto* call = new Call();

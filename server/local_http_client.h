@@ -26,6 +26,9 @@ class LocalHttpClient {
   void request(const std::string& method, const std::string& path, const std::string& json_body, Done done,
                int timeout_ms = 2000);
   std::size_t in_flight() const { return in_flight_; }
+  // Ends every call in flight at once, without calling their `done` (their handles close on
+  // the loop's next turn, so a stopping loop need not wait out their timeouts).
+  void cancel_all();
 
  private:
   struct Call;

@@ -210,6 +210,19 @@ class Agones(unittest.TestCase):
             self.assertEqual(d.stop(), 0)
             sdk.stop()
 
+    def test_a_ready_still_waiting_does_not_hold_the_stop(self):
+        sdk = AgonesSdkStandIn()
+        sdk.delays["/ready"] = 60
+        d = Daemon("--agones", "on", "--state-file", "", env={"AGONES_SDK_HTTP_PORT": str(sdk.port)}).start()
+        try:
+            self.assertTrue(wait_until(lambda: sdk.paths("POST", "/ready"), timeout=5))
+            start = time.monotonic()
+            self.assertEqual(d.stop(timeout=40), 0)
+            self.assertLess(time.monotonic() - start, 5)
+            self.assertEqual(len(sdk.paths("POST", "/shutdown")), 1)
+        finally:
+            sdk.stop()
+
     def test_a_large_gameserver_document_is_read(self):
         # Labels, annotations and lists make a GameServer of 100 KB and more.
         sdk = AgonesSdkStandIn()
