@@ -24,8 +24,9 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 60))
 
 
-def https_get(front, context, path, method="GET", body=None):
-    conn = http.client.HTTPSConnection("127.0.0.1", front.port, context=context, timeout=TIMEOUT)
+def https_get(front, context, path, method="GET", body=None, source="127.0.0.1"):
+    conn = http.client.HTTPSConnection("127.0.0.1", front.port, context=context, timeout=TIMEOUT,
+                                       source_address=(source, 0))
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
@@ -85,6 +86,14 @@ class TlsProxy(unittest.TestCase):
         url = json.loads(body)["worlds"][0]["url"]
         # The trusted proxy said https: the URL a browser is given is wss:// on the proxy.
         self.assertEqual(url, f"wss://127.0.0.1:{self.f.front.port}/ws?world=world-1")
+
+    def test_metrics_only_for_this_machine(self):
+        status, body = https_get(self.f.front, self.f.context, "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn(b"skirmish_connections", body)
+        # From another address (127.0.0.3 stands in for the internet): refused by nginx.
+        self.assertEqual(https_get(self.f.front, self.f.context, "/metrics", source="127.0.0.3")[0], 403)
+        self.assertEqual(https_get(self.f.front, self.f.context, "/healthz", source="127.0.0.3")[0], 200)
 
     def test_a_player_plays_over_wss_in_both_protocols(self):
         async def go():
