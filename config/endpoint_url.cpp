@@ -42,12 +42,9 @@ bool percent_decode(std::string_view in, std::string& out) {
   return true;
 }
 
-// Where the user information of a redis:// URL ends (its '@'; the last one, so that a
-// password with an unescaped '@' still parses), or npos.
-std::size_t userinfo_end(std::string_view rest) {
-  const std::size_t path = rest.find_first_of("/?#");
-  return rest.substr(0, path).rfind('@');
-}
+// Where the user information of a redis:// URL ends: its last '@', so that a password with
+// an unescaped '@', '/', '?' or '#' still parses (and is never shown); npos when none.
+std::size_t userinfo_end(std::string_view rest) { return rest.rfind('@'); }
 
 }  // namespace
 
@@ -93,10 +90,12 @@ std::string redact_redis_url(std::string_view url) {
   const std::string_view rest = url.substr(kRedisScheme.size());
   const std::size_t at = userinfo_end(rest);
   if (at == std::string_view::npos) return std::string(url);
+  // The user is shown when it is plainly one (a user and a password); anything else in front
+  // of the '@' may be a password.
   const std::string_view userinfo = rest.substr(0, at);
   const std::size_t colon = userinfo.find(':');
-  const std::string_view user = userinfo.substr(0, colon);
-  return std::string(kRedisScheme) + std::string(user) + (colon == std::string_view::npos ? "" : ":***") +
+  const bool plain_user = colon != std::string_view::npos && userinfo.substr(0, colon).find_first_of("/?#") == std::string_view::npos;
+  return std::string(kRedisScheme) + (plain_user ? std::string(userinfo.substr(0, colon)) + ":***" : "***") +
          std::string(rest.substr(at));
 }
 

@@ -87,8 +87,10 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
   if (complete_) return Status::Complete;
   if (len == 0) return Status::NeedMore;
   started_ = true;
-  if (method_head_.size() < kMethodHead) {
-    method_head_.append(data, std::min(len, kMethodHead - method_head_.size()));
+  // The request's first bytes past any empty lines before it (llhttp skips those, however many).
+  for (std::size_t i = 0; i < len && method_head_.size() < kMethodHead; ++i) {
+    if (method_head_.empty() && (data[i] == '\r' || data[i] == '\n')) continue;
+    method_head_ += data[i];
   }
   if (judging_method_) {
     judge_method();
@@ -105,6 +107,15 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
     const char* pos = llhttp_get_error_pos(&parser_);
     consumed = pos ? static_cast<std::size_t>(pos - data) : len;
     return Status::Complete;
+  }
+  if (!failed_ && err == HPE_INVALID_CONSTANT) {
+    // A method llhttp knows from another protocol (RTSP's DESCRIBE, SETUP, PLAY), refused
+    // once the version turns out to be HTTP's: one we do not implement either.
+    const char* why = llhttp_get_error_reason(&parser_);
+    if (why && std::string_view(why).starts_with("Invalid method for HTTP")) {
+      fail(501, "method not implemented");
+      return Status::Error;
+    }
   }
   if (!failed_ && err == HPE_INVALID_METHOD) {
     judging_method_ = true;
@@ -129,8 +140,8 @@ void HttpRequestParser::judge_method() {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
            std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
   };
-  std::size_t i = method_head_.find_first_not_of("\r\n");  // empty lines before a request are allowed
-  if (i == std::string::npos) return;
+  if (method_head_.empty()) return;
+  std::size_t i = 0;
   const std::size_t start = i;
   while (i < method_head_.size() && tchar(static_cast<unsigned char>(method_head_[i]))) ++i;
   if (i < method_head_.size()) {

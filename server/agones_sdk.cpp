@@ -17,8 +17,9 @@ AgonesSdk::AgonesSdk(uv_loop_t* loop, int port, std::function<std::size_t()> pla
 
 void AgonesSdk::start() {
   send_ready();
-  // Ready is retried and Health sent on the same beat: every second until Ready is taken,
-  // then every kHealthPeriodMs.
+  // Until Ready is taken the timer beats every second: Ready again once an earlier one has
+  // ended unanswered, Health every other second (Agones counts missed Health from the
+  // container's start, Ready or not). Then every kHealthPeriodMs.
   uv_timer_start(&timer_, on_timer, 1000, 1000);
 }
 
@@ -26,6 +27,7 @@ void AgonesSdk::on_timer(uv_timer_t* t) {
   auto* self = static_cast<AgonesSdk*>(t->data);
   if (!self->ready_) {
     self->send_ready();
+    if (++self->beats_before_ready_ % 2 == 0) self->beat();
     return;
   }
   self->beat();

@@ -59,6 +59,7 @@ class AgonesSdk {
   uv_timer_t timer_;
   std::atomic<bool> ready_{false};  // read by /metrics on any loop
   bool ready_in_flight_ = false;
+  std::uint64_t beats_before_ready_ = 0;
   bool stopping_ = false;
   std::int64_t label_sent_ = -1;  // the player count the sidecar last took; -1: none
   bool failing_[kKinds] = {};

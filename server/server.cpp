@@ -240,8 +240,9 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   // its client's address: behind HTTP/2 a browser loads the page's files over as many
   // upstream connections as it has requests in flight (17 at once for the demo), each gone in
   // milliseconds. Counting those refused the page's scripts under a limit of 5.
-  const std::string_view target = request.target;
-  const bool stays = protocol::wants_websocket(request) || target.find("/longpoll") != std::string_view::npos;
+  const std::string path = protocol::normalize_path(request.target).value_or("");  // as the polling API reads it
+  const bool stays = protocol::wants_websocket(request) ||
+                     (path.starts_with("/session/") && path.ends_with("/longpoll"));
   if (!stays) {
     if (conn.ip_counted()) {
       std::lock_guard<std::mutex> lock(admission_mutex_);

@@ -653,6 +653,11 @@ TEST_CASE("a Redis password is used but never shown: not by --print-config, not 
   const std::string error = load_error({"--redis-url", "redis://game:hunter2@10.0.0.7:6379/2"});
   CHECK_THAT(error, Catch::Contains("fleet.redis_url") && Catch::Contains("database"));
   CHECK(error.find("hunter2") == std::string::npos);
+  for (const char* bad : {"redis://hunter2@10.0.0.7:6379", "redis://:hunter2/x@10.0.0.7:0", "redis://u:hunter2@:6379"}) {
+    const std::string e = load_error({"--redis-url", bad});
+    CHECK_THAT(e, Catch::Contains("fleet.redis_url"));
+    CHECK(e.find("hunter2") == std::string::npos);
+  }
 }
 
 TEST_CASE("--print-config still refuses a bad value", "[config]") {

@@ -52,6 +52,11 @@ TEST_CASE("a redis URL may carry a password, and a user with it, percent-encoded
   REQUIRE(e);
   CHECK(e->password == "a@b");
   CHECK(e->host == "cache");
+  // '/', '?' and '#' left unescaped in it (base64 passwords hold '/') are the password's too.
+  e = parse_redis_url("redis://:ab/c?d#e@cache:7000", why);
+  REQUIRE(e);
+  CHECK(e->password == "ab/c?d#e");
+  CHECK(e->host == "cache");
   e = parse_redis_url("redis://cache:7000", why);
   REQUIRE(e);
   CHECK(e->password.empty());
@@ -71,6 +76,9 @@ TEST_CASE("a redis URL is shown with its password hidden") {
   CHECK(skirmish::config::redact_redis_url("redis://game:s3cret@h:1/") == "redis://game:***@h:1/");
   CHECK(skirmish::config::redact_redis_url("redis://:a@b@h:1") == "redis://:***@h:1");
   CHECK(skirmish::config::redact_redis_url("redis://h:1") == "redis://h:1");
+  CHECK(skirmish::config::redact_redis_url("redis://:ab/cd@h:1/0") == "redis://:***@h:1/0");
+  CHECK(skirmish::config::redact_redis_url("redis://SECRET@h:1") == "redis://***@h:1");
+  CHECK(skirmish::config::redact_redis_url("redis://u/x:SECRET@h:1") == "redis://***@h:1");
   CHECK(skirmish::config::redact_redis_url("") == "");
 }
 

@@ -432,7 +432,9 @@ TEST_CASE("a method llhttp does not know is refused with 501, whichever way the 
   // case-sensitive, so "get" is one; a token as long as the bytes kept is one too.
   const std::vector<std::string> wires = {"FOO / HTTP/1.1\r\nHost: h\r\n\r\n", "get / HTTP/1.1\r\nHost: h\r\n\r\n",
                                           "GETX / HTTP/1.1\r\n\r\n", "\r\nBREW /pot HTTP/1.1\r\n\r\n",
-                                          "X-Y_Z.1 * HTTP/1.1\r\n\r\n", std::string(70, 'Q') + " / HTTP/1.1\r\n\r\n"};
+                                          "X-Y_Z.1 * HTTP/1.1\r\n\r\n", std::string(70, 'Q') + " / HTTP/1.1\r\n\r\n",
+                                          "DESCRIBE / HTTP/1.1\r\nHost: h\r\n\r\n", "TEARDOWN / HTTP/1.0\r\n\r\n",
+                                          std::string(200, '\n') + "FOO / HTTP/1.1\r\n\r\n"};
   for (const std::string& wire : wires) {
     INFO(wire);
     const Outcome o = parse_every_way(wire);
@@ -445,7 +447,8 @@ TEST_CASE("a method llhttp does not know is refused with 501, whichever way the 
 TEST_CASE("bytes that are no method token are refused with 400, not 501", "[protocol][http]") {
   // A TLS ClientHello on the plain port, a space first, a method with a bad character.
   const std::vector<std::string> wires = {std::string("\x16\x03\x01\x02\x00\x01\x00\x01", 8), " GET / HTTP/1.1\r\n\r\n",
-                                          "FO(O / HTTP/1.1\r\n\r\n", "FOO\r\n\r\n"};
+                                          "FO(O / HTTP/1.1\r\n\r\n", "FOO\r\n\r\n",
+                                          std::string(100, '\n') + "\x16\x03\x01"};
   for (const std::string& wire : wires) {
     INFO(wire);
     const Outcome o = parse_every_way(wire);

@@ -92,7 +92,8 @@ class TlsProxy(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertIn(b"skirmish_connections", body)
         # From another address (127.0.0.3 stands in for the internet): refused by nginx.
-        self.assertEqual(https_get(self.f.front, self.f.context, "/metrics", source="127.0.0.3")[0], 403)
+        for path in ("/metrics", "/metrics/%2e", "/metrics/.", "/x/../metrics", "/%6detrics", "//metrics"):
+            self.assertEqual(https_get(self.f.front, self.f.context, path, source="127.0.0.3")[0], 403, path)
         self.assertEqual(https_get(self.f.front, self.f.context, "/healthz", source="127.0.0.3")[0], 200)
 
     def test_a_player_plays_over_wss_in_both_protocols(self):
