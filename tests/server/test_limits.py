@@ -260,6 +260,16 @@ class ConnectionCaps(unittest.TestCase):
 class OpenFileLimit(unittest.TestCase):
     HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 
+    @staticmethod
+    def connect_many(d, n, into):
+        """n TCP connections to the daemon, appended to `into` (the kernel completes them all,
+        whether the daemon takes them or not)."""
+        for _ in range(n):
+            s = socket.socket()
+            into.append(s)
+            s.settimeout(5)
+            s.connect(("127.0.0.1", d.port))
+
     def test_a_low_soft_limit_is_raised_to_the_hard_one(self):
         # A login shell's 1024 would cut a daemon configured for 20,000 connections at about a
         # thousand: the rest accepted and closed unseen by libuv.
@@ -284,11 +294,7 @@ class OpenFileLimit(unittest.TestCase):
             self.assertIn("past 172 connections", said[0])
             socks, statuses = [], []
             try:
-                for _ in range(250):
-                    s = socket.socket()
-                    s.settimeout(5)
-                    s.connect(("127.0.0.1", d.port))
-                    socks.append(s)
+                self.connect_many(d, 250, socks)
                 for s in socks:
                     try:
                         statuses.append(http_request(s, self.HEALTHZ)[0])
@@ -314,11 +320,7 @@ class OpenFileLimit(unittest.TestCase):
             resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (150, 150))
             socks = []
             try:
-                for _ in range(300):
-                    s = socket.socket()
-                    s.settimeout(5)
-                    s.connect(("127.0.0.1", d.port))
-                    socks.append(s)
+                self.connect_many(d, 300, socks)
                 for s in socks[-20:]:
                     try:
                         s.sendall(self.HEALTHZ)
