@@ -104,7 +104,10 @@ std::string random_hex(int bytes) {
 
 config::RedisEndpoint endpoint(const config::Config& c) {
   std::string why;
-  return config::parse_redis_url(c.fleet.redis_url, why).value_or(config::RedisEndpoint{"127.0.0.1", 6379});
+  if (auto parsed = config::parse_redis_url(c.fleet.redis_url, why)) return *parsed;
+  config::RedisEndpoint fallback;  // not reached: the configuration checked the URL
+  fallback.host = "127.0.0.1";
+  return fallback;
 }
 
 // A world of a process's published entry; nullopt when it is not what our processes publish
