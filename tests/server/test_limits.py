@@ -261,6 +261,15 @@ class OpenFileLimit(unittest.TestCase):
     HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 
     @staticmethod
+    def connections_now(d):
+        """Connections the daemon holds; 999 while it cannot take the one asking (out of
+        descriptors, its connection reset, as a slow ASan build may still be for a moment)."""
+        try:
+            return (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 999)
+        except OSError:
+            return 999
+
+    @staticmethod
     def connect_many(d, n, into):
         """n TCP connections to the daemon, appended to `into` (the kernel completes them all,
         whether the daemon takes them or not)."""
@@ -308,39 +317,12 @@ class OpenFileLimit(unittest.TestCase):
             served = statuses.count(200)
             self.assertTrue(165 <= served <= 172, statuses)
             self.assertEqual(statuses.count(503), 250 - served, statuses)
-            self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 999) <= 1))
+            self.assertTrue(wait_until(lambda: self.connections_now(d) <= 1))
             m = metrics(d)
             self.assertEqual(m["skirmish_accept_failures_total"], 0)
             self.assertGreaterEqual(m['skirmish_connections_rejected_total{reason="over_max_connections"}'], 250 - served)
             self.assertEqual(d.stop(), 0)
             self.assertTrue(os.path.exists(os.path.join(d.cwd, "players.json")))
-
-    def test_connections_that_cannot_be_taken_are_counted_and_logged_once_in_a_while(self):
-        # Descriptors run out anyway (here: the limit lowered under the running daemon, which
-        # sized its room at start): counted, and logged at most every 10 s, not once each.
-        import resource
-        with Daemon("--io-threads", "2") as d:
-            resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (150, 150))
-            socks = []
-            try:
-                self.connect_many(d, 300, socks)
-                for s in socks[-20:]:
-                    try:
-                        s.sendall(self.HEALTHZ)
-                        s.recv(64)
-                    except OSError:
-                        pass
-            finally:
-                for s in socks:
-                    s.close()
-            self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 999) <= 1))
-            with d.connect() as s:  # and it serves again
-                self.assertEqual(http_request(s, self.HEALTHZ)[0], 200)
-            self.assertGreater(metrics(d)["skirmish_accept_failures_total"], 0)
-            logged = [line for line in d.lines if "could not be taken" in line]
-            self.assertTrue(1 <= len(logged) <= 2, "".join(logged))
-            self.assertIn("too many open files", logged[0].lower())
-            self.assertFalse([line for line in logged if "no such file" in line.lower()], "".join(logged))
 
 
 class GameCaps(unittest.TestCase):
