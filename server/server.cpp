@@ -244,11 +244,8 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   const bool stays = protocol::wants_websocket(request) ||
                      (path.starts_with("/session/") && path.ends_with("/longpoll"));
   if (!stays) {
-    if (conn.ip_counted()) {
-      std::lock_guard<std::mutex> lock(admission_mutex_);
-      if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
-      conn.set_ip_counted(false);
-    }
+    release_ip(conn);  // a keep-alive connection that held a WebSocket's count before
+    conn.set_ip_counted(false);
     conn.set_client(std::move(client));
     return std::nullopt;
   }
