@@ -30,6 +30,7 @@ std::variant<ClientMsg, DecodeError> decode_input(const json& j) {
       return bad("bad_field", "input.seq must be an integer from 0 to 4294967295");
     }
     m.seq = seq.get<std::uint32_t>();
+    m.has_seq = true;
   }
   if (j.contains("move")) {
     const json& mv = j["move"];
@@ -105,6 +106,7 @@ class InputReader {
     if (field_ == Field::Seq) {
       if (v > 0xffffffffULL) return false;
       m_.seq = static_cast<std::uint32_t>(v);
+      m_.has_seq = true;
       return true;
     }
     return number(static_cast<double>(v));
@@ -397,7 +399,7 @@ void append_event(std::string& out, const EventView& e) {
 }
 
 void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players,
-                            bool full) {
+                            bool full, const InputAck* ack) {
   out_ = &out;
   out.clear();
   out += "{\"type\":\"tick\",\"tick\":";
@@ -407,6 +409,13 @@ void TickFrameWriter::begin(std::string& out, std::uint64_t tick, std::int64_t t
   out += ",\"players\":";
   append_int(out, static_cast<std::int64_t>(players));
   if (full) out += ",\"full\":true";
+  if (ack) {
+    out += ",\"ack\":{\"seq\":";
+    append_int(out, static_cast<std::int64_t>(ack->seq));
+    out += ",\"tick\":";
+    append_int(out, static_cast<std::int64_t>(ack->tick));
+    out += '}';
+  }
   out += ",\"entities\":[";
   section_ = Section::Entities;
   first_ = true;

@@ -23,6 +23,7 @@ struct JoinMsg {
 };
 struct InputMsg {
   std::uint32_t seq = 0;
+  bool has_seq = false;  // the client numbered it: frames will say when it was applied
   float dx = 0, dy = 0;  // wanted direction, each within [-1, 1]; the server normalises
   bool attack = false;
 };
@@ -139,11 +140,20 @@ void append_event(std::string& out, const EventView& e);
 
 // Writes {"type":"tick","tick":N,"ts":T,"players":P,"entities":[...],"removed":[...],"events":[...]}
 // piece by piece into a caller-owned buffer, so a frame is built by copying pre-encoded bytes.
+// The viewer's own last input the world applied: its `seq`, and the tick whose step first
+// moved with it. A client that predicts its own player knows from it which of its inputs a
+// position reflects, and for how many ticks the last one has been moving it.
+struct InputAck {
+  std::uint32_t seq = 0;
+  std::uint64_t tick = 0;
+};
+
 class TickFrameWriter {
  public:
   // Clears `out` and starts a frame. `full` marks a resync: the frame lists everything in the
   // client's view in full, and the client drops whatever it holds that is not listed.
-  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full = false);
+  void begin(std::string& out, std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full = false,
+             const InputAck* ack = nullptr);
   void add_entity(std::string_view encoded);
   void add_removed(std::uint32_t id);
   void add_event(std::string_view encoded);

@@ -154,9 +154,15 @@ void encode_event(std::string& out, std::uint8_t type, std::uint32_t attacker, s
 // ---- TickWriter
 
 void TickWriter::begin(std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full,
-                       std::optional<Previous> previous, bool players_changed) {
+                       std::optional<Previous> previous, bool players_changed, const InputAck* ack) {
   head_ = kKindTick;
   if (full) head_ |= kHeadFull;
+  if (ack) {
+    head_ |= kHeadAck;
+    ack_ = *ack;
+    // Sent as ticks before this one (never after it: it is applied at a step already taken).
+    ack_.tick = ack->tick < tick ? tick - ack->tick : 0;
+  }
   if (!previous || full) {
     head_ |= kHeadAbsolute | kHeadPlayers;
   } else {
@@ -231,6 +237,10 @@ void TickWriter::finish(std::string& out) {
     put_svarint(out, ts_);
   }
   if (head_ & kHeadPlayers) put_varint(out, players_);
+  if (head_ & kHeadAck) {
+    put_varint(out, ack_.seq);
+    put_varint(out, ack_.tick);
+  }
   put_varint(out, n_updates_);
   out += updates_;
   put_varint(out, n_removed_);
@@ -248,6 +258,7 @@ void TickMessage::clear() {
   ts_ms = 0;
   players = 0;
   full = false;
+  ack.reset();
   entities.clear();
   removed.clear();
   events.clear();
@@ -310,7 +321,6 @@ std::optional<std::string> TickDecoder::read_header(ByteReader& r, TickMessage& 
   const std::uint8_t head = r.u8();
   if (!r.ok()) return std::string(r.error());
   if ((head & kKindMask) != kKindTick) return "not a tick message";
-  if (head & 0x80) return "reserved head bit set";
   out.full = (head & kHeadFull) != 0;
   // An ABSOLUTE frame is a starting point: it always says how many players are online.
   if ((head & kHeadAbsolute) && !(head & kHeadPlayers)) return "an ABSOLUTE frame without PLAYERS";
@@ -325,6 +335,13 @@ std::optional<std::string> TickDecoder::read_header(ByteReader& r, TickMessage& 
     if (__builtin_add_overflow(ts_, r.svarint(), &out.ts_ms)) return "ts out of range";
   }
   out.players = (head & kHeadPlayers) ? static_cast<std::size_t>(r.varint()) : players_;
+  if (head & kHeadAck) {
+    const std::uint64_t seq = r.varint();
+    const std::uint64_t ago = r.varint();
+    if (seq > 0xffffffffULL) return "ack seq out of range";
+    if (ago > out.tick) return "ack tick before tick 0";
+    out.ack = InputAck{static_cast<std::uint32_t>(seq), out.tick - ago};
+  }
   if (!r.ok()) return std::string(r.error());
   tick_ = out.tick;
   ts_ = out.ts_ms;
@@ -567,6 +584,7 @@ bool parse_v1_tick(std::string_view json_text, TickMessage& out) {
     out.ts_ms = j.at("ts").get<std::int64_t>();
     out.players = j.at("players").get<std::size_t>();
     out.full = j.value("full", false);
+    if (j.contains("ack")) out.ack = InputAck{j["ack"].at("seq").get<std::uint32_t>(), j["ack"].at("tick").get<std::uint64_t>()};
     for (const auto& e : j.at("entities")) {
       EntityRecord& rec = out.entities.emplace_back();
       rec.id = e.at("id").get<std::uint32_t>();

@@ -29,6 +29,7 @@ enum Head : std::uint8_t {
   kHeadFull = 0x10,
   kHeadAbsolute = 0x20,
   kHeadPlayers = 0x40,
+  kHeadAck = 0x80,
 };
 // Bits of an update's h byte (bits 0-2 are the skip).
 enum UpdateBits : std::uint8_t {
@@ -91,8 +92,9 @@ class TickWriter {
     std::uint64_t tick;
     std::int64_t ts_ms;
   };
+  // `ack`: the client's last applied input, to be said in this frame (ACK).
   void begin(std::uint64_t tick, std::int64_t ts_ms, std::size_t players, bool full,
-             std::optional<Previous> previous, bool players_changed);
+             std::optional<Previous> previous, bool players_changed, const InputAck* ack = nullptr);
   // A held entity, `held_index` in the list as it was before this frame (ascending calls):
   // h without the skip, then its body; or the body in parts (m when h has MORE).
   void add_update(std::size_t held_index, std::uint8_t h, std::string_view body);
@@ -109,6 +111,7 @@ class TickWriter {
   std::uint64_t tick_ = 0;
   std::int64_t ts_ = 0;
   std::size_t players_ = 0;
+  InputAck ack_;
   std::string updates_, removed_, entering_, events_;
   std::size_t n_updates_ = 0, n_removed_ = 0, n_entering_ = 0, n_events_ = 0;
   std::size_t update_cursor_ = 0, removed_cursor_ = 0;
@@ -146,6 +149,7 @@ struct TickMessage {
   std::int64_t ts_ms = 0;
   std::size_t players = 0;
   bool full = false;
+  std::optional<InputAck> ack;  // present when the frame says it
   std::vector<EntityRecord> entities;  // updates first, then entering ones (v1: in id order)
   std::vector<std::uint32_t> removed;
   std::vector<EventRecord> events;

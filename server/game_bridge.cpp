@@ -319,7 +319,8 @@ void FrameAssembler::add_events(float cx, float cy, Stamp since, FrameFormat for
 }
 
 void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known,
-                                 Stamp since, std::string& out, bool full, FrameFormat format, FrameHistory* history) {
+                                 Stamp since, std::string& out, bool full, FrameFormat format, FrameHistory* history,
+                                 const protocol::InputAck* ack) {
   // Another tick, or another world's bridge (whose stamps and entity ids may be the same).
   if (bridge_ != &bridge || stamp_ != bridge.stamp_) start_tick(bridge);
   visible_.clear();
@@ -333,9 +334,10 @@ void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, s
     std::optional<protocol::v2::TickWriter::Previous> previous;
     const GameBridge::TickEvents& last = bridge.event_ring_[since % GameBridge::kEventTicks];
     if (since != 0 && last.stamp == since) previous = protocol::v2::TickWriter::Previous{last.tick, last.ts_ms};
-    writer2_.begin(bridge.tick_, bridge.ts_ms_, bridge.online_players_, full, previous, bridge.players_changed_at_ > since);
+    writer2_.begin(bridge.tick_, bridge.ts_ms_, bridge.online_players_, full, previous, bridge.players_changed_at_ > since,
+                   ack);
   } else {
-    writer_.begin(out, bridge.tick_, bridge.ts_ms_, bridge.online_players_, full);
+    writer_.begin(out, bridge.tick_, bridge.ts_ms_, bridge.online_players_, full, ack);
   }
   // A first frame carries this tick's events only, not the last kEventTicks ticks'.
   const Stamp events_since = since == 0 && stamp_ > 0 ? stamp_ - 1 : since;

@@ -184,7 +184,7 @@ class FrameAssembler {
   // between its frames.
   void build_frame(const GameBridge& bridge, float cx, float cy, std::vector<game::EntityId>& known, Stamp since,
                    std::string& out, bool full = false, FrameFormat format = FrameFormat::Json,
-                   FrameHistory* history = nullptr);
+                   FrameHistory* history = nullptr, const protocol::InputAck* ack = nullptr);
   // Bytes of pieces this assembler encoded in the current tick (not those it found).
   std::size_t encoded_bytes() const { return arena_.size(); }
 

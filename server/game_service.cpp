@@ -502,7 +502,7 @@ void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
       viewer.sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
       return;
     }
-    in->tick().apply_input(viewer, input->dx, input->dy, input->attack);
+    in->tick().apply_input(viewer, {id, input->dx, input->dy, input->attack, input->has_seq, input->seq});
   } else if (auto* ping = std::get_if<protocol::PingMsg>(&msg)) {
     viewer.sink->send_message(protocol::encode_pong(ping->t, wall_clock_ms()));
   } else if (auto* join_msg = std::get_if<protocol::JoinMsg>(&msg)) {
@@ -615,6 +615,8 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   v->player = player;
   v->move_dx = v->move_dy = 0;
   v->attack = false;
+  v->ack = {};  // acknowledgements are of this player's inputs only
+  v->ack_unsaid = false;
   const auto& cfg = world.config();
   protocol::WelcomeMsg welcome{player, cfg.tick_rate, cfg.world_width, cfg.world_height, config_.session.view_radius,
                                player_token, resumed, w->name()};

@@ -15,6 +15,8 @@ struct QueuedInput {
   ViewerId viewer = 0;
   float dx = 0, dy = 0;
   bool attack = false;
+  bool has_seq = false;  // the client numbered it (`seq`): its frames acknowledge it
+  std::uint32_t seq = 0;
 };
 
 class InputQueue {

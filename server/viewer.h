@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "game/entity.h"
+#include "protocol/game_messages.h"
 #include "server/frame_format.h"
 #include "server/player_directory.h"
 
@@ -75,6 +76,9 @@ struct Viewer {
   FrameHistory history;  // v2 only
   std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
   std::uint16_t inputs_this_tick = 0;
+  // Its last numbered input applied (tick 0: none yet), and whether a frame has yet to say so.
+  protocol::InputAck ack;
+  bool ack_unsaid = false;
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet
   int bad_messages = 0;
   std::vector<game::EntityId> known;  // sorted ids the viewer has been sent

@@ -87,7 +87,7 @@ bool WebSocketViewers::queue_input(Connection& conn,
   auto* sink = static_cast<Sink*>(conn.app_data());
   InputQueue* queue = sink ? sink->inputs.load(std::memory_order_acquire) : nullptr;
   if (queue == nullptr) return false;
-  queue->push({sink->viewer, input->dx, input->dy, input->attack});
+  queue->push({sink->viewer, input->dx, input->dy, input->attack, input->has_seq, input->seq});
   return true;
 }
 

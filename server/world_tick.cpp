@@ -171,21 +171,26 @@ void WorldTick::apply_queued_inputs() {
       // It left (or was taken over) after the input was read: as if it had come a bit later.
       v->sink->send_message(protocol::encode_error("not_joined", "join before sending input"));
     } else {
-      apply_input(*v, in.dx, in.dy, in.attack);
+      apply_input(*v, in);
     }
   }
 }
 
-void WorldTick::apply_input(Viewer& v, float dx, float dy, bool attack) {
+void WorldTick::apply_input(Viewer& v, const QueuedInput& in) {
   if (v.inputs_this_tick >= config_.session.max_inputs_per_tick) {
     stats_.inputs_dropped++;
     return;
   }
   v.inputs_this_tick++;
   stats_.inputs_applied++;
-  v.move_dx = dx;
-  v.move_dy = dy;
-  v.attack = v.attack || attack;
+  v.move_dx = in.dx;
+  v.move_dy = in.dy;
+  v.attack = v.attack || in.attack;
+  if (in.has_seq) {
+    // The next step is the first to move with it.
+    v.ack = protocol::InputAck{in.seq, world_.tick() + 1};
+    v.ack_unsaid = true;
+  }
 }
 
 void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_wall_ns, std::uint64_t frames,
@@ -325,8 +330,11 @@ void WorldTick::serve(LoopWork& work, const Job& job) {
       return;
   }
   v.blocked = false;
+  // A new acknowledgement is said once; a first frame or a resync says the last one again.
+  const bool say_ack = v.ack.tick != 0 && (v.ack_unsaid || v.resync || v.last_frame == 0);
   work.assembler.build_frame(bridge_, job.cx, job.cy, v.known, v.last_frame, work.payload, v.resync, v.format,
-                             v.format == FrameFormat::Binary ? &v.history : nullptr);
+                             v.format == FrameFormat::Binary ? &v.history : nullptr, say_ack ? &v.ack : nullptr);
+  v.ack_unsaid = false;
   v.resync = false;
   v.last_frame = bridge_.stamp();
   v.sink->send_frame(work.payload);

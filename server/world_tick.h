@@ -83,7 +83,7 @@ class WorldTick {
   // With the lock held: one input of `v`, a viewer here with a player (a queued one, or a
   // polling session's with its request). Its movement holds until the next input, its attack
   // counts at the next tick; over game.max_inputs_per_tick a tick it is dropped. Counted.
-  void apply_input(Viewer& v, float dx, float dy, bool attack);
+  void apply_input(Viewer& v, const QueuedInput& in);
   game::World& world() { return world_; }
   const game::World& world() const { return world_; }
   const GameBridge& bridge() const { return bridge_; }

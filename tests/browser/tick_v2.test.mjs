@@ -23,7 +23,7 @@ rmSync(tmp, { recursive: true, force: true });
 // ------------------------------------------------------------------ building frames
 
 const KINDS = ['slime', 'wolf', 'ogre'];
-const HEAD = { TICK: 1, FULL: 0x10, ABSOLUTE: 0x20, PLAYERS: 0x40 };
+const HEAD = { TICK: 1, FULL: 0x10, ABSOLUTE: 0x20, PLAYERS: 0x40, ACK: 0x80 };
 const STATE = { idle: 0, wander: 1, chase: 2, attack: 3, return: 4, dead: 5 };
 
 function varint(n) {
@@ -40,10 +40,11 @@ const i8 = (n) => (n < 0 ? n + 256 : n);
 const bytes = (...parts) => Uint8Array.from(parts.flat(Infinity));
 
 /** A whole frame from its sections (each an array of already-encoded items); PLAYERS when `players` is given. */
-function frame({ head = HEAD.TICK, tick, ts, players, updates = [], removed = [], entering = [], events = [] }) {
+function frame({ head = HEAD.TICK, tick, ts, players, ack, updates = [], removed = [], entering = [], events = [] }) {
   if (players !== undefined) head |= HEAD.PLAYERS;
+  if (ack !== undefined) head |= HEAD.ACK;
   return bytes(head, varint(tick), head & HEAD.ABSOLUTE ? varint(ts) : svarint(ts),
-    players === undefined ? [] : varint(players),
+    players === undefined ? [] : varint(players), ack === undefined ? [] : [varint(ack.seq), varint(ack.ago)],
     varint(updates.length), updates, varint(removed.length), removed.map(varint),
     varint(entering.length), entering, varint(events.length), events);
 }
@@ -297,6 +298,15 @@ test('events, oldest first', () => {
   assert.deepEqual(m.entities, []);
 });
 
+test('ACK: our last applied input, as ticks back from this one', () => {
+  const d = new TickV2Decoder(KINDS);
+  const m = d.decode(first({ tick: 1000, ts: TS, players: 1, ack: { seq: 300, ago: 3 } }));
+  assert.deepEqual(m.ack, { seq: 300, tick: 997 });
+  const n = d.decode(frame({ tick: 1, ts: 50, ack: { seq: 4294967295, ago: 0 } }));
+  assert.deepEqual(n.ack, { seq: 4294967295, tick: 1001 });
+  assert.equal(d.decode(frame({ tick: 1, ts: 50 })).ack, undefined);
+});
+
 test('malformed frames throw, and the decoder stays out of step after one', () => {
   const ok = () => frame({ tick: 1, ts: 50 });
   const bad = {
@@ -306,7 +316,8 @@ test('malformed frames throw, and the decoder stays out of step after one', () =
     'an update with no field': [withFour(), frame({ tick: 1, ts: 50, updates: [[0x00]] }), /no field/],
     'head kind 2': [withFour(), bytes(0x02, 1, 0x64, 0, 0, 0, 0), /message kind 2/],
     'head kind 0': [withFour(), bytes(0x00, 1, 0x64, 0, 0, 0, 0), /message kind 0/],
-    'head bit 7': [withFour(), bytes(0x81, 1, 0x64, 0, 0, 0, 0), /reserved head bit/],
+    'ACK cut short': [withFour(), bytes(0x81, 1, 0x64, 7), /truncated/],
+    'ACK before tick 0': [new TickV2Decoder(KINDS), first({ tick: 2, ts: TS, players: 0, ack: { seq: 7, ago: 3 } }), /ack before tick 0/],
     'empty message': [withFour(), bytes(), /truncated/],
     'update skips past the held list': [withFour(), frame({ tick: 1, ts: 50, updates: [update({ skip: 4, hp: 1 })] }), /update skips past/],
     'second update past the end': [withFour(), frame({ tick: 1, ts: 50, updates: [update({ skip: 3, hp: 1 }), update({ hp: 1 })] }), /update skips past/],

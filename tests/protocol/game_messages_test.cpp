@@ -185,6 +185,7 @@ TEST_CASE("dropped control characters do not count towards the name limit", "[pr
 TEST_CASE("input decodes seq, move and attack", "[protocol][messages]") {
   const InputMsg m = decoded<InputMsg>(R"({"type":"input","seq":17,"move":[0.5,-0.25],"attack":true})");
   CHECK(m.seq == 17);
+  CHECK(m.has_seq);
   CHECK(m.dx == 0.5f);
   CHECK(m.dy == -0.25f);
   CHECK(m.attack);
@@ -193,6 +194,7 @@ TEST_CASE("input decodes seq, move and attack", "[protocol][messages]") {
 TEST_CASE("input fields are optional and default to zero and false", "[protocol][messages]") {
   const InputMsg m = decoded<InputMsg>(R"({"type":"input"})");
   CHECK(m.seq == 0);
+  CHECK_FALSE(m.has_seq);
   CHECK(m.dx == 0.0f);
   CHECK(m.dy == 0.0f);
   CHECK_FALSE(m.attack);
@@ -719,6 +721,18 @@ TEST_CASE("a resync frame says \"full\":true after players; other frames leave i
   w.begin(out, 5, 6, 7);
   w.finish();
   CHECK_FALSE(parsed(out).contains("full"));
+}
+
+TEST_CASE("a frame that acknowledges an input says its seq and tick after players", "[protocol][messages]") {
+  std::string out;
+  TickFrameWriter w;
+  const InputAck ack{4294967295u, 998};
+  w.begin(out, 1000, 6, 7, true, &ack);
+  w.finish();
+  CHECK(out == R"({"type":"tick","tick":1000,"ts":6,"players":7,"full":true,"ack":{"seq":4294967295,"tick":998},"entities":[],"removed":[],"events":[]})");
+  w.begin(out, 1000, 6, 7, false, nullptr);
+  w.finish();
+  CHECK_FALSE(parsed(out).contains("ack"));
 }
 
 TEST_CASE("TickFrameWriter copies the pre-encoded pieces byte for byte", "[protocol][messages]") {

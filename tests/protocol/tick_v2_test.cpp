@@ -177,6 +177,36 @@ TEST_CASE("writer and decoder agree on every update form, skips, removals and a 
   CHECK(d.held() == 1);
 }
 
+TEST_CASE("ACK: the client's last applied input, as ticks before this one, after players", "[protocol][v2]") {
+  TickWriter w;
+  const InputAck ack{300, 997};
+  w.begin(1000, 1'700'000'000'000, 3, false, std::nullopt, false, &ack);
+  std::string out;
+  w.finish(out);
+  std::string want = bytes({0xE1, 0xe8, 0x07});  // ACK | PLAYERS | ABSOLUTE | tick; tick 1000
+  put_varint(want, 1'700'000'000'000);
+  want += bytes({0x03, 0xac, 0x02, 0x03, 0x00, 0x00, 0x00, 0x00});  // players 3; seq 300; 3 ticks back
+  CHECK(out == want);
+  TickDecoder d;
+  TickMessage m;
+  REQUIRE_FALSE(d.decode(out, m));
+  REQUIRE(m.ack);
+  CHECK(m.ack->seq == 300);
+  CHECK(m.ack->tick == 997);
+  // The next frame says none: relative, no ACK bit.
+  w.begin(1001, 1'700'000'000'050, 3, false, TickWriter::Previous{1000, 1'700'000'000'000}, false);
+  w.finish(out);
+  CHECK(static_cast<std::uint8_t>(out[0]) == 0x01);
+  REQUIRE_FALSE(d.decode(out, m));
+  CHECK_FALSE(m.ack);
+  // v1's JSON says the same.
+  TickMessage j;
+  REQUIRE(parse_v1_tick(R"({"type":"tick","tick":1000,"ts":5,"players":3,"ack":{"seq":300,"tick":997},"entities":[],"removed":[],"events":[]})", j));
+  REQUIRE(j.ack);
+  CHECK(j.ack->seq == 300);
+  CHECK(j.ack->tick == 997);
+}
+
 TEST_CASE("malformed frames are refused and leave the decoder out of step", "[protocol][v2]") {
   TickMessage m;
   SECTION("an ABSOLUTE frame without PLAYERS") {
@@ -186,7 +216,11 @@ TEST_CASE("malformed frames are refused and leave the decoder out of step", "[pr
     TickDecoder d;
     CHECK(d.decode(bytes({0x01, 0x01, 0x64, 0x00, 0x00, 0x00, 0x00}), m));
   }
-  SECTION("not a tick, reserved bit, truncated, trailing bytes") {
+  SECTION("an ACK further back than tick 0") {
+    CHECK(TickDecoder().decode(bytes({0xE1, 0x02, 0x01, 0x00, 0x07, 0x03, 0x00, 0x00, 0x00, 0x00}), m));
+    CHECK_FALSE(TickDecoder().decode(bytes({0xE1, 0x02, 0x01, 0x00, 0x07, 0x02, 0x00, 0x00, 0x00, 0x00}), m));
+  }
+  SECTION("not a tick, truncated, trailing bytes") {
     CHECK(TickDecoder().decode(bytes({0x02, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00}), m));
     CHECK(TickDecoder().decode(bytes({0xA1, 0x01, 0x01, 0x00, 0x00, 0x00, 0x00}), m));
     CHECK(TickDecoder().decode(bytes({0x61, 0x01, 0x01, 0x81}), m));

@@ -224,6 +224,51 @@ class Messages(unittest.TestCase):
             run(scenario(d))
 
 
+class InputAck(unittest.TestCase):
+    def test_frames_say_which_numbered_input_was_applied_and_from_which_tick_it_moved_us(self):
+        # The demo's prediction rests on this: the position in a frame with tick T is where
+        # the acknowledged input's motion has taken us after T - ack.tick + 1 steps.
+        async def scenario(d):
+            c = await Client.connect(d.ws_url())
+            me = (await c.join("acker"))["id"]
+            while me not in c.entities:
+                await c.recv_type("tick")
+            x0, y0 = c.entities[me]["x"], c.entities[me]["y"]
+            await c.send(type="input", seq=41, move=[1, 0])
+            frame = await c.recv_type("tick")
+            while "ack" not in frame:
+                frame = await c.recv_type("tick")
+            self.assertEqual(frame["ack"]["seq"], 41)
+            started = frame["ack"]["tick"]
+            self.assertLessEqual(started, frame["tick"])
+            for _ in range(5):  # said once; every later position follows from it
+                self.assertAlmostEqual(c.entities[me]["x"], x0 + 10 * (frame["tick"] - started + 1), delta=0.11)
+                self.assertEqual(c.entities[me]["y"], y0)
+                frame = await c.recv_type("tick")
+                self.assertNotIn("ack", frame)
+            # An input without a seq is applied, and not acknowledged.
+            await c.send(type="input", move=[0, 1])
+            moved_on = False
+            for _ in range(10):
+                frame = await c.recv_type("tick")
+                self.assertNotIn("ack", frame)
+                moved_on = moved_on or c.entities[me]["y"] > y0
+            self.assertTrue(moved_on)
+            await c.send(type="input", seq=42, move=[0, 0])
+            frame = await c.recv_type("tick")
+            while "ack" not in frame:
+                frame = await c.recv_type("tick")
+            self.assertEqual(frame["ack"]["seq"], 42)
+            stopped_at = dict(c.entities[me])
+            for _ in range(3):
+                await c.recv_type("tick")
+            self.assertEqual((c.entities[me]["x"], c.entities[me]["y"]), (stopped_at["x"], stopped_at["y"]))
+            await c.close()
+
+        with Daemon("--monsters", "0", "--obstacles", "0", "--safe-zone-radius", "0") as d:
+            run(scenario(d))
+
+
 class Reconnect(unittest.TestCase):
     def test_token_gives_back_the_same_player(self):
         async def scenario(d):

@@ -34,11 +34,13 @@ def unzigzag(u):
 
 class TickHeaders:
     """Reads the head, tick and ts of v2 tick messages (the rest is the C++ and JS decoders'
-    business): enough to check one message per tick."""
+    business): enough to check one message per tick. `ack` is the last frame's ACK, as
+    (seq, tick), or None."""
 
     def __init__(self):
         self.tick = None
         self.ts = None
+        self.ack = None
 
     def read(self, b):
         head = b[0]
@@ -51,6 +53,13 @@ class TickHeaders:
             assert self.tick is not None, "a relative frame first"
             self.tick += tick
             self.ts += unzigzag(ts)
+        self.ack = None
+        if head & 0x40:  # PLAYERS
+            _, i = read_varint(b, i)
+        if head & 0x80:  # ACK
+            seq, i = read_varint(b, i)
+            ago, i = read_varint(b, i)
+            self.ack = (seq, self.tick - ago)
         return head, self.tick, self.ts
 
 
@@ -95,6 +104,34 @@ class Negotiation(unittest.TestCase):
         self.assertEqual(seen, list(range(seen[0], seen[0] + len(seen))), "one binary message per tick")
         self.assertTrue(ticks[0][0] & 0x20, "the first frame is ABSOLUTE")
         self.assertGreater(headers.ts, 1_600_000_000_000)
+
+    def test_v2_frames_acknowledge_a_numbered_input_once(self):
+        async def scenario():
+            async with websockets.connect(self.d.ws_url(), subprotocols=["skirmish.v2"], max_size=None) as ws:
+                await asyncio.wait_for(ws.recv(), 5)
+                await ws.send(json.dumps({"type": "join", "name": "acker"}))
+                headers, acks, sent = TickHeaders(), [], False
+                for _ in range(200):
+                    m = await asyncio.wait_for(ws.recv(), 5)
+                    if not isinstance(m, bytes):
+                        if json.loads(m)["type"] == "welcome":
+                            await ws.send(json.dumps({"type": "input", "seq": 300, "move": [0, 1]}))
+                            sent = True
+                        continue
+                    headers.read(m)
+                    if headers.ack:
+                        acks.append((headers.tick, headers.ack))
+                    if acks and headers.tick >= acks[0][0] + 10:
+                        return sent, acks
+                return sent, acks
+
+        sent, acks = asyncio.run(scenario())
+        self.assertTrue(sent)
+        self.assertEqual(len(acks), 1, acks)
+        frame_tick, (seq, tick) = acks[0]
+        self.assertEqual(seq, 300)
+        self.assertLessEqual(tick, frame_tick)
+        self.assertGreaterEqual(tick, frame_tick - 3)
 
     def test_no_offer_keeps_v1_json_text(self):
         selected, hello, ticks = self.run_collect(None, frames=5)

@@ -45,7 +45,7 @@ const touchLayer = $('touch');
 const controls = new Controls({
   canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'),
 });
-exposeForTests({ fx });
+exposeForTests({ fx, predictor });
 const picker = new WorldPicker({
   fieldset: $('worlds'), list: $('world-list'), choice: worldFromUrl(),
   onChoose: switchWorld, onList: worldsListed,
@@ -168,13 +168,15 @@ function handleMessage(msg) {
       session.at = sentTo && !sentTo.local ? { url: sentTo.url, world: sentTo.world, process: sentTo.process || null } : null;
       saveSession(session);
       predictor.reset(null, null);
+      forgetInputs();
       showPrompt(false);
       break;
     case 'tick': {
       const mine = (msg.entities || []).find((e) => e.id === state.myId && (e.x !== undefined || e.y !== undefined));
       applyTick(msg);
+      if (msg.ack) inputAck = msg.ack;
       const m = me();
-      if (mine && m) predictor.reconcile(performance.now(), m.x, m.y, reconcileLag(msg), 1000 / state.tickRate);
+      if (mine && m) reconcile(msg, m);
       break;
     }
     case 'pong':
@@ -227,9 +229,28 @@ function handleError(msg, answersJoin = false) {
   }
 }
 
-// The predictor compares a server position with where we were about one round trip ago.
-// Short polling hands over ticks up to a second after they were made: there the tick's own
-// age (its `ts` on the server's clock, offset measured by the pings) says how long ago.
+// Our position in a tick frame is where the server had us after its step of that tick. The
+// frame's `ack` says our last input the server had applied then, and the tick of the first
+// step that moved us with it: so the position stands for the moment our own motion with that
+// input began, plus that many steps of motion. The round trip, the wait for the tick and a
+// transport's delivery lag all drop out.
+function reconcile(msg, m) {
+  const tickMs = 1000 / state.tickRate;
+  const now = performance.now();
+  const began = inputAck ? inputStarts.get(inputAck.seq) : undefined;
+  if (began !== undefined && msg.tick >= inputAck.tick) {
+    const then = began + (msg.tick - inputAck.tick + 1) * tickMs;
+    // (Older than our history: standing still since, and settle() takes over.)
+    if (then >= now - 1500) predictor.reconcileAt(m.x, m.y, then);
+    return;
+  }
+  predictor.reconcile(now, m.x, m.y, reconcileLag(msg), tickMs);
+}
+
+// Without an ack (an older server), the predictor compares a server position with where we
+// were about one round trip ago. Short polling hands over ticks up to a second after they
+// were made: there the tick's own age (its `ts` on the server's clock, offset measured by
+// the pings) says how long ago.
 function reconcileLag(msg) {
   if (!conn.deliveryLagMs || typeof msg.ts !== 'number' || state.clockOffsetMs == null) return state.rttMs;
   const age = Math.max(0, Date.now() + state.clockOffsetMs - msg.ts);
@@ -576,10 +597,22 @@ if (session.playing && session.name) {
 
 let lastInput = { move: [0, 0], attack: false };
 let lastInputAt = -Infinity;
+let lastChangeAt = -Infinity;
 let inputSeq = 0;
+// When our predicted motion with each recent input began (seq -> performance.now() time),
+// and the server's word on the last one it applied ({seq, tick}, from tick frames).
+const inputStarts = new Map();
+let inputAck = null;
+
+function forgetInputs() {
+  inputStarts.clear();
+  inputAck = null;
+}
 let lastWatch = { x: NaN, y: NaN, at: -Infinity };
 
-function pumpInput(now, move) {
+// `began`: when this frame's step of the predictor starts (the previous frame's time): the
+// predictor moves with what we send from then on, as the server will from its next step.
+function pumpInput(now, move, began) {
   if (!state.joined || !conn.isOpen) {
     controls.takePulse();  // a click while not playing (watching) is no attack once we play
     return;
@@ -587,12 +620,17 @@ function pumpInput(now, move) {
   const attack = controls.attackHeld || controls.pulse;
   const changed = move[0] !== lastInput.move[0] || move[1] !== lastInput.move[1] || attack !== lastInput.attack;
   const active = move[0] !== 0 || move[1] !== 0 || attack;
-  const due = changed || (active && now - lastInputAt >= INPUT_REPEAT_MS);
-  if (!due || now - lastInputAt < INPUT_MIN_GAP_MS) return;
+  // Changes go at once (at most one per INPUT_MIN_GAP_MS), whatever repeats went before them;
+  // a held control is repeated every INPUT_REPEAT_MS.
+  const due = changed ? now - lastChangeAt >= INPUT_MIN_GAP_MS : active && now - lastInputAt >= INPUT_REPEAT_MS;
+  if (!due) return;
   controls.takePulse();
   lastInput = { move, attack };
   lastInputAt = now;
+  if (changed) lastChangeAt = now;
   conn.send({ type: 'input', seq: ++inputSeq, move, attack });
+  inputStarts.set(inputSeq, began);
+  if (inputStarts.size > 64) inputStarts.delete(inputStarts.keys().next().value);
 }
 
 function panSpectator(now, dt, move) {
@@ -652,7 +690,7 @@ function frame(now) {
   const move = controls.enabled ? controls.move() : [0, 0];
   const m = me();
 
-  if (state.mode === 'play') pumpInput(now, move);
+  if (state.mode === 'play') pumpInput(now, move, now - dt * 1000);
   else if (state.mode === 'watch') panSpectator(now, dt, move);
   pumpWatch(now);
 
@@ -660,8 +698,11 @@ function frame(now) {
   // cut off must not walk through a frozen world, then snap back when it reconnects).
   if (m && m.state !== 'dead' && state.joined && conn.isOpen) {
     if (!predictor.ready) predictor.reset(m.x, m.y);
-    const len = Math.hypot(move[0], move[1]);
-    predictor.step(now, dt, len > 1 ? [move[0] / len, move[1] / len] : move, state.world);
+    // Moved as the server will move us: with what we last sent (a change held back by the
+    // input rate is not ours yet).
+    const sent = lastInput.move;
+    const len = Math.hypot(sent[0], sent[1]);
+    predictor.step(now, dt, len > 1 ? [sent[0] / len, sent[1] / len] : sent, state.world);
     if (len > 0) lastMoveAt = now;
     else if (now - lastMoveAt > (state.rttMs ?? 100) + 3000 / state.tickRate + conn.deliveryLagMs) predictor.settle(m.x, m.y);
   } else if (m) {

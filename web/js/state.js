@@ -262,7 +262,8 @@ export function applyTick(msg) {
 }
 
 // A frozen, read-only window onto the store for tests and the curious.
-// extra.fx: the effects, whose last drawn damage numbers are shown.
+// extra.fx: the effects, whose last drawn damage numbers are shown; extra.predictor: the
+// predictor of your own position.
 export function exposeForTests(extra = {}) {
   const copy = (e) => (e ? Object.freeze({ ...e }) : null);
   const api = {
@@ -316,6 +317,8 @@ export function exposeForTests(extra = {}) {
         }))),
       });
     },
+    /** How far off the predicted own position was at each server position: { count, sum, max } (units). */
+    get predictionErrors() { return extra.predictor ? Object.freeze({ ...extra.predictor.errors }) : null; },
     /** Damage numbers of the last frame, in screen px around their target's centre. */
     damageNumbers() { return Object.freeze((extra.fx ? extra.fx.drawnNumbers : []).map((n) => Object.freeze({ ...n }))); },
   };

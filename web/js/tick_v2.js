@@ -11,7 +11,7 @@ const STATES = ['idle', 'wander', 'chase', 'attack', 'return', 'dead'];
 const EVENTS = ['attack', 'death', 'respawn'];
 const TWO_PI = 2 * Math.PI;
 
-const HEAD_KIND = 0x0f, HEAD_FULL = 0x10, HEAD_ABSOLUTE = 0x20, HEAD_PLAYERS = 0x40, HEAD_RESERVED = 0x80;
+const HEAD_KIND = 0x0f, HEAD_FULL = 0x10, HEAD_ABSOLUTE = 0x20, HEAD_PLAYERS = 0x40, HEAD_ACK = 0x80;
 const KIND_TICK = 1;
 const UPD_SKIP = 0x07, UPD_FACING = 0x20, UPD_HP = 0x40, UPD_MORE = 0x80;
 const MORE_STATE = 0x01, MORE_SCORE = 0x02, MORE_AWAY = 0x04, MORE_AWAY_VALUE = 0x08, MORE_RESERVED = 0xf0;
@@ -114,7 +114,6 @@ export class TickV2Decoder {
   decodeFrame(r) {
     const head = r.u8();
     if ((head & HEAD_KIND) !== KIND_TICK) throw new Error(`tick v2: message kind ${head & HEAD_KIND}`);
-    if (head & HEAD_RESERVED) throw new Error('tick v2: reserved head bit set');
     const full = !!(head & HEAD_FULL);
     let tick, ts, players;
     if (head & HEAD_ABSOLUTE) {
@@ -129,11 +128,20 @@ export class TickV2Decoder {
     if (head & HEAD_PLAYERS) players = r.varint();
     else if (this.decodedAny && !(head & HEAD_ABSOLUTE)) players = this.players;
     else throw new Error('tick v2: ABSOLUTE frame without a players count');
+    // ACK: our last input the server applied (its seq), and how many ticks back it was.
+    let ack = null;
+    if (head & HEAD_ACK) {
+      const seq = r.varint();
+      const ago = r.varint();
+      if (ago > tick) throw new Error('tick v2: ack before tick 0');
+      ack = { seq, tick: tick - ago };
+    }
 
     // FULL: whatever we held is gone before the frame is read (its indexes start from none).
     const held = full ? [] : this.held;
     const msg = { type: 'tick', tick, ts, players };
     if (full) msg.full = true;
+    if (ack) msg.ack = ack;
 
     // Updates: named by index in the held list (as it was before this frame).
     const updates = [];
