@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string_view>
+#include <unordered_set>
 
 #include "config/endpoint_url.h"
 #include "protocol/authority.h"
@@ -82,7 +84,8 @@ void GameService::add_routes() {
       return json_response(request, 400, protocol::encode_error("bad_field", kWorldBadlyEncoded));
     }
     const auto name = protocol::query_param(request.target, "world");
-    const GameWorld* world = name ? world_named(*name) : worlds_.front().get();
+    // An empty name is no pick, as at the handshake.
+    const GameWorld* world = name && !name->empty() ? world_named(*name) : worlds_.front().get();
     if (!world) return json_response(request, 404, protocol::encode_error("no_such_world", "no world has that name: see /worlds"));
     nlohmann::json names = nlohmann::json::array();
     for (const auto& w : worlds_) names.push_back(w->name());
@@ -288,34 +291,56 @@ void GameService::restore_saved_players() {
     return;
   }
   const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
-  // Each back in its own world. One saved in a world this run does not have (it runs fewer) is
-  // placed as a new player would be, so the worlds fill evenly and none past its capacity.
+  // A token is one player: a file that names one twice (edited by hand, or two merged) gets
+  // the first, or the second could never be reached and would hold a seat until it expired.
+  std::unordered_set<std::string_view> tokens;
+  std::size_t duplicates = 0;
+  // Each back in its own world first; then those saved in a world this run does not have (it
+  // runs fewer) are placed as a new player would be, so the worlds fill evenly and none past
+  // its capacity.
   std::vector<SavedState> per_world(worlds_.size());
-  std::vector<WorldLoad> loads;
-  for (const auto& w : worlds_) loads.push_back(w->load());
-  std::size_t placed_elsewhere = 0;
-  for (auto& p : state->players) {
+  std::vector<const SavedPlayer*> homeless;
+  for (const auto& p : state->players) {
+    if (!tokens.insert(p.token).second) {
+      duplicates++;
+      continue;
+    }
     std::optional<std::size_t> at;
     for (std::size_t w = 0; w < worlds_.size(); ++w) {
       if (worlds_[w]->name() == p.world || (p.world.empty() && w == 0)) at = w;
     }
-    if (!at) {
-      at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players)).value_or(0);
-      placed_elsewhere++;
+    if (at) {
+      per_world[*at].players.push_back(p);
+    } else {
+      homeless.push_back(&p);
     }
-    loads[*at].players++;
-    per_world[*at].players.push_back(std::move(p));
   }
   std::size_t restored = 0;
   for (std::size_t w = 0; w < worlds_.size(); ++w) {
     restored += worlds_[w]->directory().restore(per_world[w], worlds_[w]->world(), expires);
   }
+  std::vector<WorldLoad> loads;
+  for (const auto& w : worlds_) loads.push_back(w->load());
+  std::size_t placed_elsewhere = 0;
+  for (const SavedPlayer* p : homeless) {
+    const auto at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players));
+    if (!at) break;  // every world is full
+    SavedState one;
+    one.players.push_back(*p);
+    if (worlds_[*at]->directory().restore(one, worlds_[*at]->world(), expires) == 0) continue;
+    loads[*at].players++;
+    placed_elsewhere++;
+  }
+  restored += placed_elsewhere;
   spdlog::info("restored {} player(s) saved in {}{}", restored, path,
-               placed_elsewhere ? fmt::format(" ({} from worlds this run does not have, placed in others)", placed_elsewhere)
+               placed_elsewhere ? fmt::format(" ({} of them from worlds this run does not have, placed in others)",
+                                              placed_elsewhere)
                                 : std::string());
-  if (restored < state->players.size()) {
-    spdlog::warn("{}: {} saved player(s) did not fit (game.max_players) and are lost", path,
-                 state->players.size() - restored);
+  if (duplicates > 0) {
+    spdlog::warn("{}: {} saved player(s) with a token named earlier in the file were left out", path, duplicates);
+  }
+  if (const std::size_t lost = state->players.size() - duplicates - restored; lost > 0) {
+    spdlog::warn("{}: {} saved player(s) did not fit (game.max_players) and are lost", path, lost);
   }
 }
 

@@ -222,6 +222,43 @@ class Worlds(unittest.TestCase):
         self.assertEqual(worlds["world-2"]["players"], 1)
         self.assertTrue(run(come_back(welcome))["resumed"])
 
+    def test_a_hand_written_state_file_is_restored_once_per_token_and_said_as_it_went(self):
+        # One token in two worlds (a hand-edited or merged file): the first only, or the
+        # second would sit away in its world, unreachable, holding a seat. Two players of a
+        # world this run does not have: one fits beside world-1's, the other finds every
+        # world full (2 each) and is lost, and the log says which.
+        self.assertEqual(self.d.stop(), 0)
+        def player(token, name, world):
+            return {"token": token, "id": 1, "name": name, "x": 1600, "y": 1600, "hp": 100, "score": 0,
+                    "world": world}
+        with open(self.state, "w") as f:
+            json.dump({"version": 1, "saved_at_ms": int(time.time() * 1000), "players": [
+                player("a" * 32, "twice-1", "world-1"), player("a" * 32, "twice-2", "world-2"),
+                player("b" * 32, "two", "world-2"), player("c" * 32, "two-too", "world-2"),
+                player("d" * 32, "three", "world-3"), player("e" * 32, "three-too", "world-3")]}, f)
+        self.d = Daemon("--worlds", "2", "--max-players", "2", "--lively-players", "2", "--monsters", "20",
+                        "--state-file", self.state, cwd=self.d.cwd).start()
+        worlds, _ = self.worlds()
+        self.assertEqual((worlds["world-1"]["players"], worlds["world-2"]["players"]), (2, 2))
+        said = "".join(line for line in self.d.lines if "saved" in line or "restored" in line)
+        self.assertIn("restored 4 player(s)", said)
+        self.assertIn("(1 of them from worlds this run does not have, placed in others)", said)
+        self.assertIn("1 saved player(s) with a token named earlier in the file were left out", said)
+        self.assertIn("1 saved player(s) did not fit (game.max_players) and are lost", said)
+
+        async def names_in(world):
+            c = await Client.connect(self.d.ws_url(f"/ws?world={world}"))
+            names = set()
+            for _ in range(20):
+                msg = json.loads(await asyncio.wait_for(c.ws.recv(), 5))
+                if msg.get("type") == "tick":
+                    names.update(e["name"] for e in msg["entities"] if e.get("kind") == "player")
+            await c.ws.close()
+            return names
+
+        self.assertEqual(run(names_in("world-1")), {"twice-1", "three"})
+        self.assertEqual(run(names_in("world-2")), {"two", "two-too"})
+
     def test_unknown_worlds_are_refused(self):
         with self.d.connect() as s:
             status, _, body = http_request(s, upgrade_request("/ws?world=nowhere"))
@@ -241,6 +278,9 @@ class Worlds(unittest.TestCase):
         status, body = get_json(self.d, "/stats.json?world=world-%2")
         self.assertEqual((status, body["code"]), (400, "bad_field"))
         self.assertEqual(get_json(self.d, "/stats.json?world=world-%31")[0], 200)  # "world-1", encoded
+        # An empty name is no pick, here as at the handshake (it was a 404 here).
+        status, body = get_json(self.d, "/stats.json?world=")
+        self.assertEqual((status, body.get("world")), (200, "world-1"))
 
     def test_a_host_header_that_is_not_a_name_is_not_echoed(self):
         for host in (b"\xff\xfe", b"a\"b", b"x" * 300, b"[::1", b"x:abc", b"x:99999"):
