@@ -91,6 +91,8 @@ class Connection {
   void close_websocket(std::uint16_t code, std::string_view reason, bool discard_unsent = false);
   // True while a request waits for an answer that comes later (see Server::respond).
   bool awaiting_response() const { return awaiting_response_; }
+  // Part of an HTTP request (or handshake) has arrived and the rest has not.
+  bool request_begun() const { return state_ == State::Http && http_ && http_->started(); }
   // Answers the request that is waiting; requests pipelined behind it are taken up later,
   // from resume_held_input().
   void finish_deferred(const protocol::HttpResponse& response);

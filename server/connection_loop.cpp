@@ -163,10 +163,11 @@ void ConnectionLoop::begin_shutdown() {
     if (c->state() == Connection::State::Open) {
       // A client far behind gets its close frame next, not after its stale tick frames.
       c->close_websocket(1001, "server shutting down", c->over_soft_limit());
-    } else if (c->state() == Connection::State::Http && !c->awaiting_response()) {
-      // Between requests (or inside one that has not arrived whole): nothing to answer. Its
-      // next request may be on its way: closed in order (FIN, its bytes read and dropped),
-      // not reset, so the client sees the connection end and asks again elsewhere.
+    } else if (c->state() == Connection::State::Http && !c->awaiting_response() && !c->request_begun()) {
+      // Between requests: nothing to answer. Its next request may be on its way: closed in
+      // order (FIN, its bytes read and dropped), not reset, so the client sees the
+      // connection end and asks again elsewhere. One whose request is half here gets the
+      // grace to finish it, and its answer (with "Connection: close"; a handshake: 1001).
       c->close_idle();
     }
   }

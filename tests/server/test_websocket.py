@@ -10,8 +10,8 @@ import unittest
 
 import websockets
 
-from daemon import Daemon
-from raw_ws import (FrameReader, client_frame, close_code, http_request, open_websocket,
+from daemon import Daemon, wait_until
+from raw_ws import (FrameReader, ResponseReader, client_frame, close_code, http_request, open_websocket,
                     upgrade_request)
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -240,6 +240,37 @@ class RealClient(unittest.TestCase):
             asyncio.run(scenario(d))
             self.assertEqual(d.proc.wait(timeout=10), 0)
             d.wait_for_log(r"stopped: ")
+        finally:
+            d.kill()
+
+    def test_a_request_half_here_at_shutdown_is_answered_within_the_grace(self):
+        # Half a handshake and half a GET when SIGTERM comes (on both loops): the rest comes
+        # within the grace and is answered, the handshake with 101 and then 1001 (they got a
+        # bare FIN, nothing to tell a client that the server was going away).
+        d = Daemon("--io-threads", "2").start()
+        try:
+            socks = [d.connect() for _ in range(4)]
+            requests = [upgrade_request(), b"GET /worlds HTTP/1.1\r\nHost: t\r\n\r\n"] * 2
+            for s, r in zip(socks, requests):
+                s.settimeout(5)
+                s.sendall(r[:20])
+            # (The request for /metrics is the fifth.)
+            self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_connections", 0) >= 5))
+            d.proc.send_signal(signal.SIGTERM)
+            d.wait_for_log(r"shutting down")
+            for s, r in zip(socks, requests):
+                s.sendall(r[20:])
+            for s, r in zip(socks, requests):
+                reader = ResponseReader(s)
+                status, headers, _ = reader.read()
+                if r.startswith(b"GET /ws"):
+                    self.assertEqual(status, 101)
+                    fin, opcode, payload = FrameReader(s, reader.buf).read_frame()
+                    self.assertEqual((opcode, close_code(payload)), (8, 1001))
+                else:
+                    self.assertEqual((status, headers.get("connection")), (200, "close"))
+                s.close()
+            self.assertEqual(d.proc.wait(timeout=10), 0)
         finally:
             d.kill()
 
