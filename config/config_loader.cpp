@@ -93,10 +93,12 @@ json parse_text(const Option& o, const std::string& text, const std::string& ori
       return json(n);
     }
     case ValueKind::Float: {
-      char* end = nullptr;
-      const double d = std::strtod(text.c_str(), &end);
+      // A plain decimal, as for whole numbers: no spaces, hex or sign but '-'.
+      double d = 0;
+      const char* end = text.data() + text.size();
+      auto [ptr, ec] = std::from_chars(text.data(), end, d);
       // Checked here too: "inf" and "nan" would show up as null in check_value's message.
-      if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(d)) {
+      if (ec != std::errc() || ptr != end || text.empty() || !std::isfinite(d)) {
         bad_value(o, "\"" + text + "\"", origin, describe_allowed(o));
       }
       return json(d);
@@ -174,10 +176,18 @@ json read_json_file(const std::string& path) {
     }
     return true;
   };
-  json doc = json::parse(text, track_keys, false, true);
-  if (doc.is_discarded() || !doc.is_object()) {
-    throw ConfigError("config file '" + path + "' is not a JSON object");
+  json doc;
+  try {
+    doc = json::parse(text, track_keys, true, true);
+  } catch (const json::exception& e) {
+    // nlohmann's message says where ("parse error at line 3, column 17: ..."), after a tag.
+    std::string why = e.what();
+    if (const auto tag = why.find("] "); why.rfind("[json.exception", 0) == 0 && tag != std::string::npos) {
+      why.erase(0, tag + 2);
+    }
+    throw ConfigError("config file '" + path + "' is not valid JSON: " + why);
   }
+  if (!doc.is_object()) throw ConfigError("config file '" + path + "' is not a JSON object");
   if (!duplicate.empty()) {
     throw ConfigError("config file '" + path + "' sets '" + duplicate + "' more than once");
   }
@@ -211,6 +221,13 @@ void check_consistency(const Config& c) {
   }
   if (auto why = game::validate_config(c.game)) throw ConfigError("game: " + *why);
   check_state_file(c.session.state_file);
+  if (!c.server.web_root.empty() && !std::filesystem::is_directory(c.server.web_root)) {
+    throw ConfigError("server.web_root = \"" + c.server.web_root + "\": no such folder (empty: the files built in)");
+  }
+  if (c.polling.longpoll_timeout_ms > c.polling.max_longpoll_ms) {
+    throw ConfigError("polling.longpoll_timeout_ms (" + std::to_string(c.polling.longpoll_timeout_ms) +
+                      ") must not be above polling.max_longpoll_ms (" + std::to_string(c.polling.max_longpoll_ms) + ")");
+  }
   if (c.flow.hard_limit_bytes < c.flow.soft_limit_bytes) {
     throw ConfigError("websocket.hard_limit_bytes (" + std::to_string(c.flow.hard_limit_bytes) +
                       ") must not be below websocket.soft_limit_bytes (" + std::to_string(c.flow.soft_limit_bytes) + ")");

@@ -1,5 +1,8 @@
 #include "config/options.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <iterator>
 #include <limits>
@@ -90,6 +93,25 @@ Option secret_url(Option o) {
   return o;
 }
 
+// The daemon listens on an address, not a name it would have to look up.
+std::string check_host(const json& v) {
+  const auto host = v.get<std::string>();
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1) return "";
+  return "is not an IP address (0.0.0.0 listens on every IPv4 address, :: on every IPv6 one)";
+}
+
+// Only what the server speaks: a name it agreed to would be answered in another protocol.
+// skirmish.v1 names the JSON ticks a client gets anyway (a client may ask for it by name).
+std::string check_subprotocols(const json& v) {
+  for (const auto& name : v.get<std::vector<std::string>>()) {
+    if (name != "skirmish.v2" && name != "skirmish.v1") {
+      return "names '" + name + "': the subprotocols this server speaks are skirmish.v2 (binary ticks) and skirmish.v1 (JSON)";
+    }
+  }
+  return "";
+}
+
 std::string check_trusted_proxies(const json& v) {
   return protocol::AddressSet().add_all(v.get<std::vector<std::string>>()).value_or("");
 }
@@ -164,9 +186,10 @@ std::vector<Option> build_options() {
   constexpr double kMaxMs = 3600 * 1000.0;
   std::vector<Option> o;
   // server
-  o.push_back(text("server.host", "SKIRMISH_HOST", "--host", ValueKind::String, {},
-                   "address to listen on (0.0.0.0 all IPv4, :: all IPv6)",
-                   [](Config& c) -> auto& { return c.server.host; }));
+  o.push_back(checked(text("server.host", "SKIRMISH_HOST", "--host", ValueKind::String, {},
+                           "address to listen on (0.0.0.0 all IPv4, :: all IPv6)",
+                           [](Config& c) -> auto& { return c.server.host; }),
+                      check_host));
   o.push_back(integer("server.port", "SKIRMISH_PORT", "--port", 0, 65535, "TCP port (0 = any free port)",
                       [](Config& c) -> auto& { return c.server.port; }));
   o.push_back(text("server.web_root", "SKIRMISH_WEB_ROOT", "--web-root", ValueKind::String, {},
@@ -250,9 +273,10 @@ std::vector<Option> build_options() {
                    ValueKind::StringList, {}, "comma-separated Origin allow-list for WebSocket handshakes (which must carry one) and the "
                    "polling API (a request without one passes); empty allows any (else 403)",
                    [](Config& c) -> auto& { return c.handshake.allowed_origins; }));
-  o.push_back(text("websocket.subprotocols", "SKIRMISH_SUBPROTOCOLS", "--subprotocols", ValueKind::StringList, {},
-                   "comma-separated subprotocols we accept, in order of preference (skirmish.v2: binary ticks)",
-                   [](Config& c) -> auto& { return c.handshake.subprotocols; }));
+  o.push_back(checked(text("websocket.subprotocols", "SKIRMISH_SUBPROTOCOLS", "--subprotocols", ValueKind::StringList,
+                           {}, "comma-separated subprotocols we accept, in order of preference (skirmish.v2: binary ticks; skirmish.v1: JSON, as without one)",
+                           [](Config& c) -> auto& { return c.handshake.subprotocols; }),
+                      check_subprotocols));
   // game
   o.push_back(integer("game.tick_rate", "SKIRMISH_TICK_RATE", "--tick-rate", 1, 128, "simulation ticks per second",
                       [](Config& c) -> auto& { return c.game.tick_rate; }));

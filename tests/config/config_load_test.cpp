@@ -113,10 +113,13 @@ std::string other_value_text(const Option& o) {
       // URLs must be URLs of their kind; other strings take any word.
       if (o.key == "server.public_url") return "https://play.example.com";
       if (o.key == "fleet.redis_url") return "redis://127.0.0.1:6390";
+      if (o.key == "server.host") return "127.0.0.1";  // an address, not a name
+      if (o.key == "server.web_root") return "/tmp";     // a folder that is there
       return "some-value";
     case ValueKind::Choice: return o.choices.front() == def.get<std::string>() ? o.choices.back() : o.choices.front();
     case ValueKind::StringList:
-      // Lists of addresses must hold addresses; other lists take any words.
+      // Lists of addresses must hold addresses, subprotocols ours; other lists take any words.
+      if (o.key == "websocket.subprotocols") return "skirmish.v1, skirmish.v2";
       return o.key == "server.trusted_proxies" ? "10.0.0.1, fd00::/8" : "alpha, beta";
     case ValueKind::Json: break;
   }
@@ -131,6 +134,7 @@ json other_value_json(const Option& o) {
     case ValueKind::Int: return json(std::stoll(text));
     case ValueKind::Float: return json(std::stod(text));
     case ValueKind::StringList:
+      if (o.key == "websocket.subprotocols") return json::array({"skirmish.v1", "skirmish.v2"});
       return o.key == "server.trusted_proxies" ? json::array({"10.0.0.1", "fd00::/8"}) : json::array({"alpha", "beta"});
     default: return json(text);
   }
@@ -318,8 +322,8 @@ TEST_CASE("game.world_size sets both the width and the height", "[config]") {
 TEST_CASE("a string list from the environment is split at commas, trimmed, empty items dropped", "[config]") {
   const LoadResult r = load({}, env_of({{"SKIRMISH_ALLOWED_ORIGINS", "a, b,,c"}}));
   CHECK(r.config.handshake.allowed_origins == std::vector<std::string>{"a", "b", "c"});
-  const LoadResult spaced = load({}, env_of({{"SKIRMISH_SUBPROTOCOLS", " \tx\t , ,y ,"}}));
-  CHECK(spaced.config.handshake.subprotocols == std::vector<std::string>{"x", "y"});
+  const LoadResult spaced = load({}, env_of({{"SKIRMISH_ALLOWED_ORIGINS", " \tx\t , ,y ,"}}));
+  CHECK(spaced.config.handshake.allowed_origins == std::vector<std::string>{"x", "y"});
   const LoadResult empty = load({"--allowed-origins", ""});
   CHECK(empty.config.handshake.allowed_origins.empty());
 }
@@ -450,7 +454,7 @@ TEST_CASE("a file that is not a JSON object is refused naming the path", "[confi
     INFO("'" << content << "'");
     const TempFile file{std::string(content)};
     const std::string msg = load_error({"--config", file.path()});
-    CHECK(msg.find("is not a JSON object") != std::string::npos);
+    CHECK((msg.find("is not a JSON object") != std::string::npos || msg.find("is not valid JSON") != std::string::npos));
     CHECK(msg.find(file.path()) != std::string::npos);
   }
 }
@@ -733,4 +737,58 @@ TEST_CASE("config/skirmish.json holds exactly the built-in defaults", "[config]"
       CHECK((file.contains(section.key()) && file[section.key()].contains(key.key())));
     }
   }
+}
+
+// ---- values an outside probe found accepted (2026-12-05) ----------------------------------------
+
+TEST_CASE("the listening host must be an IP address", "[config]") {
+  check_names(load_error({"--host", "bogus"}), "server.host", "bogus", "command line --host");
+  CHECK(load({"--host", "::1"}).config.server.host == "::1");
+  CHECK(load({"--host", "0.0.0.0"}).config.server.host == "0.0.0.0");
+}
+
+TEST_CASE("only the subprotocols the server speaks may be offered", "[config]") {
+  check_names(load_error({"--subprotocols", "skirmish.v2,skirmish.v3"}), "websocket.subprotocols", "skirmish.v3",
+              "command line --subprotocols");
+  check_names(load_error({}, env_of({{"SKIRMISH_SUBPROTOCOLS", "skirmish.V2"}})), "websocket.subprotocols",
+              "skirmish.V2", "SKIRMISH_SUBPROTOCOLS");
+  CHECK(load({"--subprotocols", "skirmish.v1,skirmish.v2"}).config.handshake.subprotocols.size() == 2);
+  CHECK(load({"--subprotocols", ""}).config.handshake.subprotocols.empty());
+}
+
+TEST_CASE("a web root that is no folder is refused at start", "[config]") {
+  const std::string msg = load_error({"--web-root", "/nonexistent/skirmish-web"});
+  CHECK(msg.find("server.web_root") != std::string::npos);
+  CHECK(msg.find("/nonexistent/skirmish-web") != std::string::npos);
+  const TempFile file(std::string("x"));
+  CHECK(load_error({"--web-root", file.path()}).find("server.web_root") != std::string::npos);
+  CHECK(load({"--web-root", "/tmp"}).config.server.web_root == "/tmp");
+}
+
+TEST_CASE("a long poll's default wait may not be above the longest a client may ask for", "[config]") {
+  const std::string msg = load_error({"--longpoll-timeout-ms", "40000", "--max-longpoll-ms", "30000"});
+  CHECK(msg.find("polling.longpoll_timeout_ms") != std::string::npos);
+  CHECK(msg.find("polling.max_longpoll_ms") != std::string::npos);
+}
+
+TEST_CASE("decimal options take plain decimals only: no spaces, hex or plus", "[config]") {
+  for (const char* text : {" 2048", "\n 0x1p11", "0x800", "+2048", "2048 ", "1e999"}) {
+    INFO(text);
+    check_names(load_error({}, env_of({{"SKIRMISH_WORLD_SIZE", text}})), "game.world_size", "", "SKIRMISH_WORLD_SIZE");
+  }
+  CHECK(load({}, env_of({{"SKIRMISH_WORLD_SIZE", "2048.5"}})).config.game.world_width == 2048.5f);
+  CHECK(load({}, env_of({{"SKIRMISH_WORLD_SIZE", "2.5e3"}})).config.game.world_width == 2500.0f);
+}
+
+TEST_CASE("a config file that is not JSON says where it went wrong", "[config]") {
+  const TempFile comma(std::string("{\"game\": {\"tick_rate\": 10,}}"));
+  const std::string msg = load_error({"--config", comma.path()});
+  INFO(msg);
+  CHECK(msg.find("is not valid JSON") != std::string::npos);
+  CHECK(msg.find("line 1, column") != std::string::npos);
+  CHECK(msg.find("[json.exception") == std::string::npos);
+  const TempFile huge(std::string("{\"game\": {\"tick_rate\": 1e999}}"));
+  CHECK(load_error({"--config", huge.path()}).find("1e999") != std::string::npos);
+  const TempFile array(std::string("[1]"));
+  CHECK(load_error({"--config", array.path()}).find("is not a JSON object") != std::string::npos);
 }

@@ -153,7 +153,7 @@ class Negotiation(unittest.TestCase):
 
 class OperatorTurnsV2Off(unittest.TestCase):
     def test_without_skirmish_v2_in_the_list_everyone_gets_v1(self):
-        d = Daemon("--state-file", "", "--subprotocols", "other", log_level="info").start()
+        d = Daemon("--state-file", "", "--subprotocols", "", log_level="info").start()
         try:
             selected, _, ticks = asyncio.run(collect(d.ws_url(), ["skirmish.v2"], 3))
             self.assertIsNone(selected)
