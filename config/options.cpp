@@ -322,7 +322,8 @@ std::vector<Option> build_options() {
                       "malformed messages a client may send before it is closed with 1008",
                       [](Config& c) -> auto& { return c.session.bad_message_limit; }));
   o.push_back(integer("game.max_catch_up_ticks", "SKIRMISH_MAX_CATCH_UP_TICKS", "--max-catch-up-ticks", 1, 1000,
-                      "ticks the game steps in one loop turn when it fell behind (frames are sent once); older debt is dropped",
+                      "ticks a world may owe when it fell behind, stepped in turns of at most a tick period (frames "
+                      "are sent after each turn); older debt is dropped",
                       [](Config& c) -> auto& { return c.session.max_catch_up_ticks; }));
   o.push_back(integer("game.send_every_ticks", "SKIRMISH_SEND_EVERY_TICKS", "--send-every-ticks", 1, 4,
                       "viewers get a frame every this many ticks at most (each frame carries all changes since the last); "

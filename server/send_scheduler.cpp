@@ -57,7 +57,7 @@ void SendScheduler::update(const Measure& m, std::size_t players, std::size_t wa
       // storm cuts the budget to nothing and players wait seconds for it to grow back.
       const double now = std::min(budget_, planned_);
       const double players_first = p / min_k_ + watcher_floor_of(w);
-      budget_ = std::max({1.0, now * 0.5, std::min(m.capacity, now * 0.95),
+      budget_ = std::max({1.0, m.floor, now * 0.5, std::min(m.capacity, now * 0.95),
                           std::min({players_first, m.steady_capacity, now * 0.95})});
       since_adjust_ = 0;
     } else if (m.load < tuning_.low && m.late < tuning_.late / 2 && limited()) {

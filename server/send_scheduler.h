@@ -52,6 +52,9 @@ class SendScheduler {
   };
   // The load the budget aims for when it is set from the measured cost of a frame.
   static constexpr double kTargetLoad = 0.93;
+  // The share of a tick's CPU the fan-out may always have, however busy the rest is: a world
+  // too heavy to step in real time must not leave its viewers without frames.
+  static constexpr double kFloorShare = 0.05;
   // What the loop measured, once per tick.
   struct Measure {
     double load = 0;      // CPU used over CPU allowed, or the busiest loop's busy wall share (smoothed)
@@ -60,6 +63,7 @@ class SendScheduler {
     // The same from what everything else took over the last several seconds: a storm of
     // handshakes hardly moves it, a heavy simulation does. Unknown: no floor from it.
     double steady_capacity = 1e18;
+    double floor = 1;  // frames a tick kFloorShare of the CPU allows: the budget never goes below
   };
   SendScheduler() = default;
   explicit SendScheduler(Tuning t) : tuning_(t) {}

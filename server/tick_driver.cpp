@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace skirmish::server {
 
-TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick,
+TickDriver::TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, OnTick on_tick,
                        std::recursive_mutex* stats_mutex)
     : loop_(loop),
       period_ns_(1'000'000'000ULL / static_cast<std::uint64_t>(rate_hz)),
@@ -56,8 +58,12 @@ void TickDriver::run_due_ticks() {
     ticks_run_ += owed;
     catch_up_ticks_ += owed - 1;
     if (lock) lock.unlock();
-    on_tick_(static_cast<std::uint32_t>(owed));
+    const std::uint64_t ran = std::clamp<std::uint64_t>(on_tick_(static_cast<std::uint32_t>(owed)), 1, owed);
     if (stats_mutex_) lock.lock();
+    // Steps it had no time for are still owed: the next turn runs them (they are late, and
+    // were counted so), or drops them if the loop keeps falling behind.
+    ticks_run_ -= owed - ran;
+    catch_up_ticks_ -= owed - ran;
     durations_.observe(static_cast<double>(uv_hrtime() - now) / 1e9);
   }
   if (running_) schedule_next();

@@ -17,10 +17,12 @@ namespace skirmish::server {
 
 class TickDriver {
  public:
-  // `on_tick(steps)`: `steps` >= 1 ticks are due now. `stats_mutex`, when given, is held while
-  // the counters below change (others read them from other threads holding it); never around
-  // on_tick, which takes what it needs itself.
-  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, std::function<void(std::uint32_t)> on_tick,
+  // `on_tick(steps)`: `steps` >= 1 ticks are due now; it returns how many it ran (at least
+  // one): the rest stay due, for the next turn of the loop, after its I/O. `stats_mutex`, when
+  // given, is held while the counters below change (others read them from other threads
+  // holding it); never around on_tick, which takes what it needs itself.
+  using OnTick = std::function<std::uint32_t(std::uint32_t)>;
+  TickDriver(uv_loop_t* loop, int rate_hz, int max_catch_up, OnTick on_tick,
              std::recursive_mutex* stats_mutex = nullptr);
   TickDriver(const TickDriver&) = delete;
   TickDriver& operator=(const TickDriver&) = delete;
@@ -49,7 +51,7 @@ class TickDriver {
   uv_timer_t timer_;
   std::uint64_t period_ns_;
   int max_catch_up_;
-  std::function<void(std::uint32_t)> on_tick_;
+  OnTick on_tick_;
   std::recursive_mutex* stats_mutex_;
   std::uint64_t start_ns_ = 0;
   std::uint64_t ticks_run_ = 0;   // ticks counted from start_ns_ (dropped ones included)

@@ -20,7 +20,7 @@ WorldTick::WorldTick(std::size_t home, const config::Config& config, std::uint64
       world_(config.game, seed),
       bridge_(world_, config.session.view_radius),
       ticks_(loop_, config.game.tick_rate, config.session.max_catch_up_ticks,
-             [this](std::uint32_t steps) { tick(steps); }, &mutex),
+             [this](std::uint32_t steps) { return tick(steps); }, &mutex),
       allowance_(static_cast<double>(runner.loops())),
       loops_(runner.loops()),
       wanted_(runner.loops(), 0),
@@ -88,11 +88,11 @@ std::size_t WorldTick::player_viewer_count() const {
   return n;
 }
 
-void WorldTick::tick(std::uint32_t steps) {
+std::uint32_t WorldTick::tick(std::uint32_t steps) {
   const std::uint64_t started_ns = uv_hrtime();
   const std::uint64_t started_cpu = thread_cpu_ns();
   std::unique_lock<std::recursive_mutex> lock(mutex_);
-  if (stopped_) return;  // the players are being saved: the world stays as they were
+  if (stopped_) return steps;  // the players are being saved: the world stays as they were
   const std::uint64_t now_ms = uv_now(loop_);
   if (hooks_.before_tick) hooks_.before_tick(now_ms);
   apply_queued_inputs();
@@ -109,9 +109,14 @@ void WorldTick::tick(std::uint32_t steps) {
             [](const game::PlayerInput& a, const game::PlayerInput& b) { return a.player < b.player; });
   const std::size_t online = hooks_.online_players ? hooks_.online_players() : 0;
   // Every due tick is stepped, however late the loop is: game time stays real. Ticks owed
-  // from a late turn move players on with their held input; an attack happens once.
-  for (std::uint32_t s = 0; s < steps; ++s) {
-    if (s == 1) {
+  // from a late turn move players on with their held input; an attack happens once. The
+  // steps of one turn take at most a tick period (one at least): a world too heavy to step in
+  // real time still reads its sockets, answers /healthz and sends frames between its steps.
+  const std::uint64_t period_ns = ticks_.period_ns();
+  std::uint32_t stepped = 0;
+  for (; stepped < steps; ++stepped) {
+    if (stepped > 0 && uv_hrtime() - started_ns > period_ns) break;
+    if (stepped == 1) {
       for (auto& in : inputs_) in.attack = false;
     }
     world_.step(inputs_);
@@ -151,14 +156,15 @@ void WorldTick::tick(std::uint32_t steps) {
   for (LoopWork& w : loops_) collect(w);
   collect(locked_);
   fanout_cpu_ns_ += fan_cpu;
-  measure_load(fan_cpu, fan_wall_ns, frames, steps > 1);
+  measure_load(fan_cpu, fan_wall_ns, frames, stepped > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
   // Whichever runs out first, the CPU the daemon may use or the wall time its loops have,
   // sets the pace.
   scheduler_.update({std::max(load_, busy_), late_, std::min(capacity_frames_, wall_capacity_frames_),
-                     steady_capacity_frames_},
+                     steady_capacity_frames_, floor_frames_},
                     players, viewers_.size() - players);
   if (hooks_.after_tick) hooks_.after_tick(static_cast<double>(uv_hrtime() - started_ns) / 1e6);
+  return stepped;
 }
 
 void WorldTick::apply_queued_inputs() {
@@ -228,6 +234,7 @@ void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_w
     if (frame_cpu_ns_ > 0) {
       const double tick_ns = cores * static_cast<double>(ticks_.period_ns());
       capacity_frames_ = std::max(0.0, (SendScheduler::kTargetLoad - base) * tick_ns / frame_cpu_ns_);
+      floor_frames_ = std::max(1.0, SendScheduler::kFloorShare * tick_ns / frame_cpu_ns_);
       steady_capacity_frames_ = std::max(0.0, (SendScheduler::kTargetLoad - steady_base_) * tick_ns / frame_cpu_ns_);
     }
   }

@@ -128,7 +128,9 @@ class WorldTick {
     DurationHistogram send_delays;  // this tick's frames: encoded -> written
   };
 
-  void tick(std::uint32_t steps);
+  // Steps up to `steps` ticks (as many as fit in one tick period of wall time, at least one)
+  // and sends their frames; returns the steps taken.
+  std::uint32_t tick(std::uint32_t steps);
 
   // With the lock held: who is due, and on which loop each is served.
   void plan_fan_out();
@@ -181,6 +183,7 @@ class WorldTick {
   double late_ = 0;             // share of recent turns that were late (smoothed)
   double frame_cpu_ns_ = 0;     // fan-out CPU per frame (smoothed)
   double capacity_frames_ = 1e18;  // frames a tick the spare CPU allows at the target load
+  double floor_frames_ = 1;         // frames a tick SendScheduler::kFloorShare of the CPU allows
   double steady_base_ = -1;        // load that is not fan-out, smoothed over seconds (-1: none yet)
   double steady_capacity_frames_ = 1e18;  // the same frames a tick by steady_base_
   double busy_ = 0;                 // see busy()

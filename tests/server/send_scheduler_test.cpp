@@ -252,3 +252,21 @@ TEST_CASE("inside the band, a budget that everyone fits in is dropped", "[server
   CHECK(s.level() == 0);
   CHECK(s.k_players() == 1);
 }
+
+TEST_CASE("a simulation that takes all the CPU leaves the fan-out its floor", "[server][send_rate]") {
+  // Everything that is not the fan-out already takes more than the target load: the spare CPU
+  // reads as nothing, and without a floor the budget sank to a frame or two a tick (viewers
+  // got a frame in 20-40 s). The floor is what kFloorShare of the CPU affords.
+  SendScheduler s;
+  for (int i = 0; i < 400; ++i) {
+    SendScheduler::Measure m;
+    m.load = 1.2;
+    m.capacity = 0;
+    m.steady_capacity = 0;
+    m.floor = 40;
+    s.update(m, 6, 4);
+  }
+  CHECK(s.limited());
+  CHECK(s.budget() >= 40);
+  CHECK(s.player_frames() + s.watcher_frames() == Approx(10));  // 10 viewers: all of them, every tick
+}
