@@ -97,7 +97,12 @@ Option secret_url(Option o) {
 std::string check_host(const json& v) {
   const auto host = v.get<std::string>();
   unsigned char buf[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1) return "";
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) return "";
+  // An IPv6 address may name its interface ("fe80::1%eth0"), as libuv takes it.
+  const auto zone = host.find('%');
+  if (inet_pton(AF_INET6, host.substr(0, zone).c_str(), buf) == 1 && (zone == std::string::npos || zone + 1 < host.size())) {
+    return "";
+  }
   return "is not an IP address (0.0.0.0 listens on every IPv4 address, :: on every IPv6 one)";
 }
 

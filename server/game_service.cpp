@@ -632,6 +632,8 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     if (Viewer* old = w->tick().find(previous)) {
       old->player = 0;
       old->move_dx = old->move_dy = 0;
+      old->ack = {};  // a spectator now: no inputs of its own to acknowledge
+      old->ack_unsaid = false;
       old->sink->send_message(protocol::encode_error("session_taken", "this player was resumed elsewhere"));
     }
   }
@@ -640,6 +642,7 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   v->player = player;
   v->move_dx = v->move_dy = 0;
   v->attack = false;
+  v->move_since = 0;
   v->ack = {};  // acknowledgements are of this player's inputs only
   v->ack_unsaid = false;
   const auto& cfg = world.config();
@@ -659,6 +662,8 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   if (viewer.player == 0) return;
   const game::EntityId player = viewer.player;
   viewer.player = 0;
+  viewer.ack = {};
+  viewer.ack_unsaid = false;
   if (fleet_) {
     if (const std::string* token = world.directory().token_of(player)) fleet_->forget_player(*token);
   }

@@ -51,19 +51,17 @@ void TickDriver::run_due_ticks() {
     }
   }
   if (owed > 0 && running_) {
-    for (std::uint64_t i = 0; i < owed; ++i) {
+    if (lock) lock.unlock();
+    // Steps it has no time for stay owed: the next turn runs them, or drops them if the loop
+    // keeps falling behind. The counts are of ticks run (read elsewhere, they only grow).
+    const std::uint64_t ran = std::clamp<std::uint64_t>(on_tick_(static_cast<std::uint32_t>(owed)), 1, owed);
+    if (stats_mutex_) lock.lock();
+    for (std::uint64_t i = 0; i < ran; ++i) {
       const std::uint64_t due_ns = start_ns_ + (ticks_run_ + 1 + i) * period_ns_;
       if (now > due_ns + period_ns_) late_ticks_++;
     }
-    ticks_run_ += owed;
-    catch_up_ticks_ += owed - 1;
-    if (lock) lock.unlock();
-    const std::uint64_t ran = std::clamp<std::uint64_t>(on_tick_(static_cast<std::uint32_t>(owed)), 1, owed);
-    if (stats_mutex_) lock.lock();
-    // Steps it had no time for are still owed: the next turn runs them (they are late, and
-    // were counted so), or drops them if the loop keeps falling behind.
-    ticks_run_ -= owed - ran;
-    catch_up_ticks_ -= owed - ran;
+    ticks_run_ += ran;
+    catch_up_ticks_ += ran - 1;
     durations_.observe(static_cast<double>(uv_hrtime() - now) / 1e9);
   }
   if (running_) schedule_next();

@@ -67,6 +67,7 @@ struct Viewer {
   // Movement is held until the next input changes it, so a client sends inputs when its
   // controls change, not every tick; an attack is applied once, at the next tick.
   float move_dx = 0, move_dy = 0;
+  std::uint64_t move_since = 0;  // the first step that moved with move_dx, move_dy (0: unknown)
   bool attack = false;
   bool resync = false;       // its frames were skipped: the next one lists its view in full
   // Its loop found it could not take a frame (delivery state): a budget does not count it
@@ -76,7 +77,9 @@ struct Viewer {
   FrameHistory history;  // v2 only
   std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
   std::uint16_t inputs_this_tick = 0;
-  // Its last numbered input applied (tick 0: none yet), and whether a frame has yet to say so.
+  // Its last numbered input applied (tick 0: none yet), and whether a frame has yet to say so:
+  // written under the game's lock (inputs applied, a join); the plan of a tick's frames
+  // copies them into the viewer's job, under the lock too, and the fan-out reads only that.
   protocol::InputAck ack;
   bool ack_unsaid = false;
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet

@@ -156,7 +156,8 @@ std::uint32_t WorldTick::tick(std::uint32_t steps) {
   for (LoopWork& w : loops_) collect(w);
   collect(locked_);
   fanout_cpu_ns_ += fan_cpu;
-  measure_load(fan_cpu, fan_wall_ns, frames, stepped > 1);
+  // Late when ticks were owed, whether this turn had time for them all or not.
+  measure_load(fan_cpu, fan_wall_ns, frames, steps > 1);
   const std::size_t players = inputs_.size();  // one input per viewer with a player
   // Whichever runs out first, the CPU the daemon may use or the wall time its loops have,
   // sets the pace.
@@ -189,12 +190,16 @@ void WorldTick::apply_input(Viewer& v, const QueuedInput& in) {
   }
   v.inputs_this_tick++;
   stats_.inputs_applied++;
+  const float held_dx = v.move_dx, held_dy = v.move_dy;
   v.move_dx = in.dx;
   v.move_dy = in.dy;
   v.attack = v.attack || in.attack;
+  // The next step is the first to move with a new movement; an input that repeats the one
+  // held (a client repeats a held key) leaves it moving since where it began, and says so, so a
+  // client's reckoning does not restart at each repeat's tick.
+  if (in.dx != held_dx || in.dy != held_dy || v.move_since == 0) v.move_since = world_.tick() + 1;
   if (in.has_seq) {
-    // The next step is the first to move with it.
-    v.ack = protocol::InputAck{in.seq, world_.tick() + 1};
+    v.ack = protocol::InputAck{in.seq, v.move_since};
     v.ack_unsaid = true;
   }
 }
@@ -292,7 +297,14 @@ void WorldTick::add_job(Viewer& v) {
       v.player = 0;  // removed from the world (should not happen while attached)
     }
   }
-  const Job job{&v, cx, cy, bridge_.bucket_of(cx, cy), v.player != 0};
+  Job job{&v, cx, cy, bridge_.bucket_of(cx, cy), v.player != 0, false, {}};
+  // Only an input whose first step has been taken (an input applied after this tick's step is
+  // for the next one).
+  if (v.ack.tick != 0 && v.ack.tick <= world_.tick()) {
+    job.ack = v.ack;
+    job.ack_new = v.ack_unsaid;
+    v.ack_unsaid = false;
+  }
   if (v.sink->needs_game_lock()) {
     locked_.jobs.push_back(job);
     return;
@@ -337,11 +349,11 @@ void WorldTick::serve(LoopWork& work, const Job& job) {
       return;
   }
   v.blocked = false;
-  // A new acknowledgement is said once; a first frame or a resync says the last one again.
-  const bool say_ack = v.ack.tick != 0 && (v.ack_unsaid || v.resync || v.last_frame == 0);
+  // A new acknowledgement is said once; a first frame or a resync says the last one again
+  // (one planned for a frame that was skipped is said by the resync that follows).
+  const bool say_ack = job.ack.tick != 0 && (job.ack_new || v.resync || v.last_frame == 0);
   work.assembler.build_frame(bridge_, job.cx, job.cy, v.known, v.last_frame, work.payload, v.resync, v.format,
-                             v.format == FrameFormat::Binary ? &v.history : nullptr, say_ack ? &v.ack : nullptr);
-  v.ack_unsaid = false;
+                             v.format == FrameFormat::Binary ? &v.history : nullptr, say_ack ? &job.ack : nullptr);
   v.resync = false;
   v.last_frame = bridge_.stamp();
   v.sink->send_frame(work.payload);

@@ -118,6 +118,11 @@ class WorldTick {
     // entities' pieces and index runs still in the cache.
     std::uint32_t bucket;
     bool player;  // as planned: the viewer's control fields may change meanwhile
+    // The viewer's acknowledgement as of the plan (tick 0: none), and whether it is new: an
+    // input applied during the fan-out (on another loop, under the lock) writes the viewer's
+    // own, which the fan-out therefore never reads.
+    bool ack_new = false;
+    protocol::InputAck ack;
   };
   // What one event loop builds in a tick, and its counts.
   struct LoopWork {

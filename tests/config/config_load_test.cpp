@@ -745,6 +745,9 @@ TEST_CASE("the listening host must be an IP address", "[config]") {
   check_names(load_error({"--host", "bogus"}), "server.host", "bogus", "command line --host");
   CHECK(load({"--host", "::1"}).config.server.host == "::1");
   CHECK(load({"--host", "0.0.0.0"}).config.server.host == "0.0.0.0");
+  CHECK(load({"--host", "fe80::1%lo"}).config.server.host == "fe80::1%lo");
+  check_names(load_error({"--host", "fe80::1%"}), "server.host", "fe80::1%", "command line --host");
+  check_names(load_error({"--host", "localhost"}), "server.host", "localhost", "command line --host");
 }
 
 TEST_CASE("only the subprotocols the server speaks may be offered", "[config]") {

@@ -241,6 +241,13 @@ class InputAck(unittest.TestCase):
             self.assertEqual(frame["ack"]["seq"], 41)
             started = frame["ack"]["tick"]
             self.assertLessEqual(started, frame["tick"])
+            # A repeat of the held movement (a held key) is acknowledged with the tick that
+            # movement began at, not its own.
+            await c.send(type="input", seq=43, move=[1, 0])
+            frame = await c.recv_type("tick")
+            while "ack" not in frame:
+                frame = await c.recv_type("tick")
+            self.assertEqual(frame["ack"], {"seq": 43, "tick": started})
             for _ in range(5):  # said once; every later position follows from it
                 self.assertAlmostEqual(c.entities[me]["x"], x0 + 10 * (frame["tick"] - started + 1), delta=0.11)
                 self.assertEqual(c.entities[me]["y"], y0)

@@ -123,8 +123,11 @@ class SavedPlayers(unittest.TestCase):
             code, out = run_daemon("--port", str(other.port), cwd=cwd)
             self.assertEqual(code, 1, out)
             self.assertIn("cannot listen", out)
-        code, out = run_daemon("--host", "not-an-address", "--port", "0", cwd=cwd)
+        # An address this machine does not have (TEST-NET-1): it cannot listen there.
+        code, out = run_daemon("--host", "192.0.2.1", "--port", "0", cwd=cwd)
         self.assertEqual(code, 1, out)
+        code, out = run_daemon("--host", "not-an-address", "--port", "0", cwd=cwd)
+        self.assertEqual(code, 2, out)  # refused with the configuration
         with open(os.path.join(cwd, "skirmishd-state.json"), "rb") as f:
             self.assertEqual(f.read(), before, "a daemon that never ran its world replaced the saved players")
 

@@ -364,6 +364,9 @@ class HeavyWorld(unittest.TestCase):
             with d.connect() as s:
                 s.settimeout(30)
                 self.assertEqual(http_request(s, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")[0], 200)
+        behind = [t for t in watchers if len(t) > 1 and (t[-1] - t[0]) < 0.8 * 20 * 8]
+        if not behind:
+            self.skipTest("this machine steps 100,000 monsters in real time: nothing to check")
         for ticks in watchers:
             self.assertGreaterEqual(len(ticks), 3, ticks)
             steps = ticks[-1] - ticks[0]

@@ -131,7 +131,7 @@ class Negotiation(unittest.TestCase):
         frame_tick, (seq, tick) = acks[0]
         self.assertEqual(seq, 300)
         self.assertLessEqual(tick, frame_tick)
-        self.assertGreaterEqual(tick, frame_tick - 3)
+        self.assertGreaterEqual(tick, frame_tick - 20)  # a late turn steps up to 20 owed ticks
 
     def test_no_offer_keeps_v1_json_text(self):
         selected, hello, ticks = self.run_collect(None, frames=5)

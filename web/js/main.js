@@ -598,6 +598,7 @@ if (session.playing && session.name) {
 let lastInput = { move: [0, 0], attack: false };
 let lastInputAt = -Infinity;
 let lastChangeAt = -Infinity;
+let moveBegan = null;  // when our predicted motion with the movement we last sent began
 let inputSeq = 0;
 // When our predicted motion with each recent input began (seq -> performance.now() time),
 // and the server's word on the last one it applied ({seq, tick}, from tick frames).
@@ -607,6 +608,7 @@ let inputAck = null;
 function forgetInputs() {
   inputStarts.clear();
   inputAck = null;
+  moveBegan = null;  // the server's movement starts afresh with a new player
 }
 let lastWatch = { x: NaN, y: NaN, at: -Infinity };
 
@@ -625,11 +627,14 @@ function pumpInput(now, move, began) {
   const due = changed ? now - lastChangeAt >= INPUT_MIN_GAP_MS : active && now - lastInputAt >= INPUT_REPEAT_MS;
   if (!due) return;
   controls.takePulse();
+  // A repeat of the movement we hold keeps its start: the server acknowledges it with the tick
+  // that movement began at, not a new one.
+  if (moveBegan == null || move[0] !== lastInput.move[0] || move[1] !== lastInput.move[1]) moveBegan = began;
   lastInput = { move, attack };
   lastInputAt = now;
   if (changed) lastChangeAt = now;
   conn.send({ type: 'input', seq: ++inputSeq, move, attack });
-  inputStarts.set(inputSeq, began);
+  inputStarts.set(inputSeq, moveBegan);
   if (inputStarts.size > 64) inputStarts.delete(inputStarts.keys().next().value);
 }
 

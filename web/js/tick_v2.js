@@ -133,6 +133,7 @@ export class TickV2Decoder {
     if (head & HEAD_ACK) {
       const seq = r.varint();
       const ago = r.varint();
+      if (seq > 0xffffffff) throw new Error('tick v2: ack seq out of range');
       if (ago > tick) throw new Error('tick v2: ack before tick 0');
       ack = { seq, tick: tick - ago };
     }
