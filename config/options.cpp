@@ -324,7 +324,7 @@ std::vector<Option> build_options() {
                       "inputs applied per client per tick; more are dropped",
                       [](Config& c) -> auto& { return c.session.max_inputs_per_tick; }));
   o.push_back(integer("game.bad_message_limit", "SKIRMISH_BAD_MESSAGE_LIMIT", "--bad-message-limit", 1, 1000000,
-                      "malformed messages a client may send before it is closed with 1008",
+                      "malformed messages that close a client with 1008 (the last one closes it)",
                       [](Config& c) -> auto& { return c.session.bad_message_limit; }));
   o.push_back(integer("game.max_catch_up_ticks", "SKIRMISH_MAX_CATCH_UP_TICKS", "--max-catch-up-ticks", 1, 1000,
                       "ticks a world may owe when it fell behind, stepped in turns of at most a tick period (frames "

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -102,7 +103,10 @@ void Server::start_io_threads() {
   for (std::size_t k = 1; k < loops_.size(); ++k) {
     ConnectionLoop* cl = loops_[k].get();
     IoThread* t = io_threads_[k - 1].get();
-    t->thread = std::thread([cl, t] {
+    t->thread = std::thread([cl, t, k] {
+      // Named, so that each loop's CPU can be told apart in top -H and /proc/PID/task/*/comm
+      // (loop 0 is the main thread, which keeps the process's name).
+      pthread_setname_np(pthread_self(), ("skirmish-loop" + std::to_string(k)).c_str());
       cl->bind_thread();
       uv_run(&t->loop, UV_RUN_DEFAULT);
     });

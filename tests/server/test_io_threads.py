@@ -225,6 +225,17 @@ class IoThreads(unittest.TestCase):
         with Daemon("--state-file", "", cpus=set(cpus[:2])) as d:
             self.assertEqual(d.metrics()["skirmish_event_loops"], 2 if quota is None or quota >= 2 else math.ceil(quota))
 
+    def test_each_loop_thread_is_named_for_its_loop(self):
+        # How an operator (or a check) tells the loops' CPU apart in /proc and top -H; the main
+        # thread is loop 0 and keeps the process's name.
+        with Daemon("--state-file", "", "--io-threads", "3") as d:
+            task = f"/proc/{d.proc.pid}/task"
+            names = sorted(open(os.path.join(task, t, "comm")).read().strip() for t in os.listdir(task))
+            self.assertIn("skirmish-loop1", names)
+            self.assertIn("skirmish-loop2", names)
+            self.assertIn("skirmishd", names)
+            self.assertNotIn("skirmish-loop3", names)
+
 
 class WorldsOnLoops(unittest.TestCase):
     def test_two_worlds_step_on_two_loops_at_their_own_rate(self):
