@@ -631,20 +631,14 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   if (const ViewerId previous = directory.attach(player, id); previous != 0) {
     if (Viewer* old = w->tick().find(previous)) {
       old->player = 0;
-      old->move_dx = old->move_dy = 0;
-      old->ack = {};  // a spectator now: no inputs of its own to acknowledge
-      old->ack_unsaid = false;
+      old->reset_controls();
       old->sink->send_message(protocol::encode_error("session_taken", "this player was resumed elsewhere"));
     }
   }
   world.set_away(player, false);
   Viewer* v = w->tick().find(id);
   v->player = player;
-  v->move_dx = v->move_dy = 0;
-  v->attack = false;
-  v->move_since = 0;
-  v->ack = {};  // acknowledgements are of this player's inputs only
-  v->ack_unsaid = false;
+  v->reset_controls();
   const auto& cfg = world.config();
   protocol::WelcomeMsg welcome{player, cfg.tick_rate, cfg.world_width, cfg.world_height, config_.session.view_radius,
                                player_token, resumed, w->name()};
@@ -662,8 +656,7 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   if (viewer.player == 0) return;
   const game::EntityId player = viewer.player;
   viewer.player = 0;
-  viewer.ack = {};
-  viewer.ack_unsaid = false;
+  viewer.reset_controls();
   if (fleet_) {
     if (const std::string* token = world.directory().token_of(player)) fleet_->forget_player(*token);
   }

@@ -85,6 +85,16 @@ struct Viewer {
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet
   int bad_messages = 0;
   std::vector<game::EntityId> known;  // sorted ids the viewer has been sent
+
+  // It stops steering a player, or starts on a new one: no movement or attack held, and the
+  // acknowledgements start afresh (they are of one player's inputs).
+  void reset_controls() {
+    move_dx = move_dy = 0;
+    move_since = 0;
+    attack = false;
+    ack = {};
+    ack_unsaid = false;
+  }
 };
 
 }  // namespace skirmish::server
