@@ -14,6 +14,15 @@ int k_for(double n, double f) {
 }
 }  // namespace
 
+std::size_t SendScheduler::pick_longest_waiting(std::vector<Due>& due, std::size_t budget) {
+  if (due.size() <= budget) {
+    std::sort(due.begin(), due.end());
+    return due.size();
+  }
+  std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(budget), due.end());
+  return budget;
+}
+
 double SendScheduler::plan(double p_all, double w_all) {
   // A configured send interval: the frames a tick of everyone at that interval are "all".
   const double p = p_all / min_k_, w = w_all / min_k_;

@@ -83,6 +83,7 @@ struct Viewer {
   protocol::InputAck ack;
   bool ack_unsaid = false;
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet
+  std::uint64_t turn = 0;  // when its last frame was planned, in the world's order of planning: its place in line under a budget
   int bad_messages = 0;
   std::vector<game::EntityId> known;  // sorted ids the viewer has been sent
 

@@ -297,6 +297,7 @@ void WorldTick::add_job(Viewer& v) {
       v.player = 0;  // removed from the world (should not happen while attached)
     }
   }
+  v.turn = ++next_turn_;
   Job job{&v, cx, cy, bridge_.bucket_of(cx, cy), v.player != 0, false, {}};
   // Only an input whose first step has been taken (an input applied after this tick's step is
   // for the next one).
@@ -406,7 +407,7 @@ void WorldTick::plan_fan_out() {
       add_job(v);
       continue;
     }
-    (v.player != 0 ? due_players_ : due_watchers_).push_back(i);
+    (v.player != 0 ? due_players_ : due_watchers_).push_back({v.last_frame, v.turn, i});
   }
   // Whole frames a tick from the planned counts, the fractions carried to the next tick.
   auto frames = [](double planned, double& carry) {
@@ -417,13 +418,9 @@ void WorldTick::plan_fan_out() {
   };
   const std::size_t player_budget = frames(scheduler_.player_frames(), player_carry_);
   const std::size_t watcher_budget = frames(scheduler_.watcher_frames(), watcher_carry_);
-  auto serve_longest_waiting = [&](std::vector<std::uint32_t>& list, std::size_t budget) {
-    if (list.size() > budget) {
-      std::nth_element(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(budget), list.end(),
-                       [&](std::uint32_t a, std::uint32_t b) { return viewers_[a]->last_frame < viewers_[b]->last_frame; });
-    }
-    const std::size_t n = std::min(budget, list.size());
-    for (std::size_t j = 0; j < n; ++j) add_job(*viewers_[list[j]]);
+  auto serve_longest_waiting = [&](std::vector<SendScheduler::Due>& list, std::size_t budget) {
+    const std::size_t n = SendScheduler::pick_longest_waiting(list, budget);
+    for (std::size_t j = 0; j < n; ++j) add_job(*viewers_[list[j].index]);
     shed_last_tick_ += list.size() - n;
   };
   serve_longest_waiting(due_players_, player_budget);

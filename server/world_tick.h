@@ -182,7 +182,8 @@ class WorldTick {
   std::vector<game::PlayerInput> inputs_;  // scratch: this tick's input of every player
   InputQueue input_queue_;
   std::vector<QueuedInput> arrived_;       // scratch: what the queue held at this tick
-  std::vector<std::uint32_t> due_players_, due_watchers_;  // scratch at the shed level
+  std::vector<SendScheduler::Due> due_players_, due_watchers_;  // scratch under a budget
+  std::uint64_t next_turn_ = 0;  // numbers the viewers' frames as they are planned (Viewer::turn)
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;
   double late_ = 0;             // share of recent turns that were late (smoothed)

@@ -2,8 +2,11 @@
 // with hysteresis; every viewer is due exactly once per k ticks; the cgroup quota is read.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "server/cpu_allowance.h"
 #include "server/send_scheduler.h"
@@ -85,14 +88,14 @@ TEST_CASE("the plan settles inside the load band and comes back when the load go
   CHECK(s.budget() > 1e17);
 }
 
-TEST_CASE("at every k each viewer is due once every k ticks, phases spread evenly", "[server][send_rate]") {
-  // Budgets that plan levels 0..3 for 12 watchers (k = 1, 2, 3, 4).
-  for (int level : {0, 1, 2, 3}) {
+TEST_CASE("at every send interval each viewer is due once every k ticks, phases spread evenly", "[server][send_rate]") {
+  // No budget, a configured interval (game.send_every_ticks = k): phases place the viewers.
+  for (int k : {1, 2, 3, 4}) {
     SendScheduler s;
-    const double frames = 12.0 / (level + 1);
-    run_at_cost(s, 0.85 / frames, 0.0, 0, 12, 200);
-    REQUIRE(s.level() == level);
-    const int k = s.k_watchers();
+    s.set_min_k(k);
+    s.update({0.3, 0.0, 1e18}, 0, 12);
+    REQUIRE_FALSE(s.limited());
+    REQUIRE(s.k_watchers() == k);
     std::vector<int> served_per_tick(12, 0);
     for (std::uint8_t phase = 0; phase < SendScheduler::kPhases; ++phase) {
       int served = 0;
@@ -112,6 +115,71 @@ TEST_CASE("at every k each viewer is due once every k ticks, phases spread evenl
     }
     // Twelve viewers with phases 0..11 put 12/k of them on each tick.
     for (int n : served_per_tick) CHECK(n == 4 * 12 / k);
+  }
+}
+
+namespace {
+// What the world's tick does with the plan, for one class: each tick the due viewers, of them
+// the budget's count (its fractions carried) that waited longest. Returns each viewer's frames
+// over the last `measured` ticks and checks the gaps and the frames a tick as it goes.
+std::vector<int> serve_under_budget(SendScheduler& s, bool players, std::size_t n, int ticks, int measured,
+                                    std::uint64_t& largest_gap, std::size_t& most_a_tick) {
+  std::vector<std::uint64_t> last(n, 0), turn(n, 0);
+  std::vector<int> frames(n, 0);
+  std::vector<SendScheduler::Due> due;
+  std::uint64_t next_turn = 0;
+  double carry = 0;
+  largest_gap = 0;
+  most_a_tick = 0;
+  for (int t = 1; t <= ticks; ++t) {
+    const auto tick = static_cast<std::uint64_t>(t);
+    due.clear();
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint64_t waited = last[i] == 0 ? UINT64_MAX : tick - last[i];
+      if (s.due(tick, static_cast<std::uint8_t>(i % SendScheduler::kPhases), players, waited)) {
+        due.push_back({last[i], turn[i], i});
+      }
+    }
+    const double want = (players ? s.player_frames() : s.watcher_frames()) + carry;
+    const auto budget = static_cast<std::size_t>(want);
+    carry = want - static_cast<double>(budget);
+    const std::size_t served = SendScheduler::pick_longest_waiting(due, budget);
+    for (std::size_t j = 0; j < served; ++j) {
+      const std::uint32_t i = due[j].index;
+      if (t > ticks - measured) {
+        frames[i]++;
+        largest_gap = std::max(largest_gap, tick - last[i]);
+        most_a_tick = std::max(most_a_tick, served);
+      }
+      last[i] = tick;
+      turn[i] = ++next_turn;
+    }
+  }
+  return frames;
+}
+}  // namespace
+
+TEST_CASE("under a budget every viewer is served in turn: gaps of k or k + 1 ticks, one rate for all",
+          "[server][send_rate]") {
+  // 1,000 players, capacity for about 220 frames a tick (every 4.5th tick: shed past k = 4),
+  // and about 300 (every 3.3rd: k = 3). Viewers served a tick late must not stay late.
+  for (double capacity : {220.0, 300.0}) {
+    SendScheduler s;
+    run_at_cost(s, 0.85 / capacity, 0.02, 1000, 0, 400);
+    REQUIRE(s.limited());
+    const double per_tick = s.player_frames();
+    REQUIRE(per_tick < 1000.0 / 3);
+    std::uint64_t largest_gap = 0;
+    std::size_t most_a_tick = 0;
+    const std::vector<int> frames = serve_under_budget(s, true, 1000, 400, 200, largest_gap, most_a_tick);
+    const auto [fewest, most] = std::minmax_element(frames.begin(), frames.end());
+    INFO("capacity " << capacity << ", " << per_tick << " frames a tick, k " << s.k_players());
+    // The same rate for everyone: 200 ticks give each viewer the same count, give or take one.
+    CHECK(*most - *fewest <= 1);
+    CHECK(static_cast<double>(*fewest) >= 200 * per_tick / 1000 - 1);
+    CHECK(largest_gap <= static_cast<std::uint64_t>(std::ceil(1000 / per_tick)));
+    // And the budget holds each tick.
+    CHECK(static_cast<double>(most_a_tick) <= per_tick + 1);
   }
 }
 
