@@ -16,7 +16,9 @@ int k_for(double n, double f) {
 
 std::size_t SendScheduler::pick_longest_waiting(std::vector<Due>& due, std::size_t budget) {
   if (due.size() <= budget) {
-    std::sort(due.begin(), due.end());
+    const bool one_batch = std::all_of(due.begin(), due.end(),
+                                       [&](const Due& d) { return d.last_frame == due.front().last_frame; });
+    if (!one_batch) std::sort(due.begin(), due.end());
     return due.size();
   }
   std::partial_sort(due.begin(), due.begin() + static_cast<std::ptrdiff_t>(budget), due.end());

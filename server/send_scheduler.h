@@ -2,8 +2,9 @@
 // The simulation always steps every tick; what gives is the send rate. Like Unity's Netcode
 // for Entities serving clients round-robin when the network rate is below the simulation
 // rate (and Quake 3 postponing snapshots of a client over its rate), viewers are served every
-// k-th tick in round-robin phases, so each tick carries 1/k of them; a frame carries all that
-// changed since that viewer's previous one (GameBridge), so a skipped tick loses nothing.
+// k-th tick round-robin, so each tick carries 1/k of them (phases place them without a budget,
+// a line under one); a frame carries all that changed since that viewer's previous one
+// (GameBridge), so a skipped tick loses nothing.
 //
 // Players come before watchers (spectators, polling watchers). The scheduler keeps a budget
 // of frames per tick, cut when the loop's load passes `high` and raised when it falls under
@@ -99,11 +100,11 @@ class SendScheduler {
   // `tick`. Without a budget: its phase comes round, or it has waited a whole period already.
   // Under a budget: it has waited k ticks, whatever its phase. The budget then spreads the due
   // over the ticks by itself (at most F a tick, and F <= N / k), and serving the longest
-  // waiting first makes a queue in which every viewer waits k or k + 1 ticks in turn. With
-  // phases, a viewer served a tick late met its next phase after k - 1 ticks, last in line, so
-  // it was shed again and again: a tenth of the players stuck at every 5th tick while the
-  // rest got every 4th (seen at 10,000 players: 4.25 frames a second for the slowest, 4.85
-  // for the median).
+  // waiting first makes a line: every viewer of a class waits its turn, N / F ticks on average
+  // (k or k + 1 while F >= N / (k + 1)); new viewers come first. With phases under a budget, a
+  // viewer served a tick late met its next phase after k - 1 ticks, last in line, so it was
+  // shed again and again: some players stuck at every 5th tick while the rest got every 4th
+  // (docs/benchmarks.md, "Every viewer in line under a budget").
   bool due(std::uint64_t tick, std::uint8_t phase, bool player, std::uint64_t waited) const {
     const auto k = static_cast<std::uint64_t>(player ? k_players() : k_watchers());
     if (k == 1) return true;
@@ -114,15 +115,16 @@ class SendScheduler {
   // A due viewer as the budget sees it.
   struct Due {
     std::uint64_t last_frame;  // its last frame's stamp (0: none yet, so first of all)
-    std::uint64_t turn;        // the order its last frame was planned in (ties of last_frame)
+    std::uint64_t turn;        // the order its last job was planned in (ties of last_frame)
     std::uint32_t index;       // the caller's
     bool operator<(const Due& o) const { return last_frame != o.last_frame ? last_frame < o.last_frame : turn < o.turn; }
   };
   // Puts the `budget` of `due` that have waited longest at the front, in the order they
   // waited, and returns how many that is (all, if they fit). Serving them in that order (their
-  // turns numbered as they are planned) keeps the queue's order from one round to the next: a
+  // turns numbered as they are planned) keeps the line's order from one round to the next: a
   // viewer last in a tick's batch leads its batch again next time it is cut, instead of being
-  // the one cut whenever that batch meets the budget's edge.
+  // the one cut whenever that batch meets the budget's edge. A batch that fits and was last
+  // served on one tick (everyone every tick) is left in its order: no line to keep, no sort.
   static std::size_t pick_longest_waiting(std::vector<Due>& due, std::size_t budget);
 
  private:

@@ -75,7 +75,7 @@ struct Viewer {
   bool blocked = false;
   FrameFormat format = FrameFormat::Json;
   FrameHistory history;  // v2 only
-  std::uint8_t phase = 0;    // its turn among viewers served every k-th tick (0..11)
+  std::uint8_t phase = 0;    // which of every k ticks it is served on, without a budget (0..11)
   std::uint16_t inputs_this_tick = 0;
   // Its last numbered input applied (tick 0: none yet), and whether a frame has yet to say so:
   // written under the game's lock (inputs applied, a join); the plan of a tick's frames
@@ -83,7 +83,9 @@ struct Viewer {
   protocol::InputAck ack;
   bool ack_unsaid = false;
   std::uint64_t last_frame = 0;  // the bridge's stamp (GameBridge::Stamp) at its last frame; 0: none yet
-  std::uint64_t turn = 0;  // when its last frame was planned, in the world's order of planning: its place in line under a budget
+  // When its last frame was planned (even one then skipped), in the world's order of planning:
+  // its place in line under a budget, among viewers last served on the same tick.
+  std::uint64_t turn = 0;
   int bad_messages = 0;
   std::vector<game::EntityId> known;  // sorted ids the viewer has been sent
 

@@ -364,17 +364,29 @@ void WorldTick::serve(LoopWork& work, const Job& job) {
   if (job.player) work.player_frames++;
 }
 
+void WorldTick::rephase(Viewer& v, std::uint64_t tick, std::uint64_t waited) {
+  const auto k = static_cast<std::uint64_t>(v.player != 0 ? scheduler_.k_players() : scheduler_.k_watchers());
+  const std::uint64_t next = tick + (waited >= k ? 0 : k - waited);
+  // (next + phase) is a multiple of kPhases, so of every k (each divides kPhases).
+  v.phase = static_cast<std::uint8_t>((SendScheduler::kPhases - next % SendScheduler::kPhases) % SendScheduler::kPhases);
+}
+
 void WorldTick::plan_fan_out() {
   bridge_.prepare_views();
   std::fill(wanted_.begin(), wanted_.end(), 0);
   const std::uint64_t tick = world_.tick();
   const Stamp stamp = bridge_.stamp();
   shed_last_tick_ = 0;
+  const bool was_limited = was_limited_;
+  was_limited_ = scheduler_.limited();
   if (!scheduler_.limited()) {
     std::size_t not_due = 0;
     for (auto& vp : viewers_) {
       Viewer& v = *vp;
       const std::uint64_t waited = v.last_frame == 0 ? UINT64_MAX : stamp - v.last_frame;
+      // A budget just lifted: its line had moved viewers off their phases. Each takes the phase
+      // of k ticks after its last frame, so none is served sooner than game.send_every_ticks.
+      if (was_limited && v.last_frame != 0) rephase(v, tick, waited);
       if (scheduler_.due(tick, v.phase, v.player != 0, waited)) {
         add_job(v);
       } else {

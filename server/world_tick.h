@@ -139,6 +139,8 @@ class WorldTick {
 
   // With the lock held: who is due, and on which loop each is served.
   void plan_fan_out();
+  // A budget just lifted: the viewer takes the phase of k ticks after its last frame.
+  void rephase(Viewer& v, std::uint64_t tick, std::uint64_t waited);
   void add_job(Viewer& v);
   // On loop `loop` (the home loop for the viewers that need the lock).
   void run_jobs(LoopWork& work, std::size_t loop);
@@ -183,7 +185,8 @@ class WorldTick {
   InputQueue input_queue_;
   std::vector<QueuedInput> arrived_;       // scratch: what the queue held at this tick
   std::vector<SendScheduler::Due> due_players_, due_watchers_;  // scratch under a budget
-  std::uint64_t next_turn_ = 0;  // numbers the viewers' frames as they are planned (Viewer::turn)
+  bool was_limited_ = false;     // the last plan was under a budget
+  std::uint64_t next_turn_ = 0;  // numbers the viewers' jobs as they are planned (Viewer::turn)
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;
   double late_ = 0;             // share of recent turns that were late (smoothed)
