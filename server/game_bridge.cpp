@@ -170,7 +170,10 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
   events_bytes_ = tick.json.size() + tick.bin.size();
 }
 
-void GameBridge::prepare_views() { visibility_.rebuild(world_); }
+void GameBridge::prepare_views() {
+  visibility_.rebuild(world_);
+  views_++;
+}
 
 std::uint8_t GameBridge::fields_since(std::uint32_t index, Stamp since) const {
   const Encoded& slot = encoded_[index];
@@ -211,6 +214,7 @@ void FrameAssembler::start_tick(const GameBridge& bridge) {
   bridge_ = &bridge;
   stamp_ = bridge.stamp_;
   arena_.reset();
+  visible_valid_ = false;
 }
 
 template <class Encode>
@@ -323,8 +327,14 @@ void FrameAssembler::build_frame(const GameBridge& bridge, float cx, float cy, s
                                  const protocol::InputAck* ack) {
   // Another tick, or another world's bridge (whose stamps and entity ids may be the same).
   if (bridge_ != &bridge || stamp_ != bridge.stamp_) start_tick(bridge);
-  visible_.clear();
-  bridge.visibility_.query(cx, cy, bridge.view_radius_, visible_);
+  if (!visible_valid_ || visible_views_ != bridge.views_ || cx != visible_x_ || cy != visible_y_) {
+    visible_.clear();
+    bridge.visibility_.query(cx, cy, bridge.view_radius_, visible_);
+    visible_valid_ = true;
+    visible_views_ = bridge.views_;
+    visible_x_ = cx;
+    visible_y_ = cy;
+  }
   removed_.clear();
   if (full) known.clear();
   const bool binary = format == FrameFormat::Binary && history != nullptr;

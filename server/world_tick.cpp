@@ -318,7 +318,11 @@ void WorldTick::add_job(Viewer& v) {
 void WorldTick::run_jobs(LoopWork& work, std::size_t loop) {
   if (work.jobs.empty()) return;
   const std::uint64_t cpu_start = thread_cpu_ns();
-  std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) { return a.bucket < b.bucket; });
+  // By place: neighbours share pieces in the cache, and viewers at one point one view query.
+  std::sort(work.jobs.begin(), work.jobs.end(), [](const Job& a, const Job& b) {
+    if (a.bucket != b.bucket) return a.bucket < b.bucket;
+    return a.cx != b.cx ? a.cx < b.cx : a.cy < b.cy;
+  });
   const std::size_t n = work.jobs.size();
   const std::size_t start = first_job(bridge_.stamp(), loop, loops_.size(), n);
   std::rotate(work.jobs.begin(), work.jobs.begin() + static_cast<std::ptrdiff_t>(start), work.jobs.end());

@@ -251,3 +251,39 @@ TEST_CASE("a viewer served every k-th tick holds exactly the server's view after
     CHECK(events_seen >= events_expected);
   }
 }
+
+TEST_CASE("viewers at one point share a view query within a tick, and a new tick asks again",
+          "[server][interest]") {
+  game::GameConfig cfg = small_world();
+  cfg.monster_count = 40;  // they wander in and out of the spot's view
+  game::World world(cfg, 5);
+  server::GameBridge bridge(world, 400);
+  const game::EntityId walker = world.add_player_at("walker", 1300, 1000);
+  // Three spectators of one spot and a player elsewhere, built in an order that hits the shared
+  // answer (b right after a) and misses it (d after the walker's view).
+  ClientView a, b, d, w;
+  std::vector<game::EntityId> a_known, b_known, d_known, w_known;
+  std::uint64_t last = 0;
+  std::string payload;
+  for (int i = 0; i < 200; ++i) {
+    const float angle = static_cast<float>(i) * 0.05f;
+    world.step({{walker, std::cos(angle), std::sin(angle), false}});
+    bridge.encode_tick(i, world.player_count());
+    bridge.prepare_views();
+    bridge.build_frame(1000, 1000, a_known, last, payload);
+    a.apply(payload);
+    require_matches_server(a, world, 1000, 1000, 400);
+    bridge.build_frame(1000, 1000, b_known, last, payload);
+    b.apply(payload);
+    require_matches_server(b, world, 1000, 1000, 400);
+    const game::Entity* me = world.find(walker);
+    bridge.build_frame(me->x, me->y, w_known, last, payload);
+    w.apply(payload);
+    require_matches_server(w, world, me->x, me->y, 400);
+    bridge.build_frame(1000, 1000, d_known, last, payload);
+    d.apply(payload);
+    require_matches_server(d, world, 1000, 1000, 400);
+    last = bridge.stamp();
+    if (i == 100) world.add_player_at("newcomer", 1010, 1000);  // enters the spot's view next tick
+  }
+}
