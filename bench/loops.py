@@ -8,7 +8,8 @@ queueing), the daemon's CPU per delivered frame (/proc), and the daemon's own nu
 delay), the fan-out's wall time, and the serial part of a tick (inputs, steps, encoding,
 planning) against all of the tick's CPU.
 
-  bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--protocol json|v2] [--tester-nice 19] [--out results.json]
+  bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--protocol json|v2] [--tester-nice 19 | --tester-idle]
+                 [--loops 1,2,2:off] [--out results.json]
 
 Builds nothing: build first (scripts/build.sh). The tester and the daemon share the machine's
 cores (nothing is pinned), as they would on a 2-core box: say so when reading the numbers."""
@@ -88,21 +89,23 @@ def wait_port(proc):
     raise RuntimeError("the daemon did not start")
 
 
-def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0):
+def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0, tester_idle=False, pin="auto"):
     world = max(1000, round(math.sqrt(players * AREA_PER_PLAYER)))
     obstacles = max(12, int(12 * (world / 3200) ** 2))
-    daemon = subprocess.Popen([DAEMON, "--host", "127.0.0.1", "--port", "0", "--io-threads", str(loops),
+    daemon = subprocess.Popen([DAEMON, "--host", "127.0.0.1", "--port", "0", "--io-threads", str(loops), "--pin-loops", pin,
                                "--state-file", "", "--log-level", "info", "--world-size", str(world),
                                "--monsters", str(players // 2), "--obstacles", str(obstacles),
                                "--max-connections", str(players + 1000)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         port = wait_port(daemon)
-        marker = os.path.join(tmp, f"marker-{loops}-{players}-{rep}")
-        report = os.path.join(tmp, f"report-{loops}-{players}-{rep}.json")
+        marker = os.path.join(tmp, f"marker-{loops}-{pin}-{players}-{rep}")
+        report = os.path.join(tmp, f"report-{loops}-{pin}-{players}-{rep}.json")
         # With tester_nice the tester yields the cores to the daemon whenever both want them, as
         # a tester on another machine would: its kernel receive times do not depend on when it reads.
-        tester = subprocess.Popen(["nice", "-n", str(tester_nice), LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
+        # With tester_idle it runs under SCHED_IDLE: only on a CPU nothing else wants.
+        yielding = ["chrt", "--idle", "0"] if tester_idle else ["nice", "-n", str(tester_nice)]
+        tester = subprocess.Popen(yielding + [LOAD, "--url", f"ws://127.0.0.1:{port}/ws", "--clients", str(players),
                                    "--ramp", "1000", "--duration", str(duration), "--behavior", "fight",
                                    "--input-rate", "5", "--protocol", protocol, "--kernel-timestamps", "--report", report, "--marker", marker],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -127,7 +130,7 @@ def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0):
         send = histogram(m1, "skirmish_frame_send_delay_seconds", histogram(m0, "skirmish_frame_send_delay_seconds"))
         fanout = histogram(m1, "skirmish_fanout_duration_seconds", histogram(m0, "skirmish_fanout_duration_seconds"))
         return {
-            "loops": loops, "players": players,
+            "loops": loops if pin == "auto" else f"{loops} {pin}", "players": players,
             "delay_p50_ms": r["delay_ms"]["p50"], "delay_p99_ms": r["delay_ms"]["p99"],
             "kernel_delay_p50_ms": kernel.get("p50"), "kernel_delay_p99_ms": kernel.get("p99"),
             "delivered": r["delivered_ratio_by_time"],
@@ -155,8 +158,14 @@ def main():
     ap.add_argument("--protocol", default="json", choices=["json", "v2"], help="the players' frames")
     ap.add_argument("--tester-nice", type=int, default=0,
                     help="run the tester at this nice level (19: the daemon first, as if the tester were elsewhere)")
+    ap.add_argument("--tester-idle", action="store_true",
+                    help="run the tester under SCHED_IDLE (chrt --idle): it never takes a CPU the daemon wants")
+    ap.add_argument("--loops", default="1,2",
+                    help="the daemons to compare: io_threads, or N:off for N loops the scheduler places "
+                         "(server.pin_loops off; by default two loops on two CPUs keep to one each)")
     ap.add_argument("--out")
     args = ap.parse_args()
+    configs = [(int(c.split(":")[0]), c.split(":")[1] if ":" in c else "auto") for c in args.loops.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # thousands of sockets each side
     results = []
@@ -164,8 +173,9 @@ def main():
         for rep in range(args.reps):
             for players in [int(p) for p in args.players.split(",")]:
                 # Alternate which goes first, so a drift of the machine does not favour one.
-                for loops in ((1, 2) if rep % 2 == 0 else (2, 1)):
-                    r = one_run(loops, players, args.duration, tmp, rep, args.protocol, args.tester_nice)
+                for loops, pin in (configs if rep % 2 == 0 else configs[::-1]):
+                    r = one_run(loops, players, args.duration, tmp, rep, args.protocol, args.tester_nice, args.tester_idle,
+                                pin)
                     r["rep"] = rep
                     results.append(r)
                     print(json.dumps(r), flush=True)

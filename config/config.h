@@ -43,6 +43,9 @@ struct ServerSettings {
   // them in turn; a world's frames are built and written on all of them at once. 0: one per
   // core. 1: everything on the main thread.
   int io_threads = 0;
+  // "auto": with as many loops as CPUs the process may run on (and more than one), each loop
+  // keeps to one CPU. "off": the scheduler places them.
+  std::string pin_loops = "auto";
   // How browsers reach this process ("https://eu1.example.com", "http://10.0.0.5:8080"): the
   // fleet hands it out in world URLs. Empty: ws://localhost:PORT.
   std::string public_url;

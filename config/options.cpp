@@ -231,6 +231,10 @@ std::vector<Option> build_options() {
                       "event loops (threads) serving connections and building frames; 0 = one per CPU the process "
                       "may run on (its affinity; fewer under a cgroup CPU quota), 1 = one",
                       [](Config& c) -> auto& { return c.server.io_threads; }));
+  o.push_back(text("server.pin_loops", "SKIRMISH_PIN_LOOPS", "--pin-loops", ValueKind::Choice, {"auto", "off"},
+                   "auto = with one event loop per CPU the process may run on (more than one), each loop keeps to "
+                   "its own CPU; off = the scheduler places them",
+                   [](Config& c) -> auto& { return c.server.pin_loops; }));
   o.push_back(checked(text("server.public_url", "SKIRMISH_PUBLIC_URL", "--public-url", ValueKind::String, {},
                            "how browsers reach this process (http[s]://host[:port]); the fleet gives it out in world "
                            "URLs; empty: ws://localhost:PORT",

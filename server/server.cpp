@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <map>
 
+#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include "protocol/request_target.h"
 #include "server/cpu_allowance.h"
 #include "server/json_response.h"
+#include "server/loop_pinning.h"
 #include "server/metrics_text.h"
 
 namespace skirmish::server {
@@ -52,6 +55,7 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
   sigint_.data = sigterm_.data = this;
   started_ms_ = monotonic_ms();
   const std::size_t n = loop_count(config_);
+  loop_cpus_ = loop_cpus(config_.server.pin_loops, n, allowed_cpus());
   ConnectionLoop::Owner& owner = *this;
   loops_.push_back(std::make_unique<ConnectionLoop>(owner, loop_, 0, config_));
   for (std::size_t k = 1; k < n; ++k) {
@@ -103,13 +107,21 @@ void Server::start_io_threads() {
   for (std::size_t k = 1; k < loops_.size(); ++k) {
     ConnectionLoop* cl = loops_[k].get();
     IoThread* t = io_threads_[k - 1].get();
-    t->thread = std::thread([cl, t, k] {
+    const int cpu = loop_cpus_.empty() ? -1 : loop_cpus_[k];
+    t->thread = std::thread([cl, t, k, cpu] {
       // Named, so that each loop's CPU can be told apart in top -H and /proc/PID/task/*/comm
       // (loop 0 is the main thread, which keeps the process's name).
       pthread_setname_np(pthread_self(), ("skirmish-loop" + std::to_string(k)).c_str());
+      if (cpu >= 0) pin_loop(k, cpu);
       cl->bind_thread();
       uv_run(&t->loop, UV_RUN_DEFAULT);
     });
+  }
+}
+
+void Server::pin_loop(std::size_t k, int cpu) {
+  if (const int err = pin_this_thread(cpu); err != 0) {
+    spdlog::warn("event loop {} could not be kept to CPU {}: {} (server.pin_loops)", k, cpu, std::strerror(err));
   }
 }
 
@@ -150,7 +162,17 @@ bool Server::listen() {
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
   start_io_threads();
   threads_started_ = true;
-  if (loops_.size() > 1) spdlog::info("{} event loops (server.io_threads)", loops_.size());
+  // Loop 0 last: threads this one starts later (libuv's pool, for a Redis host's lookup)
+  // inherit its CPU, and the loops' own threads pin themselves.
+  if (!loop_cpus_.empty()) pin_loop(0, loop_cpus_[0]);
+  if (loops_.size() > 1) {
+    if (loop_cpus_.empty()) {
+      spdlog::info("{} event loops (server.io_threads)", loops_.size());
+    } else {
+      spdlog::info("{} event loops (server.io_threads), each kept to its own CPU: {} (server.pin_loops)", loops_.size(),
+                   fmt::join(loop_cpus_, ", "));
+    }
+  }
   return true;
 }
 

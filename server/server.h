@@ -122,6 +122,8 @@ class Server final : private ConnectionLoop::Owner {
   void closed(Connection& conn) override;
   void loop_empty(std::uint8_t index) override;
 
+  // Keeps the calling thread (loop k's) on `cpu`; says so in the log when it cannot.
+  static void pin_loop(std::size_t k, int cpu);
   static void on_connection(uv_stream_t* listener, int status);
   void accept_failed(const char* what, int uv_error);
   static void on_signal(uv_signal_t* s, int signum);
@@ -157,6 +159,7 @@ class Server final : private ConnectionLoop::Owner {
   // loops_[0] runs on loop_; loops_[k] (k >= 1) on io_threads_[k - 1].
   std::vector<std::unique_ptr<ConnectionLoop>> loops_;
   std::vector<std::unique_ptr<IoThread>> io_threads_;
+  std::vector<int> loop_cpus_;  // the CPU each loop keeps to (server.pin_loops), or empty
   std::size_t loops_empty_ = 0;  // loop 0's thread: loops that have closed all their connections
   bool threads_started_ = false;
 

@@ -236,6 +236,38 @@ class IoThreads(unittest.TestCase):
             self.assertIn("skirmishd", names)
             self.assertNotIn("skirmish-loop3", names)
 
+    @unittest.skipIf(len(os.sched_getaffinity(0)) < 2, "needs two CPUs to run on")
+    def test_one_loop_per_cpu_keeps_each_loop_to_a_cpu_of_its_own(self):
+        """server.pin_loops auto: with as many loops as CPUs the daemon may run on, each loop's
+        thread keeps to one of those CPUs, each to another (left to the scheduler, two loops were
+        often stacked on one CPU while the other ran something else); with more loops than
+        CPUs, or pin_loops off, every loop may run on every CPU."""
+        cpus = set(sorted(os.sched_getaffinity(0))[:2])
+
+        def loop_cpus(d):
+            task = f"/proc/{d.proc.pid}/task"
+            found = {}
+            for tid in os.listdir(task):
+                with open(os.path.join(task, tid, "comm")) as f:
+                    name = f.read().strip()
+                if name == "skirmishd" or name.startswith("skirmish-loop"):
+                    found[name] = os.sched_getaffinity(int(tid))
+            return found
+
+        with Daemon("--state-file", "", "--io-threads", "2", cpus=cpus) as d:
+            # Each loop's thread pins itself as it starts: wait for both (bounded).
+            self.assertTrue(wait_until(lambda: all(len(c) == 1 for c in loop_cpus(d).values())), loop_cpus(d))
+            found = loop_cpus(d)
+            self.assertEqual(sorted(found), ["skirmish-loop1", "skirmishd"])
+            self.assertEqual(found["skirmishd"] | found["skirmish-loop1"], cpus)
+            d.wait_for_log(r"each kept to its own CPU: \d+, \d+ \(server.pin_loops\)")
+        for args in (["--io-threads", "2", "--pin-loops", "off"], ["--io-threads", "3"]):
+            with Daemon("--state-file", "", *args, cpus=cpus) as d:
+                found = loop_cpus(d)
+                self.assertEqual(len(found), int(args[1]), args)
+                for name, allowed in found.items():
+                    self.assertEqual(allowed, cpus, f"{args}: {name}")
+
 
 class WorldsOnLoops(unittest.TestCase):
     def test_two_worlds_step_on_two_loops_at_their_own_rate(self):
