@@ -11,8 +11,11 @@ planning) against all of the tick's CPU.
   bench/loops.py [--players 3000,5000] [--reps 2] [--duration 20] [--protocol json|v2] [--tester-nice 19 | --tester-idle]
                  [--loops 1,2,2:off] [--out results.json]
 
+--loops 1,2,2:off runs, in one run, one loop, two loops and two loops the scheduler places
+(server.pin_loops off); by default a daemon with one loop per CPU keeps each loop to its own CPU.
+
 Builds nothing: build first (scripts/build.sh). The tester and the daemon share the machine's
-cores (nothing is pinned), as they would on a 2-core box: say so when reading the numbers."""
+cores (the tester is not pinned), as they would on a 2-core box: say so when reading the numbers."""
 import argparse
 import json
 import math
@@ -79,8 +82,11 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_S
 
 
-def wait_port(proc):
+def wait_port(proc, seen=None):
+    """The daemon's port, once it listens; `seen` collects the log lines before that."""
     for line in proc.stdout:
+        if seen is not None:
+            seen.append(line)
         mm = re.search(r"listening on \S+:(\d+)", line)
         if mm:
             # Keep reading its log, or a full pipe would stop the daemon.
@@ -89,7 +95,7 @@ def wait_port(proc):
     raise RuntimeError("the daemon did not start")
 
 
-def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0, tester_idle=False, pin="auto"):
+def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0, tester_idle=False, pin="auto", slot=0):
     world = max(1000, round(math.sqrt(players * AREA_PER_PLAYER)))
     obstacles = max(12, int(12 * (world / 3200) ** 2))
     daemon = subprocess.Popen([DAEMON, "--host", "127.0.0.1", "--port", "0", "--io-threads", str(loops), "--pin-loops", pin,
@@ -98,9 +104,11 @@ def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0, 
                                "--max-connections", str(players + 1000)],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        port = wait_port(daemon)
-        marker = os.path.join(tmp, f"marker-{loops}-{pin}-{players}-{rep}")
-        report = os.path.join(tmp, f"report-{loops}-{pin}-{players}-{rep}.json")
+        log = []
+        port = wait_port(daemon, log)
+        pinned = any("each kept to its own CPU" in line for line in log)
+        marker = os.path.join(tmp, f"marker-{slot}-{loops}-{pin}-{players}-{rep}")
+        report = os.path.join(tmp, f"report-{slot}-{loops}-{pin}-{players}-{rep}.json")
         # With tester_nice the tester yields the cores to the daemon whenever both want them, as
         # a tester on another machine would: its kernel receive times do not depend on when it reads.
         # With tester_idle it runs under SCHED_IDLE: only on a CPU nothing else wants.
@@ -130,7 +138,7 @@ def one_run(loops, players, duration, tmp, rep, protocol="json", tester_nice=0, 
         send = histogram(m1, "skirmish_frame_send_delay_seconds", histogram(m0, "skirmish_frame_send_delay_seconds"))
         fanout = histogram(m1, "skirmish_fanout_duration_seconds", histogram(m0, "skirmish_fanout_duration_seconds"))
         return {
-            "loops": loops if pin == "auto" else f"{loops} {pin}", "players": players,
+            "loops": f"{loops} pinned" if pinned else (loops if loops == 1 else f"{loops} unpinned"), "players": players,
             "delay_p50_ms": r["delay_ms"]["p50"], "delay_p99_ms": r["delay_ms"]["p99"],
             "kernel_delay_p50_ms": kernel.get("p50"), "kernel_delay_p99_ms": kernel.get("p99"),
             "delivered": r["delivered_ratio_by_time"],
@@ -156,16 +164,22 @@ def main():
     ap.add_argument("--reps", type=int, default=2)
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--protocol", default="json", choices=["json", "v2"], help="the players' frames")
-    ap.add_argument("--tester-nice", type=int, default=0,
-                    help="run the tester at this nice level (19: the daemon first, as if the tester were elsewhere)")
-    ap.add_argument("--tester-idle", action="store_true",
-                    help="run the tester under SCHED_IDLE (chrt --idle): it never takes a CPU the daemon wants")
+    yielding = ap.add_mutually_exclusive_group()
+    yielding.add_argument("--tester-nice", type=int, default=0,
+                          help="run the tester at this nice level (19: the daemon first, as if the tester were elsewhere)")
+    yielding.add_argument("--tester-idle", action="store_true",
+                          help="run the tester under SCHED_IDLE (chrt --idle): it never takes a CPU the daemon wants")
     ap.add_argument("--loops", default="1,2",
                     help="the daemons to compare: io_threads, or N:off for N loops the scheduler places "
                          "(server.pin_loops off; by default two loops on two CPUs keep to one each)")
     ap.add_argument("--out")
     args = ap.parse_args()
-    configs = [(int(c.split(":")[0]), c.split(":")[1] if ":" in c else "auto") for c in args.loops.split(",")]
+    configs = []
+    for c in args.loops.split(","):
+        n, _, pin = c.partition(":")
+        if not n.isdigit() or int(n) < 1 or pin not in ("", "auto", "off"):
+            ap.error(f"--loops: {c!r} is not N, N:auto or N:off")
+        configs.append((int(n), pin or "auto"))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # thousands of sockets each side
     results = []
@@ -173,9 +187,10 @@ def main():
         for rep in range(args.reps):
             for players in [int(p) for p in args.players.split(",")]:
                 # Alternate which goes first, so a drift of the machine does not favour one.
-                for loops, pin in (configs if rep % 2 == 0 else configs[::-1]):
+                order = list(enumerate(configs))
+                for slot, (loops, pin) in (order if rep % 2 == 0 else order[::-1]):
                     r = one_run(loops, players, args.duration, tmp, rep, args.protocol, args.tester_nice, args.tester_idle,
-                                pin)
+                                pin, slot)
                     r["rep"] = rep
                     results.append(r)
                     print(json.dumps(r), flush=True)

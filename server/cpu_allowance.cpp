@@ -1,9 +1,11 @@
 #include "server/cpu_allowance.h"
 
+#include <dirent.h>
 #include <sched.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -86,9 +88,24 @@ double cgroup_cpu_cores(double cap, const std::string& proc_self_cgroup, const s
 }
 
 double affinity_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  // Every thread's CPUs together: with each event loop kept to a CPU of its own
+  // (server.pin_loops), the calling thread's mask alone would count one CPU for the process.
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  bool read = false;
+  if (DIR* tasks = opendir("/proc/self/task")) {
+    while (const dirent* e = readdir(tasks)) {
+      const pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      if (tid <= 0 || sched_getaffinity(tid, sizeof set, &set) != 0) continue;  // gone meanwhile
+      CPU_OR(&all, &all, &set);
+      read = true;
+    }
+    closedir(tasks);
+  }
+  if (!read && sched_getaffinity(0, sizeof all, &all) != 0) CPU_ZERO(&all);
+  if (CPU_COUNT(&all) > 0) return CPU_COUNT(&all);
   // More CPUs than a cpu_set_t holds (or no answer): all of them.
   return std::max(1u, std::thread::hardware_concurrency());
 }

@@ -21,8 +21,9 @@ std::uint64_t process_cpu_ns();
 double cgroup_cpu_cores(double cap = 1.0, const std::string& proc_self_cgroup = "/proc/self/cgroup",
                         const std::string& cgroup_root = "/sys/fs/cgroup");
 
-// CPUs the calling thread may run on (its affinity: `taskset`, `docker run --cpuset-cpus`, a
-// Kubernetes static CPU policy), which threads it starts inherit.
+// CPUs this process's threads may run on, all of them together (its affinity: `taskset`,
+// `docker run --cpuset-cpus`, a Kubernetes static CPU policy; event loops each kept to one
+// CPU count as the CPUs they keep to).
 double affinity_cores();
 // What this process may use: those CPUs, or fewer under a cgroup quota.
 double usable_cores();

@@ -61,6 +61,10 @@ void GameService::write_metrics(MetricsText& m) const {
             [](W w) { return static_cast<double>(w.tick().fanout_cpu_ns()) / 1e9; });
   per_world("gauge", "skirmish_load", "CPU the loop used over the last ticks against what its cgroup allows (smoothed)",
             [](W w) { return w.tick().load(); });
+  per_world("gauge", "skirmish_cpu_allowed_cores",
+            "cores skirmish_load is measured against: the CPUs the process's threads may run on (or fewer under a "
+            "cgroup quota), at most one per event loop",
+            [](W w) { return w.tick().allowed_cores(); });
   per_world("gauge", "skirmish_loop_busy",
             "wall-time share the busiest of the world's event loops spent not waiting for I/O (smoothed; near 1: "
             "it cannot keep up, whatever the CPU load says)",

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstring>
+#include <system_error>
 #include <map>
 
 #include <spdlog/fmt/ranges.h>
@@ -121,7 +121,8 @@ void Server::start_io_threads() {
 
 void Server::pin_loop(std::size_t k, int cpu) {
   if (const int err = pin_this_thread(cpu); err != 0) {
-    spdlog::warn("event loop {} could not be kept to CPU {}: {} (server.pin_loops)", k, cpu, std::strerror(err));
+    spdlog::warn("event loop {} could not be kept to CPU {}: {}; the scheduler places it (server.pin_loops)", k, cpu,
+                 std::system_category().message(err));
   }
 }
 
@@ -169,6 +170,7 @@ bool Server::listen() {
     if (loop_cpus_.empty()) {
       spdlog::info("{} event loops (server.io_threads)", loops_.size());
     } else {
+      // (A loop that cannot be kept to its CPU says so in a warning of its own.)
       spdlog::info("{} event loops (server.io_threads), each kept to its own CPU: {} (server.pin_loops)", loops_.size(),
                    fmt::join(loop_cpus_, ", "));
     }

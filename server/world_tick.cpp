@@ -215,6 +215,7 @@ void WorldTick::measure_load(std::uint64_t fanout_cpu_ns, std::uint64_t fanout_w
     // CPU used since the last turn (the tick, and all the reading and writing in between)
     // against the CPU the process may use in that wall time.
     const double cores = allowance_.cores();
+    allowed_cores_ = cores;
     const double allowed = cores * static_cast<double>(now - last_turn_ns_);
     const double load = static_cast<double>(cpu - last_turn_cpu_ns_) / allowed;
     const double fan = static_cast<double>(fanout_cpu_ns) / allowed;

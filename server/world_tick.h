@@ -92,6 +92,9 @@ class WorldTick {
   const TickStats& tick_stats() const { return stats_; }
   double load() const { return load_; }
   double fanout_load() const { return fanout_load_; }
+  // The cores load() is measured against: the process's CPUs (every thread's affinity
+  // together, or fewer under a cgroup quota), at most one per event loop. 0 until measured.
+  double allowed_cores() const { return allowed_cores_; }
   double capacity_frames() const { return capacity_frames_; }
   // Share of the last turns the busiest of this world's loops was not waiting for I/O
   // (smoothed), and the frames a tick whose fan-out would end in time by that measure.
@@ -189,6 +192,7 @@ class WorldTick {
   std::uint64_t next_turn_ = 0;  // numbers the viewers' jobs as they are planned (Viewer::turn)
   std::uint64_t last_turn_ns_ = 0, last_turn_cpu_ns_ = 0;
   double load_ = 0, fanout_load_ = 0;
+  double allowed_cores_ = 0;
   double late_ = 0;             // share of recent turns that were late (smoothed)
   double frame_cpu_ns_ = 0;     // fan-out CPU per frame (smoothed)
   double capacity_frames_ = 1e18;  // frames a tick the spare CPU allows at the target load
