@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <system_error>
 #include <map>
+#include <system_error>
 
 #include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>

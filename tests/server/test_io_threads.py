@@ -245,18 +245,23 @@ class IoThreads(unittest.TestCase):
         cpus = set(sorted(os.sched_getaffinity(0))[:2])
 
         def loop_cpus(d):
+            # Loop 0 is the main thread (its tid is the pid); others may share its name (a
+            # sanitizer's background thread does), so it is found by tid, loop k by its name.
             task = f"/proc/{d.proc.pid}/task"
             found = {}
             for tid in os.listdir(task):
                 with open(os.path.join(task, tid, "comm")) as f:
                     name = f.read().strip()
-                if name == "skirmishd" or name.startswith("skirmish-loop"):
+                if int(tid) == d.proc.pid:
+                    found["skirmishd"] = os.sched_getaffinity(int(tid))
+                elif name.startswith("skirmish-loop"):
                     found[name] = os.sched_getaffinity(int(tid))
             return found
 
         with Daemon("--state-file", "", "--io-threads", "2", cpus=cpus) as d:
-            # Each loop's thread pins itself as it starts: wait for both (bounded).
-            self.assertTrue(wait_until(lambda: all(len(c) == 1 for c in loop_cpus(d).values())), loop_cpus(d))
+            # Each loop's thread names and pins itself as it starts: wait for both (bounded).
+            self.assertTrue(wait_until(lambda: len(loop_cpus(d)) == 2 and all(len(c) == 1 for c in loop_cpus(d).values())),
+                            loop_cpus(d))
             found = loop_cpus(d)
             self.assertEqual(sorted(found), ["skirmish-loop1", "skirmishd"])
             self.assertEqual(found["skirmishd"] | found["skirmish-loop1"], cpus)
