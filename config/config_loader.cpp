@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -276,6 +277,48 @@ std::vector<OptionInfo> describe_options() {
   std::vector<OptionInfo> out;
   for (const auto& o : options()) {
     out.push_back({o.key, o.env, o.flag, o.get(defaults).dump(), o.help});
+  }
+  return out;
+}
+
+namespace {
+
+// Levenshtein distance, stopping early once it is sure to exceed `limit` (names are short).
+std::size_t edit_distance(const std::string& a, const std::string& b, std::size_t limit) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > limit) return limit + 1;
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0], best = row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+      best = std::min(best, row[j]);
+    }
+    if (best > limit) return limit + 1;
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> misspelt_environment(const std::vector<std::string>& names) {
+  std::vector<std::string> settings{"SKIRMISH_CONFIG"};
+  for (const auto& o : options()) {
+    if (!o.env.empty()) settings.push_back(o.env);
+  }
+  std::vector<std::string> out;
+  for (const auto& name : names) {
+    if (name.rfind("SKIRMISH_", 0) != 0) continue;
+    if (std::find(settings.begin(), settings.end(), name) != settings.end()) continue;
+    const std::string* nearest = nullptr;
+    std::size_t nearest_distance = 3;
+    for (const auto& s : settings) {
+      const std::size_t d = edit_distance(name, s, 2);
+      if (d < nearest_distance) nearest = &s, nearest_distance = d;
+    }
+    if (nearest) out.push_back(name + " is not a setting (did you mean " + *nearest + "?); ignored");
   }
   return out;
 }

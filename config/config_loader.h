@@ -34,6 +34,12 @@ struct LoadResult {
 // Throws ConfigError for bad values, unknown keys or an unreadable file.
 LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& env);
 
+// The SKIRMISH_* names among `names` (the process's environment variables) that are no setting
+// but within two letters of one: "SKIRMISH_PROT is not a setting (did you mean SKIRMISH_PORT?)",
+// one line each, for the daemon to warn about (a misspelt variable is otherwise ignored in silence).
+// Names further from every setting (the scripts' own SKIRMISH_SKIP_FRESH, say) are left alone.
+std::vector<std::string> misspelt_environment(const std::vector<std::string>& names);
+
 // Reads a whole regular file of at most `max_bytes` into `out`. Returns why it could not
 // ("it is a directory", "it is N bytes, over the limit of M", the OS's reason), or "".
 std::string read_small_file(const std::string& path, std::uintmax_t max_bytes, std::string& out);

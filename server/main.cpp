@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "config/config_loader.h"
 #include "server/agones_sdk.h"
@@ -17,6 +20,9 @@
 #include "server/server.h"
 
 using namespace skirmish;
+
+// The process's environment (POSIX), for naming misspelt SKIRMISH_* variables.
+extern char** environ;
 
 namespace {
 
@@ -59,6 +65,9 @@ int main(int argc, char** argv) {
   // A peer that resets its connection must cost us an EPIPE from write(), not the process.
   std::signal(SIGPIPE, SIG_IGN);
   server::setup_logging(cfg.server.log_level);
+  std::vector<std::string> environment_names;
+  for (char** e = environ; *e; ++e) environment_names.emplace_back(*e, std::strcspn(*e, "="));
+  for (const auto& line : config::misspelt_environment(environment_names)) spdlog::warn("{}", line);
   const std::size_t descriptor_cap = connections_the_file_limit_allows(cfg);
 
   // Agones sets AGONES_SDK_HTTP_PORT in a game server's container; fleet.agones decides.

@@ -795,3 +795,24 @@ TEST_CASE("a config file that is not JSON says where it went wrong", "[config]")
   const TempFile array(std::string("[1]"));
   CHECK(load_error({"--config", array.path()}).find("is not a JSON object") != std::string::npos);
 }
+
+TEST_CASE("a SKIRMISH_* variable a letter or two from a setting is named with the setting it is near", "[config]") {
+  const auto lines = misspelt_environment({"SKIRMISH_PROT", "SKIRMISH_PORT", "PATH", "SKIRMISH_TICK_RAT",
+                                           "SKIRMISH_CONFG", "SKIRMISH_IO_THREAD"});
+  REQUIRE(lines == std::vector<std::string>{
+                       "SKIRMISH_PROT is not a setting (did you mean SKIRMISH_PORT?); ignored",
+                       "SKIRMISH_TICK_RAT is not a setting (did you mean SKIRMISH_TICK_RATE?); ignored",
+                       "SKIRMISH_CONFG is not a setting (did you mean SKIRMISH_CONFIG?); ignored",
+                       "SKIRMISH_IO_THREAD is not a setting (did you mean SKIRMISH_IO_THREADS?); ignored"});
+}
+
+TEST_CASE("the scripts' and tests' own SKIRMISH_* variables are not taken for misspelt settings", "[config]") {
+  // Exported by scripts/, .ci/ and tests/ around the daemon: a warning for each would be noise.
+  const std::vector<std::string> ours{
+      "SKIRMISH_CHURN_CYCLES", "SKIRMISH_FRESH_CACHE", "SKIRMISH_FRESH_CACHE_DAYS", "SKIRMISH_FRESH_KEEP",
+      "SKIRMISH_FRESH_MIRROR", "SKIRMISH_FRESH_RUN_TIMEOUT", "SKIRMISH_FRESH_TEST_TIMEOUT", "SKIRMISH_FRESH_WORKDIR",
+      "SKIRMISH_FUZZ", "SKIRMISH_IMAGE_BUILDER", "SKIRMISH_IMAGE_STORAGE", "SKIRMISH_IN_FRESH_ROOT", "SKIRMISH_LOAD",
+      "SKIRMISH_OVERLOAD_QUOTA_US", "SKIRMISH_SANITIZE", "SKIRMISH_SANITIZED", "SKIRMISH_SKIP_FRESH",
+      "SKIRMISH_SKIP_FUZZ", "SKIRMISH_SKIP_SANITIZE", "SKIRMISH_TESTS", "SKIRMISH_TSAN", "SKIRMISH_WERROR"};
+  REQUIRE(misspelt_environment(ours).empty());
+}

@@ -4,6 +4,8 @@ import os
 import subprocess
 import unittest
 
+from daemon import Daemon
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DAEMON = os.environ.get("SKIRMISHD", "build/server/skirmishd")
 
@@ -40,6 +42,11 @@ class Docs(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("server.port", r.stderr)
         self.assertIn("SKIRMISH_PORT", r.stderr)
+
+    def test_a_misspelt_variable_is_named_with_the_setting_it_is_near(self):
+        with Daemon("--state-file", "", env={"SKIRMISH_TICK_RAT": "10", "SKIRMISH_SKIP_FRESH": "1"}) as d:
+            d.wait_for_log(r"SKIRMISH_TICK_RAT is not a setting \(did you mean SKIRMISH_TICK_RATE\?\); ignored")
+            self.assertNotIn("SKIRMISH_SKIP_FRESH", "".join(d.lines))
 
 
 if __name__ == "__main__":
