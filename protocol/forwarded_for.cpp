@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "protocol/header_text.h"
@@ -104,6 +105,21 @@ std::string client_address(const AddressSet& trusted, std::string_view peer, con
     client = std::string(entry);
   }
   return client;
+}
+
+std::string limit_key(std::string_view address) {
+  auto bytes = parse_address(address);
+  if (!bytes) return std::string(address);
+  char text[INET6_ADDRSTRLEN] = "";
+  const bool v4 = std::all_of(bytes->begin(), bytes->begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
+                  (*bytes)[10] == 0xff && (*bytes)[11] == 0xff;
+  if (v4) {
+    inet_ntop(AF_INET, bytes->data() + 12, text, sizeof text);
+    return text;
+  }
+  std::fill(bytes->begin() + 8, bytes->end(), std::uint8_t{0});
+  inet_ntop(AF_INET6, bytes->data(), text, sizeof text);
+  return std::string(text) + "/64";
 }
 
 }  // namespace skirmish::protocol

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <variant>
 
+#include "protocol/forwarded_for.h"
 #include "protocol/frame_encoder.h"
 #include "protocol/handshake.h"
 #include "protocol/http_response.h"
@@ -48,11 +49,9 @@ std::string_view Connection::tcp_ip() const {
   return colon == std::string_view::npos ? peer : peer.substr(0, colon);
 }
 
-std::string_view Connection::ip() const { return client_ip_.empty() ? tcp_ip() : std::string_view(client_ip_); }
-
 void Connection::set_client(std::string client) {
-  client_ip_ = std::move(client);
-  peer_ = client_ip_ + " via " + tcp_peer_;
+  ip_key_ = protocol::limit_key(client);
+  peer_ = client + " via " + tcp_peer_;
 }
 
 Connection::Connection(ConnectionHost& host, const ConnectionContext& context, ConnId id)
@@ -70,6 +69,7 @@ Connection::Connection(ConnectionHost& host, const ConnectionContext& context, C
 void Connection::start() {
   tcp_peer_ = peer_address(&handle_);
   peer_ = tcp_peer_;
+  ip_key_ = protocol::limit_key(tcp_ip());
   last_heard_ms_ = now_ms();
   messages_ = TokenBucket(config_.server.max_messages_per_second, last_heard_ms_);
   uv_tcp_nodelay(&handle_, 1);

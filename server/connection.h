@@ -47,8 +47,9 @@ class Connection {
   const std::string& subprotocol() const { return subprotocol_; }
   // "ip:port" for logs; "client via proxy-ip:port" once a trusted proxy named the client.
   const std::string& peer() const { return peer_; }
-  // The client's address (per-IP limits): the TCP peer's, or the one a trusted proxy named.
-  std::string_view ip() const;
+  // What the client counts under for per-IP limits: the TCP peer's address, or the one a
+  // trusted proxy named, as protocol::limit_key gives it (an IPv6 client: its /64).
+  std::string_view ip() const { return ip_key_; }
   // The TCP peer's address, whoever it speaks for.
   std::string_view tcp_ip() const;
   // A trusted proxy named the client: `client` is its address from now on.
@@ -199,7 +200,7 @@ class Connection {
   TokenBucket messages_;  // the peer's allowance (server.max_messages_per_second)
   std::string peer_;
   std::string tcp_peer_;   // "ip:port" of the TCP peer
-  std::string client_ip_;  // set by set_client(); empty: the TCP peer's
+  std::string ip_key_;  // ip(): the TCP peer's limit key, or set_client()'s
   bool ip_counted_ = false;
   bool secure_ = false;
   void* app_data_ = nullptr;

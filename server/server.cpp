@@ -277,7 +277,7 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
     conn.set_client(std::move(client));
     return std::nullopt;
   }
-  if (conn.ip_counted() && client == conn.ip()) return std::nullopt;
+  if (conn.ip_counted() && protocol::limit_key(client) == conn.ip()) return std::nullopt;
   int from_ip = 0;
   {
     std::lock_guard<std::mutex> lock(admission_mutex_);
@@ -285,7 +285,7 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
       // A proxy that reuses one connection for several clients: move it to the new one.
       if (auto it = per_ip_.find(std::string(conn.ip())); it != per_ip_.end() && --it->second <= 0) per_ip_.erase(it);
     }
-    from_ip = ++per_ip_[client];
+    from_ip = ++per_ip_[protocol::limit_key(client)];
   }
   conn.set_client(std::move(client));
   conn.set_ip_counted(true);

@@ -174,7 +174,7 @@ class Server final : private ConnectionLoop::Owner {
 
   // Admission, shared by every loop.
   std::mutex admission_mutex_;
-  std::unordered_map<std::string, int> per_ip_;  // open connections by client address
+  std::unordered_map<std::string, int> per_ip_;  // open connections by client address (Connection::ip(): its limit key)
   protocol::AddressSet trusted_proxies_;         // server.trusted_proxies
 
   std::unique_ptr<LoopFanOut> fan_out_;  // over loops_

@@ -5,6 +5,7 @@
 
 using skirmish::protocol::AddressSet;
 using skirmish::protocol::client_address;
+using skirmish::protocol::limit_key;
 
 namespace {
 AddressSet set(std::vector<std::string> entries) {
@@ -79,4 +80,18 @@ TEST_CASE("entries with ports, and several header lines", "[protocol][forwarded]
   CHECK(*joined == "203.0.113.1, 198.51.100.4");
   CHECK(client_address(trusted, "127.0.0.2", &*joined) == "198.51.100.4");
   CHECK_FALSE(skirmish::protocol::joined_header(lines, "forwarded"));
+}
+
+TEST_CASE("a client's limit key: IPv4 as itself, IPv6 by its /64, every spelling alike", "[protocol][forwarded]") {
+  CHECK(limit_key("198.51.100.7") == "198.51.100.7");
+  CHECK(limit_key("::ffff:198.51.100.7") == "198.51.100.7");
+  CHECK(limit_key("::FFFF:c633:6407") == "198.51.100.7");
+  CHECK(limit_key("2001:db8:1:2::a") == "2001:db8:1:2::/64");
+  CHECK(limit_key("2001:DB8:0001:0002:ffff:0:0:b") == "2001:db8:1:2::/64");
+  CHECK(limit_key("2001:db8:1:3::1") == "2001:db8:1:3::/64");
+  CHECK(limit_key("::1") == "::/64");
+  CHECK(limit_key("fe80::1") == "fe80::/64");
+  // Not an address (a proxy wrote something odd): counted as written.
+  CHECK(limit_key("unknown") == "unknown");
+  CHECK(limit_key("") == "");
 }

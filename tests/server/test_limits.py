@@ -256,6 +256,32 @@ class ConnectionCaps(unittest.TestCase):
             # Once they are gone, the address may connect again.
             self.assertTrue(wait_until(lambda: (metrics(d, allow_refusal=True) or {}).get("skirmish_connections", 9) <= 1))
 
+    def test_ipv6_clients_count_by_their_64_and_every_spelling_is_one_address(self):
+        # Through a trusted proxy (this test, from 127.0.0.1), X-Forwarded-For names the client.
+        def upgrade(client):
+            s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+            s.sendall((f"GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                       f"X-Forwarded-For: {client}\r\n\r\n").encode())
+            held.append(s)
+            return ResponseReader(s).read()[0]
+
+        held = []
+        with Daemon("--max-connections-per-ip", "2", "--trusted-proxies", "127.0.0.1") as d:
+            try:
+                # Two addresses of one /64 fill its limit; a third, spelt otherwise, is one more of it.
+                self.assertEqual(upgrade("2001:db8:1:2::a"), 101)
+                self.assertEqual(upgrade("2001:db8:1:2:ffff:0:0:b"), 101)
+                self.assertEqual(upgrade("2001:DB8:1:2:0:0:0:C"), 503)
+                # Another /64, and an IPv4 client in both spellings, each count on their own.
+                self.assertEqual(upgrade("2001:db8:1:3::1"), 101)
+                self.assertEqual(upgrade("198.51.100.7"), 101)
+                self.assertEqual(upgrade("::ffff:198.51.100.7"), 101)
+                self.assertEqual(upgrade("198.51.100.7"), 503)
+                self.assertEqual(metrics(d)['skirmish_connections_rejected_total{reason="over_max_per_ip"}'], 2)
+            finally:
+                for s in held:
+                    s.close()
 
 class OpenFileLimit(unittest.TestCase):
     HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
