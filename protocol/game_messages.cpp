@@ -188,6 +188,7 @@ void append_json_string(std::string& out, std::string_view s) {
 std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text) {
   // Inputs are tiny; anything big is a client that is not ours.
   if (text.size() > 4096) return bad("bad_message", "message too long for a game message");
+  if (!free_of_nul(text)) return bad("bad_json", "message is not valid JSON");
   InputReader reader;
   if (json::sax_parse(text, &reader)) {
     if (auto input = reader.message()) return ClientMsg{*input};
@@ -195,6 +196,11 @@ std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded()) return bad("bad_json", "message is not valid JSON");
   return decode_client_message(j);
+}
+
+json parse_client_json(std::string_view text) {
+  if (!free_of_nul(text)) return json(json::value_t::discarded);
+  return json::parse(text, nullptr, false);
 }
 
 std::variant<ClientMsg, DecodeError> decode_client_message(const json& j) {

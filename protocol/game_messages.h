@@ -45,6 +45,13 @@ std::variant<ClientMsg, DecodeError> decode_client_message(std::string_view text
 // The same from JSON already parsed (an HTTP body): a message is parsed once, at the edge.
 std::variant<ClientMsg, DecodeError> decode_client_message(const nlohmann::json& j);
 
+// A client's JSON text as a document; a discarded one when it is not JSON. Unlike
+// nlohmann::json::parse alone, text with a NUL byte is refused: that parser takes a NUL for the
+// end of its input (so "{...}\0junk" would pass), and a raw NUL is never JSON (RFC 8259 7).
+nlohmann::json parse_client_json(std::string_view text);
+// Whether `text` could be JSON as far as the NUL rule goes (for callers with their own parser).
+inline bool free_of_nul(std::string_view text) { return text.find('\0') == std::string_view::npos; }
+
 // ---- server -> client
 struct ObstacleRect {
   float x, y, w, h;

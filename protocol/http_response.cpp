@@ -64,6 +64,7 @@ std::string serialize_response(const HttpResponse& r) {
     out += "\r\n";
   }
   if (!r.keep_alive && r.status != 101) out += "Connection: close\r\n";
+  if (r.keep_alive && r.announce_keep_alive && r.status != 101) out += "Connection: keep-alive\r\n";
   out += "\r\n";
   if (!bodiless && !r.head_only) out += r.body;
   return out;

@@ -35,6 +35,9 @@ struct HttpResponse {
   std::string body;
   bool keep_alive = true;           // false adds "Connection: close"
   bool head_only = false;           // HEAD: headers as for GET, no body bytes
+  // The request was HTTP/1.0 and asked to be kept alive: say "Connection: keep-alive", or the
+  // client takes the connection for closing after this answer (RFC 9112 9.3, appendix C.2.2).
+  bool announce_keep_alive = false;
 };
 
 // What the request parser enforces. The daemon fills this from config ("http.*").

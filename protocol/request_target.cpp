@@ -1,5 +1,8 @@
 #include "protocol/request_target.h"
 
+#include <charconv>
+#include <cmath>
+#include <system_error>
 #include <vector>
 
 namespace skirmish::protocol {
@@ -94,6 +97,16 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
 bool query_param_malformed(std::string_view target, std::string_view name) {
   const auto raw = raw_query_value(target, name);
   return raw && !percent_decode(*raw, true);
+}
+
+std::optional<double> parse_decimal(std::string_view text) {
+  // from_chars in its general format reads no hex, but does read "inf" and "nan": only
+  // digits, one sign, a point and an exponent get that far.
+  if (text.empty() || text.find_first_not_of("0123456789+-.eE") != std::string_view::npos) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
+  return value;
 }
 
 }  // namespace skirmish::protocol

@@ -22,6 +22,10 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
 // reads as absent from query_param, so a caller that acts on the value refuses the request.
 bool query_param_malformed(std::string_view target, std::string_view name);
 
+// A finite decimal number as a query gives one ("2", "-0.5", "1e3", ".25"), or nullopt for
+// anything else: strtod's hex ("0x10"), "inf", "nan", signs doubled or leading '+', spaces.
+std::optional<double> parse_decimal(std::string_view text);
+
 // Percent-decodes `in`; nullopt for a truncated or non-hex escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);
 

@@ -167,9 +167,11 @@ void Connection::handle_http(const char* data, std::size_t len) {
 
 bool Connection::handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len) {
   stats_.http_requests++;
+  answering_head_ = request.method == "HEAD";
+  answering_http10_ = request.version_major == 1 && request.version_minor == 0;
   // Who it is from (a trusted proxy names its client), before anything is answered.
   if (auto refusal = host_.identify(*this, request)) {
-    respond_and_drain(protocol::serialize_response(*refusal));
+    respond_and_drain(answer_bytes(*refusal));
     return false;
   }
   // Anything meant as a handshake is judged as one, so a broken handshake gets the 4xx that
@@ -179,7 +181,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   if (handshake_attempt) {
     if (auto refusal = host_.refuse_websocket(request.target)) {
       stats_.handshake_failed(refusal->status);
-      respond_and_drain(protocol::serialize_response(protocol::make_reject_response(*refusal)));
+      respond_and_drain(answer_bytes(protocol::make_reject_response(*refusal)));
       return false;
     }
   }
@@ -188,7 +190,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     if (auto* reject = std::get_if<protocol::HttpReject>(&verdict)) {
       stats_.handshake_failed(reject->status);
       spdlog::debug("conn {} {}: handshake refused: {} {}", id_, peer_, reject->status, reject->reason);
-      respond_and_drain(protocol::serialize_response(protocol::make_reject_response(*reject)));
+      respond_and_drain(answer_bytes(protocol::make_reject_response(*reject)));
       return false;
     }
     const auto& accept = std::get<protocol::UpgradeAccept>(verdict);
@@ -216,12 +218,19 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     if (rest_len > 0) held_input_.assign(rest, rest_len);
     return false;
   }
-  return write_response(*response);
+  return write_response(std::move(*response));
 }
 
-bool Connection::write_response(const protocol::HttpResponse& response) {
-  const std::string bytes = protocol::serialize_response(response);
-  if (!response.keep_alive) {
+std::string Connection::answer_bytes(protocol::HttpResponse response) const {
+  if (answering_head_) response.head_only = true;
+  if (answering_http10_) response.announce_keep_alive = true;
+  return protocol::serialize_response(response);
+}
+
+bool Connection::write_response(protocol::HttpResponse response) {
+  const bool keep_alive = response.keep_alive;
+  const std::string bytes = answer_bytes(std::move(response));
+  if (!keep_alive) {
     respond_and_drain(bytes);
     return false;
   }

@@ -134,7 +134,10 @@ class Connection {
   // Returns false when the connection stopped taking HTTP requests.
   bool handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len);
   // Returns false when the connection stopped taking HTTP requests.
-  bool write_response(const protocol::HttpResponse& response);
+  bool write_response(protocol::HttpResponse response);
+  // `response` as bytes, fitted to the request it answers: no body for a HEAD (whoever made
+  // the answer: a route, a refusal), "Connection: keep-alive" for an HTTP/1.0 client kept.
+  std::string answer_bytes(protocol::HttpResponse response) const;
   void handle_frames(const std::uint8_t* data, std::size_t len);
   // Handles held WebSocket events in order while the message allowance lasts; pauses
   // reading when it runs out, leaving the rest held.
@@ -165,6 +168,8 @@ class Connection {
   bool close_sent_ = false;       // our close frame is out (or queued)
   bool upgraded_ = false;         // became a WebSocket: the application knows this id
   bool awaiting_response_ = false;
+  bool answering_head_ = false;   // the request being answered is a HEAD
+  bool answering_http10_ = false;  // ... an HTTP/1.0 one
   bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
   bool answers_unread_ = false;   // HTTP answers over the soft limit wait unread: so do requests
   bool reading_stopped_ = false;  // uv_read_stop is in effect

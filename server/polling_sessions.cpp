@@ -27,7 +27,7 @@ protocol::HttpResponse wrong_method(const protocol::HttpRequest& request, const 
 // The body as a client message, parsed once; a body without "type" gets the one the
 // endpoint implies. nullopt: not a JSON object.
 std::optional<nlohmann::json> message_from_body(const std::string& body, const char* implied_type) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  nlohmann::json j = protocol::parse_client_json(body);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   if (!j.contains("type")) j["type"] = implied_type;
   return j;
@@ -232,12 +232,11 @@ std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, co
     return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
   }
   if (const auto t = protocol::query_param(request.target, "timeout")) {
-    char* end = nullptr;
-    const double secs = std::strtod(t->c_str(), &end);
-    if (end == t->c_str() || *end != '\0' || !(secs >= 0)) {
+    const auto secs = protocol::parse_decimal(*t);
+    if (!secs || !(*secs >= 0)) {
       return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
     }
-    wait_ms = secs * 1000;
+    wait_ms = *secs * 1000;
   }
   if (!long_poll) wait_ms = 1000;
   // Capped as a double, before the conversion: ?timeout=1e300 must not overflow it.

@@ -116,6 +116,30 @@ std::shared_ptr<const StaticFile> StaticFiles::find(const std::string& path) con
   return it == files_.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// The decoded path, as a 404 names it back: a byte that is not printable ASCII, or that markup
+// could read ('<', '>', '&', quotes), escaped again as %XX, so what the client sent comes back
+// as valid UTF-8 that nothing would take for a page.
+std::string printable_path(const std::string& path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(path.size());
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c > 0x20 && c < 0x7f && c != '<' && c != '>' && c != '&' && c != '"' && c != '\'' && c != '`' && c != '%') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 protocol::HttpResponse StaticFiles::respond(const std::string& path, const protocol::HttpRequest& request) const {
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
@@ -124,7 +148,8 @@ protocol::HttpResponse StaticFiles::respond(const std::string& path, const proto
   if (!file) {
     r.status = 404;
     r.headers.push_back({"Content-Type", "text/plain; charset=utf-8"});
-    r.body = "404 Not Found: " + path + "\n";
+    r.headers.push_back({"X-Content-Type-Options", "nosniff"});
+    r.body = "404 Not Found: " + printable_path(path) + "\n";
     return r;
   }
   r.headers.push_back({"ETag", file->etag});

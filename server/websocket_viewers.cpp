@@ -1,7 +1,6 @@
 #include "server/websocket_viewers.h"
 
 #include <cmath>
-#include <cstdlib>
 
 #include "protocol/request_target.h"
 #include "protocol/tick_v2.h"
@@ -13,10 +12,9 @@ namespace {
 std::optional<float> query_number(const std::string& target, std::string_view name) {
   const auto v = protocol::query_param(target, name);
   if (!v) return std::nullopt;
-  char* end = nullptr;
-  const float f = std::strtof(v->c_str(), &end);
-  if (end == v->c_str() || *end != '\0' || !std::isfinite(f)) return std::nullopt;
-  return f;
+  const auto d = protocol::parse_decimal(*v);
+  if (!d || !std::isfinite(static_cast<float>(*d))) return std::nullopt;
+  return static_cast<float>(*d);
 }
 
 }  // namespace

@@ -811,3 +811,14 @@ TEST_CASE("append_json_string appends to the buffer", "[protocol][messages]") {
   append_json_string(out, "y");
   CHECK(out == "x=\"y\"");
 }
+
+TEST_CASE("a NUL byte anywhere makes a message bad_json, whatever follows it", "[protocol][messages]") {
+  // nlohmann's parser stops at a NUL as at the end of its input: both paths are guarded.
+  using namespace std::string_literals;
+  CHECK(error_code("{\"type\":\"input\",\"move\":[1,0]}\0"s) == "bad_json");
+  CHECK(error_code("{\"type\":\"ping\"}\0{\"type\":\"leave\"}"s) == "bad_json");
+  CHECK(error_code("{\"type\":\"join\",\"name\":\"a\0b\"}"s) == "bad_json");
+  CHECK(parse_client_json("{\"name\":\"a\"}\0"s).is_discarded());
+  CHECK(parse_client_json(R"({"name":"a"})").is_object());
+  CHECK(parse_client_json(R"({"name":"a\u0000"})").is_object());  // escaped, it is JSON
+}

@@ -47,6 +47,14 @@ TEST_CASE("a HEAD response has the body's Content-Length but no body bytes", "[p
   CHECK(serialize_response(r) == "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
 }
 
+TEST_CASE("an answer kept alive for an HTTP/1.0 client says so; one closing says close", "[protocol][response]") {
+  HttpResponse r = response(200, "ok");
+  r.announce_keep_alive = true;
+  CHECK(serialize_response(r) == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok");
+  r.keep_alive = false;
+  CHECK(serialize_response(r) == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+}
+
 TEST_CASE("a HEAD response keeps a Content-Length the caller set", "[protocol][response]") {
   HttpResponse r = response(200);
   r.head_only = true;

@@ -216,3 +216,15 @@ TEST_CASE("query_param_malformed tells a badly encoded value from an absent one"
   CHECK_FALSE(query_param_malformed("/ws?x=%zz", "world"));  // another parameter's escapes are its own
   CHECK_FALSE(query_param_malformed("/ws", "world"));
 }
+
+TEST_CASE("parse_decimal reads plain decimal numbers and nothing strtod would add", "[protocol][target]") {
+  CHECK(parse_decimal("2") == 2.0);
+  CHECK(parse_decimal("-0.5") == -0.5);
+  CHECK(parse_decimal("1e3") == 1000.0);
+  CHECK(parse_decimal(".25") == 0.25);
+  for (const char* bad : {"", "0x10", "0X1p3", "inf", "-inf", "nan", "infinity", "+1", "--1", " 1", "1 ", "1e",
+                          "1e999", "1.2.3", "e5", "-"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_decimal(bad));
+  }
+}

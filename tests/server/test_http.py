@@ -58,6 +58,47 @@ class StaticFiles(unittest.TestCase):
         self.assertIn(f"Content-Length: {len(body)}".encode(), head)
         self.assertEqual(rest, b"")
 
+    def test_no_answer_to_a_head_has_a_body_so_the_next_answer_follows_it_at_once(self):
+        # The refusals (426 of the WebSocket endpoint, 405, 400 of a bad target) as much as the
+        # files: a body after a HEAD's answer would be read as the start of the next answer.
+        with self.d.connect() as s:
+            s.sendall(b"HEAD /ws HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"HEAD /nope HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        heads = []
+        for want in (426, 200, 404):
+            head, sep, data = data.partition(b"\r\n\r\n")
+            self.assertTrue(sep)
+            self.assertTrue(head.startswith(b"HTTP/1.1 %d " % want), head)
+            self.assertIn(b"Content-Length: ", head)  # of the body a GET would get, not sent
+            heads.append(head)
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data[:80])
+        self.assertIn(b'"status"', data)
+        with self.d.connect() as s:
+            s.sendall(b"HEAD /%zz HTTP/1.1\r\nHost: t\r\n\r\n")
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 400 "), head)
+        self.assertEqual(rest, b"")
+
+    def test_an_http10_client_asking_to_keep_the_connection_is_told_it_is_kept(self):
+        with self.d.connect() as s:
+            reader = ResponseReader(s)
+            s.sendall(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            status, h, _ = reader.read()
+            self.assertEqual((status, h.get("connection")), (200, "keep-alive"))
+            # Without the token an HTTP/1.0 request is the connection's last.
+            s.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
+            status, h, _ = reader.read()
+            self.assertEqual((status, h.get("connection")), (200, "close"))
+            self.assertEqual(s.recv(1), b"")
+
     def test_keep_alive_serves_several_requests_on_one_connection(self):
         with self.d.connect() as s:
             for _ in range(3):
@@ -76,6 +117,14 @@ class StaticFiles(unittest.TestCase):
     def test_unknown_path_is_404(self):
         with self.d.connect() as s:
             self.assertEqual(get(s, "/no/such/file.js")[0], 404)
+
+    def test_a_404_names_the_path_back_as_plain_printable_text(self):
+        # Markup and bytes that are not UTF-8 come back escaped, never as they were sent.
+        with self.d.connect() as s:
+            status, h, body = get(s, "/%3Cscript%3Ealert(1)%3C/script%3E%e0%80%af")
+        self.assertEqual(status, 404)
+        self.assertEqual(h["x-content-type-options"], "nosniff")
+        self.assertEqual(body, b"404 Not Found: /%3Cscript%3Ealert(1)%3C/script%3E%E0%80%AF\n")
 
     def test_post_is_405_with_allow(self):
         with self.d.connect() as s:

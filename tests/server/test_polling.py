@@ -139,11 +139,17 @@ class Sessions(unittest.TestCase):
         self.assertEqual(self.h.request("POST", "/session", b"{not json")[0], 400)
         self.assertEqual(self.h.request("POST", "/session", {"name": ""})[0], 400)
         self.assertEqual(self.h.request("POST", "/session", [1, 2])[0], 400)
+        # A NUL ends the text for nlohmann's parser: what follows it must not make it JSON.
+        self.assertEqual(self.h.request("POST", "/session", b'{"name":"a"}\x00')[0], 400)
         sid = self.join()["session"]
         self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "input", "move": "up"})[0], 400)
+        self.assertEqual(self.h.request("POST", f"/session/{sid}/input", b'{"type":"input","move":[1,0]}\x00junk')[0], 400)
         self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=soon")[0], 400)
         # A value that does not decode is refused too, not taken as absent (the default wait).
         self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=%zz")[0], 400)
+        # "A number of seconds": not strtod's hex or infinity.
+        for odd in ("0x5", "inf", "nan", "1e999"):
+            self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout={odd}")[0], 400, odd)
 
     def test_requests_pipelined_behind_a_long_poll_are_answered_in_order(self):
         sid = self.join()["session"]
