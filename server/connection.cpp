@@ -169,6 +169,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   stats_.http_requests++;
   answering_head_ = request.method == "HEAD";
   answering_http10_ = request.version_major == 1 && request.version_minor == 0;
+  answering_close_ = !request.keep_alive;
   // Who it is from (a trusted proxy names its client), before anything is answered.
   if (auto refusal = host_.identify(*this, request)) {
     respond_and_drain(answer_bytes(*refusal));
@@ -221,15 +222,21 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
   return write_response(std::move(*response));
 }
 
-std::string Connection::answer_bytes(protocol::HttpResponse response) const {
+void Connection::fit_answer(protocol::HttpResponse& response) const {
   if (answering_head_) response.head_only = true;
+  if (answering_close_) response.keep_alive = false;  // the client's "Connection: close", or an HTTP/1.0 default
   if (answering_http10_) response.announce_keep_alive = true;
+}
+
+std::string Connection::answer_bytes(protocol::HttpResponse response) const {
+  fit_answer(response);
   return protocol::serialize_response(response);
 }
 
 bool Connection::write_response(protocol::HttpResponse response) {
+  fit_answer(response);
   const bool keep_alive = response.keep_alive;
-  const std::string bytes = answer_bytes(std::move(response));
+  const std::string bytes = protocol::serialize_response(response);
   if (!keep_alive) {
     respond_and_drain(bytes);
     return false;

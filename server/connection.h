@@ -135,8 +135,10 @@ class Connection {
   bool handle_request(protocol::HttpRequest& request, const char* rest, std::size_t rest_len);
   // Returns false when the connection stopped taking HTTP requests.
   bool write_response(protocol::HttpResponse response);
-  // `response` as bytes, fitted to the request it answers: no body for a HEAD (whoever made
-  // the answer: a route, a refusal), "Connection: keep-alive" for an HTTP/1.0 client kept.
+  // `response` as bytes, fitted to the request it answers (whoever made the answer: a route, a
+  // refusal): no body for a HEAD, closing when the client asked, "Connection: keep-alive" for an
+  // HTTP/1.0 client kept.
+  void fit_answer(protocol::HttpResponse& response) const;
   std::string answer_bytes(protocol::HttpResponse response) const;
   void handle_frames(const std::uint8_t* data, std::size_t len);
   // Handles held WebSocket events in order while the message allowance lasts; pauses
@@ -170,6 +172,7 @@ class Connection {
   bool awaiting_response_ = false;
   bool answering_head_ = false;   // the request being answered is a HEAD
   bool answering_http10_ = false;  // ... an HTTP/1.0 one
+  bool answering_close_ = false;   // ... one after which the client wants the connection closed
   bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
   bool answers_unread_ = false;   // HTTP answers over the soft limit wait unread: so do requests
   bool reading_stopped_ = false;  // uv_read_stop is in effect
