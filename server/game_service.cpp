@@ -411,6 +411,13 @@ std::optional<protocol::HttpReject> GameService::refuse_websocket(const std::str
   if (protocol::query_param_malformed(target, "world")) {
     return protocol::HttpReject{400, kWorldBadlyEncoded, {}};
   }
+  // The point a spectator starts at: absent is the centre, anything else must be a number.
+  for (const char* axis : {"x", "y"}) {
+    const auto value = protocol::query_param(target, axis);
+    if ((value && !protocol::parse_decimal(*value)) || protocol::query_param_malformed(target, axis)) {
+      return protocol::HttpReject{400, std::string(axis) + " must be a number: the point to watch", {}};
+    }
+  }
   const auto name = protocol::query_param(target, "world");
   if (!name || name->empty() || world_named(*name)) return std::nullopt;  // empty: place me
   bool printable = name->size() <= 64;

@@ -282,6 +282,15 @@ class Worlds(unittest.TestCase):
         status, body = get_json(self.d, "/stats.json?world=")
         self.assertEqual((status, body.get("world")), (200, "world-1"))
 
+    def test_a_point_to_watch_that_is_not_a_number_is_refused_not_read_as_the_centre(self):
+        for query in ("x=abc&y=10", "x=10&y=0x10", "x=inf&y=1", "x=%zz&y=1", "x=&y=1"):
+            with self.d.connect() as s:
+                status, _, body = http_request(s, upgrade_request(f"/ws?{query}"))
+            self.assertEqual(status, 400, query)
+            self.assertIn(b"must be a number", body)
+        with self.d.connect() as s:
+            self.assertEqual(http_request(s, upgrade_request("/ws?x=12.5&y=-3"))[0], 101)
+
     def test_a_host_header_that_is_not_a_name_is_not_echoed(self):
         for host in (b"\xff\xfe", b"a\"b", b"x" * 300, b"[::1", b"x:abc", b"x:99999"):
             with self.d.connect() as s:
