@@ -617,9 +617,10 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   ViewerSink* sink = w->tick().find(id)->sink;
   if (!resumed) {
     // Seats the fleet reserved here are taken by their players; a join without one leaves them.
-    // Redis gave this player its place (the fleet's count has it already); else a seat it came
-    // with while Redis could not be asked is trusted; else the reservations seen must fit.
-    const bool room = granted || !seat.empty() || w->load().players + seats_held(*w) < w->load().capacity;
+    // Redis gave this player its place (the fleet's count has it already); else the reservations
+    // seen must fit: a seat it came with that Redis could not check counts for nothing (anyone
+    // can write "?seat=x", and the real holders would find their places taken).
+    const bool room = granted || w->load().players + seats_held(*w) < w->load().capacity;
     player = room ? world.add_player(name) : 0;
     if (player == 0) {
       stats_.joins_refused++;

@@ -657,6 +657,31 @@ class Fleet(unittest.TestCase):
             self.assertEqual(len(joined), 2, "".join(joined))  # at start, and once Redis took it again
             self.assertEqual(d.metrics()["skirmish_fleet_listed"], 1)
 
+    # f'. While Redis cannot check a seat, a seat in the URL is worth nothing (found by an audit:
+    # "?seat=x" was let in past the places held for others).
+    def test_a_seat_redis_cannot_check_counts_for_nothing(self):
+        d = self.start_daemon("--max-players", "2", "--seat-hold-ms", "30000", worlds=1)
+        self.wait_for_full_view([d], 2.0, worlds=1)
+        grants = [http_json(d.port, "/place", "POST") for _ in range(2)]
+        self.assertEqual([status for status, _ in grants], [200, 200], grants)
+        self.redis.command("CONFIG", "SET", "maxmemory", "1")
+        self.addCleanup(self.redis.command, "CONFIG", "SET", "maxmemory", "0")
+        poll_until(redis_is([d], "refusing writes"), 2.5 * HEARTBEAT, "/healthz saying Redis refuses writes")
+
+        async def go():
+            answers, held = {}, []
+            try:
+                for label, path in (("no seat", "/ws?world=world-1"), ("a made-up seat", "/ws?world=world-1&seat=x"),
+                                    ("another", "/ws?world=world-1&seat=deadbeef")):
+                    ws, _, answer = await join(d.ws_url(path), "intruder")
+                    held.append(ws)
+                    answers[label] = (answer["type"], answer.get("code"))
+            finally:
+                for ws in held:
+                    await ws.close()
+            self.assertEqual(answers, {label: ("error", "server_full") for label in answers})
+        run(go())
+
     # g. A Redis that stops answering without closing (SIGSTOP: the kernel still accepts).
     def test_a_stalled_redis_is_down_until_it_answers(self):
         d = self.start_daemon(worlds=1)
