@@ -170,7 +170,11 @@ void FleetDirectory::start() {
 void FleetDirectory::leave() {
   if (left_) return;
   left_ = true;
-  if (!redis_.up()) return;
+  if (!redis_.up()) {
+    spdlog::warn("fleet: stopping while Redis is down: the players' records are not written now (another process "
+                 "resumes them only from what Redis last took)");
+    return;
+  }
   // Out of the directory now rather than when the entry expires: nobody is sent here.
   redis_.command({"SREM", key("processes"), id_});
   std::vector<std::string> del{"DEL", key("process:" + id_)};

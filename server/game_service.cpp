@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 #include <unordered_set>
 
@@ -279,11 +281,22 @@ void GameService::restore_saved_players() {
     spdlog::warn("ignoring saved players in {}: {}{}", path, error, kept ? " (kept as " + aside + ")" : "");
     return;
   }
+  // Read once: a run that ends without saving (a crash, kill -9) must not bring these players
+  // back again at its restart, as they were before this run (hp, score, players who left since).
+  const std::string restored_copy = path + ".restored";
+  if (std::rename(path.c_str(), restored_copy.c_str()) != 0) {
+    spdlog::warn("{}: cannot move it aside to {} ({}): a restart without a save in between would restore it again",
+                 path, restored_copy, std::strerror(errno));
+  }
   if (state->skipped > 0) {
     spdlog::warn("{}: skipped {} saved player(s) that a join would refuse", path, state->skipped);
   }
   // Older than the reconnect window: nobody could have reclaimed these players anyway.
   const std::int64_t age_ms = wall_clock_ms() - state->saved_at_ms;
+  if (age_ms < -60'000) {
+    spdlog::warn("{}: saved {} s in the future by this machine's clock (was it set back?); restored all the same",
+                 path, -age_ms / 1000);
+  }
   if (age_ms > config_.session.reconnect_window_ms) {
     if (state->players.empty()) return;
     spdlog::warn("{}: {} saved player(s) not restored: saved {} s ago, past game.reconnect_window_ms ({} s)", path,

@@ -156,6 +156,9 @@ void RedisClient::on_timer(uv_timer_t* t) {
   if (self->stopping_) {
     if (self->ctx_ && now < self->stop_deadline_ms_) return;
     if (self->ctx_) {
+      spdlog::warn("Redis did not answer within {} ms of the stop: what was sent last (the players' records, the process "
+                   "leaving the directory) may not have been written",
+                   kStopWaitMs);
       redisAsyncContext* c = self->ctx_;
       self->ctx_ = nullptr;
       c->data = nullptr;

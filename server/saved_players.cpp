@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -87,8 +88,15 @@ std::optional<SavedPlayer> player_from_json(const json& p) {
   if (p.contains("id") && p["id"].is_number_unsigned() && p["id"].get<std::uint64_t>() <= 0xffffffffULL) {
     out.id = p["id"].get<std::uint32_t>();
   }
-  out.x = p["x"].get<float>();
-  out.y = p["y"].get<float>();
+  // A finite double past float's range is undefined as a float: clamped first (the world then
+  // clamps it to its own edges, as it does any saved point).
+  const auto coordinate = [&](const char* key) {
+    const double v = p[key].get<double>();
+    return static_cast<float>(std::clamp(v, -static_cast<double>(std::numeric_limits<float>::max()),
+                                         static_cast<double>(std::numeric_limits<float>::max())));
+  };
+  out.x = coordinate("x");
+  out.y = coordinate("y");
   out.hp = p["hp"].get<int>();
   out.score = p["score"].get<int>();
   if (const auto world = p.find("world"); world != p.end() && world->is_string() && world->get_ref<const std::string&>().size() <= 64) {

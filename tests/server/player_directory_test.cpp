@@ -1,11 +1,14 @@
 // The player directory on its own: tokens, attach and takeover, detach and reclaim within
 // the window, expiry, and a save that restores the same players. No loop, no sockets.
 #include <catch2/catch.hpp>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "game/world.h"
 #include "server/player_directory.h"
+#include "server/saved_players.h"
 
 using namespace skirmish;
 using server::PlayerDirectory;
@@ -126,4 +129,25 @@ TEST_CASE("a snapshot restores the same players, away and reclaimable, under new
   // Restoring the same file twice does not duplicate anyone.
   CHECK(restored.restore(saved, next, 60000) == 0);
   CHECK(restored.take_expired(60000).size() == 2);
+}
+
+TEST_CASE("a saved player's point beyond float's range is clamped, not converted undefined", "[server][directory]") {
+  // From a hand-edited state file or a Redis record: finite as a double, too big for a float.
+  const auto p = server::player_from_json(nlohmann::json{{"token", "t"}, {"name", "far"}, {"x", 1e39}, {"y", -1e300},
+                                                         {"hp", 100}, {"score", 0}});
+  REQUIRE(p);
+  CHECK(p->x == std::numeric_limits<float>::max());
+  CHECK(p->y == -std::numeric_limits<float>::max());
+  PlayerDirectory d;
+  game::World world(quiet_world(), 1);
+  server::SavedState state;
+  state.players.push_back(*p);
+  REQUIRE(d.restore(state, world, 1000) == 1);
+  const auto* e = world.find(d.find("t"));
+  REQUIRE(e);
+  // At the world's far edges (however near to them the world lets a player stand).
+  CHECK(e->x <= world.config().world_width);
+  CHECK(e->x > world.config().world_width * 0.9f);
+  CHECK(e->y >= 0.0f);
+  CHECK(e->y < world.config().world_height * 0.1f);
 }

@@ -720,6 +720,18 @@ class Fleet(unittest.TestCase):
         connected = [line for line in d.lines[lost_at:] if "connected to Redis" in line]
         self.assertEqual(len(connected), 1, "".join(line for line in d.lines if "Redis" in line))
 
+    def test_a_stop_while_redis_stalls_says_what_may_not_have_been_written(self):
+        d = self.start_daemon(worlds=1)
+        poll_until(redis_is([d], "up"), 3.0, "/healthz saying Redis is up")
+        self.redis.pause()
+        try:
+            self.assertEqual(d.stop(), 0)  # within the stop's own wait for Redis
+        finally:
+            self.redis.resume()
+        said = [line for line in d.lines if "did not answer within" in line]
+        self.assertEqual(len(said), 1, "".join(line for line in d.lines if "Redis" in line))
+        self.assertIn("players' records", said[0])
+
     # h. Something at the Redis URL that is not a Redis we may use: never up, said once.
     def test_a_redis_that_wants_a_password_or_is_not_redis_is_never_up(self):
         locked = RedisServer(password="sekrit").start()

@@ -376,6 +376,39 @@ class Reconnect(unittest.TestCase):
             finally:
                 self.assertEqual(d2.stop(), 0)
 
+    def test_a_save_is_restored_once_and_a_crash_after_it_restores_nothing(self):
+        # Found by an audit: the file stayed, so a kill -9 (or a crash loop) within the window
+        # brought back the save of two runs ago, with players who had left since.
+        async def join(url, token=None):
+            c = await Client.connect(url)
+            w = await c.join("grace", token=token)
+            await c.close()
+            return w
+
+        with tempfile.TemporaryDirectory() as tmp:
+            state = os.path.join(tmp, "players.json")
+            args = ("--monsters", "0", "--state-file", state)
+            d = Daemon(*args).start()
+            try:
+                w = run(join(d.ws_url()))
+                self.assertEqual(d.stop(), 0)
+            finally:
+                d.kill()
+            d2 = Daemon(*args).start()
+            try:
+                self.assertTrue(run(join(d2.ws_url(), w["token"]))["resumed"])
+                self.assertFalse(os.path.exists(state))  # read, and moved aside
+                self.assertTrue(os.path.exists(state + ".restored"))
+            finally:
+                d2.kill()  # no save
+            d3 = Daemon(*args).start()
+            try:
+                again = run(join(d3.ws_url(), w["token"]))
+                self.assertFalse(again.get("resumed", False), again)
+                self.assertNotEqual(again["token"], w["token"])
+            finally:
+                self.assertEqual(d3.stop(), 0)
+
 
 class Ghosts(unittest.TestCase):
     def test_a_disconnected_player_is_away_and_not_online_until_it_comes_back(self):
