@@ -861,7 +861,34 @@ try {
     await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
     assert(/chasing you/.test(await p.textContent('#join-form')), 'the join card explains "!"');
     assert(/away/.test(await p.textContent('#join-form')), 'the join card explains dimmed players');
+    // While the card is up, Tab stays in it (play-test: focus went on to the HUD behind it,
+    // where Enter toggled panels nobody could see).
+    await p.focus('#name');
+    const reached = [];
+    for (let i = 0; i < 10; i++) {
+      await p.keyboard.press('Tab');
+      reached.push(await p.evaluate(() => document.activeElement?.id || document.activeElement?.tagName));
+    }
+    assert(!reached.includes('net-toggle') && !reached.includes('help-toggle') && reached.includes('play'),
+      `Tab from the join card: ${reached}`);
+    // A screen shorter than the card: it scrolls, and its last line can be reached (it was cut
+    // off on a small phone, with no way to scroll).
+    const size = p.viewportSize();
+    await p.setViewportSize({ width: 320, height: 420 });
+    const fit = await p.evaluate(() => {
+      const o = document.getElementById('overlay');
+      o.scrollTop = o.scrollHeight;
+      const card = document.getElementById('join-form').getBoundingClientRect();
+      const last = document.querySelector('#join-form .hint').getBoundingClientRect();
+      return { scrolls: o.scrollHeight > o.clientHeight, lastBottom: last.bottom, cardTop: card.top, vh: innerHeight };
+    });
+    assert(fit.scrolls && fit.lastBottom <= fit.vh, `the card scrolls to its last line on a short screen: ${JSON.stringify(fit)}`);
+    await p.evaluate(() => { document.getElementById('overlay').scrollTop = 0; });
+    const top = await p.evaluate(() => document.getElementById('join-form').getBoundingClientRect().top);
+    assert(top >= 0, `the card's top is on screen, not cut off above: ${top}`);
+    await p.setViewportSize(size);
     await joinAs(p, 'helpme');
+    assert(await p.evaluate(() => !document.getElementById('stats').inert), 'the HUD takes focus again once playing');
     assert(await p.isHidden('#help'), 'no help over the game by default');
     assert(await p.isHidden('#net'), 'network numbers hidden by default');
     assert(await p.isVisible('#stat-players') && /online/.test(await p.textContent('#stat-players')), 'the online count is shown');

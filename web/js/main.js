@@ -270,6 +270,7 @@ function showTaken() {
   $('overlay').hidden = true;
   picker.polling(false);
   $('taken').hidden = false;
+  syncBackdrop();
   conn.send({ type: 'watch', x: Math.round(state.spectator.x), y: Math.round(state.spectator.y) });
   setTimeout(() => $('take-back').focus(), 0);
 }
@@ -278,6 +279,7 @@ function showTaken() {
 // tells the other one, which then shows this same choice.
 $('take-back').addEventListener('click', () => {
   $('taken').hidden = true;
+  syncBackdrop();
   session.playing = true;
   saveSession(session);
   state.mode = 'play';
@@ -287,6 +289,7 @@ $('take-back').addEventListener('click', () => {
 // "Watch": a spectator that keeps nothing; Play asks for a name and makes a new player.
 $('taken-watch').addEventListener('click', () => {
   $('taken').hidden = true;
+  syncBackdrop();
   session.token = null;
   session.at = null;
   session.playing = false;
@@ -526,8 +529,19 @@ const form = $('join-form');
 const nameInput = $('name');
 nameInput.value = session.name;
 
+// While a card is up (the join card, the take-over question), what is behind it takes no
+// focus and no clicks: Tab stays in the card, Enter cannot toggle a panel nobody sees. (The
+// connection banner stays live: its Retry is wanted whatever is shown.)
+function syncBackdrop() {
+  const carded = !$('overlay').hidden || !$('taken').hidden;
+  for (const el of [$('game'), $('stats'), $('help'), $('me-panel'), $('watch-panel'), $('touch'), document.querySelector('.side')]) {
+    el.inert = carded;
+  }
+}
+
 function showPrompt(show, error = '') {
   $('overlay').hidden = !show;
+  syncBackdrop();
   picker.polling(show);
   controls.enabled = !show;
   $('join-error').hidden = !error;
