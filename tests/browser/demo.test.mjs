@@ -637,7 +637,23 @@ try {
     assert(sockets.length === 0, `no WebSocket: ${sockets.join(', ')}`);
     const delay = await sk(p, () => window.skirmish.tickDelayMs);
     await shot(p, '11-poll.png');
-    return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms`;
+    // Joining with a key already held (play-test: nobody on the screen for most of a second
+    // after the card went, then the player raced 150 units to catch up with the server).
+    await p.click('#watch-play');
+    await p.fill('#name', 'poller');
+    await p.click('#play');
+    await waitFor(p, () => window.skirmish.joined, undefined, 10000);
+    const welcomed = Date.now();
+    await p.keyboard.down('d');
+    await waitFor(p, () => !!window.skirmish.me, undefined, 5000);
+    const shownAfter = Date.now() - welcomed;
+    await p.waitForTimeout(2000);
+    const errors = await sk(p, () => window.skirmish.predictionErrors);
+    await p.keyboard.up('d');
+    assert(shownAfter < 600, `our player is on the screen ${shownAfter} ms after the welcome (polls are a second apart)`);
+    assert(errors.count >= 10 && errors.max < 40,
+      `walking from the join, the prediction was off by at most ${errors.max.toFixed(1)} units (${errors.count} comparisons)`);
+    return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms; joined: shown after ${shownAfter} ms, prediction off by at most ${errors.max.toFixed(1)}`;
   });
 
   await step('(j) the transports page: four live feeds side by side (WebSocket JSON and v2 binary, long and short polling)', async () => {

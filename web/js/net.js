@@ -52,6 +52,7 @@ const BACKOFF_MAX_MS = 5000;
 const SILENCE_MS = 5000;       // ticks come many times a second: this much silence means a dead link
 const WS_PROBE_MS = 3000;      // 'auto': a WebSocket with no `hello` by then is given up for long polling
 const POLL_MS = 1000;          // short polling: one GET a second
+const JOIN_POLL_MS = 120;      // ... and one this soon after a welcome (two ticks at 20 Hz, and a margin)
 const LONGPOLL_S = 25;         // long polling: the server answers [] after this long without news
 const REQUEST_TIMEOUT_MS = 8000;
 // Close codes that say "your client is broken": reconnecting would only repeat it (1008:
@@ -432,6 +433,7 @@ class HttpTransport extends BaseTransport {
     this.queue = [];
     this.sending = false;
     this.connecting = false;
+    this.wakePoll = null;     // ends a short poll's wait early (set while it waits)
   }
 
   get isOpen() {
@@ -493,6 +495,7 @@ class HttpTransport extends BaseTransport {
     this.connecting = false;
     this.queue = [];
     this.sending = false;
+    this.wakePoll = null;
   }
 
   async request(method, path, body, gen, timeoutMs = REQUEST_TIMEOUT_MS) {
@@ -549,7 +552,12 @@ class HttpTransport extends BaseTransport {
         wait = Math.max(wait, 1000);  // unexpected: do not spin
       }
       if (wait > 0) {
-        await new Promise((res) => setTimeout(res, wait));
+        // (Cut short by pollSoon: a join's first frames should not wait out the second.)
+        await new Promise((res) => {
+          this.wakePoll = res;
+          setTimeout(res, wait);
+        });
+        this.wakePoll = null;
       }
     }
   }
@@ -587,6 +595,12 @@ class HttpTransport extends BaseTransport {
         for (const m of Array.isArray(body) ? body : body ? [body] : []) {
           this.deliver(m);
           if (gen !== this.gen) return;
+          // Now a player: poll for the ticks that show it as soon as there are some (the next
+          // tick or two), rather than up to a second later with the card gone and nobody on
+          // the screen.
+          if (m && m.type === 'welcome' && this.kind === 'poll') {
+            setTimeout(() => { if (gen === this.gen && this.wakePoll) this.wakePoll(); }, JOIN_POLL_MS);
+          }
         }
       }
     } catch {

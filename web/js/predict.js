@@ -70,7 +70,10 @@ export class Predictor {
 
   // A server position of us that stands for where we were at local time `then`.
   reconcileAt(sx, sy, then) {
-    if (!this.ready) {
+    // Nothing predicted since the last reset: a newer server position is simply a better
+    // start. (Short polling hands over a second of ticks at once: compared with the first
+    // of them, the last looked like an error to correct, and we raced to catch up.)
+    if (!this.ready || !this.history.length) {
       this.reset(sx, sy);
       return;
     }

@@ -15,7 +15,7 @@ const CHARTS = [
   // The process's connections, whichever world is shown (a connection is not in a world until its hello).
   { title: 'connections (all worlds)', series: [['connections', 'connections']], unit: '', integer: true },
   { title: 'tick duration', series: [['tick_p50_ms', 'p50'], ['tick_p99_ms', 'p99']], unit: ' ms', digits: 2 },
-  { title: 'late ticks', series: [['late_ticks', 'per second']], unit: '/s', integer: true },
+  { title: 'late ticks (run over a tick after due)', series: [['late_ticks', 'per second']], unit: '/s', integer: true },
   { title: 'tick frames sent', series: [['frames_per_s', 'frames/s']], unit: '/s', integer: true },
   { title: 'bytes sent', series: [['bytes_per_s', 'KB/s']], unit: ' KB/s', scale: 1 / 1024 },
   { title: 'frames skipped (slow clients)', series: [['skipped_per_s', 'per second']], unit: '/s', integer: true },
