@@ -113,7 +113,11 @@ std::string limit_key(std::string_view address) {
   char text[INET6_ADDRSTRLEN] = "";
   const bool v4 = std::all_of(bytes->begin(), bytes->begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
                   (*bytes)[10] == 0xff && (*bytes)[11] == 0xff;
-  if (v4) {
+  // NAT64's well-known prefix (RFC 6052, 64:ff9b::/96) carries an IPv4 client in its last 32
+  // bits: behind a NAT64 gateway each IPv4 client is its own address, not one /64 for all.
+  static constexpr std::uint8_t kNat64[12] = {0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+  const bool nat64 = std::equal(bytes->begin(), bytes->begin() + 12, std::begin(kNat64));
+  if (v4 || nat64) {
     inet_ntop(AF_INET, bytes->data() + 12, text, sizeof text);
     return text;
   }

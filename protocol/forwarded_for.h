@@ -40,7 +40,7 @@ class AddressSet {
 std::string client_address(const AddressSet& trusted, std::string_view peer, const std::string* forwarded_for);
 
 // What a client's address counts under for per-address limits: IPv4 (also IPv4-mapped IPv6,
-// "::ffff:1.2.3.4") as its dotted quad; IPv6 as its /64 network ("2001:db8:1:2::/64"), since one
+// "::ffff:1.2.3.4", and NAT64's "64:ff9b::1.2.3.4") as its dotted quad; IPv6 as its /64 network ("2001:db8:1:2::/64"), since one
 // host or household is given a whole /64 and could otherwise take a fresh address for each
 // connection; anything that is no address, as given. Every spelling of one address gives one key
 // ("2001:DB8::1" and "2001:db8:0:0::1").

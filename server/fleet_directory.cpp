@@ -413,6 +413,16 @@ std::size_t FleetDirectory::reserved(const std::string& world) const {
   return it == reserved_.end() ? 0 : it->second;
 }
 
+bool FleetDirectory::take_own_seat(const std::string& world, const std::string& seat) {
+  const auto it = own_seats_.find(seat);
+  if (it == own_seats_.end() || it->second.world != world || it->second.until <= std::chrono::steady_clock::now()) {
+    return false;
+  }
+  own_seats_.erase(it);
+  if (auto held = reserved_.find(world); held != reserved_.end() && held->second > 0) held->second--;
+  return true;
+}
+
 void FleetDirectory::reserve(std::vector<FleetWorld> candidates, Reserved done) {
   auto placing = std::make_shared<Placing>();
   placing->candidates = std::move(candidates);
@@ -448,7 +458,12 @@ void FleetDirectory::try_reserve(std::shared_ptr<Placing> placing, std::size_t a
                      return;
                    }
                    seats_taken_++;
-                   if (tried.process == id_) reserved_[tried.name]++;  // seen at once by direct joins here
+                   if (tried.process == id_) {
+                     reserved_[tried.name]++;  // seen at once by direct joins here
+                     const auto now = std::chrono::steady_clock::now();
+                     std::erase_if(own_seats_, [&](const auto& e) { return e.second.until <= now; });
+                     own_seats_[seat] = {tried.name, now + std::chrono::milliseconds(config_.fleet.seat_hold_ms)};
+                   }
                    done(std::make_pair(tried, seat), false);
                  });
 }

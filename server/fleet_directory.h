@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -82,6 +83,11 @@ class FleetDirectory {
   // Seats reserved in one of our worlds and not yet taken, as last seen (a direct join,
   // without a seat, must leave them free).
   std::size_t reserved(const std::string& world) const;
+
+  // Whether `seat` is one this process reserved in its own world `world` (a /place answered
+  // here) whose hold is not over; then it is used up. For a join whose seat Redis could not
+  // check: a seat we gave out ourselves is known good without asking.
+  bool take_own_seat(const std::string& world, const std::string& seat);
 
   // A seat in the first of `candidates` (in the order to try) that has room. `done` runs on
   // loop 0 with the mutex held: the world and the seat, or nullopt with `full` true when every
@@ -166,6 +172,11 @@ class FleetDirectory {
   std::vector<FleetWorld> remote_;
   std::size_t remote_processes_ = 0;
   std::map<std::string, std::size_t> reserved_;  // our world -> seats held in it
+  struct OwnSeat {
+    std::string world;
+    std::chrono::steady_clock::time_point until;  // its hold ends (fleet.seat_hold_ms)
+  };
+  std::map<std::string, OwnSeat> own_seats_;  // seat -> ..., reserved by us in our worlds
   std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0;
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cmath>
 #include <cstdio>
-#include <cstring>
+#include <limits>
 #include <string_view>
 #include <unordered_set>
 
@@ -277,16 +277,14 @@ void GameService::restore_saved_players() {
     if (error == "no file") return;
     // Kept aside rather than overwritten by this run's save: an operator may want it back.
     const std::string aside = path + ".rejected";
-    const bool kept = std::rename(path.c_str(), aside.c_str()) == 0;
+    const bool kept = !move_aside(path, aside);
     spdlog::warn("ignoring saved players in {}: {}{}", path, error, kept ? " (kept as " + aside + ")" : "");
     return;
   }
   // Read once: a run that ends without saving (a crash, kill -9) must not bring these players
   // back again at its restart, as they were before this run (hp, score, players who left since).
-  const std::string restored_copy = path + ".restored";
-  if (std::rename(path.c_str(), restored_copy.c_str()) != 0) {
-    spdlog::warn("{}: cannot move it aside to {} ({}): a restart without a save in between would restore it again",
-                 path, restored_copy, std::strerror(errno));
+  if (const auto why = move_aside(path, path + ".restored")) {
+    spdlog::warn("{}: {}: a restart without a save in between would restore it again", path, *why);
   }
   if (state->skipped > 0) {
     spdlog::warn("{}: skipped {} saved player(s) that a join would refuse", path, state->skipped);
@@ -427,7 +425,9 @@ std::optional<protocol::HttpReject> GameService::refuse_websocket(const std::str
   // The point a spectator starts at: absent is the centre, anything else must be a number.
   for (const char* axis : {"x", "y"}) {
     const auto value = protocol::query_param(target, axis);
-    if ((value && !protocol::parse_decimal(*value)) || protocol::query_param_malformed(target, axis)) {
+    const auto number = value ? protocol::parse_decimal(*value) : std::nullopt;
+    const bool fits = number && std::fabs(*number) <= std::numeric_limits<float>::max();  // (a float's, as held)
+    if ((value && !fits) || protocol::query_param_malformed(target, axis)) {
       return protocol::HttpReject{400, std::string(axis) + " must be a number: the point to watch", {}};
     }
   }
@@ -630,10 +630,12 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   ViewerSink* sink = w->tick().find(id)->sink;
   if (!resumed) {
     // Seats the fleet reserved here are taken by their players; a join without one leaves them.
-    // Redis gave this player its place (the fleet's count has it already); else the reservations
-    // seen must fit: a seat it came with that Redis could not check counts for nothing (anyone
-    // can write "?seat=x", and the real holders would find their places taken).
-    const bool room = granted || w->load().players + seats_held(*w) < w->load().capacity;
+    // Redis gave this player its place (the fleet's count has it already); else a seat that
+    // this process gave out itself, still held, is known good; else the reservations seen must
+    // fit: any other seat that Redis could not check counts for nothing (anyone can write
+    // "?seat=x", and the real holders would find their places taken).
+    const bool own_seat = !granted && !seat.empty() && fleet_ && fleet_->take_own_seat(w->name(), seat);
+    const bool room = granted || own_seat || w->load().players + seats_held(*w) < w->load().capacity;
     player = room ? world.add_player(name) : 0;
     if (player == 0) {
       stats_.joins_refused++;

@@ -215,6 +215,21 @@ protocol::HttpResponse PollingSessions::input(Session& session, const protocol::
 std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, const protocol::HttpRequest& request,
                                                             ConnId conn, bool long_poll) {
   auto& stats = game_.stats();
+  // A long poll's ?timeout= is judged whether or not news is waiting: the same request must
+  // not be a 400 or a 200 by the moment it came.
+  double wait_ms = config_.polling.longpoll_timeout_ms;
+  if (long_poll) {
+    if (protocol::query_param_malformed(request.target, "timeout")) {
+      return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
+    }
+    if (const auto t = protocol::query_param(request.target, "timeout")) {
+      const auto secs = protocol::parse_decimal(*t);
+      if (!secs || !(*secs >= 0)) {
+        return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
+      }
+      wait_ms = *secs * 1000;
+    }
+  }
   const bool dormant = session.dormant;
   if (dormant) {
     // Its frames stopped while nobody asked: the next tick builds one full frame, and this
@@ -226,17 +241,6 @@ std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, co
   if ((!long_poll && !dormant) || has_news || server_.shutting_down()) {
     (long_poll ? stats.long_polls : stats.polls)++;
     return json_response(request, 200, take_backlog(session));
-  }
-  double wait_ms = config_.polling.longpoll_timeout_ms;
-  if (protocol::query_param_malformed(request.target, "timeout")) {
-    return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
-  }
-  if (const auto t = protocol::query_param(request.target, "timeout")) {
-    const auto secs = protocol::parse_decimal(*t);
-    if (!secs || !(*secs >= 0)) {
-      return error_response(request, 400, "bad_field", "timeout must be a number of seconds");
-    }
-    wait_ms = *secs * 1000;
   }
   if (!long_poll) wait_ms = 1000;
   // Capped as a double, before the conversion: ?timeout=1e300 must not overflow it.

@@ -126,6 +126,12 @@ std::optional<std::string> save_state(const std::string& path, const SavedState&
   return std::nullopt;
 }
 
+std::optional<std::string> move_aside(const std::string& path, const std::string& to) {
+  if (std::rename(path.c_str(), to.c_str()) != 0) return os_error("cannot rename " + path + " to " + to);
+  sync_directory_of(to);
+  return std::nullopt;
+}
+
 std::optional<SavedState> load_state(const std::string& path, std::uintmax_t max_bytes, std::string& error) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {

@@ -43,6 +43,10 @@ std::optional<SavedPlayer> player_from_json(const nlohmann::json& p);
 // and the folder fsync'ed so the rename survives a power cut. Returns an error message.
 std::optional<std::string> save_state(const std::string& path, const SavedState& state);
 
+// Renames `path` to `to` durably (the folder fsync'ed, so that after a power cut the old name
+// does not come back). Returns the OS's reason when it could not.
+std::optional<std::string> move_aside(const std::string& path, const std::string& to);
+
 // Reads a file written by save_state, of at most `max_bytes`. Each record is checked as a
 // `join` would be: a token of 1 to 64 characters, a name with something visible (cleaned
 // and cut as a join's is), finite coordinates, hp and score from 0 to 2^31-1; others are

@@ -277,7 +277,10 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
     conn.set_client(std::move(client));
     return std::nullopt;
   }
-  if (conn.ip_counted() && protocol::limit_key(client) == conn.ip()) return std::nullopt;
+  if (conn.ip_counted() && protocol::limit_key(client) == conn.ip()) {
+    conn.set_client(std::move(client));  // counted already (under the same key); the logs name it
+    return std::nullopt;
+  }
   int from_ip = 0;
   {
     std::lock_guard<std::mutex> lock(admission_mutex_);

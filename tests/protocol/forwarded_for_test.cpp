@@ -89,6 +89,9 @@ TEST_CASE("a client's limit key: IPv4 as itself, IPv6 by its /64, every spelling
   CHECK(limit_key("2001:db8:1:2::a") == "2001:db8:1:2::/64");
   CHECK(limit_key("2001:DB8:0001:0002:ffff:0:0:b") == "2001:db8:1:2::/64");
   CHECK(limit_key("2001:db8:1:3::1") == "2001:db8:1:3::/64");
+  CHECK(limit_key("64:ff9b::198.51.100.7") == "198.51.100.7");  // NAT64: one IPv4 client each
+  CHECK(limit_key("64:ff9b::c633:6408") == "198.51.100.8");
+  CHECK(limit_key("64:ff9b:1::1") == "64:ff9b:1::/64");  // (a local-use NAT64 prefix: a /64 like any)
   CHECK(limit_key("::1") == "::/64");
   CHECK(limit_key("fe80::1") == "fe80::/64");
   // Not an address (a proxy wrote something odd): counted as written.

@@ -662,8 +662,10 @@ class Fleet(unittest.TestCase):
     def test_a_seat_redis_cannot_check_counts_for_nothing(self):
         d = self.start_daemon("--max-players", "2", "--seat-hold-ms", "30000", worlds=1)
         self.wait_for_full_view([d], 2.0, worlds=1)
+        poll_until(redis_is([d], "up"), BACK_WITHIN, "/healthz saying Redis is up")
         grants = [http_json(d.port, "/place", "POST") for _ in range(2)]
         self.assertEqual([status for status, _ in grants], [200, 200], grants)
+        self.assertTrue(all("seat" in grant for _, grant in grants), grants)  # held in Redis, not placed locally
         self.redis.command("CONFIG", "SET", "maxmemory", "1")
         self.addCleanup(self.redis.command, "CONFIG", "SET", "maxmemory", "0")
         poll_until(redis_is([d], "refusing writes"), 2.5 * HEARTBEAT, "/healthz saying Redis refuses writes")
@@ -680,6 +682,17 @@ class Fleet(unittest.TestCase):
                 for ws in held:
                     await ws.close()
             self.assertEqual(answers, {label: ("error", "server_full") for label in answers})
+            # The seats this process gave out itself are known good without asking Redis: each
+            # lets in its holder (they were refused too, as seats unchecked).
+            holders = []
+            try:
+                for _, grant in grants:
+                    ws, _, welcome = await join(grant["url"], "holder")
+                    holders.append(ws)
+                    self.assertEqual(welcome["type"], "welcome", (grant, welcome))
+            finally:
+                for ws in holders:
+                    await ws.close()
         run(go())
 
     # g. A Redis that stops answering without closing (SIGSTOP: the kernel still accepts).

@@ -283,7 +283,7 @@ class Worlds(unittest.TestCase):
         self.assertEqual((status, body.get("world")), (200, "world-1"))
 
     def test_a_point_to_watch_that_is_not_a_number_is_refused_not_read_as_the_centre(self):
-        for query in ("x=abc&y=10", "x=10&y=0x10", "x=inf&y=1", "x=%zz&y=1", "x=&y=1"):
+        for query in ("x=abc&y=10", "x=10&y=0x10", "x=inf&y=1", "x=%zz&y=1", "x=&y=1", "x=1e39&y=1"):
             with self.d.connect() as s:
                 status, _, body = http_request(s, upgrade_request(f"/ws?{query}"))
             self.assertEqual(status, 400, query)

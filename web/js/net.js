@@ -552,12 +552,14 @@ class HttpTransport extends BaseTransport {
         wait = Math.max(wait, 1000);  // unexpected: do not spin
       }
       if (wait > 0) {
-        // (Cut short by pollSoon: a join's first frames should not wait out the second.)
+        // A short poll's usual second may be cut short by a welcome (see pump); a back-off
+        // (503's Retry-After, an error) may not.
+        const wakeable = this.kind === 'poll' && r.status === 200;
         await new Promise((res) => {
-          this.wakePoll = res;
+          if (wakeable) this.wakePoll = res;
           setTimeout(res, wait);
         });
-        this.wakePoll = null;
+        if (this.wakePoll && gen === this.gen) this.wakePoll = null;
       }
     }
   }
