@@ -890,7 +890,7 @@ try {
     // A screen shorter than the card: it scrolls, and its last line can be reached (it was cut
     // off on a small phone, with no way to scroll).
     const size = p.viewportSize();
-    await p.setViewportSize({ width: 320, height: 420 });
+    await p.setViewportSize({ width: 260, height: 520 });  // (taller than the old short-screen rule's 500)
     const fit = await p.evaluate(() => {
       const o = document.getElementById('overlay');
       o.scrollTop = o.scrollHeight;
