@@ -160,10 +160,12 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
               d["max"].get<double>());
   if (m["server_delay_ms"].is_object()) {
     const auto& k = m["server_delay_ms"];
-    std::printf("  %-34s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms  (%llu frames)\n",
+    std::printf("  %-34s p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms  (%llu of %llu frames: those "
+                "that ended a read)\n",
                 "server-side delay (frame ts -> kernel receive)", k["p50"].get<double>(), k["p90"].get<double>(),
                 k["p99"].get<double>(), k["p99_9"].get<double>(), k["max"].get<double>(),
-                static_cast<unsigned long long>(k["count"].get<std::uint64_t>()));
+                static_cast<unsigned long long>(k["count"].get<std::uint64_t>()),
+                static_cast<unsigned long long>(m["delay_ms"]["count"].get<std::uint64_t>()));
   }
   std::printf("  %-34s %.2f MB/s, %.0f B per client per s, %.0f B per frame\n", "received",
               m["bytes_in_per_s"].get<double>() / 1e6, m["bytes_per_client_per_s"].get<double>(),
@@ -192,6 +194,20 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
   std::printf("  %-34s %.1f %% of one core in the window (%.1f %% over the run)\n", "tester CPU (user+sys)",
               cpu["measured_percent_of_one_core"].get<double>(), cpu["run_percent_of_one_core"].get<double>());
   std::printf("  (the tester's own CPU: if it nears %d00 %%, the tester, not the daemon, is the limit)\n", o.threads);
+  // What a run that "has a result" (exit 0) can still hide: said, so that nobody reads a healthy
+  // server into it (found by an audit: half the clients refused, or a server frozen for most of
+  // the window, both printed tidy numbers).
+  if (connected_start < o.clients) {
+    std::printf("  WARNING: only %d of %d clients were connected when the window started: the load was %.0f %% of what "
+                "was asked (see the errors above)\n",
+                connected_start, o.clients, 100.0 * connected_start / std::max(o.clients, 1));
+  }
+  const double by_time = m["delivered_ratio_by_time"].get<double>();
+  if (m["expected_by_time"].get<double>() > 0 && by_time < 0.9) {
+    std::printf("  WARNING: %.1f %% of the frames the send rate promised over each client's connected time arrived: "
+                "the server stalled, shed frames or was slow, or this tester fell behind (its CPU above)\n",
+                100 * by_time);
+  }
 }
 
 }  // namespace
@@ -231,8 +247,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 600.0));
   app.add_flag("--kernel-timestamps", o.kernel_timestamps,
                "also measure the server-side delay: frame ts -> the kernel's receive time (SO_TIMESTAMPNS), "
-               "without the tester's own queueing; reads each socket with recvmsg through a uv_poll_t on a dup "
-               "of its fd (libuv's read() returns no control messages)");
+               "without the tester's own queueing (of the frames that end a read: a read's time is its last "
+               "segment's); reads each socket with recvmsg through a uv_poll_t on a dup of its fd (libuv's "
+               "read() returns no control messages)");
   app.footer(
       "Exit status:\n"
       "  0    the measured window has a result (also when the server shed frames)\n"

@@ -96,8 +96,9 @@ std::optional<std::string> window_without_result(int connected_at_start, std::ui
   const bool someone_stayed =
       std::any_of(windows.begin(), windows.end(), [](const ClientWindow& w) { return w.open_at_start && w.open_at_end; });
   if (!someone_stayed) {
-    return "every client connected at the window's start was disconnected before its end: the server went away "
-           "(see the disconnects above)";
+    return "every client connected at the window's start was disconnected before its end (see the disconnects "
+           "above: 1006 the connection dropped, 1001 the server stopping, 1008 it refused our messages, e.g. more "
+           "than its server.max_messages_per_second, 1013 we read too slowly)";
   }
   return std::nullopt;
 }

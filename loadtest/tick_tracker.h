@@ -80,9 +80,16 @@ class TickWindow {
   // (the daemon's tick rate for a client that keeps up, however few of the ticks it is
   // sent). Defined once the two were read at different moments.
   bool has_game_rate() const { return frames_ > 1 && last_us_ > first_us_; }
-  double game_rate() const {
-    return has_game_rate() ? static_cast<double>(last_tick_ - first_tick_) * 1e6 / static_cast<double>(last_us_ - first_us_)
-                           : 0.0;
+  // Game ticks a second from the first frame to the last; or, when nothing came for the last
+  // stretch of the window (`end_us`: its end), to the window's end: a server that froze for
+  // the end of the window advanced no ticks there, and the rate says so. A stretch counts once
+  // it is over a second and ten of this client's usual frame intervals.
+  double game_rate(std::uint64_t end_us = 0) const {
+    if (!has_game_rate()) return 0.0;
+    std::uint64_t until = last_us_;
+    const std::uint64_t usual = (last_us_ - first_us_) / (frames_ - 1);
+    if (end_us > last_us_ && end_us - last_us_ > std::max<std::uint64_t>(1'000'000, 10 * usual)) until = end_us;
+    return static_cast<double>(last_tick_ - first_tick_) * 1e6 / static_cast<double>(until - first_us_);
   }
 
  private:

@@ -167,7 +167,9 @@ void Worker::end_window(std::vector<ClientWindow>* out) {
 }
 
 ClientWindow Worker::window_of(const Client& c) const {
-  return {c.index, window_seconds_, c.window.frames(), c.window.has_game_rate(), c.window.game_rate(),
+  // Up to the window's end: a client silent since long before then advanced no ticks there.
+  const std::uint64_t end_us = (window_start_ns_ + static_cast<std::uint64_t>(window_seconds_ * 1e9)) / 1000;
+  return {c.index, window_seconds_, c.window.frames(), c.window.has_game_rate(), c.window.game_rate(end_us),
           c.window.max_gap(), false, false};
 }
 
@@ -383,9 +385,27 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, const Arriva
   static thread_local std::vector<protocol::WsEvent> events;
   events.clear();
   const auto err = c.decoder.feed(reinterpret_cast<const std::uint8_t*>(data), len, events);
-  for (auto& event : events) {
+  // A read's kernel time is when its last segment arrived: the arrival of the message that
+  // ends the read, and of it only. Messages before it in the same read waited in the socket
+  // for us (a backlog): their own arrival is unknown, and the read's later time would count
+  // our lag as the server's delay. They get no kernel time.
+  std::size_t stamped = events.size();
+  if (at.kernel_rx_us != 0 && c.decoder.at_frame_boundary()) {
+    for (std::size_t i = events.size(); i-- > 0;) {
+      if (std::holds_alternative<protocol::TextMessage>(events[i]) ||
+          std::holds_alternative<protocol::BinaryMessage>(events[i])) {
+        stamped = i;
+        break;
+      }
+    }
+  }
+  Arrival unstamped = at;
+  unstamped.kernel_rx_us = 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    auto& event = events[i];
+    const Arrival& when = i == stamped ? at : unstamped;
     if (auto* text = std::get_if<protocol::TextMessage>(&event)) {
-      on_text(c, text->data, at);
+      on_text(c, text->data, when);
     } else if (auto* ping = std::get_if<protocol::Ping>(&event)) {
       send_frame(c, static_cast<int>(protocol::Opcode::Pong), ping->payload);
     } else if (auto* close = std::get_if<protocol::Close>(&event)) {
@@ -399,7 +419,7 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, const Arriva
       close_client(c);
       return;
     } else if (auto* binary = std::get_if<protocol::BinaryMessage>(&event)) {
-      on_binary(c, binary->data, at);
+      on_binary(c, binary->data, when);
       if (c.state != Client::State::Open && c.state != Client::State::Closing) return;
     }
   }
@@ -432,7 +452,7 @@ void Worker::on_tick(Client& c, std::uint64_t tick, std::int64_t ts_ms, const Ar
   if (window_open_) c.window.on_tick(tick, at.mono_us);
   const std::uint64_t ts_us = static_cast<std::uint64_t>(ts_ms) * 1000u;
   interval_.delay_us.record(at.now_us > ts_us ? at.now_us - ts_us : 0);
-  // Every frame of a read gets that read's kernel time: when its last segment arrived.
+  // The frame that ended its read has that read's kernel time (on_bytes): when it arrived.
   if (at.kernel_rx_us != 0) interval_.server_delay_us.record(at.kernel_rx_us > ts_us ? at.kernel_rx_us - ts_us : 0);
 }
 

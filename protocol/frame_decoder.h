@@ -42,6 +42,9 @@ class FrameDecoder {
   std::size_t buffered() const {
     return (state_ == State::Header ? header_len_ : 0) + control_.size() + message_.size();
   }
+  // Between frames: the bytes fed so far ended exactly where a frame did (nothing of a next
+  // frame's header or payload is held).
+  bool at_frame_boundary() const { return state_ == State::Header && header_len_ == 0 && message_.empty(); }
   // Heap bytes held between calls (buffer capacities), for memory accounting.
   std::size_t retained_capacity() const;
   // Back to the state of a fresh decoder with the same limits and role.

@@ -108,3 +108,19 @@ TEST_CASE("a window's first frame has no gap, stale ticks move nothing, reset st
   CHECK(w.frames() == 0);
   CHECK(w.max_gap() == 0);
 }
+
+TEST_CASE("a server silent for the end of the window: the game rate counts the silence", "[loadtest]") {
+  // Found by an audit: a daemon frozen (SIGSTOP) for the last 70 % of the window still read
+  // 20 ticks/s, measured from the first frame to the last.
+  TickWindow w;
+  for (std::uint64_t i = 0; i <= 60; ++i) w.on_tick(100 + i, i * 50'000);  // 3 s of every tick
+  CHECK(w.game_rate() == Approx(20.0));
+  CHECK(w.game_rate(10'000'000) == Approx(6.0));  // the window ends 7 s later
+  // The usual gap between the last frame and the window's end is not a stall.
+  CHECK(w.game_rate(3'040'000) == Approx(20.0));
+  // Nor a gap under ten of this client's frame intervals (served every 4th tick: 200 ms).
+  TickWindow every4;
+  for (std::uint64_t tick = 0; tick <= 400; tick += 4) every4.on_tick(tick, tick * 50'000);
+  CHECK(every4.game_rate(20'000'000 + 1'900'000) == Approx(20.0));
+  CHECK(every4.game_rate(20'000'000 + 5'000'000) == Approx(16.0));
+}

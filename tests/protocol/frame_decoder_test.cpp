@@ -716,3 +716,22 @@ TEST_CASE("feeding no bytes does nothing", "[protocol][decoder]") {
   CHECK(out.empty());
   CHECK(d.buffered() == 0);
 }
+
+TEST_CASE("at_frame_boundary: true between frames, false inside a header or a payload", "[protocol][decoder]") {
+  FrameDecoder d(WsLimits{}, Role::Client);
+  std::vector<WsEvent> out;
+  const auto wire = bytes({0x81, 0x02, 0x68, 0x69, 0x81, 0x02, 0x79, 0x6f});  // "hi", "yo"
+  const auto* two = reinterpret_cast<const std::uint8_t*>(wire.data());
+  CHECK(d.at_frame_boundary());
+  REQUIRE_FALSE(d.feed(two, 1, out));  // half a header
+  CHECK_FALSE(d.at_frame_boundary());
+  REQUIRE_FALSE(d.feed(two + 1, 2, out));  // the header and half the payload
+  CHECK_FALSE(d.at_frame_boundary());
+  REQUIRE_FALSE(d.feed(two + 3, 1, out));  // the first frame's end
+  CHECK(d.at_frame_boundary());
+  REQUIRE_FALSE(d.feed(two + 4, 2, out));  // the second's header only
+  CHECK_FALSE(d.at_frame_boundary());
+  REQUIRE_FALSE(d.feed(two + 6, 2, out));
+  CHECK(d.at_frame_boundary());
+  CHECK(out.size() == 2);
+}

@@ -332,6 +332,56 @@ class ExitStatus(Scratch):
         self.assertAlmostEqual(m["clients_avg"] * m["seconds"], 20 * 1.5, delta=20 * 0.5)
 
 
+class WhoIsSlow(Scratch):
+    """Found by an audit: a stall of the tester read as server delay, a stall of the server as health."""
+
+    def run_paused(self, pause, *extra):
+        """A 6 s run of 40 clients with one process (\"tester\" or \"daemon\") stopped for
+        `pause` seconds from 2 s into the window (the daemon: to the end); (report, stdout)."""
+        daemon = Daemon("--state-file", "", "--tick-rate", str(TICK_RATE), log_level="info").start()
+        self.addCleanup(daemon.kill)
+        report, marker = self.path("r.json"), self.path("m")
+        proc = subprocess.Popen([LOAD, "--url", daemon.ws_url(), "--clients", "40", "--ramp", "400", "--duration",
+                                 "6", "--report", report, "--marker", marker, *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertTrue(wait_for_marker(marker, "start"))
+            time.sleep(2)  # into the window, as the scenario needs (no event to wait for)
+            stopped = proc.pid if pause == "tester" else daemon.proc.pid
+            os.kill(stopped, signal.SIGSTOP)
+            try:
+                if pause == "tester":
+                    time.sleep(1.0)
+                else:
+                    self.assertTrue(wait_for_marker(marker, "end", timeout=30))
+            finally:
+                os.kill(stopped, signal.SIGCONT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        self.assertEqual(proc.returncode, 0, out + err)
+        return read_report(report)["measured"], out
+
+    def test_a_stalled_tester_is_not_counted_as_server_delay(self):
+        m, out = self.run_paused("tester", "--kernel-timestamps")
+        # What the clients saw includes the second the tester stood still...
+        self.assertGreater(m["delay_ms"]["max"], 800, m["delay_ms"])
+        # ...the server-side delay does not: the frames that waited for the tester are left out.
+        self.assertLess(m["server_delay_ms"]["p99"], 300, m["server_delay_ms"])
+        self.assertLess(m["server_delay_ms"]["count"], m["delay_ms"]["count"])
+        self.assertIn("frames: those that ended a read", out)
+
+    def test_a_server_frozen_to_the_end_of_the_window_shows_in_game_rate_and_a_warning(self):
+        m, out = self.run_paused("daemon")
+        # Frozen for the last 4 s of 6: about a third of the ticks.
+        self.assertLess(m["per_client"]["game_rate"]["max"], 0.6 * TICK_RATE, m["per_client"])
+        self.assertLess(m["delivered_ratio_by_time"], 0.6, m)
+        self.assertIn("WARNING:", out)
+        self.assertIn("of the frames the send rate promised", out)
+
+
 class DeliveredByTime(Scratch):
     def test_clients_closed_mid_window_count_for_the_time_they_were_open(self):
         # The daemon closes every flooding client with 1008 a second or two into the window:
