@@ -239,9 +239,15 @@ int main(int argc, char** argv) {
   app.add_option("--report", o.report, "write the JSON report here");
   app.add_option("--csv", o.csv, "write one row per second here");
   app.add_option("--marker", o.marker,
-                 "append 'start UNIX_MS' when the measured window starts and 'end UNIX_MS' when it ends");
+                 "append 'start UNIX_MS' when the measured window starts and 'end UNIX_MS' when it ends (to a "
+                 "file emptied at start-up)");
   app.add_option("--name-prefix", o.name_prefix, "player names are PREFIX + client number");
-  app.add_option("--seed", o.seed, "seed for directions and mask keys");
+  app.add_option("--seed", o.seed, "seed for directions and mask keys")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            return text.find('-') == std::string::npos ? std::string() : "must be a whole number from 0, got " + text;
+          },
+          "", "UNSIGNED"));
   app.add_option("--handshake-timeout", o.handshake_timeout, "seconds a connect + upgrade may take")
       ->check(kFinite)
       ->check(CLI::Range(0.1, 600.0));
@@ -264,7 +270,12 @@ int main(int argc, char** argv) {
   const auto url = sl::parse_ws_url(o.url);
   sockaddr_storage address{};
   if (!url || !resolve(*url, address)) {
-    std::fprintf(stderr, "skirmish-load: --url must be ws://IP:PORT/PATH with an IP literal, got %s\n", o.url.c_str());
+    if (o.url.rfind("wss://", 0) == 0) {
+      std::fprintf(stderr, "skirmish-load: --url %s: wss:// (TLS) is not supported; load-test the daemon's own ws:// "
+                           "port, behind the TLS front\n", o.url.c_str());
+    } else {
+      std::fprintf(stderr, "skirmish-load: --url must be ws://IP:PORT/PATH with an IP literal, got %s\n", o.url.c_str());
+    }
     return 2;
   }
   const auto behavior = sl::parse_behavior(o.behavior);
