@@ -10,6 +10,7 @@
 // instant as the window's stats.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <strings.h>
 #include <sys/resource.h>
 #include <uv.h>
 
@@ -136,7 +137,7 @@ bool resolve(const sl::WsUrl& url, sockaddr_storage& out) {
 }
 
 void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::json& whole, const nlohmann::json& cpu,
-                   int connected_start) {
+                   int connected_start, int tick_rate) {
   const auto& d = m["delay_ms"];
   const auto& cm = whole["connect_ms"];
   // The inputs each connected client actually sent (none for watch and idle), not --input-rate.
@@ -202,10 +203,21 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
                 "was asked (see the errors above)\n",
                 connected_start, o.clients, 100.0 * connected_start / std::max(o.clients, 1));
   }
+  // Game time that ran slow (a stall, or a server that could not keep its tick rate) is
+  // trouble; fewer frames with game time at its rate is a server shedding send rate on purpose
+  // (watchers first, under load; game.send_every_ticks), worth a note only.
   const double by_time = m["delivered_ratio_by_time"].get<double>();
-  if (m["expected_by_time"].get<double>() > 0 && by_time < 0.9) {
-    std::printf("  WARNING: %.1f %% of the frames the send rate promised over each client's connected time arrived: "
-                "the server stalled, shed frames or was slow, or this tester fell behind (its CPU above)\n",
+  const bool rated = m.contains("per_client") && m["per_client"]["game_rate"].is_object() &&
+                     m["per_client"]["game_rate"].value("clients", 0) > 0 && tick_rate > 0;
+  const double game_p50 = rated ? m["per_client"]["game_rate"]["p50"].get<double>() : 0.0;
+  if (rated && game_p50 < 0.95 * tick_rate) {
+    std::printf("  WARNING: game time advanced at %.2f ticks/s (median client) against the server's %d: the server "
+                "stalled or fell behind, or this tester did (its CPU above); %.1f %% of the promised frames arrived\n",
+                game_p50, tick_rate, 100 * by_time);
+  } else if (m["expected_by_time"].get<double>() > 0 && by_time < 0.9) {
+    std::printf("  note: %.1f %% of the frames a frame every tick would give arrived, with game time at its rate: the "
+                "server sent every few ticks (shedding send rate under load, watchers first, or "
+                "game.send_every_ticks)\n",
                 100 * by_time);
   }
 }
@@ -245,7 +257,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed for directions and mask keys")
       ->check(CLI::Validator(
           [](std::string& text) {
-            return text.find('-') == std::string::npos ? std::string() : "must be a whole number from 0, got " + text;
+            // Decimal digits only: CLI11 would read "-1" as 2^64-1, "0x10" as hex and "010" as octal.
+            const bool digits = !text.empty() && text.size() <= 19 &&
+                                text.find_first_not_of("0123456789") == std::string::npos;
+            return digits ? std::string() : "must be a whole number from 0 to 10^19-1, got " + text;
           },
           "", "UNSIGNED"));
   app.add_option("--handshake-timeout", o.handshake_timeout, "seconds a connect + upgrade may take")
@@ -270,7 +285,7 @@ int main(int argc, char** argv) {
   const auto url = sl::parse_ws_url(o.url);
   sockaddr_storage address{};
   if (!url || !resolve(*url, address)) {
-    if (o.url.rfind("wss://", 0) == 0) {
+    if (o.url.size() >= 6 && strncasecmp(o.url.c_str(), "wss://", 6) == 0) {
       std::fprintf(stderr, "skirmish-load: --url %s: wss:// (TLS) is not supported; load-test the daemon's own ws:// "
                            "port, behind the TLS front\n", o.url.c_str());
     } else {
@@ -387,7 +402,9 @@ int main(int argc, char** argv) {
     const double frames = static_cast<double>(interval.c.frames) / interval_s;
     const double bytes_per_s = static_cast<double>(interval.c.bytes_in) / interval_s;
     char server_delay[48] = "";
-    if (o.kernel_timestamps) {
+    if (o.kernel_timestamps && interval.server_delay_us.count() == 0) {
+      std::snprintf(server_delay, sizeof server_delay, "  server-side p99     n/a   ");  // no frame ended a read
+    } else if (o.kernel_timestamps) {
       std::snprintf(server_delay, sizeof server_delay, "  server-side p99 %7.1f ms",
                     sl::us_to_ms(interval.server_delay_us.percentile(99)));
     }
@@ -496,7 +513,7 @@ int main(int argc, char** argv) {
   };
   const nlohmann::json total_json = sl::summarize(total, run_s, run_s > 0 ? client_seconds(total) / run_s : 0,
                                                   client_seconds(total) * tick_rate, o.kernel_timestamps);
-  print_summary(o, measured_json, total_json, cpu_json, connected_at_start);
+  print_summary(o, measured_json, total_json, cpu_json, connected_at_start, tick_rate);
 
   if (!o.report.empty()) {
     nlohmann::json report = {

@@ -167,8 +167,11 @@ void Worker::end_window(std::vector<ClientWindow>* out) {
 }
 
 ClientWindow Worker::window_of(const Client& c) const {
-  // Up to the window's end: a client silent since long before then advanced no ticks there.
-  const std::uint64_t end_us = (window_start_ns_ + static_cast<std::uint64_t>(window_seconds_ * 1e9)) / 1000;
+  // Up to the window's end for a client still open then: silent since long before, it advanced
+  // no ticks there. (One closed in the window is measured up to its last frame, as before: its
+  // close is counted apart, by code.)
+  const std::uint64_t end_us =
+      c.state == Client::State::Open ? (window_start_ns_ + static_cast<std::uint64_t>(window_seconds_ * 1e9)) / 1000 : 0;
   return {c.index, window_seconds_, c.window.frames(), c.window.has_game_rate(), c.window.game_rate(end_us),
           c.window.max_gap(), false, false};
 }
@@ -389,15 +392,12 @@ void Worker::on_bytes(Client& c, const char* data, std::size_t len, const Arriva
   // ends the read, and of it only. Messages before it in the same read waited in the socket
   // for us (a backlog): their own arrival is unknown, and the read's later time would count
   // our lag as the server's delay. They get no kernel time.
+  // (A read that ends with a ping or a close, or inside a frame, stamps no message.)
   std::size_t stamped = events.size();
-  if (at.kernel_rx_us != 0 && c.decoder.at_frame_boundary()) {
-    for (std::size_t i = events.size(); i-- > 0;) {
-      if (std::holds_alternative<protocol::TextMessage>(events[i]) ||
-          std::holds_alternative<protocol::BinaryMessage>(events[i])) {
-        stamped = i;
-        break;
-      }
-    }
+  if (at.kernel_rx_us != 0 && c.decoder.at_frame_boundary() && !events.empty() &&
+      (std::holds_alternative<protocol::TextMessage>(events.back()) ||
+       std::holds_alternative<protocol::BinaryMessage>(events.back()))) {
+    stamped = events.size() - 1;
   }
   Arrival unstamped = at;
   unstamped.kernel_rx_us = 0;

@@ -224,7 +224,8 @@ void FleetDirectory::on_redis(bool up) {
   listing_ = Listing::Unknown;
   if (!up) {
     // Stale entries would send players to processes that may be gone: only ours are listed.
-    // Reservations can be neither made nor taken: direct joins need not leave room for them.
+    // Reservations can be neither made nor checked: direct joins need not leave room for them
+    // (a seat this process gave out still lets its holder in, up to game.max_players).
     forget_others();
     reserved_.clear();
     return;
@@ -484,8 +485,9 @@ void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
       if (r.kind != RedisClient::Reply::Kind::Integer || r.integer < 0) {
         if (r.kind == RedisClient::Reply::Kind::Error) note_error("a seat claim", r.text);
         seats_failed_++;
-        done(Claim::Failed, "");
+        done(Claim::Failed, held);  // unchecked: the caller may know it as one of its own
       } else if (r.integer == 1) {
+        own_seats_.erase(held);  // used up: not again while Redis cannot check
         done(Claim::Held, held);
       } else if (r.integer == 2) {
         done(Claim::Taken, "");  // a place, not a seat: counted as a player already

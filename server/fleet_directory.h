@@ -96,8 +96,8 @@ class FleetDirectory {
   void reserve(std::vector<FleetWorld> candidates, Reserved done);
   // A seat in our world `world` for a player joining here: the seat `held` if it is still
   // reserved there (Held), else a new one if the world has room (Taken), else Full; Failed
-  // when Redis cannot say (the caller then judges by what it knows). `done` runs on loop 0
-  // with the mutex held, with the seat.
+  // when Redis cannot say (the caller then judges by what it knows: `held` comes back). `done`
+  // runs on loop 0 with the mutex held, with the seat.
   enum class Claim { Held, Taken, Full, Failed };
   using Claimed = std::function<void(Claim, std::string seat)>;
   void claim(FleetWorld world, std::string held, Claimed done);

@@ -660,38 +660,42 @@ class Fleet(unittest.TestCase):
     # f'. While Redis cannot check a seat, a seat in the URL is worth nothing (found by an audit:
     # "?seat=x" was let in past the places held for others).
     def test_a_seat_redis_cannot_check_counts_for_nothing(self):
-        d = self.start_daemon("--max-players", "2", "--seat-hold-ms", "30000", worlds=1)
+        d = self.start_daemon("--max-players", "3", "--seat-hold-ms", "30000", worlds=1)
         self.wait_for_full_view([d], 2.0, worlds=1)
         poll_until(redis_is([d], "up"), BACK_WITHIN, "/healthz saying Redis is up")
-        grants = [http_json(d.port, "/place", "POST") for _ in range(2)]
-        self.assertEqual([status for status, _ in grants], [200, 200], grants)
+        grants = [http_json(d.port, "/place", "POST") for _ in range(3)]
+        self.assertEqual([status for status, _ in grants], [200, 200, 200], grants)
         self.assertTrue(all("seat" in grant for _, grant in grants), grants)  # held in Redis, not placed locally
-        self.redis.command("CONFIG", "SET", "maxmemory", "1")
-        self.addCleanup(self.redis.command, "CONFIG", "SET", "maxmemory", "0")
-        poll_until(redis_is([d], "refusing writes"), 2.5 * HEARTBEAT, "/healthz saying Redis refuses writes")
+        grants = [grant for _, grant in grants]
 
         async def go():
-            answers, held = {}, []
+            sockets = []
             try:
-                for label, path in (("no seat", "/ws?world=world-1"), ("a made-up seat", "/ws?world=world-1&seat=x"),
-                                    ("another", "/ws?world=world-1&seat=deadbeef")):
-                    ws, _, answer = await join(d.ws_url(path), "intruder")
-                    held.append(ws)
+                # The first holder joins while Redis checks its seat, and uses it up.
+                ws, _, welcome = await join(grants[0]["url"], "first")
+                sockets.append(ws)
+                self.assertEqual(welcome["type"], "welcome", welcome)
+                self.redis.command("CONFIG", "SET", "maxmemory", "1")
+                await asyncio.to_thread(poll_until, redis_is([d], "refusing writes"), 2.5 * HEARTBEAT,
+                                        "/healthz saying Redis refuses writes")
+                answers = {}
+                for label, url in (("no seat", d.ws_url("/ws?world=world-1")),
+                                   ("a made-up seat", d.ws_url("/ws?world=world-1&seat=x")),
+                                   ("another", d.ws_url("/ws?world=world-1&seat=deadbeef")),
+                                   ("a seat used already", grants[0]["url"])):
+                    ws, _, answer = await join(url, "intruder")
+                    sockets.append(ws)
                     answers[label] = (answer["type"], answer.get("code"))
-            finally:
-                for ws in held:
-                    await ws.close()
-            self.assertEqual(answers, {label: ("error", "server_full") for label in answers})
-            # The seats this process gave out itself are known good without asking Redis: each
-            # lets in its holder (they were refused too, as seats unchecked).
-            holders = []
-            try:
-                for _, grant in grants:
+                self.assertEqual(answers, {label: ("error", "server_full") for label in answers})
+                # The seats this process gave out itself, not used yet, are known good without
+                # asking Redis: each lets in its holder (they were refused too, as seats unchecked).
+                for grant in grants[1:]:
                     ws, _, welcome = await join(grant["url"], "holder")
-                    holders.append(ws)
+                    sockets.append(ws)
                     self.assertEqual(welcome["type"], "welcome", (grant, welcome))
             finally:
-                for ws in holders:
+                self.redis.command("CONFIG", "SET", "maxmemory", "0")
+                for ws in sockets:
                     await ws.close()
         run(go())
 

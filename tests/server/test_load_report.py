@@ -336,8 +336,8 @@ class WhoIsSlow(Scratch):
     """Found by an audit: a stall of the tester read as server delay, a stall of the server as health."""
 
     def run_paused(self, pause, *extra):
-        """A 6 s run of 40 clients with one process (\"tester\" or \"daemon\") stopped for
-        `pause` seconds from 2 s into the window (the daemon: to the end); (report, stdout)."""
+        """A 6 s run of 40 clients, with the tester stopped for a second, or the daemon to the
+        window's end, from 1.5 s into the window; (the measured report, stdout)."""
         daemon = Daemon("--state-file", "", "--tick-rate", str(TICK_RATE), log_level="info").start()
         self.addCleanup(daemon.kill)
         report, marker = self.path("r.json"), self.path("m")
@@ -346,7 +346,7 @@ class WhoIsSlow(Scratch):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             self.assertTrue(wait_for_marker(marker, "start"))
-            time.sleep(2)  # into the window, as the scenario needs (no event to wait for)
+            time.sleep(1.5)  # into the window, as the scenario needs (no event to wait for)
             stopped = proc.pid if pause == "tester" else daemon.proc.pid
             os.kill(stopped, signal.SIGSTOP)
             try:
@@ -375,11 +375,11 @@ class WhoIsSlow(Scratch):
 
     def test_a_server_frozen_to_the_end_of_the_window_shows_in_game_rate_and_a_warning(self):
         m, out = self.run_paused("daemon")
-        # Frozen for the last 4 s of 6: about a third of the ticks.
-        self.assertLess(m["per_client"]["game_rate"]["max"], 0.6 * TICK_RATE, m["per_client"])
-        self.assertLess(m["delivered_ratio_by_time"], 0.6, m)
-        self.assertIn("WARNING:", out)
-        self.assertIn("of the frames the send rate promised", out)
+        # Frozen for the last 4.5 s of 6 (or less, if this machine is slow to stop it): a quarter
+        # of the ticks, and no more than three quarters.
+        self.assertLess(m["per_client"]["game_rate"]["max"], 0.75 * TICK_RATE, m["per_client"])
+        self.assertLess(m["delivered_ratio_by_time"], 0.75, m)
+        self.assertIn("WARNING: game time advanced at", out)
 
 
 class DeliveredByTime(Scratch):

@@ -148,7 +148,7 @@ class Sessions(unittest.TestCase):
         # A value that does not decode is refused too, not taken as absent (the default wait).
         self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout=%zz")[0], 400)
         # "A number of seconds": not strtod's hex or infinity.
-        for odd in ("0x5", "inf", "1e999"):
+        for odd in ("0x5", "inf", "nan", "1e999"):
             self.assertEqual(self.h.request("GET", f"/session/{sid}/longpoll?timeout={odd}")[0], 400, odd)
 
     def test_requests_pipelined_behind_a_long_poll_are_answered_in_order(self):
