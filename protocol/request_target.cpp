@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <system_error>
 #include <vector>
 
@@ -107,6 +108,12 @@ std::optional<double> parse_decimal(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) return std::nullopt;
   return value;
+}
+
+std::optional<float> parse_decimal_float(std::string_view text) {
+  const auto value = parse_decimal(text);
+  if (!value || std::fabs(*value) > static_cast<double>(std::numeric_limits<float>::max())) return std::nullopt;
+  return static_cast<float>(*value);
 }
 
 }  // namespace skirmish::protocol

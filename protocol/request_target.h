@@ -25,6 +25,8 @@ bool query_param_malformed(std::string_view target, std::string_view name);
 // A finite decimal number as a query gives one ("2", "-0.5", "1e3", ".25"), or nullopt for
 // anything else: strtod's hex ("0x10"), "inf", "nan", signs doubled or leading '+', spaces.
 std::optional<double> parse_decimal(std::string_view text);
+// The same, as a float, when a float holds it (nullopt beyond +-FLT_MAX): a point in the world.
+std::optional<float> parse_decimal_float(std::string_view text);
 
 // Percent-decodes `in`; nullopt for a truncated or non-hex escape.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space = false);

@@ -3,9 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <limits>
 #include <string_view>
 #include <unordered_set>
 
@@ -425,9 +423,7 @@ std::optional<protocol::HttpReject> GameService::refuse_websocket(const std::str
   // The point a spectator starts at: absent is the centre, anything else must be a number.
   for (const char* axis : {"x", "y"}) {
     const auto value = protocol::query_param(target, axis);
-    const auto number = value ? protocol::parse_decimal(*value) : std::nullopt;
-    const bool fits = number && std::fabs(*number) <= std::numeric_limits<float>::max();  // (a float's, as held)
-    if ((value && !fits) || protocol::query_param_malformed(target, axis)) {
+    if ((value && !protocol::parse_decimal_float(*value)) || protocol::query_param_malformed(target, axis)) {
       return protocol::HttpReject{400, std::string(axis) + " must be a number: the point to watch", {}};
     }
   }

@@ -1,7 +1,5 @@
 #include "server/websocket_viewers.h"
 
-#include <cmath>
-
 #include "protocol/request_target.h"
 #include "protocol/tick_v2.h"
 
@@ -12,9 +10,7 @@ namespace {
 std::optional<float> query_number(const std::string& target, std::string_view name) {
   const auto v = protocol::query_param(target, name);
   if (!v) return std::nullopt;
-  const auto d = protocol::parse_decimal(*v);
-  if (!d || !std::isfinite(static_cast<float>(*d))) return std::nullopt;
-  return static_cast<float>(*d);
+  return protocol::parse_decimal_float(*v);
 }
 
 }  // namespace

@@ -228,3 +228,11 @@ TEST_CASE("parse_decimal reads plain decimal numbers and nothing strtod would ad
     CHECK_FALSE(parse_decimal(bad));
   }
 }
+
+TEST_CASE("parse_decimal_float: a decimal number a float holds, and nothing beyond", "[protocol][target]") {
+  CHECK(parse_decimal_float("12.5") == 12.5f);
+  CHECK(parse_decimal_float("-3e38") == -3e38f);
+  CHECK_FALSE(parse_decimal_float("1e39"));
+  CHECK_FALSE(parse_decimal_float("-1e39"));
+  CHECK_FALSE(parse_decimal_float("0x10"));
+}
