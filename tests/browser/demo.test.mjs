@@ -1943,6 +1943,68 @@ try {
     }
   });
 
+  await step('(w) a crowd in the camp: name tags do not cover each other, yours stays over your head', async () => {
+    phase = 'crowd';
+    // A camp 40 units across and no monsters: six players spawn within 32 units of its centre,
+    // so some of their tags (80-odd units wide, 14 high) must share a line.
+    const cPort = await freePort();
+    const cDaemon = new Daemon([
+      '--host', '127.0.0.1', '--port', String(cPort), '--log-level', 'info', '--world-size', '700', '--monsters', '0',
+      '--obstacles', '0', '--safe-zone-radius', '40', ...(hasStateFile ? ['--state-file', ''] : []),
+      ...(WEB_ROOT ? ['--web-root', WEB_ROOT] : []),
+    ]);
+    const cOrigin = `http://127.0.0.1:${cPort}`;
+    origins.push(`${cOrigin}/`, `ws://127.0.0.1:${cPort}/`);
+    await cDaemon.start();
+    let p = null;
+    try {
+      p = await newPage('crowd');
+      await p.goto(cOrigin + '/', { waitUntil: 'load', timeout: 15000 });
+      await joinAs(p, 'me-in-crowd');
+      // Five more players, each on a WebSocket of the page's own (kept open until the page closes).
+      await p.evaluate((url) => {
+        window.crowd = [1, 2, 3, 4, 5].map((i) => {
+          const ws = new WebSocket(url);
+          ws.onopen = () => ws.send(JSON.stringify({ type: 'join', name: `neighbour-${i}` }));
+          return ws;
+        });
+      }, `ws://127.0.0.1:${cPort}/ws`);
+      await waitFor(p, () => (window.skirmish.frame()?.items || []).filter((i) => i.kind === 'player' && i.tag).length >= 6, undefined, 10000);
+      // 30 drawn frames: each frame's written tags apart, yours in its place.
+      const frames = await p.evaluate(() => new Promise((resolve) => {
+        const out = [];
+        const frame = () => {
+          out.push(window.skirmish.frame().items.filter((i) => i.kind === 'player'));
+          if (out.length >= 30) resolve(out);
+          else requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      }));
+      const cover = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      let moved = 0;
+      for (const items of frames) {
+        assert(items.every((i) => i.tag), `every player has a tag place: ${JSON.stringify(items)}`);
+        const shown = items.filter((i) => !i.tag.hidden);
+        for (let a = 0; a < shown.length; a++) {
+          for (let b = a + 1; b < shown.length; b++) {
+            assert(!cover(shown[a].tag, shown[b].tag), `${shown[a].id}'s tag covers ${shown[b].id}'s: ${JSON.stringify([shown[a], shown[b]])}`);
+          }
+        }
+        const me = items.find((i) => i.isMe);
+        assert(me && !me.tag.hidden && me.tag.lift === 0, `yours is written over your head: ${JSON.stringify(me)}`);
+        assert(Math.abs((me.tag.left + me.tag.right) / 2 - me.x) < 0.01, `yours is centred over you: ${JSON.stringify(me)}`);
+        moved += items.filter((i) => i.tag.lift > 0 || i.tag.hidden).length;
+      }
+      assert(moved > 0, 'the crowd was tight enough that some tag had to move (else this step checks nothing)');
+      await shot(p, '27-crowd.png');
+      const last = frames[frames.length - 1];
+      return `${last.length} players; last frame lifts ${last.map((i) => (i.tag.hidden ? 'x' : i.tag.lift)).join(' ')} (x: not written)`;
+    } finally {
+      await p?.context().close().catch(() => {});
+      await cDaemon.stop('SIGTERM').catch(() => {});
+    }
+  });
+
   await step('no unexpected console errors and no outside requests over the whole run', async () => {
     const bad = unexpectedErrors();
     assert(bad.length === 0, `console errors: ${JSON.stringify(bad, null, 1)}`);

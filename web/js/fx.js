@@ -39,7 +39,12 @@ export class Effects {
       const parts = Array.from({ length: 12 }, (_, i) => ({ a: (i / 12) * Math.PI * 2 + Math.random() * 0.4, v: 30 + Math.random() * 40 }));
       this.push({ type: 'puff', t0, dur: 650, x: ev.x, y: ev.y, color, parts });
       if (ev.attacker === ctx.myId && ev.target !== ctx.myId) {
-        this.push({ type: 'number', t0: t0 + 150, dur: 1100, x: ev.x, y: ev.y, text: '+1', color: '#ffd166', r: 0, side: 0, gap: 0, y0: -30, rise: 30, drift: 0, big: true });
+        // On you, beside your body (where your eyes are, and clear of your name above it),
+        // not over the kill: beside you, a monster's "+1" covered your name.
+        this.push({
+          type: 'number', t0: t0 + 150, dur: 1100, target: ctx.myId, x: ev.x, y: ev.y, text: '+1', color: '#ffd166',
+          r: PLAYER_R, side: 1, gap: 10, y0: 4, rise: 22, drift: 0, big: true,
+        });
       }
     } else if (ev.type === 'respawn') {
       this.push({ type: 'ring', t0, dur: 600, x: ev.x, y: ev.y });

@@ -758,6 +758,7 @@ function frame(now) {
     world: state.world, focus, viewRadius: state.viewRadius, items, fx, fxNow: renderAt, flashNow: renderAt, now,
     posOf: (id) => byId.get(id) || null, respawn,
   });
+  state.lastFrame.tags = renderer.tags;
   hud.update(now);
   if (now - lastMinimap > 100) {
     lastMinimap = now;

@@ -1,7 +1,11 @@
 // The canvas: ground, rocks, entities and effects, seen through a camera that follows
 // you (or the spectator point). Reads the store; never changes it.
 
-import { drawMonster, drawMonsterOverlay, drawPlayer, drawPlayerOverlay, outlinedText } from './sprites.js';
+import { placeNameTags } from './name_tags.js';
+import {
+  drawMonster, drawMonsterOverlay, drawPlayer, drawPlayerOverlay, nameTagBaseline, nameTagFont, nameTagHeight, nameTagLine,
+  outlinedText, playerLabel,
+} from './sprites.js';
 
 const TILE = 100;  // world units per ground tile
 
@@ -59,12 +63,32 @@ export class Renderer {
     const opts = items.map((it) => ({ now: scene.now, flash: scene.fx.flashAmount(it.e.id, scene.flashNow), px, isMe: it.isMe }));
     items.forEach((it, i) => (it.e.kind === 'player' ? drawPlayer : drawMonster)(g, it.e, it.p, opts[i]));
     scene.fx.draw(g, scene.fxNow, scene.posOf, px);
-    // Labels, bars and "!" last; yours on top of all.
+    // Labels, bars and "!" last; yours on top of all. Name tags placed first, clear of each other.
+    this.tags = this.placeTags(items, scene.focus, px);
+    items.forEach((it, i) => { opts[i].tag = this.tags.get(it); });
     items.forEach((it, i) => !it.isMe && (it.e.kind === 'player' ? drawPlayerOverlay : drawMonsterOverlay)(g, it.e, it.p, opts[i]));
     items.forEach((it, i) => it.isMe && drawPlayerOverlay(g, it.e, it.p, opts[i]));
 
     this.fog(scene.focus, scene.viewRadius, view);
     g.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
+  }
+
+  /** Each player item's tag place ({lift, hidden, left, right, top, bottom}, world units). */
+  placeTags(items, focus, px) {
+    const { g } = this;
+    const players = items.filter((it) => it.e.kind === 'player');
+    g.save();
+    const boxes = players.map((it) => {
+      g.font = nameTagFont(it.isMe, px);
+      return {
+        x: it.p.x, bottom: nameTagBaseline(it.p, px), height: nameTagHeight(px),
+        width: g.measureText(playerLabel(it.e, it.isMe)).width + px(3),  // and the outline
+        isMe: it.isMe, dead: it.e.state === 'dead', distance: Math.hypot(it.p.x - focus.x, it.p.y - focus.y),
+      };
+    });
+    g.restore();
+    const places = placeNameTags(boxes, nameTagLine(px));
+    return new Map(players.map((it, i) => [it, places[i]]));
   }
 
   ground(world, view, px) {

@@ -188,13 +188,31 @@ export function drawPlayer(g, e, p, o) {
   if (o.flash > 0) flashDisc(g, p, PLAYER_R + 2, o.flash);
 }
 
-/** A player's name tag ("you" for yours) and hp bar, drawn above every body. */
+/** A player's name tag: its name ("(you)" on yours), "away" while away. */
+export function playerLabel(e, isMe) {
+  let label = isMe ? `${e.name} (you)` : e.name || 'player';
+  if (e.away && e.state !== 'dead') label += ' · away';
+  return e.state === 'dead' ? `${label} ✝` : label;
+}
+
+/** The tag's font, for drawing and for measuring (name_tags.js places the tags). */
+export function nameTagFont(isMe, px) {
+  return `${isMe ? 700 : 600} ${px(13)}px system-ui, sans-serif`;
+}
+
+/** Where a tag's baseline sits above its body before any lift, and one lift's height. */
+export const nameTagBaseline = (p, px) => p.y - PLAYER_R - px(22);
+export const nameTagLine = (px) => px(15);
+export const nameTagHeight = (px) => px(14);
+
+/**
+ * A player's name tag and hp bar, drawn above every body. o.tag (from placeNameTags): the tag
+ * lifted so many lines over a neighbour's, centred over its own body still, or not written.
+ */
 export function drawPlayerOverlay(g, e, p, o) {
   const dead = e.state === 'dead';
-  // Name tag (and "you"), then the hp bar.
-  let label = o.isMe ? `${e.name} (you)` : e.name || 'player';
-  if (e.away && !dead) label += ' · away';
-  const y = p.y - PLAYER_R - o.px(22);
+  const tag = o.tag || { lift: 0, hidden: false };
+  const y = nameTagBaseline(p, o.px) - tag.lift * nameTagLine(o.px);
   g.save();
   g.globalAlpha = e.away && !dead ? 0.7 : 1;
   if (e.away && !dead) {
@@ -204,10 +222,12 @@ export function drawPlayerOverlay(g, e, p, o) {
     g.textAlign = 'left';
     g.fillText('zzz', p.x + PLAYER_R + o.px(2), p.y - PLAYER_R + o.px(2));
   }
-  outlinedText(g, dead ? `${label} ✝` : label, p.x, y, {
-    font: `${o.isMe ? 700 : 600} ${o.px(13)}px system-ui, sans-serif`, baseline: 'bottom', width: o.px(3),
-    stroke: 'rgba(10,14,20,0.85)', fill: dead ? '#b9c0c8' : o.isMe ? ME_COLOR : '#dff4ff',
-  });
+  if (!tag.hidden) {
+    outlinedText(g, playerLabel(e, o.isMe), p.x, y, {
+      font: nameTagFont(o.isMe, o.px), baseline: 'bottom', width: o.px(3),
+      stroke: 'rgba(10,14,20,0.85)', fill: dead ? '#b9c0c8' : o.isMe ? ME_COLOR : '#dff4ff',
+    });
+  }
   if (!dead) hpBar(g, p.x, p.y - PLAYER_R - o.px(12), 34, e.hp, e.max_hp, o.px, o.isMe ? '#5fd47f' : '#4fb6e8');
   g.restore();
 }

@@ -36,7 +36,7 @@ export const state = {
   resumed: false,
   spectator: { x: 1600, y: 1600 },
   predicted: null,           // {x, y}: where your player is drawn (local prediction), set per frame
-  lastFrame: null,           // {renderAt, items, respawn}: what the last frame drew (main.js)
+  lastFrame: null,           // {renderAt, items, respawn, tags}: what the last frame drew (main.js)
 
   // The server's view, merged frame by frame.
   entities: new Map(),       // id -> entity object (server fields only)
@@ -314,6 +314,7 @@ export function exposeForTests(extra = {}) {
         items: Object.freeze(f.items.map((it) => Object.freeze({
           id: it.e.id, kind: it.e.kind, x: it.p.x, y: it.p.y, isMe: it.isMe,
           alpha: it.e.kind === 'player' ? playerAlpha(it.e) : 1,
+          tag: f.tags && f.tags.get(it) ? Object.freeze({ ...f.tags.get(it) }) : null,  // a player's name tag, world units
         }))),
       });
     },

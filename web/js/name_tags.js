@@ -1,0 +1,45 @@
+// Where each player's name tag goes, so that tags do not cover each other when players
+// crowd together (the camp, a fight over one monster). Pure: boxes in, places out.
+//
+// Yours is placed first and never moves. Then the others, nearest you first (they are the
+// ones you read); a tag that would cover one already placed is lifted a line at a time, at
+// most MAX_LIFT lines; one that still finds no room is not written this frame (its hp bar
+// and body still are). Dead players come last: a corpse's name matters least.
+
+export const MAX_LIFT = 2;
+
+/**
+ * tags: [{x, bottom, width, height, isMe, dead, distance}] in world units (x the tag's
+ * centre, bottom its baseline before any lift). line: how far one lift moves it.
+ * Returns, in the same order, {lift (lines), hidden, left, right, top, bottom} (the box
+ * where it is drawn).
+ */
+export function placeNameTags(tags, line) {
+  const order = tags.map((t, i) => i).sort((a, b) => rank(tags[a]) - rank(tags[b]) || tags[a].distance - tags[b].distance);
+  const placed = [];
+  const out = new Array(tags.length);
+  for (const i of order) {
+    const t = tags[i];
+    let spot = null;
+    for (let lift = 0; lift <= (t.isMe ? 0 : MAX_LIFT) && !spot; lift++) {
+      const box = { left: t.x - t.width / 2, right: t.x + t.width / 2, bottom: t.bottom - lift * line };
+      box.top = box.bottom - t.height;
+      if (t.isMe || !placed.some((b) => overlap(b, box))) spot = { lift, hidden: false, ...box };
+    }
+    if (spot) placed.push(spot);
+    else {
+      const box = { left: t.x - t.width / 2, right: t.x + t.width / 2, bottom: t.bottom, top: t.bottom - t.height };
+      spot = { lift: 0, hidden: true, ...box };
+    }
+    out[i] = spot;
+  }
+  return out;
+}
+
+function rank(t) {
+  return t.isMe ? 0 : t.dead ? 2 : 1;
+}
+
+function overlap(a, b) {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}
