@@ -53,6 +53,22 @@ if ARGV[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return 1
 )lua";
 
+// A refresh of a player's record: written only while the record is absent or this process's,
+// so that a process holding a stale copy (the player resumed elsewhere since) never writes
+// over the newer record. Returns 0 when the record is another process's.
+// KEYS: the record. ARGV: the record, this process's id, ttl ms.
+constexpr const char* kKeepRecordScript = R"lua(
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, record = pcall(cjson.decode, current)
+  if ok and type(record) == 'table' and type(record.process) == 'string' and record.process ~= ARGV[2] then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return 1
+)lua";
+
 // Drops expired reservations and counts the rest, for each seats key given.
 constexpr const char* kCountSeatsScript = R"lua(
 local t = redis.call('TIME')
@@ -186,7 +202,7 @@ void FleetDirectory::leave() {
   // The players' records stay, fresh: the players are told to go (1001) and may resume on
   // another process within moments. Written now, not at the end of the stop, so that a
   // record written there by then is not overwritten by this one.
-  write_records(hooks_.players(true));
+  write_records(hooks_.players(true), Write::Keep);
 }
 
 void FleetDirectory::stop() {
@@ -234,7 +250,7 @@ void FleetDirectory::on_redis(bool up) {
   heartbeat();  // "joined the directory" once Redis has taken the entry
   // What changed while Redis was away: the records of those playing here, afresh. (Away ones
   // may be playing on another process by now, whose record is newer.)
-  write_records(hooks_.players(true));
+  write_records(hooks_.players(true), Write::Keep);
 }
 
 void FleetDirectory::heartbeat() {
@@ -245,7 +261,7 @@ void FleetDirectory::heartbeat() {
   // The records of players playing here are refreshed every few beats (and written on each
   // join and each disconnect): their TTL covers the gap. Away players' records are left to
   // run out: such a player may be playing on another process now, whose record is newer.
-  if (beats_ % 5 == 0) write_records(hooks_.players(true));
+  if (beats_ % 5 == 0) write_records(hooks_.players(true), Write::Keep);
 }
 
 void FleetDirectory::publish() {
@@ -343,12 +359,22 @@ void FleetDirectory::refresh() {
   });
 }
 
-void FleetDirectory::write_records(const std::vector<SavedPlayer>& records) {
+void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Write how) {
   const std::string ttl = std::to_string(record_ttl_ms_);
   for (const auto& p : records) {
     json record = player_to_json(p);
     record["process"] = id_;
-    redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl}, checked_write());
+    if (how == Write::Take) {
+      redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl}, checked_write());
+      continue;
+    }
+    redis_.command({"EVAL", kKeepRecordScript, "1", key("player:" + p.token), record.dump(), id_, ttl},
+                   [this, token = p.token](const RedisClient::Reply& r) {
+                     std::lock_guard<std::recursive_mutex> lock(mutex_);
+                     if (r.kind == RedisClient::Reply::Kind::Error) note_error("a write", r.text);
+                     if (r.kind != RedisClient::Reply::Kind::Integer || r.integer != 0 || stopping_) return;
+                     if (hooks_.taken) hooks_.taken(token);
+                   });
   }
 }
 
@@ -506,7 +532,7 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
   on_loop0([this, world, seat, record = std::move(record)] {
     if (!redis_.up()) return;  // the next connection writes every record afresh
     if (left_) {
-      write_records({record});  // stopping: out of the directory, but the record is worth having
+      write_records({record}, Write::Take);  // stopping: out of the directory, but the record is worth having
       return;
     }
     // The count as it is when the command goes (commands go in order): never an older one.
@@ -517,29 +543,32 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
     redis_.command({"EVAL", kTakeSeatScript, "2", world_key("players", id_, world), world_key("seats", id_, world),
                     std::to_string(players), seat, std::to_string(entry_ttl_ms_)},
                    checked_write());
-    write_records({record});
+    write_records({record}, Write::Take);
   });
 }
 
 void FleetDirectory::update_player(SavedPlayer record) {
-  on_loop0([this, record = std::move(record)] { write_records({record}); });
+  on_loop0([this, record = std::move(record)] { write_records({record}, Write::Keep); });
 }
 
 void FleetDirectory::forget_player(const std::string& token) {
   on_loop0([this, token] { redis_.command({"DEL", key("player:" + token)}, checked_write()); });
 }
 
-void FleetDirectory::find_player(const std::string& token, std::function<void(std::optional<SavedPlayer>)> done) {
+void FleetDirectory::find_player(const std::string& token, Found done) {
   on_loop0([this, token, done = std::move(done)]() mutable {
     redis_.command({"GET", key("player:" + token)}, [this, done = std::move(done)](const RedisClient::Reply& r) {
       std::lock_guard<std::recursive_mutex> lock(mutex_);
       std::optional<SavedPlayer> found;
+      std::string process;
       if (r.kind == RedisClient::Reply::Kind::Error) note_error("a player's record", r.text);
       if (r.kind == RedisClient::Reply::Kind::String) {
-        found = player_from_json(json::parse(r.text, nullptr, false));
+        const json record = json::parse(r.text, nullptr, false);
+        found = player_from_json(record);
+        if (found && record.contains("process") && record["process"].is_string()) process = record["process"];
         if (found) records_found_++;
       }
-      done(std::move(found));
+      done(std::move(found), std::move(process));
     });
   });
 }
@@ -557,8 +586,11 @@ void FleetDirectory::write_metrics(MetricsText& m) const {
              std::map<std::string, double>{{"taken", static_cast<double>(seats_taken_)},
                                            {"full", static_cast<double>(seats_full_)},
                                            {"error", static_cast<double>(seats_failed_)}});
-  m.counter("skirmish_fleet_records_found_total", "players found in Redis by a token this process did not know",
+  m.counter("skirmish_fleet_records_found_total", "players' records found in Redis by a resume's token",
             static_cast<double>(records_found_));
+  m.counter("skirmish_fleet_stale_copies_dropped_total",
+            "players dropped here because another process had resumed them since (its record is newer)",
+            static_cast<double>(stale_copies_));
 }
 
 void FleetDirectory::describe(json& health) const {

@@ -52,6 +52,9 @@ class FleetDirectory {
     // The records of the players this process holds, for Redis (each with its world): those
     // playing now (`online_only`), or every one, away ones too.
     std::function<std::vector<SavedPlayer>(bool online_only)> players;
+    // A record this process went to refresh names another process: the player was resumed
+    // there since, and this process's copy of it is stale (called on loop 0, mutex held).
+    std::function<void(const std::string& token)> taken;
   };
 
   FleetDirectory(uv_loop_t* loop, const config::Config& config, std::recursive_mutex& mutex, Hooks hooks);
@@ -110,9 +113,14 @@ class FleetDirectory {
   void update_player(SavedPlayer record);
   // The player left for good: its record goes.
   void forget_player(const std::string& token);
-  // The record of `token` from Redis; nullopt when there is none or Redis cannot say. `done`
-  // runs on loop 0 with the mutex held.
-  void find_player(const std::string& token, std::function<void(std::optional<SavedPlayer>)> done);
+  // The record of `token` from Redis, and the id of the process that wrote it last (the one
+  // the player is played on, or was last); nullopt when there is none or Redis cannot say.
+  // `done` runs on loop 0 with the mutex held.
+  using Found = std::function<void(std::optional<SavedPlayer>, std::string process)>;
+  void find_player(const std::string& token, Found done);
+
+  // A copy of a player was dropped here as stale (another process resumed the player since).
+  void count_stale_copy() { stale_copies_++; }
 
   void write_metrics(MetricsText& m) const;
   void describe(nlohmann::json& health) const;
@@ -125,7 +133,11 @@ class FleetDirectory {
   void heartbeat();
   void publish();
   void refresh();
-  void write_records(const std::vector<SavedPlayer>& records);
+  // Take: the player is played here from now on (a join, a resume), whoever wrote its record
+  // before. Keep: a refresh, written only while the record is absent or ours; a record another
+  // process wrote since is left alone, and hooks_.taken told.
+  enum class Write : std::uint8_t { Take, Keep };
+  void write_records(const std::vector<SavedPlayer>& records, Write how);
   // A write's answer: an error is counted and logged (see note_error).
   RedisClient::Callback checked_write();
   // Our entry's answer, then our place in the set's: listed, or refused (logged when that
@@ -177,7 +189,7 @@ class FleetDirectory {
     std::chrono::steady_clock::time_point until;  // its hold ends (fleet.seat_hold_ms)
   };
   std::map<std::string, OwnSeat> own_seats_;  // seat -> ..., reserved by us in our worlds
-  std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0;
+  std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0, stale_copies_ = 0;
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry
   RedisClient::Reply entry_reply_;  // this heartbeat's answer to our entry, until the set's comes

@@ -72,7 +72,8 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
   if (!config.fleet.redis_url.empty()) {
     fleet_ = std::make_unique<FleetDirectory>(loop, config, mutex(),
                                               FleetDirectory::Hooks{[this] { return own_worlds(); },
-                                                                    [this](bool online_only) { return player_records(online_only); }});
+                                                                    [this](bool online_only) { return player_records(online_only); },
+                                                                    [this](const std::string& token) { drop_stale_copy(token); }});
   }
   add_routes();
 }
@@ -574,6 +575,19 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   game::EntityId player = 0;
   std::string player_token;
   if (!token.empty()) {
+    // With the fleet, the token's record says which process played the player last, whether
+    // or not this one holds it: a copy here, away, is stale once another process resumed it.
+    // The join waits for Redis, when its answer may come later (not a polling session's first
+    // answer). (A read: asked while Redis answers, even if it refuses our writes.)
+    if (fleet_ && fleet_->connected() && !home.looked_up && viewer->sink->answers_later()) {
+      home.looking_up = true;
+      fleet_->find_player(token, [this, id, name, token](std::optional<SavedPlayer> record, std::string process) {
+        on_viewer_loop(id, [this, id, name, token, record = std::move(record), process = std::move(process)]() mutable {
+          join_after_lookup(id, name, token, std::move(record), process);
+        });
+      });
+      return;
+    }
     // A token brings its player back wherever it is: the viewer follows it to its world.
     for (std::uint32_t i = 0; i < worlds_.size() && !resumed; ++i) {
       if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0 && worlds_[i]->world().find(p)) {
@@ -582,18 +596,6 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
         player_token = token;
         resumed = true;
       }
-    }
-    // Not ours: the fleet may know it (its process died, or the player moved on). The join
-    // waits for Redis, when its answer may come later (not a polling session's first answer).
-    // (A read: asked while Redis answers, even if it refuses our writes.)
-    if (!resumed && fleet_ && fleet_->connected() && !home.looked_up && viewer->sink->answers_later()) {
-      home.looking_up = true;
-      fleet_->find_player(token, [this, id, name, token](std::optional<SavedPlayer> record) {
-        on_viewer_loop(id, [this, id, name, token, record = std::move(record)]() mutable {
-          join_after_lookup(id, name, token, std::move(record));
-        });
-      });
-      return;
     }
   }
   if (!resumed && !home.pinned && !home.seat_checked &&
@@ -683,6 +685,36 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   world.directory().forget(player);
 }
 
+void GameService::drop_stale_copy(const std::string& token) {
+  for (auto& w : worlds_) {
+    const game::EntityId player = w->directory().find(token);
+    if (player == 0) continue;
+    const ViewerId owner = w->directory().owner(player);
+    if (owner == 0) {
+      remove_stale_copy(*w, player);
+      continue;
+    }
+    // Played here right now: its viewer is told, and let go, on its own loop (which may be
+    // building its frame meanwhile), if it still plays that copy then.
+    on_viewer_loop(owner, [this, token, player, owner, world = w.get()] {
+      if (world->directory().find(token) != player || world->directory().owner(player) != owner) return;
+      if (Viewer* v = world->tick().find(owner); v && v->player == player) {
+        v->player = 0;
+        v->reset_controls();
+        v->sink->send_message(protocol::encode_error("session_taken", "this player was resumed on another server"));
+      }
+      remove_stale_copy(*world, player);
+    });
+  }
+}
+
+void GameService::remove_stale_copy(GameWorld& w, game::EntityId player) {
+  spdlog::info("player {} in {} was resumed on another process since: its copy here is dropped", player, w.name());
+  w.world().remove_player(player);
+  w.directory().forget(player);
+  fleet_->count_stale_copy();
+}
+
 void GameService::on_viewer_loop(ViewerId id, std::function<void()> then) {
   const Viewer* v = find(id);
   if (!v) return;  // gone meanwhile
@@ -716,7 +748,7 @@ void GameService::join_after_claim(ViewerId id, std::string name, const std::str
 }
 
 void GameService::join_after_lookup(ViewerId id, std::string name, const std::string& token,
-                                     std::optional<SavedPlayer> record) {
+                                     std::optional<SavedPlayer> record, const std::string& process) {
   const auto it = homes_.find(id);
   if (it == homes_.end()) return;  // the viewer went meanwhile: nothing to bring back
   Home& home = it->second;
@@ -724,10 +756,18 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
   home.looked_up = true;
   const Viewer* viewer = find(id);
   if (!viewer || viewer->player != 0) return;
-  // Another connection with the same token may have brought it back meanwhile: then the join
-  // below resumes that one, and no second copy is made.
   for (const auto& w : worlds_) {
-    if (w->directory().find(token) != 0) record.reset();
+    const game::EntityId held = w->directory().find(token);
+    if (held == 0) continue;
+    if (record && !process.empty() && process != fleet_->id() && w->directory().is_detached(held)) {
+      // Away here, played on another process since: its record is newer than this copy.
+      remove_stale_copy(*w, held);
+    } else {
+      // Ours (the record says so, or says nothing), or played here right now, or brought back
+      // meanwhile by another connection with the token: the join below resumes that copy,
+      // and no second one is made.
+      record.reset();
+    }
   }
   if (record) {
     // Back in the viewer's world, or the first other one with room, as an away player that

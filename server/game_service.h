@@ -87,9 +87,17 @@ class GameService final : public WsApplication, private GamePort {
   void move_viewer(ViewerId id, std::uint32_t to);
   void join(ViewerId id, std::string name, const std::string& token);
   void leave(Viewer& viewer, GameWorld& world);
-  // A player whose token only the fleet's Redis knew: back from its record (when there is one
-  // and it fits), then joined as if it had been here all along.
-  void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record);
+  // A player's token looked up in the fleet's Redis: back from its record when this process
+  // does not hold it (when there is a record and it fits), or holds only a stale copy, away
+  // here while another process played it since (`process` wrote the record last); then
+  // joined as if it had been here all along.
+  void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record,
+                         const std::string& process);
+  // Another process resumed `token`'s player since this one last had it: the copy here goes
+  // (its connection, if it has one, is told `session_taken`, as a second tab's would be). No
+  // record is written or deleted: the record is the other process's.
+  void drop_stale_copy(const std::string& token);
+  void remove_stale_copy(GameWorld& w, game::EntityId player);
   // Runs `then` with the game's lock held on the loop of viewer `id`'s connection (now, when
   // that is this thread). A join the fleet's answer continues (on loop 0) goes there first:
   // only a viewer's own loop moves it to another world, since other loops may be building

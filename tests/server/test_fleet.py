@@ -513,6 +513,69 @@ class Fleet(unittest.TestCase):
                     await ws.close()
         run(go())
 
+    # c2. A player resumed on another process: the copy left behind is stale and goes.
+    def test_a_player_resumed_elsewhere_is_dropped_where_it_was(self):
+        beat = 0.2
+        a, b = (self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", str(int(beat * 1000)), worlds=1)
+                for _ in range(2))
+        self.wait_for_full_view([a, b], 3.0, worlds=1)
+        ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
+
+        def record(token):
+            raw = self.redis.command("GET", f"skirmish:player:{token}")
+            return json.loads(raw) if raw else None
+
+        def dropped(d):
+            m = re.search(r"^skirmish_fleet_stale_copies_dropped_total (\S+)$", http_text(d.port, "/metrics")[1], re.M)
+            return float(m.group(1))
+
+        async def go():
+            ws, _, welcome = await join(a.ws_url("/ws"), "wanderer")
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            token, first = welcome["token"], await own_record(ws, welcome["id"])
+            await ws.close()  # away on A, for its reconnect window
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
+                                    3.0, "the record written by A")
+
+            # Resumed on B, walked 150+ units right there, and gone: B writes its newer record.
+            ws, _, back = await join(b.ws_url("/ws"), "wanderer", token)
+            self.assertIs(back["resumed"], True, back)
+            for seq in range(1, 25):
+                await ws.send(json.dumps({"type": "input", "seq": seq, "move": [1, 0], "attack": False}))
+                await asyncio.sleep(0.05)
+            await ws.close()
+            walked, _ = await asyncio.to_thread(
+                poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port]
+                                     and r["x"] > first["x"] + 150, r), 3.0, "B's record after the walk")
+
+            # Back on A within its window: B's player, not the copy A held away since.
+            ws_a, _, again = await join(a.ws_url("/ws"), "wanderer", token)
+            self.assertEqual(again["type"], "welcome", again)
+            self.assertIs(again["resumed"], True, again)
+            mine = await own_record(ws_a, again["id"])
+            self.assertAlmostEqual(mine["x"], walked["x"], delta=1.0, msg=f"A resumed its stale copy: {mine} vs {walked}")
+            self.assertEqual(dropped(a), 1)
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
+                                    3.0, "the record A took back")
+
+            # Now played on A; resumed on B as well (its away copy there is stale too): A finds
+            # at its next refresh (5 heartbeats) that the player is B's, and lets its connection go.
+            ws_b, _, third = await join(b.ws_url("/ws"), "wanderer", token)
+            self.assertIs(third["resumed"], True, third)
+            self.assertEqual(dropped(b), 1)
+            told = await asyncio.wait_for(recv_until(ws_a, "error"), 5 * beat * 3 + TIMEOUT)
+            self.assertEqual(told["code"], "session_taken", told)
+            self.assertEqual(dropped(a), 2)
+            # B's copy is the one played: its record stays B's through A's next refreshes.
+            await asyncio.sleep(6 * beat)
+            self.assertEqual(record(token)["process"], ids[b.port])
+            # A still sends frames to that connection (a watcher now), with no player of its own.
+            msg = await recv_until(ws_a, "tick")
+            self.assertNotIn(again["id"], [e["id"] for e in msg["entities"] if e.get("name") == "wanderer"])
+            await ws_a.close()
+            await ws_b.close()
+        run(go())
+
     # d. Redis killed and restarted mid-game.
     def test_redis_killed_and_restarted_mid_game(self):
         daemons = self.start_fleet()
