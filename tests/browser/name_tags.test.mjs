@@ -71,6 +71,21 @@ check('a lifted tag finds a gap between lines', () => {
   assert.deepEqual(out.map((o) => o.lift), [0, 0, 1]);
 });
 
+check('two tags do not swap as you walk past them: last frame\'s places come first', () => {
+  // B nearer now, but A kept the base line last frame and B was lifted: they stay so.
+  const out = placeNameTags([tag(0, 0, { distance: 50, prev: 0 }), tag(10, 0, { distance: 10, prev: 1 })], LINE);
+  assert.deepEqual(out.map((o) => o.lift), [0, 1]);
+  // Once they are apart, the lifted one comes down.
+  const apart = placeNameTags([tag(0, 0, { distance: 50, prev: 0 }), tag(200, 0, { distance: 10, prev: 1 })], LINE);
+  assert.deepEqual(apart.map((o) => o.lift), [0, 0]);
+  // A new tag comes after those on the base line, before those lifted.
+  const mixed = placeNameTags([tag(0, 0, { distance: 30, prev: 1 }), tag(5, 0, { distance: 40 }), tag(9, 0, { distance: 50, prev: 0 })], LINE);
+  assert.deepEqual(mixed.map((o) => o.lift), [2, 1, 0]);
+  // One not written last frame comes after every one that was.
+  const hidden = placeNameTags([tag(0, 0, { distance: 1, prev: -1 }), tag(5, 0, { distance: 90, prev: 2 })], LINE);
+  assert.deepEqual(hidden.map((o) => o.lift), [1, 0]);
+});
+
 check('nothing in, nothing out', () => assert.deepEqual(placeNameTags([], LINE), []));
 
 if (failed) {

@@ -1,16 +1,19 @@
 // Where each player's name tag goes, so that tags do not cover each other when players
 // crowd together (the camp, a fight over one monster). Pure: boxes in, places out.
 //
-// Yours is placed first and never moves. Then the others, nearest you first (they are the
-// ones you read); a tag that would cover one already placed is lifted a line at a time, at
-// most MAX_LIFT lines; one that still finds no room is not written this frame (its hp bar
+// Yours is placed first and never moves. Then the others: those that kept the base line
+// last frame, then new ones, then those lifted last frame (lowest first), then those not
+// written last frame, each group nearest you first, so that two tags do not swap places as
+// you walk past them. A tag that would cover one already placed is lifted a line at a time,
+// at most MAX_LIFT lines; one that still finds no room is not written this frame (its hp bar
 // and body still are). Dead players come last: a corpse's name matters least.
 
 export const MAX_LIFT = 2;
 
 /**
- * tags: [{x, bottom, width, height, isMe, dead, distance}] in world units (x the tag's
- * centre, bottom its baseline before any lift). line: how far one lift moves it.
+ * tags: [{x, bottom, width, height, isMe, dead, distance, prev}] in world units (x the tag's
+ * centre, bottom its baseline before any lift; prev: last frame's lift, -1 when it was not
+ * written, undefined when it was not drawn). line: how far one lift moves it.
  * Returns, in the same order, {lift (lines), hidden, left, right, top, bottom} (the box
  * where it is drawn).
  */
@@ -37,7 +40,10 @@ export function placeNameTags(tags, line) {
 }
 
 function rank(t) {
-  return t.isMe ? 0 : t.dead ? 2 : 1;
+  if (t.isMe) return 0;
+  if (t.dead) return 10;
+  if (t.prev === undefined) return 1.5;
+  return t.prev < 0 ? 5 : 1 + t.prev;
 }
 
 function overlap(a, b) {

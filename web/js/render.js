@@ -84,10 +84,12 @@ export class Renderer {
         x: it.p.x, bottom: nameTagBaseline(it.p, px), height: nameTagHeight(px),
         width: g.measureText(playerLabel(it.e, it.isMe)).width + px(3),  // and the outline
         isMe: it.isMe, dead: it.e.state === 'dead', distance: Math.hypot(it.p.x - focus.x, it.p.y - focus.y),
+        prev: this.lastLifts ? this.lastLifts.get(it.e.id) : undefined,
       };
     });
     g.restore();
     const places = placeNameTags(boxes, nameTagLine(px));
+    this.lastLifts = new Map(players.map((it, i) => [it.e.id, places[i].hidden ? -1 : places[i].lift]));
     return new Map(players.map((it, i) => [it, places[i]]));
   }
 
