@@ -69,6 +69,19 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return 1
 )lua";
 
+// A player's record deleted (it left), unless another process wrote it since.
+// KEYS: the record. ARGV: this process's id.
+constexpr const char* kForgetRecordScript = R"lua(
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, record = pcall(cjson.decode, current)
+  if ok and type(record) == 'table' and type(record.process) == 'string' and record.process ~= ARGV[1] then
+    return 0
+  end
+end
+return redis.call('DEL', KEYS[1])
+)lua";
+
 // Drops expired reservations and counts the rest, for each seats key given.
 constexpr const char* kCountSeatsScript = R"lua(
 local t = redis.call('TIME')
@@ -202,7 +215,7 @@ void FleetDirectory::leave() {
   // The players' records stay, fresh: the players are told to go (1001) and may resume on
   // another process within moments. Written now, not at the end of the stop, so that a
   // record written there by then is not overwritten by this one.
-  write_records(hooks_.players(true), Write::Keep);
+  write_online_records();
 }
 
 void FleetDirectory::stop() {
@@ -250,7 +263,7 @@ void FleetDirectory::on_redis(bool up) {
   heartbeat();  // "joined the directory" once Redis has taken the entry
   // What changed while Redis was away: the records of those playing here, afresh. (Away ones
   // may be playing on another process by now, whose record is newer.)
-  write_records(hooks_.players(true), Write::Keep);
+  write_online_records();
 }
 
 void FleetDirectory::heartbeat() {
@@ -261,7 +274,7 @@ void FleetDirectory::heartbeat() {
   // The records of players playing here are refreshed every few beats (and written on each
   // join and each disconnect): their TTL covers the gap. Away players' records are left to
   // run out: such a player may be playing on another process now, whose record is newer.
-  if (beats_ % 5 == 0) write_records(hooks_.players(true), Write::Keep);
+  if (beats_ % 5 == 0) write_online_records();
 }
 
 void FleetDirectory::publish() {
@@ -359,6 +372,14 @@ void FleetDirectory::refresh() {
   });
 }
 
+void FleetDirectory::write_online_records() {
+  std::vector<SavedPlayer> taken, kept;
+  for (auto& p : hooks_.players(true)) (joined_while_away_.count(p.token) ? taken : kept).push_back(std::move(p));
+  joined_while_away_.clear();
+  write_records(taken, Write::Take);
+  write_records(kept, Write::Keep);
+}
+
 void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Write how) {
   const std::string ttl = std::to_string(record_ttl_ms_);
   for (const auto& p : records) {
@@ -369,11 +390,11 @@ void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Writ
       continue;
     }
     redis_.command({"EVAL", kKeepRecordScript, "1", key("player:" + p.token), record.dump(), id_, ttl},
-                   [this, token = p.token](const RedisClient::Reply& r) {
+                   [this, stale = p](const RedisClient::Reply& r) {
                      std::lock_guard<std::recursive_mutex> lock(mutex_);
                      if (r.kind == RedisClient::Reply::Kind::Error) note_error("a write", r.text);
                      if (r.kind != RedisClient::Reply::Kind::Integer || r.integer != 0 || stopping_) return;
-                     if (hooks_.taken) hooks_.taken(token);
+                     if (hooks_.taken) hooks_.taken(stale);
                    });
   }
 }
@@ -530,7 +551,10 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
   // not check it), and counting one seat too many until the next heartbeat only errs on the
   // side of room.
   on_loop0([this, world, seat, record = std::move(record)] {
-    if (!redis_.up()) return;  // the next connection writes every record afresh
+    if (!redis_.up()) {
+      joined_while_away_.insert(record.token);  // the next connection takes its record
+      return;
+    }
     if (left_) {
       write_records({record}, Write::Take);  // stopping: out of the directory, but the record is worth having
       return;
@@ -552,7 +576,10 @@ void FleetDirectory::update_player(SavedPlayer record) {
 }
 
 void FleetDirectory::forget_player(const std::string& token) {
-  on_loop0([this, token] { redis_.command({"DEL", key("player:" + token)}, checked_write()); });
+  on_loop0([this, token] {
+    joined_while_away_.erase(token);
+    redis_.command({"EVAL", kForgetRecordScript, "1", key("player:" + token), id_}, checked_write());
+  });
 }
 
 void FleetDirectory::find_player(const std::string& token, Found done) {

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,9 @@ class FleetDirectory {
     // playing now (`online_only`), or every one, away ones too.
     std::function<std::vector<SavedPlayer>(bool online_only)> players;
     // A record this process went to refresh names another process: the player was resumed
-    // there since, and this process's copy of it is stale (called on loop 0, mutex held).
-    std::function<void(const std::string& token)> taken;
+    // there since, and the copy the record was taken from (`stale`: its token, world, id and
+    // holder) is stale, if this process still holds it (called on loop 0, mutex held).
+    std::function<void(const SavedPlayer& stale)> taken;
   };
 
   FleetDirectory(uv_loop_t* loop, const config::Config& config, std::recursive_mutex& mutex, Hooks hooks);
@@ -111,7 +113,8 @@ class FleetDirectory {
   // A player's record changed in a way worth keeping now (its connection went: it may come
   // back on another process).
   void update_player(SavedPlayer record);
-  // The player left for good: its record goes.
+  // The player left for good: its record goes, if this process wrote it last (a record
+  // another process wrote since is that process's player).
   void forget_player(const std::string& token);
   // The record of `token` from Redis, and the id of the process that wrote it last (the one
   // the player is played on, or was last); nullopt when there is none or Redis cannot say.
@@ -138,6 +141,9 @@ class FleetDirectory {
   // process wrote since is left alone, and hooks_.taken told.
   enum class Write : std::uint8_t { Take, Keep };
   void write_records(const std::vector<SavedPlayer>& records, Write how);
+  // The records of the players online here, refreshed; those joined or resumed while Redis was
+  // away taken (their joins are the newest).
+  void write_online_records();
   // A write's answer: an error is counted and logged (see note_error).
   RedisClient::Callback checked_write();
   // Our entry's answer, then our place in the set's: listed, or refused (logged when that
@@ -189,6 +195,9 @@ class FleetDirectory {
     std::chrono::steady_clock::time_point until;  // its hold ends (fleet.seat_hold_ms)
   };
   std::map<std::string, OwnSeat> own_seats_;  // seat -> ..., reserved by us in our worlds
+  // Tokens of players joined or resumed here while Redis was away (their records are taken
+  // when it is back); at most the players this process holds.
+  std::set<std::string> joined_while_away_;
   std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0, stale_copies_ = 0;
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry

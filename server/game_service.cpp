@@ -73,7 +73,7 @@ GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& 
     fleet_ = std::make_unique<FleetDirectory>(loop, config, mutex(),
                                               FleetDirectory::Hooks{[this] { return own_worlds(); },
                                                                     [this](bool online_only) { return player_records(online_only); },
-                                                                    [this](const std::string& token) { drop_stale_copy(token); }});
+                                                                    [this](const SavedPlayer& stale) { drop_stale_copy(stale); }});
   }
   add_routes();
 }
@@ -220,7 +220,8 @@ std::vector<SavedPlayer> GameService::player_records(bool online_only) const {
   std::vector<SavedPlayer> out;
   for (const auto& w : worlds_) {
     for (auto& p : w->directory().snapshot(w->world(), wall_clock_ms()).players) {
-      if (online_only && w->directory().owner(p.id) == 0) continue;
+      p.holder = w->directory().owner(p.id);
+      if (online_only && p.holder == 0) continue;
       p.world = w->name();
       out.push_back(std::move(p));
     }
@@ -581,9 +582,14 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     // answer). (A read: asked while Redis answers, even if it refuses our writes.)
     if (fleet_ && fleet_->connected() && !home.looked_up && viewer->sink->answers_later()) {
       home.looking_up = true;
-      fleet_->find_player(token, [this, id, name, token](std::optional<SavedPlayer> record, std::string process) {
-        on_viewer_loop(id, [this, id, name, token, record = std::move(record), process = std::move(process)]() mutable {
-          join_after_lookup(id, name, token, std::move(record), process);
+      // The copy held here as the question goes: only that one can be older than the answer.
+      HeldCopy asked;
+      for (std::uint32_t i = 0; i < worlds_.size() && asked.player == 0; ++i) {
+        if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0) asked = {i, p};
+      }
+      fleet_->find_player(token, [this, id, name, token, asked](std::optional<SavedPlayer> record, std::string process) {
+        on_viewer_loop(id, [this, id, name, token, asked, record = std::move(record), process = std::move(process)]() mutable {
+          join_after_lookup(id, name, token, std::move(record), process, asked);
         });
       });
       return;
@@ -685,27 +691,28 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   world.directory().forget(player);
 }
 
-void GameService::drop_stale_copy(const std::string& token) {
-  for (auto& w : worlds_) {
-    const game::EntityId player = w->directory().find(token);
-    if (player == 0) continue;
-    const ViewerId owner = w->directory().owner(player);
-    if (owner == 0) {
-      remove_stale_copy(*w, player);
-      continue;
-    }
-    // Played here right now: its viewer is told, and let go, on its own loop (which may be
-    // building its frame meanwhile), if it still plays that copy then.
-    on_viewer_loop(owner, [this, token, player, owner, world = w.get()] {
-      if (world->directory().find(token) != player || world->directory().owner(player) != owner) return;
-      if (Viewer* v = world->tick().find(owner); v && v->player == player) {
-        v->player = 0;
-        v->reset_controls();
-        v->sink->send_message(protocol::encode_error("session_taken", "this player was resumed on another server"));
-      }
-      remove_stale_copy(*world, player);
-    });
+void GameService::drop_stale_copy(const SavedPlayer& stale) {
+  GameWorld* w = world_named(stale.world);
+  // Still the copy the refused record was taken from, with the same viewer (or still away)?
+  // A connection that resumed it since, or a copy put back from a newer record, is not stale.
+  if (!w || stale.id == 0 || w->directory().find(stale.token) != stale.id || w->directory().owner(stale.id) != stale.holder) {
+    return;
   }
+  if (stale.holder == 0) {
+    remove_stale_copy(*w, stale.id);
+    return;
+  }
+  // Played here right now: its viewer is told, and let go, on its own loop (which may be
+  // building its frame meanwhile), if it still plays that copy then.
+  on_viewer_loop(stale.holder, [this, stale, w] {
+    if (w->directory().find(stale.token) != stale.id || w->directory().owner(stale.id) != stale.holder) return;
+    if (Viewer* v = w->tick().find(stale.holder); v && v->player == stale.id) {
+      v->player = 0;
+      v->reset_controls();
+      v->sink->send_message(protocol::encode_error("session_taken", "this player was resumed on another server"));
+    }
+    remove_stale_copy(*w, stale.id);
+  });
 }
 
 void GameService::remove_stale_copy(GameWorld& w, game::EntityId player) {
@@ -748,7 +755,7 @@ void GameService::join_after_claim(ViewerId id, std::string name, const std::str
 }
 
 void GameService::join_after_lookup(ViewerId id, std::string name, const std::string& token,
-                                     std::optional<SavedPlayer> record, const std::string& process) {
+                                     std::optional<SavedPlayer> record, const std::string& process, HeldCopy asked) {
   const auto it = homes_.find(id);
   if (it == homes_.end()) return;  // the viewer went meanwhile: nothing to bring back
   Home& home = it->second;
@@ -756,12 +763,17 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
   home.looked_up = true;
   const Viewer* viewer = find(id);
   if (!viewer || viewer->player != 0) return;
-  for (const auto& w : worlds_) {
-    const game::EntityId held = w->directory().find(token);
+  std::optional<std::uint32_t> stale_in;  // the world of a stale copy dropped: its place is the player's
+  for (std::uint32_t i = 0; i < worlds_.size(); ++i) {
+    GameWorld& w = *worlds_[i];
+    const game::EntityId held = w.directory().find(token);
     if (held == 0) continue;
-    if (record && !process.empty() && process != fleet_->id() && w->directory().is_detached(held)) {
-      // Away here, played on another process since: its record is newer than this copy.
-      remove_stale_copy(*w, held);
+    if (record && !process.empty() && process != fleet_->id() && i == asked.world && held == asked.player &&
+        w.directory().is_detached(held)) {
+      // Away here since before the question, played on another process meanwhile: its
+      // record is newer than this copy.
+      remove_stale_copy(w, held);
+      stale_in = i;
     } else {
       // Ours (the record says so, or says nothing), or played here right now, or brought back
       // meanwhile by another connection with the token: the join below resumes that copy,
@@ -777,6 +789,11 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
     state.players.push_back(*record);
     const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
     bool back = false;
+    if (stale_in) {
+      // Where its stale copy was, in the place that copy had (held seats do not take it).
+      GameWorld& w = *worlds_[*stale_in];
+      back = w.directory().restore(state, w.world(), expires) == 1;
+    }
     for (std::uint32_t k = 0; k < worlds_.size() && !back; ++k) {
       GameWorld& w = *worlds_[(home.world + k) % worlds_.size()];
       // A seat it holds here is one of those held: its own place.

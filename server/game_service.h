@@ -91,12 +91,19 @@ class GameService final : public WsApplication, private GamePort {
   // does not hold it (when there is a record and it fits), or holds only a stale copy, away
   // here while another process played it since (`process` wrote the record last); then
   // joined as if it had been here all along.
+  // `asked`: the copy held here when the question went (only that one can be older than the
+  // answer).
+  struct HeldCopy {
+    std::uint32_t world = 0;
+    game::EntityId player = 0;  // 0: none
+  };
   void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record,
-                         const std::string& process);
-  // Another process resumed `token`'s player since this one last had it: the copy here goes
-  // (its connection, if it has one, is told `session_taken`, as a second tab's would be). No
-  // record is written or deleted: the record is the other process's.
-  void drop_stale_copy(const std::string& token);
+                         const std::string& process, HeldCopy asked);
+  // Another process resumed the player of `stale` (a record this process went to refresh)
+  // since: that copy goes, if it is still here and held as it was (its connection, if it has
+  // one, is told `session_taken`, as a second tab's would be). No record is written or
+  // deleted: the record is the other process's.
+  void drop_stale_copy(const SavedPlayer& stale);
   void remove_stale_copy(GameWorld& w, game::EntityId player);
   // Runs `then` with the game's lock held on the loop of viewer `id`'s connection (now, when
   // that is this thread). A join the fleet's answer continues (on loop 0) goes there first:

@@ -543,6 +543,10 @@ class Fleet(unittest.TestCase):
             for seq in range(1, 25):
                 await ws.send(json.dumps({"type": "input", "seq": seq, "move": [1, 0], "attack": False}))
                 await asyncio.sleep(0.05)
+            await ws.send(json.dumps({"type": "input", "seq": 25, "move": [0, 0], "attack": False}))
+            # Standing still for longer than B's refresh of online records (5 heartbeats): from
+            # then on every record B writes has the walk's end, whichever one is read below.
+            await asyncio.sleep(5 * beat + 0.3)
             await ws.close()
             walked, _ = await asyncio.to_thread(
                 poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port]
@@ -569,11 +573,66 @@ class Fleet(unittest.TestCase):
             # B's copy is the one played: its record stays B's through A's next refreshes.
             await asyncio.sleep(6 * beat)
             self.assertEqual(record(token)["process"], ids[b.port])
-            # A still sends frames to that connection (a watcher now), with no player of its own.
-            msg = await recv_until(ws_a, "tick")
-            self.assertNotIn(again["id"], [e["id"] for e in msg["entities"] if e.get("name") == "wanderer"])
+            # That connection stays open, a watcher now, with no player of its own.
+            await ws_a.send(json.dumps({"type": "input", "seq": 1, "move": [1, 0], "attack": False}))
+            self.assertEqual((await recv_until(ws_a, "error"))["code"], "not_joined")
+            await ws_a.close()
+
+            # Back on A once more (A takes the record), and at once a `leave` on B's copy, now
+            # stale: B deletes no record that A wrote since.
+            ws_a, _, fourth = await join(a.ws_url("/ws"), "wanderer", token)
+            self.assertIs(fourth["resumed"], True, fourth)
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
+                                    3.0, "the record A took")
+            await ws_b.send(json.dumps({"type": "leave"}))
+            await ws_b.send(json.dumps({"type": "ping", "t": 1}))
+            await recv_until(ws_b, "pong")
+            await asyncio.sleep(0.5)  # B's delete would have reached Redis by now
+            self.assertIsNotNone(record(token), "B deleted A's record")
+            self.assertEqual(record(token)["process"], ids[a.port])
             await ws_a.close()
             await ws_b.close()
+        run(go())
+
+    def test_a_player_resumed_while_redis_is_away_keeps_its_copy_when_it_is_back(self):
+        # B wrote the player's record last; then, with Redis stalled, the player resumes on A
+        # (A's copy, as it is: nobody to ask). That join is the newest: when Redis answers
+        # again A takes the record, and does not drop its own copy as stale.
+        beat = 0.2
+        a, b = (self.start_daemon("--fleet-heartbeat-ms", str(int(beat * 1000)), worlds=1) for _ in range(2))
+        self.wait_for_full_view([a, b], 3.0, worlds=1)
+        ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
+
+        def record(token):
+            raw = self.redis.command("GET", f"skirmish:player:{token}")
+            return json.loads(raw) if raw else None
+
+        async def go():
+            ws, _, welcome = await join(a.ws_url("/ws"), "patient")
+            token = welcome["token"]
+            await ws.close()
+            ws, _, back = await join(b.ws_url("/ws"), "patient", token)
+            self.assertIs(back["resumed"], True, back)
+            await ws.close()
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port], r),
+                                    3.0, "B's record")
+            self.redis.pause()
+            try:
+                await asyncio.to_thread(poll_until, redis_is([a], "down"), 8.0, "A saying Redis is down")
+                ws_a, _, again = await join(a.ws_url("/ws"), "patient", token)
+                self.assertIs(again["resumed"], True, again)
+            finally:
+                self.redis.resume()
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
+                                    4.0 + BACK_WITHIN, "A taking the record once Redis is back")
+            # Several of A's refreshes later, the connection still plays its player.
+            deadline = time.monotonic() + 8 * beat
+            while time.monotonic() < deadline:
+                msg = await recv_json(ws_a)
+                self.assertNotEqual(msg["type"], "error", msg)
+            await ws_a.send(json.dumps({"type": "ping", "t": 2}))
+            await recv_until(ws_a, "pong")
+            await ws_a.close()
         run(go())
 
     # d. Redis killed and restarted mid-game.
