@@ -374,10 +374,32 @@ void FleetDirectory::refresh() {
 
 void FleetDirectory::write_online_records() {
   std::vector<SavedPlayer> taken, kept;
-  for (auto& p : hooks_.players(true)) (joined_while_away_.count(p.token) ? taken : kept).push_back(std::move(p));
-  joined_while_away_.clear();
+  std::set<std::string> online;
+  for (auto& p : hooks_.players(true)) {
+    online.insert(p.token);
+    (joined_while_away_.count(p.token) ? taken : kept).push_back(std::move(p));
+  }
+  if (!joined_while_away_.empty()) {
+    // Away ones too: their last join here is still the newest.
+    for (auto& p : hooks_.players(false)) {
+      if (joined_while_away_.count(p.token) && !online.count(p.token)) taken.push_back(std::move(p));
+    }
+  }
   write_records(taken, Write::Take);
   write_records(kept, Write::Keep);
+}
+
+void FleetDirectory::remember_take(const std::string& token) {
+  joined_while_away_.insert(token);
+  // Bounded by the players held here: tokens of players gone since (expired, left, dropped)
+  // are let go when the set outgrows them.
+  const std::vector<SavedPlayer> players = hooks_.players(false);
+  if (joined_while_away_.size() <= players.size() + 64) return;
+  std::set<std::string> held;
+  for (const auto& p : players) {
+    if (joined_while_away_.count(p.token)) held.insert(p.token);
+  }
+  joined_while_away_ = std::move(held);
 }
 
 void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Write how) {
@@ -386,7 +408,18 @@ void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Writ
     json record = player_to_json(p);
     record["process"] = id_;
     if (how == Write::Take) {
-      redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl}, checked_write());
+      // Until Redis has it, the join stays the newest: a write that fails is taken again at
+      // the next refresh (or connection), not just refreshed.
+      redis_.command({"SET", key("player:" + p.token), record.dump(), "PX", ttl},
+                     [this, token = p.token](const RedisClient::Reply& r) {
+                       std::lock_guard<std::recursive_mutex> lock(mutex_);
+                       if (r.kind == RedisClient::Reply::Kind::Error) note_error("a write", r.text);
+                       if (r.failed()) {
+                         if (!stopping_) remember_take(token);
+                       } else {
+                         joined_while_away_.erase(token);
+                       }
+                     });
       continue;
     }
     redis_.command({"EVAL", kKeepRecordScript, "1", key("player:" + p.token), record.dump(), id_, ttl},
@@ -552,7 +585,7 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
   // side of room.
   on_loop0([this, world, seat, record = std::move(record)] {
     if (!redis_.up()) {
-      joined_while_away_.insert(record.token);  // the next connection takes its record
+      remember_take(record.token);  // the next connection takes its record
       return;
     }
     if (left_) {
@@ -572,7 +605,9 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
 }
 
 void FleetDirectory::update_player(SavedPlayer record) {
-  on_loop0([this, record = std::move(record)] { write_records({record}, Write::Keep); });
+  on_loop0([this, record = std::move(record)] {
+    write_records({record}, joined_while_away_.count(record.token) ? Write::Take : Write::Keep);
+  });
 }
 
 void FleetDirectory::forget_player(const std::string& token) {
@@ -613,7 +648,7 @@ void FleetDirectory::write_metrics(MetricsText& m) const {
              std::map<std::string, double>{{"taken", static_cast<double>(seats_taken_)},
                                            {"full", static_cast<double>(seats_full_)},
                                            {"error", static_cast<double>(seats_failed_)}});
-  m.counter("skirmish_fleet_records_found_total", "players' records found in Redis by a resume's token",
+  m.counter("skirmish_fleet_records_found_total", "players' records found in Redis by the token of a WebSocket join",
             static_cast<double>(records_found_));
   m.counter("skirmish_fleet_stale_copies_dropped_total",
             "players dropped here because another process had resumed them since (its record is newer)",

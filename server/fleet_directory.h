@@ -55,7 +55,7 @@ class FleetDirectory {
     std::function<std::vector<SavedPlayer>(bool online_only)> players;
     // A record this process went to refresh names another process: the player was resumed
     // there since, and the copy the record was taken from (`stale`: its token, world, id and
-    // holder) is stale, if this process still holds it (called on loop 0, mutex held).
+    // hold) is stale, if this process still holds it so (called on loop 0, mutex held).
     std::function<void(const SavedPlayer& stale)> taken;
   };
 
@@ -141,9 +141,12 @@ class FleetDirectory {
   // process wrote since is left alone, and hooks_.taken told.
   enum class Write : std::uint8_t { Take, Keep };
   void write_records(const std::vector<SavedPlayer>& records, Write how);
-  // The records of the players online here, refreshed; those joined or resumed while Redis was
-  // away taken (their joins are the newest).
+  // The records of the players online here, refreshed; those whose join or resume here Redis
+  // has not taken yet (it was away, or failed the write) taken, online or away (their joins
+  // are the newest).
   void write_online_records();
+  // A join's record Redis has not taken: taken at the next refresh or connection.
+  void remember_take(const std::string& token);
   // A write's answer: an error is counted and logged (see note_error).
   RedisClient::Callback checked_write();
   // Our entry's answer, then our place in the set's: listed, or refused (logged when that
@@ -195,8 +198,9 @@ class FleetDirectory {
     std::chrono::steady_clock::time_point until;  // its hold ends (fleet.seat_hold_ms)
   };
   std::map<std::string, OwnSeat> own_seats_;  // seat -> ..., reserved by us in our worlds
-  // Tokens of players joined or resumed here while Redis was away (their records are taken
-  // when it is back); at most the players this process holds.
+  // Tokens of players joined or resumed here whose record Redis has not taken (it was away,
+  // or failed the write): taken at the next refresh or connection. Pruned to the players held
+  // here when it outgrows them by 64.
   std::set<std::string> joined_while_away_;
   std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0, stale_copies_ = 0;
   std::uint64_t redis_errors_ = 0;  // error answers to our commands

@@ -220,8 +220,7 @@ std::vector<SavedPlayer> GameService::player_records(bool online_only) const {
   std::vector<SavedPlayer> out;
   for (const auto& w : worlds_) {
     for (auto& p : w->directory().snapshot(w->world(), wall_clock_ms()).players) {
-      p.holder = w->directory().owner(p.id);
-      if (online_only && p.holder == 0) continue;
+      if (online_only && w->directory().owner(p.id) == 0) continue;
       p.world = w->name();
       out.push_back(std::move(p));
     }
@@ -585,7 +584,9 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
       // The copy held here as the question goes: only that one can be older than the answer.
       HeldCopy asked;
       for (std::uint32_t i = 0; i < worlds_.size() && asked.player == 0; ++i) {
-        if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0) asked = {i, p};
+        if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0) {
+          asked = {i, p, worlds_[i]->directory().hold(p)};
+        }
       }
       fleet_->find_player(token, [this, id, name, token, asked](std::optional<SavedPlayer> record, std::string process) {
         on_viewer_loop(id, [this, id, name, token, asked, record = std::move(record), process = std::move(process)]() mutable {
@@ -693,20 +694,22 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
 
 void GameService::drop_stale_copy(const SavedPlayer& stale) {
   GameWorld* w = world_named(stale.world);
-  // Still the copy the refused record was taken from, with the same viewer (or still away)?
-  // A connection that resumed it since, or a copy put back from a newer record, is not stale.
-  if (!w || stale.id == 0 || w->directory().find(stale.token) != stale.id || w->directory().owner(stale.id) != stale.holder) {
-    return;
-  }
-  if (stale.holder == 0) {
+  // Still the copy the refused record was taken from, held as it was then? A connection that
+  // took it or let it go since, or a copy put back from a newer record, is not stale.
+  const auto unchanged = [w, stale] {
+    return stale.id != 0 && w->directory().find(stale.token) == stale.id && w->directory().hold(stale.id) == stale.hold;
+  };
+  if (!w || !unchanged()) return;
+  const ViewerId owner = w->directory().owner(stale.id);
+  if (owner == 0) {
     remove_stale_copy(*w, stale.id);
     return;
   }
   // Played here right now: its viewer is told, and let go, on its own loop (which may be
   // building its frame meanwhile), if it still plays that copy then.
-  on_viewer_loop(stale.holder, [this, stale, w] {
-    if (w->directory().find(stale.token) != stale.id || w->directory().owner(stale.id) != stale.holder) return;
-    if (Viewer* v = w->tick().find(stale.holder); v && v->player == stale.id) {
+  on_viewer_loop(owner, [this, stale, w, owner, unchanged] {
+    if (!unchanged()) return;
+    if (Viewer* v = w->tick().find(owner); v && v->player == stale.id) {
       v->player = 0;
       v->reset_controls();
       v->sink->send_message(protocol::encode_error("session_taken", "this player was resumed on another server"));
@@ -763,12 +766,17 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
   home.looked_up = true;
   const Viewer* viewer = find(id);
   if (!viewer || viewer->player != 0) return;
-  std::optional<std::uint32_t> stale_in;  // the world of a stale copy dropped: its place is the player's
+  const bool elsewhere = record && !process.empty() && process != fleet_->id();
+  // The world of the copy held when the question went, if it was stale (played on another
+  // process since) and is gone now, dropped here or already by a refused refresh: its place
+  // is the player's.
+  std::optional<std::uint32_t> stale_in;
+  if (elsewhere && asked.player != 0 && worlds_[asked.world]->directory().find(token) == 0) stale_in = asked.world;
   for (std::uint32_t i = 0; i < worlds_.size(); ++i) {
     GameWorld& w = *worlds_[i];
     const game::EntityId held = w.directory().find(token);
     if (held == 0) continue;
-    if (record && !process.empty() && process != fleet_->id() && i == asked.world && held == asked.player &&
+    if (elsewhere && i == asked.world && held == asked.player && w.directory().hold(held) == asked.hold &&
         w.directory().is_detached(held)) {
       // Away here since before the question, played on another process meanwhile: its
       // record is newer than this copy.

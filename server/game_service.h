@@ -96,6 +96,7 @@ class GameService final : public WsApplication, private GamePort {
   struct HeldCopy {
     std::uint32_t world = 0;
     game::EntityId player = 0;  // 0: none
+    std::uint64_t hold = 0;     // PlayerDirectory::hold then
   };
   void join_after_lookup(ViewerId id, std::string name, const std::string& token, std::optional<SavedPlayer> record,
                          const std::string& process, HeldCopy asked);

@@ -24,7 +24,13 @@ ViewerId PlayerDirectory::attach(game::EntityId player, ViewerId viewer) {
   ViewerId& slot = owner_[player];
   const ViewerId previous = slot == viewer ? 0 : slot;
   slot = viewer;
+  holds_[player] = ++holds_given_;
   return previous;
+}
+
+std::uint64_t PlayerDirectory::hold(game::EntityId player) const {
+  const auto it = holds_.find(player);
+  return it == holds_.end() ? 0 : it->second;
 }
 
 ViewerId PlayerDirectory::owner(game::EntityId player) const {
@@ -36,6 +42,7 @@ void PlayerDirectory::detach(game::EntityId player, std::uint64_t expires_ms, st
                              std::size_t max_away_per_address) {
   owner_.erase(player);
   stop_waiting(player);
+  holds_[player] = ++holds_given_;
   const bool counted = max_away_per_address > 0 && !from.empty();
   detached_[player] = Away{expires_ms, counted ? std::string(from) : std::string()};
   if (!counted) return;
@@ -72,6 +79,7 @@ std::vector<game::EntityId> PlayerDirectory::take_expired(std::uint64_t now_ms) 
 
 void PlayerDirectory::forget(game::EntityId player) {
   owner_.erase(player);
+  holds_.erase(player);
   stop_waiting(player);
   if (const auto it = token_by_player_.find(player); it != token_by_player_.end()) {
     players_by_token_.erase(players_by_token_.find(*it->second));  // by iterator: the key is the node's own
@@ -85,7 +93,7 @@ SavedState PlayerDirectory::snapshot(const game::World& world, std::int64_t now_
   for (const auto& [player, token] : token_by_player_) {
     const game::Entity* e = world.find(player);
     if (!e) continue;
-    state.players.push_back({*token, e->id, e->name, e->x, e->y, e->hp, e->score, {}});
+    state.players.push_back({*token, e->id, e->name, e->x, e->y, e->hp, e->score, {}, hold(player)});
   }
   return state;
 }
@@ -94,7 +102,7 @@ std::optional<SavedPlayer> PlayerDirectory::record(const game::World& world, gam
   const auto it = token_by_player_.find(player);
   const game::Entity* e = world.find(player);
   if (it == token_by_player_.end() || !e) return std::nullopt;
-  return SavedPlayer{*it->second, e->id, e->name, e->x, e->y, e->hp, e->score, {}};
+  return SavedPlayer{*it->second, e->id, e->name, e->x, e->y, e->hp, e->score, {}, hold(player)};
 }
 
 std::size_t PlayerDirectory::restore(const SavedState& state, game::World& world, std::uint64_t expires_ms) {

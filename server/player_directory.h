@@ -35,6 +35,10 @@ class PlayerDirectory {
   ViewerId attach(game::EntityId player, ViewerId viewer);
   // The viewer that controls `player`, or 0.
   ViewerId owner(game::EntityId player) const;
+  // Which hold of the player this is: a number that changes each time a viewer takes it or
+  // lets it go, never the same twice (0: not held since it was added or restored). A fleet
+  // answer about a copy as it was held then applies only while this has not changed.
+  std::uint64_t hold(game::EntityId player) const;
   // The player's viewer is gone: it can be reclaimed with its token until `expires_ms`.
   // `from` is its client's address: one address keeps at most `max_away_per_address` players
   // away (0: any number), and past that its player away the longest expires at once (at the
@@ -72,6 +76,8 @@ class PlayerDirectory {
   void stop_waiting(game::EntityId player);
 
   std::unordered_map<game::EntityId, ViewerId> owner_;  // attached players
+  std::unordered_map<game::EntityId, std::uint64_t> holds_;
+  std::uint64_t holds_given_ = 0;
   std::unordered_map<game::EntityId, Away> detached_;
   // Per address, its counted away players, the longest away first.
   std::unordered_map<std::string, std::deque<game::EntityId>> away_from_;

@@ -20,9 +20,10 @@ struct SavedPlayer {
   float x = 0, y = 0;
   int hp = 0, score = 0;
   std::string world;  // the world it was in; empty (a file from before worlds): the first
-  // Not saved: the viewer that played it when the record was taken (0: away). A fleet refresh
-  // refused for this record drops the copy only if it is still this one, held by this viewer.
-  std::uint64_t holder = 0;
+  // Not saved: the directory's hold of the player when the record was taken
+  // (PlayerDirectory::hold). A fleet refresh refused for this record drops the copy only if it
+  // is still this one, held as it was then.
+  std::uint64_t hold = 0;
 };
 
 struct SavedState {

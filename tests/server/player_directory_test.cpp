@@ -151,3 +151,35 @@ TEST_CASE("a saved player's point beyond float's range is clamped, not converted
   CHECK(e->y >= 0.0f);
   CHECK(e->y < world.config().world_height * 0.1f);
 }
+
+TEST_CASE("a player's hold changes each time a viewer takes it or lets it go, and records carry it",
+          "[server][directory]") {
+  game::World world(quiet_world(), 1);
+  PlayerDirectory d;
+  const game::EntityId p = world.add_player("held");
+  d.add("tok", p);
+  CHECK(d.hold(p) == 0);  // added, not held yet
+  d.attach(p, 100);
+  const std::uint64_t first = d.hold(p);
+  CHECK(first != 0);
+  REQUIRE(d.record(world, p));
+  CHECK(d.record(world, p)->hold == first);
+  d.detach(p, 1000);
+  const std::uint64_t away = d.hold(p);
+  CHECK(away != first);  // let go: an answer about the held copy no longer applies
+  d.attach(p, 100);      // the same viewer again is a new hold too
+  CHECK(d.hold(p) != first);
+  CHECK(d.hold(p) != away);
+  const auto snap = d.snapshot(world, 0);
+  REQUIRE(snap.players.size() == 1);
+  CHECK(snap.players[0].hold == d.hold(p));
+  // Never the same twice, across players; and gone with the player.
+  const game::EntityId q = world.add_player("other");
+  d.add("tok-q", q);
+  d.attach(q, 200);
+  CHECK(d.hold(q) != d.hold(p));
+  d.forget(p);
+  CHECK(d.hold(p) == 0);
+  // Not in the state file.
+  CHECK_FALSE(server::player_to_json(*d.record(world, q)).contains("hold"));
+}

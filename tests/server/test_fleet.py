@@ -239,9 +239,9 @@ class Fleet(unittest.TestCase):
             if d.alive():
                 self.assertEqual(d.stop(), 0, "".join(d.lines[-40:]))
 
-    def start_daemon(self, *args, redis_url=None, worlds=WORLDS):
+    def start_daemon(self, *args, redis_url=None, worlds=WORLDS, monsters=20):
         port = free_port()
-        d = Daemon("--worlds", str(worlds), "--monsters", "20", "--state-file", "",
+        d = Daemon("--worlds", str(worlds), "--monsters", str(monsters), "--state-file", "",
                    "--redis-url", redis_url or self.redis.url, "--public-url", f"http://127.0.0.1:{port}",
                    *args, port=port)
         self.addCleanup(d.kill)
@@ -515,9 +515,11 @@ class Fleet(unittest.TestCase):
 
     # c2. A player resumed on another process: the copy left behind is stale and goes.
     def test_a_player_resumed_elsewhere_is_dropped_where_it_was(self):
+        # A refreshes its online players' records every 5 x 0.2 s; B every 5 s (the default
+        # beat), so that B's copy is still there for the `leave` at the end.
         beat = 0.2
-        a, b = (self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", str(int(beat * 1000)), worlds=1)
-                for _ in range(2))
+        a = self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", str(int(beat * 1000)), worlds=1, monsters=0)
+        b = self.start_daemon("--obstacles", "0", worlds=1, monsters=0)
         self.wait_for_full_view([a, b], 3.0, worlds=1)
         ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
 
@@ -544,13 +546,19 @@ class Fleet(unittest.TestCase):
                 await ws.send(json.dumps({"type": "input", "seq": seq, "move": [1, 0], "attack": False}))
                 await asyncio.sleep(0.05)
             await ws.send(json.dumps({"type": "input", "seq": 25, "move": [0, 0], "attack": False}))
-            # Standing still for longer than B's refresh of online records (5 heartbeats): from
-            # then on every record B writes has the walk's end, whichever one is read below.
-            await asyncio.sleep(5 * beat + 0.3)
+            # Where the walk ended, as B's frames say once the player has stood still 0.4 s.
+            final_x, still_since = first["x"], time.monotonic()
+            while time.monotonic() - still_since < 0.4:
+                msg = await recv_json(ws)
+                for e in msg.get("entities", []) if msg["type"] == "tick" else []:
+                    if e["id"] == back["id"] and "x" in e and e["x"] != final_x:
+                        final_x, still_since = e["x"], time.monotonic()
+            self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
             await ws.close()
+            # B's record as its connection closed (any refresh before would be short of it).
             walked, _ = await asyncio.to_thread(
                 poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port]
-                                     and r["x"] > first["x"] + 150, r), 3.0, "B's record after the walk")
+                                     and abs(r["x"] - final_x) < 0.5, r), 3.0, "B's record at the walk's end")
 
             # Back on A within its window: B's player, not the copy A held away since.
             ws_a, _, again = await join(a.ws_url("/ws"), "wanderer", token)
@@ -584,6 +592,7 @@ class Fleet(unittest.TestCase):
             self.assertIs(fourth["resumed"], True, fourth)
             await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
                                     3.0, "the record A took")
+            self.assertEqual(dropped(b), 1, "B's copy is still there for the leave (B refreshes every 5 s)")
             await ws_b.send(json.dumps({"type": "leave"}))
             await ws_b.send(json.dumps({"type": "ping", "t": 1}))
             await recv_until(ws_b, "pong")
