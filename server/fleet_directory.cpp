@@ -377,12 +377,16 @@ void FleetDirectory::write_online_records() {
   std::set<std::string> online;
   for (auto& p : hooks_.players(true)) {
     online.insert(p.token);
-    (joined_while_away_.count(p.token) ? taken : kept).push_back(std::move(p));
+    (untaken_joins_.count(p.token) ? taken : kept).push_back(std::move(p));
   }
-  if (!joined_while_away_.empty()) {
-    // Away ones too: their last join here is still the newest.
+  if (!untaken_joins_.empty()) {
+    // Away ones since: whether they were played elsewhere meanwhile is not known here, so their
+    // records are only refreshed (a newer one stays, and the copy here goes), and forgotten.
     for (auto& p : hooks_.players(false)) {
-      if (joined_while_away_.count(p.token) && !online.count(p.token)) taken.push_back(std::move(p));
+      if (untaken_joins_.count(p.token) && !online.count(p.token)) {
+        untaken_joins_.erase(p.token);
+        kept.push_back(std::move(p));
+      }
     }
   }
   write_records(taken, Write::Take);
@@ -390,16 +394,18 @@ void FleetDirectory::write_online_records() {
 }
 
 void FleetDirectory::remember_take(const std::string& token) {
-  joined_while_away_.insert(token);
+  untaken_joins_.insert(token);
   // Bounded by the players held here: tokens of players gone since (expired, left, dropped)
-  // are let go when the set outgrows them.
-  const std::vector<SavedPlayer> players = hooks_.players(false);
-  if (joined_while_away_.size() <= players.size() + 64) return;
+  // are let go when the set outgrows them (counted from the worlds' numbers, so that a join
+  // while Redis is away does not go through every player).
+  std::size_t held_here = 0;
+  for (const auto& w : hooks_.worlds()) held_here += w.players;
+  if (untaken_joins_.size() <= held_here + 64) return;
   std::set<std::string> held;
-  for (const auto& p : players) {
-    if (joined_while_away_.count(p.token)) held.insert(p.token);
+  for (const auto& p : hooks_.players(false)) {
+    if (untaken_joins_.count(p.token)) held.insert(p.token);
   }
-  joined_while_away_ = std::move(held);
+  untaken_joins_ = std::move(held);
 }
 
 void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Write how) {
@@ -417,7 +423,7 @@ void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Writ
                        if (r.failed()) {
                          if (!stopping_) remember_take(token);
                        } else {
-                         joined_while_away_.erase(token);
+                         untaken_joins_.erase(token);
                        }
                      });
       continue;
@@ -583,11 +589,12 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
   // The local count of held seats is not lowered here: the seat may be made up (a resume does
   // not check it), and counting one seat too many until the next heartbeat only errs on the
   // side of room.
+  // Until Redis has taken the record, a refresh of this player (one that loop 0 may send before
+  // this write, as it runs timers before its inbox) takes it too, rather than finding the
+  // record of the process it came from and dropping the copy just joined.
+  remember_take(record.token);
   on_loop0([this, world, seat, record = std::move(record)] {
-    if (!redis_.up()) {
-      remember_take(record.token);  // the next connection takes its record
-      return;
-    }
+    if (!redis_.up()) return;  // taken at the next connection
     if (left_) {
       write_records({record}, Write::Take);  // stopping: out of the directory, but the record is worth having
       return;
@@ -606,13 +613,13 @@ void FleetDirectory::joined(const std::string& world, const std::string& seat, S
 
 void FleetDirectory::update_player(SavedPlayer record) {
   on_loop0([this, record = std::move(record)] {
-    write_records({record}, joined_while_away_.count(record.token) ? Write::Take : Write::Keep);
+    write_records({record}, untaken_joins_.count(record.token) ? Write::Take : Write::Keep);
   });
 }
 
 void FleetDirectory::forget_player(const std::string& token) {
   on_loop0([this, token] {
-    joined_while_away_.erase(token);
+    untaken_joins_.erase(token);
     redis_.command({"EVAL", kForgetRecordScript, "1", key("player:" + token), id_}, checked_write());
   });
 }

@@ -142,10 +142,12 @@ class FleetDirectory {
   enum class Write : std::uint8_t { Take, Keep };
   void write_records(const std::vector<SavedPlayer>& records, Write how);
   // The records of the players online here, refreshed; those whose join or resume here Redis
-  // has not taken yet (it was away, or failed the write) taken, online or away (their joins
-  // are the newest).
+  // has not taken yet (the write not yet answered, Redis away, or the write failed) taken
+  // while they are still played here (their joins are the newest). Such a player away by now
+  // is refreshed once and forgotten: it may have been played elsewhere since.
   void write_online_records();
-  // A join's record Redis has not taken: taken at the next refresh or connection.
+  // A join whose record Redis has not taken yet: a refresh or the close of its connection
+  // takes the record rather than refreshing it (see untaken_joins_).
   void remember_take(const std::string& token);
   // A write's answer: an error is counted and logged (see note_error).
   RedisClient::Callback checked_write();
@@ -198,10 +200,12 @@ class FleetDirectory {
     std::chrono::steady_clock::time_point until;  // its hold ends (fleet.seat_hold_ms)
   };
   std::map<std::string, OwnSeat> own_seats_;  // seat -> ..., reserved by us in our worlds
-  // Tokens of players joined or resumed here whose record Redis has not taken (it was away,
-  // or failed the write): taken at the next refresh or connection. Pruned to the players held
-  // here when it outgrows them by 64.
-  std::set<std::string> joined_while_away_;
+  // Tokens of players joined or resumed here whose record Redis has not taken: from the join
+  // until its write is answered, and for as long as Redis is away or fails the write. Their
+  // refreshes take the record while the player is played here (or as its connection closes);
+  // once away, one refresh and the token is forgotten. Pruned to the players held here when
+  // it outgrows them by 64.
+  std::set<std::string> untaken_joins_;
   std::uint64_t seats_taken_ = 0, seats_full_ = 0, seats_failed_ = 0, records_found_ = 0, stale_copies_ = 0;
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry
