@@ -53,25 +53,10 @@ if ARGV[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return 1
 )lua";
 
-// A refresh of a player's record: written only while the record is absent or this process's,
-// so that a process holding a stale copy (the player resumed elsewhere since) never writes
-// over the newer record. Returns 0 when the record is another process's.
-// KEYS: the record. ARGV: the record, this process's id, ttl ms.
-constexpr const char* kKeepRecordScript = R"lua(
-local current = redis.call('GET', KEYS[1])
-if current then
-  local ok, record = pcall(cjson.decode, current)
-  if ok and type(record) == 'table' and type(record.process) == 'string' and record.process ~= ARGV[2] then
-    return 0
-  end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-return 1
-)lua";
-
-// A player's record deleted (it left), unless another process wrote it since.
-// KEYS: the record. ARGV: this process's id.
-constexpr const char* kForgetRecordScript = R"lua(
+// The start of a script that changes a player's record only if this process may: it returns 0
+// when the record (KEYS[1]) names another process than ARGV[1] (a malformed record, or one
+// without a process, is anyone's). One rule for every such change, so they cannot disagree.
+constexpr const char* kUnlessAnotherProcess = R"lua(
 local current = redis.call('GET', KEYS[1])
 if current then
   local ok, record = pcall(cjson.decode, current)
@@ -79,6 +64,20 @@ if current then
     return 0
   end
 end
+)lua";
+
+// A refresh of a player's record: written only while the record is absent or this process's,
+// so that a process holding a stale copy (the player resumed elsewhere since) never writes
+// over the newer record. Returns 0 when the record is another process's.
+// KEYS: the record. ARGV: this process's id, the record, ttl ms.
+const std::string kKeepRecordScript = std::string(kUnlessAnotherProcess) + R"lua(
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+)lua";
+
+// A player's record deleted (it left), unless another process wrote it since.
+// KEYS: the record. ARGV: this process's id.
+const std::string kForgetRecordScript = std::string(kUnlessAnotherProcess) + R"lua(
 return redis.call('DEL', KEYS[1])
 )lua";
 
@@ -428,7 +427,7 @@ void FleetDirectory::write_records(const std::vector<SavedPlayer>& records, Writ
                      });
       continue;
     }
-    redis_.command({"EVAL", kKeepRecordScript, "1", key("player:" + p.token), record.dump(), id_, ttl},
+    redis_.command({"EVAL", kKeepRecordScript, "1", key("player:" + p.token), id_, record.dump(), ttl},
                    [this, stale = p](const RedisClient::Reply& r) {
                      std::lock_guard<std::recursive_mutex> lock(mutex_);
                      if (r.kind == RedisClient::Reply::Kind::Error) note_error("a write", r.text);
