@@ -657,11 +657,7 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   }
   // The same player open in another tab or a half-dead socket: the newest connection wins.
   if (const ViewerId previous = directory.attach(player, id); previous != 0) {
-    if (Viewer* old = w->tick().find(previous)) {
-      old->player = 0;
-      old->reset_controls();
-      old->sink->send_message(protocol::encode_error("session_taken", "this player was resumed elsewhere"));
-    }
+    if (Viewer* old = w->tick().find(previous)) lose_player(*old, "this player was resumed elsewhere");
   }
   world.set_away(player, false);
   Viewer* v = w->tick().find(id);
@@ -709,13 +705,15 @@ void GameService::drop_stale_copy(const SavedPlayer& stale) {
   // building its frame meanwhile), if it still plays that copy then.
   on_viewer_loop(owner, [this, stale, w, owner, unchanged] {
     if (!unchanged()) return;
-    if (Viewer* v = w->tick().find(owner); v && v->player == stale.id) {
-      v->player = 0;
-      v->reset_controls();
-      v->sink->send_message(protocol::encode_error("session_taken", "this player was resumed on another server"));
-    }
+    if (Viewer* v = w->tick().find(owner); v && v->player == stale.id) lose_player(*v, "this player was resumed on another server");
     remove_stale_copy(*w, stale.id);
   });
+}
+
+void GameService::lose_player(Viewer& v, const char* why) {
+  v.player = 0;
+  v.reset_controls();
+  v.sink->send_message(protocol::encode_error("session_taken", why));
 }
 
 void GameService::remove_stale_copy(GameWorld& w, game::EntityId player) {

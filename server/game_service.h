@@ -106,6 +106,9 @@ class GameService final : public WsApplication, private GamePort {
   // deleted: the record is the other process's.
   void drop_stale_copy(const SavedPlayer& stale);
   void remove_stale_copy(GameWorld& w, game::EntityId player);
+  // `v`'s player was resumed by a newer connection (`why` says where): it stops steering it,
+  // is told `session_taken`, and goes on watching.
+  void lose_player(Viewer& v, const char* why);
   // Runs `then` with the game's lock held on the loop of viewer `id`'s connection (now, when
   // that is this thread). A join the fleet's answer continues (on loop 0) goes there first:
   // only a viewer's own loop moves it to another world, since other loops may be building
