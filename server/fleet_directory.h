@@ -110,6 +110,9 @@ class FleetDirectory {
   // ("" for none). The world's count and the reservation change together in Redis, and
   // `record` is written there for resuming elsewhere.
   void joined(const std::string& world, const std::string& seat, SavedPlayer record);
+  // Whether Redis has taken the record of this process's last join of `token` (false while
+  // that write is unanswered or failed, or Redis was away for it).
+  bool join_taken(const std::string& token) const { return untaken_joins_.count(token) == 0; }
   // A player's record changed in a way worth keeping now (its connection went: it may come
   // back on another process).
   void update_player(SavedPlayer record);

@@ -775,9 +775,15 @@ void GameService::join_after_lookup(ViewerId id, std::string name, const std::st
     const game::EntityId held = w.directory().find(token);
     if (held == 0) continue;
     if (elsewhere && i == asked.world && held == asked.player && w.directory().hold(held) == asked.hold &&
-        w.directory().is_detached(held)) {
-      // Away here since before the question, played on another process meanwhile: its
-      // record is newer than this copy.
+        (w.directory().is_detached(held) || fleet_->join_taken(token))) {
+      // Held here since before the question (away, or played right now by another connection:
+      // an old tab, a half-dead socket), and played on another process since this process's
+      // last join of it that Redis took: its record is newer than this copy. (A join here that
+      // Redis has not taken yet is the newest: it is played on.) The newest connection wins,
+      // with the newest state.
+      if (const ViewerId owner = w.directory().owner(held); owner != 0) {
+        if (Viewer* old = w.tick().find(owner)) lose_player(*old, "this player was resumed elsewhere");
+      }
       remove_stale_copy(w, held);
       stale_in = i;
     } else {

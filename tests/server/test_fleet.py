@@ -219,6 +219,22 @@ class Watcher:
         await asyncio.wait_for(self.task, TIMEOUT)
 
 
+async def walk_right(ws, player, from_x):
+    """Walks `player` right for 1.2 s and stops; where the walk ended, as the frames say once the
+    player has stood still for 0.4 s."""
+    for seq in range(1, 25):
+        await ws.send(json.dumps({"type": "input", "seq": seq, "move": [1, 0], "attack": False}))
+        await asyncio.sleep(0.05)
+    await ws.send(json.dumps({"type": "input", "seq": 25, "move": [0, 0], "attack": False}))
+    final_x, still_since = from_x, time.monotonic()
+    while time.monotonic() - still_since < 0.4:
+        msg = await recv_json(ws)
+        for e in msg.get("entities", []) if msg["type"] == "tick" else []:
+            if e["id"] == player and "x" in e and e["x"] != final_x:
+                final_x, still_since = e["x"], time.monotonic()
+    return final_x
+
+
 async def wait_async(predicate, timeout, what, step=0.05):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -542,17 +558,7 @@ class Fleet(unittest.TestCase):
             # Resumed on B, walked 150+ units right there, and gone: B writes its newer record.
             ws, _, back = await join(b.ws_url("/ws"), "wanderer", token)
             self.assertIs(back["resumed"], True, back)
-            for seq in range(1, 25):
-                await ws.send(json.dumps({"type": "input", "seq": seq, "move": [1, 0], "attack": False}))
-                await asyncio.sleep(0.05)
-            await ws.send(json.dumps({"type": "input", "seq": 25, "move": [0, 0], "attack": False}))
-            # Where the walk ended, as B's frames say once the player has stood still 0.4 s.
-            final_x, still_since = first["x"], time.monotonic()
-            while time.monotonic() - still_since < 0.4:
-                msg = await recv_json(ws)
-                for e in msg.get("entities", []) if msg["type"] == "tick" else []:
-                    if e["id"] == back["id"] and "x" in e and e["x"] != final_x:
-                        final_x, still_since = e["x"], time.monotonic()
+            final_x = await walk_right(ws, back["id"], first["x"])
             self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
             await ws.close()
             # B's record as its connection closed (any refresh before would be short of it).
@@ -601,6 +607,53 @@ class Fleet(unittest.TestCase):
             self.assertEqual(record(token)["process"], ids[a.port])
             await ws_a.close()
             await ws_b.close()
+        run(go())
+
+    def test_a_second_tab_where_a_stale_copy_is_played_gets_the_newest_state(self):
+        # Played on A (its tab left open), then resumed on B, walked and closed there: A's copy
+        # is stale but still played (A refreshes only every 5 x 10 s). A new tab on A gets B's
+        # state, not A's copy, and the old tab is told its player was taken.
+        b = self.start_daemon("--obstacles", "0", worlds=1, monsters=0)
+        a = self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", "10000", worlds=1, monsters=0)
+        ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
+
+        def record(token):
+            raw = self.redis.command("GET", f"skirmish:player:{token}")
+            return json.loads(raw) if raw else None
+
+        def dropped(d):
+            m = re.search(r"^skirmish_fleet_stale_copies_dropped_total (\S+)$", http_text(d.port, "/metrics")[1], re.M)
+            return float(m.group(1))
+
+        async def go():
+            old_tab, _, welcome = await join(a.ws_url("/ws"), "two-tabs")
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            token, first = welcome["token"], await own_record(old_tab, welcome["id"])
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
+                                    3.0, "the record A took at the join")
+
+            ws, _, back = await join(b.ws_url("/ws"), "two-tabs", token)
+            self.assertIs(back["resumed"], True, back)
+            final_x = await walk_right(ws, back["id"], first["x"])
+            self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
+            await ws.close()
+            walked, _ = await asyncio.to_thread(
+                poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port]
+                                     and abs(r["x"] - final_x) < 0.5, r), 3.0, "B's record at the walk's end")
+            self.assertEqual(dropped(a), 0, "A refreshed meanwhile: the old tab's copy is gone already")
+
+            new_tab, _, again = await join(a.ws_url("/ws"), "two-tabs", token)
+            self.assertEqual(again["type"], "welcome", again)
+            self.assertIs(again["resumed"], True, again)
+            mine = await own_record(new_tab, again["id"])
+            self.assertAlmostEqual(mine["x"], walked["x"], delta=1.0, msg=f"A's stale copy played on: {mine} vs {walked}")
+            self.assertEqual(dropped(a), 1)
+            told = await recv_until(old_tab, "error")
+            self.assertEqual(told["code"], "session_taken", told)
+            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
+                                    3.0, "the record the new tab took")
+            await old_tab.close()
+            await new_tab.close()
         run(go())
 
     def test_a_player_resumed_while_redis_is_away_keeps_its_copy_when_it_is_back(self):
