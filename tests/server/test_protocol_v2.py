@@ -215,7 +215,11 @@ class LoadTesterDecodesV2(unittest.TestCase):
             self.assertEqual(m["errors"], {})
             self.assertEqual(m["unparsed_frames"], 0)
             self.assertEqual(m["view_inconsistent"], 0)
-            self.assertEqual(m["missing"], 0)
+            # Ticks no frame carried: a daemon held off its CPU past a tick period (a noisy
+            # machine) steps the owed ticks in one turn and frames only the last, and the next
+            # v2 frame carries everything since (a 150 ms stop: 2 ticks a client, 40 in all).
+            # Skipped ticks are the overload tests' business; here up to 5 % are allowed.
+            self.assertLessEqual(m["missing"], m["view_frames"] // 20, m)
             self.assertGreater(m["view_frames"], 500)
             self.assertGreater(m["entities_per_view_avg"], 5)
             self.assertLess(m["bytes_per_client_per_s"], 5000)
