@@ -219,6 +219,11 @@ class Watcher:
         await asyncio.wait_for(self.task, TIMEOUT)
 
 
+def stale_copies_dropped(d):
+    m = re.search(r"^skirmish_fleet_stale_copies_dropped_total (\S+)$", http_text(d.port, "/metrics")[1], re.M)
+    return float(m.group(1))
+
+
 async def walk_right(ws, player, from_x):
     """Walks `player` right for 1.2 s and stops; where the walk ended, as the frames say once the
     player has stood still for 0.4 s."""
@@ -277,6 +282,18 @@ class Fleet(unittest.TestCase):
             ids[local.pop()] = d.port
         self.assertEqual(len(ids), len(daemons), "every process has an id of its own")
         return ids
+
+    def player_record(self, token):
+        """The player's record in Redis (None when there is none)."""
+        raw = self.redis.command("GET", f"skirmish:player:{token}")
+        return json.loads(raw) if raw else None
+
+    async def await_record(self, token, process, what, also=lambda r: True, timeout=3.0):
+        """The player's record once `process` wrote it (and `also` holds of it)."""
+        r, _ = await asyncio.to_thread(
+            poll_until, lambda: ((r := self.player_record(token)) is not None and r["process"] == process and also(r), r),
+            timeout, what)
+        return r
 
     def wait_for_full_view(self, daemons, timeout, worlds=WORLDS):
         expected = len(daemons) * worlds
@@ -483,10 +500,6 @@ class Fleet(unittest.TestCase):
         victim_id = pid_of[victim.port]
         names = ["ann", "bob", "cid", "dee"]
 
-        def record(token):
-            raw = self.redis.command("GET", f"skirmish:player:{token}")
-            return json.loads(raw) if raw else None
-
         def gone():
             views = [worlds_of(d) for d in survivors]
             return all(not any(w["process"] == victim_id for w in v["worlds"]) and len(v["worlds"]) == 2 * WORLDS
@@ -499,7 +512,7 @@ class Fleet(unittest.TestCase):
                 self.assertEqual(welcome["type"], "welcome", welcome)
                 players.append((name, welcome, await own_record(ws, welcome["id"]), ws))
             # Written to Redis on join (asynchronously): wait until all are there before the kill.
-            await asyncio.to_thread(poll_until, lambda: (all(record(w["token"]) for _, w, _, _ in players), None),
+            await asyncio.to_thread(poll_until, lambda: (all(self.player_record(w["token"]) for _, w, _, _ in players), None),
                                     3.0, "every player's record in Redis")
 
             victim.kill()  # SIGKILL: no goodbye to Redis, no state file
@@ -522,9 +535,7 @@ class Fleet(unittest.TestCase):
                     self.assertEqual(mine["name"], name, mine)
                     self.assertEqual(mine["score"], first["score"], mine)
                     # It lives in d now, and its record says so.
-                    await asyncio.to_thread(poll_until, lambda: ((r := record(welcome["token"])) is not None
-                                                                 and r.get("process") == pid_of[d.port], r),
-                                            3.0, "the record naming its new process")
+                    await self.await_record(welcome["token"], pid_of[d.port], "the record naming its new process")
                 finally:
                     await ws.close()
         run(go())
@@ -539,21 +550,12 @@ class Fleet(unittest.TestCase):
         self.wait_for_full_view([a, b], 3.0, worlds=1)
         ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
 
-        def record(token):
-            raw = self.redis.command("GET", f"skirmish:player:{token}")
-            return json.loads(raw) if raw else None
-
-        def dropped(d):
-            m = re.search(r"^skirmish_fleet_stale_copies_dropped_total (\S+)$", http_text(d.port, "/metrics")[1], re.M)
-            return float(m.group(1))
-
         async def go():
             ws, _, welcome = await join(a.ws_url("/ws"), "wanderer")
             self.assertEqual(welcome["type"], "welcome", welcome)
             token, first = welcome["token"], await own_record(ws, welcome["id"])
             await ws.close()  # away on A, for its reconnect window
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
-                                    3.0, "the record written by A")
+            await self.await_record(token, ids[a.port], "the record written by A")
 
             # Resumed on B, walked 150+ units right there, and gone: B writes its newer record.
             ws, _, back = await join(b.ws_url("/ws"), "wanderer", token)
@@ -562,9 +564,8 @@ class Fleet(unittest.TestCase):
             self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
             await ws.close()
             # B's record as its connection closed (any refresh before would be short of it).
-            walked, _ = await asyncio.to_thread(
-                poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port]
-                                     and abs(r["x"] - final_x) < 0.5, r), 3.0, "B's record at the walk's end")
+            walked = await self.await_record(token, ids[b.port], "B's record at the walk's end",
+                                             also=lambda r: abs(r["x"] - final_x) < 0.5)
 
             # Back on A within its window: B's player, not the copy A held away since.
             ws_a, _, again = await join(a.ws_url("/ws"), "wanderer", token)
@@ -572,21 +573,20 @@ class Fleet(unittest.TestCase):
             self.assertIs(again["resumed"], True, again)
             mine = await own_record(ws_a, again["id"])
             self.assertAlmostEqual(mine["x"], walked["x"], delta=1.0, msg=f"A resumed its stale copy: {mine} vs {walked}")
-            self.assertEqual(dropped(a), 1)
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
-                                    3.0, "the record A took back")
+            self.assertEqual(stale_copies_dropped(a), 1)
+            await self.await_record(token, ids[a.port], "the record A took back")
 
             # Now played on A; resumed on B as well (its away copy there is stale too): A finds
             # at its next refresh (5 heartbeats) that the player is B's, and lets its connection go.
             ws_b, _, third = await join(b.ws_url("/ws"), "wanderer", token)
             self.assertIs(third["resumed"], True, third)
-            self.assertEqual(dropped(b), 1)
+            self.assertEqual(stale_copies_dropped(b), 1)
             told = await asyncio.wait_for(recv_until(ws_a, "error"), 5 * beat * 3 + TIMEOUT)
             self.assertEqual(told["code"], "session_taken", told)
-            self.assertEqual(dropped(a), 2)
+            self.assertEqual(stale_copies_dropped(a), 2)
             # B's copy is the one played: its record stays B's through A's next refreshes.
             await asyncio.sleep(6 * beat)
-            self.assertEqual(record(token)["process"], ids[b.port])
+            self.assertEqual(self.player_record(token)["process"], ids[b.port])
             # That connection stays open, a watcher now, with no player of its own.
             await ws_a.send(json.dumps({"type": "input", "seq": 1, "move": [1, 0], "attack": False}))
             self.assertEqual((await recv_until(ws_a, "error"))["code"], "not_joined")
@@ -596,15 +596,14 @@ class Fleet(unittest.TestCase):
             # stale: B deletes no record that A wrote since.
             ws_a, _, fourth = await join(a.ws_url("/ws"), "wanderer", token)
             self.assertIs(fourth["resumed"], True, fourth)
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
-                                    3.0, "the record A took")
-            self.assertEqual(dropped(b), 1, "B's copy is still there for the leave (B refreshes every 5 s)")
+            await self.await_record(token, ids[a.port], "the record A took")
+            self.assertEqual(stale_copies_dropped(b), 1, "B's copy is still there for the leave (B refreshes every 5 s)")
             await ws_b.send(json.dumps({"type": "leave"}))
             await ws_b.send(json.dumps({"type": "ping", "t": 1}))
             await recv_until(ws_b, "pong")
             await asyncio.sleep(0.5)  # B's delete would have reached Redis by now
-            self.assertIsNotNone(record(token), "B deleted A's record")
-            self.assertEqual(record(token)["process"], ids[a.port])
+            self.assertIsNotNone(self.player_record(token), "B deleted A's record")
+            self.assertEqual(self.player_record(token)["process"], ids[a.port])
             await ws_a.close()
             await ws_b.close()
         run(go())
@@ -617,41 +616,30 @@ class Fleet(unittest.TestCase):
         a = self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", "10000", worlds=1, monsters=0)
         ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
 
-        def record(token):
-            raw = self.redis.command("GET", f"skirmish:player:{token}")
-            return json.loads(raw) if raw else None
-
-        def dropped(d):
-            m = re.search(r"^skirmish_fleet_stale_copies_dropped_total (\S+)$", http_text(d.port, "/metrics")[1], re.M)
-            return float(m.group(1))
-
         async def go():
             old_tab, _, welcome = await join(a.ws_url("/ws"), "two-tabs")
             self.assertEqual(welcome["type"], "welcome", welcome)
             token, first = welcome["token"], await own_record(old_tab, welcome["id"])
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
-                                    3.0, "the record A took at the join")
+            await self.await_record(token, ids[a.port], "the record A took at the join")
 
             ws, _, back = await join(b.ws_url("/ws"), "two-tabs", token)
             self.assertIs(back["resumed"], True, back)
             final_x = await walk_right(ws, back["id"], first["x"])
             self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
             await ws.close()
-            walked, _ = await asyncio.to_thread(
-                poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port]
-                                     and abs(r["x"] - final_x) < 0.5, r), 3.0, "B's record at the walk's end")
-            self.assertEqual(dropped(a), 0, "A refreshed meanwhile: the old tab's copy is gone already")
+            walked = await self.await_record(token, ids[b.port], "B's record at the walk's end",
+                                             also=lambda r: abs(r["x"] - final_x) < 0.5)
+            self.assertEqual(stale_copies_dropped(a), 0, "A refreshed meanwhile: the old tab's copy is gone already")
 
             new_tab, _, again = await join(a.ws_url("/ws"), "two-tabs", token)
             self.assertEqual(again["type"], "welcome", again)
             self.assertIs(again["resumed"], True, again)
             mine = await own_record(new_tab, again["id"])
             self.assertAlmostEqual(mine["x"], walked["x"], delta=1.0, msg=f"A's stale copy played on: {mine} vs {walked}")
-            self.assertEqual(dropped(a), 1)
+            self.assertEqual(stale_copies_dropped(a), 1)
             told = await recv_until(old_tab, "error")
             self.assertEqual(told["code"], "session_taken", told)
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
-                                    3.0, "the record the new tab took")
+            await self.await_record(token, ids[a.port], "the record the new tab took")
             await old_tab.close()
             await new_tab.close()
         run(go())
@@ -665,10 +653,6 @@ class Fleet(unittest.TestCase):
         self.wait_for_full_view([a, b], 3.0, worlds=1)
         ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
 
-        def record(token):
-            raw = self.redis.command("GET", f"skirmish:player:{token}")
-            return json.loads(raw) if raw else None
-
         async def go():
             ws, _, welcome = await join(a.ws_url("/ws"), "patient")
             token = welcome["token"]
@@ -676,8 +660,7 @@ class Fleet(unittest.TestCase):
             ws, _, back = await join(b.ws_url("/ws"), "patient", token)
             self.assertIs(back["resumed"], True, back)
             await ws.close()
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[b.port], r),
-                                    3.0, "B's record")
+            await self.await_record(token, ids[b.port], "B's record")
             self.redis.pause()
             try:
                 await asyncio.to_thread(poll_until, redis_is([a], "down"), 8.0, "A saying Redis is down")
@@ -685,8 +668,7 @@ class Fleet(unittest.TestCase):
                 self.assertIs(again["resumed"], True, again)
             finally:
                 self.redis.resume()
-            await asyncio.to_thread(poll_until, lambda: ((r := record(token)) is not None and r["process"] == ids[a.port], r),
-                                    4.0 + BACK_WITHIN, "A taking the record once Redis is back")
+            await self.await_record(token, ids[a.port], "A taking the record once Redis is back", timeout=4.0 + BACK_WITHIN)
             # Several of A's refreshes later, the connection still plays its player.
             deadline = time.monotonic() + 8 * beat
             while time.monotonic() < deadline:
