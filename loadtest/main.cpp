@@ -195,6 +195,9 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
   std::printf("  %-34s %.1f %% of one core in the window (%.1f %% over the run)\n", "tester CPU (user+sys)",
               cpu["measured_percent_of_one_core"].get<double>(), cpu["run_percent_of_one_core"].get<double>());
   std::printf("  (the tester's own CPU: if it nears %d00 %%, the tester, not the daemon, is the limit)\n", o.threads);
+  const auto& lag = m["tester_loop_lag_ms"];
+  std::printf("  %-34s p50 %.2f  p99 %.2f  max %.2f ms\n", "tester loop lag (its 50 ms timer)", lag["p50"].get<double>(),
+              lag["p99"].get<double>(), lag["max"].get<double>());
   // What a run that "has a result" (exit 0) can still hide: said, so that nobody reads a healthy
   // server into it (found by an audit: half the clients refused, or a server frozen for most of
   // the window, both printed tidy numbers).
@@ -202,6 +205,15 @@ void print_summary(const Options& o, const nlohmann::json& m, const nlohmann::js
     std::printf("  WARNING: only %d of %d clients were connected when the window started: the load was %.0f %% of what "
                 "was asked (see the errors above)\n",
                 connected_start, o.clients, 100.0 * connected_start / std::max(o.clients, 1));
+  }
+  // A tester that reads late adds its lateness to every delay it measures: say so when that
+  // is a tick period at p99, or ten at most (a stall).
+  const double period_ms = tick_rate > 0 ? 1000.0 / tick_rate : 50.0;
+  if (lag["p99"].get<double>() > period_ms || lag["max"].get<double>() > 10 * period_ms) {
+    std::printf("  WARNING: this tester's own event loop ran late (p99 %.1f ms, max %.1f ms): the delays above (frame "
+                "ts -> arrival) include its lateness; give it more --threads or a CPU of its own (the server-side "
+                "delay of --kernel-timestamps leaves it out)\n",
+                lag["p99"].get<double>(), lag["max"].get<double>());
   }
   // Game time that ran slow (a stall, or a server that could not keep its tick rate) is
   // trouble; fewer frames with game time at its rate is a server shedding send rate on purpose

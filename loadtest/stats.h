@@ -47,12 +47,16 @@ struct IntervalStats {
   // server-side delay without the tester's own queueing. Only with --kernel-timestamps.
   Histogram server_delay_us;
   Histogram connect_us;  // TCP connect + upgrade handshake, microseconds
+  // How late each worker's own loop ran its sweep timer, microseconds: a tester too busy to
+  // read on time adds that much to every delay it measures (the kernel timestamps do not).
+  Histogram loop_lag_us;
 
   void merge(const IntervalStats& o) {
     c.merge(o.c);
     delay_us.merge(o.delay_us);
     server_delay_us.merge(o.server_delay_us);
     connect_us.merge(o.connect_us);
+    loop_lag_us.merge(o.loop_lag_us);
   }
   void reset() { *this = IntervalStats{}; }
 };

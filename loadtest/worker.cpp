@@ -180,6 +180,7 @@ void Worker::run() {
   started_ns_ = uv_hrtime();
   uv_timer_start(&ramp_timer_, on_ramp_timer, 0, 5);
   if (config_.behavior != Behavior::Idle && config_.behavior != Behavior::Watch) uv_timer_start(&input_timer_, on_input_timer, kInputTimerMs, kInputTimerMs);
+  last_sweep_ns_ = started_ns_;
   uv_timer_start(&sweep_timer_, on_sweep_timer, kSweepTimerMs, kSweepTimerMs);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
@@ -662,6 +663,12 @@ void Worker::on_sweep_timer(uv_timer_t* t) {
   const auto handshake_ns = static_cast<std::uint64_t>(self->config_.handshake_timeout_s * 1e9);
   const auto close_ns = static_cast<std::uint64_t>(self->config_.close_timeout_s * 1e9);
   std::lock_guard lock(self->mu_);
+  // The loop's lateness: the time since the last sweep beyond the timer's period (libuv counts
+  // the next period from the loop's time at this callback, so lateness does not pile up).
+  const std::uint64_t since = now - self->last_sweep_ns_;
+  const std::uint64_t period_ns = kSweepTimerMs * 1'000'000;
+  self->interval_.loop_lag_us.record(since > period_ns ? (since - period_ns) / 1000 : 0);
+  self->last_sweep_ns_ = now;
   for (std::size_t i = 0; i < self->launched_; ++i) {
     Client& c = *self->clients_[i];
     const bool connecting = c.state == Client::State::Connecting || c.state == Client::State::Handshaking;

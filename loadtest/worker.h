@@ -143,6 +143,7 @@ class Worker {
   uv_timer_t ramp_timer_{}, input_timer_{}, sweep_timer_{};
   uv_async_t stop_async_{};
   std::uint64_t started_ns_ = 0;
+  std::uint64_t last_sweep_ns_ = 0;  // when the sweep timer last ran (its lateness: IntervalStats::loop_lag_us)
   std::size_t launched_ = 0;
   std::size_t open_handles_ = 0;
   bool stopping_ = false;

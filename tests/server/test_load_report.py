@@ -372,6 +372,9 @@ class WhoIsSlow(Scratch):
         self.assertLess(m["server_delay_ms"]["p99"], 300, m["server_delay_ms"])
         self.assertLess(m["server_delay_ms"]["count"], m["delay_ms"]["count"])
         self.assertIn("frames: those that ended a read", out)
+        # The tester knows it stood still: its own loop's lateness, and a warning.
+        self.assertGreater(m["tester_loop_lag_ms"]["max"], 800, m["tester_loop_lag_ms"])
+        self.assertIn("WARNING: this tester's own event loop ran late", out)
 
     def test_a_server_frozen_to_the_end_of_the_window_shows_in_game_rate_and_a_warning(self):
         m, out = self.run_paused("daemon")
@@ -420,6 +423,11 @@ class DeliveredByTime(Scratch):
             self.assertIn(" 0.0 inputs/s sent per client", proc.stdout)
             self.assertRegex(proc.stdout, r"connected at window start\s+5 / 5 \(avg connected 5\.0\)")
             self.assertNotIn("avg joined", proc.stdout)
+            # Five spectators keep the tester's loop on time: a sample every 50 ms, few late.
+            lag = r["measured"]["tester_loop_lag_ms"]
+            self.assertGreater(lag["count"], 30, lag)
+            self.assertLess(lag["p50"], 10, lag)
+            self.assertRegex(proc.stdout, r"tester loop lag \(its 50 ms timer\)\s+p50 \d")
 
 
 class WindowLength(Scratch):
