@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
 #include <map>
 #include <system_error>
 
@@ -52,7 +53,8 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
   listener_v4_.data = listener_v6_.data = this;
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
-  sigint_.data = sigterm_.data = this;
+  uv_signal_init(loop_, &sighup_);
+  sigint_.data = sigterm_.data = sighup_.data = this;
   started_ms_ = monotonic_ms();
   const std::size_t n = loop_count(config_);
   loop_cpus_ = loop_cpus(config_.server.pin_loops, n, allowed_cpus());
@@ -161,6 +163,7 @@ bool Server::listen() {
 
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_signal_start(&sighup_, on_signal, SIGHUP);
   start_io_threads();
   threads_started_ = true;
   // Loop 0 last: threads this one starts later (libuv's pool, for a Redis host's lookup)
@@ -484,7 +487,7 @@ void Server::finish_deferred(ConnId id, protocol::HttpResponse response, std::fu
 
 void Server::on_signal(uv_signal_t* s, int signum) {
   auto* self = static_cast<Server*>(s->data);
-  const char* name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+  const char* name = signum == SIGINT ? "SIGINT" : signum == SIGHUP ? "SIGHUP" : "SIGTERM";
   if (!self->shutting_down()) {
     spdlog::info("received {}, shutting down", name);
     self->begin_shutdown();
@@ -537,9 +540,14 @@ void Server::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
-                         reinterpret_cast<uv_handle_t*>(&listener_v4_), reinterpret_cast<uv_handle_t*>(&listener_v6_)}) {
+                         reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&listener_v4_),
+                         reinterpret_cast<uv_handle_t*>(&listener_v6_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
+  // Closing its last handle for a signal gives it back its default action (the end of the
+  // process) at once: one more signal now would kill the save below. The process is on its
+  // way out anyway: ignored from here.
+  for (const int signum : {SIGINT, SIGTERM, SIGHUP}) std::signal(signum, SIG_IGN);
   if (on_stopped_) on_stopped_();
   // Every loop's own handles close; each thread's uv_run then returns, and uv_run on loop 0
   // once these close callbacks have run. The destructor joins the threads.

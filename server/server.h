@@ -163,8 +163,10 @@ class Server final : private ConnectionLoop::Owner {
   std::size_t loops_empty_ = 0;  // loop 0's thread: loops that have closed all their connections
   bool threads_started_ = false;
 
+  // SIGINT, SIGTERM and SIGHUP (a closed terminal) all stop the daemon gracefully.
   uv_signal_t sigint_;
   uv_signal_t sigterm_;
+  uv_signal_t sighup_;
   std::atomic<bool> shutting_down_{false};
   bool stopped_ = false;
   std::uint64_t started_ms_ = 0;
