@@ -575,6 +575,7 @@ void FleetDirectory::claim(FleetWorld world, std::string held, Claimed done) {
         own_seats_.erase(held);  // used up: not again while Redis cannot check
         done(Claim::Held, held);
       } else if (r.integer == 2) {
+        seats_taken_++;
         done(Claim::Taken, "");  // a place, not a seat: counted as a player already
       } else {
         seats_full_++;

@@ -406,6 +406,23 @@ class Fleet(unittest.TestCase):
             mine = sum(1 for port, _ in granted if port == d.port)
             self.assertEqual(d.metrics().get('skirmish_seat_reservations_total{result="taken"}', 0), mine)
 
+    # b''. A new player's join takes its place in Redis, counted as /place's seats are.
+    def test_a_join_counts_the_place_it_took_or_the_world_full(self):
+        d = self.start_daemon("--max-players", "1", worlds=1)
+        self.wait_for_full_view([d], 2.0, worlds=1)
+
+        async def go():
+            first, _, welcome = await join(d.ws_url("/ws"), "first")
+            second, _, refused = await join(d.ws_url("/ws"), "second")
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            self.assertEqual((refused["type"], refused.get("code")), ("error", "server_full"), refused)
+            await first.close()
+            await second.close()
+        run(go())
+        m = d.metrics()
+        self.assertEqual(m.get('skirmish_seat_reservations_total{result="taken"}', 0), 1)
+        self.assertEqual(m.get('skirmish_seat_reservations_total{result="full"}', 0), 1)
+
     # b'. A seat reserved from another process is not given to a player who comes without one.
     def test_a_join_without_a_seat_does_not_take_a_seat_reserved_elsewhere(self):
         daemons = [self.start_daemon("--max-players", "2", worlds=1) for _ in range(2)]
