@@ -14,6 +14,17 @@ namespace skirmish::server {
 
 struct ServerStats {
   using Counter = std::atomic<std::uint64_t>;
+  // Every reason the server has, and the codes and statuses it sends, start at 0, so that a
+  // rate() or an absent() on /metrics sees them before the first one happens.
+  ServerStats() {
+    for (const char* r : {"request_timeout", "close_timeout", "ping_timeout", "slow_hard_limit", "slow_soft_limit",
+                          "slow_reader", "flood"}) {
+      closes_by_reason_[r] = 0;
+    }
+    for (const char* r : {"over_max_connections", "over_max_per_ip", "shutting_down"}) rejected_by_reason_[r] = 0;
+    for (const char* c : {"1000", "1001", "1002", "1007", "1008", "1009", "1013"}) ws_closes_[c] = 0;
+    for (const int s : {400, 426}) handshake_failures_[s] = 0;
+  }
   Counter connections_total{0};
   Counter http_requests{0};
   Counter websockets_opened{0};
@@ -26,9 +37,16 @@ struct ServerStats {
   Counter reads_paused{0};         // times a connection's reading paused for that limit
 
   void handshake_failed(int status) { bump(handshake_failures_, status); }
-  void closed_with(int code) { bump(ws_closes_, code); }
+  // A client's own close code is echoed, and could be any of 2,000: those of applications
+  // (3000-3999 registered, 4000-4999 private) are counted together, so that no client can
+  // make up series.
+  void closed_with(int code) {
+    bump(ws_closes_, code >= 3000 && code <= 3999 ? std::string("3xxx")
+                     : code >= 4000 && code <= 4999 ? std::string("4xxx")
+                                                    : std::to_string(code));
+  }
   // Connections we ended for a reason other than a close handshake: request_timeout,
-  // close_timeout, ping_timeout, slow_hard_limit, slow_soft_limit, flood.
+  // close_timeout, ping_timeout, slow_hard_limit, slow_soft_limit, slow_reader, flood.
   void ended(const std::string& reason) { bump(closes_by_reason_, reason); }
   // Connections refused before any request: over_max_connections, over_max_per_ip, shutting_down.
   void rejected(const std::string& reason) { bump(rejected_by_reason_, reason); }
@@ -39,7 +57,7 @@ struct ServerStats {
     std::uint64_t frames_in = 0, frames_out = 0, bytes_in = 0, bytes_out = 0;
     std::uint64_t messages_over_rate = 0, pings_coalesced = 0, reads_paused = 0;
     std::map<int, std::uint64_t> handshake_failures;  // by HTTP status
-    std::map<int, std::uint64_t> ws_closes;           // by close code we sent or echoed
+    std::map<std::string, std::uint64_t> ws_closes;   // by close code we sent or echoed (3xxx, 4xxx)
     std::map<std::string, std::uint64_t> closes_by_reason;
     std::map<std::string, std::uint64_t> rejected_by_reason;
     // Adds another loop's numbers to these.
@@ -55,7 +73,7 @@ struct ServerStats {
   }
   mutable std::mutex maps_mutex_;
   std::map<int, std::uint64_t> handshake_failures_;
-  std::map<int, std::uint64_t> ws_closes_;
+  std::map<std::string, std::uint64_t> ws_closes_;
   std::map<std::string, std::uint64_t> closes_by_reason_;
   std::map<std::string, std::uint64_t> rejected_by_reason_;
 };

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import signal
 import unittest
 
@@ -198,6 +199,34 @@ class Frames(unittest.TestCase):
             head, _, rest = data.partition(b"\r\n\r\n")
             self.assertTrue(head.startswith(b"HTTP/1.1 101"))
             self.assertEqual(FrameReader(s, rest).read_until(0xA), b"early")
+
+
+class CloseMetrics(unittest.TestCase):
+    def test_client_close_codes_make_no_new_series_and_every_reason_starts_at_zero(self):
+        d = Daemon("--tick-rate", "1").start()
+        try:
+            m = d.metrics()
+            for series in ('skirmish_connections_ended_total{reason="flood"}',
+                           'skirmish_connections_ended_total{reason="slow_hard_limit"}',
+                           'skirmish_connections_rejected_total{reason="over_max_per_ip"}',
+                           'skirmish_websocket_closes_total{code="1013"}',
+                           'skirmish_handshake_failures_total{status="426"}'):
+                self.assertEqual(m.get(series), 0, series)
+            # Echoed application codes are counted, two series for 2,000 codes (found by an
+            # audit: each code was a series of its own, for as long as the process lived).
+            for code in [3000 + i for i in range(15)] + [4000 + 61 * i for i in range(15)]:
+                with d.connect() as sock:
+                    r = open_websocket(sock)
+                    sock.sendall(client_frame(0x8, code.to_bytes(2, "big")))
+                    self.assertEqual(close_code(r.read_until(0x8)), code)
+            m = d.metrics()
+            self.assertEqual(m.get('skirmish_websocket_closes_total{code="3xxx"}'), 15)
+            self.assertEqual(m.get('skirmish_websocket_closes_total{code="4xxx"}'), 15)
+            applications = {k for k in m if re.match(r'skirmish_websocket_closes_total\{code="[34]', k)}
+            self.assertEqual(applications, {'skirmish_websocket_closes_total{code="3xxx"}',
+                                            'skirmish_websocket_closes_total{code="4xxx"}'})
+        finally:
+            self.assertEqual(d.stop(), 0)
 
 
 class RealClient(unittest.TestCase):
