@@ -1,10 +1,14 @@
-"""The README's configuration table and config/skirmish.json must describe the daemon as built."""
+"""The README's configuration table, config/skirmish.json and docs/metrics.md must describe the
+daemon as built."""
 import json
 import os
+import re
 import subprocess
 import unittest
+import urllib.request
 
 from daemon import Daemon
+from redis_server import RedisServer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DAEMON = os.environ.get("SKIRMISHD", "build/server/skirmishd")
@@ -47,6 +51,24 @@ class Docs(unittest.TestCase):
         with Daemon("--state-file", "", env={"SKIRMISH_TICK_RAT": "10", "SKIRMISH_SKIP_FRESH": "1"}) as d:
             d.wait_for_log(r"SKIRMISH_TICK_RAT is not a setting \(did you mean SKIRMISH_TICK_RATE\?\); ignored")
             self.assertNotIn("SKIRMISH_SKIP_FRESH", "".join(d.lines))
+
+
+    def test_docs_metrics_names_every_family_the_daemon_exposes(self):
+        # Everything on: two worlds, a fleet on a real Redis, Agones (no sidecar needed for its
+        # families to be there).
+        with open(os.path.join(ROOT, "docs", "metrics.md")) as f:
+            documented = set(re.findall(r"^\| `(skirmish_[a-z_]+)` \|", f.read(), re.M))
+        with RedisServer() as redis:
+            d = Daemon("--state-file", "", "--worlds", "2", "--redis-url", redis.url, "--agones", "on").start()
+            try:
+                d.wait_for_log(r"fleet: joined the directory")
+                with urllib.request.urlopen(d.url("/metrics"), timeout=5) as r:
+                    exposed = set(re.findall(r"^# TYPE (\S+) ", r.read().decode(), re.M))
+            finally:
+                self.assertEqual(d.stop(), 0)
+        self.assertGreater(len(exposed), 70)
+        self.assertEqual(exposed - documented, set(), "exposed by the daemon, not in docs/metrics.md")
+        self.assertEqual(documented - exposed, set(), "in docs/metrics.md, not exposed by the daemon")
 
 
 if __name__ == "__main__":
