@@ -349,9 +349,17 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
   try {
     app.parse(static_cast<int>(argv.size()), argv.data());
   } catch (const CLI::ParseError& e) {
+    result.exit_now = true;
+    if (e.get_exit_code() != static_cast<int>(CLI::ExitCodes::Success)) {
+      // A malformed command line is a configuration error like any other: the same words, the
+      // same exit status (2).
+      result.exit_code = 2;
+      result.output = std::string("skirmishd: configuration error: command line: ") + e.what() +
+                      " (skirmishd --help lists the options)\n";
+      return result;
+    }
     std::ostringstream out, err;
     result.exit_code = app.exit(e, out, err);
-    result.exit_now = true;
     result.output = out.str() + err.str();
     return result;
   }
@@ -376,9 +384,12 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
     if (const char* p = env("SKIRMISH_CONFIG")) config_path = p;
   }
   if (!config_path.empty()) apply_json(config, read_json_file(config_path), "config file " + config_path);
+  result.config_file = config_path;
 
   for (const auto& o : options()) {
     if (o.env.empty()) continue;
+    // The command line wins: an environment value it overrides is not read, bad or not.
+    if (!o.flag.empty() && app.get_option(o.flag)->count() > 0) continue;
     if (const char* value = env(o.env.c_str())) {
       const std::string origin = "environment " + o.env;
       const json v = parse_text(o, value, origin);

@@ -29,6 +29,7 @@ struct LoadResult {
   bool exit_now = false;
   int exit_code = 0;
   std::string output;
+  std::string config_file;  // the file read (--config, SKIRMISH_CONFIG), "" for none
 };
 
 // Throws ConfigError for bad values, unknown keys or an unreadable file.

@@ -104,9 +104,12 @@ int main(int argc, char** argv) {
       exit_code = 1;
       srv.begin_shutdown();
     } else {
-      spdlog::info("skirmishd {} listening on {}:{} (tick rate {} Hz, world {}x{}, {} monsters, demo from {})",
-                   SKIRMISH_VERSION, cfg.server.host, srv.port(), cfg.game.tick_rate, cfg.game.world_width,
-                   cfg.game.world_height, cfg.game.monster_count,
+      spdlog::info("skirmishd {} listening on {}:{} ({} world(s) of {}x{}, each up to {} players and {} monsters; "
+                   "tick rate {} Hz; {} event loop(s); state file {}; config {}; demo from {})",
+                   SKIRMISH_VERSION, cfg.server.host, srv.port(), cfg.session.worlds, cfg.game.world_width,
+                   cfg.game.world_height, cfg.game.max_players, cfg.game.monster_count, cfg.game.tick_rate,
+                   srv.event_loops(), cfg.session.state_file.empty() ? "none" : cfg.session.state_file,
+                   loaded.config_file.empty() ? "built-in defaults" : loaded.config_file,
                    cfg.server.web_root.empty() ? "the binary" : cfg.server.web_root);
       {
         std::lock_guard<std::recursive_mutex> lock(game.mutex());

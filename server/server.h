@@ -59,6 +59,7 @@ class Server final : private ConnectionLoop::Owner {
   bool listen();
   // The port actually bound (useful with port 0).
   int port() const { return port_; }
+  std::size_t event_loops() const { return loops_.size(); }
   // Stops accepting, closes every WebSocket with 1001 and lets the loops end once they are
   // gone or the shutdown grace has passed. Idempotent. Loop 0's thread.
   void begin_shutdown();

@@ -195,6 +195,18 @@ TEST_CASE("the command line overrides the environment and the file", "[config]")
   CHECK(r.config.game.tick_rate == 10);
 }
 
+TEST_CASE("an environment value the command line overrides is not read, even a bad one", "[config]") {
+  const LoadResult r = load({"--tick-rate", "20"}, env_of({{"SKIRMISH_TICK_RATE", "500"}}));
+  CHECK(r.config.game.tick_rate == 20);
+  CHECK_THROWS_AS(load({}, env_of({{"SKIRMISH_TICK_RATE", "500"}})), ConfigError);
+}
+
+TEST_CASE("the file read is named in the result", "[config]") {
+  const TempFile file(json{{"game", {{"tick_rate", 10}}}});
+  CHECK(load({"--config", file.path()}).config_file == file.path());
+  CHECK(load({}).config_file.empty());
+}
+
 TEST_CASE("--flag=value works like --flag value", "[config]") {
   CHECK(load({"--port=4444"}).config.server.port == 4444);
 }
@@ -681,16 +693,21 @@ TEST_CASE("--print-options-table has one row per option", "[config]") {
   CHECK(rows == options().size());
 }
 
-TEST_CASE("an unknown flag or a flag without its value exits non-zero without throwing", "[config]") {
+TEST_CASE("an unknown flag or a flag without its value exits 2 as a configuration error, without throwing",
+          "[config]") {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"--bogus"}, std::vector<std::string>{"--port"}, std::vector<std::string>{"extra"}}) {
     INFO(args.front());
     LoadResult r;
     REQUIRE_NOTHROW(r = load(args));
     CHECK(r.exit_now);
-    CHECK(r.exit_code != 0);
-    CHECK_FALSE(r.output.empty());
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.rfind("skirmishd: configuration error: command line: ", 0) == 0);
   }
+  const LoadResult help = load({"--help"});
+  CHECK(help.exit_now);
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("Precedence") != std::string::npos);
 }
 
 TEST_CASE("describe_options has one entry per option with its default", "[config]") {
