@@ -24,9 +24,10 @@ namespace {
 
 std::string os_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-// Writes all of `bytes` to a new file and fsyncs it.
+// Writes all of `bytes` to a new file and fsyncs it. Readable by the daemon's user only: it
+// holds every player's token (whoever has one plays that player).
 std::optional<std::string> write_file_synced(const std::string& path, const std::string& bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return os_error("cannot write " + path);
   std::size_t done = 0;
   while (done < bytes.size()) {

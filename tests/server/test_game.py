@@ -364,6 +364,8 @@ class Reconnect(unittest.TestCase):
                 w, pos = run(join(d.ws_url()))
                 self.assertEqual(d.stop(), 0)
                 self.assertTrue(os.path.exists(state))
+                # It holds the players' tokens: for the daemon's user only.
+                self.assertEqual(os.stat(state).st_mode & 0o077, 0, oct(os.stat(state).st_mode))
             finally:
                 d.kill()
             d2 = Daemon(*args).start()
