@@ -177,7 +177,9 @@ void ConnectionLoop::begin_shutdown() {
 
 void ConnectionLoop::on_grace_expired(uv_timer_t* t) {
   auto* self = static_cast<ConnectionLoop*>(t->data);
-  spdlog::info("shutdown grace over: dropping {} connection(s)", self->connections_.size());
+  if (!self->connections_.empty()) {
+    spdlog::info("shutdown grace over: loop {} drops {} connection(s)", static_cast<int>(self->index()), self->connections_.size());
+  }
   self->drop_all();
 }
 
