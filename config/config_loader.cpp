@@ -323,6 +323,23 @@ std::vector<std::string> misspelt_environment(const std::vector<std::string>& na
   return out;
 }
 
+// What --help shows after a flag: the kind of value it takes (a choice's values).
+std::string value_shape(const Option& o) {
+  switch (o.kind) {
+    case ValueKind::Int: return "INT";
+    case ValueKind::Float: return "NUMBER";
+    case ValueKind::Choice: {
+      std::string s = "{";
+      for (const auto& c : o.choices) s += (s.size() > 1 ? "|" : "") + c;
+      return s + "}";
+    }
+    case ValueKind::StringList: return "LIST";
+    case ValueKind::Json: return "JSON";
+    case ValueKind::String: break;
+  }
+  return "TEXT";
+}
+
 LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& env) {
   LoadResult result;
   CLI::App app{"skirmishd: a realtime WebSocket game server (a monster fight for browsers)", "skirmishd"};
@@ -339,7 +356,7 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
     const Option& o = options()[i];
     if (o.flag.empty()) continue;
     std::string help = o.help + " [" + o.key + ", env " + o.env + ", default " + o.get(Config{}).dump() + "]";
-    app.add_option(o.flag, flag_values[i], help);
+    app.add_option(o.flag, flag_values[i], help)->type_name(value_shape(o));
   }
   app.footer("Precedence: built-in defaults < --config file < SKIRMISH_* environment < command line.");
 

@@ -296,12 +296,12 @@ std::vector<Option> build_options() {
     world.set = [](Config& c, const json& v) { c.game.world_width = c.game.world_height = v.get<float>(); };
     o.push_back(std::move(world));
   }
-  o.push_back(integer("game.monsters", "SKIRMISH_MONSTERS", "--monsters", 0, 200000, "monsters in the world",
+  o.push_back(integer("game.monsters", "SKIRMISH_MONSTERS", "--monsters", 0, 200000, "monsters in each world",
                       [](Config& c) -> auto& { return c.game.monster_count; }));
   o.push_back(integer("game.obstacles", "SKIRMISH_OBSTACLES", "--obstacles", 0, 10000, "rock obstacles in the world",
                       [](Config& c) -> auto& { return c.game.obstacle_count; }));
   o.push_back(integer("game.max_players", "SKIRMISH_MAX_PLAYERS", "--max-players", 1, 1000000,
-                      "players in the world at once; more get an error",
+                      "players in each world at once; more get an error",
                       [](Config& c) -> auto& { return c.game.max_players; }));
   o.push_back(real("game.view_radius", "SKIRMISH_VIEW_RADIUS", "--view-radius", 50, 100000,
                    "units around a player that its client is sent",
