@@ -143,10 +143,21 @@ bool is_section(const std::string& prefix) {
 void apply_json_at(Config& config, const json& doc, const std::string& prefix, const std::string& origin) {
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it.key().find('.') != std::string::npos) {
+      // One spelling of each key: a flat "game.tick_rate" beside a nested one would win
+      // silently over it.
+      throw ConfigError("configuration key '" + it.key() + "' (in " + origin + "): write it nested, as {\"" +
+                        it.key().substr(0, it.key().find('.')) + "\": {\"" + it.key().substr(it.key().find('.') + 1) +
+                        "\": ...}}");
+    }
     if (const Option* o = find_option(key)) {
       check_value(*o, it.value(), origin);
       o->set(config, it.value());
-    } else if (it.value().is_object() && is_section(key)) {
+    } else if (is_section(key)) {
+      if (!it.value().is_object()) {
+        throw ConfigError("configuration section '" + key + "' (in " + origin + ") must be an object of settings, got " +
+                          it.value().dump());
+      }
       apply_json_at(config, it.value(), key, origin);
     } else {
       throw ConfigError("unknown configuration key '" + key + "' (in " + origin + ")");
@@ -165,15 +176,24 @@ json read_json_file(const std::string& path) {
   }
   // JSON allows a key twice and nlohmann keeps the last; in a config file the first one is
   // then silently ignored, which is never what its author meant.
-  std::vector<std::set<std::string>> keys_by_depth;
-  std::string duplicate;
+  // Each open object's keys so far, and the path to it ("game"), to name a duplicate fully.
+  struct Open {
+    std::string path;
+    std::set<std::string> keys;
+  };
+  std::vector<Open> open;
+  std::string last_key, duplicate;
   const json::parser_callback_t track_keys = [&](int, json::parse_event_t event, json& parsed) {
     if (event == json::parse_event_t::object_start) {
-      keys_by_depth.emplace_back();
+      const std::string parent = open.empty() ? "" : open.back().path;
+      open.push_back({open.empty() ? "" : parent.empty() ? last_key : parent + "." + last_key, {}});
     } else if (event == json::parse_event_t::object_end) {
-      keys_by_depth.pop_back();
-    } else if (event == json::parse_event_t::key && !keys_by_depth.empty() && duplicate.empty()) {
-      if (!keys_by_depth.back().insert(parsed.get<std::string>()).second) duplicate = parsed.get<std::string>();
+      if (!open.empty()) open.pop_back();
+    } else if (event == json::parse_event_t::key && !open.empty()) {
+      last_key = parsed.get<std::string>();
+      if (!open.back().keys.insert(last_key).second && duplicate.empty()) {
+        duplicate = open.back().path.empty() ? last_key : open.back().path + "." + last_key;
+      }
     }
     return true;
   };

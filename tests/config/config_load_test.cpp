@@ -235,7 +235,8 @@ TEST_CASE("a config file may hold comments", "[config]") {
 
 TEST_CASE("a config file that sets a key twice is an error naming the key", "[config]") {
   const TempFile file(std::string(R"({"server": {"port": 7001, "log_level": "info", "port": 7002}})"));
-  CHECK_THROWS_WITH(load({"--config", file.path()}), Catch::Contains("'port' more than once") && Catch::Contains(file.path()));
+  CHECK_THROWS_WITH(load({"--config", file.path()}),
+                    Catch::Contains("'server.port' more than once") && Catch::Contains(file.path()));
   // The same key in two sections is two keys.
   const TempFile ok(std::string(R"({"server": {"max_connections": 5}, "polling": {"max_waiting": 5}})"));
   CHECK(load({"--config", ok.path()}).config.polling.max_waiting == 5);
@@ -443,14 +444,25 @@ TEST_CASE("an unknown key in the file is refused naming the key and the file", "
   CHECK(msg.find(file.path()) != std::string::npos);
 }
 
-TEST_CASE("an unknown section, or a section that is not an object, is an unknown key", "[config]") {
+TEST_CASE("an unknown section is an unknown key; a section that is not an object says so", "[config]") {
   const TempFile section(json{{"sever", {{"port", 8080}}}});
   const std::string msg = load_error({"--config", section.path()});
   CHECK(msg.find("unknown configuration key 'sever'") != std::string::npos);
   const TempFile scalar(json{{"server", 8080}});
-  CHECK(load_error({"--config", scalar.path()}).find("unknown configuration key 'server'") != std::string::npos);
+  CHECK(load_error({"--config", scalar.path()}).find("section 'server'") != std::string::npos);
+  const TempFile null_section(json{{"game", nullptr}});
+  CHECK(load_error({"--config", null_section.path()}).find("section 'game'") != std::string::npos);
+  CHECK(load_error({"--config", null_section.path()}).find("must be an object") != std::string::npos);
   const TempFile top(json{{"port", 8080}});
   CHECK(load_error({"--config", top.path()}).find("unknown configuration key 'port'") != std::string::npos);
+}
+
+TEST_CASE("a flat dotted key is refused with its nested spelling", "[config]") {
+  // It was taken, and won silently over the same key written nested.
+  const TempFile flat(json{{"game.tick_rate", 25}, {"game", {{"tick_rate", 10}}}});
+  const std::string msg = load_error({"--config", flat.path()});
+  CHECK(msg.find("'game.tick_rate'") != std::string::npos);
+  CHECK(msg.find("write it nested") != std::string::npos);
 }
 
 TEST_CASE("a file that cannot be read is refused naming the path", "[config]") {
