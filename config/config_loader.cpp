@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -140,7 +141,12 @@ bool is_section(const std::string& prefix) {
   return false;
 }
 
-void apply_json_at(Config& config, const json& doc, const std::string& prefix, const std::string& origin) {
+// Where each key's value came from ("config file F", "environment E", "command line --f"), for
+// the rules that tie two keys together; a key not in it has its built-in default.
+using Origins = std::map<std::string, std::string>;
+
+void apply_json_at(Config& config, const json& doc, const std::string& prefix, const std::string& origin,
+                   Origins* origins) {
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
     if (it.key().find('.') != std::string::npos) {
@@ -153,12 +159,13 @@ void apply_json_at(Config& config, const json& doc, const std::string& prefix, c
     if (const Option* o = find_option(key)) {
       check_value(*o, it.value(), origin);
       o->set(config, it.value());
+      if (origins) (*origins)[key] = origin;
     } else if (is_section(key)) {
       if (!it.value().is_object()) {
         throw ConfigError("configuration section '" + key + "' (in " + origin + ") must be an object of settings, got " +
                           it.value().dump());
       }
-      apply_json_at(config, it.value(), key, origin);
+      apply_json_at(config, it.value(), key, origin, origins);
     } else {
       throw ConfigError("unknown configuration key '" + key + "' (in " + origin + ")");
     }
@@ -218,9 +225,9 @@ json read_json_file(const std::string& path) {
 // The state file is read at start and replaced at every stop: a path that cannot be one
 // (a directory, a missing folder, a folder we may not write) is named now, not found out
 // by a crash after "listening" or a save that fails at the end.
-void check_state_file(const std::string& path) {
+void check_state_file(const std::string& path, const std::string& from) {
   if (path.empty()) return;
-  const std::string what = "game.state_file = \"" + path + "\": ";
+  const std::string what = "game.state_file = \"" + path + "\"" + from + ": ";
   const std::string hint = " (set it to \"\" to keep no state)";
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -236,22 +243,31 @@ void check_state_file(const std::string& path) {
 }
 
 // Rules that tie two options together, checked once everything is loaded.
-void check_consistency(const Config& c) {
+void check_consistency(const Config& c, const Origins& origins) {
+  // " (from ...)", or " (the default)", as a value error says where its value came from.
+  const auto from = [&origins](const std::string& key) {
+    const auto it = origins.find(key);
+    return it == origins.end() ? std::string(" (the default)") : " (from " + it->second + ")";
+  };
   if (c.game.monster_count > 0 && c.game.monster_kinds.empty()) {
-    throw ConfigError("game.monster_kinds must not be empty when game.monsters > 0");
+    throw ConfigError("game.monster_kinds" + from("game.monster_kinds") + " must not be empty when game.monsters" +
+                      from("game.monsters") + " > 0");
   }
   if (auto why = game::validate_config(c.game)) throw ConfigError("game: " + *why);
-  check_state_file(c.session.state_file);
+  check_state_file(c.session.state_file, from("game.state_file"));
   if (!c.server.web_root.empty() && !std::filesystem::is_directory(c.server.web_root)) {
-    throw ConfigError("server.web_root = \"" + c.server.web_root + "\": no such folder (empty: the files built in)");
+    throw ConfigError("server.web_root = \"" + c.server.web_root + "\"" + from("server.web_root") +
+                      ": no such folder (empty: the files built in)");
   }
   if (c.polling.longpoll_timeout_ms > c.polling.max_longpoll_ms) {
-    throw ConfigError("polling.longpoll_timeout_ms (" + std::to_string(c.polling.longpoll_timeout_ms) +
-                      ") must not be above polling.max_longpoll_ms (" + std::to_string(c.polling.max_longpoll_ms) + ")");
+    throw ConfigError("polling.longpoll_timeout_ms = " + std::to_string(c.polling.longpoll_timeout_ms) +
+                      from("polling.longpoll_timeout_ms") + " must not be above polling.max_longpoll_ms = " +
+                      std::to_string(c.polling.max_longpoll_ms) + from("polling.max_longpoll_ms"));
   }
   if (c.flow.hard_limit_bytes < c.flow.soft_limit_bytes) {
-    throw ConfigError("websocket.hard_limit_bytes (" + std::to_string(c.flow.hard_limit_bytes) +
-                      ") must not be below websocket.soft_limit_bytes (" + std::to_string(c.flow.soft_limit_bytes) + ")");
+    throw ConfigError("websocket.hard_limit_bytes = " + std::to_string(c.flow.hard_limit_bytes) +
+                      from("websocket.hard_limit_bytes") + " must not be below websocket.soft_limit_bytes = " +
+                      std::to_string(c.flow.soft_limit_bytes) + from("websocket.soft_limit_bytes"));
   }
 }
 
@@ -279,7 +295,7 @@ std::string read_small_file(const std::string& path, std::uintmax_t max_bytes, s
 
 void apply_json(Config& config, const json& doc, const std::string& origin) {
   if (!doc.is_object()) throw ConfigError(origin + " must be a JSON object");
-  apply_json_at(config, doc, "", origin);
+  apply_json_at(config, doc, "", origin, nullptr);
 }
 
 json to_json(const Config& config) {
@@ -420,7 +436,11 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
   if (config_path.empty()) {
     if (const char* p = env("SKIRMISH_CONFIG")) config_path = p;
   }
-  if (!config_path.empty()) apply_json(config, read_json_file(config_path), "config file " + config_path);
+  Origins origins;
+  if (!config_path.empty()) {
+    const json doc = read_json_file(config_path);
+    apply_json_at(config, doc, "", "config file " + config_path, &origins);
+  }
   result.config_file = config_path;
 
   for (const auto& o : options()) {
@@ -432,6 +452,7 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
       const json v = parse_text(o, value, origin);
       check_value(o, v, origin);
       o.set(config, v);
+      origins[o.key] = origin;
     }
   }
   for (std::size_t i = 0; i < options().size(); ++i) {
@@ -441,8 +462,9 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
     const json v = parse_text(o, flag_values[i], origin);
     check_value(o, v, origin);
     o.set(config, v);
+    origins[o.key] = origin;
   }
-  check_consistency(config);
+  check_consistency(config, origins);
 
   if (print_config) {
     result.exit_now = true;

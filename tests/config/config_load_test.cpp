@@ -255,7 +255,8 @@ TEST_CASE("a config file over 1 MiB is refused unread", "[config]") {
 TEST_CASE("a state file that cannot be one is an error naming game.state_file", "[config]") {
   const std::string dir = std::filesystem::temp_directory_path().string();
   CHECK_THROWS_WITH(load({"--state-file", dir}), Catch::Contains("game.state_file") && Catch::Contains("is a directory"));
-  CHECK_THROWS_WITH(load({"--state-file", "/nonexistent-skirmish-dir/s.json"}), Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(load({"--state-file", "/nonexistent-skirmish-dir/s.json"}),
+                    Catch::Contains("does not exist") && Catch::Contains("(from command line --state-file)"));
   CHECK(load({"--state-file", ""}).config.session.state_file.empty());
 }
 
@@ -563,8 +564,13 @@ TEST_CASE("monster kind numbers beyond int or float range are refused", "[config
 
 TEST_CASE("a hard send limit below the soft one is refused", "[config]") {
   const std::string msg = load_error({"--soft-limit-bytes", "100000", "--hard-limit-bytes", "50000"});
-  CHECK(msg.find("websocket.hard_limit_bytes") != std::string::npos);
-  CHECK(msg.find("websocket.soft_limit_bytes") != std::string::npos);
+  CHECK(msg.find("websocket.hard_limit_bytes = 50000 (from command line --hard-limit-bytes)") != std::string::npos);
+  CHECK(msg.find("websocket.soft_limit_bytes = 100000 (from command line --soft-limit-bytes)") != std::string::npos);
+  // Each side says where its value came from, the built-in default too.
+  const std::string env = load_error({}, env_of({{"SKIRMISH_LONGPOLL_TIMEOUT_MS", "999999"}}));
+  INFO(env);
+  CHECK(env.find("(from environment SKIRMISH_LONGPOLL_TIMEOUT_MS)") != std::string::npos);
+  CHECK(env.find("(the default)") != std::string::npos);
 }
 
 TEST_CASE("the range limits of every numeric option are enforced from the command line", "[config]") {
