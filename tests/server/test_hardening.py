@@ -281,7 +281,7 @@ class FilePaths(unittest.TestCase):
             f.write('{"server": {"port": 9001, "port": 9002}}')
         code, out = run_daemon("--config", path)
         self.assertEqual(code, 2, out)
-        self.assertIn("'port' more than once", out)
+        self.assertIn("'server.port' more than once", out)
 
 
 class LongPollsAtShutdown(unittest.TestCase):
