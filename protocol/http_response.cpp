@@ -52,6 +52,11 @@ std::string serialize_response(const HttpResponse& r) {
   out += line;
   out += status_text(r.status);
   out += "\r\n";
+  if (!r.date.empty() && r.status >= 200) {
+    out += "Date: ";
+    out += r.date;
+    out += "\r\n";
+  }
   for (const auto& h : r.headers) {
     out += h.name;
     out += ": ";

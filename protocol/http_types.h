@@ -38,6 +38,9 @@ struct HttpResponse {
   // The request was HTTP/1.0 and asked to be kept alive: say "Connection: keep-alive", or the
   // client takes the connection for closing after this answer (RFC 9112 9.3, appendix C.2.2).
   bool announce_keep_alive = false;
+  // The Date header's value, from the caller (this layer has no clock); empty: none. Not sent
+  // on a 1xx.
+  std::string date;
 };
 
 // What the request parser enforces. The daemon fills this from config ("http.*").

@@ -10,10 +10,17 @@
 #include "protocol/frame_encoder.h"
 #include "protocol/handshake.h"
 #include "protocol/http_response.h"
+#include "server/http_date.h"
 
 namespace skirmish::server {
 
 namespace {
+
+// A refusal sent before any request could be fitted (a bad request, one that never arrived).
+protocol::HttpResponse dated(protocol::HttpResponse response) {
+  response.date = http_date_now();
+  return response;
+}
 
 // Entries of one vectored write: enough to batch a tick's frames, few enough that the bytes
 // in flight (which a slow-reader close cannot take back) stay small.
@@ -138,7 +145,7 @@ void Connection::handle_http(const char* data, std::size_t len) {
       const auto& err = http_->error();
       stats_.handshake_failed(err.status);
       spdlog::debug("conn {} {}: bad request: {} {}", id_, peer_, err.status, err.reason);
-      respond_and_drain(protocol::serialize_response(protocol::make_reject_response(err)));
+      respond_and_drain(protocol::serialize_response(dated(protocol::make_reject_response(err))));
       return;
     }
     data += consumed;
@@ -223,6 +230,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
 }
 
 void Connection::fit_answer(protocol::HttpResponse& response) const {
+  response.date = http_date_now();
   if (answering_head_) response.head_only = true;
   if (answering_close_) response.keep_alive = false;  // the client's "Connection: close", or an HTTP/1.0 default
   if (answering_http10_) response.announce_keep_alive = true;
@@ -666,7 +674,7 @@ void Connection::on_deadline() {
       stats_.ended("request_timeout");
       if (http_ && http_->started()) {
         respond_and_drain(protocol::serialize_response(
-            protocol::make_reject_response({408, "the request did not arrive in time", {}})));
+            dated(protocol::make_reject_response({408, "the request did not arrive in time", {}}))));
       } else {
         abort();  // an idle keep-alive connection: nothing to answer
       }

@@ -32,6 +32,15 @@ TEST_CASE("a 200 with a body has its headers, a Content-Length and the body", "[
         "hello");
 }
 
+TEST_CASE("a date given is the Date header, first; none on a 101", "[protocol][response]") {
+  HttpResponse r = response(404, "");
+  r.date = "Sun, 06 Nov 1994 08:49:37 GMT";
+  CHECK(serialize_response(r).rfind("HTTP/1.1 404 Not Found\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n", 0) == 0);
+  HttpResponse up = response(101, "");
+  up.date = r.date;
+  CHECK(serialize_response(up).find("Date:") == std::string::npos);
+}
+
 TEST_CASE("a 200 with an empty body says Content-Length: 0", "[protocol][response]") {
   CHECK(serialize_response(response(200)) == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 }

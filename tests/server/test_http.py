@@ -1,4 +1,6 @@
 """Plain HTTP against the real daemon: static files, ETag/304, methods, paths, health."""
+import datetime
+import email.utils
 import json
 import signal
 import socket
@@ -161,6 +163,23 @@ class StaticFiles(unittest.TestCase):
             status, h, _ = get(s, "/ws")
         self.assertEqual(status, 426)
         self.assertEqual(h["sec-websocket-version"], "13")
+
+    def test_every_answer_is_dated_now(self):
+        # RFC 9110 6.6.1: an origin server with a clock sends Date in every 2xx, 3xx and 4xx.
+        answers = {}
+        with self.d.connect() as s:
+            for path in ("/", "/healthz", "/no-such-file", "/ws"):
+                status, h, _ = get(s, path)
+                answers[status] = h.get("date")
+        with self.d.connect() as s:
+            status, h, _ = http_request(s, b"GARBAGE\x01\x02 / HTTP/1.1\r\n\r\n")
+            answers[status] = h.get("date")
+        self.assertEqual(sorted(answers), [200, 400, 404, 426])
+        for status, date in answers.items():
+            self.assertIsNotNone(date, status)
+            when = email.utils.parsedate_to_datetime(date)
+            self.assertTrue(date.endswith(" GMT"), date)
+            self.assertLess(abs((when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()), 5, date)
 
     def test_malformed_request_is_400_and_closed(self):
         with self.d.connect() as s:
