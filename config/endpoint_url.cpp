@@ -71,6 +71,11 @@ std::optional<RedisEndpoint> parse_redis_url(std::string_view url, std::string& 
       why = "the password is empty";
       return std::nullopt;
     }
+    if (out.password == "***") {
+      // --print-config's mask, copied back into a file: the real password is not there.
+      why = "the password is '***', the mask --print-config shows in its place: write the real one";
+      return std::nullopt;
+    }
     rest.remove_prefix(at + 1);
   }
   const std::string host_part = std::string(kRedisScheme) + std::string(rest);

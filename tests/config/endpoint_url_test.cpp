@@ -82,6 +82,12 @@ TEST_CASE("a redis URL is shown with its password hidden") {
   CHECK(skirmish::config::redact_redis_url("") == "");
 }
 
+TEST_CASE("the shown form, copied back, is refused: its password is the mask") {
+  std::string why;
+  CHECK_FALSE(parse_redis_url(skirmish::config::redact_redis_url("redis://game:s3cret@h:1"), why));
+  CHECK(why.find("--print-config") != std::string::npos);
+}
+
 TEST_CASE("a public URL says whether browsers come over TLS, and the authority they write") {
   std::string why;
   auto u = parse_public_url("https://eu1.example.com", why);
