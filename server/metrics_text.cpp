@@ -29,6 +29,22 @@ double DurationHistogram::quantile(double q) const {
   return kBounds[std::size(kBounds) - 1];
 }
 
+std::string MetricsText::label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void MetricsText::header(std::string_view name, std::string_view help, std::string_view type) {
   out_ += "# HELP ";
   out_ += name;
@@ -71,7 +87,7 @@ void MetricsText::histogram(std::string_view name, std::string_view help, const 
 void MetricsText::histograms(std::string_view name, std::string_view help, std::string_view label,
                              const std::vector<std::pair<std::string, const DurationHistogram*>>& hs) {
   header(name, help, "histogram");
-  for (const auto& [value, h] : hs) histogram_samples(name, std::string(label) + "=\"" + value + "\"", *h);
+  for (const auto& [value, h] : hs) histogram_samples(name, std::string(label) + "=\"" + label_value(value) + "\"", *h);
 }
 
 void MetricsText::histogram_samples(std::string_view name, const std::string& labels, const DurationHistogram& h) {

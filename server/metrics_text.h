@@ -37,6 +37,9 @@ class MetricsText {
   void histograms(std::string_view name, std::string_view help, std::string_view label,
                   const std::vector<std::pair<std::string, const DurationHistogram*>>& hs);
   std::string take() { return std::move(out_); }
+  // A label's value as the text format writes it: backslash, double quote and line feed
+  // escaped (the values are ours today, world names included; kept safe whatever they become).
+  static std::string label_value(std::string_view value);
 
  private:
   void header(std::string_view name, std::string_view help, std::string_view type);
@@ -55,7 +58,7 @@ void MetricsText::labelled(std::string_view type, std::string_view name, std::st
     if constexpr (std::is_arithmetic_v<Key>) {
       l += std::to_string(key);
     } else {
-      l += key;
+      l += label_value(key);
     }
     l += '"';
     sample(name, l, static_cast<double>(value));
