@@ -83,17 +83,18 @@ void GameService::write_metrics(MetricsText& m) const {
             [](W w) { return w.tick().scheduler().level(); });
   {
     // Two labels: which world, which class of viewer.
-    std::map<std::string, double> every, budget;
+    std::map<std::pair<std::string, std::string>, double> every, budget;
     for (const auto& w : worlds_) {
       const SendScheduler& s = w->tick().scheduler();
-      const std::string world = w->name() + "\",class=\"";
-      every[world + "player"] = s.k_players();
-      every[world + "watcher"] = s.k_watchers();
-      budget[world + "player"] = s.player_frames();
-      budget[world + "watcher"] = s.watcher_frames();
+      every[{w->name(), "player"}] = s.k_players();
+      every[{w->name(), "watcher"}] = s.k_watchers();
+      budget[{w->name(), "player"}] = s.player_frames();
+      budget[{w->name(), "watcher"}] = s.watcher_frames();
     }
-    m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "world", every);
-    m.labelled("gauge", "skirmish_send_budget_class_frames", "tick frames a tick the budget gives each class", "world", budget);
+    m.labelled("gauge", "skirmish_send_every_ticks", "viewers of each class get a frame every this many ticks", "world",
+               "class", every);
+    m.labelled("gauge", "skirmish_send_budget_class_frames", "tick frames a tick the budget gives each class", "world",
+               "class", budget);
   }
   per_world("gauge", "skirmish_viewers_shed", "due viewers not served in the last tick (a budget in force)",
             [](W w) { return w.tick().shed_last_tick(); });

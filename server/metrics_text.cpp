@@ -45,6 +45,18 @@ std::string MetricsText::label_value(std::string_view value) {
   return out;
 }
 
+void MetricsText::labelled(std::string_view type, std::string_view name, std::string_view help, std::string_view first,
+                           std::string_view second,
+                           const std::map<std::pair<std::string, std::string>, double>& values) {
+  header(name, help, type);
+  for (const auto& [key, value] : values) {
+    sample(name,
+           std::string(first) + "=\"" + label_value(key.first) + "\"," + std::string(second) + "=\"" +
+               label_value(key.second) + "\"",
+           value);
+  }
+}
+
 void MetricsText::header(std::string_view name, std::string_view help, std::string_view type) {
   out_ += "# HELP ";
   out_ += name;

@@ -32,6 +32,9 @@ class MetricsText {
   template <class Key, class Value>
   void labelled(std::string_view type, std::string_view name, std::string_view help, std::string_view label,
                 const std::map<Key, Value>& values);
+  // Two labels: (first's value, second's value) -> sample.
+  void labelled(std::string_view type, std::string_view name, std::string_view help, std::string_view first,
+                std::string_view second, const std::map<std::pair<std::string, std::string>, double>& values);
   void histogram(std::string_view name, std::string_view help, const DurationHistogram& h);
   // One histogram per value of `label` (e.g. one per world).
   void histograms(std::string_view name, std::string_view help, std::string_view label,

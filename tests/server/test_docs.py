@@ -63,10 +63,15 @@ class Docs(unittest.TestCase):
             try:
                 d.wait_for_log(r"fleet: joined the directory")
                 with urllib.request.urlopen(d.url("/metrics"), timeout=5) as r:
-                    exposed = set(re.findall(r"^# TYPE (\S+) ", r.read().decode(), re.M))
+                    text = r.read().decode()
+                exposed = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
             finally:
                 self.assertEqual(d.stop(), 0)
         self.assertGreater(len(exposed), 70)
+        # The families with two labels have two (the second was once folded into the first).
+        for world in ("world-1", "world-2"):
+            for cls in ("player", "watcher"):
+                self.assertRegex(text, rf'(?m)^skirmish_send_every_ticks\{{world="{world}",class="{cls}"\}} \d')
         self.assertEqual(exposed - documented, set(), "exposed by the daemon, not in docs/metrics.md")
         self.assertEqual(documented - exposed, set(), "in docs/metrics.md, not exposed by the daemon")
 
