@@ -149,7 +149,7 @@ void apply_json_at(Config& config, const json& doc, const std::string& prefix, c
                    Origins* origins) {
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
-    if (it.key().find('.') != std::string::npos) {
+    if (it.key().find('.') != std::string::npos && find_option(key)) {
       // One spelling of each key: a flat "game.tick_rate" beside a nested one would win
       // silently over it.
       throw ConfigError("configuration key '" + it.key() + "' (in " + origin + "): write it nested, as {\"" +
@@ -183,24 +183,41 @@ json read_json_file(const std::string& path) {
   }
   // JSON allows a key twice and nlohmann keeps the last; in a config file the first one is
   // then silently ignored, which is never what its author meant.
-  // Each open object's keys so far, and the path to it ("game"), to name a duplicate fully.
+  // Each open object or array, with the path to it ("game", "game.monster_kinds[1]") and an
+  // object's keys so far, to name a duplicate fully.
   struct Open {
+    bool array = false;
     std::string path;
     std::set<std::string> keys;
+    std::size_t items = 0;  // an array's elements begun
   };
   std::vector<Open> open;
   std::string last_key, duplicate;
+  // Where a value that starts now sits: under the last key of the object around it, or the
+  // next element of the array around it.
+  const auto here = [&]() -> std::string {
+    if (open.empty()) return "";
+    Open& around = open.back();
+    if (around.array) return around.path + "[" + std::to_string(around.items++) + "]";
+    return around.path.empty() ? last_key : around.path + "." + last_key;
+  };
   const json::parser_callback_t track_keys = [&](int, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      const std::string parent = open.empty() ? "" : open.back().path;
-      open.push_back({open.empty() ? "" : parent.empty() ? last_key : parent + "." + last_key, {}});
-    } else if (event == json::parse_event_t::object_end) {
-      if (!open.empty()) open.pop_back();
-    } else if (event == json::parse_event_t::key && !open.empty()) {
-      last_key = parsed.get<std::string>();
-      if (!open.back().keys.insert(last_key).second && duplicate.empty()) {
-        duplicate = open.back().path.empty() ? last_key : open.back().path + "." + last_key;
-      }
+    switch (event) {
+      case json::parse_event_t::object_start: open.push_back({false, here(), {}, 0}); break;
+      case json::parse_event_t::array_start: open.push_back({true, here(), {}, 0}); break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::key:
+        last_key = parsed.get<std::string>();
+        if (!open.empty() && !open.back().keys.insert(last_key).second && duplicate.empty()) {
+          duplicate = open.back().path.empty() ? last_key : open.back().path + "." + last_key;
+        }
+        break;
+      case json::parse_event_t::value:
+        if (!open.empty() && open.back().array) open.back().items++;  // a scalar element
+        break;
     }
     return true;
   };

@@ -16,12 +16,6 @@ namespace skirmish::server {
 
 namespace {
 
-// A refusal sent before any request could be fitted (a bad request, one that never arrived).
-protocol::HttpResponse dated(protocol::HttpResponse response) {
-  response.date = http_date_now();
-  return response;
-}
-
 // Entries of one vectored write: enough to batch a tick's frames, few enough that the bytes
 // in flight (which a slow-reader close cannot take back) stay small.
 constexpr std::size_t kMaxWriteBufs = 64;

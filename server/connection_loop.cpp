@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "protocol/http_response.h"
+#include "server/http_date.h"
 
 namespace skirmish::server {
 
@@ -77,7 +78,7 @@ void ConnectionLoop::started(Connection* conn) {
     stats_.rejected(refused->first);
     spdlog::debug("conn {} {}: refused: {}", conn->id(), conn->peer(), refused->second);
     conn->respond_and_drain(
-        protocol::serialize_response(protocol::make_reject_response({503, refused->second, {{"Retry-After", "5"}}})));
+        protocol::serialize_response(dated(protocol::make_reject_response({503, refused->second, {{"Retry-After", "5"}}}))));
     return;
   }
   spdlog::debug("conn {} {}: accepted", conn->id(), conn->peer());

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <string>
 
+#include "protocol/http_types.h"
+
 namespace skirmish::server {
 
 inline std::string http_date(std::time_t t) {
@@ -30,6 +32,13 @@ inline const std::string& http_date_now() {
     text = http_date(now);
   }
   return text;
+}
+
+// An answer written without Connection::fit_answer (a refusal before any request could be
+// fitted: a bad request, one that never arrived, a connection over a limit), dated.
+inline protocol::HttpResponse dated(protocol::HttpResponse response) {
+  response.date = http_date_now();
+  return response;
 }
 
 }  // namespace skirmish::server

@@ -1,6 +1,7 @@
 #include "server/saved_players.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,9 @@ std::string os_error(const std::string& what) { return what + ": " + std::strerr
 std::optional<std::string> write_file_synced(const std::string& path, const std::string& bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return os_error("cannot write " + path);
+  // The mode only applies to a file created now: one left by a crash (or an older build) keeps
+  // its own.
+  ::fchmod(fd, 0600);
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -129,6 +133,7 @@ std::optional<std::string> save_state(const std::string& path, const SavedState&
 
 std::optional<std::string> move_aside(const std::string& path, const std::string& to) {
   if (std::rename(path.c_str(), to.c_str()) != 0) return os_error("cannot rename " + path + " to " + to);
+  ::chmod(to.c_str(), 0600);  // the tokens in it, whoever wrote it
   sync_directory_of(to);
   return std::nullopt;
 }

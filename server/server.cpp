@@ -163,7 +163,10 @@ bool Server::listen() {
 
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
-  uv_signal_start(&sighup_, on_signal, SIGHUP);
+  // SIGHUP only if it is not ignored: `nohup skirmishd` means "keep running when the terminal
+  // closes", and libuv would install its handler over that.
+  struct sigaction hup{};
+  if (sigaction(SIGHUP, nullptr, &hup) != 0 || hup.sa_handler != SIG_IGN) uv_signal_start(&sighup_, on_signal, SIGHUP);
   start_io_threads();
   threads_started_ = true;
   // Loop 0 last: threads this one starts later (libuv's pool, for a Redis host's lookup)
@@ -539,16 +542,20 @@ void Server::loop_empty(std::uint8_t index) {
 void Server::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
-                         reinterpret_cast<uv_handle_t*>(&sighup_), reinterpret_cast<uv_handle_t*>(&listener_v4_),
-                         reinterpret_cast<uv_handle_t*>(&listener_v6_)}) {
+  // The players are saved while our signal handles are still open: a signal that comes
+  // meanwhile is only written to libuv's pipe (and never read: the handles close below).
+  if (on_stopped_) on_stopped_();
+  // Closing its last handle for a signal gives it back its default action (the end of the
+  // process) at once: the rest of the stop (the loops' threads joined) is short, and its exit
+  // status is the save's, so each is ignored the moment its handle goes (between the two
+  // calls, under a microsecond, a signal still ends the process).
+  for (auto [handle, signum] : {std::pair{&sigint_, SIGINT}, std::pair{&sigterm_, SIGTERM}, std::pair{&sighup_, SIGHUP}}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(handle), nullptr);
+    std::signal(signum, SIG_IGN);
+  }
+  for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&listener_v4_), reinterpret_cast<uv_handle_t*>(&listener_v6_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
-  // Closing its last handle for a signal gives it back its default action (the end of the
-  // process) at once: one more signal now would kill the save below. The process is on its
-  // way out anyway: ignored from here.
-  for (const int signum : {SIGINT, SIGTERM, SIGHUP}) std::signal(signum, SIG_IGN);
-  if (on_stopped_) on_stopped_();
   // Every loop's own handles close; each thread's uv_run then returns, and uv_run on loop 0
   // once these close callbacks have run. The destructor joins the threads.
   for (std::size_t k = 1; k < loops_.size(); ++k) {

@@ -237,6 +237,10 @@ TEST_CASE("a config file that sets a key twice is an error naming the key", "[co
   const TempFile file(std::string(R"({"server": {"port": 7001, "log_level": "info", "port": 7002}})"));
   CHECK_THROWS_WITH(load({"--config", file.path()}),
                     Catch::Contains("'server.port' more than once") && Catch::Contains(file.path()));
+  // Inside an array, the element is named.
+  const TempFile in_array(std::string(
+      R"({"game": {"monster_kinds": [{"name": "a", "weight": 5}, {"name": "b", "speed": 1, "speed": 2}]}})"));
+  CHECK_THROWS_WITH(load({"--config", in_array.path()}), Catch::Contains("'game.monster_kinds[1].speed' more than once"));
   // The same key in two sections is two keys.
   const TempFile ok(std::string(R"({"server": {"max_connections": 5}, "polling": {"max_waiting": 5}})"));
   CHECK(load({"--config", ok.path()}).config.polling.max_waiting == 5);
@@ -464,6 +468,11 @@ TEST_CASE("a flat dotted key is refused with its nested spelling", "[config]") {
   const std::string msg = load_error({"--config", flat.path()});
   CHECK(msg.find("'game.tick_rate'") != std::string::npos);
   CHECK(msg.find("write it nested") != std::string::npos);
+  // A dotted key that is no setting is unknown, without the hint.
+  const TempFile typo(json{{"gmae.tick_rate", 25}});
+  const std::string unknown = load_error({"--config", typo.path()});
+  CHECK(unknown.find("unknown configuration key 'gmae.tick_rate'") != std::string::npos);
+  CHECK(unknown.find("write it nested") == std::string::npos);
 }
 
 TEST_CASE("a file that cannot be read is refused naming the path", "[config]") {

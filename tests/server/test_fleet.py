@@ -631,6 +631,7 @@ class Fleet(unittest.TestCase):
         # state, not A's copy, and the old tab is told its player was taken.
         b = self.start_daemon("--obstacles", "0", worlds=1, monsters=0)
         a = self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", "10000", worlds=1, monsters=0)
+        poll_until(redis_is([a, b], "up"), 3.0, "both processes on Redis")
         ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
 
         async def go():

@@ -359,6 +359,10 @@ class Reconnect(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             state = os.path.join(tmp, "players.json")
             args = ("--monsters", "0", "--state-file", state)
+            # A temporary file left by a crash, readable by all: the save still ends up private.
+            with open(state + ".tmp", "w") as f:
+                f.write("{}")
+            os.chmod(state + ".tmp", 0o644)
             d = Daemon(*args).start()
             try:
                 w, pos = run(join(d.ws_url()))
@@ -396,11 +400,13 @@ class Reconnect(unittest.TestCase):
                 self.assertEqual(d.stop(), 0)
             finally:
                 d.kill()
+            os.chmod(state, 0o644)  # as an older build wrote it
             d2 = Daemon(*args).start()
             try:
                 self.assertTrue(run(join(d2.ws_url(), w["token"]))["resumed"])
                 self.assertFalse(os.path.exists(state))  # read, and moved aside
                 self.assertTrue(os.path.exists(state + ".restored"))
+                self.assertEqual(os.stat(state + ".restored").st_mode & 0o077, 0)
             finally:
                 d2.kill()  # no save
             d3 = Daemon(*args).start()
@@ -425,7 +431,7 @@ class Signals(unittest.TestCase):
             c = await Client.connect(d.ws_url())
             w = await c.join("hangup")
             await c.recv_type("tick")
-            code = d.stop(signal.SIGHUP)
+            code = await asyncio.to_thread(d.stop, signal.SIGHUP)  # while the client answers the close
             await c.ws.wait_closed()
             return w, code, c.ws.close_code
 
@@ -440,6 +446,23 @@ class Signals(unittest.TestCase):
                 self.assertIn(w["token"], self.saved_tokens(state))
             finally:
                 d.kill()
+
+    def test_under_nohup_sighup_is_ignored(self):
+        # `nohup skirmishd`: started with SIGHUP ignored, it stays so (libuv would take it over).
+        old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        try:
+            d = Daemon("--monsters", "0", "--state-file", "").start()
+        finally:
+            signal.signal(signal.SIGHUP, old)
+        try:
+            # SIGHUP, then SIGTERM: the daemon's signals are read in the order they came, so
+            # the stop is SIGTERM's and the first it heard of.
+            d.proc.send_signal(signal.SIGHUP)
+            self.assertEqual(d.stop(signal.SIGTERM), 0, "".join(d.lines[-20:]))
+            d.wait_for_log(r"received SIGTERM, shutting down")
+            self.assertNotIn("received SIGHUP", "".join(d.lines))
+        finally:
+            d.kill()
 
     def test_signals_that_keep_coming_while_it_saves_do_not_stop_the_save(self):
         async def leave_away(url, name):
