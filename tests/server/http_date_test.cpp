@@ -1,7 +1,7 @@
 // The Date header's form (RFC 9110 5.6.7, IMF-fixdate).
 #include <catch2/catch.hpp>
 
-#include <regex>
+#include <cctype>
 
 #include "server/http_date.h"
 
@@ -15,8 +15,21 @@ TEST_CASE("http_date writes IMF-fixdate in GMT", "[http_date]") {
 }
 
 TEST_CASE("http_date_now is now, in that form", "[http_date]") {
+  // (No std::regex: GCC 12 warns inside <regex> under the sanitizers, and warnings are errors.)
   const std::string now = http_date_now();
-  CHECK(std::regex_match(now, std::regex(R"((Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT)")));
+  REQUIRE(now.size() == 29);
+  const std::string shape = "Aaa, 00 Aaa 0000 00:00:00 GMT";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    INFO(now << " at " << i);
+    if (shape[i] == '0') {
+      CHECK(std::isdigit(static_cast<unsigned char>(now[i])));
+    } else if (shape[i] == 'A' || shape[i] == 'a') {
+      CHECK(std::isalpha(static_cast<unsigned char>(now[i])));
+    } else if (i < 26) {
+      CHECK(now[i] == shape[i]);
+    }
+  }
+  CHECK(now.substr(25) == " GMT");
   const std::time_t t = std::time(nullptr);
   CHECK((now == http_date(t) || now == http_date(t - 1)));
 }

@@ -295,6 +295,27 @@ class Fleet(unittest.TestCase):
             timeout, what)
         return r
 
+    async def walk_elsewhere(self, d, process, name, token, from_x):
+        """Resumes `token` on d, walks it 150+ units right and closes: d's record as the
+        connection closed (any refresh before would be short of it)."""
+        ws, _, back = await join(d.ws_url("/ws"), name, token)
+        self.assertIs(back["resumed"], True, back)
+        final_x = await walk_right(ws, back["id"], from_x)
+        self.assertGreater(final_x, from_x + 150, "the walk went 150+ units right")
+        await ws.close()
+        return await self.await_record(token, process, "the record at the walk's end",
+                                       also=lambda r: abs(r["x"] - final_x) < 0.5)
+
+    async def resume_as_recorded(self, d, name, token, record):
+        """Resumes `token` on d and checks that the player is where `record` says (not where a
+        stale copy on d was); the connection."""
+        ws, _, again = await join(d.ws_url("/ws"), name, token)
+        self.assertEqual(again["type"], "welcome", again)
+        self.assertIs(again["resumed"], True, again)
+        mine = await own_record(ws, again["id"])
+        self.assertAlmostEqual(mine["x"], record["x"], delta=1.0, msg=f"a stale copy was resumed: {mine} vs {record}")
+        return ws
+
     def wait_for_full_view(self, daemons, timeout, worlds=WORLDS):
         expected = len(daemons) * worlds
 
@@ -575,21 +596,10 @@ class Fleet(unittest.TestCase):
             await self.await_record(token, ids[a.port], "the record written by A")
 
             # Resumed on B, walked 150+ units right there, and gone: B writes its newer record.
-            ws, _, back = await join(b.ws_url("/ws"), "wanderer", token)
-            self.assertIs(back["resumed"], True, back)
-            final_x = await walk_right(ws, back["id"], first["x"])
-            self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
-            await ws.close()
-            # B's record as its connection closed (any refresh before would be short of it).
-            walked = await self.await_record(token, ids[b.port], "B's record at the walk's end",
-                                             also=lambda r: abs(r["x"] - final_x) < 0.5)
+            walked = await self.walk_elsewhere(b, ids[b.port], "wanderer", token, first["x"])
 
             # Back on A within its window: B's player, not the copy A held away since.
-            ws_a, _, again = await join(a.ws_url("/ws"), "wanderer", token)
-            self.assertEqual(again["type"], "welcome", again)
-            self.assertIs(again["resumed"], True, again)
-            mine = await own_record(ws_a, again["id"])
-            self.assertAlmostEqual(mine["x"], walked["x"], delta=1.0, msg=f"A resumed its stale copy: {mine} vs {walked}")
+            ws_a = await self.resume_as_recorded(a, "wanderer", token, walked)
             self.assertEqual(stale_copies_dropped(a), 1)
             await self.await_record(token, ids[a.port], "the record A took back")
 
@@ -640,20 +650,10 @@ class Fleet(unittest.TestCase):
             token, first = welcome["token"], await own_record(old_tab, welcome["id"])
             await self.await_record(token, ids[a.port], "the record A took at the join")
 
-            ws, _, back = await join(b.ws_url("/ws"), "two-tabs", token)
-            self.assertIs(back["resumed"], True, back)
-            final_x = await walk_right(ws, back["id"], first["x"])
-            self.assertGreater(final_x, first["x"] + 150, "the walk went 150+ units right")
-            await ws.close()
-            walked = await self.await_record(token, ids[b.port], "B's record at the walk's end",
-                                             also=lambda r: abs(r["x"] - final_x) < 0.5)
+            walked = await self.walk_elsewhere(b, ids[b.port], "two-tabs", token, first["x"])
             self.assertEqual(stale_copies_dropped(a), 0, "A refreshed meanwhile: the old tab's copy is gone already")
 
-            new_tab, _, again = await join(a.ws_url("/ws"), "two-tabs", token)
-            self.assertEqual(again["type"], "welcome", again)
-            self.assertIs(again["resumed"], True, again)
-            mine = await own_record(new_tab, again["id"])
-            self.assertAlmostEqual(mine["x"], walked["x"], delta=1.0, msg=f"A's stale copy played on: {mine} vs {walked}")
+            new_tab = await self.resume_as_recorded(a, "two-tabs", token, walked)
             self.assertEqual(stale_copies_dropped(a), 1)
             told = await recv_until(old_tab, "error")
             self.assertEqual(told["code"], "session_taken", told)
