@@ -610,7 +610,10 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     // It was placed when it connected; worlds have filled since: place the player afresh.
     if (const std::uint32_t to = placement(); to != home.world && !worlds_[to]->full()) move_viewer(id, to);
   }
+  // A move above freed the viewer looked up first (or left it to the fan-out's graveyard,
+  // without a sink): from here on, only the one in the world it is in now.
   w = worlds_[home.world].get();
+  viewer = w->tick().find(id);
   if (!resumed && fleet_ && fleet_->up() && !home.seat_checked && viewer->sink->answers_later()) {
     // With the fleet, a place here is a seat in Redis like any other: the one it came with if
     // Redis still holds it (checked, not trusted), else a new one, so that another process
@@ -632,7 +635,7 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
   home.seat_checked = home.looked_up = home.place_granted = false;
   game::World& world = w->world();
   PlayerDirectory& directory = w->directory();
-  ViewerSink* sink = w->tick().find(id)->sink;
+  ViewerSink* sink = viewer->sink;
   if (!resumed) {
     // Seats the fleet reserved here are taken by their players; a join without one leaves them.
     // Redis gave this player its place (the fleet's count has it already); else a seat that

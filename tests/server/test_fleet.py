@@ -444,6 +444,29 @@ class Fleet(unittest.TestCase):
         self.assertEqual(m.get('skirmish_seat_reservations_total{result="taken"}', 0), 1)
         self.assertEqual(m.get('skirmish_seat_reservations_total{result="full"}', 0), 1)
 
+    # b'''. A connection placed in a world that has since reached its lively size is placed afresh
+    # when it joins, and its seat is claimed in the world it moved to. (The join once went on
+    # with the viewer it had before the move, freed by it: the ASan + UBSan build stops there.)
+    def test_a_join_placed_afresh_claims_its_seat_in_the_world_it_moved_to(self):
+        d = self.start_daemon("--lively-players", "1")
+        self.wait_for_full_view([d], 2.0)
+
+        async def go():
+            waiting, hello = await connect(d.ws_url("/ws"))
+            first, _, welcome = await join(d.ws_url("/ws"), "first")
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            self.assertEqual(welcome["world"]["name"], hello["world"]["name"], "both placed in the first world")
+            await waiting.send(json.dumps({"type": "join", "name": "second"}))
+            moved = await recv_until(waiting, "welcome", "error")
+            self.assertEqual(moved["type"], "welcome", moved)
+            self.assertNotEqual(moved["world"]["name"], welcome["world"]["name"],
+                                "the lively world's next player goes to the other")
+            await waiting.close()
+            await first.close()
+        run(go())
+        self.assertEqual(d.metrics().get('skirmish_seat_reservations_total{result="taken"}', 0), 2)
+        self.assertEqual(http_json(d.port, "/healthz")[0], 200)
+
     # b'. A seat reserved from another process is not given to a player who comes without one.
     def test_a_join_without_a_seat_does_not_take_a_seat_reserved_elsewhere(self):
         daemons = [self.start_daemon("--max-players", "2", worlds=1) for _ in range(2)]
