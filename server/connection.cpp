@@ -196,13 +196,16 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
       return false;
     }
     const auto& accept = std::get<protocol::UpgradeAccept>(verdict);
-    // The parser is done with; `request` lives in it, so the application sees it first.
-    send(accept.response);
+    // Open before the 101 goes: a write that fails (the peer reset already) closes the
+    // connection, and must find it open to do so, not be undone by marking it open after.
     state_ = State::Open;
-    upgraded_ = true;
     subprotocol_ = accept.subprotocol;
     deadline_ms_ = 0;
     frames_ = std::make_unique<protocol::FrameDecoder>(config_.ws);
+    send(accept.response);
+    if (state_ != State::Open) return false;  // closed by the write: the host never heard of it
+    upgraded_ = true;  // the application knows this id from here on (and counts it as open)
+    // The parser is done with; `request` lives in it, so the application sees it first.
     host_.on_open(*this, request);
     http_.reset();
     if (state_ == State::Open && rest_len > 0) {

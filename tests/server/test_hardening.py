@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -457,6 +458,37 @@ class HandshakeHeaders(unittest.TestCase):
                     status, _, body = http_request(s, upgrade_request(extra=extra))
                     self.assertEqual(status, 400)
                     self.assertIn(name, body)
+
+
+class ResetDuringHandshake(unittest.TestCase):
+    """Clients that send their upgrade and reset the connection before the daemon answers (a
+    daemon held off its CPU: here SIGSTOP). The 101's write fails; the connection was then
+    marked open after that write had closed it, and the hello's write closed it again: libuv
+    aborted the daemon (SIGABRT at the first burst, seen on the commit before)."""
+
+    def test_a_reset_before_the_101_is_written_closes_that_connection_only(self):
+        with Daemon() as d:
+            for burst in range(3):
+                os.kill(d.proc.pid, signal.SIGSTOP)
+                try:
+                    socks = []
+                    for _ in range(20):
+                        s = d.connect()
+                        s.sendall(upgrade_request())
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        socks.append(s)
+                    for s in socks:
+                        s.close()  # with a zero linger: a reset, after the request
+                finally:
+                    os.kill(d.proc.pid, signal.SIGCONT)
+                # Every one of them gone, and none counted as an open WebSocket (no more closes
+                # than opens): the gauge must come back to 0, not below.
+                self.assertTrue(wait_until(lambda: d.metrics().get("skirmish_connections") == 1, timeout=10),
+                                d.metrics().get("skirmish_connections"))
+                self.assertEqual(d.metrics().get("skirmish_websockets"), 0)
+                self.assertIsNone(d.proc.poll(), f"the daemon died at burst {burst}")
+            with d.connect() as s:  # and it still serves
+                self.assertEqual(json.loads(open_websocket(s).read_until(0x1))["type"], "hello")
 
 
 class Ids(unittest.TestCase):
