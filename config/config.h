@@ -62,7 +62,8 @@ struct FlowSettings {
   // of falling ever further behind. 256 KiB is several seconds of ticks for a busy view.
   std::size_t soft_limit_bytes = 256 * 1024;
   // Over the hard limit, or over the soft one for slow_client_timeout_ms, it is closed
-  // (1008): memory per client stays bounded whatever the client does.
+  // (1013, "try again later": the demo reconnects): memory per client stays bounded whatever
+  // the client does.
   std::size_t hard_limit_bytes = 2 * 1024 * 1024;
   int slow_client_timeout_ms = 10000;
   // A connection silent this long is pinged; one that still says nothing within

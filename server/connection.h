@@ -90,7 +90,7 @@ class Connection {
   // small, and one per connection); with `discard_unsent`, queued frames not yet handed to
   // the kernel are dropped first, so a reader far behind gets the close frame next.
   void close_websocket(std::uint16_t code, std::string_view reason, bool discard_unsent = false);
-  // True while a request waits for an answer that comes later (see Server::respond).
+  // True while a request waits for an answer that comes later (ConnectionHost::on_request returned nullopt).
   bool awaiting_response() const { return awaiting_response_; }
   // Part of an HTTP request (or handshake) has arrived and the rest has not.
   bool request_begun() const { return state_ == State::Http && http_ && http_->started(); }
@@ -98,7 +98,7 @@ class Connection {
   // from resume_held_input().
   void finish_deferred(const protocol::HttpResponse& response);
   // Goes on with what was held back (pipelined requests, WebSocket messages over the
-  // allowance), then reads again. Called by the server outside any walk over connections.
+  // allowance), then reads again. Called by its loop (ConnectionLoop::resume_later) outside any walk over connections.
   void resume_held_input();
   // Sends a final HTTP response, then shuts our side down and waits for the peer's EOF.
   void respond_and_drain(const std::string& response);
@@ -109,7 +109,7 @@ class Connection {
   void close_idle() { shutdown_and_drain(); }
   // Drops the TCP connection now, queued bytes and all. Idempotent.
   void abort();
-  // Called by the server's coarse sweep timer: request and close timeouts, pings for
+  // Called by its loop's coarse sweep timer: request and close timeouts, pings for
   // silent connections, and the slow-reader limit.
   void on_sweep(std::uint64_t now_ms);
 

@@ -13,7 +13,6 @@
 #include "protocol/request_target.h"
 #include "server/json_response.h"
 #include "server/saved_players.h"
-#include "server/server.h"
 #include "server/wall_clock.h"
 
 namespace skirmish::server {
@@ -59,8 +58,8 @@ std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& 
 
 }  // namespace
 
-GameService::GameService(uv_loop_t* loop, Server& server, const config::Config& config)
-    : server_(server), config_(config), ws_(*this), polling_(loop, server, config, *this, mutex()) {
+GameService::GameService(uv_loop_t* loop, AppHost& server, const config::Config& config)
+    : server_(server), config_(config), ws_(*this, mutex()), polling_(loop, server, config, *this, mutex()) {
   FanOutRunner& loops = server_.loops();
   for (int i = 0; i < config.session.worlds; ++i) {
     // Each world its own map and monsters: the configured seed for the first, then the next
@@ -242,21 +241,6 @@ bool GameService::stop() {
   const bool saved = !started_ || save_players();
   if (fleet_) fleet_->stop();
   return saved;
-}
-
-void GameService::on_text(Connection& conn, std::string_view text) {
-  // Decoded at the edge, on the connection's loop, before the lock: loops decode in parallel.
-  auto decoded = protocol::decode_client_message(text);
-  // An input goes to its world's queue without the game's lock (the world applies it at its
-  // next tick); everything else, and an input of a viewer in no world, is handled with it.
-  if (ws_.queue_input(conn, decoded)) return;
-  std::lock_guard<std::recursive_mutex> lock(mutex());
-  ws_.on_message(conn, decoded);
-}
-
-void GameService::on_binary(Connection& conn, std::string_view data) {
-  std::lock_guard<std::recursive_mutex> lock(mutex());
-  ws_.on_binary(conn, data);
 }
 
 std::size_t GameService::players() const {

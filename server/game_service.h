@@ -24,11 +24,9 @@
 
 namespace skirmish::server {
 
-class Server;
-
 class GameService final : public WsApplication, private GamePort {
  public:
-  GameService(uv_loop_t* loop, Server& server, const config::Config& config);
+  GameService(uv_loop_t* loop, AppHost& server, const config::Config& config);
 
   // Restores players saved by the last run (game.state_file), then starts ticking.
   void start();
@@ -42,9 +40,12 @@ class GameService final : public WsApplication, private GamePort {
   void prefer_world(const std::string& world);
 
   std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const override;
+  bool holds_connection(const protocol::HttpRequest& request) const override {
+    return PollingSessions::is_long_poll(request);
+  }
   void on_open(Connection& conn, const protocol::HttpRequest& request) override { ws_.on_open(conn, request); }
-  void on_text(Connection& conn, std::string_view text) override;
-  void on_binary(Connection& conn, std::string_view data) override;
+  void on_text(Connection& conn, std::string_view text) override { ws_.on_text(conn, text); }
+  void on_binary(Connection& conn, std::string_view data) override { ws_.on_binary(conn, data); }
   void on_close(Connection& conn) override { ws_.on_close(conn); }
   void on_server_stopping() override;
   void write_metrics(MetricsText& out) const override;
@@ -130,7 +131,7 @@ class GameService final : public WsApplication, private GamePort {
   bool save_players() const;  // false: the file could not be written
   void add_routes();
 
-  Server& server_;
+  AppHost& server_;
   const config::Config& config_;
   GameStats stats_;
   std::vector<std::unique_ptr<GameWorld>> worlds_;

@@ -5,7 +5,7 @@
 namespace skirmish::server {
 
 LoopFanOut::LoopFanOut(std::vector<ConnectionLoop*> loops, std::vector<uv_loop_t*> uv_loops,
-                       const bool& threads_running)
+                       const std::atomic<bool>& threads_running)
     : loops_(std::move(loops)), uv_loops_(std::move(uv_loops)), threads_running_(threads_running) {
   for (std::size_t k = 0; k < loops_.size(); ++k) queues_.push_back(std::make_unique<Queue>());
 }

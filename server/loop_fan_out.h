@@ -23,7 +23,7 @@ class LoopFanOut final : public FanOutRunner {
  public:
   // `loops` and `uv_loops` by index; `threads_running` says whether the loops' threads run
   // (false before listen() starts them).
-  LoopFanOut(std::vector<ConnectionLoop*> loops, std::vector<uv_loop_t*> uv_loops, const bool& threads_running);
+  LoopFanOut(std::vector<ConnectionLoop*> loops, std::vector<uv_loop_t*> uv_loops, const std::atomic<bool>& threads_running);
   LoopFanOut(const LoopFanOut&) = delete;
   LoopFanOut& operator=(const LoopFanOut&) = delete;
 
@@ -52,7 +52,7 @@ class LoopFanOut final : public FanOutRunner {
 
   std::vector<ConnectionLoop*> loops_;
   std::vector<uv_loop_t*> uv_loops_;
-  const bool& threads_running_;
+  const std::atomic<bool>& threads_running_;
   std::vector<std::unique_ptr<Queue>> queues_;
 };
 

@@ -50,7 +50,7 @@ std::string json_array(const std::vector<std::string>& items) {
 
 }  // namespace
 
-PollingSessions::PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game,
+PollingSessions::PollingSessions(uv_loop_t* loop, AppHost& server, const config::Config& config, GamePort& game,
                                  std::recursive_mutex& mutex)
     : server_(server), config_(config), game_(game), mutex_(mutex) {
   uv_timer_init(loop, &timer_);
@@ -197,6 +197,24 @@ std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::Ht
   return error_response(request, 404, "no_such_action", "use input, poll or longpoll");
 }
 
+bool PollingSessions::is_long_poll(const protocol::HttpRequest& request) {
+  const std::string path = protocol::normalize_path(request.target).value_or("");  // as handle() reads it
+  return path.starts_with("/session/") && path.ends_with("/longpoll");
+}
+
+std::vector<std::string> PollingSessions::handle_collecting(Session& session, protocol::ClientMsg& msg) {
+  std::vector<std::string> replies;
+  session.replies = &replies;
+  try {
+    game_.handle(session.viewer, msg);
+  } catch (...) {
+    session.replies = nullptr;  // a route may throw (answered 500): its replies die here
+    throw;
+  }
+  session.replies = nullptr;
+  return replies;
+}
+
 protocol::HttpResponse PollingSessions::input(Session& session, const protocol::HttpRequest& request) {
   const auto body = message_from_body(request.body, "input");
   if (!body) return error_response(request, 400, "bad_json", "the body must be a JSON object");
@@ -204,10 +222,7 @@ protocol::HttpResponse PollingSessions::input(Session& session, const protocol::
   if (const auto* bad = std::get_if<protocol::DecodeError>(&decoded)) {
     return error_response(request, 400, bad->code, bad->message);
   }
-  std::vector<std::string> replies;
-  session.replies = &replies;
-  game_.handle(session.viewer, std::get<protocol::ClientMsg>(decoded));
-  session.replies = nullptr;
+  const std::vector<std::string> replies = handle_collecting(session, std::get<protocol::ClientMsg>(decoded));
   if (replies.empty()) return json_response(request, 204, "");
   return json_response(request, 200, json_array(replies));
 }
@@ -310,9 +325,13 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   std::string answer;
   if (join_msg) {
     std::vector<std::string> replies;
-    session.replies = &replies;
-    game_.handle(session.viewer, msg);
-    session.replies = nullptr;
+    try {
+      replies = handle_collecting(session, msg);
+    } catch (...) {
+      // The route answers 500 (server.cpp); the session dies with this frame: not its viewer.
+      game_.close_viewer(session.viewer);
+      throw;
+    }
     // The last reply is the welcome or the error (a player placed in another world was sent
     // that world's hello first, which the answer carries anyway).
     answer = replies.empty() ? std::string() : replies.back();

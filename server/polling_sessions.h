@@ -18,14 +18,14 @@
 #include "config/config.h"
 #include "protocol/http_types.h"
 #include "server/game_port.h"
-#include "server/server.h"
+#include "server/app_host.h"
 
 namespace skirmish::server {
 
 class PollingSessions {
  public:
   // `mutex`: the game's, held by the server around routes; the session timer takes it too.
-  PollingSessions(uv_loop_t* loop, Server& server, const config::Config& config, GamePort& game,
+  PollingSessions(uv_loop_t* loop, AppHost& server, const config::Config& config, GamePort& game,
                   std::recursive_mutex& mutex);
   PollingSessions(const PollingSessions&) = delete;
   PollingSessions& operator=(const PollingSessions&) = delete;
@@ -36,6 +36,8 @@ class PollingSessions {
   // A graceful stop: every waiting long poll is answered now, with "Connection: close".
   void answer_all_waiting();
   std::size_t size() const { return sessions_.size(); }
+  // A long poll (/session/ID/longpoll), which may wait for news with its connection open.
+  static bool is_long_poll(const protocol::HttpRequest& request);
   std::size_t waiting() const { return waiting_polls_; }
 
  private:
@@ -86,6 +88,9 @@ class PollingSessions {
   std::optional<protocol::HttpResponse> poll(Session& session, const protocol::HttpRequest& request, ConnId conn,
                                              bool long_poll);
   protocol::HttpResponse input(Session& session, const protocol::HttpRequest& request);
+  // What the game answers `msg` from this session (welcome, error, pong...), rather than
+  // its notices; the session is back to its notices however the handling ends.
+  std::vector<std::string> handle_collecting(Session& session, protocol::ClientMsg& msg);
   void on_frame(Session& session, std::string_view payload);
   // Answers a waiting long poll with what the session holds (possibly nothing).
   void answer_waiting(Session& session, bool keep_alive = true);
@@ -96,7 +101,7 @@ class PollingSessions {
   // Memory freed by many sessions at once goes back to the OS, not only to the heap.
   void return_freed_memory();
 
-  Server& server_;
+  AppHost& server_;
   const config::Config& config_;
   GamePort& game_;
   std::recursive_mutex& mutex_;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/handshake.h"
+#include "protocol/header_text.h"
 #include "protocol/http_response.h"
 #include "protocol/request_target.h"
 #include "server/cpu_allowance.h"
@@ -264,9 +265,7 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   const auto proto = protocol::joined_header(request.headers, "x-forwarded-proto");
   std::string_view last = proto ? std::string_view(*proto) : std::string_view();
   if (const std::size_t comma = last.rfind(','); comma != std::string_view::npos) last.remove_prefix(comma + 1);
-  while (!last.empty() && last.front() == ' ') last.remove_prefix(1);
-  conn.set_secure(last.size() == 5 && (last[0] | 0x20) == 'h' && (last[1] | 0x20) == 't' && (last[2] | 0x20) == 't' &&
-                  (last[3] | 0x20) == 'p' && (last[4] | 0x20) == 's');
+  conn.set_secure(protocol::iequals(protocol::trim(last), "https"));
   // Every X-Forwarded-For line, in order: a proxy may add a line of its own rather than append.
   const auto forwarded = protocol::joined_header(request.headers, "x-forwarded-for");
   std::string client = protocol::client_address(trusted_proxies_, conn.tcp_ip(), forwarded ? &*forwarded : nullptr);
@@ -274,9 +273,7 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   // its client's address: behind HTTP/2 a browser loads the page's files over as many
   // upstream connections as it has requests in flight (17 at once for the demo), each gone in
   // milliseconds. Counting those refused the page's scripts under a limit of 5.
-  const std::string path = protocol::normalize_path(request.target).value_or("");  // as the polling API reads it
-  const bool stays = protocol::wants_websocket(request) ||
-                     (path.starts_with("/session/") && path.ends_with("/longpoll"));
+  const bool stays = protocol::wants_websocket(request) || (app_ && app_->holds_connection(request));
   if (!stays) {
     release_ip(conn);  // a keep-alive connection that held a WebSocket's count before
     conn.set_ip_counted(false);
@@ -301,7 +298,7 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   const int limit = config_.server.max_connections_per_ip;
   if (limit > 0 && from_ip > limit) {
     // Counted by the connection's own loop, whose thread this is.
-    static_cast<ConnectionLoop&>(conn.loop_port()).stats().rejected("over_max_per_ip");
+    loops_.at(conn.loop_port().index())->stats().rejected("over_max_per_ip");
     spdlog::debug("conn {} {}: refused: too many connections from your address", conn.id(), conn.peer());
     return protocol::make_reject_response({503, "too many connections from your address", {{"Retry-After", "5"}}});
   }
@@ -437,7 +434,10 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.gauge("skirmish_queued_bytes_max", "bytes waiting to be sent, the worst connection (as of the last sweep)",
           static_cast<double>(queued_max));
   if (app_) app_->write_metrics(m);
-  for (const auto& source : metrics_sources_) source(m);
+  {
+    std::lock_guard<std::mutex> lock(metrics_sources_mutex_);
+    for (const auto& source : metrics_sources_) source(m);
+  }
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
   r.head_only = request.method == "HEAD";

@@ -27,6 +27,7 @@
 #include "protocol/forwarded_for.h"
 #include "protocol/handshake.h"
 #include "protocol/http_types.h"
+#include "server/app_host.h"
 #include "server/connection.h"
 #include "server/connection_loop.h"
 #include "server/fan_out.h"
@@ -39,15 +40,7 @@ namespace skirmish::server {
 
 class MetricsText;
 
-// Who asked for a request a route answers: its connection, by id (a deferred answer finds
-// nothing once it is gone), and the client's address (per-IP limits; a trusted proxy's client).
-struct RequestOrigin {
-  ConnId conn = 0;
-  std::string_view ip;
-  bool secure = false;  // a trusted proxy said the client came over TLS (its URLs are https/wss)
-};
-
-class Server final : private ConnectionLoop::Owner {
+class Server final : public AppHost, private ConnectionLoop::Owner {
  public:
   Server(uv_loop_t* loop, const config::Config& config);
   Server(const Server&) = delete;
@@ -57,26 +50,22 @@ class Server final : private ConnectionLoop::Owner {
   // Binds and listens, and starts the other loops' threads; returns false (after logging why)
   // when the address is unusable.
   bool listen();
-  // The port actually bound (useful with port 0).
-  int port() const { return port_; }
+  // AppHost: what the application sees of the server (app_host.h says what each does).
+  void add_route(std::string path, Route handler) override { routes_[std::move(path)] = std::move(handler); }
+  void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) override { deferred_gone_ = std::move(on_gone); }
+  void finish_deferred(ConnId id, protocol::HttpResponse response, std::function<void()> if_gone) override;
+  std::uint64_t now_ms() const override { return uv_hrtime() / 1000000; }
+  bool shutting_down() const override { return shutting_down_.load(); }
+  int port() const override { return port_; }
+  std::size_t connection_count() const override;
+  FanOutRunner& loops() override { return *fan_out_; }
+
   std::size_t event_loops() const { return loops_.size(); }
   // Stops accepting, closes every WebSocket with 1001 and lets the loops end once they are
   // gone or the shutdown grace has passed. Idempotent. Loop 0's thread.
   void begin_shutdown();
-  bool shutting_down() const override { return shutting_down_.load(); }
 
   void set_application(WsApplication* app) { app_ = app; }
-  // Serves requests whose normalised path is `path`, or starts with it when it ends in '/',
-  // before static files, with the application's mutex held. A handler that returns nullopt
-  // answers later with finish_deferred() (a long poll); if the connection goes away first,
-  // `on_gone` is told its id. Add routes before listen().
-  using Route = std::function<std::optional<protocol::HttpResponse>(const protocol::HttpRequest&, const RequestOrigin&)>;
-  void add_route(std::string path, Route handler) { routes_[std::move(path)] = std::move(handler); }
-  void set_deferred_gone_handler(std::function<void(ConnId)> on_gone) { deferred_gone_ = std::move(on_gone); }
-  // Answers a request a route deferred, on the loop that holds its connection (any thread).
-  // When that connection is gone by then, `if_gone` runs instead, with the application's
-  // mutex held.
-  void finish_deferred(ConnId id, protocol::HttpResponse response, std::function<void()> if_gone = {});
   // Called once the stop is complete (every connection gone), on loop 0, before the loops'
   // handles close.
   void set_on_stopped(std::function<void()> cb) { on_stopped_ = std::move(cb); }
@@ -84,24 +73,21 @@ class Server final : private ConnectionLoop::Owner {
   // server.max_connections: the rest of the descriptors stay for the daemon's own (a save of
   // its players, a health report to Agones, Redis). Before listen().
   void set_descriptor_cap(std::size_t connections) { descriptor_cap_ = connections; }
-  // More numbers for /metrics (e.g. the Agones sidecar's), after the application's.
-  void add_metrics_source(std::function<void(MetricsText&)> source) { metrics_sources_.push_back(std::move(source)); }
+  // More numbers for /metrics (e.g. the Agones sidecar's), after the application's. Any time,
+  // from any thread: the loops may be serving /metrics already.
+  void add_metrics_source(std::function<void(MetricsText&)> source) {
+    std::lock_guard<std::mutex> lock(metrics_sources_mutex_);
+    metrics_sources_.push_back(std::move(source));
+  }
 
   uv_loop_t* loop() { return loop_; }
   // After loop 0's uv_run has returned: waits for the other loops' threads to end (they run
   // what was posted to them first). Call it before destroying what their tasks may touch
   // (the application). Idempotent.
   void join_loops();
-  // Monotonic milliseconds, the clock of libuv's loops; readable from any thread.
-  std::uint64_t now_ms() const { return uv_hrtime() / 1000000; }
   const config::Config& config() const { return config_; }
-  std::size_t connection_count() const;
   // Every loop's counters added up.
   ServerStats::Snapshot stats() const;
-
-  // The loops as the worlds use them: a world's home loop, and its tick's frames built on
-  // every loop at once.
-  FanOutRunner& loops() { return *fan_out_; }
 
  private:
   // A further loop: its own libuv loop and connections, run by a thread of its own.
@@ -141,6 +127,7 @@ class Server final : private ConnectionLoop::Owner {
   StaticFiles files_;
   WsApplication* app_ = nullptr;
   std::function<void()> on_stopped_;
+  mutable std::mutex metrics_sources_mutex_;
   std::vector<std::function<void(MetricsText&)>> metrics_sources_;
 
   // Listeners: the configured address and, when that is the IPv4 wildcard, the IPv6 one too.
@@ -162,7 +149,7 @@ class Server final : private ConnectionLoop::Owner {
   std::vector<std::unique_ptr<IoThread>> io_threads_;
   std::vector<int> loop_cpus_;  // the CPU each loop keeps to (server.pin_loops), or empty
   std::size_t loops_empty_ = 0;  // loop 0's thread: loops that have closed all their connections
-  bool threads_started_ = false;
+  std::atomic<bool> threads_started_{false};  // read by the loops' threads (LoopFanOut::on_loop)
 
   // SIGINT, SIGTERM and SIGHUP (a closed terminal) all stop the daemon gracefully.
   uv_signal_t sigint_;

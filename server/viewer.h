@@ -1,5 +1,5 @@
 // One viewer of a world, whatever its transport: a WebSocket, or an HTTP polling session.
-// The world's tick walks a dense array of these; what a viewer's frames and messages turn
+// The world's tick walks an array of these (each on the heap: its address is stable); what a viewer's frames and messages turn
 // into on the wire is its sink's business, so the tick does not know the transport.
 #pragma once
 

@@ -56,8 +56,9 @@ void WebSocketViewers::on_open(Connection& conn, const protocol::HttpRequest& re
   const std::string seat = protocol::query_param(request.target, "seat").value_or("");
   sink->viewer = game_.open_viewer(*sink, x, y, world, seat, conn.ip());
   conn.set_app_data(sink.get());  // for queue_input, which runs without the game's lock
-  // The shared hello goes straight to the kernel as the payload of its frame: no copy per
-  // connection of a hello that lists every obstacle (tens of KB in a big world).
+  // The shared hello goes to the kernel as the payload of its frame, not copied first: a
+  // hello lists every obstacle (tens of KB in a big world). (Copied only if the kernel does
+  // not take it all at once: the rest waits in the connection's queue.)
   conn.send_text(game_.hello(sink->viewer));
   sinks_[conn.id()] = std::move(sink);
 }
@@ -85,7 +86,17 @@ bool WebSocketViewers::queue_input(Connection& conn,
   return true;
 }
 
+void WebSocketViewers::on_text(Connection& conn, std::string_view text) {
+  auto decoded = protocol::decode_client_message(text);
+  // An input goes to its world's queue without the game's lock (the world applies it at its
+  // next tick); everything else, and an input of a viewer in no world, is handled with it.
+  if (queue_input(conn, decoded)) return;
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  on_message(conn, decoded);
+}
+
 void WebSocketViewers::on_binary(Connection& conn, std::string_view) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   // Answered but not held against the client: binary frames are valid WebSocket, just not
   // our protocol, and a generic client (a conformance suite, a proxy's probe) may send some.
   game_.stats().binary_messages++;

@@ -1,10 +1,11 @@
 // The WebSocket transport of the game: each open /ws connection is one viewer, whose
 // frames go straight to its connection. Text messages are decoded here, once, into typed
-// messages for the game.
+// messages for the game, on the connection's loop and before the game's lock is taken.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <unordered_map>
 #include <variant>
@@ -18,19 +19,25 @@ namespace skirmish::server {
 
 class WebSocketViewers {
  public:
-  explicit WebSocketViewers(GamePort& game) : game_(game) {}
+  // `mutex`: the game's. on_open and on_close come with it held (the server holds it); the
+  // messages come without it, and take it themselves when they need it.
+  WebSocketViewers(GamePort& game, std::recursive_mutex& mutex) : game_(game), mutex_(mutex) {}
 
   void on_open(Connection& conn, const protocol::HttpRequest& request);
-  // A text message, decoded by the caller (before it took the game's lock).
-  void on_message(Connection& conn, std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
-  // On the connection's loop, without the game's lock: when `decoded` is an input of a viewer
-  // in a world, queues it for that world's next tick and returns true.
-  bool queue_input(Connection& conn, const std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
+  // A text message: decoded here first, without the lock, so loops decode in parallel; an
+  // input goes to its world's queue without the lock too.
+  void on_text(Connection& conn, std::string_view text);
   void on_binary(Connection& conn, std::string_view data);
   void on_close(Connection& conn);
   std::size_t size() const { return sinks_.size(); }
 
  private:
+  // With the game's lock held: what a decoded message (or the reason it did not decode) does.
+  void on_message(Connection& conn, std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
+  // On the connection's loop, without the game's lock: when `decoded` is an input of a viewer
+  // in a world, queues it for that world's next tick and returns true.
+  bool queue_input(Connection& conn, const std::variant<protocol::ClientMsg, protocol::DecodeError>& decoded);
+
   class Sink final : public ViewerSink {
    public:
     Sink(Connection& conn, FrameFormat format) : conn_(conn), port_(conn.loop_port()), id_(conn.id()), format_(format) {}
@@ -56,6 +63,7 @@ class WebSocketViewers {
     FrameFormat format_;
   };
   GamePort& game_;
+  std::recursive_mutex& mutex_;
   std::unordered_map<ConnId, std::unique_ptr<Sink>> sinks_;  // the sink's address is the viewer's, stable
 };
 

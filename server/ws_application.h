@@ -29,6 +29,9 @@ class WsApplication {
   virtual std::optional<protocol::HttpReject> refuse_websocket(const std::string& /*target*/) const {
     return std::nullopt;
   }
+  // Whether the application may hold this request's connection open (a long poll): such a
+  // request counts against its client's address like a WebSocket (server.max_connections_per_ip).
+  virtual bool holds_connection(const protocol::HttpRequest& /*request*/) const { return false; }
   // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
   virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;
   // These two come without the mutex held: a message is decoded (the costly part) before it

@@ -283,6 +283,39 @@ class ConnectionCaps(unittest.TestCase):
                 for s in held:
                     s.close()
 
+    def test_through_a_proxy_a_waiting_long_poll_counts_and_a_file_request_does_not(self):
+        # Through a trusted proxy only a connection that stays counts against its client: a
+        # WebSocket or a long poll (the application says which requests it may hold), not the
+        # page's files, each gone in milliseconds.
+        def request(s, target, method="GET", body=b""):
+            s.sendall((f"{method} {target} HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: 198.51.100.9\r\n"
+                       f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body)
+
+        with Daemon("--max-connections-per-ip", "1", "--trusted-proxies", "127.0.0.1") as d:
+            with d.connect() as s:
+                request(s, "/session", "POST", b'{"type":"watch","x":100,"y":100}')
+                status, _, body = ResponseReader(s).read()
+                self.assertEqual(status, 200, body)
+                session = json.loads(body)["session"]
+            with d.connect() as s:
+                request(s, f"/session/{session}/poll")  # empties the backlog: the next poll waits
+                self.assertEqual(ResponseReader(s).read()[0], 200)
+            waiting = d.connect()
+            try:
+                # Answered at the next tick; the connection stays open, and counted.
+                request(waiting, f"/session/{session}/longpoll?timeout=20")
+                self.assertEqual(ResponseReader(waiting).read()[0], 200)
+                with d.connect() as s:
+                    request(s, "/healthz")  # a request that does not stay: not counted
+                    self.assertEqual(ResponseReader(s).read()[0], 200)
+                with d.connect() as s:
+                    request(s, f"/session/{session}/longpoll?timeout=20")  # one more that would stay
+                    self.assertEqual(ResponseReader(s).read()[0], 503)
+                self.assertEqual(metrics(d)['skirmish_connections_rejected_total{reason="over_max_per_ip"}'], 1)
+            finally:
+                waiting.close()
+
+
 class OpenFileLimit(unittest.TestCase):
     HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 
