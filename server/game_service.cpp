@@ -71,7 +71,7 @@ GameService::GameService(uv_loop_t* loop, AppHost& server, const config::Config&
   if (!config.fleet.redis_url.empty()) {
     fleet_ = std::make_unique<FleetDirectory>(loop, config, mutex(),
                                               FleetDirectory::Hooks{[this] { return own_worlds(); },
-                                                                    [this](bool online_only) { return player_records(online_only); },
+                                                                    [this](bool online_only) { return player_records(online_only, wall_clock_ms()); },
                                                                     [this](const SavedPlayer& stale) { drop_stale_copy(stale); }});
   }
   add_routes();
@@ -215,10 +215,10 @@ void GameService::on_server_stopping() {
   if (fleet_) fleet_->leave();
 }
 
-std::vector<SavedPlayer> GameService::player_records(bool online_only) const {
+std::vector<SavedPlayer> GameService::player_records(bool online_only, std::uint64_t now_ms) const {
   std::vector<SavedPlayer> out;
   for (const auto& w : worlds_) {
-    for (auto& p : w->directory().snapshot(w->world(), wall_clock_ms()).players) {
+    for (auto& p : w->directory().snapshot(w->world(), now_ms).players) {
       if (online_only && w->directory().owner(p.id) == 0) continue;
       p.world = w->name();
       out.push_back(std::move(p));
@@ -343,13 +343,7 @@ bool GameService::save_players() const {
   if (path.empty()) return true;
   SavedState state;
   state.saved_at_ms = wall_clock_ms();
-  for (const auto& w : worlds_) {
-    SavedState one = w->directory().snapshot(w->world(), state.saved_at_ms);
-    for (auto& p : one.players) {
-      p.world = w->name();
-      state.players.push_back(std::move(p));
-    }
-  }
+  state.players = player_records(false, state.saved_at_ms);
   if (auto error = save_state(path, state)) {
     spdlog::error("could not save {} player(s): {}", state.players.size(), *error);
     return false;
@@ -482,11 +476,7 @@ void GameService::close_viewer(ViewerId id) {
   const game::EntityId player = w.tick().remove_viewer(id);
   if (player == 0 || w.directory().owner(player) != id) return;
   if (config_.session.reconnect_window_ms <= 0) {
-    if (fleet_) {
-      if (const std::string* token = w.directory().token_of(player)) fleet_->forget_player(*token);
-    }
-    w.world().remove_player(player);
-    w.directory().forget(player);
+    remove_player(w, player, true);
     return;
   }
   w.world().set_away(player, true);
@@ -668,11 +658,15 @@ void GameService::leave(Viewer& viewer, GameWorld& world) {
   const game::EntityId player = viewer.player;
   viewer.player = 0;
   viewer.reset_controls();
-  if (fleet_) {
-    if (const std::string* token = world.directory().token_of(player)) fleet_->forget_player(*token);
+  remove_player(world, player, true);
+}
+
+void GameService::remove_player(GameWorld& w, game::EntityId player, bool forget_record) {
+  if (forget_record && fleet_) {
+    if (const std::string* token = w.directory().token_of(player)) fleet_->forget_player(*token);
   }
-  world.world().remove_player(player);
-  world.directory().forget(player);
+  w.world().remove_player(player);
+  w.directory().forget(player);
 }
 
 void GameService::drop_stale_copy(const SavedPlayer& stale) {
@@ -705,8 +699,7 @@ void GameService::lose_player(Viewer& v, const char* why) {
 
 void GameService::remove_stale_copy(GameWorld& w, game::EntityId player) {
   spdlog::info("player {} in {} was resumed on another process since: its copy here is dropped", player, w.name());
-  w.world().remove_player(player);
-  w.directory().forget(player);
+  remove_player(w, player, false);  // the record is the other process's now
   fleet_->count_stale_copy();
 }
 

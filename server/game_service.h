@@ -88,6 +88,10 @@ class GameService final : public WsApplication, private GamePort {
   void move_viewer(ViewerId id, std::uint32_t to);
   void join(ViewerId id, std::string name, const std::string& token);
   void leave(Viewer& viewer, GameWorld& world);
+  // Out of its world and its directory for good; with `forget_record`, out of the fleet's
+  // player records too (a leave, a disconnect with no reconnect window), unless another
+  // process wrote the record last.
+  void remove_player(GameWorld& w, game::EntityId player, bool forget_record);
   // A player's token looked up in the fleet's Redis: back from its record when this process
   // does not hold it (when there is a record and it fits), or holds only a stale copy, away
   // here while another process played it since (`process` wrote the record last); then
@@ -123,7 +127,9 @@ class GameService final : public WsApplication, private GamePort {
   std::size_t seats_held(const GameWorld& w) const;
   // The fleet's view of our worlds, and where browsers reach each (server.public_url).
   std::vector<FleetWorld> own_worlds() const;
-  std::vector<SavedPlayer> player_records(bool online_only) const;
+  // Every player held (or those played right now), with its world's name, as of `now_ms`
+  // (wall clock: what a record's age is counted from).
+  std::vector<SavedPlayer> player_records(bool online_only, std::uint64_t now_ms) const;
   // POST /place: a world with room anywhere in the fleet, with a seat when the fleet is up.
   std::optional<protocol::HttpResponse> place(const protocol::HttpRequest& request, const RequestOrigin& origin);
   protocol::HttpResponse place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin);
