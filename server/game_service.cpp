@@ -534,8 +534,7 @@ void GameService::handle(ViewerId id, protocol::ClientMsg& msg) {
 }
 
 void GameService::join(ViewerId id, std::string name, const std::string& token) {
-  GameWorld* w = nullptr;
-  Viewer* viewer = find(id, &w);
+  Viewer* viewer = find(id);
   if (viewer->player != 0) {
     viewer->sink->send_message(protocol::encode_error("already_joined", "this connection already has a player"));
     return;
@@ -545,112 +544,130 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
     viewer->sink->send_message(protocol::encode_error("already_joining", "this connection's join is under way"));
     return;
   }
-  bool resumed = false;
-  game::EntityId player = 0;
-  std::string player_token;
   if (!token.empty()) {
     // With the fleet, the token's record says which process played the player last, whether
     // or not this one holds it: a copy here, away, is stale once another process resumed it.
     // The join waits for Redis, when its answer may come later (not a polling session's first
     // answer). (A read: asked while Redis answers, even if it refuses our writes.)
     if (fleet_ && fleet_->connected() && !home.looked_up && viewer->sink->answers_later()) {
-      home.looking_up = true;
-      // The copy held here as the question goes: only that one can be older than the answer.
-      HeldCopy asked;
-      for (std::uint32_t i = 0; i < worlds_.size() && asked.player == 0; ++i) {
-        if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0) {
-          asked = {i, p, worlds_[i]->directory().hold(p)};
-        }
-      }
-      fleet_->find_player(token, [this, id, name, token, asked](std::optional<SavedPlayer> record, std::string process) {
-        on_viewer_loop(id, [this, id, name, token, asked, record = std::move(record), process = std::move(process)]() mutable {
-          join_after_lookup(id, name, token, std::move(record), process, asked);
-        });
-      });
+      look_up_token(id, std::move(name), token);
       return;
     }
-    // A token brings its player back wherever it is: the viewer follows it to its world.
-    for (std::uint32_t i = 0; i < worlds_.size() && !resumed; ++i) {
-      if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0 && worlds_[i]->world().find(p)) {
-        if (i != home.world) move_viewer(id, i);
-        player = p;
-        player_token = token;
-        resumed = true;
-      }
+    if (const game::EntityId player = follow_token(id, token); player != 0) {
+      const std::string seat = end_attempt(home).seat;
+      stats_.resumes++;
+      admit(id, name, token, player, true, seat);
+      return;
     }
   }
-  if (!resumed && !home.pinned && !home.seat_checked &&
-      (w->full() || w->load().players >= static_cast<std::size_t>(config_.session.lively_players))) {
-    // It was placed when it connected; worlds have filled since: place the player afresh.
-    if (const std::uint32_t to = placement(); to != home.world && !worlds_[to]->full()) move_viewer(id, to);
-  }
-  // A move above freed the viewer looked up first (or left it to the fan-out's graveyard,
-  // without a sink): from here on, only the one in the world it is in now.
-  w = worlds_[home.world].get();
-  viewer = w->tick().find(id);
-  if (!resumed && fleet_ && fleet_->up() && !home.seat_checked && viewer->sink->answers_later()) {
-    // With the fleet, a place here is a seat in Redis like any other: the one it came with if
-    // Redis still holds it (checked, not trusted), else a new one, so that another process
-    // placing players here at this moment cannot give the same place away.
-    home.looking_up = true;
-    const std::uint32_t at = home.world;
-    fleet_->claim(own_worlds()[at], home.seat,
-                  [this, id, name, token](FleetDirectory::Claim claim, std::string seat) {
-                    on_viewer_loop(id, [this, id, name, token, claim, seat = std::move(seat)]() mutable {
-                      join_after_claim(id, name, token, claim, std::move(seat));
-                    });
-                  });
+  if (!home.pinned && !home.seat_checked) place_afresh_if_crowded(id);
+  // A move above freed the viewer found first (or left it to the fan-out's graveyard, without
+  // a sink): from here on, only the one in the world it is in now.
+  viewer = find(id);
+  if (fleet_ && fleet_->up() && !home.seat_checked && viewer->sink->answers_later()) {
+    claim_seat(id, std::move(name), token);
     return;
   }
-  // This attempt's seat, and a fresh start for the connection's next join (after a leave).
-  const std::string seat = std::move(home.seat);
-  const bool granted = home.place_granted;
+  const JoinAttempt attempt = end_attempt(home);
+  GameWorld& w = *worlds_[home.world];
+  // Seats the fleet reserved here are taken by their players; a join without one leaves them.
+  // Redis gave this player its place (the fleet's count has it already); else a seat that
+  // this process gave out itself, still held, is known good; else the reservations seen must
+  // fit: any other seat that Redis could not check counts for nothing (anyone can write
+  // "?seat=x", and the real holders would find their places taken).
+  const bool own_seat =
+      !attempt.granted && !attempt.seat.empty() && fleet_ && fleet_->take_own_seat(w.name(), attempt.seat);
+  const bool room = attempt.granted || own_seat || w.load().players + seats_held(w) < w.load().capacity;
+  const game::EntityId player = room ? w.world().add_player(name) : 0;
+  if (player == 0) {
+    stats_.joins_refused++;
+    viewer->sink->send_message(protocol::encode_error(
+        "server_full", home.pinned ? "this world is full (game.max_players): try again later, or another world"
+                                   : "every world is full (game.max_players): try again later"));
+    return;
+  }
+  std::string player_token = new_token();
+  w.directory().add(player_token, player);
+  stats_.joins++;
+  admit(id, name, player_token, player, false, attempt.seat);
+}
+
+void GameService::look_up_token(ViewerId id, std::string name, const std::string& token) {
+  homes_.at(id).looking_up = true;
+  // The copy held here as the question goes: only that one can be older than the answer.
+  HeldCopy asked;
+  for (std::uint32_t i = 0; i < worlds_.size() && asked.player == 0; ++i) {
+    if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0) {
+      asked = {i, p, worlds_[i]->directory().hold(p)};
+    }
+  }
+  fleet_->find_player(token, [this, id, name = std::move(name), token, asked](std::optional<SavedPlayer> record,
+                                                                              std::string process) {
+    on_viewer_loop(id, [this, id, name, token, asked, record = std::move(record), process = std::move(process)]() mutable {
+      join_after_lookup(id, name, token, std::move(record), process, asked);
+    });
+  });
+}
+
+game::EntityId GameService::follow_token(ViewerId id, const std::string& token) {
+  for (std::uint32_t i = 0; i < worlds_.size(); ++i) {
+    if (const game::EntityId p = worlds_[i]->directory().find(token); p != 0 && worlds_[i]->world().find(p)) {
+      if (i != homes_.at(id).world) move_viewer(id, i);
+      return p;
+    }
+  }
+  return 0;
+}
+
+void GameService::place_afresh_if_crowded(ViewerId id) {
+  const Home& home = homes_.at(id);
+  const GameWorld& w = *worlds_[home.world];
+  if (!w.full() && w.load().players < static_cast<std::size_t>(config_.session.lively_players)) return;
+  if (const std::uint32_t to = placement(); to != home.world && !worlds_[to]->full()) move_viewer(id, to);
+}
+
+void GameService::claim_seat(ViewerId id, std::string name, const std::string& token) {
+  Home& home = homes_.at(id);
+  home.looking_up = true;
+  fleet_->claim(own_worlds()[home.world], home.seat,
+                [this, id, name = std::move(name), token](FleetDirectory::Claim claim, std::string seat) {
+                  on_viewer_loop(id, [this, id, name, token, claim, seat = std::move(seat)]() mutable {
+                    join_after_claim(id, name, token, claim, std::move(seat));
+                  });
+                });
+}
+
+GameService::JoinAttempt GameService::end_attempt(Home& home) {
+  JoinAttempt attempt{std::move(home.seat), home.place_granted};
   home.seat.clear();
   home.seat_checked = home.looked_up = home.place_granted = false;
-  game::World& world = w->world();
-  PlayerDirectory& directory = w->directory();
-  ViewerSink* sink = viewer->sink;
-  if (!resumed) {
-    // Seats the fleet reserved here are taken by their players; a join without one leaves them.
-    // Redis gave this player its place (the fleet's count has it already); else a seat that
-    // this process gave out itself, still held, is known good; else the reservations seen must
-    // fit: any other seat that Redis could not check counts for nothing (anyone can write
-    // "?seat=x", and the real holders would find their places taken).
-    const bool own_seat = !granted && !seat.empty() && fleet_ && fleet_->take_own_seat(w->name(), seat);
-    const bool room = granted || own_seat || w->load().players + seats_held(*w) < w->load().capacity;
-    player = room ? world.add_player(name) : 0;
-    if (player == 0) {
-      stats_.joins_refused++;
-      sink->send_message(protocol::encode_error(
-          "server_full", home.pinned ? "this world is full (game.max_players): try again later, or another world"
-                                     : "every world is full (game.max_players): try again later"));
-      return;
-    }
-    player_token = new_token();
-    directory.add(player_token, player);
-    stats_.joins++;
-  } else {
-    stats_.resumes++;
-  }
+  return attempt;
+}
+
+void GameService::admit(ViewerId id, const std::string& name, const std::string& token, game::EntityId player,
+                        bool resumed, const std::string& seat) {
+  GameWorld& w = *worlds_[homes_.at(id).world];
+  game::World& world = w.world();
+  PlayerDirectory& directory = w.directory();
   // The same player open in another tab or a half-dead socket: the newest connection wins.
   if (const ViewerId previous = directory.attach(player, id); previous != 0) {
-    if (Viewer* old = w->tick().find(previous)) lose_player(*old, "this player was resumed elsewhere");
+    if (Viewer* old = w.tick().find(previous)) lose_player(*old, "this player was resumed elsewhere");
   }
   world.set_away(player, false);
-  Viewer* v = w->tick().find(id);
+  Viewer* v = w.tick().find(id);
   v->player = player;
   v->reset_controls();
   const auto& cfg = world.config();
   protocol::WelcomeMsg welcome{player, cfg.tick_rate, cfg.world_width, cfg.world_height, config_.session.view_radius,
-                               player_token, resumed, w->name()};
-  sink->send_message(protocol::encode_welcome(welcome));
+                               token, resumed, w.name()};
+  v->sink->send_message(protocol::encode_welcome(welcome));
   if (fleet_) {
     if (auto record = directory.record(world, player)) {
-      record->world = w->name();
-      fleet_->joined(w->name(), seat, std::move(*record));
+      record->world = w.name();
+      fleet_->joined(w.name(), seat, std::move(*record));
     }
   }
-  spdlog::debug("{} player {} ({}) in {}", resumed ? "resumed" : "joined as", player, name, w->name());
+  spdlog::debug("{} player {} ({}) in {}", resumed ? "resumed" : "joined as", player, name, w.name());
 }
 
 void GameService::leave(Viewer& viewer, GameWorld& world) {
