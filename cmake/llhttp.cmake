@@ -8,4 +8,8 @@ endif()
 add_library(llhttp STATIC ${LLHTTP_SRC_DIR}/api.c ${LLHTTP_SRC_DIR}/http.c ${LLHTTP_SRC_DIR}/llhttp.c)
 target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
 set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 99)
+# Strict mode: the checks llhttp 9 makes by default (a chunk's data must end in CRLF, and
+# others): without it, any two bytes there passed, and a body could smuggle a request past a
+# front end that frames chunks otherwise (RFC 9112 7.1).
+target_compile_definitions(llhttp PUBLIC LLHTTP_STRICT_MODE=1)
 target_compile_options(llhttp PRIVATE -w)

@@ -10,11 +10,22 @@ namespace skirmish::protocol {
 
 namespace {
 HttpRequestParser* self(llhttp_t* p) { return static_cast<HttpRequestParser*>(p->data); }
+// Host = uri-host [ ":" port ] (RFC 9112 3.2, RFC 3986 3.2.2): a name or an address, made of
+// unreserved characters, %-escapes, sub-delims, ':' and the brackets of an IPv6 literal.
+// Empty is allowed (a request whose target has no authority).
+bool valid_host(std::string_view host) {
+  return std::all_of(host.begin(), host.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return std::isalnum(c) || std::string_view("-._~%!$&'()*+,;=:[]").find(ch) != std::string_view::npos;
+  });
+}
 // Per header line, ": " and CRLF are not in the spans llhttp reports; count them anyway so
 // the limit means "bytes on the wire" closely enough.
 constexpr std::size_t kHeaderLineOverhead = 4;
 // The bytes of a request kept to judge a method llhttp refused: longer than any method's name.
 constexpr std::size_t kMethodHead = 64;
+// The end of a request line that names its protocol: " HTTP/1.1".
+constexpr std::size_t kVersionTail = 9;
 }  // namespace
 
 const std::string* HttpRequest::header(std::string_view lower_name) const {
@@ -58,6 +69,14 @@ void HttpRequestParser::reset() {
   error_ = HttpReject{};
   header_bytes_ = 0;
   extension_bytes_ = 0;
+  section_bytes_ = 0;
+  section_tail_ = 0;
+  section_begun_ = false;
+  section_done_ = false;
+  section_error_.reset();
+  line_done_ = false;
+  line_tail_.clear();
+  headers_done_ = false;
   in_value_ = false;
   started_ = false;
   complete_ = false;
@@ -98,8 +117,11 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
     consumed = len;
     return Status::NeedMore;
   }
-  const llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  const std::size_t checked = scan_section(data, len);
+  const llhttp_errno_t err = llhttp_execute(&parser_, data, checked);
   if (err == HPE_OK) {
+    if (section_error_ && !failed_) fail(section_error_->status, section_error_->reason.c_str());
+    if (failed_) return Status::Error;
     consumed = len;
     return Status::NeedMore;
   }
@@ -107,6 +129,11 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
     const char* pos = llhttp_get_error_pos(&parser_);
     consumed = pos ? static_cast<std::size_t>(pos - data) : len;
     return Status::Complete;
+  }
+  if (!failed_ && err == HPE_PAUSED_H2_UPGRADE) {
+    // "PRI * HTTP/2.0": HTTP/2 with prior knowledge (RFC 9113 3.3).
+    fail(505, "HTTP/2 is not supported here: use HTTP/1.1");
+    return Status::Error;
   }
   if (!failed_ && err == HPE_INVALID_CONSTANT) {
     // A method llhttp knows from another protocol (RTSP's DESCRIBE, SETUP, PLAY), refused
@@ -132,6 +159,37 @@ HttpRequestParser::Status HttpRequestParser::feed(const char* data, std::size_t 
     error_.reason = why && *why ? why : llhttp_errno_name(err);
   }
   return Status::Error;
+}
+
+std::size_t HttpRequestParser::scan_section(const char* data, std::size_t len) {
+  if (section_error_) return len;  // llhttp takes it from here (the caller fails anyway)
+  std::size_t i = 0;
+  while (i < len && !section_done_) {
+    const auto c = static_cast<unsigned char>(data[i++]);
+    if (++section_bytes_ > limits_.max_header_bytes) {
+      section_error_ = HttpReject{431, "request line and headers are too large", {}};
+      return i;
+    }
+    if (!section_begun_) {
+      if (c == '\r' || c == '\n') continue;
+      section_begun_ = true;
+    }
+    section_tail_ = (section_tail_ << 8) | c;
+    section_done_ = section_tail_ == 0x0d0a0d0a;
+    if (line_done_) continue;
+    if (c == '\r' || c == '\n') {
+      // llhttp takes RTSP/1.0 and ICE/1.0 for versions too (RFC 9112 2.3: "HTTP/" only).
+      line_done_ = true;
+      if (!(line_tail_.size() == kVersionTail && line_tail_.starts_with(" HTTP/"))) {
+        section_error_ = HttpReject{400, "not an HTTP/1.x request line", {}};
+        return i;
+      }
+    } else {
+      if (line_tail_.size() == kVersionTail) line_tail_.erase(0, 1);
+      line_tail_ += static_cast<char>(c);
+    }
+  }
+  return len;
 }
 
 void HttpRequestParser::judge_method() {
@@ -187,6 +245,9 @@ int HttpRequestParser::on_version_complete(llhttp_t* p) { return self(p)->count_
 
 int HttpRequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
+  // A trailer field is counted, and dropped: it must not pass for a header (RFC 9110 6.5.1:
+  // an X-Forwarded-For there would name whatever client it liked).
+  if (s->headers_done_) return s->count_header_bytes(len);
   if (s->request_.headers.empty() || s->in_value_) {
     if (s->request_.headers.size() >= s->limits_.max_header_count) return s->fail(431, "too many header fields");
     s->request_.headers.push_back({});
@@ -203,6 +264,7 @@ int HttpRequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t 
 // section 5.1 says a server MUST answer 400 to whitespace before the colon.
 int HttpRequestParser::on_header_field_complete(llhttp_t* p) {
   auto* s = self(p);
+  if (s->headers_done_) return 0;
   // No on_header_field since the last value: this field's name is empty.
   if (s->request_.headers.empty() || s->in_value_) return s->fail(400, "invalid header name");
   const std::string& name = s->request_.headers.back().name;
@@ -212,6 +274,7 @@ int HttpRequestParser::on_header_field_complete(llhttp_t* p) {
 
 int HttpRequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
   auto* s = self(p);
+  if (s->headers_done_) return s->count_header_bytes(len);
   s->in_value_ = true;
   s->request_.headers.back().value.append(at, len);
   return s->count_header_bytes(len);
@@ -220,15 +283,25 @@ int HttpRequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t 
 int HttpRequestParser::on_headers_complete(llhttp_t* p) {
   auto* s = self(p);
   if (p->http_major != 1) return s->fail(505, "only HTTP/1.x is supported");
+  s->headers_done_ = true;
+  // A value ends before its trailing spaces and tabs (RFC 9110 5.5); llhttp drops only the
+  // leading ones.
+  for (auto& h : s->request_.headers) {
+    while (!h.value.empty() && (h.value.back() == ' ' || h.value.back() == '\t')) h.value.pop_back();
+  }
   s->request_.version_major = p->http_major;
   s->request_.version_minor = p->http_minor;
   s->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
+  // An HTTP/1.0 message with Transfer-Encoding has faulty framing: the connection closes
+  // after it (RFC 9112 6.1), whatever it asked for.
+  if (p->http_minor == 0 && s->request_.header("transfer-encoding")) s->request_.keep_alive = false;
   s->upgrade_ = p->upgrade != 0;
   // RFC 9112 3.2: a request with more than one Host line gets a 400, whatever it asks for,
   // and so does an HTTP/1.1 request with none.
   const std::size_t hosts = s->request_.header_count("host");
   if (hosts > 1) return s->fail(400, "more than one Host header");
   if (hosts == 0 && p->http_minor >= 1) return s->fail(400, "an HTTP/1.1 request needs a Host header");
+  if (hosts == 1 && !valid_host(*s->request_.header("host"))) return s->fail(400, "the Host header is not a host");
   if (!s->to_origin_form()) return s->fail(400, "bad request target");
   // llhttp reads a body whose last coding is chunked and ignores the codings before it: a
   // body we would read as plain bytes when it is, say, gzip. RFC 9112 6.1: 501.

@@ -4,6 +4,8 @@
 #include <llhttp.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -71,6 +73,13 @@ class HttpRequestParser {
   // Rewrites an absolute-form target to the origin-form; false when it is malformed.
   bool to_origin_form();
   int count_header_bytes(std::size_t len);
+  // Our checks of the request line and the header section as they are on the wire: their
+  // size, the whitespace llhttp skips included (empty lines before the request, spaces before
+  // a value), up to the blank line that ends the section; and the request line's protocol.
+  // Scans ahead of llhttp, byte by byte, and stops after a byte that fails a check (its
+  // verdict in section_error_): returns the bytes scanned, which llhttp then gets, so that
+  // its verdicts and ours come in the same order however the bytes arrive.
+  std::size_t scan_section(const char* data, std::size_t len);
   int count_extension_bytes(std::size_t len);
 
   HttpLimits limits_;
@@ -80,6 +89,14 @@ class HttpRequestParser {
   HttpReject error_;
   std::size_t header_bytes_ = 0;
   std::size_t extension_bytes_ = 0;  // chunk extensions (";name=value" after a chunk size)
+  std::size_t section_bytes_ = 0;  // scan_section's count
+  std::optional<HttpReject> section_error_;
+  std::uint32_t section_tail_ = 0;  // its last four bytes (CR LF CR LF ends the section)
+  bool section_begun_ = false;      // past the empty lines before the request line
+  bool section_done_ = false;
+  bool line_done_ = false;          // the request line has ended
+  std::string line_tail_;           // its last bytes until then: " HTTP/1.1" names the protocol
+  bool headers_done_ = false;  // what comes as header fields now is a chunked body's trailer
   bool in_value_ = false;
   bool started_ = false;
   bool complete_ = false;

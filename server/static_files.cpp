@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "protocol/header_text.h"
 #include "server/embedded_file.h"
 
 namespace skirmish::server {
@@ -43,19 +44,13 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 }
 
 // True when If-None-Match (a list of ETags, or "*") names this ETag; weak or strong.
+// If-None-Match (RFC 9110 13.1.2): a list of entity tags, compared weakly, or "*"; its
+// elements are trimmed of spaces and tabs alike (any_list_item).
 bool etag_matches(const std::string& header, const std::string& etag) {
-  std::string_view rest(header);
-  while (!rest.empty()) {
-    const auto comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  return protocol::any_list_item(header, [&](std::string_view item) {
     if (item.substr(0, 2) == "W/") item.remove_prefix(2);
-    if (item == "*" || item == etag) return true;
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return false;
+    return item == "*" || item == etag;
+  });
 }
 
 }  // namespace
