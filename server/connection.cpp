@@ -95,6 +95,18 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(s->data);
   if (nread == 0) return;
   if (nread < 0) {
+    const bool answering = (self->state_ == State::Http && !self->awaiting_response_ &&
+                            (!self->out_.empty() || !self->held_input_.empty())) ||
+                           (self->state_ == State::Draining && !self->out_.empty());
+    if (nread == UV_EOF && answering) {
+      // The client is done sending (a half-close after its requests): what it asked for is
+      // still answered, in order, then the connection closes (finish_if_peer_done, or our
+      // FIN's callback when it was closing anyway). libuv has stopped reading. (A long poll's
+      // connection that ends is a client gone: below.)
+      self->peer_finished_ = true;
+      self->reading_stopped_ = true;
+      return;
+    }
     // EOF or an error: either way the peer is gone; in Draining this is the expected end.
     if (nread != UV_EOF && self->state_ != State::Draining) {
       spdlog::debug("conn {} {}: read error: {}", self->id_, self->peer_, uv_strerror(static_cast<int>(nread)));
@@ -284,6 +296,13 @@ void Connection::resume_held_input() {
   // that bytes are taken in order.
   if (state_ == State::Http && !awaiting_response_ && !rate_paused_ && !answers_unread_ && held_input_.empty()) {
     start_reading();
+    finish_if_peer_done();
+  }
+}
+
+void Connection::finish_if_peer_done() {
+  if (peer_finished_ && state_ == State::Http && !awaiting_response_ && held_input_.empty() && out_.empty()) {
+    abort();  // every answer is with the kernel, which still delivers it after the close
   }
 }
 
@@ -514,6 +533,8 @@ void Connection::on_write_done(uv_write_t* req, int status) {
     // The client read every answer: its held requests go next, from the loop's idle callback.
     self->answers_unread_ = false;
     if (self->state_ == State::Http) self->host_.resume_later(self->id_);
+  } else {
+    self->finish_if_peer_done();
   }
 }
 
@@ -571,7 +592,8 @@ void Connection::on_shutdown_done(uv_shutdown_t* req, int status) {
   // the close callback frees the connection), so the request is freed here in every case.
   const std::unique_ptr<uv_shutdown_t> owned(req);
   auto* self = static_cast<Connection*>(req->handle->data);
-  if (status < 0 && status != UV_ECANCELED) self->abort();
+  // Our FIN is out; a peer that sent its own already has nothing more to say.
+  if ((status < 0 && status != UV_ECANCELED) || (status == 0 && self->peer_finished_)) self->abort();
 }
 
 void Connection::pause_reading() {
@@ -587,7 +609,7 @@ void Connection::stop_reading() {
 }
 
 void Connection::start_reading() {
-  if (!reading_stopped_ || state_ == State::Closed) return;
+  if (!reading_stopped_ || state_ == State::Closed || peer_finished_) return;
   reading_stopped_ = false;
   if (uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), on_alloc, on_read) != 0) abort();
 }

@@ -158,6 +158,8 @@ class Connection {
   // Closes a WebSocket that reads too slowly with 1013 ("try again later": a browser may
   // reconnect), counted under `reason` (slow_hard_limit, slow_soft_limit).
   void drop_slow(const char* reason, const char* why);
+  // Closes a connection whose client is done sending once everything it asked for is answered.
+  void finish_if_peer_done();
 
   ConnectionHost& host_;
   ConnectionContext context_;
@@ -176,6 +178,7 @@ class Connection {
   bool rate_paused_ = false;      // over the message rate: waiting for the allowance to refill
   bool answers_unread_ = false;   // HTTP answers over the soft limit wait unread: so do requests
   bool reading_stopped_ = false;  // uv_read_stop is in effect
+  bool peer_finished_ = false;    // EOF with answers still to give: they go, then the connection closes
   bool writing_ = false;          // a uv_write of out_ is under way
   bool shutdown_issued_ = false;  // uv_shutdown called (once the queue had drained)
   std::string held_input_;        // bytes pipelined behind a deferred request, or held by a pause

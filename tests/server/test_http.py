@@ -267,6 +267,31 @@ class StaticFiles(unittest.TestCase):
         self.assertIn(status, (400, 505))
 
 
+    def test_http2_with_prior_knowledge_gets_505(self):
+        with self.d.connect() as s:
+            status, _, body = http_request(s, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        self.assertEqual(status, 505, body)
+
+    def test_a_client_that_half_closes_after_pipelining_gets_every_answer(self):
+        # 20 requests for the demo's biggest script in one write, then a half-close: more than
+        # the soft limit of answers, so some wait for the client to read. Every one comes, whole,
+        # then the daemon's FIN (they were cut off at the client's EOF, some mid-body). With and
+        # without "Connection: close" on the last.
+        for last in ("", "Connection: close\r\n"):
+            with self.subTest(last=last), self.d.connect() as s:
+                requests = [b"GET /js/main.js HTTP/1.1\r\nHost: t\r\n\r\n"] * 19
+                requests.append(f"GET /js/main.js HTTP/1.1\r\nHost: t\r\n{last}\r\n".encode())
+                s.sendall(b"".join(requests))
+                s.shutdown(socket.SHUT_WR)
+                reader = ResponseReader(s)
+                answers = [reader.read() for _ in range(20)]
+                self.assertEqual([a[0] for a in answers], [200] * 20)
+                lengths = {int(a[1]["content-length"]) for a in answers}
+                self.assertEqual(len(lengths), 1)
+                self.assertEqual([len(a[2]) for a in answers], [lengths.pop()] * 20)
+                self.assertEqual(s.recv(1), b"", "the daemon closes once everything is answered")
+
+
 class WebRootFromDisk(unittest.TestCase):
     def test_web_root_serves_files_from_the_folder(self):
         import os
