@@ -52,9 +52,10 @@ std::variant<ClientMsg, DecodeError> decode_join(const json& j) {
   if (!j.contains("name") || !j["name"].is_string()) return bad("bad_field", "join.name must be a string");
   m.name = clean_player_name(j["name"].get<std::string>());
   if (m.name.empty()) return bad("bad_field", "join.name must have at least one visible character");
-  if (j.contains("token")) {
+  // A null token is no token: what a browser's localStorage.getItem gives before the first join.
+  if (j.contains("token") && !j["token"].is_null()) {
     if (!j["token"].is_string() || j["token"].get<std::string>().size() > 64) {
-      return bad("bad_field", "join.token must be a string of at most 64 characters");
+      return bad("bad_field", "join.token must be a string of at most 64 bytes (UTF-8)");
     }
     m.token = j["token"].get<std::string>();
   }

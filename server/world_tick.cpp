@@ -184,16 +184,20 @@ void WorldTick::apply_queued_inputs() {
 }
 
 void WorldTick::apply_input(Viewer& v, const QueuedInput& in) {
+  // Past game.max_inputs_per_tick an input's attack is dropped (and counted), but its movement
+  // still replaces the one held, and is acknowledged: the last movement a client sent is the
+  // one its player has (a burst that ends in a stop stops; the auditor's burst of ten kept
+  // the fourth's direction for good when the rest were dropped whole).
   if (v.inputs_this_tick >= config_.session.max_inputs_per_tick) {
     stats_.inputs_dropped++;
-    return;
+  } else {
+    v.inputs_this_tick++;
+    stats_.inputs_applied++;
+    v.attack = v.attack || in.attack;
   }
-  v.inputs_this_tick++;
-  stats_.inputs_applied++;
   const float held_dx = v.move_dx, held_dy = v.move_dy;
   v.move_dx = in.dx;
   v.move_dy = in.dy;
-  v.attack = v.attack || in.attack;
   // The next step is the first to move with a new movement; an input that repeats the one
   // held (a client repeats a held key) leaves it moving since where it began, and says so, so a
   // client's reckoning does not restart at each repeat's tick.

@@ -115,6 +115,16 @@ TEST_CASE("join with a token keeps the token", "[protocol][messages]") {
   CHECK(m.token == "4f1c9a0e5b7d2c3e8a6f1b2d3c4e5f60");
 }
 
+TEST_CASE("join takes a null token as none, and counts a token's length in bytes", "[protocol][messages]") {
+  CHECK(decoded<JoinMsg>(R"({"type":"join","name":"alice","token":null})").token.empty());
+  // 32 two-byte characters are 64 bytes: taken; 33 are 66: refused, and the message says bytes.
+  std::string e_acute_32;
+  for (int i = 0; i < 32; ++i) e_acute_32 += "\xc3\xa9";
+  CHECK(decoded<JoinMsg>(json{{"type", "join"}, {"name", "a"}, {"token", e_acute_32}}.dump()).token == e_acute_32);
+  CHECK(error_code(json{{"type", "join"}, {"name", "a"}, {"token", e_acute_32 + "\xc3\xa9"}}.dump()) == "bad_field");
+  CHECK(error_code(R"({"type":"join","name":"a","token":7})") == "bad_field");
+}
+
 TEST_CASE("join accepts a token of 64 characters and refuses 65", "[protocol][messages]") {
   const std::string ok = json{{"type", "join"}, {"name", "a"}, {"token", std::string(64, 't')}}.dump();
   CHECK(decoded<JoinMsg>(ok).token == std::string(64, 't'));
@@ -124,7 +134,7 @@ TEST_CASE("join accepts a token of 64 characters and refuses 65", "[protocol][me
 
 TEST_CASE("join with a token that is not a string is a bad_field", "[protocol][messages]") {
   CHECK(error_code(R"({"type":"join","name":"a","token":123})") == "bad_field");
-  CHECK(error_code(R"({"type":"join","name":"a","token":null})") == "bad_field");
+  CHECK(error_code(R"({"type":"join","name":"a","token":["t"]})") == "bad_field");
 }
 
 TEST_CASE("join without a string name is a bad_field", "[protocol][messages]") {

@@ -500,6 +500,35 @@ class GameCaps(unittest.TestCase):
             self.assertLessEqual(m["skirmish_inputs_total"], 50 - m["skirmish_inputs_dropped_total"])
 
 
+    def test_past_the_inputs_a_tick_allows_the_last_movement_still_wins(self):
+        # Six inputs in one tick (half a second long) where two are allowed: right, right, ...,
+        # then left. The last one's movement is the player's, and it is acknowledged; the old
+        # daemon dropped inputs 2-5 whole and the player walked right for good.
+        async def scenario(d):
+            async with websockets.connect(d.ws_url()) as ws:
+                await ws.send(json.dumps({"type": "join", "name": "burst"}))
+                player = None
+                while player is None:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    player = msg["id"] if msg["type"] == "welcome" else None
+                for seq in range(6):
+                    await ws.send(json.dumps({"type": "input", "seq": seq, "move": [1 if seq < 5 else -1, 0]}))
+                xs = []  # the player's x in each tick from the one that acknowledges seq 5
+                for _ in range(100):
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    if msg["type"] != "tick":
+                        continue
+                    if xs or msg.get("ack", {}).get("seq") == 5:
+                        xs += [e["x"] for e in msg["entities"] if e["id"] == player and "x" in e]
+                    if len(xs) >= 3:
+                        return xs
+                raise AssertionError(f"seq 5 not acknowledged with the player moving: {xs}")
+
+        with Daemon("--max-inputs-per-tick", "2", "--tick-rate", "2", "--obstacles", "0", "--monsters", "0") as d:
+            xs = asyncio.run(scenario(d))
+            self.assertLess(xs[-1], xs[0], f"walking left: {xs}")
+
+
 class Floods(unittest.TestCase):
     def test_a_message_flood_is_paused_then_closed_while_a_player_keeps_every_tick(self):
         async def healthy(d, seconds):
