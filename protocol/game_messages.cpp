@@ -248,7 +248,14 @@ std::string encode_hello(const HelloMsg& m) {
               {"tick_rate", m.tick_rate},
               {"world", world},
               {"view_radius", m.view_radius},
-              {"monster_kinds", kinds}}
+              {"monster_kinds", kinds},
+              {"player",
+               {{"speed", m.player.speed},
+                {"max_hp", m.player.max_hp},
+                {"damage", m.player.damage},
+                {"attack_range", m.player.attack_range},
+                {"attack_cooldown_ms", m.player.attack_cooldown_ms},
+                {"respawn_ms", m.player.respawn_ms}}}}
       .dump();
 }
 

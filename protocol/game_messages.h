@@ -61,11 +61,22 @@ struct MonsterKindInfo {
   int max_hp;
   float speed, attack_range, aggro_radius;
 };
+// The rules of a player's body, so that a client predicts its own movement (and shows its
+// cooldown) with the server's numbers rather than guesses.
+struct PlayerRulesInfo {
+  float speed = 0;             // units a second
+  int max_hp = 0;
+  int damage = 0;              // a hit's damage
+  float attack_range = 0;      // reaches a target this near
+  int attack_cooldown_ms = 0;  // between two attacks
+  int respawn_ms = 0;          // from death to the respawn
+};
 struct HelloMsg {  // sent on connect: everything needed to draw the world before joining
   int tick_rate;
   float world_width, world_height, view_radius;
   std::vector<ObstacleRect> obstacles;
   std::vector<MonsterKindInfo> monster_kinds;
+  PlayerRulesInfo player;
   float safe_x = 0, safe_y = 0, safe_radius = 0;  // the spawn camp; radius 0: none
   std::string world_name;  // which of the server's worlds this is (world.name); empty: not said
 };

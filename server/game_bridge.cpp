@@ -431,6 +431,9 @@ protocol::HelloMsg GameBridge::hello() const {
   for (const auto& k : cfg.monster_kinds) {
     m.monster_kinds.push_back({k.name, k.max_hp, k.speed, k.attack_range, k.aggro_radius});
   }
+  m.player = {cfg.player_speed,        cfg.player_max_hp,
+              cfg.player_damage,       cfg.player_attack_range,
+              cfg.player_attack_cooldown_ms, cfg.player_respawn_ms};
   return m;
 }
 

@@ -465,6 +465,12 @@ TEST_CASE("encode_hello produces the documented hello", "[protocol][messages]") 
   CHECK(j["monster_kinds"][0] ==
         json{{"name", "slime"}, {"max_hp", 40}, {"speed", 60.0}, {"attack_range", 50.0}, {"aggro_radius", 120.0}});
   CHECK(j["monster_kinds"][1]["name"] == "wolf");
+  CHECK(j["player"] == json{{"speed", 0.0}, {"max_hp", 0}, {"damage", 0}, {"attack_range", 0.0},
+                            {"attack_cooldown_ms", 0}, {"respawn_ms", 0}});
+  m.player = {200, 100, 20, 80, 500, 3000};
+  CHECK(parsed(encode_hello(m))["player"] == json{{"speed", 200.0}, {"max_hp", 100}, {"damage", 20},
+                                                  {"attack_range", 80.0}, {"attack_cooldown_ms", 500},
+                                                  {"respawn_ms", 3000}});
 }
 
 TEST_CASE("encode_hello with no obstacles and no kinds has empty arrays", "[protocol][messages]") {

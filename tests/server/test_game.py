@@ -206,6 +206,9 @@ class Messages(unittest.TestCase):
     def test_movement_is_clamped_to_player_speed(self):
         async def scenario(d):
             c = await Client.connect(d.ws_url())
+            # The hello says the rules of a player's body, for a client's prediction.
+            self.assertEqual(c.hello["player"], {"speed": 200, "max_hp": 100, "damage": 20, "attack_range": 80,
+                                                 "attack_cooldown_ms": 500, "respawn_ms": 1500})
             me = (await c.join("runner"))["id"]
             await c.recv_type("tick")
             start = dict(c.entities[me])
@@ -220,7 +223,7 @@ class Messages(unittest.TestCase):
             self.assertLessEqual(moved, 200 / 20 * ticks + 1e-6 + 10)
             await c.close()
 
-        with Daemon("--monsters", "0", "--obstacles", "0") as d:
+        with Daemon("--monsters", "0", "--obstacles", "0", "--player-respawn-ms", "1500") as d:
             run(scenario(d))
 
 

@@ -131,6 +131,7 @@ function handleMessage(msg) {
       fx.clear();
       hud.clearFeed();
       predictor.reset(null, null);
+      predictor.setSpeed(msg.player?.speed);
       updateStatsLink();
       // Our join moved us to another world (its hello, on this connection): the welcome follows.
       if (joinPending) break;

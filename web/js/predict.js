@@ -6,12 +6,13 @@
 // tick (`ack`), which pins that moment down: when our motion with that input began, plus the
 // ticks it has moved us since. Without one (an older server), about one round trip ago.
 
-const SPEED = 200;          // units/s: the server's game.player_speed
+const DEFAULT_SPEED = 200;  // units/s: game.player_speed's default, for a server whose hello does not say
 const SNAP_DISTANCE = 160;  // a bigger disagreement (respawn, resume, lag spike) snaps
 const CORRECT_TAU = 0.12;   // s: time constant of the smooth correction
 
 export class Predictor {
   constructor() {
+    this.speed = DEFAULT_SPEED;
     this.x = null;
     this.y = null;
     this.history = [];      // [{t, x, y}]: our predicted position over the last ~2 s
@@ -20,6 +21,11 @@ export class Predictor {
     // How far off our prediction was at each server position (world units), for the
     // curious and for the tests: { count, sum, max }.
     this.errors = { count: 0, sum: 0, max: 0 };
+  }
+
+  // The server's player speed (its hello's player.speed), when it says one.
+  setSpeed(unitsPerSecond) {
+    if (Number.isFinite(unitsPerSecond) && unitsPerSecond > 0) this.speed = unitsPerSecond;
   }
 
   get ready() {
@@ -37,9 +43,9 @@ export class Predictor {
   // Advance by dt seconds with the given move vector (already length <= 1).
   step(now, dt, move, world) {
     if (!this.ready) return;
-    const dx = move[0] * SPEED * dt;
-    const dy = move[1] * SPEED * dt;
-    this.velocity = { x: move[0] * SPEED, y: move[1] * SPEED };
+    const dx = move[0] * this.speed * dt;
+    const dy = move[1] * this.speed * dt;
+    this.velocity = { x: move[0] * this.speed, y: move[1] * this.speed };
     // Same order as the server: x first, then y, each stopped by walls.
     if (dx) this.x = moveAxis(this.x, this.y, dx, world, 'x');
     if (dy) this.y = moveAxis(this.y, this.x, dy, world, 'y');
