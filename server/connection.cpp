@@ -437,7 +437,7 @@ void Connection::send(std::string_view first, std::string_view second) {
   // A close frame is always queued: it is one small frame per connection, and the peer
   // must be able to read why we end the connection.
   const std::size_t size = first.size() + second.size();
-  const bool too_slow = upgraded_ && !close_sent_ && queued_bytes_ + size > config_.flow.hard_limit_bytes;
+  const bool too_slow = upgraded_ && !close_sent_ && out_.bytes() + size > config_.flow.hard_limit_bytes;
   // Over the limit a frame is refused, except the rest of one the kernel has begun: it must
   // follow, or the stream is garbage.
   if (!too_slow || started) {
@@ -448,26 +448,18 @@ void Connection::send(std::string_view first, std::string_view second) {
 }
 
 void Connection::enqueue(std::string_view first, std::string_view second) {
-  const std::size_t size = first.size() + second.size();
-  OutChunk chunk{std::make_unique_for_overwrite<char[]>(size), size};
-  std::memcpy(chunk.bytes.get(), first.data(), first.size());
-  if (!second.empty()) std::memcpy(chunk.bytes.get() + first.size(), second.data(), second.size());
   if (out_.empty()) wrote_ms_ = now_ms();
-  out_.push_back(std::move(chunk));
-  queued_bytes_ += size;
-  if (over_soft_since_ms_ == 0 && queued_bytes_ > flow_soft_limit_) over_soft_since_ms_ = now_ms();
+  out_.push(first, second);
+  if (over_soft_since_ms_ == 0 && over_soft_limit()) over_soft_since_ms_ = now_ms();
   start_write();
 }
 
 void Connection::start_write() {
   if (writing_ || out_.empty() || state_ == State::Closed) return;
   std::array<uv_buf_t, kMaxWriteBufs> bufs;
-  std::size_t n = 0, bytes = 0;
-  while (n < out_.size() && n < kMaxWriteBufs && (n == 0 || bytes + out_[n].size <= kMaxWriteBytes)) {
-    bufs[n] = uv_buf_init(out_[n].bytes.get(), static_cast<unsigned>(out_[n].size));
-    bytes += out_[n].size;
-    n++;
-  }
+  const std::size_t n = out_.take_batch(kMaxWriteBufs, kMaxWriteBytes, [&bufs, k = std::size_t{0}](char* data, std::size_t size) mutable {
+    bufs[k++] = uv_buf_init(data, static_cast<unsigned>(size));
+  });
   auto* req = new uv_write_t;
   req->data = this;
   // libuv copies the buffer descriptors; the bytes stay in out_ until on_write_done.
@@ -480,14 +472,10 @@ void Connection::start_write() {
     return;
   }
   writing_ = true;
-  in_flight_ = n;
 }
 
 void Connection::discard_unsent() {
-  while (out_.size() > in_flight_) {
-    queued_bytes_ -= out_.back().size;
-    out_.pop_back();
-  }
+  out_.discard_unsent();
   if (!over_soft_limit()) over_soft_since_ms_ = 0;
 }
 
@@ -504,11 +492,7 @@ void Connection::on_write_done(uv_write_t* req, int status) {
   const std::unique_ptr<uv_write_t> owned(req);
   auto* self = static_cast<Connection*>(req->data);
   self->writing_ = false;
-  auto& out = self->out_;
-  for (std::size_t i = 0; i < self->in_flight_; ++i) self->queued_bytes_ -= out[i].size;
-  out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(self->in_flight_));
-  self->in_flight_ = 0;
-  if (out.empty()) std::vector<OutChunk>().swap(out);  // a connection that caught up holds no slots
+  self->out_.written();
   if (!self->over_soft_limit()) self->over_soft_since_ms_ = 0;
   if (status < 0) {
     // UV_ECANCELED: the handle is closing, which frees the queue with the connection.

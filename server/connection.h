@@ -14,6 +14,7 @@
 #include "protocol/http_request_parser.h"
 #include "protocol/ws_types.h"
 #include "server/connection_host.h"
+#include "server/send_queue.h"
 #include "server/token_bucket.h"
 
 namespace skirmish::server {
@@ -66,10 +67,10 @@ class Connection {
   void* app_data() const { return app_data_; }
   void set_app_data(void* data) { app_data_ = data; }
   // Bytes accepted for sending but not yet handed to the kernel.
-  std::size_t queued_bytes() const { return queued_bytes_; }
+  std::size_t queued_bytes() const { return out_.bytes(); }
   // True while more than websocket.soft_limit_bytes wait to be sent: the peer reads slower
   // than we write, so stale tick frames are skipped rather than queued.
-  bool over_soft_limit() const { return queued_bytes_ > flow_soft_limit_; }
+  bool over_soft_limit() const { return out_.bytes() > flow_soft_limit_; }
 
   // Called once after uv_accept: records the peer, starts reading, arms the request timeout.
   // The peer's address is known once this returns.
@@ -189,18 +190,9 @@ class Connection {
   std::size_t held_pos_ = 0;
   std::size_t held_pings_ = 0;    // pings among them (past the allowance, all but the last share its pong)
   std::optional<protocol::WsError> held_error_;  // the decoder failed after the held events
-  // Bytes accepted for sending and not yet written, in order: whole frames (or responses),
-  // except the front one, which the kernel may have taken part of. The first `in_flight_`
-  // are in the current uv_write; the rest are ours to drop (discard_unsent).
-  // Each chunk owns a heap buffer, so the vector may grow under an in-flight write without
-  // moving the bytes libuv points at (a std::string's short bytes live inside it).
-  struct OutChunk {
-    std::unique_ptr<char[]> bytes;
-    std::size_t size = 0;
-  };
-  std::vector<OutChunk> out_;
-  std::size_t in_flight_ = 0;  // (the uv_write_t is allocated per write: most connections never queue)
-  std::size_t queued_bytes_ = 0;
+  // What the kernel has not taken yet (the uv_write_t of its batch in flight is allocated per
+  // write: most connections never queue).
+  SendQueue out_;
   std::uint64_t deadline_ms_ = 0;      // request or close timeout; 0 = none
   std::uint64_t last_heard_ms_ = 0;    // when the peer last sent us anything
   std::uint64_t ping_sent_ms_ = 0;     // our unanswered liveness ping; 0 = none
