@@ -1,3 +1,6 @@
+// The game's viewers and players: opening and closing viewers, placing them in worlds, the
+// messages they send, and joins in stages (with the fleet's questions to Redis). Its routes
+// are in game_service_routes.cpp, saves in game_service_saves.cpp, reports in game_service_report.cpp.
 #include "server/game_service.h"
 
 #include <spdlog/spdlog.h>
@@ -5,14 +8,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <string_view>
-#include <unordered_set>
 
-#include "config/endpoint_url.h"
-#include "protocol/authority.h"
 #include "protocol/game_messages.h"
 #include "protocol/request_target.h"
-#include "server/json_response.h"
-#include "server/saved_players.h"
 #include "server/wall_clock.h"
 
 namespace skirmish::server {
@@ -21,40 +19,8 @@ namespace {
 
 // 1008 is the close code for "you broke our rules" (RFC 6455 7.4.1).
 constexpr const char* kTooManyBadMessages = "too many malformed messages";
-// A world= that does not decode is refused (400), by /stats.json and the handshake alike: read
-// as absent, it would show the first world, or place the client anywhere.
-constexpr const char* kWorldBadlyEncoded = "world= is not percent-encoded properly";
 
 std::string world_name(int index) { return "world-" + std::to_string(index + 1); }
-
-// A Host header fit to build a URL from: a name or address and an optional port, nothing else
-// (it is the client's own text, and it goes into JSON and into other clients' hands).
-bool plausible_host(const std::string& host) { return host.size() <= 255 && protocol::is_plain_authority(host); }
-
-// A read-only route's answer to any method but GET and HEAD.
-std::optional<protocol::HttpResponse> refuse_unless_get(const protocol::HttpRequest& request) {
-  if (request.method == "GET" || request.method == "HEAD") return std::nullopt;
-  return method_not_allowed(request, "GET, HEAD", protocol::encode_error("method_not_allowed", "use GET"));
-}
-
-// "ws(s)://authority" of server.public_url, or nullopt when the operator set none.
-std::optional<std::string> public_base(const std::string& public_url) {
-  std::string why;
-  const auto pub = config::parse_public_url(public_url, why);
-  if (!pub) return std::nullopt;
-  return (pub->secure ? "wss://" : "ws://") + pub->authority;
-}
-
-// The scheme and authority browsers use for this client's URLs: server.public_url when the
-// operator set it (behind a shared front door the Host may name another process), else the
-// Host it came with when that is plausible, else localhost and our port.
-std::string base_for(const protocol::HttpRequest& request, const RequestOrigin& origin, int port,
-                     const std::string& public_url) {
-  if (auto base = public_base(public_url)) return *base;
-  const std::string* host = request.header("host");
-  const std::string authority = host && plausible_host(*host) ? *host : "localhost:" + std::to_string(port);
-  return (origin.secure ? "wss://" : "ws://") + authority;
-}
 
 }  // namespace
 
@@ -77,154 +43,11 @@ GameService::GameService(uv_loop_t* loop, AppHost& server, const config::Config&
   add_routes();
 }
 
-void GameService::add_routes() {
-  server_.add_route("/stats.json", [this](const protocol::HttpRequest& request, const RequestOrigin&) {
-    if (auto refused = refuse_unless_get(request)) return *refused;
-    if (protocol::query_param_malformed(request.target, "world")) {
-      return json_response(request, 400, protocol::encode_error("bad_field", kWorldBadlyEncoded));
-    }
-    const auto name = protocol::query_param(request.target, "world");
-    // An empty name is no pick, as at the handshake.
-    const GameWorld* world = name && !name->empty() ? world_named(*name) : worlds_.front().get();
-    if (!world) return json_response(request, 404, protocol::encode_error("no_such_world", "no world has that name: see /worlds"));
-    nlohmann::json names = nlohmann::json::array();
-    for (const auto& w : worlds_) names.push_back(w->name());
-    auto body = nlohmann::json::parse(world->history().to_json());
-    body["world"] = world->name();
-    body["worlds"] = std::move(names);
-    return json_response(request, 200, body.dump());
-  });
-  server_.add_route("/worlds", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
-    if (auto refused = refuse_unless_get(request)) return *refused;
-    // Our worlds with absolute URLs as this client reached us (wss:// when a trusted proxy says
-    // it came over TLS); the fleet's other worlds as their processes published them.
-    const std::string base = base_for(request, origin, server_.port(), config_.server.public_url);
-    const std::string process = fleet_ ? fleet_->id() : "";
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& w : worlds_) {
-      const std::string path = "/ws?world=" + w->name();
-      list.push_back({{"name", w->name()},
-                      {"players", w->world().player_count()},
-                      {"capacity", config_.game.max_players},
-                      {"tick_rate", w->world().config().tick_rate},
-                      {"viewers", w->tick().viewer_count()},
-                      {"loop", w->tick().home()},
-                      {"path", path},
-                      {"url", base + path},
-                      {"process", process},
-                      {"local", true}});
-    }
-    if (fleet_) {
-      for (const auto& w : fleet_->remote_worlds()) {
-        list.push_back({{"name", w.name},
-                        {"players", w.players},
-                        {"capacity", w.capacity},
-                        {"tick_rate", w.tick_rate},
-                        {"path", "/ws?world=" + w.name},
-                        {"url", w.url},
-                        {"process", w.process},
-                        {"local", false}});
-      }
-    }
-    nlohmann::json fleet = {{"redis", !fleet_ ? "off" : fleet_->state()},
-                            {"processes", fleet_ ? fleet_->processes() : 1}};
-    return json_response(request, 200,
-                         nlohmann::json{{"worlds", list}, {"placement", worlds_[placement()]->name()}, {"fleet", fleet}}.dump());
-  });
-  server_.add_route("/place", [this](const protocol::HttpRequest& request, const RequestOrigin& origin) {
-    return place(request, origin);
-  });
-}
-
-std::optional<protocol::HttpResponse> GameService::place(const protocol::HttpRequest& request,
-                                                         const RequestOrigin& origin) {
-  // POST only: each answer holds a seat for a while, which a prefetching GET must not do.
-  if (request.method != "POST") {
-    return method_not_allowed(request, "POST", protocol::encode_error("method_not_allowed", "use POST /place"));
-  }
-  if (!fleet_ || !fleet_->up()) return place_locally(request, origin);
-  // Every world of the fleet, in the order a new player should try them: place_player's choice
-  // first, then its choice among the rest, and so on.
-  std::vector<FleetWorld> all = own_worlds();
-  for (auto& w : all) w.players += fleet_->reserved(w.name);
-  for (const auto& w : fleet_->remote_worlds()) all.push_back(w);
-  std::vector<WorldLoad> loads;
-  for (const auto& w : all) loads.push_back({w.players, w.capacity});
-  std::vector<FleetWorld> order;
-  while (auto next = place_player(loads, static_cast<std::size_t>(config_.session.lively_players))) {
-    order.push_back(all[*next]);
-    loads[*next].players = loads[*next].capacity;
-  }
-  const std::string base = base_for(request, origin, server_.port(), config_.server.public_url);
-  fleet_->reserve(std::move(order), [this, request, origin_conn = origin.conn, secure = origin.secure, base](
-                                        std::optional<std::pair<FleetWorld, std::string>> got, bool full) {
-    protocol::HttpResponse answer;
-    if (got) {
-      const auto& [w, seat] = *got;
-      // Our own worlds as this client reached us; others' as their processes publish them.
-      const std::string url = (w.local ? base + "/ws?world=" + w.name : w.url) + "&seat=" + seat;
-      answer = json_response(request, 200,
-                             nlohmann::json{{"world", w.name}, {"url", url}, {"seat", seat}, {"process", w.process},
-                                            {"local", w.local}, {"hold_ms", config_.fleet.seat_hold_ms}}
-                                 .dump());
-    } else if (full) {
-      stats_.joins_refused++;
-      answer = service_unavailable(
-          request, protocol::encode_error("server_full", "every world of the fleet is full: try again later"),
-          kFullRetryAfterS);
-    } else {
-      answer = place_locally(request, RequestOrigin{origin_conn, {}, secure});  // Redis failed on the way: this process still has room
-    }
-    server_.finish_deferred(origin_conn, std::move(answer));
-  });
-  return std::nullopt;
-}
-
-protocol::HttpResponse GameService::place_locally(const protocol::HttpRequest& request, const RequestOrigin& origin) {
-  const auto at = local_choice();
-  if (!at) {
-    stats_.joins_refused++;
-    return service_unavailable(request, protocol::encode_error("server_full", "every world is full: try again later"),
-                               kFullRetryAfterS);
-  }
-  const GameWorld& w = *worlds_[*at];
-  return json_response(request, 200,
-                       nlohmann::json{{"world", w.name()},
-                                      {"url", base_for(request, origin, server_.port(), config_.server.public_url) + "/ws?world=" + w.name()},
-                                      {"process", fleet_ ? fleet_->id() : ""},
-                                      {"local", true}}
-                           .dump());
-}
-
 std::size_t GameService::seats_held(const GameWorld& w) const { return fleet_ ? fleet_->reserved(w.name()) : 0; }
-
-std::vector<FleetWorld> GameService::own_worlds() const {
-  const std::string base =
-      public_base(config_.server.public_url).value_or("ws://localhost:" + std::to_string(server_.port()));
-  std::vector<FleetWorld> out;
-  for (const auto& w : worlds_) {
-    out.push_back({fleet_ ? fleet_->id() : "", w->name(), base + "/ws?world=" + w->name(),
-                   w->world().player_count(), static_cast<std::size_t>(config_.game.max_players),
-                   w->world().config().tick_rate, true});
-  }
-  return out;
-}
 
 void GameService::on_server_stopping() {
   polling_.answer_all_waiting();
   if (fleet_) fleet_->leave();
-}
-
-std::vector<SavedPlayer> GameService::player_records(bool online_only, std::uint64_t now_ms) const {
-  std::vector<SavedPlayer> out;
-  for (const auto& w : worlds_) {
-    for (auto& p : w->directory().snapshot(w->world(), now_ms).players) {
-      if (online_only && w->directory().owner(p.id) == 0) continue;
-      p.world = w->name();
-      out.push_back(std::move(p));
-    }
-  }
-  return out;
 }
 
 void GameService::start() {
@@ -247,109 +70,6 @@ std::size_t GameService::players() const {
   std::size_t n = 0;
   for (const auto& w : worlds_) n += w->world().player_count();
   return n;
-}
-
-void GameService::restore_saved_players() {
-  const std::string& path = config_.session.state_file;
-  if (path.empty()) return;
-  std::string error;
-  const std::uintmax_t max_bytes =
-      kMaxSavedPlayerBytes * static_cast<std::uintmax_t>(config_.game.max_players) * worlds_.size() + 4096;
-  auto state = load_state(path, max_bytes, error);
-  if (!state) {
-    if (error == "no file") return;
-    // Kept aside rather than overwritten by this run's save: an operator may want it back.
-    const std::string aside = path + ".rejected";
-    const bool kept = !move_aside(path, aside);
-    spdlog::warn("ignoring saved players in {}: {}{}", path, error, kept ? " (kept as " + aside + ")" : "");
-    return;
-  }
-  // Read once: a run that ends without saving (a crash, kill -9) must not bring these players
-  // back again at its restart, as they were before this run (hp, score, players who left since).
-  if (const auto why = move_aside(path, path + ".restored")) {
-    spdlog::warn("{}: {}: a restart without a save in between would restore it again", path, *why);
-  }
-  if (state->skipped > 0) {
-    spdlog::warn("{}: skipped {} saved player(s) that a join would refuse", path, state->skipped);
-  }
-  // Older than the reconnect window: nobody could have reclaimed these players anyway.
-  const std::int64_t age_ms = wall_clock_ms() - state->saved_at_ms;
-  if (age_ms < -60'000) {
-    spdlog::warn("{}: saved {} s in the future by this machine's clock (was it set back?); restored all the same",
-                 path, -age_ms / 1000);
-  }
-  if (age_ms > config_.session.reconnect_window_ms) {
-    if (state->players.empty()) return;
-    spdlog::warn("{}: {} saved player(s) not restored: saved {} s ago, past game.reconnect_window_ms ({} s)", path,
-                 state->players.size(), age_ms / 1000, config_.session.reconnect_window_ms / 1000);
-    return;
-  }
-  const std::uint64_t expires = server_.now_ms() + static_cast<std::uint64_t>(config_.session.reconnect_window_ms);
-  // A token is one player: a file that names one twice (edited by hand, or two merged) gets
-  // the first, or the second could never be reached and would hold a seat until it expired.
-  std::unordered_set<std::string_view> tokens;
-  std::size_t duplicates = 0;
-  // Each back in its own world first; then those saved in a world this run does not have (it
-  // runs fewer) are placed as a new player would be, so the worlds fill evenly and none past
-  // its capacity.
-  std::vector<SavedState> per_world(worlds_.size());
-  std::vector<const SavedPlayer*> homeless;
-  for (const auto& p : state->players) {
-    if (!tokens.insert(p.token).second) {
-      duplicates++;
-      continue;
-    }
-    std::optional<std::size_t> at;
-    for (std::size_t w = 0; w < worlds_.size(); ++w) {
-      if (worlds_[w]->name() == p.world || (p.world.empty() && w == 0)) at = w;
-    }
-    if (at) {
-      per_world[*at].players.push_back(p);
-    } else {
-      homeless.push_back(&p);
-    }
-  }
-  std::size_t restored = 0;
-  for (std::size_t w = 0; w < worlds_.size(); ++w) {
-    restored += worlds_[w]->directory().restore(per_world[w], worlds_[w]->world(), expires);
-  }
-  std::vector<WorldLoad> loads;
-  for (const auto& w : worlds_) loads.push_back(w->load());
-  std::size_t placed_elsewhere = 0;
-  for (const SavedPlayer* p : homeless) {
-    const auto at = place_player(loads, static_cast<std::size_t>(config_.session.lively_players));
-    if (!at) break;  // every world is full
-    SavedState one;
-    one.players.push_back(*p);
-    if (worlds_[*at]->directory().restore(one, worlds_[*at]->world(), expires) == 0) continue;
-    loads[*at].players++;
-    placed_elsewhere++;
-  }
-  restored += placed_elsewhere;
-  spdlog::info("restored {} player(s) saved in {}{}", restored, path,
-               placed_elsewhere ? fmt::format(" ({} of them from worlds this run does not have, placed in others)",
-                                              placed_elsewhere)
-                                : std::string());
-  if (duplicates > 0) {
-    spdlog::warn("{}: {} saved player(s) with a token named earlier in the file were left out", path, duplicates);
-  }
-  if (const std::size_t lost = state->players.size() - duplicates - restored; lost > 0) {
-    spdlog::warn("{}: {} saved player(s) did not fit (game.max_players) and are lost", path, lost);
-  }
-}
-
-bool GameService::save_players() const {
-  const std::string& path = config_.session.state_file;
-  if (path.empty()) return true;
-  SavedState state;
-  state.saved_at_ms = wall_clock_ms();
-  state.players = player_records(false, state.saved_at_ms);
-  if (auto error = save_state(path, state)) {
-    spdlog::error("could not save {} player(s): {}", state.players.size(), *error);
-    return false;
-  }
-  spdlog::info("saved {} player(s) to {}", state.players.size(), path);
-  return true;
 }
 
 std::string GameService::new_token() {

@@ -52,6 +52,10 @@ class GameService final : public WsApplication, private GamePort {
   void describe(nlohmann::json& health) const override;
 
  private:
+  // A world= that does not decode is refused (400), by /stats.json and the handshake alike: read
+  // as absent, it would show the first world, or place the client anywhere.
+  static constexpr const char* kWorldBadlyEncoded = "world= is not percent-encoded properly";
+
   // Where a viewer is: its world (an index into worlds_), and whether it picked that world.
   struct Home {
     std::uint32_t world = 0;
