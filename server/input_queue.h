@@ -7,7 +7,7 @@
 #include <mutex>
 #include <vector>
 
-#include "server/player_directory.h"
+#include "server/viewer_id.h"
 
 namespace skirmish::server {
 

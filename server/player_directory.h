@@ -14,11 +14,9 @@
 
 #include "game/world.h"
 #include "server/saved_players.h"
+#include "server/viewer_id.h"
 
 namespace skirmish::server {
-
-// A viewer, as the directory and the game know it: never reused while the process runs.
-using ViewerId = std::uint64_t;
 
 class PlayerDirectory {
  public:

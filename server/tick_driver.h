@@ -11,7 +11,7 @@
 #include <functional>
 #include <mutex>
 
-#include "server/metrics_text.h"
+#include "server/duration_histogram.h"
 
 namespace skirmish::server {
 

@@ -10,7 +10,7 @@
 #include "game/entity.h"
 #include "protocol/game_messages.h"
 #include "server/frame_format.h"
-#include "server/player_directory.h"
+#include "server/viewer_id.h"
 
 namespace skirmish::server {
 
