@@ -1,5 +1,5 @@
-// A fixed-bucket histogram of durations, the tick's and the fan-out's: observed every tick,
-// written to /metrics by MetricsText, read for quantiles by the send scheduler's reports.
+// A fixed-bucket histogram of durations (the tick's, the fan-out's, a frame's send delay):
+// observed every tick, written to /metrics by MetricsText.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +17,6 @@ struct DurationHistogram {
 
   void observe(double seconds);
   void merge(const DurationHistogram& other);
-  // The value below which `q` (0..1) of observations fall, from the bucket bounds.
-  double quantile(double q) const;
 };
 
 }  // namespace skirmish::server
