@@ -17,7 +17,8 @@ inline constexpr std::size_t kMaxCloseReason = 123;
 // Header bytes for an unmasked frame carrying `payload_len` bytes: 2, 4 or 10.
 std::size_t frame_header_size(std::size_t payload_len);
 
-// Appends just the header, so a caller can append the payload in pieces without a copy.
+// Appends just the header, so a caller can append the payload in pieces without a copy
+// (append_frame's way).
 void write_frame_header(std::string& out, Opcode opcode, std::size_t payload_len, bool fin = true);
 
 // The longest header frame_header_size() gives.
@@ -32,10 +33,10 @@ struct FrameHeader {
 };
 FrameHeader frame_header(Opcode opcode, std::size_t payload_len, bool fin = true);
 
-// Appends a whole unmasked frame to `out` (e.g. to batch frames into one write).
+// Whole unmasked frames in one buffer: for a writer that wants them so (the tests' reference
+// frames, a client library). The daemon itself does not copy a payload behind its header: it
+// writes frame_header() and the payload as two buffers.
 void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin = true);
-
-// One unmasked frame. Encode a broadcast once and share the bytes across connections.
 std::string encode_frame(Opcode opcode, std::string_view payload, bool fin = true);
 
 // A close frame. The reason is cut to kMaxCloseReason bytes at a UTF-8 boundary (the
