@@ -175,7 +175,9 @@ std::size_t HttpRequestParser::scan_section(const char* data, std::size_t len) {
       section_begun_ = true;
     }
     section_tail_ = (section_tail_ << 8) | c;
-    section_done_ = section_tail_ == 0x0d0a0d0a;
+    // An empty line ends the section: CR LF CR LF, or with a bare LF where llhttp takes one
+    // (strict mode still ends the headers at "\r\n\n").
+    section_done_ = (section_tail_ & 0xffff) == 0x0a0a || (section_tail_ & 0xffffff) == 0x0a0d0a;
     if (line_done_) continue;
     if (c == '\r' || c == '\n') {
       // llhttp takes RTSP/1.0 and ICE/1.0 for versions too (RFC 9112 2.3: "HTTP/" only).

@@ -95,14 +95,16 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(s->data);
   if (nread == 0) return;
   if (nread < 0) {
-    const bool answering = (self->state_ == State::Http && !self->awaiting_response_ &&
-                            (!self->out_.empty() || !self->held_input_.empty())) ||
-                           (self->state_ == State::Draining && !self->out_.empty());
+    const bool answering =
+        (self->state_ == State::Http && (self->awaiting_response_ ? !self->deferred_holds_
+                                                                  : !self->out_.empty() || !self->held_input_.empty())) ||
+        (self->state_ == State::Draining && !self->out_.empty());
     if (nread == UV_EOF && answering) {
       // The client is done sending (a half-close after its requests): what it asked for is
       // still answered, in order, then the connection closes (finish_if_peer_done, or our
       // FIN's callback when it was closing anyway). libuv has stopped reading. (A long poll's
-      // connection that ends is a client gone: below.)
+      // connection that ends is a client gone: below. Another deferred answer, a placement
+      // that asks Redis, still comes.)
       self->peer_finished_ = true;
       self->reading_stopped_ = true;
       return;
@@ -220,6 +222,12 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     // The parser is done with; `request` lives in it, so the application sees it first.
     host_.on_open(*this, request);
     http_.reset();
+    if (peer_finished_) {
+      // An upgrade held behind other requests, from a client that has stopped sending: it
+      // could never send a frame. (Read no further: there is nothing more to read.)
+      close_websocket(1001, "the client stopped sending");
+      return false;
+    }
     if (state_ == State::Open && rest_len > 0) {
       // Frames that came in the same read as the handshake (h11's "trailing data").
       handle_frames(reinterpret_cast<const std::uint8_t*>(rest), rest_len);
@@ -231,6 +239,7 @@ bool Connection::handle_request(protocol::HttpRequest& request, const char* rest
     // The answer comes later (a long poll): no request timeout meanwhile, and anything the
     // client pipelines behind it waits until finish_deferred().
     awaiting_response_ = true;
+    deferred_holds_ = host_.holds_connection(request);
     deadline_ms_ = 0;
     if (rest_len > 0) held_input_.assign(rest, rest_len);
     return false;
@@ -616,6 +625,7 @@ void Connection::on_sweep(std::uint64_t now_ms) {
       host_.resume_later(id_);
     } else if (!answers_unread_) {
       start_reading();
+      finish_if_peer_done();
     }
   }
   if (deadline_ms_ != 0 && deadline_ms_ <= now_ms) {

@@ -180,6 +180,7 @@ class Connection {
   bool answers_unread_ = false;   // HTTP answers over the soft limit wait unread: so do requests
   bool reading_stopped_ = false;  // uv_read_stop is in effect
   bool peer_finished_ = false;    // EOF with answers still to give: they go, then the connection closes
+  bool deferred_holds_ = false;   // the deferred request is one that waits for news (a long poll)
   bool writing_ = false;          // a uv_write of out_ is under way
   bool shutdown_issued_ = false;  // uv_shutdown called (once the queue had drained)
   std::string held_input_;        // bytes pipelined behind a deferred request, or held by a pause

@@ -60,6 +60,10 @@ class ConnectionHost {
   // A whole HTTP request that is not a handshake. nullopt: the answer comes later, through
   // Connection::finish_deferred (a long poll).
   virtual std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) = 0;
+  // Whether a request the host answers later waits for news with the connection held (a long
+  // poll): its client going away (EOF) ends it. Another deferred answer (a placement that asks
+  // Redis) is still given to a client that has only stopped sending. Any thread; pure.
+  virtual bool holds_connection(const protocol::HttpRequest& request) const = 0;
   // The handshake was answered: the connection is an open WebSocket from now on.
   virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;
   virtual void on_text(Connection& conn, std::string_view text) = 0;

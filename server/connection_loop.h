@@ -35,6 +35,7 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
     virtual std::optional<std::pair<const char*, const char*>> admit(Connection& conn) = 0;
     virtual std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) = 0;
     virtual std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const = 0;
+    virtual bool holds_connection(const protocol::HttpRequest& request) const = 0;
     virtual std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) = 0;
     virtual void opened(Connection& conn, const protocol::HttpRequest& request) = 0;
     virtual void text(Connection& conn, std::string_view text) = 0;
@@ -96,6 +97,9 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   }
   std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const override {
     return owner_.refuse_websocket(target);
+  }
+  bool holds_connection(const protocol::HttpRequest& request) const override {
+    return owner_.holds_connection(request);
   }
   std::optional<protocol::HttpResponse> on_request(Connection& conn, const protocol::HttpRequest& request) override {
     return owner_.respond(conn, request);

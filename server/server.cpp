@@ -273,7 +273,7 @@ std::optional<protocol::HttpResponse> Server::identify(Connection& conn, const p
   // its client's address: behind HTTP/2 a browser loads the page's files over as many
   // upstream connections as it has requests in flight (17 at once for the demo), each gone in
   // milliseconds. Counting those refused the page's scripts under a limit of 5.
-  const bool stays = protocol::wants_websocket(request) || (app_ && app_->holds_connection(request));
+  const bool stays = protocol::wants_websocket(request) || holds_connection(request);
   if (!stays) {
     release_ip(conn);  // a keep-alive connection that held a WebSocket's count before
     conn.set_ip_counted(false);

@@ -101,6 +101,9 @@ class Server final : public AppHost, private ConnectionLoop::Owner {
   std::optional<std::pair<const char*, const char*>> admit(Connection& conn) override;
   std::optional<protocol::HttpResponse> identify(Connection& conn, const protocol::HttpRequest& request) override;
   std::optional<protocol::HttpReject> refuse_websocket(const std::string& target) const override;
+  bool holds_connection(const protocol::HttpRequest& request) const override {
+    return app_ && app_->holds_connection(request);
+  }
   std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) override;
   std::optional<protocol::HttpResponse> route_or_file(Connection& conn, const protocol::HttpRequest& request);
   void opened(Connection& conn, const protocol::HttpRequest& request) override;

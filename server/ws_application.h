@@ -30,7 +30,9 @@ class WsApplication {
     return std::nullopt;
   }
   // Whether the application may hold this request's connection open (a long poll): such a
-  // request counts against its client's address like a WebSocket (server.max_connections_per_ip).
+  // request counts against its client's address like a WebSocket (server.max_connections_per_ip),
+  // and ends when its client goes away. Called on any loop's thread without the mutex: it
+  // must read nothing but the request.
   virtual bool holds_connection(const protocol::HttpRequest& /*request*/) const { return false; }
   // A WebSocket on /ws completed its handshake; `request` is the upgrade request.
   virtual void on_open(Connection& conn, const protocol::HttpRequest& request) = 0;

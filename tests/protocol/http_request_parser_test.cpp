@@ -892,3 +892,11 @@ TEST_CASE("a request line whose protocol is not HTTP is refused with 400", "[pro
   }
   CHECK(parse_every_way("GET /healthz HTTP/1.0\r\n\r\n").status == Status::Complete);
 }
+
+TEST_CASE("the header section ends where llhttp ends it, a bare LF's empty line too", "[protocol][http]") {
+  // A body over the header limit after "\r\n\n" is a body, not more header bytes.
+  const Outcome o = parse_every_way("POST /session HTTP/1.1\r\nHost: h\r\nContent-Length: 600\r\n\n" +
+                                    std::string(600, 'b'), limits(512));
+  REQUIRE(o.status == Status::Complete);
+  CHECK(o.body.size() == 600);
+}

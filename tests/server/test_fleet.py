@@ -15,6 +15,7 @@ import asyncio
 import http.client
 import json
 import re
+import socket
 import time
 import unittest
 from urllib.parse import parse_qs, quote, urlsplit
@@ -426,6 +427,30 @@ class Fleet(unittest.TestCase):
         for d in daemons:
             mine = sum(1 for port, _ in granted if port == d.port)
             self.assertEqual(d.metrics().get('skirmish_seat_reservations_total{result="taken"}', 0), mine)
+
+    # b'v. A placement asked by a client that half-closes at once (it has said all it will say)
+    # is still answered: only a long poll's client that goes away is a client gone. (The
+    # answer waits for Redis; the client's EOF came first and dropped it.)
+    def test_a_placement_asked_with_a_half_close_is_answered(self):
+        d = self.start_daemon(worlds=1)
+        self.wait_for_full_view([d], 2.0, worlds=1)
+        poll_until(redis_is([d], "up"), 3.0, "Redis up")
+
+        def place_and_half_close():
+            with socket.create_connection(("127.0.0.1", d.port), timeout=TIMEOUT) as s:
+                s.sendall(b"POST /place HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+                s.shutdown(socket.SHUT_WR)
+                data = b""
+                while chunk := s.recv(65536):
+                    data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), data[:200])
+            return json.loads(body)
+
+        # Every answer comes; at least one through Redis (with a seat), the deferred way. (A
+        # first placement may be answered locally while the fleet's view settles.)
+        answers = [place_and_half_close() for _ in range(3)]
+        self.assertTrue(any("seat" in a for a in answers), answers)
 
     # b''. A new player's join takes its place in Redis, counted as /place's seats are.
     def test_a_join_counts_the_place_it_took_or_the_world_full(self):
