@@ -6,7 +6,8 @@
 // the files built into the binary), CHROMIUM (default /usr/bin/chromium).
 // Drives Debian's chromium through playwright-core (no browser download), headless, with a
 // fresh profile and no network beyond 127.0.0.1. Screenshots go to tests/browser/screenshots/.
-// Ends with a line "N passed, N failed" and exits non-zero if anything failed.
+// Ends with a line "N passed, N failed[, N not run]" (the steps after a failure are not run)
+// and exits non-zero if anything failed.
 //
 // Steps (a)-(g) play the demo over WebSocket (restart and touch included; (d2): the predicted
 // player agrees with the server through turns); (h)-(j) check the
@@ -639,18 +640,47 @@ try {
     await shot(p, '11-poll.png');
     // Joining with a key already held (play-test: nobody on the screen for most of a second
     // after the card went, then the player raced 150 units to catch up with the server).
+    // The poll on its way when the welcome comes is held until past the page's early poll
+    // (JOIN_POLL_MS), as a slow network would: its answer, asked for before the join, cannot
+    // show the player, and the page must ask again at once, not a second later (a CI run
+    // saw 835 ms when a poll happened to be on its way).
+    const pollUrl = /\/session\/[^/]+\/poll$/;
+    let onHeld = null;   // set while the next poll's answer is to be held: called when it is
+    let release = null;  // lets the held answer go
+    await p.route(pollUrl, async (route) => {
+      const response = await route.fetch();
+      if (onHeld) {
+        const held = onHeld;
+        onHeld = null;
+        const released = new Promise((res) => { release = res; });
+        held();
+        await released;
+      }
+      await route.fulfill({ response });
+    });
     await p.click('#watch-play');
     await p.fill('#name', 'poller');
+    await Promise.race([
+      new Promise((res) => { onHeld = res; }),
+      new Promise((res, rej) => setTimeout(() => rej(new Error('no poll went out in 3 s')), 3000)),
+    ]);
     await p.click('#play');
     await waitFor(p, () => window.skirmish.joined, undefined, 10000);
     const welcomed = Date.now();
     await p.keyboard.down('d');
+    await p.waitForTimeout(200);  // the slow network: past the early poll's timer
+    release();
     await waitFor(p, () => !!window.skirmish.me, undefined, 5000);
     const shownAfter = Date.now() - welcomed;
+    await p.unroute(pollUrl);
     await p.waitForTimeout(2000);
     const errors = await sk(p, () => window.skirmish.predictionErrors);
     await p.keyboard.up('d');
-    assert(shownAfter < 600, `our player is on the screen ${shownAfter} ms after the welcome (polls are a second apart)`);
+    const around = polls.filter((t) => t >= welcomed - 1500 && t <= welcomed + shownAfter).map((t) => t - welcomed);
+    // Held 200 ms, the answer after it is due at once: about 300 ms on our machines; a page
+    // that waits out the second shows it after 850 ms or more.
+    assert(shownAfter < 700, `our player is on the screen ${shownAfter} ms after the welcome (polls are a second apart; ` +
+      `polls went out at ${around.join(', ')} ms from it)`);
     assert(errors.count >= 10 && errors.max < 40,
       `walking from the join, the prediction was off by at most ${errors.max.toFixed(1)} units (${errors.count} comparisons)`);
     return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms; joined: shown after ${shownAfter} ms, prediction off by at most ${errors.max.toFixed(1)}`;
@@ -2026,11 +2056,12 @@ try {
 }
 
 const passed = results.filter((r) => r.ok).length;
-const failed = results.length - passed;
+const notRun = results.filter((r) => r.skipped).length;
+const failed = results.length - passed - notRun;
 console.log(`screenshots in ${SHOTS}`);
 // The failures again, last: a CI log that keeps only its tail still says what failed and why.
 for (const r of results.filter((x) => !x.ok && !x.skipped)) {
   console.log(`failed: ${r.name}${r.error ? `\n  ${r.error.slice(0, 1500)}` : ''}`);
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${passed} passed, ${failed} failed${notRun ? `, ${notRun} not run` : ''}`);
+process.exit(failed || notRun ? 1 : 0);

@@ -53,6 +53,7 @@ const SILENCE_MS = 5000;       // ticks come many times a second: this much sile
 const WS_PROBE_MS = 3000;      // 'auto': a WebSocket with no `hello` by then is given up for long polling
 const POLL_MS = 1000;          // short polling: one GET a second
 const JOIN_POLL_MS = 120;      // ... and one this soon after a welcome (two ticks at 20 Hz, and a margin)
+const JOIN_FAST_POLLS = 8;     // ... and so on until a tick shows the new player, at most this many
 const LONGPOLL_S = 25;         // long polling: the server answers [] after this long without news
 const REQUEST_TIMEOUT_MS = 8000;
 // Close codes that say "your client is broken": reconnecting would only repeat it (1008:
@@ -434,6 +435,7 @@ class HttpTransport extends BaseTransport {
     this.sending = false;
     this.connecting = false;
     this.wakePoll = null;     // ends a short poll's wait early (set while it waits)
+    this.showSoon = null;     // short polling after a welcome: { id, polls } until a tick shows id
   }
 
   get isOpen() {
@@ -496,6 +498,7 @@ class HttpTransport extends BaseTransport {
     this.queue = [];
     this.sending = false;
     this.wakePoll = null;
+    this.showSoon = null;
   }
 
   async request(method, path, body, gen, timeoutMs = REQUEST_TIMEOUT_MS) {
@@ -542,6 +545,7 @@ class HttpTransport extends BaseTransport {
             this.deliver(m);
             if (gen !== this.gen) return;  // a handler closed or reconnected us
           }
+          if (this.showSoon && msgs.some((m) => showsEntity(m, this.showSoon.id))) this.showSoon = null;
         }
       } else if (r.status === 404) {
         this.lost(4004);  // the session expired, or the server restarted: a new one
@@ -550,6 +554,13 @@ class HttpTransport extends BaseTransport {
         wait = Math.max(wait, 1000 * (Number(r.res.headers.get('Retry-After')) || 2));  // too many waiting
       } else {
         wait = Math.max(wait, 1000);  // unexpected: do not spin
+      }
+      if (this.showSoon && r.status === 200) {
+        // A welcome came and no tick has shown our player yet: ask again soon, not in a second
+        // (the poll that was on its way when the welcome came may have been answered before
+        // the player was in a tick).
+        wait = Math.min(wait, JOIN_POLL_MS - (performance.now() - started));
+        if (--this.showSoon.polls <= 0) this.showSoon = null;
       }
       if (wait > 0) {
         // A short poll's usual second may be cut short by a welcome (see pump); a back-off
@@ -601,6 +612,7 @@ class HttpTransport extends BaseTransport {
           // tick or two), rather than up to a second later with the card gone and nobody on
           // the screen.
           if (m && m.type === 'welcome' && this.kind === 'poll') {
+            this.showSoon = { id: m.id, polls: JOIN_FAST_POLLS };
             setTimeout(() => { if (gen === this.gen && this.wakePoll) this.wakePoll(); }, JOIN_POLL_MS);
           }
         }
@@ -611,6 +623,11 @@ class HttpTransport extends BaseTransport {
       if (gen === this.gen) this.sending = false;
     }
   }
+}
+
+// Whether a polled message is a tick that carries the entity `id`.
+function showsEntity(m, id) {
+  return !!m && m.type === 'tick' && Array.isArray(m.entities) && m.entities.some((e) => e && e.id === id);
 }
 
 function parseJson(text) {
