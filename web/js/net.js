@@ -49,6 +49,7 @@ import { TickV2Decoder } from './tick_v2.js';
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
+const STABLE_MS = 10000;       // a connection up this long starts the backoff over
 const SILENCE_MS = 5000;       // ticks come many times a second: this much silence means a dead link
 const WS_PROBE_MS = 3000;      // 'auto': a WebSocket with no `hello` by then is given up for long polling
 const POLL_MS = 1000;          // short polling: one GET a second
@@ -183,6 +184,7 @@ class BaseTransport {
     this.stopped = false;
     this.probe = !!handlers.onProbeFailed;
     this.lastMessageAt = 0;
+    this.openedAt = 0;
     this.meter = { requests: 0, bytesIn: 0, deliveries: 0 };
     this.deliveryLagMs = kind === 'poll' ? POLL_MS : 0;
     this.wire = kind === 'ws' ? null : 'json';  // a WebSocket knows once its server has answered
@@ -236,8 +238,11 @@ class BaseTransport {
   }
 
   opened() {
-    this.backoff.reset();
-    this.lastMessageAt = performance.now();
+    // The backoff starts over only once this connection has lasted (checkSilence): one that
+    // the server closes as soon as it opens (1013 to a client too slow for it, a frame this
+    // page cannot read) is retried later each time, not twice a second for ever.
+    this.openedAt = performance.now();
+    this.lastMessageAt = this.openedAt;
     const wasReconnect = this.everOpened && !this.switching;
     this.everOpened = true;
     this.switching = false;
@@ -295,7 +300,11 @@ class BaseTransport {
     const silent = this.isOpen && now - this.lastMessageAt > SILENCE_MS + this.deliveryLagMs;
     const limit = this.probe && !this.everOpened ? WS_PROBE_MS : SILENCE_MS;
     const stuck = this.connecting && now - this.connectStartedAt > limit;
-    if (silent || stuck) this.lost(4000);
+    if (silent || stuck) {
+      this.lost(4000);
+      return;
+    }
+    if (this.isOpen && now - this.openedAt >= STABLE_MS) this.backoff.reset();
   }
 }
 
@@ -605,6 +614,13 @@ class HttpTransport extends BaseTransport {
         }
         // 200: an array of replies; 400: one error object, as a WebSocket would send it.
         const body = parseJson(r.text);
+        if (r.status !== 200 && r.status !== 204 && !(body && typeof body.type === 'string')) {
+          // No answer of the game's (the HTTP layer's 503 or 413, a proxy's error page): the
+          // message is lost, and a join would wait for a welcome that will not come. Start
+          // over on a new session (a player joins again with its token), after the backoff.
+          this.lost(4000);
+          return;
+        }
         for (const m of Array.isArray(body) ? body : body ? [body] : []) {
           this.deliver(m);
           if (gen !== this.gen) return;
