@@ -59,6 +59,7 @@ let connStarted = false;  // conn.connect() was called (startConnection, at the 
 let sentTo = session.playing && session.at ? { ...session.at, seat: null, local: false } : null;
 let sentToDowns = 0;      // drops in a row while connecting to sentTo
 let placing = false;      // a POST /place is on its way: a hello meanwhile does not join
+let placements = 0;       // numbers each placeAndJoin: only the latest goes on after its awaits
 let refusedFull = false;   // this Play was refused server_full where we were sent: placed afresh once
 
 // ---------------------------------------------------------------- connection
@@ -345,6 +346,7 @@ function switchWorld(key) {
 // server (no `fleet` in /worlds, or /place answers 404 or 405) or no answer: join where we
 // are, the server places us as before.
 async function placeAndJoin() {
+  const placement = ++placements;
   placing = true;
   let answer;
   try {
@@ -353,8 +355,11 @@ async function placeAndJoin() {
     const doc = picker.doc || await picker.refresh();
     answer = doc && doc.fleet ? await requestPlacement() : { kind: 'unsupported' };
   } finally {
-    placing = false;
+    if (placement === placements) placing = false;
   }
+  // Play, Watch and Play again while the first placement was on its way: the second one
+  // decides (two going on would hold two seats and connect twice).
+  if (placement !== placements) return;
   if (picker.choice) {
     // The player picked a world meanwhile (its connection's hello did not join): join there.
     if (state.mode === 'play' && session.playing && conn.isOpen && !state.joined && !joinPending) sendJoin();
