@@ -925,6 +925,11 @@ try {
     });
     await p.goto(origin + '/?transport=poll', { waitUntil: 'load', timeout: 15000 });
     await joinAs(p, 'refused');
+    // Leave before the tab closes: a polling player whose page is gone stays online until its
+    // session expires (the reconnect window), which would move the counts of the steps after.
+    const left = p.waitForResponse((r) => /\/input$/.test(r.url()) && (r.request().postData() || '').includes('"leave"'), { timeout: 5000 });
+    await p.click('#leave');
+    await left;
     await p.context().close();
     assert(refused === 1, `the first join was refused: ${refused}`);
     return 'joined after the refused join';
