@@ -91,11 +91,18 @@ function validWsUrl(url) {
 /** GET /worlds: {placement, worlds: [{name, players, capacity, ...}]}, or null from a server without it. */
 export async function fetchWorlds(timeoutMs = PLACE_TIMEOUT_MS) {
   // Bounded: a placement waits for this list, and a Play that waits for ever is stuck.
-  const res = await fetch('worlds', { cache: 'no-store', signal: AbortSignal.timeout(timeoutMs) });
-  if (res.status === 404) return null;
-  if (!res.ok) throw new Error(`GET /worlds answered ${res.status}`);
-  const doc = await res.json();
-  return doc && Array.isArray(doc.worlds) ? doc : null;
+  // (An AbortController rather than AbortSignal.timeout, which Safari has only since 16.)
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  try {
+    const res = await fetch('worlds', { cache: 'no-store', signal: ctrl.signal });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`GET /worlds answered ${res.status}`);
+    const doc = await res.json();
+    return doc && Array.isArray(doc.worlds) ? doc : null;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function isFull(w) {
