@@ -294,8 +294,11 @@ const expectedInWorlds = (e) => e.phase === 'worlds' && (
   (e.label === 'worlds-moved' && /status of 404/.test(e.text)) ||
   (e.label === 'worlds-full' && /status of 503/.test(e.text)) ||
   (e.label === 'worlds-elsewhere' && /WebSocket connection to .* failed/.test(e.text)));
-// (l3): the 503 we fake for a join.
-const expectedRefusal = (e) => e.phase === 'input-503' && /status of 503/.test(e.text);
+// (l3): the 503 we fake for a join. (l2): Playwright's stand-in socket passes on what the page
+// sends to the real one, in the page; a message sent as the route closes them finds the real
+// one closed, and Chromium logs that (CI saw it once; the page itself sends only while open).
+const expectedRefusal = (e) => (e.phase === 'input-503' && /status of 503/.test(e.text)) ||
+  (e.phase === 'closing-ws' && e.text === 'WebSocket is already in CLOSING or CLOSED state.');
 const unexpectedErrors = () => consoleErrors.filter((e) => !expectedDuringRestart(e) && !expectedInWorlds(e) && !expectedRefusal(e));
 
 console.log(`skirmish browser test: daemon ${DAEMON} on 127.0.0.1:${port}${WEB_ROOT ? `, web root ${WEB_ROOT}` : ' (embedded web files)'}` +
@@ -675,7 +678,8 @@ try {
     const releasedAt = Date.now();
     release();
     await waitFor(p, () => !!window.skirmish.me, undefined, 5000);
-    const shownAfter = Date.now() - welcomed;
+    const shownAt = Date.now();
+    const shownAfter = shownAt - welcomed;
     await p.unroute(pollUrl);
     await p.waitForTimeout(2000);
     const errors = await sk(p, () => window.skirmish.predictionErrors);
@@ -683,13 +687,14 @@ try {
     const around = polls.filter((t) => t >= welcomed - 1500 && t <= welcomed + shownAfter).map((t) => t - welcomed);
     const nextPoll = polls.find((t) => t >= releasedAt);
     // The held answer shows no player: the next poll goes out at once (a page that waits out
-    // its second asks 500 ms or more later), and the player is on the screen about 300 ms
-    // after the welcome on our machines (550 ms beside a build; 850 ms or more for such a page).
+    // its second asks 500 ms or more later), and the player is on the screen soon after the
+    // release: about 100 ms on our machines, 300 after the welcome (550 beside a build; such
+    // a page: 850 or more after the welcome, 600 after the release).
     assert(nextPoll !== undefined && nextPoll - releasedAt < 250,
       `the poll after the held answer went out ${nextPoll === undefined ? 'never' : `${nextPoll - releasedAt} ms`} after it ` +
       `(polls went out at ${around.join(', ')} ms from the welcome; released at ${releasedAt - welcomed})`);
-    assert(shownAfter < 800, `our player is on the screen ${shownAfter} ms after the welcome (polls are a second apart; ` +
-      `polls went out at ${around.join(', ')} ms from it)`);
+    assert(shownAt - releasedAt < 500, `our player is on the screen ${shownAt - releasedAt} ms after the held answer ` +
+      `(${shownAfter} ms after the welcome; polls went out at ${around.join(', ')} ms from it)`);
     assert(errors.count >= 10 && errors.max < 40,
       `walking from the join, the prediction was off by at most ${errors.max.toFixed(1)} units (${errors.count} comparisons)`);
     return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms; joined: shown after ${shownAfter} ms (a poll ${nextPoll - releasedAt} ms after the held answer), prediction off by at most ${errors.max.toFixed(1)}`;
@@ -892,10 +897,8 @@ try {
         first = false;
         opens.push(Date.now());
         if (opens.length === 5) enough();
-        setTimeout(() => {
-          ws.close({ code: 1013, reason: 'Try Again Later' });
-          server.close();
-        }, 50);
+        // Only the page's side is closed here; Playwright closes the server's after it.
+        setTimeout(() => ws.close({ code: 1013, reason: 'Try Again Later' }), 50);
       });
     });
     await p.goto(origin + '/?transport=ws', { waitUntil: 'load', timeout: 15000 });
@@ -927,9 +930,10 @@ try {
     await joinAs(p, 'refused');
     // Leave before the tab closes: a polling player whose page is gone stays online until its
     // session expires (the reconnect window), which would move the counts of the steps after.
-    const left = p.waitForResponse((r) => /\/input$/.test(r.url()) && (r.request().postData() || '').includes('"leave"'), { timeout: 5000 });
-    await p.click('#leave');
-    await left;
+    await Promise.all([
+      p.waitForResponse((r) => /\/input$/.test(r.url()) && (r.request().postData() || '').includes('"leave"'), { timeout: 5000 }),
+      p.click('#leave'),
+    ]);
     await p.context().close();
     assert(refused === 1, `the first join was refused: ${refused}`);
     return 'joined after the refused join';

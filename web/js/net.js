@@ -614,7 +614,8 @@ class HttpTransport extends BaseTransport {
         }
         // 200: an array of replies; 400: one error object, as a WebSocket would send it.
         const body = parseJson(r.text);
-        if (r.status !== 200 && r.status !== 204 && !(body && typeof body.type === 'string')) {
+        const game = r.status === 204 || (r.status === 200 ? Array.isArray(body) : !!body && typeof body.type === 'string');
+        if (!game) {
           // No answer of the game's (the HTTP layer's 503 or 413, a proxy's error page): the
           // message is lost, and a join would wait for a welcome that will not come. Start
           // over on a new session (a player joins again with its token), after the backoff.
