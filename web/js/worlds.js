@@ -45,38 +45,35 @@ export function whereLabel(w) {
  *   {kind: 'unsupported'}: an older server (404, 405), a network error or an answer we cannot
  *     read: do as before (join where we are; the server places us)
  */
-export async function requestPlacement(timeoutMs = PLACE_TIMEOUT_MS) {
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+export function requestPlacement(timeoutMs = PLACE_TIMEOUT_MS) {
+  return bounded(timeoutMs, placement).catch(() => ({ kind: 'unsupported', status: 0 }));
+}
+
+// POST /place and what its answer says (requestPlacement).
+async function placement(signal) {
+  const res = await fetch('place', { method: 'POST', cache: 'no-store', signal });
+  let doc = null;
   try {
-    const res = await fetch('place', { method: 'POST', cache: 'no-store', signal: ctrl.signal });
-    let doc = null;
-    try {
-      doc = await res.json();
-    } catch {
-      // not JSON: an older server's 404 or 405 page
-    }
-    // The error as the fleet's spec has it ({"error": {"code", "message"}}) or as the daemon's other errors
-    // are ({"type": "error", "code", "message"}).
-    const err = doc && (doc.error && typeof doc.error === 'object' ? doc.error : doc);
-    if (res.status === 503 && err && err.code === 'server_full') {
-      return { kind: 'full', message: typeof err.message === 'string' ? err.message : '' };
-    }
-    if (res.status !== 200 || !doc || typeof doc.world !== 'string' || !doc.world || !validWsUrl(doc.url)) {
-      return { kind: 'unsupported', status: res.status };
-    }
-    return {
-      kind: 'placed',
-      at: {
-        world: doc.world, url: doc.url, seat: doc.seat == null ? null : String(doc.seat),
-        process: doc.process == null ? null : String(doc.process), local: doc.local !== false,
-      },
-    };
+    doc = await res.json();
   } catch {
-    return { kind: 'unsupported', status: 0 };
-  } finally {
-    clearTimeout(timer);
+    // not JSON: an older server's 404 or 405 page
   }
+  // The error as the fleet's spec has it ({"error": {"code", "message"}}) or as the daemon's other errors
+  // are ({"type": "error", "code", "message"}).
+  const err = doc && (doc.error && typeof doc.error === 'object' ? doc.error : doc);
+  if (res.status === 503 && err && err.code === 'server_full') {
+    return { kind: 'full', message: typeof err.message === 'string' ? err.message : '' };
+  }
+  if (res.status !== 200 || !doc || typeof doc.world !== 'string' || !doc.world || !validWsUrl(doc.url)) {
+    return { kind: 'unsupported', status: res.status };
+  }
+  return {
+    kind: 'placed',
+    at: {
+      world: doc.world, url: doc.url, seat: doc.seat == null ? null : String(doc.seat),
+      process: doc.process == null ? null : String(doc.process), local: doc.local !== false,
+    },
+  };
 }
 
 function validWsUrl(url) {
@@ -89,17 +86,24 @@ function validWsUrl(url) {
 }
 
 /** GET /worlds: {placement, worlds: [{name, players, capacity, ...}]}, or null from a server without it. */
-export async function fetchWorlds(timeoutMs = PLACE_TIMEOUT_MS) {
+export function fetchWorlds(timeoutMs = PLACE_TIMEOUT_MS) {
   // Bounded: a placement waits for this list, and a Play that waits for ever is stuck.
-  // (An AbortController rather than AbortSignal.timeout, which Safari has only since 16.)
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
-  try {
-    const res = await fetch('worlds', { cache: 'no-store', signal: ctrl.signal });
+  return bounded(timeoutMs, async (signal) => {
+    const res = await fetch('worlds', { cache: 'no-store', signal });
     if (res.status === 404) return null;
     if (!res.ok) throw new Error(`GET /worlds answered ${res.status}`);
     const doc = await res.json();
     return doc && Array.isArray(doc.worlds) ? doc : null;
+  });
+}
+
+// fn(signal), aborted after timeoutMs, the reading of the body included. (An AbortController
+// rather than AbortSignal.timeout, which Safari has only since 16.)
+async function bounded(timeoutMs, fn) {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  try {
+    return await fn(ctrl.signal);
   } finally {
     clearTimeout(timer);
   }
