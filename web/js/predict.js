@@ -9,6 +9,7 @@
 const DEFAULT_SPEED = 200;  // units/s: game.player_speed's default, for a server whose hello does not say
 const SNAP_DISTANCE = 160;  // a bigger disagreement (respawn, resume, lag spike) snaps
 const CORRECT_TAU = 0.12;   // s: time constant of the smooth correction
+const CATCH_UP_MAX_S = 0.5; // s: the most a start from an older server position is moved on
 
 export class Predictor {
   constructor() {
@@ -18,6 +19,7 @@ export class Predictor {
     this.history = [];      // [{t, x, y}]: our predicted position over the last ~2 s
     this.pending = { x: 0, y: 0 };
     this.velocity = { x: 0, y: 0 };  // units/s, as of the last step
+    this.startsAt = null;   // local time our start position stands for, when it is older than now
     // How far off our prediction was at each server position (world units), for the
     // curious and for the tests: { count, sum, max }.
     this.errors = { count: 0, sum: 0, max: 0 };
@@ -32,19 +34,34 @@ export class Predictor {
     return this.x != null;
   }
 
-  reset(x, y) {
+  // Start again from (x, y); `at`, when given, is the local time that position stands for
+  // (a server position is a tick, a round trip and a transport's lag old): the first step
+  // moves it on from then to its own moment.
+  reset(x, y, at = null) {
     this.x = x;
     this.y = y;
     this.history = [];
     this.pending = { x: 0, y: 0 };
     this.velocity = { x: 0, y: 0 };
+    this.startsAt = at;
   }
 
   // Advance by dt seconds with the given move vector (already length <= 1).
   step(now, dt, move, world) {
     if (!this.ready) return;
-    const dx = move[0] * this.speed * dt;
-    const dy = move[1] * this.speed * dt;
+    // A start from a server position that stands for an earlier moment moves on from there,
+    // with what we send now (a key held through a join: the first position of us came over a
+    // slow link 300 ms after it was made, and every later one looked 60 units ahead of us).
+    // The start goes into the history at its own moment, so that server positions standing
+    // for moments between it and this frame are compared with where we were then.
+    let span = dt;
+    if (this.startsAt != null) {
+      span = Math.min(Math.max(0, (now - this.startsAt) / 1000), CATCH_UP_MAX_S);
+      if (span > 0) this.history.push({ t: now - span * 1000, x: this.x, y: this.y });
+      this.startsAt = null;
+    }
+    const dx = move[0] * this.speed * span;
+    const dy = move[1] * this.speed * span;
     this.velocity = { x: move[0] * this.speed, y: move[1] * this.speed };
     // Same order as the server: x first, then y, each stopped by walls.
     if (dx) this.x = moveAxis(this.x, this.y, dx, world, 'x');
@@ -80,7 +97,7 @@ export class Predictor {
     // start. (Short polling hands over a second of ticks at once: compared with the first
     // of them, the last looked like an error to correct, and we raced to catch up.)
     if (!this.ready || !this.history.length) {
-      this.reset(sx, sy);
+      this.reset(sx, sy, then);
       return;
     }
     const past = this.at(then) || { x: this.x, y: this.y };
@@ -88,7 +105,7 @@ export class Predictor {
     const ey = sy - past.y;
     const error = Math.hypot(ex, ey);
     if (error > SNAP_DISTANCE) {
-      this.reset(sx, sy);
+      this.reset(sx, sy, then);
       return;
     }
     this.errors.count++;
