@@ -649,39 +649,55 @@ try {
     // The poll on its way when the welcome comes is held until past the page's early poll
     // (JOIN_POLL_MS), as a slow network would: its answer, asked for before the join, cannot
     // show the player, and the page must ask again at once, not a second later (a CI run
-    // saw 835 ms when a poll happened to be on its way).
+    // saw 835 ms when a poll happened to be on its way). The join itself waits at the route
+    // until the daemon has answered a poll, so the held poll starts just before the join,
+    // and a page that waits out its second from the poll's start would ask long after the
+    // release, on a slow machine too.
     // Times are the page's own (resource timing and an animation frame), not this process's:
     // each step through the route and the DevTools protocol can take 100 ms or more on a slow
     // machine (a fresh-root CI run saw 815 ms from the release to the screen, most of it there).
     const pollUrl = /\/session\/[^/]+\/poll$/;
-    let onHeld = null;   // set while the next poll's answer is to be held: called when it is
-    let release = null;  // lets the held answer go
-    let held = false;    // the held poll has gone by: later polls go straight on
+    const inputUrl = /\/session\/[^/]+\/input$/;
+    let catchPoll = false;  // the next poll answered by the daemon is the one to hold
+    let caught;             // resolves when it has been
+    const pollCaught = new Promise((res) => { caught = res; });
+    let release = null;     // lets the held answer go
+    let held = false;       // the held poll has gone by: later polls are passed on untouched
     await p.route(pollUrl, async (route) => {
       if (held) return route.continue();
       const response = await route.fetch();
-      if (onHeld) {
-        const hold = onHeld;
-        onHeld = null;
+      if (catchPoll) {
+        catchPoll = false;
         held = true;
         const released = new Promise((res) => { release = res; });
-        hold();
+        caught();
         await released;
       }
       await route.fulfill({ response });
     });
+    let joinDelivered;
+    const welcomeSent = new Promise((res) => { joinDelivered = res; });
+    let holdJoin = true;
+    await p.route(inputUrl, async (route) => {
+      if (!holdJoin || !(route.request().postData() || '').includes('"join"')) return route.continue();
+      holdJoin = false;
+      catchPoll = true;
+      await Promise.race([pollCaught, new Promise((res) => setTimeout(res, 3000))]);
+      const response = await route.fetch();  // the join reaches the daemon after the poll's answer
+      await route.fulfill({ response });
+      joinDelivered();
+    });
     await p.evaluate(() => { performance.setResourceTimingBufferSize(5000); performance.clearResourceTimings(); });
     await p.click('#watch-play');
     await p.fill('#name', 'poller');
-    await Promise.race([
-      new Promise((res) => { onHeld = res; }),
-      new Promise((res, rej) => setTimeout(() => rej(new Error('no poll went out in 3 s')), 3000)),
-    ]);
     await p.click('#play');
-    await waitFor(p, () => window.skirmish.joined, undefined, 10000);
+    await welcomeSent;
+    assert(release, 'a poll went out within 3 s of the join');
     const welcomed = Date.now();
-    await p.keyboard.down('d');
-    await p.waitForTimeout(200);  // the slow network: past the early poll's timer
+    await Promise.all([
+      p.waitForTimeout(200),  // the slow network: past the early poll's timer
+      waitFor(p, () => window.skirmish.joined, undefined, 10000).then(() => p.keyboard.down('d')),
+    ]);
     // Resource timing lists a request as it ends: the polls before the held one are there now,
     // the held one will be next. The player's first frame on the screen is noted by the page.
     const before = await p.evaluate((src) => {
@@ -701,6 +717,7 @@ try {
       return { held: polls[k], after: polls.slice(k + 1), shownAt: window.__shownAt };
     }, [pollUrl.source, before]);
     await p.unroute(pollUrl);
+    await p.unroute(inputUrl);
     await p.waitForTimeout(2000);
     const errors = await sk(p, () => window.skirmish.predictionErrors);
     await p.keyboard.up('d');

@@ -629,6 +629,7 @@ function forgetInputs() {
   inputStarts.clear();
   inputAck = null;
   moveBegan = null;  // the server's movement starts afresh with a new player
+  predictor.forgetMoves();
 }
 let lastWatch = { x: NaN, y: NaN, at: -Infinity };
 
@@ -649,7 +650,10 @@ function pumpInput(now, move, began) {
   controls.takePulse();
   // A repeat of the movement we hold keeps its start: the server acknowledges it with the tick
   // that movement began at, not a new one.
-  if (moveBegan == null || move[0] !== lastInput.move[0] || move[1] !== lastInput.move[1]) moveBegan = began;
+  if (moveBegan == null || move[0] !== lastInput.move[0] || move[1] !== lastInput.move[1]) {
+    moveBegan = began;
+    predictor.noteMove(began, move);
+  }
   lastInput = { move, attack };
   lastInputAt = now;
   if (changed) lastChangeAt = now;

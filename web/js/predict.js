@@ -10,6 +10,8 @@ const DEFAULT_SPEED = 200;  // units/s: game.player_speed's default, for a serve
 const SNAP_DISTANCE = 160;  // a bigger disagreement (respawn, resume, lag spike) snaps
 const CORRECT_TAU = 0.12;   // s: time constant of the smooth correction
 const CATCH_UP_MAX_S = 0.5; // s: the most a start from an older server position is moved on
+const CATCH_UP_STEP_MS = 50; // ... in steps no longer than a tick, x then y, as the server moves
+const SENT_KEPT = 16;        // moves remembered with their starts (noteMove)
 
 export class Predictor {
   constructor() {
@@ -20,6 +22,7 @@ export class Predictor {
     this.pending = { x: 0, y: 0 };
     this.velocity = { x: 0, y: 0 };  // units/s, as of the last step
     this.startsAt = null;   // local time our start position stands for, when it is older than now
+    this.sent = [];         // [{t, move}]: the moves we sent, each from when our motion with it began
     // How far off our prediction was at each server position (world units), for the
     // curious and for the tests: { count, sum, max }.
     this.errors = { count: 0, sum: 0, max: 0 };
@@ -43,29 +46,51 @@ export class Predictor {
     this.history = [];
     this.pending = { x: 0, y: 0 };
     this.velocity = { x: 0, y: 0 };
-    this.startsAt = at;
+    this.startsAt = Number.isFinite(at) ? at : null;
+  }
+
+  // We sent a new move, and our motion with it begins at local time t (as the server's
+  // begins at its next step). A start from an older server position is moved on with the
+  // moves of the time between.
+  noteMove(t, move) {
+    this.sent.push({ t, move: [move[0], move[1]] });
+    if (this.sent.length > SENT_KEPT) this.sent.shift();
+  }
+
+  // A new player (a welcome): the server's movement starts afresh.
+  forgetMoves() {
+    this.sent = [];
+  }
+
+  moveAt(t) {
+    for (let i = this.sent.length - 1; i >= 0; i--) if (this.sent[i].t <= t) return this.sent[i].move;
+    return [0, 0];
   }
 
   // Advance by dt seconds with the given move vector (already length <= 1).
   step(now, dt, move, world) {
     if (!this.ready) return;
-    // A start from a server position that stands for an earlier moment moves on from there,
-    // with what we send now (a key held through a join: the first position of us came over a
-    // slow link 300 ms after it was made, and every later one looked 60 units ahead of us).
-    // The start goes into the history at its own moment, so that server positions standing
-    // for moments between it and this frame are compared with where we were then.
-    let span = dt;
+    let from = now - dt * 1000;
     if (this.startsAt != null) {
-      span = Math.min(Math.max(0, (now - this.startsAt) / 1000), CATCH_UP_MAX_S);
-      if (span > 0) this.history.push({ t: now - span * 1000, x: this.x, y: this.y });
+      // A start from a server position that stands for an earlier moment (a key held through
+      // a join: the first position of us came over a slow link 300 ms after it was made, and
+      // every later one looked 60 units ahead of us) moves on from that moment with what we
+      // sent meanwhile, and goes into the history along the way, so that server positions
+      // standing for moments before this frame are compared with where we were then.
+      const start = Math.max(this.startsAt, now - CATCH_UP_MAX_S * 1000);
       this.startsAt = null;
+      if (start >= now) return;  // it stands for this moment or a later one: nothing to add
+      this.history.push({ t: start, x: this.x, y: this.y });
+      for (let t = start; t < from;) {
+        const next = Math.min(from, t + CATCH_UP_STEP_MS, this.nextMoveAfter(t));
+        this.advance(this.moveAt(t), (next - t) / 1000, world);
+        t = next;
+        this.history.push({ t, x: this.x, y: this.y });
+      }
+      from = Math.max(from, start);
     }
-    const dx = move[0] * this.speed * span;
-    const dy = move[1] * this.speed * span;
+    this.advance(move, (now - from) / 1000, world);
     this.velocity = { x: move[0] * this.speed, y: move[1] * this.speed };
-    // Same order as the server: x first, then y, each stopped by walls.
-    if (dx) this.x = moveAxis(this.x, this.y, dx, world, 'x');
-    if (dy) this.y = moveAxis(this.y, this.x, dy, world, 'y');
 
     // Apply part of the outstanding correction; shift the history by the same amount so
     // the next comparison only sees what is left of the error.
@@ -83,6 +108,19 @@ export class Predictor {
 
     this.history.push({ t: now, x: this.x, y: this.y });
     while (this.history.length && this.history[0].t < now - 2000) this.history.shift();
+  }
+
+  // Moves by `move` for `seconds`, as the server does: x first, then y, each stopped by walls.
+  advance(move, seconds, world) {
+    const dx = move[0] * this.speed * seconds;
+    const dy = move[1] * this.speed * seconds;
+    if (dx) this.x = moveAxis(this.x, this.y, dx, world, 'x');
+    if (dy) this.y = moveAxis(this.y, this.x, dy, world, 'y');
+  }
+
+  nextMoveAfter(t) {
+    for (const s of this.sent) if (s.t > t) return s.t;
+    return Infinity;
   }
 
   // A server position of us arrived at local time `now`. It reflects the inputs we sent
