@@ -672,56 +672,63 @@ try {
         const released = new Promise((res) => { release = res; });
         caught();
         await released;
+        // Marked, so that the page's resource timing can tell it from the others.
+        return route.fulfill({ response, headers: { ...response.headers(), 'server-timing': 'held' } });
       }
       await route.fulfill({ response });
     });
-    let joinDelivered;
-    const welcomeSent = new Promise((res) => { joinDelivered = res; });
+    // The join is held until a poll has been answered; then it goes on, and 200 ms after its
+    // answer (the slow network: past the page's early-poll timer) the held poll's answer goes.
+    let joined;
+    const joinDone = new Promise((res, rej) => { joined = { res, rej }; });
     let holdJoin = true;
     await p.route(inputUrl, async (route) => {
       if (!holdJoin || !(route.request().postData() || '').includes('"join"')) return route.continue();
       holdJoin = false;
-      catchPoll = true;
-      await Promise.race([pollCaught, new Promise((res) => setTimeout(res, 3000))]);
-      const response = await route.fetch();  // the join reaches the daemon after the poll's answer
-      await route.fulfill({ response });
-      joinDelivered();
+      try {
+        catchPoll = true;
+        const got = await Promise.race([pollCaught.then(() => true), new Promise((res) => setTimeout(() => res(false), 3000))]);
+        catchPoll = false;
+        const response = await route.fetch();  // the join reaches the daemon after the poll's answer
+        await route.fulfill({ response });
+        if (got) setTimeout(release, 200);
+        joined.res(got);
+      } catch (err) {
+        joined.rej(err);
+      }
     });
-    await p.evaluate(() => { performance.setResourceTimingBufferSize(5000); performance.clearResourceTimings(); });
-    await p.click('#watch-play');
-    await p.fill('#name', 'poller');
-    await p.click('#play');
-    await welcomeSent;
-    assert(release, 'a poll went out within 3 s of the join');
-    const welcomed = Date.now();
-    await Promise.all([
-      p.waitForTimeout(200),  // the slow network: past the early poll's timer
-      waitFor(p, () => window.skirmish.joined, undefined, 10000).then(() => p.keyboard.down('d')),
-    ]);
-    // Resource timing lists a request as it ends: the polls before the held one are there now,
-    // the held one will be next. The player's first frame on the screen is noted by the page.
-    const before = await p.evaluate((src) => {
-      const re = new RegExp(src);
+    // The player's first frame on the screen, by the page's clock. It cannot come before the
+    // release: the held poll is the page's only way to hear of ticks.
+    await p.evaluate(() => {
+      performance.setResourceTimingBufferSize(5000);
+      performance.clearResourceTimings();
       window.__shownAt = null;
       const look = () => { if (window.skirmish.me) window.__shownAt = performance.now(); else requestAnimationFrame(look); };
       requestAnimationFrame(look);
-      return performance.getEntriesByType('resource').filter((e) => re.test(new URL(e.name).pathname)).length;
-    }, pollUrl.source);
-    release();
+    });
+    await p.click('#watch-play');
+    await p.fill('#name', 'poller');
+    await p.click('#play');
+    const got = await Promise.race([joinDone, new Promise((res, rej) => setTimeout(() => rej(new Error('no join in 10 s')), 10000))]);
+    assert(got, 'a poll was answered within 3 s of the join');
+    const welcomed = Date.now();
+    await waitFor(p, () => window.skirmish.joined, undefined, 10000);
+    await p.keyboard.down('d');
     await waitFor(p, () => window.__shownAt !== null, undefined, 5000);
     const shownAfter = Date.now() - welcomed;
-    const seen = await p.evaluate(([src, k]) => {
+    const seen = await p.evaluate((src) => {
       const re = new RegExp(src);
       const polls = performance.getEntriesByType('resource').filter((e) => re.test(new URL(e.name).pathname))
-        .map((e) => ({ start: e.startTime, end: e.responseEnd }));
-      return { held: polls[k], after: polls.slice(k + 1), shownAt: window.__shownAt };
-    }, [pollUrl.source, before]);
+        .map((e) => ({ start: e.startTime, end: e.responseEnd, held: e.serverTiming.some((t) => t.name === 'held') }));
+      const k = polls.findIndex((e) => e.held);
+      return { held: polls[k], after: k < 0 ? [] : polls.slice(k + 1), shownAt: window.__shownAt };
+    }, pollUrl.source);
     await p.unroute(pollUrl);
     await p.unroute(inputUrl);
     await p.waitForTimeout(2000);
     const errors = await sk(p, () => window.skirmish.predictionErrors);
     await p.keyboard.up('d');
-    assert(seen.held, `the held poll is in the page's resource timing (${before} polls before it)`);
+    assert(seen.held, "the held poll is in the page's resource timing");
     const rel = (t) => Math.round(t - seen.held.end);
     const story = `the held poll took ${Math.round(seen.held.end - seen.held.start)} ms; later polls went out at ` +
       `${seen.after.map((e) => rel(e.start)).join(', ') || 'none'} ms after its answer; the player was drawn at ${rel(seen.shownAt)}`;
@@ -731,12 +738,16 @@ try {
     // next answer shows the player (a slow machine may need one more; more is a fault).
     const next = seen.after[0];
     assert(next && next.start - seen.held.end < 250, `the poll after the held answer went out at once: ${story}`);
+    // A page that waits out its second from the held poll's start asks again 1000 ms less
+    // the hold after its answer: past 250 only while the hold is under 750 ms (about 250 here;
+    // a machine slow enough to take longer is told, not failed: the step then checks less).
+    const told = seen.held.end - seen.held.start < 700 ? '' : '; THE HOLD WAS TOO LONG TO TELL A PAGE THAT WAITS OUT ITS SECOND';
     const answersBefore = seen.after.filter((e) => e.end <= seen.shownAt).length;
     assert(answersBefore >= 1 && answersBefore <= 2 && seen.shownAt - seen.held.end < 1500,
       `the player is drawn from the first answers after the held one: ${story}`);
     assert(errors.count >= 10 && errors.max < 40,
       `walking from the join, the prediction was off by at most ${errors.max.toFixed(1)} units (${errors.count} comparisons)`);
-    return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms; joined: shown ${shownAfter} ms after the welcome (${story}), prediction off by at most ${errors.max.toFixed(1)}`;
+    return `${t1 - t0} ticks in ${n} polls over 3 s; median tick delay ${Math.round(delay)} ms; joined: shown ${shownAfter} ms after the welcome (${story}${told}), prediction off by at most ${errors.max.toFixed(1)}`;
   });
 
   await step('(j) the transports page: four live feeds side by side (WebSocket JSON and v2 binary, long and short polling)', async () => {

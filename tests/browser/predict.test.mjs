@@ -79,7 +79,7 @@ function walk({ x0 = 1000, y0 = 1000, lagMs, pollMs = 0, firstPollMs = 0, untilM
   let noted = 0;
   for (let now = 0; now <= untilMs; now += FRAME_MS) {
     while (noted < moves.length && moves[noted][0] <= now) {
-      p.noteMove(moves[noted][0], moves[noted][1]);
+      p.noteMove(now - FRAME_MS, moves[noted][1]);  // as the page: from the frame's start
       noted++;
     }
     while (k < path.length && arrives(path[k].t) <= now) {  // positions that have arrived by now
@@ -140,7 +140,7 @@ test('a start without a moment (the server position as it is drawn) moves one fr
   assert.ok(Math.abs(p.x - (1000 + SPEED * FRAME_MS / 1000)) < 1e-6, `x: ${p.x}`);
 });
 
-test('a very old start is moved on by half a second at most, and never backwards', () => {
+test('a very old start is moved on by half a second at most; one for a later moment, from that moment', () => {
   const p = new Predictor();
   p.setSpeed(SPEED);
   p.noteMove(0, [1, 0]);
@@ -149,9 +149,22 @@ test('a very old start is moved on by half a second at most, and never backwards
   assert.ok(Math.abs(p.x - (1000 + SPEED * 0.5)) < 1e-6, `x: ${p.x}`);
   const q = new Predictor();
   q.setSpeed(SPEED);
-  q.reconcileAt(1000, 1000, 2000);  // stands for a moment after this frame's
+  q.noteMove(0, [1, 0]);
+  q.reconcileAt(1000, 1000, 1910);  // stands for a moment after this frame's
   q.step(1900, FRAME_MS / 1000, [1, 0], WORLD);
   assert.equal(q.x, 1000);
+  q.step(1916, FRAME_MS / 1000, [1, 0], WORLD);  // ... and moves on from that moment
+  assert.ok(Math.abs(q.x - (1000 + SPEED * 0.006)) < 1e-6, `x: ${q.x}`);
+});
+
+test('a diagonal noted as the controls give it (0.71, 0.71) is no faster than on the server', () => {
+  const p = new Predictor();
+  p.setSpeed(SPEED);
+  p.noteMove(0, [0.71, 0.71]);
+  p.reconcileAt(1000, 1000, 0);
+  p.step(400, FRAME_MS / 1000, [Math.SQRT1_2, Math.SQRT1_2], WORLD);
+  const moved = Math.hypot(p.x - 1000, p.y - 1000);
+  assert.ok(Math.abs(moved - SPEED * 0.4) < 1e-6, `moved ${moved.toFixed(3)} units in 400 ms`);
 });
 
 test('a snap (a position far from ours: a respawn, a lag spike) is moved on from its moment too', () => {

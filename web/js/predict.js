@@ -53,7 +53,8 @@ export class Predictor {
   // begins at its next step). A start from an older server position is moved on with the
   // moves of the time between.
   noteMove(t, move) {
-    this.sent.push({ t, move: [move[0], move[1]] });
+    const len = Math.hypot(move[0], move[1]);  // as the server does: no faster on a diagonal
+    this.sent.push({ t, move: len > 1 ? [move[0] / len, move[1] / len] : [move[0], move[1]] });
     if (this.sent.length > SENT_KEPT) this.sent.shift();
   }
 
@@ -79,7 +80,10 @@ export class Predictor {
       // standing for moments before this frame are compared with where we were then.
       const start = Math.max(this.startsAt, now - CATCH_UP_MAX_S * 1000);
       this.startsAt = null;
-      if (start >= now) return;  // it stands for this moment or a later one: nothing to add
+      if (start >= now) {  // it stands for a later moment: it moves on from there, later
+        this.startsAt = start;
+        return;
+      }
       this.history.push({ t: start, x: this.x, y: this.y });
       for (let t = start; t < from;) {
         const next = Math.min(from, t + CATCH_UP_STEP_MS, this.nextMoveAfter(t));
