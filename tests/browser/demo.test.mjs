@@ -661,14 +661,12 @@ try {
     let catchPoll = false;  // the next poll answered by the daemon is the one to hold
     let caught;             // resolves when it has been
     const pollCaught = new Promise((res) => { caught = res; });
-    let release = null;     // lets the held answer go
-    let held = false;       // the held poll has gone by: later polls are passed on untouched
+    let release = null;     // lets the held answer go; once set, later polls are passed on untouched
     await p.route(pollUrl, async (route) => {
-      if (held) return route.continue();
+      if (release) return route.continue();
       const response = await route.fetch();
       if (catchPoll) {
         catchPoll = false;
-        held = true;
         const released = new Promise((res) => { release = res; });
         caught();
         await released;

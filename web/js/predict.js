@@ -79,11 +79,8 @@ export class Predictor {
       // sent meanwhile, and goes into the history along the way, so that server positions
       // standing for moments before this frame are compared with where we were then.
       const start = Math.max(this.startsAt, now - CATCH_UP_MAX_S * 1000);
+      if (start >= now) return;  // it stands for a later moment: it moves on from there, later
       this.startsAt = null;
-      if (start >= now) {  // it stands for a later moment: it moves on from there, later
-        this.startsAt = start;
-        return;
-      }
       this.history.push({ t: start, x: this.x, y: this.y });
       for (let t = start; t < from;) {
         const next = Math.min(from, t + CATCH_UP_STEP_MS, this.nextMoveAfter(t));
