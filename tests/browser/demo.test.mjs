@@ -14,7 +14,7 @@
 // other transports: a page whose WebSocket is blocked plays over long polling, ?transport=poll
 // plays over short polling, and /transports.html shows them side by side (the WebSocket twice:
 // JSON and v2 binary). (k)-(s) check what play-testing tripped over (issue 12): smooth short
-// polling, a silent WebSocket (and (l2) one closed with 1013 as it opens: the retries back off;
+// polling, a silent WebSocket (given up for long polling, then moved back from when one works; and (l2) one closed with 1013 as it opens: the retries back off;
 // (l3) a join refused by the HTTP layer is made again), the phone layout, a duplicated tab, away players, the death
 // countdown, the kill feed's words, help and network toggles, damage numbers, the first ping
 // and the stats page's axes. Steps (q)-(r) play on a second daemon whose monsters kill fast.
@@ -892,12 +892,20 @@ try {
     return `${frames.length} frames (${starvedFrames} past the newest tick), ${moving} moving monsters, peak drawn speed ${worst.toFixed(0)} units/s; ${gaps} sample gaps all whole ticks`;
   });
 
-  await step('(l) a WebSocket that opens but stays silent falls back to long polling', async () => {
+  await step('(l) a WebSocket that opens but stays silent falls back to long polling, and the page moves back onto one that works', async () => {
     phase = 'silent-ws';
     const p = await newPage('silent-ws');
     let attempts = 0;
-    // Accepted and opened, then nothing: like a proxy that answers the upgrade and passes nothing on.
-    await p.routeWebSocket(/\/ws/, () => { attempts++; });
+    let silent = true;
+    let passed = 0;
+    // Accepted and opened, then nothing: like a proxy that answers the upgrade and passes nothing
+    // on (or a server too busy to say hello in time). Once `silent` is false, sockets go through.
+    await p.routeWebSocket(/\/ws/, (ws) => {
+      attempts++;
+      if (silent) return;
+      passed++;
+      ws.connectToServer();
+    });
     await p.addInitScript(() => {
       window.__connLog = [];
       addEventListener('DOMContentLoaded', () => {
@@ -923,8 +931,38 @@ try {
     await joinAs(p, 'silent');
     assert(await sk(p, () => window.skirmish.transport) === 'longpoll', 'plays over long polling');
     await shot(p, '15-silent-ws.png');
+    // The WebSocket works again: the page tries one now and then (the first 7.5-12.5 s after the
+    // long poll opened) and moves onto it, keeping its player; the polling session is ended.
+    const before = await sk(p, () => ({ id: window.skirmish.myId, reconnects: window.skirmish.reconnects }));
+    const sessionsGone = [];  // status of each DELETE /session/{id}
+    let sessionGone;
+    const deleted = new Promise((res) => { sessionGone = res; });
+    p.on('response', (r) => {
+      if (r.request().method() !== 'DELETE' || !/\/session\//.test(r.url())) return;
+      sessionsGone.push(r.status());
+      sessionGone();
+    });
+    silent = false;
+    const tSilentOff = Date.now();
+    await waitFor(p, () => window.skirmish.transport === 'ws' && window.skirmish.connection === 'open' &&
+      window.skirmish.joined && window.skirmish.me !== null, undefined, 20000);
+    const upgradedMs = Date.now() - tSilentOff;
+    const after = await sk(p, () => ({ id: window.skirmish.myId, resumed: window.skirmish.resumed, wire: window.skirmish.wire,
+      reconnects: window.skirmish.reconnects }));
+    // The DELETE follows the join's answer; five ticks after its answer we are still playing.
+    await Promise.race([deleted, p.waitForTimeout(6000)]);
+    const tickAtDelete = await sk(p, () => window.skirmish.lastTick);
+    await waitFor(p, (t) => window.skirmish.lastTick >= t + 5, tickAtDelete, 5000);
+    const stillWs = await sk(p, () => window.skirmish.transport === 'ws' && window.skirmish.connection === 'open' &&
+      window.skirmish.joined && window.skirmish.me !== null);
     await p.context().close();
-    return `fell back after ${fellBackMs} ms; ${attempts} WebSocket attempt(s); HUD: ${log.map((e) => `${e.text} (${e.transport})`).join(' -> ')}`;
+    assert(passed >= 1, 'a WebSocket went through to the server');
+    assert(after.id === before.id && after.resumed === true, `the same player on the WebSocket: ${JSON.stringify({ before, after })}`);
+    assert(after.reconnects === before.reconnects, `the move is not counted as a reconnect: ${JSON.stringify({ before, after })}`);
+    assert(sessionsGone.length === 1 && sessionsGone[0] === 204, `the polling session was ended once: ${JSON.stringify(sessionsGone)}`);
+    assert(stillWs, 'still playing on the WebSocket after the polling session ended');
+    return `fell back after ${fellBackMs} ms; ${attempts} WebSocket attempt(s); HUD: ${log.map((e) => `${e.text} (${e.transport})`).join(' -> ')}; ` +
+      `moved onto a WebSocket (${after.wire}) ${upgradedMs} ms after it worked again, same player ${after.id}`;
   });
 
   await step('(l2) a WebSocket the server closes as soon as it opens (1013) is retried later each time', async () => {

@@ -21,9 +21,14 @@
 // refused one.
 //
 // 'auto' tries a WebSocket first; if the upgrade fails or no `hello` comes through within
-// 3 s (a proxy that blocks WebSocket, or one that opens it and stays silent), it plays over
-// long polling. A round in which both
-// fail (the server is down) is retried with backoff, WebSocket first again.
+// 3 s (a proxy that blocks WebSocket, or one that opens it and stays silent, or a server too
+// busy to answer in time), it plays over long polling. A round in which both fail (the server
+// is down) is retried with backoff, WebSocket first again. While it plays over long polling it
+// tries a WebSocket again now and then (10 s after, then 20, 40 s ... up to every 5 minutes):
+// when one says `hello`, the page moves onto it (its player rejoins with its token, as after
+// a reconnect) and the polling session is ended once the join has its answer, so a slow
+// moment at the start does not cost the tab its WebSocket for good. A polling connection that
+// drops, or a reconnect() (to another world), starts these tries over.
 //
 // A WebSocket offers the subprotocol `skirmish.v2` (unless options.wire is 'json', or the page
 // says `?protocol=json`): when the server picks it, ticks come as binary messages
@@ -52,6 +57,9 @@ const BACKOFF_MAX_MS = 5000;
 const STABLE_MS = 10000;       // a connection up this long starts the backoff over
 const SILENCE_MS = 5000;       // ticks come many times a second: this much silence means a dead link
 const WS_PROBE_MS = 3000;      // 'auto': a WebSocket with no `hello` by then is given up for long polling
+const UPGRADE_FIRST_MS = 10000;  // 'auto' on long polling: the first new try of a WebSocket, after this long
+const UPGRADE_MAX_MS = 300000;   // ... then twice as long each time, up to this
+const UPGRADE_HANDOVER_MS = 5000;  // the polling session left behind ends at the join's answer, or this late
 const POLL_MS = 1000;          // short polling: one GET a second
 const JOIN_POLL_MS = 120;      // ... and one this soon after a welcome (two ticks at 20 Hz, and a margin)
 const JOIN_FAST_POLLS = 8;     // ... and so on until a tick shows the new player, at most this many
@@ -492,6 +500,20 @@ class HttpTransport extends BaseTransport {
     this.pump();
   }
 
+  /**
+   * Closes this connection but leaves its server session (and the player in it) for now;
+   * returns the function that ends the session. For a move to a WebSocket: a `DELETE` before
+   * the WebSocket's join has taken the player over would make the player leave.
+   */
+  closeKeepingSession() {
+    const session = this.session;
+    this.session = null;  // not deleted by close()
+    this.close();
+    return () => {
+      if (session) fetch(`${this.base}/session/${session}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+    };
+  }
+
   // Ends this connection: stale requests are aborted and their answers ignored.
   drop(deleteSession = false) {
     this.gen++;
@@ -666,6 +688,11 @@ class AutoTransport {
     this.backoff = new Backoff();
     this.retryTimer = null;
     this.stopped = false;
+    this.upgrade = null;        // on long polling: a WebSocket being tried, until its hello or failure
+    this.upgradeTimer = null;   // ... or the timer of the next try
+    this.upgradeDelay = UPGRADE_FIRST_MS;
+    this.endPolling = null;     // after a move to a WebSocket: ends the polling session left behind
+    this.endPollingTimer = null;
   }
 
   get kind() { return this.inner ? this.inner.kind : 'ws'; }
@@ -683,6 +710,7 @@ class AutoTransport {
   attempt(kind) {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    this.stopUpgrade();
     if (this.inner) this.inner.close();
     const handlers = {
       ...this.h,
@@ -690,6 +718,13 @@ class AutoTransport {
         this.settled = true;
         this.backoff.reset();
         this.h.onOpen(wasReconnect);
+        if (kind === 'longpoll') this.scheduleUpgrade();
+      },
+      onDown: (code) => {
+        // Long polling lost its server: the tries start over once it is back.
+        this.stopUpgrade();
+        this.upgradeDelay = UPGRADE_FIRST_MS;
+        this.h.onDown(code);
       },
       onProbeFailed: () => {
         if (this.stopped) return;
@@ -701,6 +736,75 @@ class AutoTransport {
     this.inner = t;
     if (this.h.onKind) this.h.onKind(kind);
     t.connect();
+  }
+
+  // On long polling (the WebSocket failed or was slow): try one again after a while.
+  scheduleUpgrade() {
+    if (this.stopped || this.upgrade || this.upgradeTimer) return;
+    this.upgradeTimer = setTimeout(() => {
+      this.upgradeTimer = null;
+      this.tryUpgrade();
+    }, this.upgradeDelay * (0.75 + Math.random() * 0.5));
+  }
+
+  // A WebSocket beside the polling connection; nothing of it reaches the page until its hello,
+  // when it takes the polling connection's place. One that fails is tried again later.
+  tryUpgrade() {
+    const polling = this.inner;
+    if (this.stopped || !polling || polling.kind !== 'longpoll' || !polling.isOpen) return;
+    let t = null;
+    const mine = () => this.inner === t;  // past the hello, t is the page's connection
+    const handlers = {};
+    for (const name of Object.keys(this.h)) {
+      handlers[name] = (...args) => { if (mine()) this.h[name](...args); };
+    }
+    handlers.onOpen = (wasReconnect) => {
+      if (mine()) {
+        this.h.onOpen(wasReconnect);
+        return;
+      }
+      if (this.upgrade !== t) return;
+      this.upgrade = null;
+      this.upgradeDelay = UPGRADE_FIRST_MS;
+      // The polling session keeps the player until the join that follows the hello has taken
+      // it over (the join's answer), then ends: ended now, the player would leave first.
+      this.endPolling = polling.closeKeepingSession();
+      this.endPollingTimer = setTimeout(() => this.finishPolling(), UPGRADE_HANDOVER_MS);
+      this.inner = t;
+      if (this.h.onKind) this.h.onKind('ws');
+      this.h.onOpen(false);  // a switch, not a recovery: the hello that follows rejoins
+    };
+    handlers.onMessage = (msg) => {
+      if (!mine()) return;
+      if (msg.type === 'welcome' || msg.type === 'error') this.finishPolling();
+      this.h.onMessage(msg);
+    };
+    handlers.onProbeFailed = () => {
+      if (this.upgrade !== t) return;
+      this.upgrade = null;
+      this.upgradeDelay = Math.min(UPGRADE_MAX_MS, this.upgradeDelay * 2);
+      this.scheduleUpgrade();
+    };
+    t = createTransport('ws', handlers, this.opts);
+    this.upgrade = t;
+    t.connect();
+  }
+
+  // Ends the polling session a move to a WebSocket left behind (see tryUpgrade).
+  finishPolling() {
+    clearTimeout(this.endPollingTimer);
+    this.endPollingTimer = null;
+    const end = this.endPolling;
+    this.endPolling = null;
+    if (end) end();
+  }
+
+  stopUpgrade() {
+    clearTimeout(this.upgradeTimer);
+    this.upgradeTimer = null;
+    const t = this.upgrade;
+    this.upgrade = null;
+    if (t) t.close();
   }
 
   // Neither transport got through (the server is down?): try again later, WebSocket first.
@@ -726,6 +830,7 @@ class AutoTransport {
   /** A new connection now (see BaseTransport.reconnect): on the transport that worked, else a new round. */
   reconnect() {
     this.stopped = false;
+    this.stopUpgrade();  // it went where the page was; a long poll that opens again tries anew
     if (this.settled && this.inner) {
       this.inner.reconnect();
     } else {
@@ -737,6 +842,8 @@ class AutoTransport {
   close() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.stopUpgrade();
+    this.finishPolling();
     if (this.inner) this.inner.close();
   }
 }
