@@ -785,6 +785,11 @@ class AutoTransport {
       this.upgradeDelay = Math.min(UPGRADE_MAX_MS, this.upgradeDelay * 2);
       this.scheduleUpgrade();
     };
+    // Closed as broken before its hello (1008 from a proxy?): a failed try like any other.
+    handlers.onFatal = (code, reason) => {
+      if (mine()) this.h.onFatal(code, reason);
+      else handlers.onProbeFailed();
+    };
     t = createTransport('ws', handlers, this.opts);
     this.upgrade = t;
     t.connect();
