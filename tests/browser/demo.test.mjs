@@ -1025,6 +1025,52 @@ try {
     return 'joined after the refused join';
   });
 
+  await step('(l4) a key held as the window loses focus, or as the tab is hidden: the player stops on the server at once', async () => {
+    // A background tab gets no animation frame: the stop must not wait for one. The page's
+    // frames are stopped first (requestAnimationFrame made a no-op), then the event comes (as
+    // the helper of a play-test found: before, the player walked on for as long as the tab was
+    // hidden, into the world's edge).
+    const walks = [];
+    for (const how of ['blur', 'hidden']) {
+      phase = `stop-on-${how}`;
+      let result = null;
+      for (let attempt = 1; attempt <= 3 && !result; attempt++) {
+        const p = await newPage(`stop-on-${how}`);
+        await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+        await joinAs(p, `stop-${how}`);
+        await waitFor(p, () => window.skirmish.me && window.skirmish.me.state !== 'dead', undefined, 8000);
+        const x0 = await sk(p, () => window.skirmish.me.x);
+        const key = x0 < (await sk(p, () => window.skirmish.world.width)) / 2 ? 'd' : 'a';
+        await p.keyboard.down(key);
+        await waitFor(p, (x0) => Math.abs(window.skirmish.me.x - x0) > 20, x0, 3000);
+        const at = await p.evaluate(async (how) => {
+          // The frame already asked for still comes (with the key held); none after it.
+          window.requestAnimationFrame = () => 0;
+          await new Promise((res) => setTimeout(res, 100));
+          if (how === 'blur') {
+            window.dispatchEvent(new Event('blur'));
+          } else {
+            Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+            document.dispatchEvent(new Event('visibilitychange'));
+          }
+          return { x: window.skirmish.me.x, tick: window.skirmish.lastTick };
+        }, how);
+        // Ten ticks (0.5 s) later the server has had the stop for most of them: a player that
+        // still walks has gone 100 units (200 units/s).
+        await waitFor(p, (t) => window.skirmish.lastTick >= t + 10, at.tick, 5000);
+        const end = await sk(p, () => window.skirmish.me);
+        await p.keyboard.up(key);
+        await p.context().close();
+        if (end.state !== 'dead') result = { how, walked: Math.abs(end.x - at.x) };  // else once more
+      }
+      assert(result, `${how}: the player was killed in each of 3 walks`);
+      assert(result.walked < 30, `${how}: the player walked ${result.walked.toFixed(0)} units in the 10 ticks after it`);
+      walks.push(`${how}: ${result.walked.toFixed(0)} units after`);
+    }
+    return walks.join('; ');
+  });
+
   await step('(m) a duplicated tab: the first is told, takes its player back, the second is told', async () => {
     phase = 'duplicate';
     const a = await newPage('tab-a');

@@ -662,6 +662,21 @@ function pumpInput(now, move, began) {
   if (inputStarts.size > 64) inputStarts.delete(inputStarts.keys().next().value);
 }
 
+// The window lost focus, or the tab went to the background (another app, on a phone): the
+// controls are let go (input.js) and the stop goes out now, not at the next animation frame,
+// which a hidden tab does not get: the server keeps the last movement until it hears otherwise.
+function stopInputNow() {
+  controls.releaseAll();
+  if (state.mode !== 'play') return;
+  if (lastInput.move[0] === 0 && lastInput.move[1] === 0 && !lastInput.attack) return;
+  const now = performance.now();
+  lastChangeAt = -Infinity;  // not held back by the gap between changes
+  pumpInput(now, [0, 0], now);
+}
+addEventListener('blur', stopInputNow);
+addEventListener('pagehide', stopInputNow);
+document.addEventListener('visibilitychange', () => { if (document.hidden) stopInputNow(); });
+
 function panSpectator(now, dt, move) {
   if (move[0] === 0 && move[1] === 0) return;
   moveSpectator(move[0] * WATCH_PAN_SPEED * dt, move[1] * WATCH_PAN_SPEED * dt);
