@@ -176,6 +176,7 @@ std::optional<WsError> FrameDecoder::finish_frame(std::vector<WsEvent>& out) {
   header_need_ = 2;
   if (is_control()) return finish_control_frame(out);
   if (fin_) return finish_message(out);
+  fragments_++;
   return std::nullopt;
 }
 

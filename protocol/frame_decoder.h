@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "protocol/utf8.h"
@@ -45,6 +46,11 @@ class FrameDecoder {
   // Between frames: the bytes fed so far ended exactly where a frame did (nothing of a next
   // frame's header or payload is held).
   bool at_frame_boundary() const { return state_ == State::Header && header_len_ == 0 && message_.empty(); }
+  // Data frames that did not end their message, decoded since the last call. They make no
+  // event, yet each is a frame's work: the daemon charges them to the peer's message
+  // allowance, so that a message that never ends (an endless run of empty continuation
+  // frames) is not a free flood.
+  std::uint64_t take_fragments() { return std::exchange(fragments_, 0); }
   // Heap bytes held between calls (buffer capacities), for memory accounting.
   std::size_t retained_capacity() const;
   // Back to the state of a fresh decoder with the same limits and role.
@@ -88,6 +94,7 @@ class FrameDecoder {
   Utf8Validator utf8_;
 
   std::string control_;  // a ping, pong or close payload, at most 125 bytes
+  std::uint64_t fragments_ = 0;  // see take_fragments()
   std::optional<WsError> error_;
 };
 

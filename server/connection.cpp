@@ -318,8 +318,9 @@ void Connection::finish_if_peer_done() {
 void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
   std::vector<protocol::WsEvent> events;
   if (const auto error = frames_->feed(data, len, events)) held_error_ = error;
+  held_fragments_ += frames_->take_fragments();
   for (const auto& event : events) held_pings_ += std::holds_alternative<protocol::Ping>(event);
-  if (!has_held_events()) {
+  if (held_pos_ == held_events_.size()) {
     held_events_.swap(events);  // the usual case: nothing waits, so no copy
     held_pos_ = 0;
   } else {
@@ -331,6 +332,16 @@ void Connection::handle_frames(const std::uint8_t* data, std::size_t len) {
 void Connection::process_held_frames() {
   const double rate = config_.server.max_messages_per_second;
   const std::uint64_t now = now_ms();
+  // The fragments among these frames first (they came no later than the message they are
+  // part of); once ours is sent they cost nothing, as everything but a close.
+  if (state_ == State::Closing || rate <= 0) held_fragments_ = 0;
+  while (held_fragments_ > 0 && state_ == State::Open) {
+    if (!messages_.take(rate, now)) {
+      over_allowance(now);
+      return;
+    }
+    held_fragments_--;
+  }
   while (has_held_events()) {
     if (state_ != State::Open && state_ != State::Closing) {
       clear_held_events();
@@ -346,11 +357,7 @@ void Connection::process_held_frames() {
     const bool costs_nothing =
         state_ == State::Closing || std::holds_alternative<protocol::Close>(event) || coalesced;
     if (!costs_nothing && rate > 0 && !messages_.take(rate, now)) {
-      // Over the allowance: the rest waits, in order, with the socket unread (TCP pushes
-      // back on the sender); the sweep resumes us once the allowance has refilled.
-      stats_.messages_over_rate++;
-      if (flooding_since_ms_ == 0) flooding_since_ms_ = now;
-      pause_reading();
+      over_allowance(now);
       return;
     }
     protocol::WsEvent taken = std::move(event);
@@ -385,11 +392,20 @@ void Connection::end_flood_if_calm(std::uint64_t now_ms) {
   }
 }
 
+void Connection::over_allowance(std::uint64_t now_ms) {
+  // The rest waits, in order, with the socket unread (TCP pushes back on the sender); the
+  // sweep resumes us once the allowance has refilled.
+  stats_.messages_over_rate++;
+  if (flooding_since_ms_ == 0) flooding_since_ms_ = now_ms;
+  pause_reading();
+}
+
 void Connection::clear_held_events() {
   // Released, not kept: thousands of idle connections hold no event slots.
   std::vector<protocol::WsEvent>().swap(held_events_);
   held_pos_ = 0;
   held_pings_ = 0;
+  held_fragments_ = 0;
 }
 
 void Connection::handle_event(protocol::WsEvent& event) {

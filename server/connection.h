@@ -123,9 +123,11 @@ class Connection {
   void start_write();
   // Drops queued entries not yet handed to the kernel (whole frames).
   void discard_unsent();
-  bool has_held_events() const { return held_pos_ < held_events_.size(); }
+  bool has_held_events() const { return held_pos_ < held_events_.size() || held_fragments_ > 0; }
   void clear_held_events();
   void end_flood_if_calm(std::uint64_t now_ms);
+  // Past the message allowance: stop reading, count it, note when the flood began.
+  void over_allowance(std::uint64_t now_ms);
   void enqueue(std::string_view first, std::string_view second);
   void send_close_frame(std::uint16_t code, std::string_view reason);
   std::uint64_t now_ms() const { return uv_now(context_.loop); }
@@ -190,6 +192,9 @@ class Connection {
   std::vector<protocol::WsEvent> held_events_;
   std::size_t held_pos_ = 0;
   std::size_t held_pings_ = 0;    // pings among them (past the allowance, all but the last share its pong)
+  // Fragments (data frames that did not end a message) decoded and not yet paid for: each
+  // costs the allowance a message, as a whole message does, before the held events go on.
+  std::uint64_t held_fragments_ = 0;
   std::optional<protocol::WsError> held_error_;  // the decoder failed after the held events
   // What the kernel has not taken yet (the uv_write_t of its batch in flight is allocated per
   // write: most connections never queue).

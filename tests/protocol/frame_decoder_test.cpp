@@ -203,6 +203,30 @@ TEST_CASE("a text message in three fragments decodes as one message", "[protocol
   CHECK(r.events == Events{TextMessage{"fragmented"}});
 }
 
+TEST_CASE("fragments that do not end their message are counted, and the count is taken once", "[protocol][decoder]") {
+  FrameDecoder decoder(WsLimits{});
+  Events out;
+  // A message that never ends: a text frame without FIN, then empty continuations. No event,
+  // but every frame counted (the daemon charges each to the peer's allowance).
+  std::string wire = client(Opcode::Text, "{", false);
+  for (int i = 0; i < 1000; ++i) wire += client(Opcode::Continuation, "", false);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(wire.data());
+  REQUIRE_FALSE(decoder.feed(p, wire.size(), out).has_value());
+  CHECK(out.empty());
+  CHECK(decoder.take_fragments() == 1001);
+  CHECK(decoder.take_fragments() == 0);
+  // Split mid-frame: a fragment counts once its frame is complete. The final frame, and
+  // control frames between fragments, are events, not fragments.
+  const std::string more = client(Opcode::Continuation, "a", false) + client(Opcode::Ping, "x") +
+                           client(Opcode::Continuation, "}", true) + client(Opcode::Text, "whole");
+  const auto* q = reinterpret_cast<const std::uint8_t*>(more.data());
+  REQUIRE_FALSE(decoder.feed(q, 3, out).has_value());
+  CHECK(decoder.take_fragments() == 0);
+  REQUIRE_FALSE(decoder.feed(q + 3, more.size() - 3, out).has_value());
+  CHECK(decoder.take_fragments() == 1);
+  CHECK(out == Events{Ping{"x"}, TextMessage{"{a}"}, TextMessage{"whole"}});
+}
+
 TEST_CASE("a binary message in fragments decodes as one message", "[protocol][decoder]") {
   const std::string payload = patterned(300);
   const auto wire = client(Opcode::Binary, payload.substr(0, 1), false) +

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import socket
+import threading
 import time
 import unittest
 
@@ -529,22 +530,24 @@ class GameCaps(unittest.TestCase):
             self.assertLess(xs[-1], xs[0], f"walking left: {xs}")
 
 
+async def healthy(d, seconds):
+    """A player beside a flood for `seconds`: (ticks it missed, ticks it got)."""
+    gaps, last, frames = 0, None, 0
+    async with websockets.connect(d.ws_url()) as ws:
+        await ws.send(json.dumps({"type": "join", "name": "calm"}))
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if msg["type"] != "tick":
+                continue
+            if last is not None and msg["tick"] != last + 1:
+                gaps += 1
+            last, frames = msg["tick"], frames + 1
+    return gaps, frames
+
+
 class Floods(unittest.TestCase):
     def test_a_message_flood_is_paused_then_closed_while_a_player_keeps_every_tick(self):
-        async def healthy(d, seconds):
-            gaps, last, frames = 0, None, 0
-            async with websockets.connect(d.ws_url()) as ws:
-                await ws.send(json.dumps({"type": "join", "name": "calm"}))
-                start = time.monotonic()
-                while time.monotonic() - start < seconds:
-                    msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                    if msg["type"] != "tick":
-                        continue
-                    if last is not None and msg["tick"] != last + 1:
-                        gaps += 1
-                    last, frames = msg["tick"], frames + 1
-            return gaps, frames
-
         async def scenario(d):
             flooder = socket.create_connection(("127.0.0.1", d.port), timeout=10)
             reader = open_websocket(flooder)
@@ -569,6 +572,50 @@ class Floods(unittest.TestCase):
             self.assertGreater(m["skirmish_reads_paused_total"], 0)
             self.assertEqual(m['skirmish_connections_ended_total{reason="flood"}'], 1)
 
+
+    def test_a_message_that_never_ends_is_paused_then_closed_while_a_player_keeps_every_tick(self):
+        # A text frame that does not end its message, then empty continuation frames without
+        # end: no message is ever complete, yet each frame is work. The daemon before charged
+        # messages only: it took ~30 M such frames a second, most of a core, and never paused.
+        async def scenario(d):
+            flooder = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+            reader = open_websocket(flooder)
+            stop = threading.Event()
+
+            def flood():
+                # 64 KiB of empty continuation frames a write, for at most 8 s or until the
+                # daemon closes (a write then fails) or stops reading (the write times out).
+                chunk = client_frame(0x0, b"", fin=False) * 10000
+                deadline = time.monotonic() + 8
+                try:
+                    flooder.sendall(client_frame(0x1, b"{", fin=False))
+                    while not stop.is_set() and time.monotonic() < deadline:
+                        flooder.sendall(chunk)
+                except OSError:
+                    pass
+
+            sender = threading.Thread(target=flood, daemon=True)
+            sender.start()
+            loop = asyncio.get_running_loop()
+            try:
+                gaps, frames = await healthy(d, 3)
+                close = await loop.run_in_executor(None, reader.read_until, 0x8)
+            finally:
+                stop.set()
+                flooder.close()
+                sender.join(15)
+            return gaps, frames, close
+
+        with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", "--tick-rate", "20",
+                    log_level="info") as d:
+            gaps, frames, close = asyncio.run(scenario(d))
+            self.assertLessEqual(gaps, d.ticks_not_sent())
+            self.assertGreaterEqual(frames, 20 * 3 - 5)
+            self.assertEqual(close_code(close), 1008)
+            m = metrics(d)
+            self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
+            self.assertGreater(m["skirmish_reads_paused_total"], 0)
+            self.assertEqual(m['skirmish_connections_ended_total{reason="flood"}'], 1)
 
     def test_pipelined_requests_over_the_rate_wait_and_all_get_answers(self):
         with Daemon("--max-messages-per-second", "400", log_level="info") as d:
