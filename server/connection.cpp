@@ -133,12 +133,11 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
 void Connection::handle_http(const char* data, std::size_t len) {
   if (awaiting_response_ || !held_input_.empty()) {
     // Pipelined behind a deferred request, or behind held bytes a resume has yet to take
-    // (a long poll answered just before this read): in order, bounded like any request.
-    if (held_input_.size() + len > config_.http.max_header_bytes + config_.http.max_body_bytes) {
-      abort();
-      return;
-    }
+    // (a long poll answered just before this read): kept, in order. Past a request's worth
+    // the socket waits too (TCP pushes back on the client) until the resume takes them, so
+    // this holds at most that and one read.
     held_input_.append(data, len);
+    if (held_input_.size() >= config_.http.max_header_bytes + config_.http.max_body_bytes) stop_reading();
     return;
   }
   while (len > 0 && state_ == State::Http) {

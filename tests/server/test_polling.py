@@ -164,6 +164,29 @@ class Sessions(unittest.TestCase):
         self.assertEqual(second[0], 200)
         self.assertEqual(json.loads(second[2])[0]["t"], 42.0)
 
+    def test_requests_pipelined_behind_a_long_poll_past_a_request_s_worth_wait_and_are_all_answered(self):
+        # Four inputs of 40 KiB each behind a long poll: more than a request may be (header and
+        # body limits, 72 KiB) waits with the socket unread. The daemon before closed the
+        # connection at that point, answering nothing, not even the long poll.
+        sid = self.join()["session"]
+        self.h.request("GET", f"/session/{sid}/poll")
+        pipelined = f"GET /session/{sid}/longpoll?timeout=5 HTTP/1.1\r\nHost: t\r\n\r\n".encode()
+        for i in range(4):
+            body = f'{{"type":"ping","t":{i}}}'.encode().ljust(40 * 1024)  # JSON may end in spaces
+            pipelined += (f"POST /session/{sid}/input HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        sender = threading.Thread(target=self.h.sock.sendall, args=(pipelined,), daemon=True)
+        sender.start()
+        answers = [self.h.reader.read() for _ in range(5)]
+        sender.join(10)
+        self.assertEqual(answers[0][0], 200)
+        self.assertEqual(json.loads(answers[0][2])[0]["type"], "tick")
+        for i, (status, _, body) in enumerate(answers[1:]):
+            self.assertEqual(status, 200, f"input {i}")
+            self.assertEqual(json.loads(body)[0]["t"], i)
+        # The connection goes on.
+        self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "ping", "t": 9})[2][0]["t"], 9)
+
     def test_wrong_methods_are_405_naming_what_the_path_takes(self):
         status, h, _ = self.h.request("GET", "/session")
         self.assertEqual((status, h.get("allow")), (405, "POST"))
