@@ -1071,6 +1071,42 @@ try {
     return walks.join('; ');
   });
 
+  await step('(l5) a server that stalls: your player stops with its world, and the HUD says so', async () => {
+    // The daemon stopped (SIGSTOP) for a moment with a key held: before, the page said
+    // "connected" and walked its player on through the frozen world, then snapped it back.
+    phase = 'stall';
+    const p = await newPage('stall');
+    await p.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(p, 'stall');
+    await waitFor(p, () => window.skirmish.me && window.skirmish.me.state !== 'dead', undefined, 8000);
+    const x0 = await sk(p, () => window.skirmish.me.x);
+    const key = x0 < (await sk(p, () => window.skirmish.world.width)) / 2 ? 'd' : 'a';
+    await p.keyboard.down(key);
+    await waitFor(p, (x0) => Math.abs(window.skirmish.me.x - x0) > 20, x0, 3000);
+    let stopped = false;
+    try {
+      daemon.proc.kill('SIGSTOP');
+      stopped = true;
+      await waitFor(p, () => document.getElementById('conn-text').textContent === 'waiting for the server…', undefined, 4000);
+      const a = await sk(p, () => ({ p: window.skirmish.predicted, me: window.skirmish.me, quiet: window.skirmish.serverQuiet }));
+      await p.waitForTimeout(500);  // nothing should move meanwhile
+      const b = await sk(p, () => window.skirmish.predicted);
+      daemon.proc.kill('SIGCONT');
+      stopped = false;
+      await p.keyboard.up(key);
+      await waitFor(p, () => document.getElementById('conn-text').textContent === 'connected' && !window.skirmish.serverQuiet, undefined, 5000);
+      const ahead = Math.abs(a.p.x - a.me.x);
+      const drift = Math.hypot(b.x - a.p.x, b.y - a.p.y);
+      await p.context().close();
+      assert(a.quiet === true, 'serverQuiet while stalled');
+      assert(drift < 1, `the predicted player moved ${drift.toFixed(0)} units in 0.5 s of the stall`);
+      assert(ahead < 110, `the predicted player ran ${ahead.toFixed(0)} units ahead of the server's last word`);
+      return `stalled: prediction held ${ahead.toFixed(0)} units ahead of the server's last position, moved ${drift.toFixed(1)} in 0.5 s; "connected" again after`;
+    } finally {
+      if (stopped) daemon.proc.kill('SIGCONT');
+    }
+  });
+
   await step('(m) a duplicated tab: the first is told, takes its player back, the second is told', async () => {
     phase = 'duplicate';
     const a = await newPage('tab-a');

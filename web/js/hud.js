@@ -54,13 +54,13 @@ export class Hud {
     const secs = Math.max(0, Math.ceil((state.retryAt - now) / 1000));
     const connLabel = {
       connecting: 'connecting…',
-      open: 'connected',
+      open: state.serverQuiet ? 'waiting for the server…' : 'connected',
       reconnecting: state.retryAt > now ? `reconnecting in ${secs}s` : 'reconnecting…',
       closed: 'offline',
     }[c];
     this.set('conn', el.connText, connLabel);
     this.set('transport', el.connTransport, `· ${TRANSPORT_LABELS[state.transport] || state.transport}`);
-    el.connDot.className = `dot ${c}`;
+    el.connDot.className = `dot ${c === 'open' && state.serverQuiet ? 'connecting' : c}`;
     // The world we are in, where the server has several (not known yet: named if hello did).
     // Another process of the fleet: its host too (where we were sent, or picked).
     const world = state.worldCount !== 1 || state.worldWhere ? state.worldName : null;

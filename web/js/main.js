@@ -29,6 +29,11 @@ import { WorldPicker, isElsewhere, requestPlacement, whereLabel } from './worlds
 
 const PING_MS = 2000;
 const INPUT_REPEAT_MS = 100;  // movement is held server-side; repeat it at 10 Hz anyway
+// No tick this long past the transport's own lag: the server stalls (its world stands still),
+// and your prediction stops rather than walk on through it and snap back (7 ticks at 20 Hz:
+// a late frame or two is not a stall). Past QUIET_SHOWN_MS the HUD says so.
+const STALL_MS = 350;
+const QUIET_SHOWN_MS = 1000;
 const INPUT_MIN_GAP_MS = 50;  // never more than 20 inputs/s (the server takes 4 per tick)
 const WATCH_PAN_SPEED = 500;  // units/s for spectators panning with the keys
 const WATCH_MIN_GAP_MS = 100;
@@ -738,17 +743,23 @@ function frame(now) {
   else if (state.mode === 'watch') panSpectator(now, dt, move);
   pumpWatch(now);
 
+  // A server that stalls (no tick for a while past what the transport makes us wait) holds
+  // the world still: so does your prediction, and past a second the HUD says so.
+  const quietMs = conn.isOpen && state.lastTickAt != null ? now - state.lastTickAt - conn.deliveryLagMs : 0;
+  const stalled = quietMs > STALL_MS;
+  state.serverQuiet = quietMs > QUIET_SHOWN_MS;
+
   // Your own position: predicted while alive and connected, else the server's (a player
   // cut off must not walk through a frozen world, then snap back when it reconnects).
   if (m && m.state !== 'dead' && state.joined && conn.isOpen) {
     if (!predictor.ready) predictor.reset(m.x, m.y);
     // Moved as the server will move us: with what we last sent (a change held back by the
-    // input rate is not ours yet).
-    const sent = lastInput.move;
+    // input rate is not ours yet); not at all while the server stalls.
+    const sent = stalled ? [0, 0] : lastInput.move;
     const len = Math.hypot(sent[0], sent[1]);
     predictor.step(now, dt, len > 1 ? [sent[0] / len, sent[1] / len] : sent, state.world);
     if (len > 0) lastMoveAt = now;
-    else if (now - lastMoveAt > (state.rttMs ?? 100) + 3000 / state.tickRate + conn.deliveryLagMs) predictor.settle(m.x, m.y);
+    else if (!stalled && now - lastMoveAt > (state.rttMs ?? 100) + 3000 / state.tickRate + conn.deliveryLagMs) predictor.settle(m.x, m.y);
   } else if (m) {
     predictor.reset(m.x, m.y);
   }

@@ -42,6 +42,8 @@ export const state = {
   entities: new Map(),       // id -> entity object (server fields only)
   timelines: new Timelines(),
   lastTick: null,
+  lastTickAt: null,          // performance.now() when the last tick frame came
+  serverQuiet: false,        // connected, yet no tick for a second past the transport's lag (main.js)
   lostFrames: 0,
   players: 0,
   attackEvents: 0,
@@ -125,6 +127,7 @@ export function applyHello(msg) {
   state.entities.clear();
   state.timelines.clear();
   state.lastTick = null;
+  state.lastTickAt = null;
   state.tickStamps = [];
   state.measuredTickRate = null;
   state.tickDelays = [];
@@ -185,6 +188,7 @@ function median(arr) {
 
 export function applyTick(msg) {
   const arrival = performance.now();
+  state.lastTickAt = arrival;
   if (state.lastTick != null && msg.tick > state.lastTick + 1) state.lostFrames += msg.tick - state.lastTick - 1;
   state.lastTick = msg.tick;
   state.players = msg.players ?? state.players;
@@ -291,6 +295,7 @@ export function exposeForTests(extra = {}) {
     get events() { return state.attackEvents; },
     get monsterAttacks() { return state.monsterAttacks; },
     get joined() { return state.joined; },
+    get serverQuiet() { return state.serverQuiet; },
     get resumed() { return state.resumed; },
     get reconnects() { return state.reconnects; },
     /** Where the connection went: a WebSocket's URL (maybe another process's), or the polled origin. */
