@@ -471,7 +471,19 @@ try {
     assert(held && walked && Math.hypot(walked.x - held.x, walked.y - held.y) < 1,
       `walked while the server was down: ${JSON.stringify(held)} -> ${JSON.stringify(walked)}`);
     await shot(page, '06-reconnecting.png');
+    // The page's next try fails (the daemon is gone): the banner still says it is restarting
+    // (it said "Connection lost" from the first failed try on).
+    let triedAgain;
+    const failedTry = new Promise((res) => { triedAgain = res; });
+    const onSocket = (ws) => { ws.on('close', () => triedAgain()); ws.on('socketerror', () => triedAgain()); };
+    page.on('websocket', onSocket);
     await stopped;
+    const tried = await Promise.race([failedTry.then(() => true), page.waitForTimeout(8000).then(() => false)]);
+    page.off('websocket', onSocket);
+    await painted(page);
+    const later = await page.textContent('#banner-text');
+    assert(tried, 'the page tried again while the daemon was down');
+    assert(/restarting/i.test(later), `after a failed try the banner still says the server is restarting: ${later}`);
     await daemon.start();
     await waitFor(page, () => window.skirmish.connection === 'open' && window.skirmish.joined && window.skirmish.me !== null, undefined, 20000);
     const after = await sk(page, () => ({

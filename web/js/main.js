@@ -14,7 +14,7 @@
 // and the join carries its token; if that process stays unreachable, the page comes back to
 // its own server, and the token brings the player back there when the fleet knows it.
 
-import { createTransport, transportFromUrl, wireFromUrl, worldFromUrl, defaultUrl, isPageServer } from './net.js';
+import { createTransport, transportFromUrl, wireFromUrl, worldFromUrl, defaultUrl, isPageServer, CLOSE_GOING_AWAY } from './net.js';
 import {
   state, on, me, setConnection, setTransport, setWire, applyHello, applyWelcome, applyLeft, applyPong, applyTick, exposeForTests,
 } from './state.js';
@@ -33,6 +33,8 @@ const INPUT_REPEAT_MS = 100;  // movement is held server-side; repeat it at 10 H
 // and your prediction stops rather than walk on through it and snap back (7 ticks at 20 Hz:
 // a late frame or two is not a stall). Past QUIET_SHOWN_MS the HUD says so.
 const STALL_MS = 350;
+const RESTART_SHOWN_MS = 60000;  // "the server is restarting" stays this long through failed tries
+let goingAwayAt = -Infinity;     // when the server last closed us with 1001
 const QUIET_SHOWN_MS = 1000;
 const INPUT_MIN_GAP_MS = 50;  // never more than 20 inputs/s (the server takes 4 per tick)
 const WATCH_PAN_SPEED = 500;  // units/s for spectators panning with the keys
@@ -104,7 +106,11 @@ const conn = createTransport(transportFromUrl(), {
     }
     // Is the world we ask for still there? (worldsListed; not while our own server is down)
     if (picker.choice || (sentTo && !sentTo.local)) picker.refresh();
-    state.downCode = code ?? null;
+    // A server that said it is restarting (1001) is still restarting while the tries that
+    // follow fail (for a minute at most): the banner keeps saying so, not "connection lost".
+    const restarting = state.downCode === CLOSE_GOING_AWAY && performance.now() - goingAwayAt < RESTART_SHOWN_MS;
+    if (!restarting) state.downCode = code ?? null;
+    if (code === CLOSE_GOING_AWAY) goingAwayAt = performance.now();
     setConnection('reconnecting', 0);
   },
   onRetryScheduled(at) {
