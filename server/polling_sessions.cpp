@@ -180,10 +180,18 @@ std::optional<protocol::HttpResponse> PollingSessions::handle(const protocol::Ht
 
   if (action.empty()) {
     if (request.method != "DELETE") return wrong_method(request, "DELETE", "DELETE /session/{id} to leave");
+    // ?away=1: the page is going (closed, reloaded), not its player: the player stays, away,
+    // for its token to take back, as when a WebSocket closes. Otherwise the player leaves.
+    const auto away = protocol::query_param(request.target, "away");
+    if (protocol::query_param_malformed(request.target, "away") || (away && *away != "1" && *away != "0")) {
+      return error_response(request, 400, "bad_field", "away must be 1 or 0");
+    }
     answer_waiting(session);
-    protocol::ClientMsg leave = protocol::LeaveMsg{};
-    game_.handle(session.viewer, leave);
-    erase(it);
+    if (away != "1") {
+      protocol::ClientMsg leave = protocol::LeaveMsg{};
+      game_.handle(session.viewer, leave);
+    }
+    erase(it);  // a player still here goes away (GameService::close_viewer)
     return json_response(request, 204, "");
   }
   if (action == "input") {

@@ -1241,6 +1241,7 @@ try {
     const a = await newPage('ghost');
     await a.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
     await joinAs(a, 'ghost');
+    const polled = await awayOverPolling();
     const ghostId = await sk(a, () => window.skirmish.myId);
     const full = await sk(a, () => window.skirmish.me);
     if (!('away' in full)) {
@@ -1265,8 +1266,31 @@ try {
     // Centre the picture on the ghost for the screenshot: walk toward it is not needed, it is in view.
     await shot(b, '20-away.png');
     await b.context().close();
-    return `player ${ghostId} away, alpha ${drawn}; online ${before} -> ${before - 1}`;
+    return `player ${ghostId} away, alpha ${drawn}; online ${before} -> ${before - 1}; ${polled}`;
   });
+
+  // A polling player's tab that closes: its page says so on pagehide (DELETE ?away=1), so its
+  // player is away at once, as a WebSocket player's is (it stayed "online", attackable, until
+  // its session expired 15 s later, then vanished without being away).
+  async function awayOverPolling() {
+    const a = await newPage('ghost-poll');
+    await a.goto(origin + '/?transport=longpoll', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(a, 'ghost-poll');
+    const ghostId = await sk(a, () => window.skirmish.myId);
+    const b = await newPage('watcher-poll');
+    await b.goto(origin + '/', { waitUntil: 'load', timeout: 15000 });
+    await joinAs(b, 'watcher-poll');
+    try {
+      await waitFor(b, (id) => window.skirmish.snapshot().some((e) => e.id === id && e.away === false), ghostId, 5000);
+      const t0 = Date.now();
+      await a.context().close();
+      await waitFor(b, (id) => window.skirmish.snapshot().some((e) => e.id === id && e.away === true), ghostId, 3000)
+        .catch(() => { throw new Error(`a polling player whose tab closed was not away within 3 s (player ${ghostId})`); });
+      return `a polling player away ${Date.now() - t0} ms after its tab closed`;
+    } finally {
+      await b.context().close();
+    }
+  }
 
   // ---------------------------------------------------------------- a deadly world
   group();

@@ -315,3 +315,14 @@ test('a page whose WebSocket works never tries anything else', async () => {
   assert.equal(await nextTry(120000), null);
   p.t.close();
 });
+
+test('leavePage() (the page is going) ends a polling session with ?away=1 and tries nothing more', async () => {
+  const p = await onLongPolling();
+  const { ws } = await nextTry();
+  p.t.leavePage();
+  await settle();
+  assert.equal(ws.live, false);
+  assert.deepEqual(deletes(), ['/session/s1?away=1']);
+  assert.equal(await nextTry(600000), null, 'nothing tried after the page went');
+  assert.equal(server.requests.filter((r) => r.method === 'POST' && r.path === '/session').length, 1, 'no new session');
+});

@@ -187,6 +187,47 @@ class Sessions(unittest.TestCase):
         # The connection goes on.
         self.assertEqual(self.h.request("POST", f"/session/{sid}/input", {"type": "ping", "t": 9})[2][0]["t"], 9)
 
+    def test_delete_with_away_leaves_the_player_away_for_its_token_and_plain_delete_removes_it(self):
+        # A page that closes says ?away=1: its player stays, away (as a closed WebSocket's),
+        # and a join with its token takes it back; a plain DELETE is a player leaving.
+        watch = Http(self.d)
+        try:
+            status, _, watching = watch.request("POST", "/session", {"type": "watch", "x": 1600, "y": 1600})
+            self.assertEqual(status, 200)
+            wid = watching["session"]
+
+            def seen(pid):
+                # The player as the watcher's next polls show it (None once removed), waiting
+                # for the ticks that follow the change.
+                state = {}
+                for _ in range(40):
+                    _, _, msgs = watch.request("GET", f"/session/{wid}/longpoll?timeout=1")
+                    for m in msgs or []:
+                        for e in m.get("entities", []) if m.get("type") == "tick" else []:
+                            if e["id"] == pid:
+                                state = {**state, **e}
+                        if m.get("type") == "tick" and pid in m.get("removed", []):
+                            return None
+                    if state.get("away"):
+                        return state
+                return state
+
+            w = self.join("closing")
+            self.assertEqual(self.h.request("DELETE", f"/session/{w['session']}?away=1")[0], 204)
+            self.assertIs(seen(w["id"])["away"], True)
+            status, _, back = self.h.request("POST", "/session", {"name": "closing", "token": w["token"]})
+            self.assertEqual((status, back["id"], back["resumed"]), (200, w["id"], True))
+
+            self.assertEqual(self.h.request("DELETE", f"/session/{back['session']}")[0], 204)
+            self.assertIsNone(seen(w["id"]), "a plain DELETE removes the player")
+            status, _, fresh = self.h.request("POST", "/session", {"name": "closing", "token": w["token"]})
+            self.assertEqual((status, fresh["resumed"]), (200, False))
+            self.assertNotEqual(fresh["id"], w["id"])
+            for bad in ("2", "yes", "%zz"):
+                self.assertEqual(self.h.request("DELETE", f"/session/{fresh['session']}?away={bad}")[0], 400, bad)
+        finally:
+            watch.close()
+
     def test_wrong_methods_are_405_naming_what_the_path_takes(self):
         status, h, _ = self.h.request("GET", "/session")
         self.assertEqual((status, h.get("allow")), (405, "POST"))

@@ -685,7 +685,16 @@ function stopInputNow() {
   pumpInput(now, [0, 0], now);
 }
 addEventListener('blur', stopInputNow);
-addEventListener('pagehide', stopInputNow);
+// The page is going (closed, reloaded, or into the back-forward cache): our player stays,
+// away, for this tab (or its reload) to take back with its token; a page shown again from
+// the cache connects again.
+addEventListener('pagehide', () => {
+  stopInputNow();
+  conn.leavePage();
+});
+addEventListener('pageshow', (e) => {
+  if (e.persisted) conn.connect();
+});
 document.addEventListener('visibilitychange', () => { if (document.hidden) stopInputNow(); });
 
 function panSpectator(now, dt, move) {

@@ -2,7 +2,7 @@
 // short polling (docs/protocol.md). Whichever is used, the caller sees one small interface:
 //
 //   const t = createTransport(kind, handlers, options)   // kind: 'auto' | 'ws' | 'longpoll' | 'poll'
-//   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.reconnect(); t.close()
+//   t.connect(); t.send(msgObject) -> bool; t.retryNow(); t.reconnect(); t.close(); t.leavePage()
 //   t.kind ('ws' | 'longpoll' | 'poll'), t.isOpen, t.meter ({requests, bytesIn, deliveries}),
 //   t.deliveryLagMs (how late a tick can be merely because of how it is fetched),
 //   t.wire ('v2': binary ticks, 'json', or null before the first connection opens),
@@ -300,6 +300,13 @@ class BaseTransport {
     this.drop(true);
   }
 
+  /**
+   * The page is going (pagehide: closed, reloaded, navigated away). A WebSocket needs nothing:
+   * the browser closes it and the server keeps the player, away, for its token. A polling
+   * session says so itself (HttpTransport). connect() again if the page comes back.
+   */
+  leavePage() {}
+
   // A socket or a session can stay "open" while the path to the server is gone (a laptop
   // waking up, a NAT timeout); silence is the only sign. Drop it and reconnect. A connect
   // attempt that hangs (packets silently dropped) is given up the same way.
@@ -498,6 +505,16 @@ class HttpTransport extends BaseTransport {
     if (answer.hello) this.deliver(answer.hello);
     this.pollLoop(gen);
     this.pump();
+  }
+
+  leavePage() {
+    // Ended with ?away=1: the player stays, away, as a closed WebSocket's does (a plain
+    // DELETE would make it leave, and no DELETE would leave it "online" until the session
+    // expired). keepalive lets the request outlive the page.
+    const session = this.session;
+    this.session = null;
+    this.close();
+    if (session) fetch(`${this.base}/session/${session}?away=1`, { method: 'DELETE', keepalive: true }).catch(() => {});
   }
 
   /**
@@ -850,5 +867,13 @@ class AutoTransport {
     this.stopUpgrade();
     this.finishPolling();
     if (this.inner) this.inner.close();
+  }
+
+  leavePage() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.stopUpgrade();
+    this.finishPolling();
+    if (this.inner) this.inner.leavePage();
   }
 }
