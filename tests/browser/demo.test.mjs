@@ -1199,6 +1199,13 @@ try {
     await shot(p, '17-help.png');
     await p.keyboard.press('h');
     await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
+    // Named for a screen reader (play-test: the help button was just "?", the health bar a
+    // plain div whose label was not read).
+    assert(await p.getByRole('button', { name: 'Help (H)', exact: true }).count() === 1, 'the help button is named "Help (H)"');
+    const meter = p.getByRole('meter', { name: 'Health' });
+    assert(await meter.count() === 1, 'the health bar is a meter named Health');
+    const hpText = await meter.getAttribute('aria-valuetext');
+    assert(/^\d+ \/ \d+$/.test(hpText || '') && hpText === await p.textContent('#me-hp-text'), `the meter reads the health: ${hpText}`);
     await p.click('#help-toggle');
     await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
     await p.click('#help-close');

@@ -15,7 +15,7 @@ export class Hud {
       rtt: $('stat-rtt'), delay: $('stat-delay'), rate: $('stat-rate'), wire: $('stat-wire'), players: $('stat-players'),
       banner: $('banner'), bannerText: $('banner-text'), bannerRetry: $('banner-retry'),
       mePanel: $('me-panel'), meName: $('me-name'), meScore: $('me-score'),
-      hpFill: $('me-hp-fill'), hpText: $('me-hp-text'), meDead: $('me-dead'), meDeadText: $('me-dead-text'),
+      hp: $('me-hp'), hpFill: $('me-hp-fill'), hpText: $('me-hp-text'), meDead: $('me-dead'), meDeadText: $('me-dead-text'),
       watchPanel: $('watch-panel'), feed: $('feed'),
     };
     this.last = {};  // last written text per element: skip no-op DOM writes
@@ -102,7 +102,15 @@ export class Hud {
       const k = m.max_hp ? Math.max(0, Math.min(1, m.hp / m.max_hp)) : 0;
       el.hpFill.style.width = `${(k * 100).toFixed(1)}%`;
       el.hpFill.className = `hpbar-fill${k <= 0.25 ? ' low' : k <= 0.5 ? ' mid' : ''}`;
-      this.set('hp', el.hpText, `${Math.max(0, m.hp ?? 0)} / ${m.max_hp ?? '?'}`);
+      const hpText = `${Math.max(0, m.hp ?? 0)} / ${m.max_hp ?? '?'}`;
+      this.set('hp', el.hpText, hpText);
+      if (this.last.hpAria !== hpText) {
+        // Screen readers read the meter (its text is drawn over the bar for the eye).
+        this.last.hpAria = hpText;
+        el.hp.setAttribute('aria-valuenow', String(Math.max(0, m.hp ?? 0)));
+        el.hp.setAttribute('aria-valuemax', String(m.max_hp ?? 100));
+        el.hp.setAttribute('aria-valuetext', hpText);
+      }
       el.meDead.hidden = m.state !== 'dead';
       if (m.state === 'dead') this.set('dead', el.meDeadText, deathText(m));
     }
