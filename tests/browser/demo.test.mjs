@@ -944,7 +944,9 @@ try {
     assert(await sk(p, () => window.skirmish.transport) === 'longpoll', 'plays over long polling');
     await shot(p, '15-silent-ws.png');
     // The WebSocket works again: the page tries one now and then (the first 7.5-12.5 s after the
-    // long poll opened) and moves onto it, keeping its player; the polling session is ended.
+    // long poll opened, the next 15-25 s after that) and moves onto it, keeping its player; the
+    // polling session is ended. (A slow machine may have spent the first try on the silent
+    // socket while joining: the wait allows for the second.)
     const before = await sk(p, () => ({ id: window.skirmish.myId, reconnects: window.skirmish.reconnects }));
     const sessionsGone = [];  // status of each DELETE /session/{id}
     let sessionGone;
@@ -957,7 +959,7 @@ try {
     silent = false;
     const tSilentOff = Date.now();
     await waitFor(p, () => window.skirmish.transport === 'ws' && window.skirmish.connection === 'open' &&
-      window.skirmish.joined && window.skirmish.me !== null, undefined, 20000);
+      window.skirmish.joined && window.skirmish.me !== null, undefined, 45000);
     const upgradedMs = Date.now() - tSilentOff;
     const after = await sk(p, () => ({ id: window.skirmish.myId, resumed: window.skirmish.resumed, wire: window.skirmish.wire,
       reconnects: window.skirmish.reconnects }));

@@ -150,6 +150,13 @@ function fresh() {
   sockets.length = 0;
   server.requests.length = 0;
   server.sessions = 0;
+  server.down = false;
+}
+
+// After close() or leavePage(), nothing of the transport runs on: no timer, no interval.
+async function assertAllStopped() {
+  await settle();
+  assert.deepEqual([...clock.timers.values()].map((t) => t.fn.toString().slice(0, 60)), [], 'timers left running');
 }
 
 // Starts the page with its first WebSocket silent, so that it plays over long polling.
@@ -222,8 +229,51 @@ test('a spectator\'s polling session (no join answered) ends 5 s after the move'
   await advance(4000);
   assert.deepEqual(deletes(), []);
   await advance(1500);
-  assert.deepEqual(deletes(), ['/session/s1']);
+  assert.deepEqual(deletes(), ['/session/s1?away=1'], 'ended, leaving a player it may hold away');
   p.t.close();
+});
+
+test('a drop between the hello and the join\'s answer leaves the player away and starts a new round', async () => {
+  const p = await onLongPolling();
+  const { ws } = await nextTry();
+  ws.accept();
+  ws.message(HELLO);
+  await settle();
+  ws.serverClose(1006);
+  await settle();
+  assert.deepEqual(deletes(), ['/session/s1?away=1'], 'not a plain DELETE: the player would leave');
+  // A new round at once: a WebSocket first (silent here), then long polling.
+  const next = sockets.at(-1);
+  assert.ok(next !== ws && next.live, 'a WebSocket first');
+  next.accept();
+  await advance(4500);
+  assert.equal(p.t.kind, 'longpoll');
+  assert.equal(p.t.isOpen, true, 'back on long polling');
+  p.t.close();
+});
+
+test('the WebSocket moved to drops later: a new round falls back to long polling if WebSockets fail again', async () => {
+  const p = await onLongPolling();
+  const { ws } = await nextTry();
+  ws.accept();
+  ws.message(HELLO);
+  ws.message({ type: 'welcome', id: 7, token: 'tok', resumed: true });
+  ws.tickEvery(500);
+  await advance(20000);
+  assert.equal(p.t.kind, 'ws');
+  ws.serverClose(1006);
+  await settle();
+  const sessions = server.sessions;
+  for (let i = 0; i < 40 && !(p.t.kind === 'longpoll' && p.t.isOpen); i++) {
+    const t = await nextTry(1000);
+    if (t) t.ws.accept();  // silent: the path lets WebSockets through no longer
+    await advance(500);
+  }
+  assert.equal(p.t.kind, 'longpoll', 'on long polling again');
+  assert.equal(p.t.isOpen, true);
+  assert.equal(server.sessions, sessions + 1, 'a new polling session');
+  p.t.close();
+  await assertAllStopped();
 });
 
 test('a try that fails is made again later, each time twice as late', async () => {
@@ -253,7 +303,9 @@ test('a try closed as broken before its hello (1008) is a failed try, not the pa
   assert.equal(p.t.isOpen, true);
   const again = await nextTry();
   assert.ok(again && again.after >= 15000, `tried again ${again && again.after} ms later`);
+  again.ws.serverClose(1008);
   p.t.close();
+  await assertAllStopped();
 });
 
 test('a silent try is given up after 3 s and the page stays on long polling', async () => {
@@ -268,29 +320,42 @@ test('a silent try is given up after 3 s and the page stays on long polling', as
   p.t.close();
 });
 
-test('reconnect() (another world) drops a try on its way; the new long poll tries afresh', async () => {
+// Fails the page's next `n` tries (refused), so that the one after would be long in coming.
+async function failTries(n) {
+  for (let i = 0; i < n; i++) {
+    (await nextTry()).ws.serverClose(1006);
+    await settle();
+  }
+}
+
+test('reconnect() (another world) drops a try on its way; the new long poll tries afresh, soon', async () => {
   const p = await onLongPolling();
+  await failTries(2);  // the next try would be 40 s away (+-25 %)
   const { ws } = await nextTry();
   p.t.reconnect();
   await settle();
   assert.equal(ws.live, false, 'the try went where the page was');
   assert.equal(p.t.kind, 'longpoll');
   assert.equal(server.sessions, 2, 'a new polling session');
-  assert.ok(await nextTry(), 'a new try');
+  const t = await nextTry();
+  assert.ok(t && t.after <= 12500 + 250, `a new try ${t && t.after} ms after the reconnect`);
   p.t.close();
+  await assertAllStopped();
 });
 
 test('a long poll that drops starts the tries over', async () => {
   const p = await onLongPolling();
-  (await nextTry()).ws.serverClose(1006);  // the next would be 20 s later
-  server.down = true;                      // the server goes, and comes back
-  await advance(9000);
+  await failTries(3);  // the next try would be 80 s away (+-25 %)
+  server.down = true;  // the server goes, and comes back
+  await advance(2000);
   assert.ok(p.seen.downs.length >= 1, 'the page saw the drop');
   server.down = false;
+  const sessions = server.sessions;
+  while (server.sessions === sessions && clock.now < 400000) await advance(250);  // a new session: open again
   const t = await nextTry();
-  assert.equal(t.ws, sockets.at(-1));
-  assert.ok(t.after <= 30000, `a try ${t.after} ms after the server came back (the tries started over)`);
+  assert.ok(t.after <= 12500 + 250, `a try ${t.after} ms after the long poll opened again (the tries started over)`);
   p.t.close();
+  await assertAllStopped();
 });
 
 test('close() ends a try on its way and the polling session', async () => {
@@ -300,6 +365,7 @@ test('close() ends a try on its way and the polling session', async () => {
   await settle();
   assert.equal(ws.live, false);
   assert.deepEqual(deletes(), ['/session/s1']);
+  await assertAllStopped();
   assert.equal(await nextTry(600000), null, 'nothing tried after close');
 });
 
@@ -323,6 +389,7 @@ test('leavePage() (the page is going) ends a polling session with ?away=1 and tr
   await settle();
   assert.equal(ws.live, false);
   assert.deepEqual(deletes(), ['/session/s1?away=1']);
+  await assertAllStopped();
   assert.equal(await nextTry(600000), null, 'nothing tried after the page went');
   assert.equal(server.requests.filter((r) => r.method === 'POST' && r.path === '/session').length, 1, 'no new session');
 });

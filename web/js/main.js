@@ -693,7 +693,8 @@ addEventListener('pagehide', () => {
   conn.leavePage();
 });
 addEventListener('pageshow', (e) => {
-  if (e.persisted) conn.connect();
+  // (Not before the first connect, which is on its way; not after the server said never.)
+  if (e.persisted && connStarted && state.connection !== 'closed') conn.connect();
 });
 document.addEventListener('visibilitychange', () => { if (document.hidden) stopInputNow(); });
 
@@ -760,7 +761,9 @@ function frame(now) {
 
   // A server that stalls (no tick for a while past what the transport makes us wait) holds
   // the world still: so does your prediction, and past a second the HUD says so.
-  const quietMs = conn.isOpen && state.lastTickAt != null ? now - state.lastTickAt - conn.deliveryLagMs : 0;
+  // (Polling brings ticks in a batch a round trip: a slow link's gaps are its round trip.)
+  const quietMs = conn.isOpen && state.lastTickAt != null
+    ? now - state.lastTickAt - conn.deliveryLagMs - (conn.kind === 'ws' ? 0 : state.rttMs ?? 0) : 0;
   const stalled = quietMs > STALL_MS;
   state.serverQuiet = quietMs > QUIET_SHOWN_MS;
 

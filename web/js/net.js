@@ -26,9 +26,11 @@
 // is down) is retried with backoff, WebSocket first again. While it plays over long polling it
 // tries a WebSocket again now and then (10 s after, then 20, 40 s ... up to every 5 minutes):
 // when one says `hello`, the page moves onto it (its player rejoins with its token, as after
-// a reconnect) and the polling session is ended once the join has its answer, so a slow
-// moment at the start does not cost the tab its WebSocket for good. A polling connection that
-// drops, or a reconnect() (to another world), starts these tries over.
+// a reconnect) and the polling session is ended once the join has its answer (before that, or
+// without one, it ends with ?away=1, so the player is never made to leave), so a slow moment
+// at the start does not cost the tab its WebSocket for good. A polling connection that drops,
+// or a reconnect() (to another world), starts these tries over. A WebSocket moved to that drops
+// starts a new round (WebSocket, else long polling): this path has failed WebSockets before.
 //
 // A WebSocket offers the subprotocol `skirmish.v2` (unless options.wire is 'json', or the page
 // says `?protocol=json`): when the server picks it, ticks come as binary messages
@@ -413,6 +415,8 @@ class WsTransport extends BaseTransport {
       this.ws = null;
       if (FATAL_CLOSE.has(ev.code)) {
         this.stopped = true;
+        clearInterval(this.watchdog);  // nothing more to watch
+        this.watchdog = null;
         this.h.onFatal(ev.code, ev.reason);
         return;
       }
@@ -493,6 +497,8 @@ class HttpTransport extends BaseTransport {
       if (r.status >= 400 && r.status < 500 && r.status !== 404 && r.status !== 429) {
         // Our request is wrong: asking again would only repeat it.
         this.stopped = true;
+        clearInterval(this.watchdog);
+        this.watchdog = null;
         this.h.onFatal(r.status, answer && answer.message);
         return;
       }
@@ -519,15 +525,17 @@ class HttpTransport extends BaseTransport {
 
   /**
    * Closes this connection but leaves its server session (and the player in it) for now;
-   * returns the function that ends the session. For a move to a WebSocket: a `DELETE` before
-   * the WebSocket's join has taken the player over would make the player leave.
+   * returns the function that ends the session: end(away). For a move to a WebSocket: a plain
+   * `DELETE` before the WebSocket's join has taken the player over would make the player
+   * leave, so unless that join is known to have been answered it ends with ?away=1 (a player
+   * taken over is not the session's any more either way).
    */
   closeKeepingSession() {
     const session = this.session;
     this.session = null;  // not deleted by close()
     this.close();
-    return () => {
-      if (session) fetch(`${this.base}/session/${session}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+    return (away) => {
+      if (session) fetch(`${this.base}/session/${session}${away ? '?away=1' : ''}`, { method: 'DELETE', keepalive: true }).catch(() => {});
     };
   }
 
@@ -728,6 +736,7 @@ class AutoTransport {
     clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.stopUpgrade();
+    this.finishPolling(true);
     if (this.inner) this.inner.close();
     const handlers = {
       ...this.h,
@@ -786,15 +795,28 @@ class AutoTransport {
       // The polling session keeps the player until the join that follows the hello has taken
       // it over (the join's answer), then ends: ended now, the player would leave first.
       this.endPolling = polling.closeKeepingSession();
-      this.endPollingTimer = setTimeout(() => this.finishPolling(), UPGRADE_HANDOVER_MS);
+      this.endPollingTimer = setTimeout(() => this.finishPolling(true), UPGRADE_HANDOVER_MS);
       this.inner = t;
       if (this.h.onKind) this.h.onKind('ws');
       this.h.onOpen(false);  // a switch, not a recovery: the hello that follows rejoins
     };
     handlers.onMessage = (msg) => {
       if (!mine()) return;
-      if (msg.type === 'welcome' || msg.type === 'error') this.finishPolling();
+      // A welcome: the player is the WebSocket's now, and whatever the session still holds
+      // (a join of its own that crossed the move) leaves. An error (the join refused?) proves
+      // nothing: the session's player, if any, is left away for its token.
+      if (msg.type === 'welcome') this.finishPolling(false);
+      else if (msg.type === 'error') this.finishPolling(true);
       this.h.onMessage(msg);
+    };
+    // The WebSocket moved to drops: a new round, WebSocket first and long polling if it fails
+    // (this path let one through once; it may not again), rather than its own retries for ever.
+    handlers.onDown = (code) => {
+      if (!mine()) return;  // a try's failure before its hello is onProbeFailed
+      this.finishPolling(true);
+      this.h.onDown(code);
+      this.settled = false;
+      this.attempt('ws');
     };
     handlers.onProbeFailed = () => {
       if (this.upgrade !== t) return;
@@ -812,13 +834,14 @@ class AutoTransport {
     t.connect();
   }
 
-  // Ends the polling session a move to a WebSocket left behind (see tryUpgrade).
-  finishPolling() {
+  // Ends the polling session a move to a WebSocket left behind (see tryUpgrade): `away`
+  // leaves a player still in it away, for its token.
+  finishPolling(away = true) {
     clearTimeout(this.endPollingTimer);
     this.endPollingTimer = null;
     const end = this.endPolling;
     this.endPolling = null;
-    if (end) end();
+    if (end) end(away);
   }
 
   stopUpgrade() {
@@ -853,6 +876,8 @@ class AutoTransport {
   reconnect() {
     this.stopped = false;
     this.stopUpgrade();  // it went where the page was; a long poll that opens again tries anew
+    this.upgradeDelay = UPGRADE_FIRST_MS;
+    this.finishPolling(true);
     if (this.settled && this.inner) {
       this.inner.reconnect();
     } else {
