@@ -358,16 +358,20 @@ test('a long poll that drops starts the tries over', async () => {
   await assertAllStopped();
 });
 
-test('close() ends a try on its way and the polling session', async () => {
-  const p = await onLongPolling();
-  const { ws } = await nextTry();
-  p.t.close();
-  await settle();
-  assert.equal(ws.live, false);
-  assert.deepEqual(deletes(), ['/session/s1']);
-  await assertAllStopped();
-  assert.equal(await nextTry(600000), null, 'nothing tried after close');
-});
+// close(): the player leaves (a plain DELETE); leavePage() (the page is going): it stays, away.
+for (const [end, deleted] of [['close', '/session/s1'], ['leavePage', '/session/s1?away=1']]) {
+  test(`${end}() ends a try on its way and the polling session (${deleted}), and tries nothing more`, async () => {
+    const p = await onLongPolling();
+    const { ws } = await nextTry();
+    p.t[end]();
+    await settle();
+    assert.equal(ws.live, false);
+    assert.deepEqual(deletes(), [deleted]);
+    await assertAllStopped();
+    assert.equal(await nextTry(600000), null, `nothing tried after ${end}()`);
+    assert.equal(server.requests.filter((r) => r.method === 'POST' && r.path === '/session').length, 1, 'no new session');
+  });
+}
 
 test('a page whose WebSocket works never tries anything else', async () => {
   fresh();
@@ -380,16 +384,4 @@ test('a page whose WebSocket works never tries anything else', async () => {
   assert.equal(p.t.kind, 'ws');
   assert.equal(await nextTry(120000), null);
   p.t.close();
-});
-
-test('leavePage() (the page is going) ends a polling session with ?away=1 and tries nothing more', async () => {
-  const p = await onLongPolling();
-  const { ws } = await nextTry();
-  p.t.leavePage();
-  await settle();
-  assert.equal(ws.live, false);
-  assert.deepEqual(deletes(), ['/session/s1?away=1']);
-  await assertAllStopped();
-  assert.equal(await nextTry(600000), null, 'nothing tried after the page went');
-  assert.equal(server.requests.filter((r) => r.method === 'POST' && r.path === '/session').length, 1, 'no new session');
 });

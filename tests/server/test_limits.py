@@ -547,6 +547,21 @@ async def healthy(d, seconds):
 
 
 class Floods(unittest.TestCase):
+    def assert_flood_paused_then_closed(self, scenario):
+        """Runs scenario(d) -> (gaps, frames, close payload) against a daemon allowing 50 messages a
+        second and closing a flood after 1.5 s: the flooder was paused, then closed with 1008, while
+        the healthy player beside it kept every tick."""
+        with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", "--tick-rate", "20",
+                    log_level="info") as d:
+            gaps, frames, close = asyncio.run(scenario(d))
+            self.assertLessEqual(gaps, d.ticks_not_sent())
+            self.assertGreaterEqual(frames, 20 * 3 - 5)
+            self.assertEqual(close_code(close), 1008)
+            m = metrics(d)
+            self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
+            self.assertGreater(m["skirmish_reads_paused_total"], 0)
+            self.assertEqual(m['skirmish_connections_ended_total{reason="flood"}'], 1)
+
     def test_a_message_flood_is_paused_then_closed_while_a_player_keeps_every_tick(self):
         async def scenario(d):
             flooder = socket.create_connection(("127.0.0.1", d.port), timeout=10)
@@ -561,16 +576,7 @@ class Floods(unittest.TestCase):
             flooder.close()
             return gaps, frames, close
 
-        with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", "--tick-rate", "20",
-                    log_level="info") as d:
-            gaps, frames, close = asyncio.run(scenario(d))
-            self.assertLessEqual(gaps, d.ticks_not_sent())
-            self.assertGreaterEqual(frames, 20 * 3 - 5)
-            self.assertEqual(close_code(close), 1008)
-            m = metrics(d)
-            self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
-            self.assertGreater(m["skirmish_reads_paused_total"], 0)
-            self.assertEqual(m['skirmish_connections_ended_total{reason="flood"}'], 1)
+        self.assert_flood_paused_then_closed(scenario)
 
 
     def test_a_message_that_never_ends_is_paused_then_closed_while_a_player_keeps_every_tick(self):
@@ -606,16 +612,7 @@ class Floods(unittest.TestCase):
                 sender.join(15)
             return gaps, frames, close
 
-        with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", "--tick-rate", "20",
-                    log_level="info") as d:
-            gaps, frames, close = asyncio.run(scenario(d))
-            self.assertLessEqual(gaps, d.ticks_not_sent())
-            self.assertGreaterEqual(frames, 20 * 3 - 5)
-            self.assertEqual(close_code(close), 1008)
-            m = metrics(d)
-            self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
-            self.assertGreater(m["skirmish_reads_paused_total"], 0)
-            self.assertEqual(m['skirmish_connections_ended_total{reason="flood"}'], 1)
+        self.assert_flood_paused_then_closed(scenario)
 
     def test_pipelined_requests_over_the_rate_wait_and_all_get_answers(self):
         with Daemon("--max-messages-per-second", "400", log_level="info") as d:

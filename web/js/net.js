@@ -887,18 +887,20 @@ class AutoTransport {
   }
 
   close() {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    this.stopUpgrade();
-    this.finishPolling();
+    this.stopAll();
     if (this.inner) this.inner.close();
   }
 
   leavePage() {
+    this.stopAll();
+    if (this.inner) this.inner.leavePage();
+  }
+
+  // No more rounds or tries; a polling session a move left behind ends (its player away).
+  stopAll() {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.stopUpgrade();
-    this.finishPolling();
-    if (this.inner) this.inner.leavePage();
+    this.finishPolling(true);
   }
 }
