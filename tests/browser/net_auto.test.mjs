@@ -351,7 +351,9 @@ test('a long poll that drops starts the tries over', async () => {
   assert.ok(p.seen.downs.length >= 1, 'the page saw the drop');
   server.down = false;
   const sessions = server.sessions;
-  while (server.sessions === sessions && clock.now < 400000) await advance(250);  // a new session: open again
+  const upAt = clock.now;
+  while (server.sessions === sessions && clock.now - upAt < 60000) await advance(250);  // a new session: open again
+  assert.equal(server.sessions, sessions + 1, 'a new polling session once the server was back');
   const t = await nextTry();
   assert.ok(t.after <= 12500 + 250, `a try ${t.after} ms after the long poll opened again (the tries started over)`);
   p.t.close();
