@@ -31,8 +31,9 @@ struct ServerSettings {
   // and NATs put thousands of players behind one address; set it on a public server.
   int max_connections_per_ip = 0;
   // HTTP requests, WebSocket messages and pings one connection may send per second, with a
-  // burst of as many (a message in fragments costs one a frame). Beyond that the daemon stops reading the socket until the allowance
-  // refills (TCP pushes back on the sender) and the rest of that read waits, in order:
+  // burst of as many (a message in fragments costs one a frame). Beyond that the daemon stops
+  // reading the socket until the allowance refills (TCP pushes back on the sender) and the
+  // rest of that read waits, in order:
   // nothing is dropped, a flood is only slowed. A flood then costs one read per pause
   // instead of the core the tick needs. A browser sends a few inputs a second; 0 = no limit.
   int max_messages_per_second = 200;

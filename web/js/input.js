@@ -11,7 +11,9 @@ const STICK_RADIUS = 50;  // px the knob may travel
 const STICK_DEAD = 0.18;  // ignore tiny thumb drift
 
 export class Controls {
-  constructor({ canvas, stick, knob, attackButton }) {
+  // onLetGo: called after the controls were let go because the window lost focus or the
+  // page went out of sight (hidden, or going): what was held must stop now (main.js sends it).
+  constructor({ canvas, stick, knob, attackButton, onLetGo = () => {} }) {
     this.keys = new Set();
     this.mouseAttack = false;
     this.touchAttack = false;
@@ -34,8 +36,13 @@ export class Controls {
       if (e.code === 'Space') this.keyAttack = false;
     });
     // Keys released while the window had no focus never send keyup: forget them all.
-    addEventListener('blur', () => this.releaseAll());
-    document.addEventListener('visibilitychange', () => document.hidden && this.releaseAll());
+    const letGo = () => {
+      this.releaseAll();
+      onLetGo();
+    };
+    addEventListener('blur', letGo);
+    addEventListener('pagehide', letGo);
+    document.addEventListener('visibilitychange', () => document.hidden && letGo());
 
     canvas.addEventListener('mousedown', (e) => {
       if (e.button !== 0 || !this.enabled) return;

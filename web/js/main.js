@@ -33,9 +33,8 @@ const INPUT_REPEAT_MS = 100;  // movement is held server-side; repeat it at 10 H
 // and your prediction stops rather than walk on through it and snap back (7 ticks at 20 Hz:
 // a late frame or two is not a stall). Past QUIET_SHOWN_MS the HUD says so.
 const STALL_MS = 350;
-const RESTART_SHOWN_MS = 60000;  // "the server is restarting" stays this long through failed tries
-let goingAwayAt = -Infinity;     // when the server last closed us with 1001
 const QUIET_SHOWN_MS = 1000;
+const RESTART_SHOWN_MS = 60000;  // "the server is restarting" stays this long through failed tries
 const INPUT_MIN_GAP_MS = 50;  // never more than 20 inputs/s (the server takes 4 per tick)
 const WATCH_PAN_SPEED = 500;  // units/s for spectators panning with the keys
 const WATCH_MIN_GAP_MS = 100;
@@ -50,13 +49,14 @@ const renderer = new Renderer($('game'));
 const minimap = new Minimap($('minimap'));
 const touchLayer = $('touch');
 const controls = new Controls({
-  canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'),
+  canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'), onLetGo: stopInputNow,
 });
 exposeForTests({ fx, predictor });
 const picker = new WorldPicker({
   fieldset: $('worlds'), list: $('world-list'), choice: worldFromUrl(),
   onChoose: switchWorld, onList: worldsListed,
 });
+let goingAwayAt = -Infinity;  // when the server last closed us with 1001 (the banner: RESTART_SHOWN_MS)
 let joinPending = false;  // a join went out on this connection and its welcome (or error) has not come
 let connStarted = false;  // conn.connect() was called (startConnection, at the end)
 // Where the connection goes when not where the picker says: a placement being followed (POST
@@ -673,30 +673,26 @@ function pumpInput(now, move, began) {
   if (inputStarts.size > 64) inputStarts.delete(inputStarts.keys().next().value);
 }
 
-// The window lost focus, or the tab went to the background (another app, on a phone): the
-// controls are let go (input.js) and the stop goes out now, not at the next animation frame,
-// which a hidden tab does not get: the server keeps the last movement until it hears otherwise.
+// The window lost focus, or the page went out of sight (another tab or app, or going): the
+// controls were let go (input.js calls this) and the stop goes out now, not at the next
+// animation frame, which a hidden tab does not get: the server keeps the last movement until
+// it hears otherwise.
 function stopInputNow() {
-  controls.releaseAll();
   if (state.mode !== 'play') return;
   if (lastInput.move[0] === 0 && lastInput.move[1] === 0 && !lastInput.attack) return;
   const now = performance.now();
   lastChangeAt = -Infinity;  // not held back by the gap between changes
   pumpInput(now, [0, 0], now);
 }
-addEventListener('blur', stopInputNow);
 // The page is going (closed, reloaded, or into the back-forward cache): our player stays,
 // away, for this tab (or its reload) to take back with its token; a page shown again from
-// the cache connects again.
-addEventListener('pagehide', () => {
-  stopInputNow();
-  conn.leavePage();
-});
+// the cache connects again. (The controls' own pagehide listener, added before this one,
+// has sent the stop.)
+addEventListener('pagehide', () => conn.leavePage());
 addEventListener('pageshow', (e) => {
   // (Not before the first connect, which is on its way; not after the server said never.)
   if (e.persisted && connStarted && state.connection !== 'closed') conn.connect();
 });
-document.addEventListener('visibilitychange', () => { if (document.hidden) stopInputNow(); });
 
 function panSpectator(now, dt, move) {
   if (move[0] === 0 && move[1] === 0) return;

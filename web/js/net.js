@@ -516,11 +516,14 @@ class HttpTransport extends BaseTransport {
   leavePage() {
     // Ended with ?away=1: the player stays, away, as a closed WebSocket's does (a plain
     // DELETE would make it leave, and no DELETE would leave it "online" until the session
-    // expired). keepalive lets the request outlive the page.
-    const session = this.session;
-    this.session = null;
-    this.close();
-    if (session) fetch(`${this.base}/session/${session}?away=1`, { method: 'DELETE', keepalive: true }).catch(() => {});
+    // expired).
+    this.closeKeepingSession()(true);
+  }
+
+  // Ends a server session: its player leaves, or with `away` stays away for its token.
+  // keepalive lets the request outlive a closing page.
+  endSession(session, away) {
+    fetch(`${this.base}/session/${session}${away ? '?away=1' : ''}`, { method: 'DELETE', keepalive: true }).catch(() => {});
   }
 
   /**
@@ -535,7 +538,7 @@ class HttpTransport extends BaseTransport {
     this.session = null;  // not deleted by close()
     this.close();
     return (away) => {
-      if (session) fetch(`${this.base}/session/${session}${away ? '?away=1' : ''}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+      if (session) this.endSession(session, away);
     };
   }
 
@@ -546,8 +549,8 @@ class HttpTransport extends BaseTransport {
     this.aborts.clear();
     if (deleteSession && this.session) {
       // Leaving for good (closing a spectator): free the server's session now rather than
-      // when it expires. keepalive lets it outlive a closing page.
-      fetch(`${this.base}/session/${this.session}`, { method: 'DELETE', keepalive: true }).catch(() => {});
+      // when it expires.
+      this.endSession(this.session, false);
     }
     this.session = null;
     this.connecting = false;
