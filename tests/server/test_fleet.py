@@ -628,12 +628,15 @@ class Fleet(unittest.TestCase):
 
     # c2. A player resumed on another process: the copy left behind is stale and goes.
     def test_a_player_resumed_elsewhere_is_dropped_where_it_was(self):
-        # A refreshes its online players' records every 5 x 0.2 s; B every 5 s (the default
-        # beat), so that B's copy is still there for the `leave` at the end.
+        # A refreshes its online players' records every 5 x 0.2 s; B first 20 s after it
+        # started (a beat of 5 s), so that B's copy is still there for the `leave` at the end
+        # however slow the run (a 1 s beat refreshed B's copy away first in a sanitizer run:
+        # its refresh fell between A's taking the record and the leave, 1 run in 15 or so).
         beat = 0.2
+        b = self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", "5000", worlds=1, monsters=0)
+        b_started = time.monotonic()
         a = self.start_daemon("--obstacles", "0", "--fleet-heartbeat-ms", str(int(beat * 1000)), worlds=1, monsters=0)
-        b = self.start_daemon("--obstacles", "0", worlds=1, monsters=0)
-        self.wait_for_full_view([a, b], 3.0, worlds=1)
+        poll_until(redis_is([a, b], "up"), 3.0, "both processes on Redis")  # resuming reads records: no view needed
         ids = {port: pid for pid, port in self.process_ids([a, b]).items()}
 
         async def go():
@@ -672,7 +675,8 @@ class Fleet(unittest.TestCase):
             ws_a, _, fourth = await join(a.ws_url("/ws"), "wanderer", token)
             self.assertIs(fourth["resumed"], True, fourth)
             await self.await_record(token, ids[a.port], "the record A took")
-            self.assertEqual(stale_copies_dropped(b), 1, "B's copy is still there for the leave (B refreshes every 5 s)")
+            self.assertLess(time.monotonic() - b_started, 19.0, "the run reached the leave before B's first refresh")
+            self.assertEqual(stale_copies_dropped(b), 1, "B's copy is still there for the leave (B refreshes after 20 s)")
             await ws_b.send(json.dumps({"type": "leave"}))
             await ws_b.send(json.dumps({"type": "ping", "t": 1}))
             await recv_until(ws_b, "pong")
