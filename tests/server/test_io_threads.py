@@ -365,7 +365,10 @@ class Stopping(unittest.TestCase):
         """SIGTERM with WebSockets and long polls on every loop: each WebSocket gets 1001, each
         long poll its answer with Connection: close, and the daemon is done well inside its
         grace (nothing waits for the grace to run out)."""
-        d = Daemon("--io-threads", "3", "--shutdown-grace-ms", "8000", "--state-file", "").start()
+        # One tick a second: the long polls, asked again at once after each tick's answer, are
+        # all waiting for most of each second (at 20 a second, a slow build's SIGTERM could
+        # fall where most were between an answer and the next request).
+        d = Daemon("--io-threads", "3", "--shutdown-grace-ms", "8000", "--state-file", "", "--tick-rate", "1").start()
 
         async def keep_polling(session, stopped, polling):
             """Long polls one after another on one connection, as the polling client does: a tick
@@ -411,6 +414,8 @@ class Stopping(unittest.TestCase):
             await asyncio.wait_for(asyncio.gather(*polling), TIMEOUT)  # each has had an answer
             per_loop = {k: v for k, v in d.metrics().items() if k.startswith("skirmish_loop_connections{")}
             self.assertTrue(all(v >= 2 for v in per_loop.values()), per_loop)
+            all_waiting = await loop.run_in_executor(None, lambda: wait_until(lambda: d.metrics()["skirmish_polls_waiting"] == 6, timeout=5))
+            self.assertTrue(all_waiting, "the six long polls waiting before the stop")
             started = time.monotonic()
             stopped.set()
             d.proc.send_signal(signal.SIGTERM)

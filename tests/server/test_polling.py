@@ -1,6 +1,7 @@
 """The game over plain HTTP: sessions, short polls, long polls (answered within a tick of
 news, empty after their timeout, freed when the client goes away), caps and bad requests."""
 import json
+import statistics
 import socket
 import threading
 import time
@@ -81,14 +82,18 @@ class Sessions(unittest.TestCase):
     def test_long_poll_answers_within_a_tick_of_news(self):
         sid = self.join()["session"]
         self.h.request("GET", f"/session/{sid}/poll")  # drain
+        waits = []
         for _ in range(5):
             start = time.monotonic()
             status, _, frames = self.h.request("GET", f"/session/{sid}/longpoll?timeout=5")
-            elapsed = time.monotonic() - start
+            waits.append(time.monotonic() - start)
             self.assertEqual(status, 200)
             self.assertGreaterEqual(len(frames), 1)
-            self.assertLess(elapsed, 0.05 * 2 + 0.05, elapsed)  # within one tick period (+ slack)
+            self.assertLess(waits[-1], 1.0, waits)  # a tick, not the 5 s timeout
             self.assertLess(abs(frames[-1]["ts"] - time.time() * 1000), 1000)
+        # Typically within one tick period (+ slack); the median, so that one stall of a slow
+        # (sanitizer) build or of this client does not decide.
+        self.assertLess(statistics.median(waits), 0.05 * 2 + 0.05, waits)
 
     def test_inputs_move_the_player(self):
         w = self.join("walker")
@@ -347,6 +352,8 @@ class Takeover(unittest.TestCase):
             wa = a.request("POST", "/session", {"name": "alice"})[2]
             sid = wa["session"]
             a.request("GET", f"/session/{sid}/poll")
+            # Emptied just after a frame (a long poll is answered by one): the next is 2 s away.
+            a.request("GET", f"/session/{sid}/longpoll?timeout=5")
             a.sock.sendall(f"GET /session/{sid}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
             self.assertTrue(wait_until(lambda: metric(d, "skirmish_polls_waiting") == 1))
             start = time.monotonic()
