@@ -46,7 +46,7 @@ GameService::GameService(uv_loop_t* loop, AppHost& server, const config::Config&
 std::size_t GameService::seats_held(const GameWorld& w) const { return fleet_ ? fleet_->reserved(w.name()) : 0; }
 
 void GameService::on_server_stopping() {
-  polling_.answer_all_waiting();
+  polling_.tell_all_stopping();
   if (fleet_) fleet_->leave();
 }
 

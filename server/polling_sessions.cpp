@@ -414,10 +414,15 @@ void PollingSessions::on_poll_gone(ConnId conn) {
   session.last_seen_ms = server_.now_ms();
 }
 
-void PollingSessions::answer_all_waiting() {
-  // Every waiting long poll gets its answer (what it holds, usually []) with
-  // "Connection: close", so the client hears from us before the connection ends.
-  for (auto& [id, session] : sessions_) answer_waiting(*session, false);
+void PollingSessions::tell_all_stopping() {
+  // Every session is told, as a WebSocket is by its close frame (1001), so that a page says
+  // "restarting" rather than "connection lost": a waiting long poll gets it at once, with what
+  // it holds and "Connection: close", before the connection ends; a poll that comes in before
+  // the connections close finds it among its notices.
+  for (auto& [id, session] : sessions_) {
+    session->notices.emplace_back(R"({"type":"closing","code":1001,"reason":"server shutting down"})");
+    answer_waiting(*session, false);
+  }
 }
 
 }  // namespace skirmish::server

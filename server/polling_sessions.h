@@ -33,8 +33,9 @@ class PollingSessions {
   // Starts the timer that answers long polls whose time is up and expires idle sessions.
   void start();
   void stop();
-  // A graceful stop: every waiting long poll is answered now, with "Connection: close".
-  void answer_all_waiting();
+  // A graceful stop: every session gets the notice `closing` (1001), and every waiting long
+  // poll is answered now, with "Connection: close".
+  void tell_all_stopping();
   std::size_t size() const { return sessions_.size(); }
   // A long poll (/session/ID/longpoll), which may wait for news with its connection open.
   static bool is_long_poll(const protocol::HttpRequest& request);

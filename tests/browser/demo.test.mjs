@@ -287,7 +287,9 @@ function watchPage(page, label) {
 
 // While the daemon is down Chromium itself logs each failed WebSocket connect as a console
 // error; those (and only those) are expected during the restart.
-const expectedDuringRestart = (e) => e.phase === 'restart' && /WebSocket connection to .* failed/.test(e.text);
+// The long-polling page of (f) logs its failed requests the same way.
+const expectedDuringRestart = (e) => e.phase === 'restart' && (/WebSocket connection to .* failed/.test(e.text) ||
+  (e.label === 'restart-poll' && /ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_CONNECTION_RESET/.test(e.text)));
 // (u): Chromium logs a fetch answered 404 or 503 as an error (the 404 /place we fake for an
 // older daemon, the real 503 server_full), and the failed connects to a killed process.
 const expectedInWorlds = (e) => e.phase === 'worlds' && (
@@ -457,11 +459,23 @@ try {
   await step('(f) survives a daemon restart and gets its player back', async () => {
     phase = 'restart';
     const before = await sk(page, () => ({ id: window.skirmish.myId, reconnects: window.skirmish.reconnects }));
+    // Beside it, a page watching over long polling: told by its long poll's answer (a `closing` notice),
+    // it says "restarting" too (it said "Connection lost": the answer was [] and the next poll
+    // failed).
+    const lp = await context.newPage();
+    watchPage(lp, 'restart-poll');
+    await lp.goto(origin + '/?transport=longpoll', { waitUntil: 'load', timeout: 15000 });
+    // Watching, not playing: a second saved player would be restored first as often as not,
+    // and the ids given on restoring (in the order saved) are what the check below compares.
+    await waitFor(lp, () => window.skirmish && window.skirmish.connection === 'open' && window.skirmish.lastTick > 0, undefined, 10000);
     const stopped = daemon.stop('SIGTERM');
     await waitFor(page, () => window.skirmish.connection === 'reconnecting' && !document.getElementById('banner').hidden, undefined, 10000);
     const banner = await page.textContent('#banner-text');
     assert(/reconnect/i.test(banner), `banner text: ${banner}`);
     assert(/restarting/i.test(banner), `a close with 1001 (the server stopping) says it is restarting: ${banner}`);
+    await waitFor(lp, () => window.skirmish.connection === 'reconnecting' && !document.getElementById('banner').hidden, undefined, 10000);
+    const pollBanner = await lp.textContent('#banner-text');
+    assert(/restarting/i.test(pollBanner), `a long-polling page told the server is stopping says it is restarting: ${pollBanner}`);
     // Cut off, your player does not walk through the frozen world (to snap back on reconnect).
     const held = await sk(page, () => window.skirmish.predicted);
     await page.keyboard.down('KeyD');
@@ -484,6 +498,9 @@ try {
     const later = await page.textContent('#banner-text');
     assert(tried, 'the page tried again while the daemon was down');
     assert(/restarting/i.test(later), `after a failed try the banner still says the server is restarting: ${later}`);
+    const laterPolled = await lp.textContent('#banner-text');
+    await lp.close();
+    assert(/restarting/i.test(laterPolled), `the long-polling page still says the server is restarting: ${laterPolled}`);
     await daemon.start();
     await waitFor(page, () => window.skirmish.connection === 'open' && window.skirmish.joined && window.skirmish.me !== null, undefined, 20000);
     const after = await sk(page, () => ({

@@ -90,7 +90,7 @@ globalThis.WebSocket = FakeWebSocket;
 
 // The polling API: a session per POST; a long poll is answered with a tick 500 ms after it
 // comes (the page takes a link silent for 5 s for dead).
-const server = { sessions: 0, requests: [], down: false };
+const server = { sessions: 0, requests: [], down: false, stopping: false };
 globalThis.fetch = (url, init = {}) => {
   const method = init.method || 'GET';
   const path = String(url).replace(/^https?:\/\/[^/]+/, '');
@@ -103,7 +103,9 @@ globalThis.fetch = (url, init = {}) => {
   }
   if (method === 'GET' && /\/longpoll/.test(path)) {
     return new Promise((res, reject) => {
-      const timer = setTimeout(() => res(new Response(JSON.stringify([{ type: 'tick', tick: 1, entities: [] }]))), 500);
+      // A stopping server answers with its `closing` notice first, then the frames held.
+      const closing = server.stopping ? [{ type: 'closing', code: 1001, reason: 'server shutting down' }] : [];
+      const timer = setTimeout(() => res(new Response(JSON.stringify([...closing, { type: 'tick', tick: 1, entities: [] }]))), 500);
       init.signal.addEventListener('abort', () => {
         clearTimeout(timer);
         reject(new DOMException('aborted', 'AbortError'));
@@ -151,6 +153,7 @@ function fresh() {
   server.requests.length = 0;
   server.sessions = 0;
   server.down = false;
+  server.stopping = false;
 }
 
 // After close() or leavePage(), nothing of the transport runs on: no timer, no interval.
@@ -317,6 +320,27 @@ test('a silent try is given up after 3 s and the page stays on long polling', as
   assert.equal(p.t.kind, 'longpoll');
   assert.equal(p.t.isOpen, true);
   assert.equal(p.seen.downs.length, 0);
+  p.t.close();
+});
+
+test('a long poll answered with the server\'s `closing` (1001) is a restart, said as a WebSocket\'s 1001', async () => {
+  const p = await onLongPolling();
+  const ticks = p.seen.messages.filter((m) => m.type === 'tick').length;
+  server.stopping = true;
+  await advance(1100);  // the long poll on its way was asked before: the next one is told
+  assert.deepEqual(p.seen.downs, [1001], 'the page was told the server is stopping');
+  assert.equal(p.seen.messages.filter((m) => m.type === 'tick').length, ticks + 2, 'the frame that came with it was delivered (and the one before)');
+  assert.ok(!p.seen.messages.some((m) => m.type === 'closing'), 'the notice is the transport\'s, not a game message');
+  assert.equal(p.t.isOpen, false);
+  server.stopping = false;
+  server.down = true;  // the restart: the next tries fail
+  await advance(3000);
+  assert.ok(p.seen.downs.length > 1 && p.seen.downs.slice(1).every((c) => c !== 1001), `then failed tries: ${p.seen.downs}`);
+  server.down = false;  // back: a new session
+  const sessions = server.sessions;
+  await advance(10000);
+  assert.equal(p.t.isOpen, true, 'connected again');
+  assert.equal(server.sessions, sessions + 1, 'on a new polling session');
   p.t.close();
 });
 

@@ -298,19 +298,31 @@ class LongPollsAtShutdown(unittest.TestCase):
                 status, _, answer = reader.read()
                 self.assertEqual(status, 200)
                 conns.append((s, reader, json.loads(answer)["session"]))
-            for s, reader, sid in conns:
+            # Emptied just after a tick (the first session's long poll is answered by one), so
+            # that the next tick is most of a second away while the long polls below wait.
+            first = conns[0]
+            for what in ("poll", "longpoll?timeout=5"):
+                first[0].sendall(f"GET /session/{first[2]}/{what} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+                first[1].read()
+            for s, reader, sid in conns[1:]:
                 s.sendall(f"GET /session/{sid}/poll HTTP/1.1\r\nHost: t\r\n\r\n".encode())
                 reader.read()
             for s, reader, sid in conns:
                 s.sendall(f"GET /session/{sid}/longpoll?timeout=20 HTTP/1.1\r\nHost: t\r\n\r\n".encode())
             self.assertTrue(wait_until(lambda: d.metrics()["skirmish_polls_waiting"] == 3, timeout=5))
             d.proc.send_signal(signal.SIGTERM)
+            told = 0
             for s, reader, sid in conns:
                 status, headers, body = reader.read()
                 self.assertIn(status, (200, 503), "a waiting long poll got no answer")
                 if status == 200:
-                    self.assertIsInstance(json.loads(body), list)
+                    answer = json.loads(body)
+                    self.assertIsInstance(answer, list)
+                    # Told why, as a WebSocket is by 1001 (so a page says "restarting"), first.
+                    self.assertEqual(answer[0], {"type": "closing", "code": 1001, "reason": "server shutting down"}, answer)
+                    told += 1
                 s.close()
+            self.assertGreater(told, 0, "no waiting long poll was answered with 200")
             self.assertEqual(d.proc.wait(timeout=15), 0)  # (a second SIGTERM is not what we test)
 
 

@@ -600,9 +600,20 @@ class HttpTransport extends BaseTransport {
         const msgs = parseJson(r.text);
         if (Array.isArray(msgs)) {
           if (msgs.some((m) => m && m.type === 'tick')) this.meter.deliveries++;
+          let closing = null;
           for (const m of msgs) {
+            if (m && m.type === 'closing') {
+              closing = m;  // what a WebSocket's close frame would say: after what came with it
+              continue;
+            }
             this.deliver(m);
             if (gen !== this.gen) return;  // a handler closed or reconnected us
+          }
+          if (closing) {
+            // The server is stopping (a restart): its session goes with it. Said as a
+            // WebSocket's 1001 would be, so the page says it is restarting, not "lost".
+            this.lost(closing.code === CLOSE_GOING_AWAY ? CLOSE_GOING_AWAY : 4000);
+            return;
           }
           if (this.showSoon && msgs.some((m) => showsEntity(m, this.showSoon.id))) this.showSoon = null;
         }
