@@ -20,7 +20,9 @@ struct ServerSettings {
   std::string log_level = "info";
   // Time a WebSocket gets to answer our close frame before we drop the TCP connection.
   int close_timeout_ms = 2000;
-  // How long SIGINT/SIGTERM waits for clients to finish their close handshakes.
+  // How long SIGINT/SIGTERM waits for clients to finish their close handshakes. For its first
+  // half (at most 1 s), connections between requests stay open and a request on one is
+  // answered (polling clients hear of the stop: the notice `closing`).
   int shutdown_grace_ms = 2000;
   // A request (or a handshake) must arrive complete within this time, which also
   // bounds slowloris clients that trickle a header byte at a time.

@@ -212,7 +212,7 @@ std::vector<Option> build_options() {
                       "leave away in a world at once, waiting for their tokens (past that, its longest away goes)",
                       [](Config& c) -> auto& { return c.server.max_connections_per_ip; }));
   o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,
-                      "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes",
+                      "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes (and requests half-received); for its first half, at most 1 s, a request on a kept-alive connection is still answered, so that polling clients hear of the stop",
                       [](Config& c) -> auto& { return c.server.shutdown_grace_ms; }));
   o.push_back(integer("server.close_timeout_ms", "SKIRMISH_CLOSE_TIMEOUT_MS", "--close-timeout-ms", 1, kMaxMs,
                       "how long a closing WebSocket may take to answer our close frame",

@@ -17,6 +17,11 @@ namespace {
 constexpr std::uint64_t kSweepIntervalMs = 250;
 // A sweep this much later than its interval means the loop did not run meanwhile.
 constexpr std::uint64_t kStallMs = 1000;
+// How long into a stop connections between requests are kept (at most half the grace): a
+// polling client's next request, usually milliseconds behind its last answer, is answered
+// (with the notice `closing` and "Connection: close") rather than met with our FIN, so that
+// it hears the server is stopping, as a WebSocket does from its 1001.
+constexpr std::uint64_t kLastCallMs = 1000;
 }  // namespace
 
 ConnectionLoop::ConnectionLoop(Owner& owner, uv_loop_t* loop, std::uint8_t index, const config::Config& config)
@@ -28,7 +33,8 @@ ConnectionLoop::ConnectionLoop(Owner& owner, uv_loop_t* loop, std::uint8_t index
   uv_loop_configure(loop_, UV_METRICS_IDLE_TIME);
   uv_timer_init(loop_, &sweep_timer_);
   uv_timer_init(loop_, &grace_timer_);
-  sweep_timer_.data = grace_timer_.data = this;
+  uv_timer_init(loop_, &last_call_timer_);
+  sweep_timer_.data = grace_timer_.data = last_call_timer_.data = this;
   uv_idle_init(loop_, &resume_idle_);
   resume_idle_.data = this;
   uv_timer_start(&sweep_timer_, on_sweep, kSweepIntervalMs, kSweepIntervalMs);
@@ -164,16 +170,28 @@ void ConnectionLoop::begin_shutdown() {
     if (c->state() == Connection::State::Open) {
       // A client far behind gets its close frame next, not after its stale tick frames.
       c->close_websocket(1001, "server shutting down", c->over_soft_limit());
-    } else if (c->state() == Connection::State::Http && !c->awaiting_response() && !c->request_begun()) {
+    }
+  }
+  // Requests that come meanwhile are answered with "Connection: close" (server.cpp).
+  const auto grace = static_cast<std::uint64_t>(config_.server.shutdown_grace_ms);
+  uv_timer_start(&grace_timer_, on_grace_expired, grace, 0);
+  uv_timer_start(&last_call_timer_, on_last_call, std::min(kLastCallMs, grace / 2), 0);
+  maybe_empty();  // nobody connected: done now
+}
+
+void ConnectionLoop::on_last_call(uv_timer_t* t) {
+  auto* self = static_cast<ConnectionLoop*>(t->data);
+  for (auto& [id, c] : self->connections_) {  // safe to walk: see on_sweep
+    if (c->state() == Connection::State::Http && !c->awaiting_response() && !c->request_begun()) {
       // Between requests: nothing to answer. Its next request may be on its way: closed in
       // order (FIN, its bytes read and dropped), not reset, so the client sees the
       // connection end and asks again elsewhere. One whose request is half here gets the
-      // grace to finish it, and its answer (with "Connection: close"; a handshake: 1001).
+      // rest of the grace to finish it, and its answer (with "Connection: close"; a
+      // handshake: 1001).
       c->close_idle();
     }
   }
-  uv_timer_start(&grace_timer_, on_grace_expired, static_cast<std::uint64_t>(config_.server.shutdown_grace_ms), 0);
-  maybe_empty();
+  self->maybe_empty();
 }
 
 void ConnectionLoop::on_grace_expired(uv_timer_t* t) {
@@ -187,6 +205,7 @@ void ConnectionLoop::on_grace_expired(uv_timer_t* t) {
 void ConnectionLoop::drop_all() {
   if (!shutting_down_) return;
   uv_timer_stop(&grace_timer_);
+  uv_timer_stop(&last_call_timer_);
   for (auto& [id, conn] : connections_) conn->abort();  // safe to walk: see on_sweep
   maybe_empty();
 }
@@ -199,7 +218,7 @@ void ConnectionLoop::maybe_empty() {
 
 void ConnectionLoop::close_handles() {
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sweep_timer_), reinterpret_cast<uv_handle_t*>(&grace_timer_),
-                         reinterpret_cast<uv_handle_t*>(&resume_idle_)}) {
+                         reinterpret_cast<uv_handle_t*>(&last_call_timer_), reinterpret_cast<uv_handle_t*>(&resume_idle_)}) {
     if (!uv_is_closing(h)) uv_close(h, nullptr);
   }
   inbox_.close();

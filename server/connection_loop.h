@@ -80,8 +80,9 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   ServerStats& stats() { return stats_; }
   const ServerStats& stats() const { return stats_; }
 
-  // On this loop's thread. Closes every WebSocket with 1001 and drops idle HTTP connections;
-  // after server.shutdown_grace_ms the rest are dropped. The owner hears loop_empty() once no
+  // On this loop's thread. Closes every WebSocket with 1001, and HTTP connections between
+  // requests a moment later (a request that comes meanwhile is answered, with "Connection:
+  // close"); after server.shutdown_grace_ms the rest are dropped. The owner hears loop_empty() once no
   // connection is left.
   void begin_shutdown();
   // On this loop's thread, after begin_shutdown: ends the grace now (a second signal) and drops
@@ -115,6 +116,7 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   void maybe_empty();
   static void on_sweep(uv_timer_t* t);
   static void on_grace_expired(uv_timer_t* t);
+  static void on_last_call(uv_timer_t* t);
   static void on_resume(uv_idle_t* idle);
 
   Owner& owner_;
@@ -129,6 +131,7 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
   std::uint64_t last_sweep_ms_ = 0;
   bool skipped_sweep_ = false;  // the last sweep came after a stall and judged nobody
   uv_timer_t grace_timer_;
+  uv_timer_t last_call_timer_;  // a stop: when connections between requests are closed
   uv_idle_t resume_idle_;
   std::vector<ConnId> to_resume_;
   std::uint64_t next_seq_ = 1;

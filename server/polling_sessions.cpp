@@ -356,6 +356,9 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   // The answer, plus the session id and the hello a WebSocket client would have had.
   answer.pop_back();
   answer += ",\"session\":\"" + session.id + "\",\"hello\":" + game_.hello(session.viewer) + "}";
+  // Created while stopping (its request came in the grace): told at its first poll, as a
+  // WebSocket whose handshake completes then gets 1001.
+  if (server_.shutting_down()) add_closing_notice(session);
   sessions_.emplace(session.id, std::move(owned));
   return json_response(request, 200, answer);
 }
@@ -420,9 +423,13 @@ void PollingSessions::tell_all_stopping() {
   // it holds and "Connection: close", before the connection ends; a poll that comes in before
   // the connections close finds it among its notices.
   for (auto& [id, session] : sessions_) {
-    session->notices.emplace_back(R"({"type":"closing","code":1001,"reason":"server shutting down"})");
+    add_closing_notice(*session);
     answer_waiting(*session, false);
   }
+}
+
+void PollingSessions::add_closing_notice(Session& session) {
+  session.notices.emplace_back(R"({"type":"closing","code":1001,"reason":"server shutting down"})");
 }
 
 }  // namespace skirmish::server

@@ -96,6 +96,8 @@ class PollingSessions {
   // Answers a waiting long poll with what the session holds (possibly nothing).
   void answer_waiting(Session& session, bool keep_alive = true);
   static std::string take_backlog(Session& session);
+  // The notice `closing` (1001): the server is stopping and the session goes with it.
+  static void add_closing_notice(Session& session);
   void expire(std::uint64_t now_ms);
   void on_poll_gone(ConnId conn);
   void erase(SessionMap::iterator it);

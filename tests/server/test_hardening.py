@@ -287,8 +287,8 @@ class FilePaths(unittest.TestCase):
 
 class LongPollsAtShutdown(unittest.TestCase):
     def test_sigterm_answers_every_waiting_long_poll_before_closing(self):
-        # One tick a second: a long poll sent right after a tick waits for most of a second.
-        with Daemon("--tick-rate", "1", log_level="info") as d:
+        # A frame every 3 s: a long poll sent right after one waits for most of 3 s.
+        with Daemon("--tick-rate", "1", "--send-every-ticks", "3", log_level="info") as d:
             conns = []
             for _ in range(3):
                 s = d.connect(timeout=10)
@@ -298,8 +298,8 @@ class LongPollsAtShutdown(unittest.TestCase):
                 status, _, answer = reader.read()
                 self.assertEqual(status, 200)
                 conns.append((s, reader, json.loads(answer)["session"]))
-            # Emptied just after a tick (the first session's long poll is answered by one), so
-            # that the next tick is most of a second away while the long polls below wait.
+            # Emptied just after a frame (the first session's long poll is answered by one), so
+            # that the next is most of 3 s away while the long polls below wait.
             first = conns[0]
             for what in ("poll", "longpoll?timeout=5"):
                 first[0].sendall(f"GET /session/{first[2]}/{what} HTTP/1.1\r\nHost: t\r\n\r\n".encode())

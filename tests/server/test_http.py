@@ -7,7 +7,7 @@ import socket
 import unittest
 
 from daemon import Daemon
-from raw_ws import ResponseReader, http_request, read_response
+from raw_ws import ResponseReader, close_code, http_request, open_websocket, read_response
 
 
 def get(sock, path, extra="", method="GET"):
@@ -344,25 +344,39 @@ class Timeouts(unittest.TestCase):
 
 
 class Stopping(unittest.TestCase):
-    def test_an_idle_keep_alive_connection_is_closed_in_order_at_a_stop(self):
-        """At SIGTERM a connection between requests gets our FIN, and a request that was already
-        on its way is read and dropped, not met with a reset: the client sees an orderly end
-        (and asks again elsewhere). The daemon then exits as soon as the client closes."""
+    def test_an_idle_keep_alive_connection_is_answered_then_closed_in_order_at_a_stop(self):
+        """At SIGTERM a connection between requests is kept a moment (the last call): a request
+        that comes then is answered, with "Connection: close" (a polling client's next poll, a
+        few milliseconds behind its last answer, hears that the server stops). Past it, a
+        connection still between requests gets our FIN, and a request on its way is read and
+        dropped, not met with a reset: the client sees an orderly end (and asks again
+        elsewhere). The daemon then exits as soon as the client closes."""
         d = Daemon("--shutdown-grace-ms", "8000", "--close-timeout-ms", "8000", "--state-file", "").start()
         try:
-            s = d.connect()
-            s.settimeout(10)
-            status, _, _ = get(s, "/healthz")
-            self.assertEqual(status, 200)
+            late, idle = d.connect(), d.connect()
+            for s in (late, idle):
+                s.settimeout(10)
+                status, _, _ = get(s, "/healthz")
+                self.assertEqual(status, 200)
+            ws = d.connect()
+            ws.settimeout(10)
+            frames = open_websocket(ws)
             d.proc.send_signal(signal.SIGTERM)
-            self.assertEqual(s.recv(1), b"")  # our FIN: nothing more will be answered
+            # The WebSocket's 1001 says the stop has begun (an event, not a guess at a delay).
+            self.assertEqual(close_code(frames.read_until(0x8)), 1001)
+            status, headers, _ = get(late, "/worlds")
+            self.assertEqual(status, 200, "a request in the last call is answered")
+            self.assertEqual(headers.get("connection"), "close", headers)
+            self.assertEqual(late.recv(1), b"", "and the connection closed after it")
+            self.assertEqual(idle.recv(1), b"")  # our FIN after the last call: nothing more will be answered
             # The next request, sent into the half-closed connection: read and dropped. A
             # closed socket answers it with RST, and the send after it fails (EPIPE).
             for _ in range(2):
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-            self.assertEqual(s.recv(1), b"")
+                idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertEqual(idle.recv(1), b"")
             self.assertTrue(d.alive(), "the daemon waits for the client's end (its close timeout)")
-            s.close()
+            for s in (late, idle, ws):
+                s.close()
             self.assertEqual(d.proc.wait(timeout=5), 0)
         finally:
             d.kill()

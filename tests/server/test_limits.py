@@ -560,8 +560,9 @@ class Floods(unittest.TestCase):
                     log_level="info") as d:
             gaps, frames, close = asyncio.run(scenario(d))
             self.assertLessEqual(gaps, d.ticks_not_sent())
-            # Game time went on: the frames, and the ticks a late turn sent as one frame.
-            self.assertGreaterEqual(frames + d.ticks_not_sent(), 20 * 3 - 5)
+            # 3 s of the server's time: nearly every tick's frame (a late turn sends its ticks
+            # as one frame; a daemon the flood starved would have sent far fewer).
+            self.assertGreaterEqual(frames, 20 * 3 - 5)
             self.assertEqual(close_code(close), 1008)
             m = metrics(d)
             self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
