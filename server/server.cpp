@@ -331,13 +331,16 @@ ServerStats::Snapshot Server::stats() const {
 }
 
 std::optional<protocol::HttpResponse> Server::respond(Connection& conn, const protocol::HttpRequest& request) {
-  auto response = route_or_file(conn, request);
-  // Stopping: whatever is answered now ends its connection, so no idle one is left behind.
-  if (response && shutting_down()) response->keep_alive = false;
+  bool routed = false;
+  auto response = route_or_file(conn, request, routed);
+  // Stopping: whatever is answered now ends its connection, so no idle one is left behind. (A
+  // route's answer was decided under the game's lock: see run_route.)
+  if (response && !routed && shutting_down()) response->keep_alive = false;
   return response;
 }
 
-std::optional<protocol::HttpResponse> Server::route_or_file(Connection& conn, const protocol::HttpRequest& request) {
+std::optional<protocol::HttpResponse> Server::route_or_file(Connection& conn, const protocol::HttpRequest& request,
+                                                            bool& routed) {
   const RequestOrigin origin{conn.id(), conn.ip(), conn.secure()};
   const auto path = protocol::normalize_path(request.target);
   protocol::HttpResponse r;
@@ -349,10 +352,16 @@ std::optional<protocol::HttpResponse> Server::route_or_file(Connection& conn, co
   // the process: an exception must not unwind through libuv. Routes are the application's:
   // its mutex is held.
   auto run_route = [&](const Route& route) -> std::optional<protocol::HttpResponse> {
+    routed = true;
     std::unique_lock<std::recursive_mutex> lock;
     if (app_) lock = std::unique_lock<std::recursive_mutex>(app_->mutex());
     try {
-      return route(request, origin);
+      auto response = route(request, origin);
+      // Under the lock under which a stop begins and tells the polling sessions: an answer
+      // that ends its connection for the stop came after the notice (a poll's carries it);
+      // one from before the stop keeps its connection, for the next poll to hear it.
+      if (response && shutting_down()) response->keep_alive = false;
+      return response;
     } catch (const std::exception& e) {
       spdlog::error("conn {} {}: {} {} failed: {}", conn.id(), conn.peer(), request.method, *path, e.what());
       auto failed = protocol::make_reject_response({500, "internal error", {}});
@@ -507,16 +516,20 @@ void Server::on_signal(uv_signal_t* s, int signum) {
 }
 
 void Server::begin_shutdown() {
-  if (shutting_down_.exchange(true)) return;
+  {
+    // The flag and the application's word to its clients under one hold of its lock, which
+    // routes answer under: a poll on another loop is answered before both (kept alive) or
+    // after both (with the notice), never with "Connection: close" and no word why.
+    std::unique_lock<std::recursive_mutex> lock;
+    if (app_) lock = std::unique_lock<std::recursive_mutex>(app_->mutex());
+    if (shutting_down_.exchange(true)) return;
+    // Requests the application holds (long polls) are answered first, with "Connection:
+    // close"; on the other loops those answers are posted ahead of the loop's own shutdown below.
+    if (app_) app_->on_server_stopping();
+  }
   if (v4_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v4_), nullptr);
   if (v6_open_) uv_close(reinterpret_cast<uv_handle_t*>(&listener_v6_), nullptr);
   v4_open_ = v6_open_ = false;
-  // Requests the application holds (long polls) are answered first, with "Connection: close";
-  // on the other loops those answers are posted ahead of the loop's own shutdown below.
-  if (app_) {
-    std::lock_guard<std::recursive_mutex> lock(app_->mutex());
-    app_->on_server_stopping();
-  }
   for (std::size_t k = 1; k < loops_.size(); ++k) {
     ConnectionLoop* l = loops_[k].get();
     if (!threads_started_) {

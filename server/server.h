@@ -105,7 +105,9 @@ class Server final : public AppHost, private ConnectionLoop::Owner {
     return app_ && app_->holds_connection(request);
   }
   std::optional<protocol::HttpResponse> respond(Connection& conn, const protocol::HttpRequest& request) override;
-  std::optional<protocol::HttpResponse> route_or_file(Connection& conn, const protocol::HttpRequest& request);
+  // `routed`: the answer is a route's (its keep-alive decided under the game's lock).
+  std::optional<protocol::HttpResponse> route_or_file(Connection& conn, const protocol::HttpRequest& request,
+                                                      bool& routed);
   void opened(Connection& conn, const protocol::HttpRequest& request) override;
   void text(Connection& conn, std::string_view text) override;
   void binary(Connection& conn, std::string_view data) override;

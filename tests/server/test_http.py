@@ -4,6 +4,7 @@ import email.utils
 import json
 import signal
 import socket
+import time
 import unittest
 
 from daemon import Daemon
@@ -364,11 +365,14 @@ class Stopping(unittest.TestCase):
             d.proc.send_signal(signal.SIGTERM)
             # The WebSocket's 1001 says the stop has begun (an event, not a guess at a delay).
             self.assertEqual(close_code(frames.read_until(0x8)), 1001)
+            began = time.monotonic()
             status, headers, _ = get(late, "/worlds")
             self.assertEqual(status, 200, "a request in the last call is answered")
             self.assertEqual(headers.get("connection"), "close", headers)
             self.assertEqual(late.recv(1), b"", "and the connection closed after it")
             self.assertEqual(idle.recv(1), b"")  # our FIN after the last call: nothing more will be answered
+            # After the last call (1 s), not at the grace's end (8 s).
+            self.assertLess(time.monotonic() - began, 4, "the idle connection was held past its last call")
             # The next request, sent into the half-closed connection: read and dropped. A
             # closed socket answers it with RST, and the send after it fails (EPIPE).
             for _ in range(2):

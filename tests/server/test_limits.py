@@ -1,6 +1,7 @@
 """Limits and hostile clients against the real daemon: slow readers, silent peers, connection
 caps, player caps, input floods, and the numbers /metrics reports about them."""
 import asyncio
+import collections
 import json
 import os
 import re
@@ -531,8 +532,9 @@ class GameCaps(unittest.TestCase):
 
 
 async def healthy(d, seconds):
-    """A player beside a flood for `seconds`: (ticks it missed, ticks it got)."""
-    gaps, last, frames = 0, None, 0
+    """A player beside a flood for `seconds` of the server's time: what it saw, a Seen."""
+    gaps, last, frames, first = 0, None, 0, None
+    not_sent = d.ticks_not_sent()
     async with websockets.connect(d.ws_url()) as ws:
         await ws.send(json.dumps({"type": "join", "name": "calm"}))
         first_ts = None
@@ -547,22 +549,30 @@ async def healthy(d, seconds):
                 break
             if last is not None and msg["tick"] != last + 1:
                 gaps += 1
+            first = msg["tick"] if first is None else first
             last, frames = msg["tick"], frames + 1
-    return gaps, frames
+    return Seen(gaps, frames, last - first + 1, d.ticks_not_sent() - not_sent)
+
+
+# What the player beside a flood saw: gaps in its tick numbers, frames, the ticks they span (game
+# time), and the frames the daemon chose not to send meanwhile (late turns, the send rate).
+Seen = collections.namedtuple("Seen", "gaps frames ticks not_sent")
 
 
 class Floods(unittest.TestCase):
     def assert_flood_paused_then_closed(self, scenario):
-        """Runs scenario(d) -> (gaps, frames, close payload) against a daemon allowing 50 messages a
+        """Runs scenario(d) -> (Seen, close payload) against a daemon allowing 50 messages a
         second and closing a flood after 1.5 s: the flooder was paused, then closed with 1008, while
         the healthy player beside it kept every tick."""
         with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", "--tick-rate", "20",
                     log_level="info") as d:
-            gaps, frames, close = asyncio.run(scenario(d))
-            self.assertLessEqual(gaps, d.ticks_not_sent())
-            # 3 s of the server's time: nearly every tick's frame (a late turn sends its ticks
-            # as one frame; a daemon the flood starved would have sent far fewer).
-            self.assertGreaterEqual(frames, 20 * 3 - 5)
+            seen, close = asyncio.run(scenario(d))
+            # 3 s of the server's time: game time kept (the ticks the frames span), every tick
+            # in a frame but those the daemon chose not to send, and most ticks in a frame of
+            # their own (a late turn sends its ticks as one; a starved loop would send few).
+            self.assertGreaterEqual(seen.ticks, 20 * 3 - 5, seen)
+            self.assertLessEqual(seen.gaps, seen.not_sent, seen)
+            self.assertGreaterEqual(seen.frames, 40, seen)
             self.assertEqual(close_code(close), 1008)
             m = metrics(d)
             self.assertGreater(m["skirmish_messages_over_rate_total"], 0)
@@ -577,11 +587,11 @@ class Floods(unittest.TestCase):
             # 2,000 inputs in one go (about 70 KB): far over 50 a second.
             await loop.run_in_executor(None, flooder.sendall,
                                        client_frame(0x1, b'{"type":"input","move":[1,0]}') * 2000)
-            gaps, frames = await healthy(d, 3)
+            seen = await healthy(d, 3)
             # 40 s of messages at the allowance: slowed for 1.5 s, then told why it is closed.
             close = await loop.run_in_executor(None, reader.read_until, 0x8)
             flooder.close()
-            return gaps, frames, close
+            return seen, close
 
         self.assert_flood_paused_then_closed(scenario)
 
@@ -611,13 +621,13 @@ class Floods(unittest.TestCase):
             sender.start()
             loop = asyncio.get_running_loop()
             try:
-                gaps, frames = await healthy(d, 3)
+                seen = await healthy(d, 3)
                 close = await loop.run_in_executor(None, reader.read_until, 0x8)
             finally:
                 stop.set()
                 flooder.close()
                 sender.join(15)
-            return gaps, frames, close
+            return seen, close
 
         self.assert_flood_paused_then_closed(scenario)
 
