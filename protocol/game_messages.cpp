@@ -282,6 +282,11 @@ std::string encode_error(std::string_view code, std::string_view message) {
       -1, ' ', false, json::error_handler_t::replace);
 }
 
+std::string encode_closing(std::uint16_t code, std::string_view reason) {
+  return json{{"type", "closing"}, {"code", code}, {"reason", std::string(reason)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
 namespace {
 
 std::int32_t tenths(float v) {

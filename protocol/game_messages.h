@@ -93,6 +93,9 @@ std::string encode_hello(const HelloMsg& m);
 std::string encode_welcome(const WelcomeMsg& m);
 std::string encode_pong(double client_t, std::int64_t server_ts_ms);
 std::string encode_error(std::string_view code, std::string_view message);
+// For clients without a close frame (polling sessions): the server ends the session, with a
+// WebSocket close code and reason.
+std::string encode_closing(std::uint16_t code, std::string_view reason);
 
 // ---- tick frames, assembled from pieces encoded once per tick.
 // Which entity fields an encoded delta carries.

@@ -82,8 +82,8 @@ class ConnectionLoop final : public LoopPort, private ConnectionHost {
 
   // On this loop's thread. Closes every WebSocket with 1001, and HTTP connections between
   // requests a moment later (a request that comes meanwhile is answered, with "Connection:
-  // close"); after server.shutdown_grace_ms the rest are dropped. The owner hears loop_empty() once no
-  // connection is left.
+  // close"); after server.shutdown_grace_ms the rest are dropped. The owner hears
+  // loop_empty() once no connection is left.
   void begin_shutdown();
   // On this loop's thread, after begin_shutdown: ends the grace now (a second signal) and drops
   // every connection left.

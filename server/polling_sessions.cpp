@@ -7,6 +7,7 @@
 #include "protocol/game_messages.h"
 #include "protocol/handshake.h"
 #include "protocol/request_target.h"
+#include "protocol/ws_types.h"
 #include "server/json_response.h"
 
 namespace skirmish::server {
@@ -429,7 +430,9 @@ void PollingSessions::tell_all_stopping() {
 }
 
 void PollingSessions::add_closing_notice(Session& session) {
-  session.notices.emplace_back(R"({"type":"closing","code":1001,"reason":"server shutting down"})");
+  // The code and reason a WebSocket gets in its close frame (connection_loop.cpp).
+  session.notices.push_back(
+      protocol::encode_closing(static_cast<std::uint16_t>(protocol::CloseCode::GoingAway), "server shutting down"));
 }
 
 }  // namespace skirmish::server

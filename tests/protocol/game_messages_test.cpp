@@ -512,6 +512,11 @@ TEST_CASE("encode_error produces type, code and message", "[protocol][messages]"
   CHECK(j == json{{"type", "error"}, {"code", "bad_json"}, {"message", "message is not valid JSON"}});
 }
 
+TEST_CASE("encode_closing produces type, code and reason", "[protocol][messages]") {
+  const json j = parsed(encode_closing(1001, "server shutting down"));
+  CHECK(j == json{{"type", "closing"}, {"code", 1001}, {"reason", "server shutting down"}});
+}
+
 TEST_CASE("encode_error escapes quotes and survives invalid UTF-8 in the message", "[protocol][messages]") {
   const json quoted = parsed(encode_error("unknown_type", "unknown message type \"x\\y\""));
   CHECK(quoted["message"] == "unknown message type \"x\\y\"");
