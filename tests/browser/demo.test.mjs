@@ -1215,6 +1215,21 @@ try {
     await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
     const help = await p.textContent('#help');
     for (const w of ['chasing you', 'away', 'respawn', 'Space']) assert(help.includes(w), `the help mentions "${w}"`);
+    // Play-test: the help, at the top centre, covered your name tag at 1280x720. On a wide
+    // screen it is clear of you (the middle, name tag above), your panel and the status panel.
+    const clash = await p.evaluate(() => {
+      const r = (el) => el.getBoundingClientRect();
+      const help = r(document.getElementById('help'));
+      const meets = (b) => help.left < b.right && b.left < help.right && help.top < b.bottom && b.top < help.bottom;
+      const cx = innerWidth / 2, cy = innerHeight / 2;
+      const you = { left: cx - 90, right: cx + 90, top: cy - 70, bottom: cy + 40 };
+      const out = [];
+      if (meets(you)) out.push('you');
+      if (meets(r(document.getElementById('me-panel')))) out.push('your panel');
+      if (meets(r(document.getElementById('stats')))) out.push('the status panel');
+      return { out, help: [help.left, help.top, help.right, help.bottom].map(Math.round), vw: innerWidth, vh: innerHeight };
+    });
+    assert(clash.vw < 1120 || clash.out.length === 0, `the help covers ${clash.out.join(', ')}: ${JSON.stringify(clash)}`);
     await shot(p, '17-help.png');
     await p.keyboard.press('h');
     await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
