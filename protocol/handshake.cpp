@@ -53,9 +53,8 @@ bool origin_allowed(const HttpRequest& request, const std::vector<std::string>& 
 
 bool wants_websocket(const HttpRequest& request) {
   if (request.header("sec-websocket-key") || request.header("sec-websocket-version")) return true;
-  if (const std::string* upgrade = request.header("upgrade")) return header_has_token(*upgrade, "websocket");
-  const auto connection = joined_header(request.headers, "connection");
-  return connection && header_has_token(*connection, "upgrade");
+  const std::string* upgrade = request.header("upgrade");
+  return upgrade != nullptr && header_has_token(*upgrade, "websocket");
 }
 
 std::variant<UpgradeAccept, HttpReject> parse_upgrade(const HttpRequest& req, const HandshakePolicy& policy) {

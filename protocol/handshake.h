@@ -28,10 +28,13 @@ struct UpgradeAccept {
 std::string compute_accept_key(std::string_view sec_websocket_key);
 
 // True when the request is meant as a WebSocket handshake, however broken: an Upgrade header
-// naming "websocket", a Sec-WebSocket-Key or -Version, or "Connection: Upgrade" with no Upgrade
-// header at all. Such a request is judged by parse_upgrade and answered 101 or the 4xx that
-// names what is wrong, never with a file. An upgrade to a protocol we do not speak (h2c, say)
-// is not one: the server ignores the offer and answers the request as it is (RFC 9110 7.8).
+// naming "websocket", or a Sec-WebSocket-Key or -Version. Such a request is judged by
+// parse_upgrade and answered 101 or the 4xx that names what is wrong, never with a file. An
+// upgrade to a protocol we do not speak (h2c, say) is not one: the server ignores the offer and
+// answers the request as it is (RFC 9110 7.8). Nor is "Connection: Upgrade" alone, with no
+// Upgrade header: an option that names no protocol means nothing (RFC 9110 7.6.1), and a proxy
+// set up with nginx's common `proxy_set_header Connection "upgrade"` sends it on every request,
+// the page's and the polls' too (with an empty $http_upgrade it drops the Upgrade line).
 bool wants_websocket(const HttpRequest& request);
 
 // Checks every rule of RFC 6455 section 4.2.1 in order and answers 101 or the refusal:

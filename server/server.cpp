@@ -346,6 +346,15 @@ std::optional<protocol::HttpResponse> Server::route_or_file(Connection& conn, co
   protocol::HttpResponse r;
   r.keep_alive = request.keep_alive;
   if (!path) {
+    // The two targets that are not paths and still well formed (RFC 9112 3.2.3, 3.2.4): the
+    // server as a whole asked what it takes, and a tunnel asked of a server that is no proxy.
+    if (request.method == "OPTIONS" && request.target == "*") {
+      r.headers.push_back({"Allow", "GET, HEAD, POST, DELETE"});
+      return r;
+    }
+    if (request.method == "CONNECT") {
+      return protocol::make_reject_response({501, "this server is no proxy: CONNECT is not supported", {}});
+    }
     return protocol::make_reject_response({400, "bad request target", {}});
   }
   // A route that throws (a bug, or input nobody thought of) costs its request a 500, never

@@ -239,6 +239,39 @@ class StaticFiles(unittest.TestCase):
         with self.d.connect() as s:
             self.assertEqual(get(s, "/", "Connection: Upgrade\r\nUpgrade: websocket\r\n")[0], 404)
 
+    def test_connection_upgrade_with_no_upgrade_header_is_a_plain_request(self):
+        # nginx under the common `proxy_set_header Connection "upgrade"` sends this on every
+        # request (it drops an empty Upgrade line): the page, the polls and the health check are
+        # answered as they are (the daemon before answered each 404, "use /ws").
+        upgrade = "Connection: keep-alive, Upgrade\r\n"
+        with self.d.connect() as s:
+            status, _, body = get(s, "/healthz", upgrade)
+            self.assertEqual(status, 200, body)
+            status, h, body = get(s, "/", upgrade)
+            self.assertEqual(status, 200, body)
+            self.assertIn("text/html", h.get("content-type", ""))
+            join = json.dumps({"name": "via-nginx"})
+            status, _, body = http_request(s, (f"POST /session HTTP/1.1\r\nHost: t\r\n{upgrade}"
+                                               f"Content-Type: application/json\r\nContent-Length: {len(join)}\r\n"
+                                               f"\r\n{join}").encode())
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["type"], "welcome")
+            # The WebSocket endpoint asked without an Upgrade: told how to connect, not 400.
+            status, h, _ = get(s, "/ws", upgrade)
+            self.assertEqual((status, h.get("upgrade")), (426, "websocket"))
+
+    def test_options_star_and_connect_are_answered_as_such_not_400(self):
+        # RFC 9112 3.2.3-3.2.4: OPTIONS * asks about the server as a whole; CONNECT's target is an
+        # authority, which a server that is no proxy does not support (the daemon before: 400).
+        with self.d.connect() as s:
+            status, h, body = get(s, "*", method="OPTIONS")
+            self.assertEqual((status, h.get("allow"), body), (200, "GET, HEAD, POST, DELETE", b""))
+            self.assertEqual(get(s, "/healthz")[0], 200)  # kept alive
+        with self.d.connect() as s:
+            status, h, body = get(s, "example.com:443", method="CONNECT")
+            self.assertEqual(status, 501, body)
+            self.assertEqual(h.get("connection"), "close")
+
     def test_routes_refuse_other_methods_naming_their_own(self):
         # RFC 9110 15.5.6: a 405's Allow lists what that resource takes.
         for method, path, allow in [("DELETE", "/worlds", "GET, HEAD"), ("POST", "/stats.json", "GET, HEAD"),
