@@ -501,6 +501,22 @@ try {
     const laterPolled = await lp.textContent('#banner-text');
     await lp.close();
     assert(/restarting/i.test(laterPolled), `the long-polling page still says the server is restarting: ${laterPolled}`);
+    // "Retry now" is offered once the link has been down 1.5 s and stays through the tries that
+    // follow (play-test: shown only while the next try was over 1.5 s away, it blinked with
+    // each short backoff). Watched every 50 ms until the page has been down 5.5 s (the tries
+    // at about 0.5, 1.5 and 3.5 s; the old page hid it for 1.5 s before each).
+    const retry = await page.evaluate(() => new Promise((resolve) => {
+      const seen = [];
+      const t = setInterval(() => {
+        const down = performance.now() - window.skirmish.downSince;
+        seen.push([Math.round(down), window.skirmish.connection, document.getElementById('banner-retry').hidden]);
+        if (down > 5500 || seen.length > 200) { clearInterval(t); resolve(seen); }
+      }, 50);
+    }));
+    const settled = retry.filter(([down]) => down >= 1600);
+    assert(settled.length >= 20 && settled.every(([, c]) => c !== 'open'), `watched the page down: ${JSON.stringify(retry)}`);
+    const blinked = settled.find(([, , hidden]) => hidden);
+    assert(!blinked, `"Retry now" stays while the page is down: hidden at ${JSON.stringify(blinked)} of ${JSON.stringify(retry)}`);
     await daemon.start();
     await waitFor(page, () => window.skirmish.connection === 'open' && window.skirmish.joined && window.skirmish.me !== null, undefined, 20000);
     const after = await sk(page, () => ({

@@ -89,7 +89,10 @@ export class Hud {
             ? `The server is restarting — reconnecting${when}…`
             : `Connection lost. Reconnecting${when}…`;
       this.set('banner', el.bannerText, text);
-      el.bannerRetry.hidden = !(c === 'closed' || state.retryAt - now > 1500);
+      // Offered once the link has been down a moment, and kept through the tries that follow:
+      // shown only while the next try was over 1.5 s away, it blinked with each short backoff
+      // (a play-test: too quick to click).
+      el.bannerRetry.hidden = !(c === 'closed' || now - state.downSince > 1500);
     }
 
     // You.

@@ -12,6 +12,7 @@ export const state = {
   transport: 'ws',           // 'ws' | 'longpoll' | 'poll': how messages travel (net.js)
   wire: null,                // 'v2' (binary ticks) | 'json' | null (not connected yet)
   retryAt: 0,                // performance.now() of the next reconnect attempt
+  downSince: 0,              // performance.now() when the connection last went down
   downCode: null,            // while reconnecting: why the link went down (a close code; 1013 = too slow)
   reconnects: 0,             // successful re-opens after a drop
 
@@ -76,6 +77,8 @@ export function setConnection(status, retryAt = 0) {
   // A new connection's first round trip pays for warming it up (and over HTTP may wait
   // behind the session's first requests): it says nothing about the game's ping.
   if (status === 'open' && state.connection !== 'open') state.skipPong = true;
+  const down = (c) => c === 'reconnecting' || c === 'closed';
+  if (down(status) && !down(state.connection)) state.downSince = performance.now();
   state.connection = status;
   state.retryAt = retryAt;
   emit('connection', status);
@@ -272,6 +275,8 @@ export function exposeForTests(extra = {}) {
   const copy = (e) => (e ? Object.freeze({ ...e }) : null);
   const api = {
     get connection() { return state.connection; },
+    /** performance.now() when the connection last went down (0: never). */
+    get downSince() { return state.downSince; },
     get transport() { return state.transport; },
     /** How ticks are encoded on the current connection: 'v2' (binary) or 'json'. */
     get wire() { return state.wire; },
