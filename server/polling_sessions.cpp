@@ -286,6 +286,13 @@ std::optional<protocol::HttpResponse> PollingSessions::poll(Session& session, co
 protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& request, const RequestOrigin& origin) {
   auto& stats = game_.stats();
   const std::string ip(origin.ip);
+  // Stopping (a request in the stop's last call): a session made now would only be told to go
+  // at its first poll, and its page would say "connected" in between. Refused, the page's try
+  // fails like one against a stopped server, and it keeps saying the server is restarting.
+  if (server_.shutting_down()) {
+    stats.sessions_refused++;
+    return error_response(request, 503, "shutting_down", "the server is shutting down: try again shortly");
+  }
   if (sessions_.size() >= static_cast<std::size_t>(config_.polling.max_sessions)) {
     stats.sessions_refused++;
     return error_response(request, 503, "busy", "too many polling sessions (polling.max_sessions): try again shortly");
@@ -357,9 +364,6 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   // The answer, plus the session id and the hello a WebSocket client would have had.
   answer.pop_back();
   answer += ",\"session\":\"" + session.id + "\",\"hello\":" + game_.hello(session.viewer) + "}";
-  // Created while stopping (its request came in the grace): told at its first poll, as a
-  // WebSocket whose handshake completes then gets 1001.
-  if (server_.shutting_down()) add_closing_notice(session);
   sessions_.emplace(session.id, std::move(owned));
   return json_response(request, 200, answer);
 }

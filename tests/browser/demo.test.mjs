@@ -476,6 +476,14 @@ try {
     await waitFor(lp, () => window.skirmish.connection === 'reconnecting' && !document.getElementById('banner').hidden, undefined, 10000);
     const pollBanner = await lp.textContent('#banner-text');
     assert(/restarting/i.test(pollBanner), `a long-polling page told the server is stopping says it is restarting: ${pollBanner}`);
+    // Its tries during the stop fail: it never says "connected" before the daemon is back (a
+    // play-test: a session made in the stop's last call showed "connected" for a moment).
+    await lp.evaluate(() => {
+      window.sawOpen = [];
+      window.sawOpenTimer = setInterval(() => {
+        if (window.skirmish.connection === 'open') window.sawOpen.push(Math.round(performance.now() - window.skirmish.downSince));
+      }, 10);
+    });
     // Cut off, your player does not walk through the frozen world (to snap back on reconnect).
     const held = await sk(page, () => window.skirmish.predicted);
     await page.keyboard.down('KeyD');
@@ -499,7 +507,9 @@ try {
     assert(tried, 'the page tried again while the daemon was down');
     assert(/restarting/i.test(later), `after a failed try the banner still says the server is restarting: ${later}`);
     const laterPolled = await lp.textContent('#banner-text');
+    const sawOpen = await lp.evaluate(() => { clearInterval(window.sawOpenTimer); return window.sawOpen; });
     await lp.close();
+    assert(sawOpen.length === 0, `the long-polling page said "connected" during the stop (ms after it went down): ${sawOpen.slice(0, 10)}`);
     assert(/restarting/i.test(laterPolled), `the long-polling page still says the server is restarting: ${laterPolled}`);
     // "Retry now" is offered once the link has been down 1.5 s and stays through the tries that
     // follow (play-test: shown only while the next try was over 1.5 s away, it blinked with

@@ -387,8 +387,8 @@ class Stopping(unittest.TestCase):
         elsewhere). The daemon then exits as soon as the client closes."""
         d = Daemon("--shutdown-grace-ms", "8000", "--close-timeout-ms", "8000", "--state-file", "").start()
         try:
-            late, idle = d.connect(), d.connect()
-            for s in (late, idle):
+            late, idle, joiner = d.connect(), d.connect(), d.connect()
+            for s in (late, idle, joiner):
                 s.settimeout(10)
                 status, _, _ = get(s, "/healthz")
                 self.assertEqual(status, 200)
@@ -403,6 +403,14 @@ class Stopping(unittest.TestCase):
             self.assertEqual(status, 200, "a request in the last call is answered")
             self.assertEqual(headers.get("connection"), "close", headers)
             self.assertEqual(late.recv(1), b"", "and the connection closed after it")
+            # A polling session is not made during the stop: it would only be told to go at its
+            # first poll (the demo said "connected" for a moment in between).
+            join = json.dumps({"name": "too-late"})
+            status, headers, body = http_request(joiner, (
+                f"POST /session HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(join)}\r\n\r\n{join}").encode())
+            self.assertEqual((status, json.loads(body)["code"]), (503, "shutting_down"), body)
+            self.assertEqual((headers.get("connection"), headers.get("retry-after")), ("close", "2"), headers)
             self.assertEqual(idle.recv(1), b"")  # our FIN after the last call: nothing more will be answered
             # After the last call (1 s), not at the grace's end (8 s).
             self.assertLess(time.monotonic() - began, 4, "the idle connection was held past its last call")
@@ -412,7 +420,7 @@ class Stopping(unittest.TestCase):
                 idle.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
             self.assertEqual(idle.recv(1), b"")
             self.assertTrue(d.alive(), "the daemon waits for the client's end (its close timeout)")
-            for s in (late, idle, ws):
+            for s in (late, idle, joiner, ws):
                 s.close()
             self.assertEqual(d.proc.wait(timeout=5), 0)
         finally:
