@@ -413,6 +413,21 @@ LoadResult load_config(const std::vector<std::string>& args, const EnvLookup& en
   }
   app.footer("Precedence: built-in defaults < --config file < SKIRMISH_* environment < command line.");
 
+  // A flag given without its value would take the next argument as one, even another flag
+  // ("--state-file --port 9000": the state saved to a file named "--port"): refused, naming both.
+  auto names_option = [&](const std::string& arg) {
+    return arg.rfind("-", 0) == 0 && app.get_option_no_throw(arg.substr(0, arg.find('='))) != nullptr;
+  };
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--" || a.find('=') != std::string::npos || !names_option(a)) continue;
+    if (app.get_option(a)->get_expected_min() < 1 || !names_option(args[i + 1])) continue;
+    result.exit_now = true;
+    result.exit_code = 2;
+    result.output = "skirmishd: configuration error: command line: " + a + " needs a value, but is followed by " +
+                    args[i + 1].substr(0, args[i + 1].find('=')) + " (skirmishd --help lists the options)\n";
+    return result;
+  }
   std::vector<const char*> argv;
   argv.push_back("skirmishd");
   for (const auto& a : args) argv.push_back(a.c_str());

@@ -662,6 +662,25 @@ TEST_CASE("-h is --help and wins over bad values", "[config]") {
   CHECK(r.output.find("--tick-rate") != std::string::npos);
 }
 
+TEST_CASE("a flag followed by another flag instead of its value is refused naming both", "[config]") {
+  // CLI11 takes the next argument as the value, whatever it is: the state went to a file named
+  // "--port", and the port stayed at its default.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--print-config", "--state-file", "--port", "9000"},
+        std::vector<std::string>{"--web-root", "--port=9000"}, std::vector<std::string>{"--config", "--tick-rate", "5"}}) {
+    INFO(args[args.size() > 3 ? 1 : 0]);
+    LoadResult r;
+    REQUIRE_NOTHROW(r = load(args));
+    CHECK(r.exit_now);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains("needs a value, but is followed by --"));
+  }
+  // A value that merely starts with a dash and names no flag is a value.
+  const LoadResult ok = load({"--print-config", "--state-file", "-saved.json"});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.config.session.state_file == "-saved.json");
+}
+
 TEST_CASE("--version prints the version and exits 0", "[config]") {
   for (const char* flag : {"--version", "-V"}) {
     INFO(flag);
