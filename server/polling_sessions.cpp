@@ -87,7 +87,14 @@ void PollingSessions::Sink::send_message(std::string_view json) {
   if (session_.replies) {
     session_.replies->emplace_back(json);
   } else {
-    session_.notices.emplace_back(json);
+    // Bounded like the backlog of frames, or a session nobody polls could be grown without
+    // end by requests on others (a token taken back and forth: a session_taken each time).
+    // The same news again says nothing new; past kMaxNotices the oldest goes.
+    auto& notices = session_.notices;
+    if (notices.empty() || notices.back() != json) {
+      if (notices.size() >= Session::kMaxNotices) notices.erase(notices.begin());
+      notices.emplace_back(json);
+    }
     owner_.answer_waiting(session_);  // news: a held long poll need not wait for the next tick
   }
 }

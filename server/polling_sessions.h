@@ -71,6 +71,7 @@ class PollingSessions {
     std::string backlog;
     std::size_t backlog_ticks = 0;
     std::vector<std::string> notices;  // news that is not a tick (session_taken), delivered first
+    static constexpr std::size_t kMaxNotices = 32;  // a few in any real session (a hello, a notice)
     std::vector<std::string>* replies = nullptr;  // while an input request is handled
     // The backlog overflowed with nobody asking: no frames are built for this session until
     // it polls again, and then it gets one full frame.
