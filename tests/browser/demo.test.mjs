@@ -1281,6 +1281,18 @@ try {
     await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
     await p.click('#help-close');
     await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
+    // From the keyboard: Enter on the button moves focus into the help, Enter on its close
+    // back to the button (a play-test: focus fell to the page).
+    await p.focus('#help-toggle');
+    await p.keyboard.press('Enter');
+    await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
+    const inHelp = await p.evaluate(() => document.activeElement && document.activeElement.id);
+    assert(inHelp === 'help-close', `focus after opening the help with Enter: ${inHelp}`);
+    await p.keyboard.press('Enter');
+    await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
+    const back = await p.evaluate(() => document.activeElement && document.activeElement.id);
+    assert(back === 'help-toggle', `focus after closing the help with Enter: ${back}`);
+    await p.evaluate(() => document.activeElement.blur());
     await p.click('#net-toggle');
     await waitFor(p, () => !document.getElementById('net').hidden && /ms$/.test(document.getElementById('stat-rtt').textContent), undefined, 5000);
     const { rtt, rtts, pongs } = await sk(p, () => ({ rtt: window.skirmish.rttMs, rtts: window.skirmish.rtts, pongs: window.skirmish.pongs }));
