@@ -856,6 +856,9 @@ try {
     await p.waitForTimeout(400);
     const fits = await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
     assert(fits, 'nothing overflows a 390 px width');
+    // Every label whole (a play-test: "received (with head…" in all four panels).
+    const cut = await p.evaluate(() => [...document.querySelectorAll('.metrics dt')].filter((d) => d.scrollWidth > d.clientWidth).map((d) => d.textContent));
+    assert(cut.length === 0, `labels cut off at 390 px: ${cut}`);
     await shot(p, '13-transports-narrow.png');
     const bad = consoleErrors.filter((e) => e.label === 'transports');
     assert(bad.length === 0, `console errors on the transports page: ${JSON.stringify(bad)}`);

@@ -75,7 +75,7 @@ class Panel {
         <div><dt>updates / s</dt><dd data-f="updates">–</dd><dd class="sub" data-f="answers">&nbsp;</dd></div>
         <div><dt>delay p50</dt><dd data-f="p50">–</dd><dd class="sub" data-f="p99">p99 –</dd></div>
         <div><dt>requests sent</dt><dd data-f="requests">–</dd><dd class="sub" data-f="reqrate">&nbsp;</dd></div>
-        <div><dt>received (with headers)</dt><dd data-f="bytes">–</dd><dd class="sub" data-f="byterate">&nbsp;</dd></div>
+        <div><dt title="bytes received, HTTP headers included">received (all bytes)</dt><dd data-f="bytes">–</dd><dd class="sub" data-f="byterate">&nbsp;</dd></div>
       </dl>
       <div class="chart-head"><span>delay of each tick, last 20 s</span><span data-f="perupdate"></span></div>
       <canvas class="spark" aria-label="${s.title}: delay per tick"></canvas>`;
