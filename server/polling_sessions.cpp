@@ -297,7 +297,6 @@ protocol::HttpResponse PollingSessions::create(const protocol::HttpRequest& requ
   // at its first poll, and its page would say "connected" in between. Refused, the page's try
   // fails like one against a stopped server, and it keeps saying the server is restarting.
   if (server_.shutting_down()) {
-    stats.sessions_refused++;
     return error_response(request, 503, "shutting_down", "the server is shutting down: try again shortly");
   }
   if (sessions_.size() >= static_cast<std::size_t>(config_.polling.max_sessions)) {

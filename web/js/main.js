@@ -528,13 +528,16 @@ function toggle(button, panel, show = panel.hidden) {
 // With the mouse it goes nowhere: Space must attack, not press the button again.
 $('help-toggle').addEventListener('click', (e) => {
   toggle($('help-toggle'), $('help'));
-  if (e.detail === 0 && !$('help').hidden) $('help-close').focus();
-  else e.currentTarget.blur();
+  if (e.detail !== 0) e.currentTarget.blur();
+  else if (!$('help').hidden) $('help-close').focus();
 });
-$('help-close').addEventListener('click', (e) => {
+$('help-close').addEventListener('click', (e) => closeHelp(e.detail === 0));
+/** Closes the help; focus inside it (or asked for) goes back to its button, not to the page. */
+function closeHelp(refocus = false) {
+  const had = $('help').contains(document.activeElement);
   toggle($('help-toggle'), $('help'), false);
-  if (e.detail === 0) $('help-toggle').focus();
-});
+  if (had || refocus) $('help-toggle').focus();
+}
 $('net-toggle').addEventListener('click', (e) => {
   toggle($('net-toggle'), $('net'));
   e.currentTarget.blur();
@@ -542,8 +545,8 @@ $('net-toggle').addEventListener('click', (e) => {
 addEventListener('keydown', (e) => {
   const t = e.target;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
-  if (e.code === 'KeyH' || e.key === '?') toggle($('help-toggle'), $('help'));
-  else if (e.code === 'Escape') toggle($('help-toggle'), $('help'), false);
+  if ((e.code === 'KeyH' || e.key === '?') && $('help').hidden) toggle($('help-toggle'), $('help'), true);
+  else if (e.code === 'KeyH' || e.key === '?' || e.code === 'Escape') closeHelp();
 });
 $('banner-retry').addEventListener('click', () => conn.retryNow());
 
@@ -822,7 +825,10 @@ function frame(now) {
     minimap.draw(state.world, items, focus, state.viewRadius, respawn, now);
   }
   const touchHidden = !(controls.touchSeen && controls.enabled && state.mode === 'play');
-  if (touchLayer.hidden !== touchHidden) touchLayer.hidden = touchHidden;
+  if (touchLayer.hidden !== touchHidden) {
+    touchLayer.hidden = touchHidden;
+    document.body.classList.toggle('touch-controls', !touchHidden);  // style.css: the help keeps clear of them
+  }
   requestAnimationFrame(frame);
 }
 
