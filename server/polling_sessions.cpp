@@ -87,14 +87,7 @@ void PollingSessions::Sink::send_message(std::string_view json) {
   if (session_.replies) {
     session_.replies->emplace_back(json);
   } else {
-    // Bounded like the backlog of frames, or a session nobody polls could be grown without
-    // end by requests on others (a token taken back and forth: a session_taken each time).
-    // The same news again says nothing new; past kMaxNotices the oldest goes.
-    auto& notices = session_.notices;
-    if (notices.empty() || notices.back() != json) {
-      if (notices.size() >= Session::kMaxNotices) notices.erase(notices.begin());
-      notices.emplace_back(json);
-    }
+    add_notice(session_, json);
     owner_.answer_waiting(session_);  // news: a held long poll need not wait for the next tick
   }
 }
@@ -433,16 +426,23 @@ void PollingSessions::tell_all_stopping() {
   // "restarting" rather than "connection lost": a waiting long poll gets it at once, with what
   // it holds and "Connection: close", before the connection ends; a poll that comes in before
   // the connections close finds it among its notices.
+  // The code and reason a WebSocket gets in its close frame (connection_loop.cpp).
+  const std::string closing =
+      protocol::encode_closing(static_cast<std::uint16_t>(protocol::CloseCode::GoingAway), "server shutting down");
   for (auto& [id, session] : sessions_) {
-    add_closing_notice(*session);
+    add_notice(*session, closing);
     answer_waiting(*session, false);
   }
 }
 
-void PollingSessions::add_closing_notice(Session& session) {
-  // The code and reason a WebSocket gets in its close frame (connection_loop.cpp).
-  session.notices.push_back(
-      protocol::encode_closing(static_cast<std::uint16_t>(protocol::CloseCode::GoingAway), "server shutting down"));
+void PollingSessions::add_notice(Session& session, std::string_view json) {
+  // Bounded like the backlog of frames, or a session nobody polls could be grown without end
+  // by requests on others (a token taken back and forth: a session_taken each time). The same
+  // news again says nothing new; past kMaxNotices the oldest goes.
+  auto& notices = session.notices;
+  if (!notices.empty() && notices.back() == json) return;
+  if (notices.size() >= Session::kMaxNotices) notices.erase(notices.begin());
+  notices.emplace_back(json);
 }
 
 }  // namespace skirmish::server

@@ -71,7 +71,7 @@ class PollingSessions {
     std::string backlog;
     std::size_t backlog_ticks = 0;
     std::vector<std::string> notices;  // news that is not a tick (session_taken), delivered first
-    static constexpr std::size_t kMaxNotices = 32;  // a few in any real session (a hello, a notice)
+    static constexpr std::size_t kMaxNotices = 32;  // one or two in any real session
     std::vector<std::string>* replies = nullptr;  // while an input request is handled
     // The backlog overflowed with nobody asking: no frames are built for this session until
     // it polls again, and then it gets one full frame.
@@ -97,8 +97,8 @@ class PollingSessions {
   // Answers a waiting long poll with what the session holds (possibly nothing).
   void answer_waiting(Session& session, bool keep_alive = true);
   static std::string take_backlog(Session& session);
-  // The notice `closing` (1001): the server is stopping and the session goes with it.
-  static void add_closing_notice(Session& session);
+  // Queues a message that answers none of the session's requests (session_taken, closing).
+  static void add_notice(Session& session, std::string_view json);
   void expire(std::uint64_t now_ms);
   void on_poll_gone(ConnId conn);
   void erase(SessionMap::iterator it);

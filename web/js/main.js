@@ -545,8 +545,9 @@ $('net-toggle').addEventListener('click', (e) => {
 addEventListener('keydown', (e) => {
   const t = e.target;
   if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
-  if ((e.code === 'KeyH' || e.key === '?') && $('help').hidden) toggle($('help-toggle'), $('help'), true);
-  else if (e.code === 'KeyH' || e.key === '?' || e.code === 'Escape') closeHelp();
+  const helpKey = e.code === 'KeyH' || e.key === '?';
+  if (helpKey && $('help').hidden) toggle($('help-toggle'), $('help'), true);
+  else if (helpKey || e.code === 'Escape') closeHelp();
 });
 $('banner-retry').addEventListener('click', () => conn.retryNow());
 
