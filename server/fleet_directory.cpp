@@ -167,6 +167,9 @@ std::optional<FleetWorld> world_from_json(const json& w, const std::string& proc
 // entry must not make every /place try thousands of worlds.
 constexpr std::size_t kMaxWorldsPerProcess = 64;
 constexpr std::size_t kMaxFleetWorlds = 4096;
+// A process's entry is a few KiB (kMaxWorldsPerProcess worlds at most): a larger one is not
+// ours to parse every heartbeat (a 9 MB one held the loop 150-240 ms a beat).
+constexpr std::size_t kMaxEntryBytes = 64 * 1024;
 
 }  // namespace
 
@@ -352,6 +355,11 @@ void FleetDirectory::refresh() {
           gone.push_back(ids[i]);  // its entry expired: it stopped beating
           continue;
         }
+        if (e.text.size() > kMaxEntryBytes) {
+          note_error("reading the fleet's entries", "the entry of process " + ids[i] + " is " +
+                                                        std::to_string(e.text.size()) + " bytes: skipped");
+          continue;
+        }
         const json doc = json::parse(e.text, nullptr, false);
         if (!doc.is_object() || !doc.contains("worlds") || !doc["worlds"].is_array()) continue;
         alive++;
@@ -468,15 +476,24 @@ void FleetDirectory::entry_answered(const RedisClient::Reply& entry, const Redis
 
 void FleetDirectory::note_error(const std::string& what, const std::string& error) {
   redis_errors_++;
-  // Once a minute at most for the same answer to the same command: a key of another type is
-  // met every heartbeat.
+  // Once a minute at most for the same command, whatever the answer: a key of another type is
+  // met every heartbeat, and two commands under one label may be refused in turn with
+  // different texts (a SET's and an EVAL's out-of-memory answers).
   constexpr std::uint64_t kQuietMs = 60'000;
   const std::uint64_t now = uv_now(loop_);
-  auto& [last, at] = logged_errors_[what];
-  if (error == last && now - at < kQuietMs) return;
-  last = error;
+  auto [it, first] = logged_errors_.try_emplace(what);
+  auto& [quiet, at] = it->second;
+  if (!first && now - at < kQuietMs) {
+    quiet++;
+    return;
+  }
+  if (quiet > 0) {
+    spdlog::warn("fleet: Redis refused {}: {} ({} more refusals in the last minute, not logged)", what, error, quiet);
+  } else {
+    spdlog::warn("fleet: Redis refused {}: {}", what, error);
+  }
+  quiet = 0;
   at = now;
-  spdlog::warn("fleet: Redis refused {}: {}", what, error);
 }
 
 void FleetDirectory::forget_others() {

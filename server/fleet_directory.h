@@ -213,8 +213,9 @@ class FleetDirectory {
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry
   RedisClient::Reply entry_reply_;  // this heartbeat's answer to our entry, until the set's comes
-  // Per `what` of note_error: the last answer logged, and when (loop time).
-  std::map<std::string, std::pair<std::string, std::uint64_t>> logged_errors_;
+  // Per `what` of note_error (a handful of fixed labels): the refusals not logged since the
+  // last one that was, and when that was (loop time).
+  std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> logged_errors_;
 };
 
 }  // namespace skirmish::server

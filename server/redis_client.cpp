@@ -4,6 +4,7 @@
 #include <hiredis/hiredis.h>
 #include <netdb.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 
@@ -15,6 +16,13 @@ namespace {
 constexpr std::uint64_t kStallMs = 3000;
 // stop(): how long answers to the last commands (the fleet's goodbye) may take.
 constexpr std::uint64_t kStopWaitMs = 1000;
+// hiredis 0.14 has no bound on an answer's size: it buffers a bulk string until it has all of
+// it, and builds an array element by element. An answer still incomplete after this many bytes
+// is not one of ours (the largest, the fleet's entries, is a few hundred KiB): the connection
+// is dropped rather than let something at the Redis address fill our memory.
+constexpr std::size_t kMaxAnswerBytes = 64u << 20;
+// What hiredis 0.14 reads from the socket at a time (redisBufferRead's buffer).
+constexpr std::size_t kHiredisReadBytes = 16 * 1024;
 
 RedisClient::Reply convert(const redisReply* r) {
   RedisClient::Reply out;
@@ -47,16 +55,34 @@ RedisClient::Reply convert(const redisReply* r) {
 // floor: a refused connect is then never noticed, and the context waits forever. This one is
 // the same but for that: an error is handed to hiredis as "readable and writable", and hiredis
 // then finds the socket's error itself (a failed connect, a reset) and calls back with it.
+// It also counts the bytes of an answer still being read, for kMaxAnswerBytes.
 struct UvEvents {
   redisAsyncContext* context;
   uv_poll_t handle;
   int events;
+  std::size_t unfinished_bytes = 0;  // read since hiredis last held no partial answer
 };
+
+void uv_events_read(UvEvents* p) {
+  int waiting = 0;
+  if (ioctl(p->context->c.fd, FIONREAD, &waiting) != 0) waiting = 0;
+  redisAsyncHandleRead(p->context);  // its callbacks may free the context (cleanup clears it)
+  if (p->context == nullptr) return;
+  const redisReader* r = p->context->c.reader;
+  if (r->ridx == -1 && r->pos == r->len) {
+    p->unfinished_bytes = 0;  // every answer read so far is whole
+    return;
+  }
+  p->unfinished_bytes += std::min(static_cast<std::size_t>(std::max(waiting, 0)), kHiredisReadBytes);
+  if (p->unfinished_bytes > kMaxAnswerBytes && p->context->data != nullptr) {
+    static_cast<RedisClient*>(p->context->data)->answer_too_large(kMaxAnswerBytes);
+  }
+}
 
 void uv_events_poll(uv_poll_t* handle, int status, int events) {
   auto* p = static_cast<UvEvents*>(handle->data);
   if (status != 0) events = UV_READABLE | UV_WRITABLE;
-  if (p->context != nullptr && (events & UV_READABLE)) redisAsyncHandleRead(p->context);
+  if (p->context != nullptr && (events & UV_READABLE)) uv_events_read(p);
   if (p->context != nullptr && (events & UV_WRITABLE)) redisAsyncHandleWrite(p->context);
 }
 
@@ -324,6 +350,11 @@ void RedisClient::lost(const std::string& why, bool free_it) {
   } else {
     note_trouble(why);
   }
+}
+
+void RedisClient::answer_too_large(std::size_t limit) {
+  if (!ctx_) return;
+  lost("an answer went on past " + std::to_string(limit >> 20) + " MiB (not one of ours: is it Redis?)", true);
 }
 
 void RedisClient::note_trouble(const std::string& why) {

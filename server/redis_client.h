@@ -56,6 +56,9 @@ class RedisClient {
   std::uint64_t losses() const { return losses_.load(); }
   // Sends a command; `done` (if any) gets its answer, or Failed. Arguments are binary-safe.
   void command(const std::vector<std::string>& args, Callback done = {});
+  // The adapter's (loop thread, outside hiredis's calls): an answer still unfinished after
+  // `limit` bytes. The connection is dropped as lost, and tried again later.
+  void answer_too_large(std::size_t limit);
 
  private:
   struct Pending;

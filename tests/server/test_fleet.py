@@ -544,10 +544,12 @@ class Fleet(unittest.TestCase):
             "aaaaaaaaaaaa": {"id": "x", "worlds": [dict(bad_world, players="many")]},  # a string for a count
             "bbbbbbbbbbbb": {"id": "x", "worlds": [dict(bad_world, players=None, capacity=[1])]},
             "cccccccccccc": {"id": "x", "worlds": [dict(bad_world, name="\u0001bad", players=1)]},  # unprintable
-            "dddddddddddd": {"id": "x", "worlds": [dict(bad_world, name=f"w{i}", players=0) for i in range(5000)]},
+            "dddddddddddd": {"id": "x", "worlds": [dict(bad_world, name=f"w{i}", players=0) for i in range(500)]},  # under 64 KiB
             "eeeeeeeeeeee": "not an object",
             # No /ws?world= path: /place would append "&seat=" to the host.
             "ffffffffffff": {"id": "x", "worlds": [dict(bad_world, name="nopath", players=0, url="ws://127.0.0.1:1")]},
+            # Over 64 KiB: not parsed at all (an audit's 9 MB entry held the loop 150-240 ms a beat).
+            "abababababab": {"id": "x", "worlds": [dict(bad_world, name="huge", players=0)], "pad": "x" * 100_000},
         }
         for pid, entry in entries.items():
             self.redis.command("SET", f"skirmish:process:{pid}", json.dumps(entry), "PX", "60000")
@@ -567,6 +569,8 @@ class Fleet(unittest.TestCase):
             self.assertLessEqual(len(names), 2 + 64, len(names))
             self.assertNotIn("evil", names)
             self.assertNotIn("nopath", names)
+            self.assertNotIn("huge", names)
+            d.wait_for_log(r"the entry of process abababababab is 10\d{4} bytes: skipped", timeout=1)
             status, body = http_json(d.port, "/place", "POST")
             self.assertIn(status, (200, 503), body)
             self.assertEqual(http_json(d.port, "/healthz")[0], 200)
@@ -892,6 +896,73 @@ class Fleet(unittest.TestCase):
             joined = [line for line in d.lines if "joined the directory" in line]
             self.assertEqual(len(joined), 2, "".join(joined))  # at start, and once Redis took it again
             self.assertEqual(d.metrics()["skirmish_fleet_listed"], 1)
+
+    # f2. Refused writes of two kinds under one label (a record's SET and a refresh's EVAL answer
+    # out of memory with different texts): still logged once a minute (an audit saw them take
+    # turns, each logged every time: 13 lines in 30 s).
+    def test_refused_writes_are_logged_once_a_minute_whatever_their_text(self):
+        d = self.start_daemon("--fleet-heartbeat-ms", "200", worlds=1)
+        self.wait_for_full_view([d], 2.0, worlds=1)
+
+        async def scenario():
+            ws, _, welcome = await join(d.ws_url("/ws"), "oom", None)
+            self.assertEqual(welcome["type"], "welcome", welcome)
+            self.redis.command("CONFIG", "SET", "maxmemory", "1")
+            try:
+                # 25 heartbeats: the player's record is refreshed every 5 (an EVAL), and closing
+                # a second connection's player writes one (a SET) in between.
+                ws2, _, welcome2 = await join(d.ws_url("/ws"), "oom2", None)
+                self.assertEqual(welcome2["type"], "welcome", welcome2)
+                await asyncio.sleep(10 * 0.2)
+                await ws2.close()
+                await asyncio.sleep(15 * 0.2)
+            finally:
+                self.redis.command("CONFIG", "SET", "maxmemory", "0")
+            await ws.close()
+        run(scenario())
+        writes = [line for line in d.lines if "Redis refused a write" in line]
+        self.assertEqual(len(writes), 1, "".join(writes))
+        self.assertIn("OOM", writes[0])
+        self.assertGreaterEqual(d.metrics()["skirmish_fleet_redis_errors_total"], 5)
+
+    # f3. Something at the Redis address that sends an endless answer: the connection is dropped
+    # past 64 MiB of one answer (an audit's fake server got 411 MB into the daemon in 0.6 s,
+    # held until the 3 s watchdog).
+    def test_an_endless_answer_is_cut_off(self):
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+        listener.settimeout(10)
+        sent = []
+
+        def serve():
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(10)
+                conn.recv(1024)  # the PING
+                chunk = b"a" * (1 << 20)
+                total = 0
+                try:
+                    conn.sendall(b"$1000000000\r\n")
+                    while total < (400 << 20):  # bounded: 400 MiB at most
+                        conn.sendall(chunk)
+                        total += len(chunk)
+                except OSError:
+                    pass  # the daemon closed the connection
+                sent.append(total)
+        import threading
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        d = self.start_daemon(worlds=1, redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}")
+        server.join(20)
+        self.assertFalse(server.is_alive(), "the fake server still sending")
+        line = d.wait_for_log(r"cannot reach Redis.*an answer went on past 64 MiB", timeout=5)
+        self.assertIn("is it Redis", line)
+        self.assertLess(sent[0], 160 << 20, f"{sent[0] >> 20} MiB sent before the daemon closed")
+        with open(f"/proc/{d.proc.pid}/status") as f:
+            peak = int(re.search(r"VmHWM:\s+(\d+) kB", f.read()).group(1))
+        self.assertLess(peak, 160 * 1024, f"the daemon's peak RSS {peak} kB")
+        self.assertEqual(fleet_health(d)["redis"], "down")
+        self.assertEqual(http_json(d.port, "/healthz")[0], 200)
 
     # f'. While Redis cannot check a seat, a seat in the URL is worth nothing (found by an audit:
     # "?seat=x" was let in past the places held for others).
