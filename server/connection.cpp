@@ -1,7 +1,9 @@
 #include "server/connection.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <variant>
@@ -610,6 +612,15 @@ void Connection::pause_reading() {
   stop_reading();
 }
 
+std::size_t Connection::unread_bytes() const {
+  uv_os_fd_t fd;
+  int waiting = 0;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_), &fd) != 0 || ioctl(fd, FIONREAD, &waiting) != 0) {
+    return 0;
+  }
+  return static_cast<std::size_t>(std::max(waiting, 0));
+}
+
 void Connection::stop_reading() {
   if (reading_stopped_) return;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
@@ -625,8 +636,13 @@ void Connection::start_reading() {
 void Connection::on_sweep(std::uint64_t now_ms) {
   const auto& limits = config_.server;
   end_flood_if_calm(now_ms);  // a burst that was all handled, followed by quiet
+  // Still sending: more waits in the socket behind what was read, or it is read as fast as
+  // the allowance lets. A burst read whole (one read: at most 64 KiB) with nothing after it
+  // has stopped: it is handled to its end, and a close frame at its end answered, however
+  // long that takes at the allowance.
+  const auto still_sending = [this] { return !has_held_events() || unread_bytes() > 0; };
   if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
-      now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms)) {
+      now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms) && still_sending()) {
     // Slowed down for this long and still sending at the limit: abuse, not a burst.
     stats_.ended("flood");
     spdlog::debug("conn {} {}: over the message allowance for {} ms, closing", id_, peer_, limits.flood_close_ms);

@@ -124,6 +124,8 @@ class Connection {
   // Drops queued entries not yet handed to the kernel (whole frames).
   void discard_unsent();
   bool has_held_events() const { return held_pos_ < held_events_.size() || held_fragments_ > 0; }
+  // Bytes the peer sent that wait in the kernel, unread (FIONREAD).
+  std::size_t unread_bytes() const;
   void clear_held_events();
   void end_flood_if_calm(std::uint64_t now_ms);
   // Past the message allowance: stop reading, count it, note when the flood began.

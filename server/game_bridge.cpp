@@ -135,9 +135,12 @@ void GameBridge::encode_tick(std::int64_t ts_ms, std::size_t online_players) {
       slot.max_hp = e.max_hp;
     }
     if (e.dirty == 0 && slot.published) continue;
-    const protocol::WireEntity wire = protocol::to_wire(view_of(e));
+    protocol::WireEntity wire = protocol::to_wire(view_of(e));
     const std::uint8_t fields =
         slot.published ? protocol::changed_fields(slot.wire, wire) : static_cast<std::uint8_t>(protocol::kFieldAll);
+    // v2's finer facing changes only when v1's tenths do (that is when an update carries it):
+    // an entering record then carries the same facing as the updates other clients had.
+    if (!(fields & protocol::kFieldFacing)) wire.facing256 = slot.wire.facing256;
     slot.wire = wire;
     slot.published = true;
     if (e.dirty == game::kDirtyAll) entered_at_[i] = stamp_;  // new or back: it enters every view in full

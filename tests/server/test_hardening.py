@@ -428,6 +428,26 @@ class Floods(unittest.TestCase):
                 self.assertGreater(m["skirmish_reads_paused_total"], 0)
                 self.assertEqual(m.get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
 
+    def test_a_burst_read_whole_is_handled_to_its_close_past_the_flood_limit(self):
+        # 70 pings and a close in one write at 20 a second: 2.5 s to handle, past the 2 s flood
+        # limit, but the client stopped after it (an audit: the daemon before closed with 1008
+        # after 57 pongs, dropping the rest and the client's own close).
+        with Daemon("--max-messages-per-second", "20", "--flood-close-ms", "2000", log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                s.sendall(b"".join(client_frame(0x1, b'{"type":"ping","t":%d}' % i) for i in range(70)) +
+                          client_frame(0x8, struct.pack("!H", 1000) + b"done"))
+                seen = []
+                while True:
+                    _, op, payload = reader.read_frame()
+                    if op == 0x8:
+                        break
+                    if op == 0x1 and json.loads(payload)["type"] == "pong":
+                        seen.append(json.loads(payload)["t"])
+                self.assertEqual(seen, list(range(70)))
+                self.assertEqual(close_code(payload), 1000, payload)
+            self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
+
     def test_a_sustained_flood_is_closed_with_1008_and_a_reason(self):
         with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", log_level="info") as d:
             with d.connect(timeout=20) as s:

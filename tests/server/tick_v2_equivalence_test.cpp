@@ -163,7 +163,7 @@ TEST_CASE("v2 and v1 clients hold the same view through a long scripted game", "
   join(1300, 1200);
   const std::size_t slow = viewers.size() - 1;
 
-  std::size_t deaths = 0, respawns = 0, resyncs = 0;
+  std::size_t deaths = 0, respawns = 0, resyncs = 0, facings_compared = 0;
   for (int i = 0; i < 900; ++i) {
     INFO("step " << i);
     std::vector<game::PlayerInput> inputs;
@@ -199,6 +199,7 @@ TEST_CASE("v2 and v1 clients hold the same view through a long scripted game", "
     }
     bridge.encode_tick(1'700'000'000'000 + i * 50, world.player_count());
     bridge.prepare_views();
+    std::vector<std::size_t> served;
     for (std::size_t v = 0; v < viewers.size(); ++v) {
       INFO("viewer " << v);
       if (v == slow) {
@@ -209,11 +210,28 @@ TEST_CASE("v2 and v1 clients hold the same view through a long scripted game", "
         if (full) resyncs++;
         if (i % 3 != 0 && i != 740) continue;
         viewers[v].serve(bridge, world, full);
+        served.push_back(v);
         continue;
       }
       viewers[v].serve(bridge, world, false);
+      served.push_back(v);
+    }
+    // Every v2 client served this tick holds the same facing for an entity, whether it got it
+    // entering or as an update (an audit: one entering got the facing of now, another held
+    // the one sent when v1's tenths last changed).
+    std::map<std::uint32_t, float> facings;
+    for (const std::size_t v : served) {
+      for (const auto& [id, r] : viewers[v].view_v2.held) {
+        const auto [it, first] = facings.emplace(id, r.facing);
+        if (!first) {
+          INFO("entity " << id << " viewer " << v);
+          CHECK(it->second == r.facing);
+          facings_compared++;
+        }
+      }
     }
   }
+  CHECK(facings_compared > 1000);
   std::size_t bytes_v1 = 0, bytes_v2 = 0, entering = 0, removed = 0, events = 0;
   for (const auto& v : viewers) {
     bytes_v1 += v.bytes_v1;
