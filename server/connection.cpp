@@ -119,6 +119,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   self->stats_.bytes_in += static_cast<std::uint64_t>(nread);
+  if (self->flooding_since_ms_ != 0) self->read_while_flooding_ = true;  // it sent more: still sending
   self->last_heard_ms_ = self->now_ms();
   self->ping_sent_ms_ = 0;
   switch (self->state_) {
@@ -390,6 +391,7 @@ void Connection::end_flood_if_calm(std::uint64_t now_ms) {
   const double rate = config_.server.max_messages_per_second;
   if (flooding_since_ms_ != 0 && !has_held_events() && (rate <= 0 || messages_.level(rate, now_ms) >= rate / 2)) {
     flooding_since_ms_ = 0;
+    read_while_flooding_ = false;
   }
 }
 
@@ -636,11 +638,11 @@ void Connection::start_reading() {
 void Connection::on_sweep(std::uint64_t now_ms) {
   const auto& limits = config_.server;
   end_flood_if_calm(now_ms);  // a burst that was all handled, followed by quiet
-  // Still sending: more waits in the socket behind what was read, or it is read as fast as
-  // the allowance lets. A burst read whole (one read: at most 64 KiB) with nothing after it
-  // has stopped: it is handled to its end, and a close frame at its end answered, however
-  // long that takes at the allowance.
-  const auto still_sending = [this] { return !has_held_events() || unread_bytes() > 0; };
+  // Still sending: it sent more after the read that began the flood (read since), or more
+  // waits in the socket behind what was read. A burst read whole (one read: at most 64 KiB)
+  // with nothing after it has stopped: it is handled to its end, and a close frame at its end
+  // answered, however long that takes at the allowance.
+  const auto still_sending = [this] { return read_while_flooding_ || unread_bytes() > 0; };
   if (flooding_since_ms_ != 0 && state_ == State::Open && limits.flood_close_ms > 0 &&
       now_ms - flooding_since_ms_ >= static_cast<std::uint64_t>(limits.flood_close_ms) && still_sending()) {
     // Slowed down for this long and still sending at the limit: abuse, not a burst.

@@ -206,6 +206,7 @@ class Connection {
   std::uint64_t ping_sent_ms_ = 0;     // our unanswered liveness ping; 0 = none
   std::uint64_t over_soft_since_ms_ = 0;
   std::uint64_t wrote_ms_ = 0;         // when the send queue last moved (began, or a write ended)
+  bool read_while_flooding_ = false;     // bytes read since the flood began (it went on sending)
   std::uint64_t flooding_since_ms_ = 0;  // over the message allowance without a break since; 0 = not
   std::size_t flow_soft_limit_;
   TokenBucket messages_;  // the peer's allowance (server.max_messages_per_second)

@@ -356,8 +356,9 @@ void FleetDirectory::refresh() {
           continue;
         }
         if (e.text.size() > kMaxEntryBytes) {
-          note_error("reading the fleet's entries", "the entry of process " + ids[i] + " is " +
-                                                        std::to_string(e.text.size()) + " bytes: skipped");
+          log_quietly("an oversized entry", "fleet: skipped the entry of process " + ids[i] + ": " +
+                                                std::to_string(e.text.size()) + " bytes, over " +
+                                                std::to_string(kMaxEntryBytes / 1024) + " KiB");
           continue;
         }
         const json doc = json::parse(e.text, nullptr, false);
@@ -476,21 +477,25 @@ void FleetDirectory::entry_answered(const RedisClient::Reply& entry, const Redis
 
 void FleetDirectory::note_error(const std::string& what, const std::string& error) {
   redis_errors_++;
-  // Once a minute at most for the same command, whatever the answer: a key of another type is
-  // met every heartbeat, and two commands under one label may be refused in turn with
-  // different texts (a SET's and an EVAL's out-of-memory answers).
+  log_quietly(what, "fleet: Redis refused " + what + ": " + error);
+}
+
+void FleetDirectory::log_quietly(const std::string& label, const std::string& line) {
+  // Once a minute at most for one label, whatever the text: a key of another type is met every
+  // heartbeat, and two commands under one label may be refused in turn with different texts
+  // (a SET's and an EVAL's out-of-memory answers).
   constexpr std::uint64_t kQuietMs = 60'000;
   const std::uint64_t now = uv_now(loop_);
-  auto [it, first] = logged_errors_.try_emplace(what);
+  auto [it, first] = logged_errors_.try_emplace(label);
   auto& [quiet, at] = it->second;
   if (!first && now - at < kQuietMs) {
     quiet++;
     return;
   }
   if (quiet > 0) {
-    spdlog::warn("fleet: Redis refused {}: {} ({} more refusals in the last minute, not logged)", what, error, quiet);
+    spdlog::warn("{} (and {} more like it since the last one logged)", line, quiet);
   } else {
-    spdlog::warn("fleet: Redis refused {}: {}", what, error);
+    spdlog::warn("{}", line);
   }
   quiet = 0;
   at = now;

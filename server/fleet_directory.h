@@ -157,9 +157,11 @@ class FleetDirectory {
   // Our entry's answer, then our place in the set's: listed, or refused (logged when that
   // changes).
   void entry_answered(const RedisClient::Reply& entry, const RedisClient::Reply& member);
-  // Counts an error answer and logs it, unless the same answer to the same `what` was logged
-  // in the last minute.
+  // Counts an error answer and logs it, unless one to the same `what` was logged in the last
+  // minute (log_quietly).
   void note_error(const std::string& what, const std::string& error);
+  // A warning, logged at most once a minute per label (the next says how many were not).
+  void log_quietly(const std::string& label, const std::string& line);
   // The other processes' worlds are not known (Redis down, or the directory unreadable).
   void forget_others();
   // EVAL of the seat script for world `w`: keep `held`, or take `fresh`.
@@ -213,8 +215,8 @@ class FleetDirectory {
   std::uint64_t redis_errors_ = 0;  // error answers to our commands
   std::string refused_why_;         // Redis's answer when it refused our entry
   RedisClient::Reply entry_reply_;  // this heartbeat's answer to our entry, until the set's comes
-  // Per `what` of note_error (a handful of fixed labels): the refusals not logged since the
-  // last one that was, and when that was (loop time).
+  // Per label of log_quietly (a handful of fixed ones): the lines not logged since the last
+  // one that was, and when that was (loop time).
   std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> logged_errors_;
 };
 

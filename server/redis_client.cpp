@@ -4,7 +4,6 @@
 #include <hiredis/hiredis.h>
 #include <netdb.h>
 #include <spdlog/spdlog.h>
-#include <sys/ioctl.h>
 
 #include <algorithm>
 
@@ -17,12 +16,12 @@ constexpr std::uint64_t kStallMs = 3000;
 // stop(): how long answers to the last commands (the fleet's goodbye) may take.
 constexpr std::uint64_t kStopWaitMs = 1000;
 // hiredis 0.14 has no bound on an answer's size: it buffers a bulk string until it has all of
-// it, and builds an array element by element. An answer still incomplete after this many bytes
-// is not one of ours (the largest, the fleet's entries, is a few hundred KiB): the connection
-// is dropped rather than let something at the Redis address fill our memory.
-constexpr std::size_t kMaxAnswerBytes = 64u << 20;
-// What hiredis 0.14 reads from the socket at a time (redisBufferRead's buffer).
-constexpr std::size_t kHiredisReadBytes = 16 * 1024;
+// it, and builds an array element by element. No answer of ours comes near these (the largest,
+// the fleet's entries, is one string per process of at most 64 KiB read); past either, the
+// connection is dropped rather than let something at the Redis address fill our memory. Bytes:
+// a string still arriving, or the strings (and arrays' slots) of one answer together.
+constexpr std::size_t kMaxAnswerBytes = 16u << 20;
+constexpr std::size_t kMaxAnswerParts = 256u << 10;  // the replies one answer is built of
 
 RedisClient::Reply convert(const redisReply* r) {
   RedisClient::Reply out;
@@ -55,28 +54,18 @@ RedisClient::Reply convert(const redisReply* r) {
 // floor: a refused connect is then never noticed, and the context waits forever. This one is
 // the same but for that: an error is handed to hiredis as "readable and writable", and hiredis
 // then finds the socket's error itself (a failed connect, a reset) and calls back with it.
-// It also counts the bytes of an answer still being read, for kMaxAnswerBytes.
 struct UvEvents {
   redisAsyncContext* context;
   uv_poll_t handle;
   int events;
-  std::size_t unfinished_bytes = 0;  // read since hiredis last held no partial answer
 };
 
 void uv_events_read(UvEvents* p) {
-  int waiting = 0;
-  if (ioctl(p->context->c.fd, FIONREAD, &waiting) != 0) waiting = 0;
   redisAsyncHandleRead(p->context);  // its callbacks may free the context (cleanup clears it)
-  if (p->context == nullptr) return;
+  if (p->context == nullptr || p->context->data == nullptr) return;
+  // What waits unparsed in hiredis's buffer: a bulk string is kept there until it is whole.
   const redisReader* r = p->context->c.reader;
-  if (r->ridx == -1 && r->pos == r->len) {
-    p->unfinished_bytes = 0;  // every answer read so far is whole
-    return;
-  }
-  p->unfinished_bytes += std::min(static_cast<std::size_t>(std::max(waiting, 0)), kHiredisReadBytes);
-  if (p->unfinished_bytes > kMaxAnswerBytes && p->context->data != nullptr) {
-    static_cast<RedisClient*>(p->context->data)->answer_too_large(kMaxAnswerBytes);
-  }
+  if (r->len - r->pos > kMaxAnswerBytes) static_cast<RedisClient*>(p->context->data)->answer_too_large();
 }
 
 void uv_events_poll(uv_poll_t* handle, int status, int events) {
@@ -105,6 +94,48 @@ void uv_events_cleanup(void* d) {
   p->context = nullptr;  // the context is being freed: no more calls into it
   uv_close(reinterpret_cast<uv_handle_t*>(&p->handle), [](uv_handle_t* h) { delete static_cast<UvEvents*>(h->data); });
 }
+
+}  // namespace
+
+// hiredis builds an answer through the reply functions its reader is given: these count what
+// one answer is built of (a new answer begins with a reply that has no parent) and refuse the
+// part past kMaxAnswerParts or kMaxAnswerBytes. The reader then fails with "out of memory" and
+// hiredis drops the connection; on_disconnect says why. The reader's privdata is the client.
+struct RedisClient::AnswerBounds {
+  static const redisReplyObjectFunctions* hiredis;  // the reader's own, which build the replies
+
+  static bool take(const redisReadTask* task, std::size_t bytes) {
+    auto* client = static_cast<RedisClient*>(task->privdata);
+    if (client == nullptr) return true;
+    Answer& a = client->answer_;
+    if (task->parent == nullptr) a = Answer{};
+    a.parts++;
+    a.bytes += bytes;
+    if (a.parts <= kMaxAnswerParts && a.bytes <= kMaxAnswerBytes) return true;
+    a.too_large = true;
+    return false;
+  }
+  static void* string(const redisReadTask* t, char* s, size_t len) {
+    return take(t, len) ? hiredis->createString(t, s, len) : nullptr;
+  }
+  static void* array(const redisReadTask* t, int elements) {
+    const std::size_t slots = static_cast<std::size_t>(std::max(elements, 0)) * sizeof(void*);
+    return take(t, slots) ? hiredis->createArray(t, elements) : nullptr;
+  }
+  static void* integer(const redisReadTask* t, long long v) { return take(t, 0) ? hiredis->createInteger(t, v) : nullptr; }
+  static void* nil(const redisReadTask* t) { return take(t, 0) ? hiredis->createNil(t) : nullptr; }
+  static void free_object(void* reply) { hiredis->freeObject(reply); }
+
+  static void install(redisAsyncContext* c, RedisClient* client) {
+    static redisReplyObjectFunctions bounded{string, array, integer, nil, free_object};
+    if (hiredis == nullptr) hiredis = c->c.reader->fn;  // the same static table for every context
+    c->c.reader->fn = &bounded;
+    c->c.reader->privdata = client;
+  }
+};
+const redisReplyObjectFunctions* RedisClient::AnswerBounds::hiredis = nullptr;
+
+namespace {
 
 bool attach(redisAsyncContext* ac, uv_loop_t* loop) {
   if (ac->ev.data != nullptr) return false;
@@ -255,6 +286,8 @@ void RedisClient::connect_to(const std::string& address) {
     return;
   }
   c->data = this;
+  answer_ = Answer{};
+  AnswerBounds::install(c, this);
   if (!attach(c, loop_)) {
     redisAsyncFree(c);
     note_trouble("cannot attach to the event loop");
@@ -327,7 +360,10 @@ void RedisClient::on_disconnect(const redisAsyncContext* ctx, int status) {
     }
     return;
   }
-  self->lost(status == REDIS_OK ? "the connection closed" : ctx->errstr, false);
+  self->lost(self->answer_.too_large ? too_large_why()
+             : status == REDIS_OK      ? "the connection closed"
+                                       : ctx->errstr,
+             false);
 }
 
 void RedisClient::lost(const std::string& why, bool free_it) {
@@ -352,9 +388,14 @@ void RedisClient::lost(const std::string& why, bool free_it) {
   }
 }
 
-void RedisClient::answer_too_large(std::size_t limit) {
+std::string RedisClient::too_large_why() {
+  return "an answer over " + std::to_string(kMaxAnswerBytes >> 20) + " MiB or " + std::to_string(kMaxAnswerParts) +
+         " parts (not one of ours: is it Redis?)";
+}
+
+void RedisClient::answer_too_large() {
   if (!ctx_) return;
-  lost("an answer went on past " + std::to_string(limit >> 20) + " MiB (not one of ours: is it Redis?)", true);
+  lost(too_large_why(), true);
 }
 
 void RedisClient::note_trouble(const std::string& why) {

@@ -56,12 +56,19 @@ class RedisClient {
   std::uint64_t losses() const { return losses_.load(); }
   // Sends a command; `done` (if any) gets its answer, or Failed. Arguments are binary-safe.
   void command(const std::vector<std::string>& args, Callback done = {});
-  // The adapter's (loop thread, outside hiredis's calls): an answer still unfinished after
-  // `limit` bytes. The connection is dropped as lost, and tried again later.
-  void answer_too_large(std::size_t limit);
+  // The adapter's (loop thread, outside hiredis's calls): an answer is over the bounds of one
+  // (see AnswerBounds). The connection is dropped as lost, and tried again later.
+  void answer_too_large();
 
  private:
   struct Pending;
+  struct AnswerBounds;
+  // What the answer hiredis is reading is built of so far (AnswerBounds counts it).
+  struct Answer {
+    std::size_t parts = 0, bytes = 0;
+    bool too_large = false;
+  };
+  static std::string too_large_why();
   static void on_timer(uv_timer_t* t);
   static void on_resolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
   static void on_connect(const redisAsyncContext* ctx, int status);
@@ -94,6 +101,7 @@ class RedisClient {
   std::uint64_t stop_deadline_ms_ = 0;  // stopping: when to give up on answers
   std::uint64_t next_attempt_ms_ = 0;   // down: when to try again
   std::function<void(bool)> on_change_;
+  Answer answer_;  // of the current connection
 };
 
 }  // namespace skirmish::server

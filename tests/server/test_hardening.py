@@ -448,6 +448,49 @@ class Floods(unittest.TestCase):
                 self.assertEqual(close_code(payload), 1000, payload)
             self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
 
+    def test_a_burst_read_whole_then_quiet_stays_open_past_the_flood_limit(self):
+        # The same burst with no close after it: handled to its end, then the client is quiet
+        # and served (a review: the first mend closed it at the sweep after its last pong).
+        with Daemon("--max-messages-per-second", "20", "--flood-close-ms", "2000", log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                s.sendall(b"".join(client_frame(0x1, b'{"type":"ping","t":%d}' % i) for i in range(70)))
+                seen = []
+                while len(seen) < 70:
+                    _, op, payload = reader.read_frame()
+                    self.assertNotEqual(op, 0x8, payload)
+                    if op == 0x1 and json.loads(payload)["type"] == "pong":
+                        seen.append(json.loads(payload)["t"])
+                time.sleep(1)  # (nothing to await: the daemon must *not* close it)
+                s.sendall(client_frame(0x9, b"still here"))
+                self.assertEqual(reader.read_until(0xA), b"still here")
+            self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
+
+    def test_bursts_sent_one_after_another_are_a_flood(self):
+        # A burst of 30 each time the last one's final pong comes: every burst is read whole,
+        # but it never stops, so it is closed as a flood.
+        with Daemon("--max-messages-per-second", "20", "--flood-close-ms", "2000", log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                deadline = time.monotonic() + 10
+                close = None
+                burst = 0
+                while close is None and time.monotonic() < deadline:
+                    s.sendall(b"".join(client_frame(0x1, b'{"type":"ping","t":%d}' % (burst * 30 + i))
+                                       for i in range(30)))
+                    last = burst * 30 + 29
+                    burst += 1
+                    while True:
+                        _, op, payload = reader.read_frame()
+                        if op == 0x8:
+                            close = payload
+                            break
+                        if op == 0x1 and (m := json.loads(payload))["type"] == "pong" and m["t"] == last:
+                            break
+                self.assertIsNotNone(close, "bursts without end were never closed")
+                self.assertEqual(close_code(close), 1008)
+            self.assertEqual(d.metrics()['skirmish_connections_ended_total{reason="flood"}'], 1)
+
     def test_a_sustained_flood_is_closed_with_1008_and_a_reason(self):
         with Daemon("--max-messages-per-second", "50", "--flood-close-ms", "1500", log_level="info") as d:
             with d.connect(timeout=20) as s:
