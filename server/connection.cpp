@@ -670,6 +670,12 @@ void Connection::on_sweep(std::uint64_t now_ms) {
 
 void Connection::check_liveness(std::uint64_t now_ms) {
   const auto& flow = config_.flow;
+  if (has_held_events() || rate_paused_) {
+    // Not reading: its messages wait their turn at the allowance. It was heard, and a pong
+    // would not be read; the clock starts again when reading does.
+    last_heard_ms_ = now_ms;
+    if (ping_sent_ms_ != 0) ping_sent_ms_ = now_ms;
+  }
   if (over_soft_since_ms_ != 0 && now_ms - over_soft_since_ms_ >= static_cast<std::uint64_t>(flow.slow_client_timeout_ms)) {
     drop_slow("slow_soft_limit", "too slow: send queue over the soft limit for too long");
     return;

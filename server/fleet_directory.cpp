@@ -93,6 +93,29 @@ end
 return out
 )lua";
 
+// The other processes' entries (KEYS), read within bounds: each as it is when it is a string of
+// at most ARGV[1] bytes and the answer so far leaves room for it within ARGV[2] bytes; its
+// length (an integer) when it is skipped; false (a nil) when it is gone or not a string. So one
+// foreign entry of any size costs the answer nothing (see RedisClient's bounds on answers).
+constexpr const char* kReadEntriesScript = R"lua(
+local out, total = {}, 0
+local most, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i, k in ipairs(KEYS) do
+  if redis.call('TYPE', k).ok ~= 'string' then
+    out[i] = false
+  else
+    local n = redis.call('STRLEN', k)
+    if n > most or total + n > budget then
+      out[i] = n
+    else
+      out[i] = redis.call('GET', k)
+      total = total + n
+    end
+  end
+end
+return out
+)lua";
+
 // Process ids are ours: random_hex(6). Anything else in the set is not one of ours.
 bool plausible_id(const std::string& id) {
   if (id.size() != 12) return false;
@@ -168,8 +191,12 @@ std::optional<FleetWorld> world_from_json(const json& w, const std::string& proc
 constexpr std::size_t kMaxWorldsPerProcess = 64;
 constexpr std::size_t kMaxFleetWorlds = 4096;
 // A process's entry is a few KiB (kMaxWorldsPerProcess worlds at most): a larger one is not
-// ours to parse every heartbeat (a 9 MB one held the loop 150-240 ms a beat).
+// ours to read every heartbeat (a 9 MB one held the loop 150-240 ms a beat).
 constexpr std::size_t kMaxEntryBytes = 64 * 1024;
+// All the entries read in one heartbeat, and the members of the set of processes read (more
+// would be more worlds than kMaxFleetWorlds anyway; only junk can make the set that large).
+constexpr std::size_t kMaxEntriesBytes = 8u << 20;
+constexpr std::size_t kMaxProcessesRead = 4096;
 
 }  // namespace
 
@@ -316,7 +343,9 @@ void FleetDirectory::publish() {
 }
 
 void FleetDirectory::refresh() {
-  redis_.command({"SMEMBERS", key("processes")}, [this](const RedisClient::Reply& members) {
+  // SRANDMEMBER with a count: the whole set when it holds no more than that, distinct members.
+  redis_.command({"SRANDMEMBER", key("processes"), std::to_string(kMaxProcessesRead)},
+                 [this](const RedisClient::Reply& members) {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (stopping_ || members.kind == RedisClient::Reply::Kind::Failed) return;  // Redis went: on_redis clears the view
     if (members.kind != RedisClient::Reply::Kind::Array) {
@@ -327,18 +356,22 @@ void FleetDirectory::refresh() {
       return;
     }
     std::vector<std::string> ids;
-    std::vector<std::string> mget{"MGET"};
+    std::vector<std::string> keys;
     for (const auto& m : members.elements) {
       if (m.kind != RedisClient::Reply::Kind::String || m.text == id_) continue;
       if (!plausible_id(m.text)) continue;  // not one of ours: left alone
       ids.push_back(m.text);
-      mget.push_back(key("process:" + m.text));
+      keys.push_back(key("process:" + m.text));
     }
     if (ids.empty()) {
       forget_others();
       return;
     }
-    redis_.command(mget, [this, ids](const RedisClient::Reply& entries) {
+    std::vector<std::string> read{"EVAL", kReadEntriesScript, std::to_string(keys.size())};
+    read.insert(read.end(), keys.begin(), keys.end());
+    read.push_back(std::to_string(kMaxEntryBytes));
+    read.push_back(std::to_string(kMaxEntriesBytes));
+    redis_.command(read, [this, ids](const RedisClient::Reply& entries) {
       std::lock_guard<std::recursive_mutex> relock(mutex_);
       if (stopping_ || entries.kind == RedisClient::Reply::Kind::Failed) return;
       if (entries.kind != RedisClient::Reply::Kind::Array || entries.elements.size() != ids.size()) {
@@ -351,14 +384,17 @@ void FleetDirectory::refresh() {
       std::vector<std::string> gone{"SREM", key("processes")};
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto& e = entries.elements[i];
-        if (e.kind != RedisClient::Reply::Kind::String) {
-          gone.push_back(ids[i]);  // its entry expired: it stopped beating
+        if (e.kind == RedisClient::Reply::Kind::Integer) {  // skipped by the script: not read
+          log_quietly("an oversized entry", "fleet: skipped the entry of process " + ids[i] + ": " +
+                                                std::to_string(e.integer) + " bytes" +
+                                                (static_cast<std::size_t>(e.integer) > kMaxEntryBytes
+                                                     ? ", over " + std::to_string(kMaxEntryBytes / 1024) + " KiB"
+                                                     : ", past " + std::to_string(kMaxEntriesBytes >> 20) +
+                                                           " MiB of entries read this heartbeat"));
           continue;
         }
-        if (e.text.size() > kMaxEntryBytes) {
-          log_quietly("an oversized entry", "fleet: skipped the entry of process " + ids[i] + ": " +
-                                                std::to_string(e.text.size()) + " bytes, over " +
-                                                std::to_string(kMaxEntryBytes / 1024) + " KiB");
+        if (e.kind != RedisClient::Reply::Kind::String) {
+          gone.push_back(ids[i]);  // its entry expired: it stopped beating
           continue;
         }
         const json doc = json::parse(e.text, nullptr, false);

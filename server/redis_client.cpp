@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace skirmish::server {
 
@@ -22,6 +23,7 @@ constexpr std::uint64_t kStopWaitMs = 1000;
 // a string still arriving, or the strings (and arrays' slots) of one answer together.
 constexpr std::size_t kMaxAnswerBytes = 16u << 20;
 constexpr std::size_t kMaxAnswerParts = 256u << 10;  // the replies one answer is built of
+constexpr std::size_t kMaxLineBytes = 64u << 10;     // a status, error, integer or length line
 
 RedisClient::Reply convert(const redisReply* r) {
   RedisClient::Reply out;
@@ -63,9 +65,14 @@ struct UvEvents {
 void uv_events_read(UvEvents* p) {
   redisAsyncHandleRead(p->context);  // its callbacks may free the context (cleanup clears it)
   if (p->context == nullptr || p->context->data == nullptr) return;
-  // What waits unparsed in hiredis's buffer: a bulk string is kept there until it is whole.
+  // What waits unparsed in hiredis's buffer: a bulk string is kept there until it is whole, a
+  // line (a status, an error, a length) until its end comes, and hiredis looks for that end
+  // from the line's start at every read: a line of ours is short.
   const redisReader* r = p->context->c.reader;
-  if (r->len - r->pos > kMaxAnswerBytes) static_cast<RedisClient*>(p->context->data)->answer_too_large();
+  const std::size_t unparsed = r->len - r->pos;
+  const bool endless_line =
+      unparsed > kMaxLineBytes && std::memchr(r->buf + r->pos, '\n', kMaxLineBytes) == nullptr;
+  if (unparsed > kMaxAnswerBytes || endless_line) static_cast<RedisClient*>(p->context->data)->answer_too_large();
 }
 
 void uv_events_poll(uv_poll_t* handle, int status, int events) {
@@ -389,8 +396,8 @@ void RedisClient::lost(const std::string& why, bool free_it) {
 }
 
 std::string RedisClient::too_large_why() {
-  return "an answer over " + std::to_string(kMaxAnswerBytes >> 20) + " MiB or " + std::to_string(kMaxAnswerParts) +
-         " parts (not one of ours: is it Redis?)";
+  return "an answer over " + std::to_string(kMaxAnswerBytes >> 20) + " MiB, of over " + std::to_string(kMaxAnswerParts) +
+         " parts or with a line over " + std::to_string(kMaxLineBytes >> 10) + " KiB (not one of ours: is it Redis?)";
 }
 
 void RedisClient::answer_too_large() {

@@ -466,6 +466,24 @@ class Floods(unittest.TestCase):
                 self.assertEqual(reader.read_until(0xA), b"still here")
             self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
 
+    def test_a_burst_waiting_its_turn_is_not_pinged_for_liveness(self):
+        # 2.5 s of pongs to give at 20 a second, with a liveness ping after 0.5 s of silence
+        # and 1 s for its answer: the client was heard, and a pong it sent would wait unread
+        # behind its burst (a review: the daemon dropped it as mute mid-burst).
+        with Daemon("--max-messages-per-second", "20", "--ping-interval-ms", "500", "--ping-timeout-ms", "1000",
+                    log_level="info") as d:
+            with d.connect(timeout=20) as s:
+                reader = open_websocket(s)
+                s.sendall(b"".join(client_frame(0x1, b'{"type":"ping","t":%d}' % i) for i in range(70)))
+                seen = []
+                while len(seen) < 70:
+                    _, op, payload = reader.read_frame()
+                    self.assertNotIn(op, (0x8, 0x9), payload)  # neither closed nor pinged mid-burst
+                    if op == 0x1 and json.loads(payload)["type"] == "pong":
+                        seen.append(json.loads(payload)["t"])
+                self.assertEqual(seen, list(range(70)))
+            self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="ping_timeout"}', 0), 0)
+
     def test_bursts_sent_one_after_another_are_a_flood(self):
         # A burst of 30 each time the last one's final pong comes: every burst is read whole,
         # but it never stops, so it is closed as a flood.
