@@ -116,6 +116,20 @@ end
 return out
 )lua";
 
+// The members of the set of processes (KEYS[1]) that look like our ids (see plausible_id), at
+// most ARGV[1] of them, in the set's own order: junk in the set never reaches us, however much
+// of it there is, and the view does not change from one heartbeat to the next.
+constexpr const char* kReadProcessesScript = R"lua(
+local out, most = {}, tonumber(ARGV[1])
+for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if #m == 12 and not m:find('[^0-9a-f]') then
+    out[#out + 1] = m
+    if #out == most then break end
+  end
+end
+return out
+)lua";
+
 // Process ids are ours: random_hex(6). Anything else in the set is not one of ours.
 bool plausible_id(const std::string& id) {
   if (id.size() != 12) return false;
@@ -193,8 +207,8 @@ constexpr std::size_t kMaxFleetWorlds = 4096;
 // A process's entry is a few KiB (kMaxWorldsPerProcess worlds at most): a larger one is not
 // ours to read every heartbeat (a 9 MB one held the loop 150-240 ms a beat).
 constexpr std::size_t kMaxEntryBytes = 64 * 1024;
-// All the entries read in one heartbeat, and the members of the set of processes read (more
-// would be more worlds than kMaxFleetWorlds anyway; only junk can make the set that large).
+// All the entries read in one heartbeat, and the processes read (more would be more worlds
+// than kMaxFleetWorlds anyway).
 constexpr std::size_t kMaxEntriesBytes = 8u << 20;
 constexpr std::size_t kMaxProcessesRead = 4096;
 
@@ -343,8 +357,7 @@ void FleetDirectory::publish() {
 }
 
 void FleetDirectory::refresh() {
-  // SRANDMEMBER with a count: the whole set when it holds no more than that, distinct members.
-  redis_.command({"SRANDMEMBER", key("processes"), std::to_string(kMaxProcessesRead)},
+  redis_.command({"EVAL", kReadProcessesScript, "1", key("processes"), std::to_string(kMaxProcessesRead)},
                  [this](const RedisClient::Reply& members) {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (stopping_ || members.kind == RedisClient::Reply::Kind::Failed) return;  // Redis went: on_redis clears the view

@@ -66,12 +66,12 @@ void uv_events_read(UvEvents* p) {
   redisAsyncHandleRead(p->context);  // its callbacks may free the context (cleanup clears it)
   if (p->context == nullptr || p->context->data == nullptr) return;
   // What waits unparsed in hiredis's buffer: a bulk string is kept there until it is whole, a
-  // line (a status, an error, a length) until its end comes, and hiredis looks for that end
-  // from the line's start at every read: a line of ours is short.
+  // line (a status, an error, a length) until its end ("\r\n") comes, and hiredis looks for
+  // that end from the line's start at every read: a line of ours is short.
   const redisReader* r = p->context->c.reader;
   const std::size_t unparsed = r->len - r->pos;
   const bool endless_line =
-      unparsed > kMaxLineBytes && std::memchr(r->buf + r->pos, '\n', kMaxLineBytes) == nullptr;
+      unparsed > kMaxLineBytes && memmem(r->buf + r->pos, kMaxLineBytes + 1, "\r\n", 2) == nullptr;
   if (unparsed > kMaxAnswerBytes || endless_line) static_cast<RedisClient*>(p->context->data)->answer_too_large();
 }
 

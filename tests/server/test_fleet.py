@@ -555,6 +555,9 @@ class Fleet(unittest.TestCase):
             self.redis.command("SET", f"skirmish:process:{pid}", json.dumps(entry), "PX", "60000")
             self.redis.command("SADD", "skirmish:processes", pid)
         self.redis.command("SADD", "skirmish:processes", b"\xff\xfenot-utf8", "../../etc")
+        # Junk by the ten thousand: never read, and the real processes still seen every time
+        # (a random 4,096 of the set, as a review found, would have missed them).
+        self.redis.command("SADD", "skirmish:processes", *[f"junk-{i}" for i in range(50_000)])
         # Every process has read the hostile entries once it lists the worlds of the one entry
         # that is only too long (the others are refused whole).
         for d in daemons:
@@ -938,6 +941,10 @@ class Fleet(unittest.TestCase):
         # hiredis looks for a line's end from its start at every read: 16 MiB of one line
         # would be gigabytes of searching. A line of ours is short.
         self._endless_answer(b"+", b"a" * (1 << 16), most=8 << 20)
+
+    def test_an_endless_line_with_lone_newlines_is_cut_off(self):
+        # A line ends at "\r\n" only: lone "\n" in it do not end it.
+        self._endless_answer(b"+", b"a\n" * (1 << 15), most=8 << 20)
 
     def _endless_answer(self, head, chunk, most=100 << 20):
         listener = socket.create_server(("127.0.0.1", 0))
