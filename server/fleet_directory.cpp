@@ -357,7 +357,8 @@ void FleetDirectory::publish() {
 }
 
 void FleetDirectory::refresh() {
-  redis_.command({"EVAL", kReadProcessesScript, "1", key("processes"), std::to_string(kMaxProcessesRead)},
+  // One more than kMaxProcessesRead: this process's own id is among them.
+  redis_.command({"EVAL", kReadProcessesScript, "1", key("processes"), std::to_string(kMaxProcessesRead + 1)},
                  [this](const RedisClient::Reply& members) {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
     if (stopping_ || members.kind == RedisClient::Reply::Kind::Failed) return;  // Redis went: on_redis clears the view
@@ -373,6 +374,7 @@ void FleetDirectory::refresh() {
     for (const auto& m : members.elements) {
       if (m.kind != RedisClient::Reply::Kind::String || m.text == id_) continue;
       if (!plausible_id(m.text)) continue;  // not one of ours: left alone
+      if (ids.size() == kMaxProcessesRead) break;  // (the script's bound, should something else answer)
       ids.push_back(m.text);
       keys.push_back(key("process:" + m.text));
     }
@@ -398,6 +400,8 @@ void FleetDirectory::refresh() {
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto& e = entries.elements[i];
         if (e.kind == RedisClient::Reply::Kind::Integer) {  // skipped by the script: not read
+          // Past the heartbeat's budget it is a live process all the same (its worlds unread).
+          if (static_cast<std::size_t>(e.integer) <= kMaxEntryBytes) alive++;
           log_quietly("an oversized entry", "fleet: skipped the entry of process " + ids[i] + ": " +
                                                 std::to_string(e.integer) + " bytes" +
                                                 (static_cast<std::size_t>(e.integer) > kMaxEntryBytes

@@ -106,8 +106,10 @@ void uv_events_cleanup(void* d) {
 
 // hiredis builds an answer through the reply functions its reader is given: these count what
 // one answer is built of (a new answer begins with a reply that has no parent) and refuse the
-// part past kMaxAnswerParts or kMaxAnswerBytes. The reader then fails with "out of memory" and
-// hiredis drops the connection; on_disconnect says why. The reader's privdata is the client.
+// part past kMaxAnswerParts or kMaxAnswerBytes, and an answer no command of ours waits for
+// (hiredis 0.14 asserts, aborting the whole process, on one that is not an error). The reader
+// then fails with "out of memory" and hiredis drops the connection; on_disconnect says why.
+// The reader's privdata is the client.
 struct RedisClient::AnswerBounds {
   static const redisReplyObjectFunctions* hiredis;  // the reader's own, which build the replies
 
@@ -115,11 +117,18 @@ struct RedisClient::AnswerBounds {
     auto* client = static_cast<RedisClient*>(task->privdata);
     if (client == nullptr) return true;
     Answer& a = client->answer_;
-    if (task->parent == nullptr) a = Answer{};
+    if (task->parent == nullptr) {
+      a = Answer{};
+      // outstanding_ is exact here: on_reply counts an answer down only once it is built.
+      if (client->outstanding_ == 0 && task->type != REDIS_REPLY_ERROR) {
+        a.refused = Refusal::Unasked;
+        return false;
+      }
+    }
     a.parts++;
     a.bytes += bytes;
     if (a.parts <= kMaxAnswerParts && a.bytes <= kMaxAnswerBytes) return true;
-    a.too_large = true;
+    a.refused = Refusal::TooLarge;
     return false;
   }
   static void* string(const redisReadTask* t, char* s, size_t len) {
@@ -367,9 +376,11 @@ void RedisClient::on_disconnect(const redisAsyncContext* ctx, int status) {
     }
     return;
   }
-  self->lost(self->answer_.too_large ? too_large_why()
-             : status == REDIS_OK      ? "the connection closed"
-                                       : ctx->errstr,
+  self->lost(self->answer_.refused == Refusal::TooLarge ? too_large_why()
+             : self->answer_.refused == Refusal::Unasked
+                 ? "it answered a command we did not send (not one of ours: is it Redis?)"
+             : status == REDIS_OK ? "the connection closed"
+                                  : ctx->errstr,
              false);
 }
 
@@ -402,6 +413,13 @@ std::string RedisClient::too_large_why() {
 
 void RedisClient::answer_too_large() {
   if (!ctx_) return;
+  if (stopping_) {  // no reconnect, no "lost" to tell: the stop's timer closes what is left
+    redisAsyncContext* c = ctx_;
+    ctx_ = nullptr;
+    c->data = nullptr;
+    redisAsyncFree(c);
+    return;
+  }
   lost(too_large_why(), true);
 }
 

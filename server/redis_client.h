@@ -63,10 +63,12 @@ class RedisClient {
  private:
   struct Pending;
   struct AnswerBounds;
-  // What the answer hiredis is reading is built of so far (AnswerBounds counts it).
+  // What the answer hiredis is reading is built of so far (AnswerBounds counts it), and why it
+  // was refused.
+  enum class Refusal { None, TooLarge, Unasked };
   struct Answer {
     std::size_t parts = 0, bytes = 0;
-    bool too_large = false;
+    Refusal refused = Refusal::None;
   };
   static std::string too_large_why();
   static void on_timer(uv_timer_t* t);

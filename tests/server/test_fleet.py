@@ -946,6 +946,54 @@ class Fleet(unittest.TestCase):
         # A line ends at "\r\n" only: lone "\n" in it do not end it.
         self._endless_answer(b"+", b"a\n" * (1 << 15), most=8 << 20)
 
+    def test_an_answer_to_nothing_we_sent_is_refused_without_a_crash(self):
+        # hiredis 0.14 asserts on a reply no callback waits for: one more answer than we asked
+        # for, from something at the Redis address, would have aborted the daemon (a review
+        # found it). A proxy to the real Redis puts one in while the connection is quiet.
+        import threading
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+        listener.settimeout(10)
+        last = [time.monotonic()]
+        injected = threading.Event()
+
+        def pump(src, dst):
+            try:
+                while data := src.recv(65536):
+                    last[0] = time.monotonic()
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        def serve():
+            conn, _ = listener.accept()
+            upstream = socket.create_connection(("127.0.0.1", self.redis.port))
+            accepted = last[0] = time.monotonic()
+            threading.Thread(target=pump, args=(conn, upstream), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, conn), daemon=True).start()
+            deadline = accepted + 10
+            while time.monotonic() < deadline:
+                # Up (PING answered, a heartbeat done), then quiet for 0.2 s: all answered.
+                if time.monotonic() - accepted > 1.0 and time.monotonic() - last[0] > 0.2:
+                    conn.sendall(b"+OK\r\n")
+                    injected.set()
+                    return
+                time.sleep(0.02)
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        d = self.start_daemon(worlds=1, redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}")
+        poll_until(redis_is([d], "up"), BACK_WITHIN, "/healthz saying Redis is up through the proxy")
+        self.assertTrue(injected.wait(10), "no quiet moment to answer nothing in")
+        line = d.wait_for_log(r"lost Redis.*it answered a command we did not send", timeout=5)
+        self.assertIn("is it Redis", line)
+        self.assertIsNone(d.proc.poll(), "".join(d.lines[-20:]))
+        self.assertEqual(http_json(d.port, "/healthz")[0], 200)
+
     def _endless_answer(self, head, chunk, most=100 << 20):
         listener = socket.create_server(("127.0.0.1", 0))
         self.addCleanup(listener.close)
