@@ -400,14 +400,14 @@ void FleetDirectory::refresh() {
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto& e = entries.elements[i];
         if (e.kind == RedisClient::Reply::Kind::Integer) {  // skipped by the script: not read
+          const bool oversized = static_cast<std::size_t>(e.integer) > kMaxEntryBytes;
           // Past the heartbeat's budget it is a live process all the same (its worlds unread).
-          if (static_cast<std::size_t>(e.integer) <= kMaxEntryBytes) alive++;
+          if (!oversized) alive++;
+          const std::string why = oversized ? "over " + std::to_string(kMaxEntryBytes / 1024) + " KiB"
+                                            : "past " + std::to_string(kMaxEntriesBytes >> 20) +
+                                                  " MiB of entries read this heartbeat";
           log_quietly("an oversized entry", "fleet: skipped the entry of process " + ids[i] + ": " +
-                                                std::to_string(e.integer) + " bytes" +
-                                                (static_cast<std::size_t>(e.integer) > kMaxEntryBytes
-                                                     ? ", over " + std::to_string(kMaxEntryBytes / 1024) + " KiB"
-                                                     : ", past " + std::to_string(kMaxEntriesBytes >> 20) +
-                                                           " MiB of entries read this heartbeat"));
+                                                std::to_string(e.integer) + " bytes, " + why);
           continue;
         }
         if (e.kind != RedisClient::Reply::Kind::String) {

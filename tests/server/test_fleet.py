@@ -16,6 +16,7 @@ import http.client
 import json
 import re
 import socket
+import threading
 import time
 import unittest
 from urllib.parse import parse_qs, quote, urlsplit
@@ -950,7 +951,6 @@ class Fleet(unittest.TestCase):
         # hiredis 0.14 asserts on a reply no callback waits for: one more answer than we asked
         # for, from something at the Redis address, would have aborted the daemon (a review
         # found it). A proxy to the real Redis puts one in while the connection is quiet.
-        import threading
         listener = socket.create_server(("127.0.0.1", 0))
         self.addCleanup(listener.close)
         listener.settimeout(10)
@@ -1014,7 +1014,6 @@ class Fleet(unittest.TestCase):
                 except OSError:
                     pass  # the daemon closed the connection
                 sent.append(total)
-        import threading
         server = threading.Thread(target=serve, daemon=True)
         server.start()
         d = self.start_daemon(worlds=1, redis_url=f"redis://127.0.0.1:{listener.getsockname()[1]}")

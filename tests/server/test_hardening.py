@@ -422,20 +422,26 @@ class Floods(unittest.TestCase):
                 self.assertEqual(numbers, sorted(numbers), "pongs out of order")
             self.assertGreater(d.metrics()["skirmish_pings_coalesced_total"], 0)
 
-    def test_a_burst_over_the_allowance_waits_and_loses_nothing(self):
-        # 300 messages at 100 a second: slowed for 2 s, then quiet; not a flood to close at 4 s.
-        with Daemon("--max-messages-per-second", "100", "--flood-close-ms", "4000", log_level="info") as d:
+    def assert_burst_then_quiet_is_served(self, rate, flood_ms, n, quiet_s):
+        """A burst of n pings at `rate` a second with a flood limit of `flood_ms`: every pong, in
+        order; then the client is quiet for `quiet_s` and still served, never closed as a flood.
+        The daemon's metrics at the end."""
+        with Daemon("--max-messages-per-second", str(rate), "--flood-close-ms", str(flood_ms), log_level="info") as d:
             with d.connect(timeout=20) as s:
                 reader = open_websocket(s)
-                seen, _ = ping_burst(s, reader, 300, forbid=(0x8,))
-                self.assertEqual(seen, list(range(300)))
-                # Quiet after the burst: still open and served well past the flood limit.
-                time.sleep(3)  # (nothing to await: the daemon must *not* act)
-                s.sendall(client_frame(0x9, b"after"))
-                self.assertEqual(reader.read_until(0xA), b"after")
-                m = d.metrics()
-                self.assertGreater(m["skirmish_reads_paused_total"], 0)
-                self.assertEqual(m.get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
+                seen, _ = ping_burst(s, reader, n, forbid=(0x8,))
+                self.assertEqual(seen, list(range(n)))
+                time.sleep(quiet_s)  # (nothing to await: the daemon must *not* act)
+                s.sendall(client_frame(0x9, b"still here"))
+                self.assertEqual(reader.read_until(0xA), b"still here")
+            m = d.metrics()
+            self.assertEqual(m.get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
+            return m
+
+    def test_a_burst_over_the_allowance_waits_and_loses_nothing(self):
+        # 300 messages at 100 a second: slowed for 2 s, then quiet; not a flood to close at 4 s.
+        m = self.assert_burst_then_quiet_is_served(100, 4000, 300, quiet_s=3)
+        self.assertGreater(m["skirmish_reads_paused_total"], 0)
 
     def test_a_burst_read_whole_is_handled_to_its_close_past_the_flood_limit(self):
         # 70 pings and a close in one write at 20 a second: 2.5 s to handle, past the 2 s flood
@@ -452,17 +458,10 @@ class Floods(unittest.TestCase):
             self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
 
     def test_a_burst_read_whole_then_quiet_stays_open_past_the_flood_limit(self):
-        # The same burst with no close after it: handled to its end, then the client is quiet
-        # and served (a review: the first mend closed it at the sweep after its last pong).
-        with Daemon("--max-messages-per-second", "20", "--flood-close-ms", "2000", log_level="info") as d:
-            with d.connect(timeout=20) as s:
-                reader = open_websocket(s)
-                seen, _ = ping_burst(s, reader, 70, forbid=(0x8,))
-                self.assertEqual(seen, list(range(70)))
-                time.sleep(1)  # (nothing to await: the daemon must *not* close it)
-                s.sendall(client_frame(0x9, b"still here"))
-                self.assertEqual(reader.read_until(0xA), b"still here")
-            self.assertEqual(d.metrics().get('skirmish_connections_ended_total{reason="flood"}', 0), 0)
+        # The same burst with no close after it: handled to its end (2.5 s, past the 2 s limit),
+        # then the client is quiet and served (a review: the first mend closed it at the sweep
+        # after its last pong).
+        self.assert_burst_then_quiet_is_served(20, 2000, 70, quiet_s=1)
 
     def test_a_burst_waiting_its_turn_is_not_pinged_for_liveness(self):
         # 2.5 s of pongs to give at 20 a second, with a liveness ping after 0.5 s of silence
