@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -358,17 +359,37 @@ std::size_t edit_distance(const std::string& a, const std::string& b, std::size_
 
 std::vector<std::string> misspelt_environment(const std::vector<std::string>& names) {
   std::vector<std::string> settings{"SKIRMISH_CONFIG"};
+  // What a file-only key's variable would be called, were there one.
+  std::vector<std::pair<std::string, std::string>> file_only;
   for (const auto& o : options()) {
-    if (!o.env.empty()) settings.push_back(o.env);
+    if (!o.env.empty()) {
+      settings.push_back(o.env);
+    } else {
+      std::string guess = "SKIRMISH_" + o.key.substr(o.key.rfind('.') + 1);
+      std::transform(guess.begin(), guess.end(), guess.begin(), [](unsigned char c) { return std::toupper(c); });
+      file_only.emplace_back(std::move(guess), o.key);
+    }
   }
+  // One name is the other and more words: SKIRMISH_REDIS for SKIRMISH_REDIS_URL.
+  const auto words_of = [](const std::string& longer, const std::string& shorter) {
+    return longer.size() > shorter.size() && longer.compare(0, shorter.size(), shorter) == 0 &&
+           longer[shorter.size()] == '_';
+  };
   std::vector<std::string> out;
   for (const auto& name : names) {
     if (name.rfind("SKIRMISH_", 0) != 0) continue;
     if (std::find(settings.begin(), settings.end(), name) != settings.end()) continue;
+    std::string upper = name;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (const auto f = std::find_if(file_only.begin(), file_only.end(), [&](const auto& g) { return g.first == upper; });
+        f != file_only.end()) {
+      out.push_back(name + " is not a setting (" + f->second + " is set in the config file only); ignored");
+      continue;
+    }
     const std::string* nearest = nullptr;
     std::size_t nearest_distance = 3;
     for (const auto& s : settings) {
-      const std::size_t d = edit_distance(name, s, 2);
+      const std::size_t d = s == upper || words_of(s, upper) || words_of(upper, s) ? 0 : edit_distance(upper, s, 2);
       if (d < nearest_distance) nearest = &s, nearest_distance = d;
     }
     if (nearest) out.push_back(name + " is not a setting (did you mean " + *nearest + "?); ignored");

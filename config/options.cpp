@@ -148,8 +148,14 @@ std::string check_monster_kinds(const json& v) {
       }
       if (!whole && k[field].get<double>() > kFloatMax) return where + "needs \"" + field + "\" within float range";
     }
+    // Optional, and 0 allowed: how far from the camp's centre this kind spawns at least.
+    if (k.contains("camp_distance") &&
+        (!k["camp_distance"].is_number() || !(k["camp_distance"].get<double>() >= 0) ||
+         k["camp_distance"].get<double>() > kFloatMax)) {
+      return where + "needs \"camp_distance\" as a number from 0 (optional)";
+    }
     for (auto it = k.begin(); it != k.end(); ++it) {
-      bool known = it.key() == "name";
+      bool known = it.key() == "name" || it.key() == "camp_distance";
       for (const char* field : kPositive) known = known || it.key() == field;
       if (!known) return where + "unknown field \"" + it.key() + "\"";
     }
@@ -163,7 +169,7 @@ json monster_kinds_to_json(const std::vector<game::MonsterKind>& kinds) {
     out.push_back({{"name", k.name}, {"speed", k.speed}, {"max_hp", k.max_hp}, {"damage", k.damage},
                    {"attack_range", k.attack_range}, {"aggro_radius", k.aggro_radius},
                    {"leash_range", k.leash_range}, {"attack_cooldown_ms", k.attack_cooldown_ms},
-                   {"respawn_ms", k.respawn_ms}, {"weight", k.weight}});
+                   {"respawn_ms", k.respawn_ms}, {"weight", k.weight}, {"camp_distance", k.camp_distance}});
   }
   return out;
 }
@@ -182,6 +188,7 @@ std::vector<game::MonsterKind> monster_kinds_from_json(const json& v) {
     m.attack_cooldown_ms = k["attack_cooldown_ms"].get<int>();
     m.respawn_ms = k["respawn_ms"].get<int>();
     m.weight = k["weight"].get<int>();
+    m.camp_distance = k.value("camp_distance", 0.0f);
     kinds.push_back(std::move(m));
   }
   return kinds;
@@ -212,7 +219,7 @@ std::vector<Option> build_options() {
                       "leave away in a world at once, waiting for their tokens (past that, its longest away goes)",
                       [](Config& c) -> auto& { return c.server.max_connections_per_ip; }));
   o.push_back(integer("server.shutdown_grace_ms", "SKIRMISH_SHUTDOWN_GRACE_MS", "--shutdown-grace-ms", 0, kMaxMs,
-                      "on SIGINT/SIGTERM, how long to wait for WebSocket close handshakes (and requests half-received); for its first half, at most 1 s, a request on a kept-alive connection is still answered, so that polling clients hear of the stop",
+                      "on SIGINT/SIGTERM/SIGHUP/SIGQUIT, how long to wait for WebSocket close handshakes (and requests half-received); for its first half, at most 1 s, a request on a kept-alive connection is still answered, so that polling clients hear of the stop",
                       [](Config& c) -> auto& { return c.server.shutdown_grace_ms; }));
   o.push_back(integer("server.close_timeout_ms", "SKIRMISH_CLOSE_TIMEOUT_MS", "--close-timeout-ms", 1, kMaxMs,
                       "how long a closing WebSocket may take to answer our close frame",
@@ -377,7 +384,7 @@ std::vector<Option> build_options() {
                    "health every 2 s, players, shutdown; auto = when AGONES_SDK_HTTP_PORT is set",
                    [](Config& c) -> auto& { return c.fleet.agones; }));
   o.push_back(secret_url(checked(text("fleet.redis_url", "SKIRMISH_REDIS_URL", "--redis-url", ValueKind::String, {},
-                                      "redis://[[user]:password@]host:port of the fleet's directory (worlds, seat "
+                                      "redis://[[user]:password@]host[:port] (6379 by default) of the fleet's directory (worlds, seat "
                                       "reservations, player records); a password is better given in the environment or "
                                       "the file than on the command line; empty: no fleet",
                                       [](Config& c) -> auto& { return c.fleet.redis_url; }),
@@ -392,7 +399,7 @@ std::vector<Option> build_options() {
     Option kinds;
     kinds.key = "game.monster_kinds";
     kinds.help = "monster kinds: name, speed, max_hp, damage, attack_range, aggro_radius, leash_range, "
-                 "attack_cooldown_ms, respawn_ms, weight (file only)";
+                 "attack_cooldown_ms, respawn_ms, weight, and optionally camp_distance (file only)";
     kinds.kind = ValueKind::Json;
     kinds.check = check_monster_kinds;
     kinds.set = [](Config& c, const json& v) { c.game.monster_kinds = monster_kinds_from_json(v); };

@@ -7,10 +7,13 @@ namespace skirmish::game {
 
 std::vector<MonsterKind> default_monster_kinds() {
   return {
-      // name, speed, max_hp, damage, attack_range, aggro, leash, cooldown, respawn, weight
-      {"slime", 60, 40, 5, 50, 120, 400, 1200, 8000, 5},
-      {"wolf", 170, 60, 8, 60, 220, 700, 800, 10000, 3},
-      {"ogre", 90, 250, 25, 80, 160, 500, 2000, 20000, 2},
+      // name, speed, max_hp, damage, attack_range, aggro, leash, cooldown, respawn, weight,
+      // camp_distance. In the default 3200 x 3200 world the camp's edge is 250 from its
+      // centre: a wolf wandering 150 from a spawn 850 away notices a player 220 from it, so
+      // the first 200 or so beyond the edge belong to slimes; ogres keep beyond 1100.
+      {"slime", 60, 40, 5, 50, 120, 400, 1200, 8000, 5, 0},
+      {"wolf", 170, 60, 8, 60, 220, 700, 800, 10000, 3, 850},
+      {"ogre", 90, 250, 25, 80, 160, 500, 2000, 20000, 2, 1100},
   };
 }
 
@@ -33,7 +36,7 @@ std::optional<std::string> validate_config(const GameConfig& cfg) {
     if (!non_negative_finite(k.speed) || k.max_hp <= 0 || k.damage < 0 ||
         !non_negative_finite(k.attack_range) || !non_negative_finite(k.aggro_radius) ||
         !non_negative_finite(k.leash_range) || k.attack_cooldown_ms < 0 ||
-        k.respawn_ms < 0 || k.weight < 0)
+        k.respawn_ms < 0 || k.weight < 0 || !non_negative_finite(k.camp_distance))
       return "monster kind '" + k.name + "' has a negative or invalid field";
     total_weight += k.weight;
   }

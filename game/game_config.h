@@ -19,6 +19,11 @@ struct MonsterKind {
   int attack_cooldown_ms = 1000;
   int respawn_ms = 10000;
   int weight = 1;            // relative share of the random spawns
+  // Random spawns of this kind keep at least this far from the camp's centre (0: anywhere
+  // outside the camp's margin), so that difficulty grows with the distance from the camp:
+  // a newcomer stepping out meets slimes first, not a wolf pack or an ogre. Without a camp
+  // (safe_zone_radius 0) it is not used.
+  float camp_distance = 0;
 };
 
 // An axis-aligned rectangle no entity may enter. Its edges count as outside, so an
@@ -28,7 +33,8 @@ struct Obstacle {
 };
 
 // Slime, wolf and ogre: a weak common one, a fast one the player can still outrun
-// (170 < player_speed 200) and a rare tank that punishes standing still.
+// (170 < player_speed 200) and a rare tank that punishes standing still; wolves keep
+// farther from the camp than slimes, ogres farther still.
 std::vector<MonsterKind> default_monster_kinds();
 
 struct GameConfig {

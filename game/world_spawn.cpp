@@ -73,14 +73,27 @@ uint16_t World::pick_monster_kind() {
 }
 
 void World::spawn_random_monsters() {
-  // Far enough from the safe zone that wandering never takes a monster into it.
+  // Far enough from the safe zone that wandering never takes a monster into it, and as far
+  // as its kind's camp_distance. Where the map has no such spot (a small world), the farthest
+  // of the candidates tried.
   const float keep_out = safe_radius_ > 0 ? safe_radius_ + cfg_.monster_wander_radius + kSpawnMargin : 0;
   for (int n = 0; n < cfg_.monster_count; ++n) {
     const uint16_t kind = pick_monster_kind();
-    float x = 0, y = 0;
+    const float least = safe_radius_ > 0 ? std::max(keep_out, cfg_.monster_kinds[kind].camp_distance) : 0;
+    float x = 0, y = 0, best_x = 0, best_y = 0, best = -1;
     for (int t = 0; t < kOpenSpotTries; ++t) {
       random_open_spot(kSpawnMargin, x, y);
-      if (keep_out == 0 || std::hypot(x - safe_zone_x(), y - safe_zone_y()) > keep_out) break;
+      const float d = std::hypot(x - safe_zone_x(), y - safe_zone_y());
+      if (least == 0 || d > least) break;
+      if (d > best) {
+        best = d;
+        best_x = x;
+        best_y = y;
+      }
+      if (t + 1 == kOpenSpotTries) {
+        x = best_x;
+        y = best_y;
+      }
     }
     add_monster_at(kind, x, y);
   }

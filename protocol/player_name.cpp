@@ -48,6 +48,7 @@ constexpr Range kCombining[] = {
 std::string clean_player_name(std::string_view raw) {
   std::string out;
   std::size_t visible_end = 0;  // out's size after its last non-blank character
+  std::size_t chars = 0;        // characters kept (a mark is part of the one before it)
   int marks = 0;                // combining marks on the current character so far
   bool has_base = false;        // a character that marks could sit on
   for (std::size_t i = 0; i < raw.size();) {
@@ -67,6 +68,7 @@ std::string clean_player_name(std::string_view raw) {
       if (blank && visible_end == 0) continue;  // leading blanks
     }
     if (out.size() + len > kMaxNameBytes) break;
+    if (!in(kCombining, cp) && ++chars > kMaxNameChars) break;
     out += bytes;
     if (has_base) visible_end = out.size();
   }

@@ -57,7 +57,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "skirmishd: configuration error: %s\n", e.what());
     return 2;
   }
+  std::vector<std::string> environment_names;
+  for (char** e = environ; *e; ++e) environment_names.emplace_back(*e, std::strcspn(*e, "="));
+  const auto misspelt = config::misspelt_environment(environment_names);
   if (loaded.exit_now) {
+    // --print-config is how an operator checks a configuration: it says what was ignored too.
+    for (const auto& line : misspelt) std::fprintf(stderr, "skirmishd: warning: %s\n", line.c_str());
     std::fputs(loaded.output.c_str(), loaded.exit_code == 0 ? stdout : stderr);
     return loaded.exit_code;
   }
@@ -65,9 +70,7 @@ int main(int argc, char** argv) {
   // A peer that resets its connection must cost us an EPIPE from write(), not the process.
   std::signal(SIGPIPE, SIG_IGN);
   server::setup_logging(cfg.server.log_level);
-  std::vector<std::string> environment_names;
-  for (char** e = environ; *e; ++e) environment_names.emplace_back(*e, std::strcspn(*e, "="));
-  for (const auto& line : config::misspelt_environment(environment_names)) spdlog::warn("{}", line);
+  for (const auto& line : misspelt) spdlog::warn("{}", line);
   const std::size_t descriptor_cap = connections_the_file_limit_allows(cfg);
 
   // Agones sets AGONES_SDK_HTTP_PORT in a game server's container; fleet.agones decides.

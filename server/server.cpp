@@ -55,7 +55,10 @@ Server::Server(uv_loop_t* loop, const config::Config& config)
   uv_signal_init(loop_, &sigint_);
   uv_signal_init(loop_, &sigterm_);
   uv_signal_init(loop_, &sighup_);
-  sigint_.data = sigterm_.data = sighup_.data = this;
+  uv_signal_init(loop_, &sigquit_);
+  uv_signal_init(loop_, &sigusr1_);
+  uv_signal_init(loop_, &sigusr2_);
+  sigint_.data = sigterm_.data = sighup_.data = sigquit_.data = sigusr1_.data = sigusr2_.data = this;
   started_ms_ = monotonic_ms();
   const std::size_t n = loop_count(config_);
   loop_cpus_ = loop_cpus(config_.server.pin_loops, n, allowed_cpus());
@@ -164,6 +167,11 @@ bool Server::listen() {
 
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  // SIGQUIT stops gracefully too (nginx's graceful stop; by default it would dump core and
+  // lose every player since the last save), and the user signals are only logged.
+  uv_signal_start(&sigquit_, on_signal, SIGQUIT);
+  uv_signal_start(&sigusr1_, on_ignored_signal, SIGUSR1);
+  uv_signal_start(&sigusr2_, on_ignored_signal, SIGUSR2);
   // SIGHUP only if it is not ignored: `nohup skirmishd` means "keep running when the terminal
   // closes", and libuv would install its handler over that.
   struct sigaction hup{};
@@ -426,7 +434,7 @@ protocol::HttpResponse Server::metrics_response(const protocol::HttpRequest& req
   m.counter("skirmish_connections_total", "TCP connections accepted", static_cast<double>(st.connections_total));
   m.counter("skirmish_accept_failures_total", "connections that could not be taken (out of descriptors, mostly)",
             static_cast<double>(accept_failures_.load()));
-  m.labelled("counter", "skirmish_connections_rejected_total", "connections refused before any request", "reason",
+  m.labelled("counter", "skirmish_connections_rejected_total", "connections refused over the limits: at accept, or at the first request when a trusted proxy names the client", "reason",
              st.rejected_by_reason);
   m.counter("skirmish_http_requests_total", "HTTP requests answered", static_cast<double>(st.http_requests));
   m.counter("skirmish_websockets_opened_total", "WebSocket handshakes accepted", static_cast<double>(st.websockets_opened));
@@ -506,9 +514,29 @@ void Server::finish_deferred(ConnId id, protocol::HttpResponse response, std::fu
   }
 }
 
+namespace {
+
+const char* signal_name(int signum) {
+  switch (signum) {
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    case SIGQUIT: return "SIGQUIT";
+    case SIGUSR1: return "SIGUSR1";
+    case SIGUSR2: return "SIGUSR2";
+    default: return "SIGTERM";
+  }
+}
+
+}  // namespace
+
+void Server::on_ignored_signal(uv_signal_t*, int signum) {
+  spdlog::warn("received {}: ignored (SIGTERM, SIGINT, SIGHUP or SIGQUIT stop the server, saving its players)",
+               signal_name(signum));
+}
+
 void Server::on_signal(uv_signal_t* s, int signum) {
   auto* self = static_cast<Server*>(s->data);
-  const char* name = signum == SIGINT ? "SIGINT" : signum == SIGHUP ? "SIGHUP" : "SIGTERM";
+  const char* name = signal_name(signum);
   if (!self->shutting_down()) {
     spdlog::info("received {}, shutting down", name);
     self->begin_shutdown();
@@ -516,7 +544,7 @@ void Server::on_signal(uv_signal_t* s, int signum) {
   }
   // A second signal (Ctrl-C again) means "now": the players are still saved, but nobody's
   // close handshake is waited for any longer.
-  spdlog::warn("received {} again: dropping every connection now", name);
+  spdlog::warn("received {} while stopping: dropping every connection now", name);
   for (std::size_t k = 1; k < self->loops_.size(); ++k) {
     ConnectionLoop* l = self->loops_[k].get();
     l->post([l] { l->drop_all(); });
@@ -571,7 +599,8 @@ void Server::finish_shutdown() {
   // process) at once: the rest of the stop (the loops' threads joined) is short, and its exit
   // status is the save's, so each is ignored the moment its handle goes (between the two
   // calls, under a microsecond, a signal still ends the process).
-  for (auto [handle, signum] : {std::pair{&sigint_, SIGINT}, std::pair{&sigterm_, SIGTERM}, std::pair{&sighup_, SIGHUP}}) {
+  for (auto [handle, signum] : {std::pair{&sigint_, SIGINT}, std::pair{&sigterm_, SIGTERM}, std::pair{&sighup_, SIGHUP},
+                                std::pair{&sigquit_, SIGQUIT}, std::pair{&sigusr1_, SIGUSR1}, std::pair{&sigusr2_, SIGUSR2}}) {
     uv_close(reinterpret_cast<uv_handle_t*>(handle), nullptr);
     std::signal(signum, SIG_IGN);
   }

@@ -119,6 +119,7 @@ class Server final : public AppHost, private ConnectionLoop::Owner {
   static void on_connection(uv_stream_t* listener, int status);
   void accept_failed(const char* what, int uv_error);
   static void on_signal(uv_signal_t* s, int signum);
+  static void on_ignored_signal(uv_signal_t* s, int signum);
 
   bool listen_on(uv_tcp_t& tcp, const std::string& host, int port, bool ipv6_only);
   void start_io_threads();
@@ -160,6 +161,11 @@ class Server final : public AppHost, private ConnectionLoop::Owner {
   uv_signal_t sigint_;
   uv_signal_t sigterm_;
   uv_signal_t sighup_;
+  uv_signal_t sigquit_;
+  // Signals whose default would end the process without saving (an operator's logrotate hook
+  // sending nginx's USR1): logged and ignored.
+  uv_signal_t sigusr1_;
+  uv_signal_t sigusr2_;
   std::atomic<bool> shutting_down_{false};
   bool stopped_ = false;
   std::uint64_t started_ms_ = 0;

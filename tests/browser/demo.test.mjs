@@ -895,6 +895,14 @@ try {
     await p.click('#play');
     await waitFor(p, () => window.skirmish.joined && window.skirmish.me !== null, undefined, 10000);
   };
+  // "leave" asks first (play-test: one stray tap ended a player and its score): the first
+  // click only changes its label, the second leaves.
+  const leaveGame = async (p) => {
+    await p.click('#leave');
+    assert(/sure/.test(await p.textContent('#leave')), `the first click on leave asks: "${await p.textContent('#leave')}"`);
+    assert(await p.evaluate(() => window.skirmish.joined), 'one click on leave does not leave');
+    await p.click('#leave');
+  };
   const overlap = (a, b) => a && b && a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
   // The drawn speed between frames (on the screen's clock) never exceeds what a monster can do
@@ -1097,7 +1105,7 @@ try {
     // session expires (the reconnect window), which would move the counts of the steps after.
     await Promise.all([
       p.waitForResponse((r) => /\/input$/.test(r.url()) && (r.request().postData() || '').includes('"leave"'), { timeout: 5000 }),
-      p.click('#leave'),
+      leaveGame(p),
     ]);
     await p.context().close();
     assert(refused === 1, `the first join was refused: ${refused}`);
@@ -2031,7 +2039,7 @@ try {
         `a new socket to the placement's URL ${sentUrl}: ${cUrls}`);
       assert(c.rec.joins.length === 1 && c.rec.joins[0].url === sentUrl, `one join, on that socket: ${JSON.stringify(c.rec.joins)}`);
       assert(await sk(c.p, () => window.skirmish.reconnects) === 0, 'following a placement is not a reconnect');
-      await c.p.click('#leave');
+      await leaveGame(c.p);
       await waitFor(c.p, () => !window.skirmish.joined, undefined, 5000);
       await playersUntil((m) => m['world-2'] === 1, 'dave left');
 
@@ -2151,7 +2159,7 @@ try {
       // Room on our own server (carol leaves world-1), then the other process dies: the page
       // comes back to its own server, placed there, and its join carries erin's token (with a
       // fleet's Redis the token would bring erin back; without one it is a new player).
-      await d.p.click('#leave');
+      await leaveGame(d.p);
       await waitFor(d.p, () => !window.skirmish.joined, undefined, 5000);
       await playersUntil((m) => m['world-1'] === 1, 'carol left');
       await rDaemon.stop('SIGKILL');

@@ -86,6 +86,24 @@ check('two tags do not swap as you walk past them: last frame\'s places come fir
   assert.deepEqual(hidden.map((o) => o.lift), [1, 0]);
 });
 
+check('another\'s tag does not cover your body and hp bar (blocked): it is lifted clear, or not written', () => {
+  // You at the origin, your body and bar from -31 to 15; another player 40 below you: its tag
+  // (baseline 3, top -11) would sit on your body.
+  const body = { left: -19, right: 19, top: -31, bottom: 15 };
+  const me = tag(0, -37, { isMe: true });
+  const out = placeNameTags([me, tag(0, 3, { distance: 40 })], LINE, [body]);
+  assert.equal(out[0].lift, 0);
+  assert.ok(out[1].hidden || !overlap(out[1], body), JSON.stringify(out[1]));
+  // Without the block, the same tag would have stayed on your body.
+  const before = placeNameTags([me, tag(0, 3, { distance: 40 })], LINE);
+  assert.ok(!before[1].hidden && overlap(before[1], body), JSON.stringify(before[1]));
+  // A tag beside your body, not on it, keeps its place; yours is written over a block too.
+  const beside = placeNameTags([me, tag(120, 3, { distance: 120 })], LINE, [body]);
+  assert.deepEqual(beside.map((o) => [o.lift, o.hidden]), [[0, false], [0, false]]);
+  const mine = placeNameTags([tag(0, 0, { isMe: true })], LINE, [body]);
+  assert.deepEqual([mine[0].lift, mine[0].hidden], [0, false]);
+});
+
 check('nothing in, nothing out', () => assert.deepEqual(placeNameTags([], LINE), []));
 
 if (failed) {

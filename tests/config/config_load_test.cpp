@@ -869,6 +869,19 @@ TEST_CASE("a SKIRMISH_* variable a letter or two from a setting is named with th
                        "SKIRMISH_IO_THREAD is not a setting (did you mean SKIRMISH_IO_THREADS?); ignored"});
 }
 
+TEST_CASE("a SKIRMISH_* variable that is a setting's name cut short or lengthened, or in lower case, is named too", "[config]") {
+  // An audit: these started the daemon with defaults without a word (SKIRMISH_REDIS: outside
+  // the fleet).
+  const auto lines = misspelt_environment({"SKIRMISH_REDIS", "SKIRMISH_MAX_WAITING", "SKIRMISH_tick_rate",
+                                           "SKIRMISH_PORT_NUMBER", "SKIRMISH_MONSTER_KINDS"});
+  REQUIRE(lines == std::vector<std::string>{
+                       "SKIRMISH_REDIS is not a setting (did you mean SKIRMISH_REDIS_URL?); ignored",
+                       "SKIRMISH_MAX_WAITING is not a setting (did you mean SKIRMISH_MAX_WAITING_POLLS?); ignored",
+                       "SKIRMISH_tick_rate is not a setting (did you mean SKIRMISH_TICK_RATE?); ignored",
+                       "SKIRMISH_PORT_NUMBER is not a setting (did you mean SKIRMISH_PORT?); ignored",
+                       "SKIRMISH_MONSTER_KINDS is not a setting (game.monster_kinds is set in the config file only); ignored"});
+}
+
 TEST_CASE("the scripts' and tests' own SKIRMISH_* variables are not taken for misspelt settings", "[config]") {
   // Exported by scripts/, .ci/ and tests/ around the daemon: a warning for each would be noise.
   const std::vector<std::string> ours{

@@ -159,35 +159,45 @@ TEST_CASE("join refuses an empty or invisible name", "[protocol][messages]") {
   }
 }
 
-TEST_CASE("join keeps a name of exactly kMaxNameBytes bytes", "[protocol][messages]") {
-  const std::string name(kMaxNameBytes, 'n');
+TEST_CASE("join keeps a name of exactly kMaxNameChars characters", "[protocol][messages]") {
+  const std::string name(kMaxNameChars, 'n');
   CHECK(decoded<JoinMsg>(join_named(name)).name == name);
 }
 
-TEST_CASE("join cuts a long name at kMaxNameBytes", "[protocol][messages]") {
-  CHECK(decoded<JoinMsg>(join_named(std::string(100, 'n'))).name == std::string(kMaxNameBytes, 'n'));
+TEST_CASE("join cuts a long name at kMaxNameChars", "[protocol][messages]") {
+  CHECK(decoded<JoinMsg>(join_named(std::string(100, 'n'))).name == std::string(kMaxNameChars, 'n'));
 }
 
-TEST_CASE("join cuts a long name without splitting a UTF-8 character", "[protocol][messages]") {
+TEST_CASE("join counts characters, not bytes, and never splits one", "[protocol][messages]") {
   const std::string e_acute = "\xC3\xA9";    // 2 bytes
   const std::string euro = "\xE2\x82\xAC";   // 3 bytes
   const std::string grin = "\xF0\x9F\x98\x80";  // 4 bytes
-  // 23 bytes of ASCII leave one byte: a 2-byte character does not fit and is dropped whole.
-  CHECK(decoded<JoinMsg>(join_named(std::string(23, 'a') + e_acute)).name == std::string(23, 'a'));
-  // 22 + 2 = 24 fits exactly.
-  CHECK(decoded<JoinMsg>(join_named(std::string(22, 'a') + e_acute + "z")).name == std::string(22, 'a') + e_acute);
-  CHECK(decoded<JoinMsg>(join_named(std::string(22, 'a') + euro)).name == std::string(22, 'a'));
-  CHECK(decoded<JoinMsg>(join_named(std::string(21, 'a') + grin)).name == std::string(21, 'a'));
-  CHECK(decoded<JoinMsg>(join_named(std::string(20, 'a') + grin + "z")).name == std::string(20, 'a') + grin);
-  // Eight 3-byte characters are 24 bytes; the ninth is dropped.
-  std::string nine_euros;
-  for (int i = 0; i < 9; ++i) nine_euros += euro;
-  CHECK(decoded<JoinMsg>(join_named(nine_euros)).name == nine_euros.substr(0, 24));
+  const std::string acute_mark = "\xCC\x81";  // U+0301, rides on the letter before it
+  // 23 ASCII letters and one of 2, 3 or 4 bytes: 24 characters, all kept; a 25th is not.
+  for (const std::string& c : {e_acute, euro, grin}) {
+    CHECK(decoded<JoinMsg>(join_named(std::string(23, 'a') + c)).name == std::string(23, 'a') + c);
+    CHECK(decoded<JoinMsg>(join_named(std::string(24, 'a') + c)).name == std::string(24, 'a'));
+  }
+  // 24 characters of 4 bytes each (96 bytes) are kept whole: an emoji name is as long as a Latin one.
+  std::string grins;
+  for (int i = 0; i < 25; ++i) grins += grin;
+  CHECK(decoded<JoinMsg>(join_named(grins)).name == grins.substr(0, 4 * kMaxNameChars));
+  // A combining mark is part of its letter: "e" + U+0301 twenty-four times is 24 characters.
+  std::string accented;
+  for (int i = 0; i < 24; ++i) accented += "e" + acute_mark;
+  CHECK(decoded<JoinMsg>(join_named(accented + "z")).name == accented);
+  // Marks can make 24 characters more than kMaxNameBytes: the bytes bound the name too.
+  std::string heavy;
+  for (int i = 0; i < 24; ++i) heavy += grin + acute_mark + acute_mark;  // 8 bytes each
+  const std::string cut = decoded<JoinMsg>(join_named(heavy)).name;
+  CHECK(cut.size() <= kMaxNameBytes);
+  CHECK(cut == heavy.substr(0, cut.size()));
+  CHECK(cut.size() % 8 == 0);  // whole characters, marks and all
 }
 
 TEST_CASE("dropped control characters do not count towards the name limit", "[protocol][messages]") {
-  const std::string name = std::string(10, '\x01') + std::string(kMaxNameBytes, 'n');
-  CHECK(decoded<JoinMsg>(join_named(name)).name == std::string(kMaxNameBytes, 'n'));
+  const std::string name = std::string(10, '\x01') + std::string(kMaxNameChars, 'n');
+  CHECK(decoded<JoinMsg>(join_named(name)).name == std::string(kMaxNameChars, 'n'));
 }
 
 // ---- input ---------------------------------------------------------------------------------

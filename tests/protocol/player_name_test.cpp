@@ -1,5 +1,5 @@
 // What a player's name may be (protocol/player_name.h): something visible, nothing that hides
-// or garbles text, at most kMaxNameBytes.
+// or garbles text, at most kMaxNameChars characters (and kMaxNameBytes bytes).
 #include "protocol/player_name.h"
 
 #include <catch2/catch.hpp>
@@ -49,9 +49,13 @@ TEST_CASE("blanks around a name are trimmed, blanks inside kept", "[protocol][na
   CHECK(clean_player_name("\u3000 bob the brave \u00a0") == "bob the brave");
 }
 
-TEST_CASE("a name is cut at kMaxNameBytes without splitting a character", "[protocol][name]") {
-  CHECK(clean_player_name(std::string(100000, 'x')) == std::string(kMaxNameBytes, 'x'));
-  const std::string cut = clean_player_name("ééééééééééééééééééééé");  // 2 bytes each
-  CHECK(cut.size() == kMaxNameBytes);
-  CHECK(clean_player_name(std::string(23, 'a') + "é").size() == 23);
+TEST_CASE("a name is cut at kMaxNameChars characters without splitting one", "[protocol][name]") {
+  CHECK(clean_player_name(std::string(100000, 'x')) == std::string(kMaxNameChars, 'x'));
+  std::string e26;
+  for (int i = 0; i < 26; ++i) e26 += "é";  // 2 bytes each
+  CHECK(clean_player_name(e26).size() == 2 * kMaxNameChars);
+  CHECK(clean_player_name(std::string(23, 'a') + "é") == std::string(23, 'a') + "é");
+  // The play-test's names: an Arabic and a Chinese one, whole (a 24-byte cut halved them).
+  CHECK(clean_player_name("محارب الظلام القوي جدا") == "محارب الظلام القوي جدا");
+  CHECK(clean_player_name("李小龍的徒弟天下無敵") == "李小龍的徒弟天下無敵");
 }

@@ -424,7 +424,8 @@ class Reconnect(unittest.TestCase):
 
 
 class Signals(unittest.TestCase):
-    """SIGHUP (a closed terminal) stops the daemon as SIGTERM does, and signals that keep
+    """SIGHUP (a closed terminal) and SIGQUIT stop the daemon as SIGTERM does, SIGUSR1 and SIGUSR2
+    are ignored, and signals that keep
     coming while it saves do not kill the save (found by an audit: both lost every player)."""
 
     def saved_tokens(self, state):
@@ -448,6 +449,35 @@ class Signals(unittest.TestCase):
                 self.assertEqual(code, 0, "".join(d.lines[-20:]))
                 self.assertEqual(close_code, 1001)
                 d.wait_for_log(r"received SIGHUP, shutting down")
+                self.assertIn(w["token"], self.saved_tokens(state))
+            finally:
+                d.kill()
+
+    def test_user_signals_are_ignored_and_sigquit_stops_saving_the_players(self):
+        # An audit: SIGUSR1 (nginx's "reopen the logs", sent by many logrotate hooks) ended the
+        # daemon at once with its default action, and every player since the start was lost.
+        async def play(d):
+            c = await Client.connect(d.ws_url())
+            w = await c.join("rotated")
+            await c.recv_type("tick")
+            for sig in (signal.SIGUSR1, signal.SIGUSR2):
+                d.proc.send_signal(sig)
+                d.wait_for_log(rf"received {sig.name}: ignored")
+            # Still playing: ticks keep coming on the same connection.
+            first = (await c.recv_type("tick"))["tick"]
+            self.assertGreater((await c.recv_type("tick"))["tick"], first)
+            code = await asyncio.to_thread(d.stop, signal.SIGQUIT)
+            await c.ws.wait_closed()
+            return w, code, c.ws.close_code
+
+        with tempfile.TemporaryDirectory() as tmp:
+            state = os.path.join(tmp, "players.json")
+            d = Daemon("--monsters", "0", "--state-file", state).start()
+            try:
+                w, code, close_code = run(play(d))
+                self.assertEqual(code, 0, "".join(d.lines[-20:]))
+                self.assertEqual(close_code, 1001)
+                d.wait_for_log(r"received SIGQUIT, shutting down")
                 self.assertIn(w["token"], self.saved_tokens(state))
             finally:
                 d.kill()

@@ -323,7 +323,7 @@ class RealClient(unittest.TestCase):
                 d.wait_for_log(r"received SIGINT, shutting down")
                 d.proc.send_signal(signal.SIGINT)
                 self.assertEqual(d.proc.wait(timeout=10), 0)
-            d.wait_for_log(r"received SIGINT again: dropping every connection now")
+            d.wait_for_log(r"received SIGINT while stopping: dropping every connection now")
         finally:
             d.kill()
 

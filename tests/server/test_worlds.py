@@ -196,6 +196,11 @@ class Worlds(unittest.TestCase):
             c = await Client.connect(self.d.ws_url("/ws?world=world-2"))
             welcome, _ = await c.join("wanderer")
             await c.ws.close()
+            # One player (away too) in world-1 as well: placement picks the first of the two
+            # equally full worlds, not the wanderer's.
+            a = await Client.connect(self.d.ws_url("/ws?world=world-1"))
+            await a.join("anchor")
+            await a.ws.close()
             return welcome
 
         async def come_back(welcome):
@@ -215,7 +220,7 @@ class Worlds(unittest.TestCase):
         self.assertEqual(self.d.stop(), 0)
         with open(self.state) as f:
             saved = json.load(f)
-        self.assertEqual([p["world"] for p in saved["players"]], ["world-2"])
+        self.assertEqual({p["name"]: p["world"] for p in saved["players"]}, {"wanderer": "world-2", "anchor": "world-1"})
         self.d = Daemon("--worlds", "2", "--max-players", "2", "--lively-players", "2", "--monsters", "20",
                         "--state-file", self.state, cwd=self.d.cwd).start()
         worlds, _ = self.worlds()

@@ -25,6 +25,7 @@ import { Effects } from './fx.js';
 import { Renderer } from './render.js';
 import { Hud } from './hud.js';
 import { Minimap } from './minimap.js';
+import { afterYou } from './threat.js';
 import { WorldPicker, isElsewhere, requestPlacement, whereLabel } from './worlds.js';
 
 const PING_MS = 2000;
@@ -131,6 +132,15 @@ setTransport(conn.kind);
 // Ticks fetched in batches (short polling) are drawn that much later, to stay smooth: the
 // batch's lag plus a margin for the request's own time and late timers, so that a batch a
 // little late does not leave the world standing still and then jumping ahead.
+// Marks the monsters that are after your player (a red "!"; the others' is amber): see threat.js.
+function markThreats(items, now) {
+  const mine = items.find((it) => it.isMe && it.e.state !== 'dead');
+  const others = items.filter((it) => !it.isMe && it.e.kind === 'player' && it.e.state !== 'dead' && !it.e.away).map((it) => it.p);
+  for (const it of items) {
+    if (it.e.kind !== 'player') it.afterMe = afterYou(it.e, it.p, mine ? mine.p : null, others, state.hitMeAt.get(it.e.id), now);
+  }
+}
+
 function batchDelayMs() {
   return conn.deliveryLagMs ? conn.deliveryLagMs + 250 : 0;
 }
@@ -556,6 +566,14 @@ $('banner-retry').addEventListener('click', () => conn.retryNow());
 const form = $('join-form');
 const nameInput = $('name');
 nameInput.value = session.name;
+// The limit shows as you type (24 characters in any script), not as a cut after joining.
+// Not while an input method composes (Chinese, Japanese): changing the field then breaks it.
+const fitName = () => {
+  const fitted = clipName(nameInput.value);
+  if (fitted !== nameInput.value) nameInput.value = fitted;
+};
+nameInput.addEventListener('input', (e) => { if (!e.isComposing) fitName(); });
+nameInput.addEventListener('compositionend', fitName);
 
 // While a card is up (the join card, the take-over question), what is behind it takes no
 // focus and no clicks: Tab stays in the card, Enter cannot toggle a panel nobody sees. (The
@@ -584,7 +602,7 @@ function showPrompt(show, error = '') {
 
 form.addEventListener('submit', (e) => {
   e.preventDefault();
-  const name = clipBytes(nameInput.value.replace(/[\u0000-\u001f\u007f]/g, '').trim(), 24);
+  const name = clipName(nameInput.value.replace(/[\u0000-\u001f\u007f]/g, '').trim());
   if (!name) {
     showPrompt(true, 'Pick a name first.');
     return;
@@ -612,7 +630,26 @@ $('watch-play').addEventListener('click', () => {
   state.mode = 'prompt';
   showPrompt(true);
 });
+// "leave" ends your player and its score: the first click (a stray thumb, on a phone held
+// sideways it sits between the stick and the sword) only asks; a second within 3 s leaves.
+const LEAVE_CONFIRM_MS = 3000;
+let leaveAskedAt = -Infinity, leaveAskTimer = null;
+function resetLeave() {
+  leaveAskedAt = -Infinity;
+  clearTimeout(leaveAskTimer);
+  $('leave').textContent = 'leave';
+  $('leave').classList.remove('confirm');
+}
 $('leave').addEventListener('click', () => {
+  if (performance.now() - leaveAskedAt > LEAVE_CONFIRM_MS) {
+    leaveAskedAt = performance.now();
+    $('leave').textContent = 'sure? leave';
+    $('leave').classList.add('confirm');
+    clearTimeout(leaveAskTimer);
+    leaveAskTimer = setTimeout(resetLeave, LEAVE_CONFIRM_MS);
+    return;
+  }
+  resetLeave();
   const m = me();
   if (m) state.spectator = { x: m.x, y: m.y };
   conn.send({ type: 'leave' });
@@ -799,6 +836,7 @@ function frame(now) {
     items.push({ e, p, isMe });
   }
   for (const { e, p } of state.timelines.leavingAt(renderAt)) items.push({ e, p, isMe: false });
+  markThreats(items, now);
   const byId = new Map(items.map((it) => [it.e.id, it.p]));
   // Dead: where you will come back (the server says with respawn_x/y).
   const respawn = m && m.state === 'dead' && typeof m.respawn_x === 'number' && typeof m.respawn_y === 'number'
@@ -851,12 +889,16 @@ requestAnimationFrame(frame);
 
 // ---------------------------------------------------------------- helpers
 
-// The server limits names to 24 bytes of UTF-8: cut on a character boundary.
-function clipBytes(s, max) {
+// The server keeps 24 characters of a name (a combining mark belongs to the letter before it)
+// and at most 96 bytes of UTF-8: cut the same way, never inside a character.
+const NAME_CHARS = 24, NAME_BYTES = 96;
+function clipName(s) {
   const enc = new TextEncoder();
-  let out = '';
+  let out = '', chars = 0, bytes = 0;
   for (const ch of s) {
-    if (enc.encode(out + ch).length > max) break;
+    const mark = /\p{M}/u.test(ch);
+    bytes += enc.encode(ch).length;
+    if (bytes > NAME_BYTES || (!mark && ++chars > NAME_CHARS)) break;
     out += ch;
   }
   return out;

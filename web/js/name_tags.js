@@ -6,7 +6,8 @@
 // written last frame, each group nearest you first, so that two tags do not swap places as
 // you walk past them. A tag that would cover one already placed is lifted a line at a time,
 // at most MAX_LIFT lines; one that still finds no room is not written this frame (its hp bar
-// and body still are). Dead players come last: a corpse's name matters least.
+// and body still are). Dead players come last: a corpse's name matters least. Nor does a tag
+// cover a `blocked` box: your own body and hp bar (play-test: another's tag sat on you).
 
 export const MAX_LIFT = 2;
 
@@ -14,12 +15,13 @@ export const MAX_LIFT = 2;
  * tags: [{x, bottom, width, height, isMe, dead, distance, prev}] in world units (x the tag's
  * centre, bottom its baseline before any lift; prev: last frame's lift, -1 when it was not
  * written, undefined when it was not drawn). line: how far one lift moves it.
+ * blocked: [{left, right, top, bottom}] that no tag but yours may cover.
  * Returns, in the same order, {lift (lines), hidden, left, right, top, bottom} (the box
  * where it is drawn).
  */
-export function placeNameTags(tags, line) {
+export function placeNameTags(tags, line, blocked = []) {
   const order = tags.map((t, i) => i).sort((a, b) => rank(tags[a]) - rank(tags[b]) || tags[a].distance - tags[b].distance);
-  const placed = [];
+  const placed = [...blocked];
   const out = new Array(tags.length);
   for (const i of order) {
     const t = tags[i];

@@ -4,7 +4,7 @@
 import { placeNameTags } from './name_tags.js';
 import {
   drawMonster, drawMonsterOverlay, drawPlayer, drawPlayerOverlay, nameTagBaseline, nameTagFont, nameTagHeight, nameTagLine,
-  outlinedText, playerLabel,
+  outlinedText, playerLabel, PLAYER_R,
 } from './sprites.js';
 
 const TILE = 100;  // world units per ground tile
@@ -60,7 +60,7 @@ export class Renderer {
 
     // Dead players under the living; then top to bottom so nearer things overlap.
     const items = [...scene.items].sort((a, b) => (a.e.state === 'dead') - (b.e.state === 'dead') || a.p.y - b.p.y);
-    const opts = items.map((it) => ({ now: scene.now, flash: scene.fx.flashAmount(it.e.id, scene.flashNow), px, isMe: it.isMe }));
+    const opts = items.map((it) => ({ now: scene.now, flash: scene.fx.flashAmount(it.e.id, scene.flashNow), px, isMe: it.isMe, afterMe: it.afterMe }));
     items.forEach((it, i) => (it.e.kind === 'player' ? drawPlayer : drawMonster)(g, it.e, it.p, opts[i]));
     scene.fx.draw(g, scene.fxNow, scene.posOf, px);
     // Labels, bars and "!" last; yours on top of all. Name tags placed first, clear of each other.
@@ -88,7 +88,11 @@ export class Renderer {
       };
     });
     g.restore();
-    const places = placeNameTags(boxes, nameTagLine(px));
+    // Your body and hp bar stay clear of the others' tags.
+    const blocked = players.filter((it) => it.isMe).map((it) => ({
+      left: it.p.x - PLAYER_R - px(4), right: it.p.x + PLAYER_R + px(4), top: it.p.y - PLAYER_R - px(16), bottom: it.p.y + PLAYER_R,
+    }));
+    const places = placeNameTags(boxes, nameTagLine(px), blocked);
     this.lastLifts = new Map(players.map((it, i) => [it.e.id, places[i].hidden ? -1 : places[i].lift]));
     return new Map(players.map((it, i) => [it, places[i]]));
   }

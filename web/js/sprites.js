@@ -130,7 +130,8 @@ export function drawMonster(g, e, p, o) {
 /** What floats above a monster (drawn after every body, so nothing covers it). */
 export function drawMonsterOverlay(g, e, p, o) {
   const s = kindStyle(e.kind);
-  if (e.state === 'chase' || e.state === 'attack') alertMark(g, p.x, p.y - s.r - o.px(e.hp < e.max_hp ? 13 : 6), o.px);
+  // Red and large: after you (threat.js); amber and smaller: chasing someone else.
+  if (e.state === 'chase' || e.state === 'attack') alertMark(g, p.x, p.y - s.r - o.px(e.hp < e.max_hp ? 13 : 6), o.px, o.afterMe);
   // Full health needs no bar: it only clutters a calm field.
   if (e.hp < e.max_hp) hpBar(g, p.x, p.y - s.r - o.px(10), Math.max(24, s.r * 1.8), e.hp, e.max_hp, o.px, '#e85d6a');
 }
@@ -264,9 +265,11 @@ function flashDisc(g, p, r, k) {
   g.restore();
 }
 
-function alertMark(g, x, y, px) {
+function alertMark(g, x, y, px, afterMe) {
   g.save();
-  outlinedText(g, '!', x, y, { font: `900 ${px(18)}px system-ui, sans-serif`, baseline: 'bottom', width: px(3.5), stroke: '#2a0b0b', fill: '#ff4d5a' });
+  outlinedText(g, '!', x, y, afterMe
+    ? { font: `900 ${px(20)}px system-ui, sans-serif`, baseline: 'bottom', width: px(3.5), stroke: '#2a0b0b', fill: '#ff4d5a' }
+    : { font: `900 ${px(14)}px system-ui, sans-serif`, baseline: 'bottom', width: px(3), stroke: '#2a1d0b', fill: '#e8b04a' });
   g.restore();
 }
 

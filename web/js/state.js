@@ -49,6 +49,7 @@ export const state = {
   players: 0,
   attackEvents: 0,
   monsterAttacks: 0,         // attack events whose target is a player (only monsters hit players)
+  hitMeAt: new Map(),        // monster id -> performance.now() of its last hit on your player (threat.js)
 
   // Measurements.
   rttMs: null,               // median of the last few round trips (the first after a connect is not counted)
@@ -129,6 +130,7 @@ export function applyHello(msg) {
   // everything we saw before.
   state.entities.clear();
   state.timelines.clear();
+  state.hitMeAt.clear();
   state.lastTick = null;
   state.lastTickAt = null;
   state.tickStamps = [];
@@ -217,6 +219,7 @@ export function applyTick(msg) {
     for (const [id, e] of [...state.entities]) {
       if (!listed.has(id)) {
         state.entities.delete(id);
+        state.hitMeAt.delete(id);
         tl.retire(id, msg.tick, e);
       }
     }
@@ -249,6 +252,7 @@ export function applyTick(msg) {
     if (ev.type === 'attack') {
       state.attackEvents++;
       if (state.entities.get(ev.target)?.kind === 'player') state.monsterAttacks++;
+      if (ev.target === state.myId && state.myId != null) state.hitMeAt.set(ev.attacker, performance.now());
     }
     if (ev.type === 'respawn') {
       // A frame may carry several ticks' events (a server sending every k-th tick): where the
@@ -263,6 +267,7 @@ export function applyTick(msg) {
   for (const id of msg.removed || []) {
     const e = state.entities.get(id);
     state.entities.delete(id);
+    state.hitMeAt.delete(id);
     tl.retire(id, msg.tick, e);
   }
   emit('tick', msg);
