@@ -22,6 +22,9 @@ constexpr float kSpawnMargin = 20;
 // (a load test, a busy server) is spread over the map instead, or everyone in the camp
 // would see everyone else and every frame would grow with the crowd.
 constexpr int kCampCapacity = 32;
+// A kind's camp_distance reaches at most this share of the way from the camp to the nearest
+// edge, so that a ring always leaves a band of the map to spawn in.
+constexpr float kRingShare = 0.75f;
 
 bool near_obstacle(const std::vector<Obstacle>& obstacles, float x, float y, float margin) {
   for (const Obstacle& o : obstacles)
@@ -74,12 +77,15 @@ uint16_t World::pick_monster_kind() {
 
 void World::spawn_random_monsters() {
   // Far enough from the safe zone that wandering never takes a monster into it, and as far
-  // as its kind's camp_distance. Where the map has no such spot (a small world), the farthest
-  // of the candidates tried.
+  // as its kind's camp_distance, but never past kRingShare of the way to the nearest edge: in
+  // a small world an absolute distance would leave no room, and every ogre would crowd into
+  // the corners. Where no candidate is that far (an unlucky draw), the farthest one tried.
   const float keep_out = safe_radius_ > 0 ? safe_radius_ + cfg_.monster_wander_radius + kSpawnMargin : 0;
+  const float ring_cap = kRingShare * std::min(cfg_.world_width, cfg_.world_height) / 2;
   for (int n = 0; n < cfg_.monster_count; ++n) {
     const uint16_t kind = pick_monster_kind();
-    const float least = safe_radius_ > 0 ? std::max(keep_out, cfg_.monster_kinds[kind].camp_distance) : 0;
+    const float least =
+        safe_radius_ > 0 ? std::max(keep_out, std::min(cfg_.monster_kinds[kind].camp_distance, ring_cap)) : 0;
     float x = 0, y = 0, best_x = 0, best_y = 0, best = -1;
     for (int t = 0; t < kOpenSpotTries; ++t) {
       random_open_spot(kSpawnMargin, x, y);

@@ -255,7 +255,8 @@ std::string encode_hello(const HelloMsg& m) {
                 {"damage", m.player.damage},
                 {"attack_range", m.player.attack_range},
                 {"attack_cooldown_ms", m.player.attack_cooldown_ms},
-                {"respawn_ms", m.player.respawn_ms}}}}
+                {"respawn_ms", m.player.respawn_ms},
+                {"spawn_protection_ms", m.player.spawn_protection_ms}}}}
       .dump();
 }
 

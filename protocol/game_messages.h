@@ -70,6 +70,7 @@ struct PlayerRulesInfo {
   float attack_range = 0;      // reaches a target this near
   int attack_cooldown_ms = 0;  // between two attacks
   int respawn_ms = 0;          // from death to the respawn
+  int spawn_protection_ms = 0; // monsters leave a player alone this long after a (re)spawn or resume, until it attacks
 };
 struct HelloMsg {  // sent on connect: everything needed to draw the world before joining
   int tick_rate;

@@ -18,6 +18,8 @@ bool in(const Range (&ranges)[N], std::uint32_t cp) {
   return false;
 }
 
+// The demo's name field clips with the same ranges (web/js/player_name.js): keep the two in step.
+
 // Dropped outright: they draw nothing, or reorder or hide what is drawn around them.
 // Controls (C0, DEL, C1), the soft hyphen, the combining grapheme joiner, Arabic letter
 // mark, Hangul fillers, Khmer inherent vowels, Mongolian selectors, zero-width characters,
@@ -49,6 +51,8 @@ std::string clean_player_name(std::string_view raw) {
   std::string out;
   std::size_t visible_end = 0;  // out's size after its last non-blank character
   std::size_t chars = 0;        // characters kept (a mark is part of the one before it)
+  std::size_t cluster = 0;      // out's size before the current character's base
+  std::size_t visible_before = 0;  // visible_end then
   int marks = 0;                // combining marks on the current character so far
   bool has_base = false;        // a character that marks could sit on
   for (std::size_t i = 0; i < raw.size();) {
@@ -63,11 +67,20 @@ std::string clean_player_name(std::string_view raw) {
       if (!has_base || ++marks > kMaxCombiningMarks) continue;
     } else {
       marks = 0;
+      cluster = out.size();
+      visible_before = visible_end;
       const bool blank = in(kBlank, cp);
       has_base = !blank;
       if (blank && visible_end == 0) continue;  // leading blanks
     }
-    if (out.size() + len > kMaxNameBytes) break;
+    if (out.size() + len > kMaxNameBytes) {
+      // Out of bytes: a letter whose marks do not all fit goes whole, not bare.
+      if (in(kCombining, cp)) {
+        out.resize(cluster);
+        visible_end = visible_before;
+      }
+      break;
+    }
     if (!in(kCombining, cp) && ++chars > kMaxNameChars) break;
     out += bytes;
     if (has_base) visible_end = out.size();

@@ -436,7 +436,8 @@ protocol::HelloMsg GameBridge::hello() const {
   }
   m.player = {cfg.player_speed,        cfg.player_max_hp,
               cfg.player_damage,       cfg.player_attack_range,
-              cfg.player_attack_cooldown_ms, cfg.player_respawn_ms};
+              cfg.player_attack_cooldown_ms, cfg.player_respawn_ms,
+              cfg.spawn_protection_ms};
   return m;
 }
 

@@ -280,7 +280,7 @@ void GameService::join(ViewerId id, std::string name, const std::string& token) 
       return;
     }
   }
-  if (!home.pinned && !home.seat_checked) place_afresh_if_crowded(id);
+  if (!home.pinned && !home.seat_checked) place_afresh(id);
   // A move above freed the viewer found first (or left it to the fan-out's graveyard, without
   // a sink): from here on, only the one in the world it is in now.
   viewer = find(id);
@@ -339,10 +339,11 @@ game::EntityId GameService::follow_token(ViewerId id, const std::string& token) 
   return 0;
 }
 
-void GameService::place_afresh_if_crowded(ViewerId id) {
+void GameService::place_afresh(ViewerId id) {
+  // Placed when it connected; since then its world may have filled, or another may have got
+  // more company (placement prefers the fullest world under the lively size): it joins where
+  // a new player would be placed now.
   const Home& home = homes_.at(id);
-  const GameWorld& w = *worlds_[home.world];
-  if (!w.full() && w.load().players < static_cast<std::size_t>(config_.session.lively_players)) return;
   if (const std::uint32_t to = placement(); to != home.world && !worlds_[to]->full()) move_viewer(id, to);
 }
 

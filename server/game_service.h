@@ -92,14 +92,14 @@ class GameService final : public WsApplication, private GamePort {
   void move_viewer(ViewerId id, std::uint32_t to);
   // A join, in stages: a token Redis must look up first (look_up_token, then
   // join_after_lookup joins again), a token this process holds (follow_token: the viewer goes
-  // to its world), a viewer placed in a world that has filled since (place_afresh_if_crowded),
+  // to its world), a viewer placed in a world placement no longer picks (place_afresh),
   // a place the fleet must grant (claim_seat, then join_after_claim joins again), then a new
   // player if there is room; admit() gives the connection its player.
   void join(ViewerId id, std::string name, const std::string& token);
   void look_up_token(ViewerId id, std::string name, const std::string& token);
   // The player `token` names in any world here (the viewer moved to that world), or 0.
   game::EntityId follow_token(ViewerId id, const std::string& token);
-  void place_afresh_if_crowded(ViewerId id);
+  void place_afresh(ViewerId id);
   void claim_seat(ViewerId id, std::string name, const std::string& token);
   // What one join attempt had from the fleet; ending it gives the connection a fresh start
   // for its next join (after a leave).

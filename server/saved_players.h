@@ -32,8 +32,8 @@ struct SavedState {
   std::size_t skipped = 0;  // records that were not players as a join would make them
 };
 
-// Bytes a saved player takes at most (a 64-character token, a 24-byte name that JSON may
-// escape to six bytes a byte, numbers and keys), so a file over max_players of these is
+// Bytes a saved player takes at most (a 64-character token, a name of at most 96 bytes that
+// JSON may escape to three bytes a byte, numbers and keys), so a file over max_players of these is
 // not ours.
 constexpr std::uintmax_t kMaxSavedPlayerBytes = 512;
 

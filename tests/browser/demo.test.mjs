@@ -353,9 +353,15 @@ try {
     assert(await page.isHidden('#overlay'), 'the prompt is gone');
     assert(await page.isVisible('#me-panel'), 'the hp / score panel is shown');
     firstId = await sk(page, () => window.skirmish.myId);
+    // Spawn protection shows as a ring around you (play-test: nothing said so), and goes when
+    // the server's spawn_protection_ms (hello) has run out.
+    const shielded = () => (window.skirmish.frame()?.items || []).some((i) => i.isMe && i.shielded);
+    await waitFor(page, shielded, undefined, 2000);
     await page.waitForTimeout(250);  // a few frames of interpolation for the picture
     await shot(page, '03-joined.png');
-    return `id ${firstId} at (${me.x.toFixed(0)}, ${me.y.toFixed(0)})`;
+    const shieldedAt = Date.now();
+    await waitFor(page, () => !(window.skirmish.frame()?.items || []).some((i) => i.isMe && i.shielded), undefined, 6000);
+    return `id ${firstId} at (${me.x.toFixed(0)}, ${me.y.toFixed(0)}); the shield ring went ${Date.now() - shieldedAt + 250} ms after the picture`;
   });
 
   await step('(d) holding a key moves the player on the server', async () => {

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "game/world.h"
@@ -196,6 +198,54 @@ TEST_CASE("with the default tuning a careful newcomer survives its first minute"
   }
   INFO(deaths << " of " << kSeeds << " careful newcomers died in their first minute");
   CHECK(deaths * 10 <= kSeeds);
+}
+
+TEST_CASE("difficulty grows with the distance from the camp: wolves and ogres spawn beyond their rings", "[game]") {
+  // Play-test: a newcomer stepping out of the camp met wolves and ogres at once (median 7 s to
+  // die). The default kinds keep 0 / 850 / 1100 from the camp's centre.
+  GameConfig cfg;
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    World w(cfg, seed);
+    std::map<std::string, float> nearest;
+    for (const Entity& e : w.entities()) {
+      if (e.kind != EntityKind::Monster) continue;
+      const std::string& kind = cfg.monster_kinds[e.monster_kind].name;
+      const float d = std::hypot(e.x - w.safe_zone_x(), e.y - w.safe_zone_y());
+      nearest[kind] = nearest.count(kind) ? std::min(nearest[kind], d) : d;
+    }
+    INFO("seed " << seed);
+    REQUIRE(nearest.size() == 3);
+    CHECK(nearest["wolf"] > 850);
+    CHECK(nearest["ogre"] > 1100);
+    CHECK(nearest["slime"] < 850);  // the band near the camp is the slimes'
+  }
+  // A small world caps the rings at 3/4 of the way to the nearest edge (800 * 0.75 = 600 in a
+  // 1600-unit world), so ogres spread over a band instead of crowding into the corners.
+  GameConfig small;
+  small.world_width = small.world_height = 1600;
+  small.safe_zone_radius = 150;
+  World w(small, 7);
+  int ogres = 0, in_corners = 0;
+  for (const Entity& e : w.entities()) {
+    if (e.kind != EntityKind::Monster || small.monster_kinds[e.monster_kind].name != "ogre") continue;
+    ++ogres;
+    const float d = std::hypot(e.x - w.safe_zone_x(), e.y - w.safe_zone_y());
+    CHECK(d > 600);
+    if (d > 1000) ++in_corners;  // beyond the inscribed circle's 800: only the corners
+  }
+  REQUIRE(ogres > 10);
+  CHECK(in_corners < ogres / 2);
+  // Without a camp the rings do not apply.
+  GameConfig none;
+  none.safe_zone_radius = 0;
+  World open(none, 1);
+  float closest_ogre = 1e9f;
+  for (const Entity& e : open.entities()) {
+    if (e.kind == EntityKind::Monster && none.monster_kinds[e.monster_kind].name == "ogre") {
+      closest_ogre = std::min(closest_ogre, std::hypot(e.x - 1600, e.y - 1600));
+    }
+  }
+  CHECK(closest_ogre < 1100);
 }
 
 TEST_CASE("a full camp sends newcomers to safe spots over the map", "[game]") {

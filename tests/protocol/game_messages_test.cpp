@@ -193,6 +193,11 @@ TEST_CASE("join counts characters, not bytes, and never splits one", "[protocol]
   CHECK(cut.size() <= kMaxNameBytes);
   CHECK(cut == heavy.substr(0, cut.size()));
   CHECK(cut.size() % 8 == 0);  // whole characters, marks and all
+  // Clusters of 5 bytes (e and two acutes): 19 fit in 96 bytes; the 20th's letter would, its
+  // marks would not: it goes whole rather than bare.
+  std::string five;
+  for (int i = 0; i < 24; ++i) five += "e" + acute_mark + acute_mark;
+  CHECK(decoded<JoinMsg>(join_named(five)).name == five.substr(0, 19 * 5));
 }
 
 TEST_CASE("dropped control characters do not count towards the name limit", "[protocol][messages]") {
@@ -476,11 +481,11 @@ TEST_CASE("encode_hello produces the documented hello", "[protocol][messages]") 
         json{{"name", "slime"}, {"max_hp", 40}, {"speed", 60.0}, {"attack_range", 50.0}, {"aggro_radius", 120.0}});
   CHECK(j["monster_kinds"][1]["name"] == "wolf");
   CHECK(j["player"] == json{{"speed", 0.0}, {"max_hp", 0}, {"damage", 0}, {"attack_range", 0.0},
-                            {"attack_cooldown_ms", 0}, {"respawn_ms", 0}});
-  m.player = {200, 100, 20, 80, 500, 3000};
+                            {"attack_cooldown_ms", 0}, {"respawn_ms", 0}, {"spawn_protection_ms", 0}});
+  m.player = {200, 100, 20, 80, 500, 3000, 2500};
   CHECK(parsed(encode_hello(m))["player"] == json{{"speed", 200.0}, {"max_hp", 100}, {"damage", 20},
                                                   {"attack_range", 80.0}, {"attack_cooldown_ms", 500},
-                                                  {"respawn_ms", 3000}});
+                                                  {"respawn_ms", 3000}, {"spawn_protection_ms", 2500}});
 }
 
 TEST_CASE("encode_hello with no obstacles and no kinds has empty arrays", "[protocol][messages]") {

@@ -185,11 +185,13 @@ class Agones(unittest.TestCase):
             sdk.labels["skirmish/world"] = "world-2"
             wait_until(lambda: placement() == "world-2", timeout=5)
             self.assertEqual(asyncio.run(join_one()), "world-2")
-            # A name the process does not have is no pick; the label gone, placing as before.
+            # A name the process does not have is no pick; the label gone, placing as usual:
+            # world-2 has the one player (away) now, so company takes new players there.
             sdk.labels["skirmish/world"] = "world-9"
-            wait_until(lambda: placement() == "world-1", timeout=5)
+            d.wait_for_log(r"the allocation names world 'world-9', which this process does not have")
+            self.assertEqual(placement(), "world-2")
             sdk.labels.clear()
-            self.assertEqual(asyncio.run(join_one()), "world-1")
+            self.assertEqual(asyncio.run(join_one()), "world-2")
             self.assertEqual(d.metrics()["skirmish_agones_failures_total"], 0)
         finally:
             self.assertEqual(d.stop(), 0)

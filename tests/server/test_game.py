@@ -210,7 +210,8 @@ class Messages(unittest.TestCase):
             c = await Client.connect(d.ws_url())
             # The hello says the rules of a player's body, for a client's prediction.
             self.assertEqual(c.hello["player"], {"speed": 200, "max_hp": 100, "damage": 20, "attack_range": 80,
-                                                 "attack_cooldown_ms": 500, "respawn_ms": 1500})
+                                                 "attack_cooldown_ms": 500, "respawn_ms": 1500,
+                                                 "spawn_protection_ms": 3000})
             me = (await c.join("runner"))["id"]
             await c.recv_type("tick")
             start = dict(c.entities[me])

@@ -218,7 +218,7 @@ class SavedPlayers(unittest.TestCase):
             self.assertEqual(d.stop(), 0)
         with open(os.path.join(cwd, "skirmishd-state.json")) as f:
             saved = json.load(f)["players"]
-        self.assertTrue(all(len(p["name"].encode()) <= 24 for p in saved), saved)
+        self.assertTrue(all(len(p["name"]) <= 24 and len(p["name"].encode()) <= 96 for p in saved), saved)
 
     @staticmethod
     async def until(ws, kind):

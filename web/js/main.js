@@ -26,6 +26,7 @@ import { Renderer } from './render.js';
 import { Hud } from './hud.js';
 import { Minimap } from './minimap.js';
 import { afterYou } from './threat.js';
+import { clipName } from './player_name.js';
 import { WorldPicker, isElsewhere, requestPlacement, whereLabel } from './worlds.js';
 
 const PING_MS = 2000;
@@ -129,18 +130,24 @@ const conn = createTransport(transportFromUrl(), {
 });
 setTransport(conn.kind);
 
-// Ticks fetched in batches (short polling) are drawn that much later, to stay smooth: the
-// batch's lag plus a margin for the request's own time and late timers, so that a batch a
-// little late does not leave the world standing still and then jumping ahead.
+// How long monsters leave a player alone after it (re)spawns or resumes (hello's player rules;
+// 0 from a server that does not say), and until when ours is so: a shield ring shows it.
+let protectionMs = 0, shieldedUntil = -Infinity;
+
 // Marks the monsters that are after your player (a red "!"; the others' is amber): see threat.js.
+// Everything as of the newest tick (the server's positions, with the state and facing they go
+// with), not as drawn: the drawing shows others a little in the past and you predicted ahead.
 function markThreats(items, now) {
   const mine = items.find((it) => it.isMe && it.e.state !== 'dead');
-  const others = items.filter((it) => !it.isMe && it.e.kind === 'player' && it.e.state !== 'dead' && !it.e.away).map((it) => it.p);
+  const others = items.filter((it) => !it.isMe && it.e.kind === 'player' && it.e.state !== 'dead' && !it.e.away).map((it) => it.e);
   for (const it of items) {
-    if (it.e.kind !== 'player') it.afterMe = afterYou(it.e, it.p, mine ? mine.p : null, others, state.hitMeAt.get(it.e.id), now);
+    if (it.e.kind !== 'player') it.afterMe = afterYou(it.e, it.e, mine ? mine.e : null, others, state.hitMeAt.get(it.e.id), now);
   }
 }
 
+// Ticks fetched in batches (short polling) are drawn that much later, to stay smooth: the
+// batch's lag plus a margin for the request's own time and late timers, so that a batch a
+// little late does not leave the world standing still and then jumping ahead.
 function batchDelayMs() {
   return conn.deliveryLagMs ? conn.deliveryLagMs + 250 : 0;
 }
@@ -154,6 +161,7 @@ function handleMessage(msg) {
       hud.clearFeed();
       predictor.reset(null, null);
       predictor.setSpeed(msg.player?.speed);
+      protectionMs = msg.player?.spawn_protection_ms ?? 0;
       updateStatsLink();
       // Our join moved us to another world (its hello, on this connection): the welcome follows.
       if (joinPending) break;
@@ -167,6 +175,8 @@ function handleMessage(msg) {
     case 'welcome':
       joinPending = false;
       applyWelcome(msg);
+      resetLeave();  // a new or resumed player: a question asked of the last one is void
+      shieldedUntil = performance.now() + protectionMs;  // joined or resumed: monsters leave us be
       seatUsed();
       // Pinned to one world, our player lives in another (a token brings it back where it
       // is): follow it, so that reconnecting goes straight there.
@@ -522,6 +532,9 @@ setInterval(ping, PING_MS);
 
 on('event', (ev) => {
   fx.add(ev, state.timelines.timeOf(state.lastTick), { myId: state.myId, entities: state.entities });
+  // Spawn protection, as the server keeps it: from a respawn, until it runs out or we attack.
+  if (ev.type === 'respawn' && ev.target === state.myId) shieldedUntil = performance.now() + protectionMs;
+  if (ev.type === 'attack' && ev.attacker === state.myId) shieldedUntil = -Infinity;
   if (ev.type === 'death') hud.addKill(ev, performance.now());
 });
 
@@ -647,6 +660,7 @@ $('leave').addEventListener('click', () => {
     $('leave').classList.add('confirm');
     clearTimeout(leaveAskTimer);
     leaveAskTimer = setTimeout(resetLeave, LEAVE_CONFIRM_MS);
+    $('leave').blur();  // Enter or Space next must not be the second click
     return;
   }
   resetLeave();
@@ -837,6 +851,7 @@ function frame(now) {
   }
   for (const { e, p } of state.timelines.leavingAt(renderAt)) items.push({ e, p, isMe: false });
   markThreats(items, now);
+  for (const it of items) if (it.isMe) it.shielded = now < shieldedUntil && it.e.state !== 'dead';
   const byId = new Map(items.map((it) => [it.e.id, it.p]));
   // Dead: where you will come back (the server says with respawn_x/y).
   const respawn = m && m.state === 'dead' && typeof m.respawn_x === 'number' && typeof m.respawn_y === 'number'
@@ -889,17 +904,4 @@ requestAnimationFrame(frame);
 
 // ---------------------------------------------------------------- helpers
 
-// The server keeps 24 characters of a name (a combining mark belongs to the letter before it)
-// and at most 96 bytes of UTF-8: cut the same way, never inside a character.
-const NAME_CHARS = 24, NAME_BYTES = 96;
-function clipName(s) {
-  const enc = new TextEncoder();
-  let out = '', chars = 0, bytes = 0;
-  for (const ch of s) {
-    const mark = /\p{M}/u.test(ch);
-    bytes += enc.encode(ch).length;
-    if (bytes > NAME_BYTES || (!mark && ++chars > NAME_CHARS)) break;
-    out += ch;
-  }
-  return out;
-}
+

@@ -60,7 +60,7 @@ export class Renderer {
 
     // Dead players under the living; then top to bottom so nearer things overlap.
     const items = [...scene.items].sort((a, b) => (a.e.state === 'dead') - (b.e.state === 'dead') || a.p.y - b.p.y);
-    const opts = items.map((it) => ({ now: scene.now, flash: scene.fx.flashAmount(it.e.id, scene.flashNow), px, isMe: it.isMe, afterMe: it.afterMe }));
+    const opts = items.map((it) => ({ now: scene.now, flash: scene.fx.flashAmount(it.e.id, scene.flashNow), px, isMe: it.isMe, afterMe: it.afterMe, shielded: it.shielded }));
     items.forEach((it, i) => (it.e.kind === 'player' ? drawPlayer : drawMonster)(g, it.e, it.p, opts[i]));
     scene.fx.draw(g, scene.fxNow, scene.posOf, px);
     // Labels, bars and "!" last; yours on top of all. Name tags placed first, clear of each other.

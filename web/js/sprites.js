@@ -158,6 +158,19 @@ export function drawPlayer(g, e, p, o) {
     g.arc(p.x, p.y, PLAYER_R + 8 + pulse * 4, 0, Math.PI * 2);
     g.stroke();
   }
+  if (o.shielded) {
+    // Spawn protection: a pale dome around you while monsters leave you be (it ends when
+    // you attack, or after the server's spawn_protection_ms).
+    g.fillStyle = 'rgba(150,210,255,0.13)';
+    g.strokeStyle = 'rgba(170,225,255,0.75)';
+    g.lineWidth = o.px(2);
+    g.setLineDash([o.px(5), o.px(4)]);
+    g.beginPath();
+    g.arc(p.x, p.y, PLAYER_R + 20, 0, Math.PI * 2);
+    g.fill();
+    g.stroke();
+    g.setLineDash([]);
+  }
   g.translate(p.x, p.y);
   shadow(g, PLAYER_R);
   const f = e.facing || 0;

@@ -327,7 +327,7 @@ export function exposeForTests(extra = {}) {
         newest: state.lastTick == null ? null : state.timelines.timeOf(state.lastTick),  // renderAt past it: no news to draw
         respawn: f.respawn ? Object.freeze({ ...f.respawn }) : null,
         items: Object.freeze(f.items.map((it) => Object.freeze({
-          id: it.e.id, kind: it.e.kind, x: it.p.x, y: it.p.y, isMe: it.isMe,
+          id: it.e.id, kind: it.e.kind, x: it.p.x, y: it.p.y, isMe: it.isMe, shielded: !!it.shielded, afterMe: !!it.afterMe,
           alpha: it.e.kind === 'player' ? playerAlpha(it.e) : 1,
           tag: f.tags && f.tags.get(it) ? Object.freeze({ ...f.tags.get(it) }) : null,  // a player's name tag, world units
         }))),
