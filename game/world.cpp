@@ -188,6 +188,13 @@ bool World::set_away(EntityId id, bool away) {
   return true;
 }
 
+bool World::protect(EntityId id) {
+  Entity* e = find_mutable(id);
+  if (e == nullptr || e->kind != EntityKind::Player) return false;
+  e->protected_until_tick_ = std::max(e->protected_until_tick_, tick_ + spawn_protection_ticks_);
+  return true;
+}
+
 bool World::in_safe_zone(float x, float y) const {
   const float dx = x - safe_zone_x(), dy = y - safe_zone_y();
   return safe_radius_ > 0 && dx * dx + dy * dy <= safe_radius_ * safe_radius_;

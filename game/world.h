@@ -97,6 +97,11 @@ class World {
   // Monsters ignore an away player and it cannot be hurt. Returns false if `id` is not a
   // player.
   bool set_away(EntityId id, bool away);
+  // Gives a player spawn protection again (from now, or longer if it has more left): its
+  // client came back with its token, from away or taking it over from a connection that was
+  // still open (another tab, a socket half-dead after a network change). Returns false if
+  // `id` is not a player.
+  bool protect(EntityId id);
 
   // --- Scenario and test helpers: place entities exactly, bypassing the random spawns.
   // Adds a player at (x, y) (clamped to the world); 0 if max_players is reached.

@@ -375,6 +375,9 @@ void GameService::admit(ViewerId id, const std::string& name, const std::string&
     if (Viewer* old = w.tick().find(previous)) lose_player(*old, "this player was resumed elsewhere");
   }
   world.set_away(player, false);
+  // Back with its token, away or not (a take-over from a connection still open: a phone that
+  // changed networks mid-fight): not pounced on at once, as the page's shield ring says.
+  if (resumed) world.protect(player);
   Viewer* v = w.tick().find(id);
   v->player = player;
   v->reset_controls();

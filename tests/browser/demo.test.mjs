@@ -353,15 +353,16 @@ try {
     assert(await page.isHidden('#overlay'), 'the prompt is gone');
     assert(await page.isVisible('#me-panel'), 'the hp / score panel is shown');
     firstId = await sk(page, () => window.skirmish.myId);
-    // Spawn protection shows as a ring around you (play-test: nothing said so), and goes when
-    // the server's spawn_protection_ms (hello) has run out.
-    const shielded = () => (window.skirmish.frame()?.items || []).some((i) => i.isMe && i.shielded);
-    await waitFor(page, shielded, undefined, 2000);
+    // Spawn protection shows as a ring around you (play-test: nothing said so) for the
+    // server's spawn_protection_ms (hello), from the welcome.
+    const left = await sk(page, () => window.skirmish.shieldMs);
+    assert(left > 0 && left <= 3000, `the shield runs from the welcome, for the hello's 3000 ms: ${left} ms left`);
+    if (left > 500) {
+      await waitFor(page, () => (window.skirmish.frame()?.items || []).some((i) => i.isMe && i.shielded), undefined, left - 200);
+    }
     await page.waitForTimeout(250);  // a few frames of interpolation for the picture
     await shot(page, '03-joined.png');
-    const shieldedAt = Date.now();
-    await waitFor(page, () => !(window.skirmish.frame()?.items || []).some((i) => i.isMe && i.shielded), undefined, 6000);
-    return `id ${firstId} at (${me.x.toFixed(0)}, ${me.y.toFixed(0)}); the shield ring went ${Date.now() - shieldedAt + 250} ms after the picture`;
+    return `id ${firstId} at (${me.x.toFixed(0)}, ${me.y.toFixed(0)}); shield ring ${left.toFixed(0)} ms left at the join`;
   });
 
   await step('(d) holding a key moves the player on the server', async () => {
@@ -1441,15 +1442,18 @@ try {
     const p = await newPage('death');
     await p.goto(deadlyOrigin + '/', { waitUntil: 'load', timeout: 15000 });
     await joinAs(p, 'doomed');
+    // This world gives no spawn protection: no shield ring, at the join or after the respawn.
+    assert(await sk(p, () => window.skirmish.shieldMs) === 0, 'no protection (spawn_protection_ms 0), no shield ring');
     // Record every frame until dead and back: the death text, the respawn mark, damage numbers.
     const recording = p.evaluate(() => new Promise((resolve) => {
-      const out = { texts: [], numbers: [], marks: [], died: null, back: null };
+      const out = { texts: [], numbers: [], marks: [], died: null, back: null, shielded: 0 };
       const t0 = performance.now();
       const frame = () => {
         const sk = window.skirmish;
         const me = sk.me;
         const f = sk.frame();
         for (const n of sk.damageNumbers()) if (n.target === sk.myId) out.numbers.push(n);
+        if (f && f.items.some((i) => i.isMe && i.shielded)) out.shielded++;
         if (me && me.state === 'dead') {
           if (!out.died) out.died = { respawn_tick: me.respawn_tick, respawn_x: me.respawn_x, respawn_y: me.respawn_y, tick: sk.lastTick };
           const text = document.getElementById('me-dead-text').textContent;
@@ -1483,6 +1487,7 @@ try {
     assert(Math.hypot(rec.back.x - mk.x, rec.back.y - mk.y) < 60, `came back at the mark: ${JSON.stringify(rec.back)} vs ${JSON.stringify(mk)}`);
     // Damage numbers on you: clear of your hp bar (34 units wide) and below your name.
     assert(rec.numbers.length > 0, 'damage numbers were drawn on you');
+    assert(rec.shielded === 0, `a shield ring drawn ${rec.shielded} times where the server gives no protection`);
     for (const n of rec.numbers) {
       const bar = 17 * n.scale + 1;
       const nameBottom = -(15 * n.scale + 22);

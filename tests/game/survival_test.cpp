@@ -80,6 +80,26 @@ TEST_CASE("monsters ignore a freshly spawned player until its protection ends or
   (void)p;
 }
 
+TEST_CASE("protect gives a player spawn protection again: the monster chasing it lets go", "[game]") {
+  // A resume that takes a player over from a connection still open (a phone that changed
+  // networks mid-fight) is not away first: the server protects it all the same.
+  GameConfig cfg = open_field();
+  cfg.spawn_protection_ms = 1000;  // 20 ticks
+  World w(cfg, 1);
+  const EntityId m = w.add_monster_at(0, 1000, 1000);
+  const EntityId p = w.add_player_at("a", 1100, 1000);
+  for (int i = 0; i < 21; ++i) w.step({});
+  REQUIRE(w.find(m)->state == EntityState::Chase);
+  REQUIRE(w.protect(p));
+  w.step({});
+  CHECK(w.find(m)->state != EntityState::Chase);
+  CHECK(w.find(m)->state != EntityState::Attack);
+  const int hp = w.find(p)->hp;
+  for (int i = 0; i < 18; ++i) w.step({});
+  CHECK(w.find(p)->hp == hp);  // left alone for the protection
+  CHECK_FALSE(w.protect(m));   // monsters have none
+}
+
 TEST_CASE("an away player is neither chased nor hit, and is again once back", "[game]") {
   World w(open_field(), 1);
   const EntityId m = w.add_monster_at(0, 1000, 1000);

@@ -53,7 +53,7 @@ const touchLayer = $('touch');
 const controls = new Controls({
   canvas: $('game'), stick: $('stick'), knob: $('stick-knob'), attackButton: $('touch-attack'), onLetGo: stopInputNow,
 });
-exposeForTests({ fx, predictor });
+exposeForTests({ fx, predictor, shieldMs: () => Math.max(0, shieldedUntil - performance.now()) });
 const picker = new WorldPicker({
   fieldset: $('worlds'), list: $('world-list'), choice: worldFromUrl(),
   onChoose: switchWorld, onList: worldsListed,
@@ -534,7 +534,9 @@ on('event', (ev) => {
   fx.add(ev, state.timelines.timeOf(state.lastTick), { myId: state.myId, entities: state.entities });
   // Spawn protection, as the server keeps it: from a respawn, until it runs out or we attack.
   if (ev.type === 'respawn' && ev.target === state.myId) shieldedUntil = performance.now() + protectionMs;
-  if (ev.type === 'attack' && ev.attacker === state.myId) shieldedUntil = -Infinity;
+  // A hit of ours ends it; a hit on us says it has ended (a frame after a long gap may not
+  // carry our own hit any more).
+  if (ev.type === 'attack' && (ev.attacker === state.myId || ev.target === state.myId)) shieldedUntil = -Infinity;
   if (ev.type === 'death') hud.addKill(ev, performance.now());
 });
 

@@ -334,6 +334,8 @@ export function exposeForTests(extra = {}) {
       });
     },
     /** How far off the predicted own position was at each server position: { count, sum, max } (units). */
+    /** How much longer your spawn protection's ring shows (ms; 0: none). */
+    get shieldMs() { return extra.shieldMs ? extra.shieldMs() : 0; },
     get predictionErrors() { return extra.predictor ? Object.freeze({ ...extra.predictor.errors }) : null; },
     /** Damage numbers of the last frame, in screen px around their target's centre. */
     damageNumbers() { return Object.freeze((extra.fx ? extra.fx.drawnNumbers : []).map((n) => Object.freeze({ ...n }))); },

@@ -8,7 +8,7 @@ export const HIT_MEMORY_MS = 3000;    // a hit this recent marks its monster as 
 export const HEADING_TOLERANCE = 0.4; // rad either side of its facing that counts as "at you"
 
 /**
- * m: the monster ({state, facing}), mp: where it is drawn ({x, y}); mep: where you are ({x, y}),
+ * m: the monster ({state, facing}), mp: where it is as of the same tick ({x, y}); mep: where you are ({x, y}),
  * null when you have no living player; others: positions of the other living players in view;
  * hitAtMs: when it last hit you (performance.now() ms, undefined if never); now: the same clock.
  */
