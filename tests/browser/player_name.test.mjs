@@ -7,29 +7,9 @@
 // Plain Node 18+, no dependencies. Exits non-zero if anything failed.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { check, finish, importWeb } from './web_module.mjs';
 
-// web/ is not a Node package: import a copy named .mjs (it imports nothing itself).
-const HERE = dirname(fileURLToPath(import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'skirmish-player-name-'));
-const copy = join(tmp, 'player_name.mjs');
-copyFileSync(resolve(HERE, '../../web/js/player_name.js'), copy);
-const { clipName, NAME_CHARS, NAME_BYTES } = await import(pathToFileURL(copy).href);
-rmSync(tmp, { recursive: true, force: true });
-
-let failed = 0;
-function check(name, fn) {
-  try {
-    fn();
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}\n  ${e.message}`);
-  }
-}
+const { clipName, NAME_CHARS, NAME_BYTES } = await importWeb('player_name.js');
 
 const bytes = (s) => new TextEncoder().encode(s).length;
 const ACUTE = '\u0301';
@@ -70,8 +50,4 @@ check('what the server drops neither counts nor stays', () => {
   assert.equal(clipName(' '.repeat(30)), ' '.repeat(24));
 });
 
-if (failed) {
-  console.log(`${failed} failed`);
-  process.exit(1);
-}
-console.log('all passed');
+finish();

@@ -7,29 +7,9 @@
 // Plain Node 18+, no dependencies. Exits non-zero if anything failed.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { check, finish, importWeb } from './web_module.mjs';
 
-// web/ is not a Node package: import a copy named .mjs (it imports nothing itself).
-const HERE = dirname(fileURLToPath(import.meta.url));
-const tmp = mkdtempSync(join(tmpdir(), 'skirmish-threat-'));
-const copy = join(tmp, 'threat.mjs');
-copyFileSync(resolve(HERE, '../../web/js/threat.js'), copy);
-const { afterYou, HIT_MEMORY_MS } = await import(pathToFileURL(copy).href);
-rmSync(tmp, { recursive: true, force: true });
-
-let failed = 0;
-function check(name, fn) {
-  try {
-    fn();
-    console.log(`ok - ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}\n  ${e.message}`);
-  }
-}
+const { afterYou, HIT_MEMORY_MS } = await importWeb('threat.js');
 
 const at = { x: 0, y: 0 };
 const east = { state: 'chase', facing: 0 };
@@ -68,8 +48,4 @@ check('without a living player of yours nothing is after you', () => {
   assert.equal(afterYou(east, at, null, [], now - 100, now), false);
 });
 
-if (failed) {
-  console.log(`${failed} failed`);
-  process.exit(1);
-}
-console.log('all passed');
+finish();

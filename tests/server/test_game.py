@@ -433,12 +433,16 @@ class Signals(unittest.TestCase):
         with open(state) as f:
             return {p["token"] for p in json.load(f)["players"]}
 
-    def test_sighup_closes_with_1001_and_saves_the_players(self):
+    def stops_with_1001_saving_the_players(self, sig, meanwhile=None):
+        """Joins a player, runs `meanwhile(d, client)` if given, stops the daemon with `sig`
+        while the client answers the close: exit 0, close 1001, the player saved."""
         async def play(d):
             c = await Client.connect(d.ws_url())
-            w = await c.join("hangup")
+            w = await c.join("signalled")
             await c.recv_type("tick")
-            code = await asyncio.to_thread(d.stop, signal.SIGHUP)  # while the client answers the close
+            if meanwhile:
+                await meanwhile(d, c)
+            code = await asyncio.to_thread(d.stop, sig)
             await c.ws.wait_closed()
             return w, code, c.ws.close_code
 
@@ -449,39 +453,26 @@ class Signals(unittest.TestCase):
                 w, code, close_code = run(play(d))
                 self.assertEqual(code, 0, "".join(d.lines[-20:]))
                 self.assertEqual(close_code, 1001)
-                d.wait_for_log(r"received SIGHUP, shutting down")
+                d.wait_for_log(rf"received {sig.name}, shutting down")
                 self.assertIn(w["token"], self.saved_tokens(state))
             finally:
                 d.kill()
 
+    def test_sighup_closes_with_1001_and_saves_the_players(self):
+        self.stops_with_1001_saving_the_players(signal.SIGHUP)
+
     def test_user_signals_are_ignored_and_sigquit_stops_saving_the_players(self):
         # An audit: SIGUSR1 (nginx's "reopen the logs", sent by many logrotate hooks) ended the
         # daemon at once with its default action, and every player since the start was lost.
-        async def play(d):
-            c = await Client.connect(d.ws_url())
-            w = await c.join("rotated")
-            await c.recv_type("tick")
+        async def user_signals(d, c):
             for sig in (signal.SIGUSR1, signal.SIGUSR2):
                 d.proc.send_signal(sig)
                 d.wait_for_log(rf"received {sig.name}: ignored")
             # Still playing: ticks keep coming on the same connection.
             first = (await c.recv_type("tick"))["tick"]
             self.assertGreater((await c.recv_type("tick"))["tick"], first)
-            code = await asyncio.to_thread(d.stop, signal.SIGQUIT)
-            await c.ws.wait_closed()
-            return w, code, c.ws.close_code
 
-        with tempfile.TemporaryDirectory() as tmp:
-            state = os.path.join(tmp, "players.json")
-            d = Daemon("--monsters", "0", "--state-file", state).start()
-            try:
-                w, code, close_code = run(play(d))
-                self.assertEqual(code, 0, "".join(d.lines[-20:]))
-                self.assertEqual(close_code, 1001)
-                d.wait_for_log(r"received SIGQUIT, shutting down")
-                self.assertIn(w["token"], self.saved_tokens(state))
-            finally:
-                d.kill()
+        self.stops_with_1001_saving_the_players(signal.SIGQUIT, user_signals)
 
     def test_under_nohup_sighup_is_ignored(self):
         # `nohup skirmishd`: started with SIGHUP ignored, it stays so (libuv would take it over).
