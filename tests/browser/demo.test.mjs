@@ -623,7 +623,16 @@ try {
     await waitFor(p, ([x0, dir]) => window.skirmish.me && (window.skirmish.me.x - x0) * dir > 30, [x0, dir], 3000).catch(() => {});
     const x1 = await sk(p, () => window.skirmish.me.x);
     assert((x1 - x0) * dir > 30, `the touch stick moved the player: x ${x0} -> ${x1}`);
-    return `stick moved x ${x0.toFixed(0)} -> ${x1.toFixed(0)}`;
+    // The help covers its own "?" on a phone (play-test: only "close ✕" closed it): a touch
+    // outside it closes it, and that touch does nothing else ("leave" under it does not ask).
+    await p.tap('#help-toggle');
+    await waitFor(p, () => !document.getElementById('help').hidden, undefined, 2000);
+    const leaveBox = await p.locator('#leave').boundingBox();
+    await p.touchscreen.tap(leaveBox.x + leaveBox.width / 2, leaveBox.y + leaveBox.height / 2);
+    await waitFor(p, () => document.getElementById('help').hidden, undefined, 2000);
+    assert(await p.textContent('#leave') === 'leave', `the touch that closed the help did not reach "leave": "${await p.textContent('#leave')}"`);
+    assert(await sk(p, () => window.skirmish.joined), 'still playing');
+    return `stick moved x ${x0.toFixed(0)} -> ${x1.toFixed(0)}; help closed by a touch outside it`;
   });
 
   // ---------------------------------------------------------------- the other transports

@@ -124,7 +124,12 @@ export class Hud {
   addKill(ev, now) {
     const li = document.createElement('li');
     li.dataset.t = String(now);
-    li.append(who(ev.attacker, true), ' ', verb('killed'), ' ', who(ev.target));  // spaces: it reads (and copies) as a sentence
+    // Players kill monsters and monsters players: one side never held (it entered the view and
+    // died in one frame) is named by the other's kind, not "someone" (a play-test read that as
+    // a player killed).
+    const killer = state.entities.get(ev.attacker);
+    const victim = killer ? (killer.kind === 'player' ? 'a monster' : 'a player') : 'someone';
+    li.append(who(ev.attacker, true), ' ', verb('killed'), ' ', who(ev.target, false, victim));  // spaces: it reads (and copies) as a sentence
     this.pushFeed(li);
   }
 
@@ -156,12 +161,12 @@ export class Hud {
 }
 
 // `first`: it starts the line, so "a wolf" is written "A wolf" (a player's name as it is).
-function who(id, first = false) {
+function who(id, first = false, unknown = 'someone') {
   const span = document.createElement('span');
   const e = state.entities.get(id);
-  const player = e && e.kind === 'player';
+  const player = e ? e.kind === 'player' : unknown === 'a player';
   span.className = id === state.myId ? 'who-me' : player ? 'who-player' : 'who-monster';
-  const label = labelOf(id);
+  const label = labelOf(id, unknown);
   span.textContent = id === state.myId ? `${label} (you)` : first && !player ? label[0].toUpperCase() + label.slice(1) : label;
   return span;
 }

@@ -563,6 +563,24 @@ function closeHelp(refocus = false) {
   toggle($('help-toggle'), $('help'), false);
   if (had || refocus) $('help-toggle').focus();
 }
+// A touch outside the open help closes it: on a phone the panel covers its own "?" button
+// (play-test: only "close ✕" worked). The touch that closes it does nothing else.
+let helpClosedByTouchAt = -Infinity;
+addEventListener('pointerdown', (e) => {
+  if (e.pointerType !== 'touch' || $('help').hidden || $('help').contains(e.target) || $('help-toggle').contains(e.target)) return;
+  e.preventDefault();
+  e.stopPropagation();
+  helpClosedByTouchAt = performance.now();
+  closeHelp();
+}, { capture: true });
+// ... nor the click that follows it (a button under the finger).
+addEventListener('click', (e) => {
+  if (performance.now() - helpClosedByTouchAt < 700) {
+    helpClosedByTouchAt = -Infinity;
+    e.preventDefault();
+    e.stopPropagation();
+  }
+}, { capture: true });
 $('net-toggle').addEventListener('click', (e) => {
   toggle($('net-toggle'), $('net'));
   e.currentTarget.blur();

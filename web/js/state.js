@@ -99,10 +99,11 @@ export function me() {
 }
 
 // A display label for an entity id: a player's name, or "a wolf" for a monster. Monster
-// ids are the server's bookkeeping: "slime#157" means nothing to a player.
-export function labelOf(id) {
+// ids are the server's bookkeeping: "slime#157" means nothing to a player. `unknown`: what
+// to say of one this page never held (one that entered the view and died in one frame).
+export function labelOf(id, unknown = 'someone') {
   const e = state.entities.get(id);
-  if (!e) return 'someone';
+  if (!e) return unknown;
   if (e.kind === 'player') return e.name || 'a player';
   return `${/^[aeiou]/i.test(e.kind || '') ? 'an' : 'a'} ${e.kind || 'monster'}`;
 }
