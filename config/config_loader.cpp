@@ -355,6 +355,11 @@ std::size_t edit_distance(const std::string& a, const std::string& b, std::size_
   return row[b.size()];
 }
 
+std::string upper_case(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+  return s;
+}
+
 }  // namespace
 
 std::vector<std::string> misspelt_environment(const std::vector<std::string>& names) {
@@ -365,9 +370,7 @@ std::vector<std::string> misspelt_environment(const std::vector<std::string>& na
     if (!o.env.empty()) {
       settings.push_back(o.env);
     } else {
-      std::string guess = "SKIRMISH_" + o.key.substr(o.key.rfind('.') + 1);
-      std::transform(guess.begin(), guess.end(), guess.begin(), [](unsigned char c) { return std::toupper(c); });
-      file_only.emplace_back(std::move(guess), o.key);
+      file_only.emplace_back(upper_case("SKIRMISH_" + o.key.substr(o.key.rfind('.') + 1)), o.key);
     }
   }
   // One name is the other and more words: SKIRMISH_REDIS for SKIRMISH_REDIS_URL.
@@ -379,8 +382,7 @@ std::vector<std::string> misspelt_environment(const std::vector<std::string>& na
   for (const auto& name : names) {
     if (name.rfind("SKIRMISH_", 0) != 0) continue;
     if (std::find(settings.begin(), settings.end(), name) != settings.end()) continue;
-    std::string upper = name;
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    const std::string upper = upper_case(name);
     if (const auto f = std::find_if(file_only.begin(), file_only.end(), [&](const auto& g) { return g.first == upper; });
         f != file_only.end()) {
       out.push_back(name + " is not a setting (" + f->second + " is set in the config file only); ignored");
